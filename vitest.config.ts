@@ -1,0 +1,28 @@
+import { defineConfig } from 'vitest/config'
+
+// `pnpm test` runs both projects; `pnpm test:unit` only the fast, co-located package tests.
+// End-to-end tests start real processes (workers, Litestream, the embedded S3 server), so
+// they get long timeouts and run one file at a time to keep a 2-core machine honest.
+export default defineConfig({
+  test: {
+    projects: [
+      {
+        test: {
+          name: 'unit',
+          include: ['packages/*/src/**/*.test.ts'],
+          testTimeout: 60_000,
+          hookTimeout: 60_000,
+        },
+      },
+      {
+        test: {
+          name: 'e2e',
+          include: ['test/**/*.test.ts'],
+          testTimeout: 180_000,
+          hookTimeout: 120_000,
+          fileParallelism: false,
+        },
+      },
+    ],
+  },
+})
