@@ -1,0 +1,72 @@
+/**
+ * Stable error codes of the engine. They are public API: callers (the worker's HTTP layer in
+ * particular) branch on `code`, never on the message or on `instanceof`.
+ */
+export type EngineErrorCode =
+  | 'UNKNOWN_WORKFLOW'
+  | 'INVALID_INPUT'
+  | 'RUN_NOT_FOUND'
+  | 'INVALID_STATE'
+  | 'IDEMPOTENCY_CONFLICT'
+  | 'NON_DETERMINISM'
+  | 'NOT_SERIALIZABLE'
+  | 'QUERY_NOT_READ_ONLY'
+  | 'QUERY_FAILED'
+  | 'ENGINE_CLOSED'
+  | 'MIGRATION_FAILED'
+  | 'STEP_TIMEOUT'
+  | 'CHILD_FAILED'
+  | 'STORAGE_FAILED'
+
+/**
+ * The one base class of errors the engine throws. `code` is stable; `cause` keeps the
+ * underlying error (a SQLite error, the step's own error, …).
+ */
+export class EngineError extends Error {
+  override name = 'EngineError'
+  /** Stable SCREAMING_SNAKE identifier, e.g. `RUN_NOT_FOUND`. */
+  readonly code: EngineErrorCode
+
+  constructor(code: EngineErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options)
+    this.code = code
+  }
+}
+
+/**
+ * Throw from a step to fail it without retries. `ctx.step` also throws a `TerminalError`
+ * once a step's retries are exhausted, so that a live run and its replay see the same type.
+ *
+ * @example
+ * await ctx.step('charge', async () => {
+ *   if (card.expired) throw new TerminalError('card expired')
+ * })
+ */
+export class TerminalError extends Error {
+  override name = 'TerminalError'
+  /** Optional application code, kept in the run's recorded error. */
+  readonly code: string | undefined
+
+  constructor(message: string, options?: { cause?: unknown; code?: string }) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause })
+    this.code = options?.code
+  }
+}
+
+/** The JSON shape in which errors are recorded in `lc_runs.error` and `lc_steps.error`. */
+export interface RecordedError {
+  name: string
+  message: string
+  code?: string
+}
+
+/** Reduces any thrown value to its recorded JSON shape. */
+export function recordError(error: unknown): RecordedError {
+  if (error instanceof Error) {
+    const code = (error as { code?: unknown }).code
+    return typeof code === 'string'
+      ? { name: error.name, message: error.message, code }
+      : { name: error.name, message: error.message }
+  }
+  return { name: 'Error', message: String(error) }
+}

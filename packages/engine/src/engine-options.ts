@@ -1,0 +1,76 @@
+import { isPositiveInteger, validateApp, type AppDefinition } from './app.js'
+import { EngineError } from './engine-error.js'
+import type { EngineObserver } from './observer.js'
+
+/** Runs of the default queue executing at once. */
+export const DEFAULT_CONCURRENCY = 100
+
+/** Options of `Engine.open`. */
+export interface EngineOptions {
+  /** Plain file path of the tenant's SQLite database; created if missing. */
+  readonly path: string
+  /** The app whose workflows run here. */
+  readonly app: AppDefinition
+  /** Runs of the default queue executing at once. @default 100 */
+  readonly concurrency?: number
+  /**
+   * `NORMAL` survives a process crash (machine loss is covered by the S3 replica); `FULL`
+   * also fsyncs every commit. @default 'NORMAL'
+   */
+  readonly synchronous?: 'NORMAL' | 'FULL'
+  /** Epoch-ms clock for timers and timestamps; inject one in tests. @default Date.now */
+  readonly clock?: () => number
+  /** Metrics callbacks. */
+  readonly observer?: EngineObserver
+}
+
+/** Options after validation and defaults. */
+export interface ResolvedOptions {
+  path: string
+  app: AppDefinition
+  concurrency: number
+  synchronous: 'NORMAL' | 'FULL'
+  clock: () => number
+  observer: EngineObserver | undefined
+}
+
+function bad(what: string, value: unknown, expected: string): never {
+  throw new EngineError(
+    'INVALID_INPUT',
+    `Expected \`${what}\` to be ${expected}, got \`${String(value)}\` (${value === null ? 'null' : typeof value})`,
+  )
+}
+
+/**
+ * Validates `Engine.open` options and fills in defaults.
+ *
+ * @throws {EngineError} `INVALID_INPUT` quoting the bad value and its type.
+ */
+export function resolveOptions(options: EngineOptions): ResolvedOptions {
+  if (typeof options !== 'object' || options === null) bad('options', options, 'an object')
+  const { path, concurrency, synchronous, clock, observer } = options
+  if (typeof path !== 'string' || path === '' || path.startsWith(':memory:')) {
+    bad('path', path, 'a file path')
+  }
+  // Accept `file:` URLs for callers used to @libsql/client, but keep a plain path.
+  const plainPath = path.startsWith('file:') ? path.slice('file:'.length) : path
+  validateApp(options.app)
+  if (concurrency !== undefined && !isPositiveInteger(concurrency)) {
+    bad('concurrency', concurrency, 'a number from 1 and up')
+  }
+  if (synchronous !== undefined && synchronous !== 'NORMAL' && synchronous !== 'FULL') {
+    bad('synchronous', synchronous, "'NORMAL' or 'FULL'")
+  }
+  if (clock !== undefined && typeof clock !== 'function') bad('clock', clock, 'a function')
+  if (observer !== undefined && (typeof observer !== 'object' || observer === null)) {
+    bad('observer', observer, 'an object')
+  }
+  return {
+    path: plainPath,
+    app: options.app,
+    concurrency: concurrency ?? DEFAULT_CONCURRENCY,
+    synchronous: synchronous ?? 'NORMAL',
+    clock: clock ?? Date.now,
+    observer,
+  }
+}

@@ -1,0 +1,370 @@
+import { randomUUID } from 'node:crypto'
+import { existsSync } from 'node:fs'
+import { isPositiveInteger } from './app.js'
+import { openConnection, type Database } from './connection.js'
+import { EngineError } from './engine-error.js'
+import { resolveOptions, type EngineOptions, type ResolvedOptions } from './engine-options.js'
+import { Executor } from './executor.js'
+import { GroupCommit } from './group-commit.js'
+import { Journal } from './journal.js'
+import { toJsonText, type JsonValue } from './json.js'
+import { ReadOnlyQuery, type QueryOptions, type QueryResult } from './query.js'
+import { recoverRuns } from './recovery.js'
+import {
+  isFinished,
+  type ListOptions,
+  type ListPage,
+  type RunDetail,
+  type RunStatus,
+  type StartOptions,
+  type StartRequest,
+} from './run.js'
+import type { RunRow, RunStore } from './run-store.js'
+import { RunStore as Store } from './run-store.js'
+import { RunView } from './run-view.js'
+import { applySchema } from './schema.js'
+
+/** Most runs one `startMany` call may create. */
+export const MAX_START_MANY = 10_000
+/** Longest idempotency key. */
+export const MAX_IDEMPOTENCY_KEY_LENGTH = 512
+
+interface ValidRequest {
+  workflow: string
+  input: string
+  idempotencyKey: string | null
+  queue: string | null
+}
+
+function bad(what: string, value: unknown, expected: string): never {
+  throw new EngineError('INVALID_INPUT', `Expected \`${what}\` to be ${expected}, got \`${String(value)}\` (${value === null ? 'null' : typeof value})`)
+}
+
+/**
+ * A durable workflow engine bound to one SQLite database file (one tenant). Open it with
+ * {@link Engine.open}; every method validates its arguments before writing anything, and
+ * whatever a method reports as accepted is committed.
+ */
+export class Engine {
+  readonly #options: ResolvedOptions
+  readonly #writeDb: Database
+  readonly #readDb: Database
+  readonly #writer: GroupCommit
+  readonly #runs: RunStore
+  readonly #journal: Journal
+  readonly #executor: Executor
+  readonly #view: RunView
+  readonly #query: ReadOnlyQuery
+  #closed: Promise<void> | null = null
+
+  private constructor(options: ResolvedOptions, writeDb: Database, readDb: Database) {
+    this.#options = options
+    this.#writeDb = writeDb
+    this.#readDb = readDb
+    this.#writer = new GroupCommit(writeDb, options.observer?.onCommit?.bind(options.observer))
+    this.#runs = new Store(writeDb)
+    this.#journal = new Journal(writeDb)
+    this.#executor = new Executor({ app: options.app, writer: this.#writer, journal: this.#journal, runs: this.#runs, clock: options.clock, observer: options.observer, concurrency: options.concurrency })
+    this.#view = new RunView(readDb)
+    this.#query = new ReadOnlyQuery(readDb)
+  }
+
+  /**
+   * Opens (creating if needed) the database at `path`, applies the schema and the app's
+   * pending migrations, and recovers every unfinished run.
+   *
+   * @throws {EngineError} `INVALID_INPUT` for bad options, `MIGRATION_FAILED`, or
+   *   `STORAGE_FAILED` if the file cannot be opened.
+   */
+  static async open(options: EngineOptions): Promise<Engine> {
+    const resolved = resolveOptions(options)
+    let writeDb: Database | undefined
+    let readDb: Database | undefined
+    try {
+      writeDb = openConnection(resolved.path, { synchronous: resolved.synchronous })
+      applySchema(writeDb, resolved.app.migrations ?? [], resolved.clock())
+      readDb = openConnection(resolved.path, { synchronous: resolved.synchronous, readOnly: true })
+    } catch (error) {
+      readDb?.close()
+      writeDb?.close()
+      if (error instanceof EngineError) throw error
+      throw new EngineError('STORAGE_FAILED', `open database ${resolved.path}: ${(error as Error).message}`, { cause: error })
+    }
+    const engine = new Engine(resolved, writeDb, readDb)
+    recoverRuns(engine.#executor, engine.#runs)
+    return engine
+  }
+
+  /**
+   * Starts a run of `workflow`. With an `idempotencyKey` already used, returns that run with
+   * `created: false` instead.
+   *
+   * @throws {EngineError} `UNKNOWN_WORKFLOW`, `INVALID_INPUT` (input not JSON, bad options,
+   *   unknown queue), `IDEMPOTENCY_CONFLICT` (key used by another workflow), `ENGINE_CLOSED`.
+   *   Nothing is written when it throws.
+   */
+  async start(workflow: string, input?: JsonValue, options?: StartOptions): Promise<{ runId: string; status: RunStatus; created: boolean }> {
+    this.#assertOpen('start')
+    if (options !== undefined && (typeof options !== 'object' || options === null)) bad('options', options, 'an object')
+    const request = this.#validate({ ...options, workflow, input }, 'start')
+    const { row, created } = this.#writer.write(() => this.#insertOrFind(request))
+    await this.#writer.durable()
+    if (created) this.#started(row)
+    return { runId: row.run_id, status: row.status, created }
+  }
+
+  /**
+   * Starts many runs in one commit. All requests are validated first; if one is bad, none is
+   * written. Idempotency keys behave as in {@link start}.
+   */
+  async startMany(requests: readonly StartRequest[]): Promise<{ runIds: string[] }> {
+    this.#assertOpen('startMany')
+    if (!Array.isArray(requests) || requests.length > MAX_START_MANY) bad('runs', requests, `an array of at most ${MAX_START_MANY} runs`)
+    const valid = requests.map((request, i) => this.#validate(request, `runs[${i}]`))
+    const results = this.#writer.write(() => valid.map((request) => this.#insertOrFind(request)))
+    await this.#writer.durable()
+    for (const { row, created } of results) if (created) this.#started(row)
+    return { runIds: results.map(({ row }) => row.run_id) }
+  }
+
+  /** @throws {EngineError} `RUN_NOT_FOUND`. */
+  async get(runId: string): Promise<RunDetail> {
+    this.#assertOpen('get')
+    return this.#view.get(runId)
+  }
+
+  /** Runs, newest first, filtered and paginated by an opaque cursor. */
+  async list(options?: ListOptions): Promise<ListPage> {
+    this.#assertOpen('list')
+    return this.#view.list(options)
+  }
+
+  /**
+   * Resolves with the run once it ends, or after `waitMs` with its current state.
+   *
+   * @throws {EngineError} `RUN_NOT_FOUND`, `INVALID_INPUT`.
+   */
+  async result(runId: string, options?: { waitMs?: number }): Promise<RunDetail> {
+    this.#assertOpen('result')
+    const waitMs = options?.waitMs ?? 0
+    if (typeof waitMs !== 'number' || !(waitMs >= 0) || !Number.isFinite(waitMs)) bad('waitMs', waitMs, 'a number from 0 and up')
+    const detail = this.#view.get(runId)
+    if (isFinished(detail.status) || waitMs === 0) return detail
+    return new Promise((resolve, reject) => {
+      const answer = (): void => {
+        clearTimeout(timer)
+        remove()
+        try {
+          resolve(this.#view.get(runId))
+        } catch (error) {
+          reject(error)
+        }
+      }
+      const remove = this.#executor.onEnd(runId, answer)
+      const timer = setTimeout(answer, waitMs)
+    })
+  }
+
+  /**
+   * Sends an event to a run; a `ctx.waitForEvent(name)` takes it, now or later.
+   *
+   * @throws {EngineError} `RUN_NOT_FOUND`, `INVALID_STATE` (run ended), `INVALID_INPUT`.
+   */
+  async sendEvent(runId: string, name: string, payload?: JsonValue): Promise<void> {
+    this.#assertOpen('sendEvent')
+    if (typeof name !== 'string' || name === '') bad('name', name, 'a non-empty string')
+    const payloadText = toJsonText(payload ?? null, 'the event payload')
+    const row = this.#getRow(runId, 'send event to')
+    if (isFinished(row.status)) throw new EngineError('INVALID_STATE', `send event ${name} to run ${runId}: the run is ${row.status}`)
+    this.#writer.write(() => this.#runs.insertEvent(runId, name, payloadText, this.#options.clock()))
+    await this.#writer.durable()
+    this.#executor.wake(runId)
+  }
+
+  /**
+   * Cancels a run and its unfinished child runs. An executing run stops at its next ctx call
+   * (a step in flight finishes, and its result is recorded).
+   *
+   * @throws {EngineError} `RUN_NOT_FOUND`, `INVALID_STATE` (already ended).
+   */
+  async cancel(runId: string): Promise<RunDetail> {
+    this.#assertOpen('cancel')
+    const row = this.#getRow(runId, 'cancel')
+    if (isFinished(row.status)) throw new EngineError('INVALID_STATE', `cancel run ${runId}: the run is already ${row.status}`)
+    const cancelled = this.#writer.write(() => this.#runs.cancelTree(runId, this.#options.clock()))
+    await this.#writer.durable()
+    for (const run of cancelled) {
+      this.#executor.requestCancel(run.run_id)
+      this.#options.observer?.onRunStatus?.(run.run_id, run.workflow, 'cancelled')
+      this.#executor.notifyEnd(run.run_id, run.run_id === runId ? row.parent_run_id : null)
+    }
+    return this.#view.get(runId)
+  }
+
+  /**
+   * Resumes a `failed` or `cancelled` run: a failed run forgets its journal from the first
+   * failed call on (so that call runs again), then the run replays.
+   *
+   * @throws {EngineError} `RUN_NOT_FOUND`, `INVALID_STATE` (not failed or cancelled).
+   */
+  async resume(runId: string): Promise<RunDetail> {
+    this.#assertOpen('resume')
+    const row = this.#getRow(runId, 'resume')
+    if (row.status !== 'failed' && row.status !== 'cancelled') throw new EngineError('INVALID_STATE', `resume run ${runId}: only failed or cancelled runs resume, this one is ${row.status}`)
+    this.#writer.write(() => {
+      const failedSeq = row.status === 'failed' ? this.#journal.firstFailedSeq(runId) : null
+      if (failedSeq !== null) this.#journal.truncate(runId, failedSeq)
+      this.#runs.reset(runId, this.#options.clock())
+    })
+    await this.#writer.durable()
+    this.#started({ ...row, status: 'pending' })
+    return this.#view.get(runId)
+  }
+
+  /**
+   * Starts a new run of the same workflow and input that reuses the recorded calls before
+   * `fromStep` (a seq) and runs the rest anew. Recorded child starts are reused as they are.
+   *
+   * @throws {EngineError} `RUN_NOT_FOUND`, `INVALID_INPUT` (`fromStep` not an integer ≥ 1).
+   */
+  async fork(runId: string, options: { fromStep: number }): Promise<{ runId: string }> {
+    this.#assertOpen('fork')
+    const fromStep = options?.fromStep
+    if (!isPositiveInteger(fromStep)) bad('fromStep', fromStep, 'a step seq from 1 and up')
+    const source = this.#getRow(runId, 'fork')
+    const forkId = randomUUID()
+    const nowMs = this.#options.clock()
+    this.#writer.write(() => {
+      this.#runs.insert({ runId: forkId, workflow: source.workflow, queue: source.queue, input: source.input, idempotencyKey: null, parentRunId: null, parentSeq: null, nowMs })
+      this.#journal.copy(runId, forkId, fromStep)
+    })
+    await this.#writer.durable()
+    this.#started(this.#runs.get(forkId) as RunRow)
+    return { runId: forkId }
+  }
+
+  /**
+   * The epoch ms at which this tenant next has work: now if a run is runnable, else the
+   * earliest durable timer (sleep end, event timeout, retry wait), or `null` if none.
+   */
+  async nextWakeAt(): Promise<number | null> {
+    this.#assertOpen('nextWakeAt')
+    if (this.#executor.activeCount > 0 || this.#runs.hasUnfinishedWork()) return this.#options.clock()
+    return this.#runs.earliestWakeAt()
+  }
+
+  /** Runs executing or queued in this process (for a worker's idle detection). */
+  activeRuns(): number {
+    return this.#executor.activeCount
+  }
+
+  /**
+   * Resolves when no run executes or is queued and no durable timer is due by the clock.
+   * Due timers are checked first, so a test can advance an injected clock, then await this.
+   */
+  idle(): Promise<void> {
+    this.#assertOpen('idle')
+    return this.#executor.idle()
+  }
+
+  /**
+   * Read-only SQL over the tenant database (app tables and `lc_` tables alike).
+   *
+   * @throws {EngineError} `QUERY_NOT_READ_ONLY`, `QUERY_FAILED`, `INVALID_INPUT`.
+   */
+  async query(sql: string, args?: readonly JsonValue[] | Readonly<Record<string, JsonValue>>, options?: QueryOptions): Promise<QueryResult> {
+    this.#assertOpen('query')
+    return this.#query.run(sql, args, options)
+  }
+
+  /**
+   * Writes a consistent copy of the database to `targetPath` (`VACUUM INTO`), including
+   * everything committed so far. Blocks the engine for the copy's duration.
+   *
+   * @throws {EngineError} `INVALID_INPUT` if `targetPath` exists, `STORAGE_FAILED`.
+   */
+  async snapshot(targetPath: string): Promise<void> {
+    this.#assertOpen('snapshot')
+    if (typeof targetPath !== 'string' || targetPath === '') bad('targetPath', targetPath, 'a file path')
+    if (existsSync(targetPath)) bad('targetPath', targetPath, 'a path where no file exists yet')
+    this.#writer.flushNow()
+    try {
+      this.#writeDb.prepare('VACUUM INTO ?').run(targetPath)
+    } catch (error) {
+      throw new EngineError('STORAGE_FAILED', `snapshot to ${targetPath}: ${(error as Error).message}`, { cause: error })
+    }
+  }
+
+  /**
+   * Stops starting work, lets executing runs reach their next ctx call (they stop there and
+   * continue on the next open), commits what is pending, answers `result` waiters with the
+   * current state and closes the connections. Never checkpoints. Idempotent.
+   */
+  close(): Promise<void> {
+    this.#closed ??= this.#close()
+    return this.#closed
+  }
+
+  async #close(): Promise<void> {
+    await this.#executor.close()
+    this.#writer.close()
+    for (const answer of this.#executor.takeEndWaiters()) answer()
+    const errors: unknown[] = []
+    for (const db of [this.#readDb, this.#writeDb]) {
+      try {
+        db.close()
+      } catch (error) {
+        errors.push(error)
+      }
+    }
+    if (errors.length > 0) throw new EngineError('STORAGE_FAILED', `close database ${this.#options.path}: ${(errors[0] as Error).message}`, { cause: errors[0] })
+  }
+
+  #assertOpen(what: string): void {
+    if (this.#closed !== null) throw new EngineError('ENGINE_CLOSED', `${what}: the engine is closed`)
+  }
+
+  #getRow(runId: string, what: string): RunRow {
+    if (typeof runId !== 'string') bad('runId', runId, 'a string')
+    const row = this.#runs.get(runId)
+    if (row === undefined) throw new EngineError('RUN_NOT_FOUND', `${what} run ${runId}: no such run`)
+    return row
+  }
+
+  #validate(request: StartRequest, what: string): ValidRequest {
+    if (typeof request !== 'object' || request === null) bad(what, request, 'an object')
+    const { workflow, input, idempotencyKey, queue } = request
+    if (typeof workflow !== 'string' || !this.#executor.hasWorkflow(workflow)) {
+      throw new EngineError('UNKNOWN_WORKFLOW', `${what}: no workflow named \`${String(workflow)}\` (${typeof workflow}) in the app`)
+    }
+    if (idempotencyKey !== undefined && (typeof idempotencyKey !== 'string' || idempotencyKey === '' || idempotencyKey.length > MAX_IDEMPOTENCY_KEY_LENGTH)) {
+      bad('idempotencyKey', idempotencyKey, `a string of 1 to ${MAX_IDEMPOTENCY_KEY_LENGTH} characters`)
+    }
+    if (queue !== undefined && (typeof queue !== 'string' || !this.#executor.hasQueue(queue))) {
+      bad('queue', queue, 'a queue declared in the app')
+    }
+    return { workflow, input: toJsonText(input ?? null, `the input of ${what}`), idempotencyKey: idempotencyKey ?? null, queue: queue ?? null }
+  }
+
+  #insertOrFind(request: ValidRequest): { row: RunRow; created: boolean } {
+    if (request.idempotencyKey !== null) {
+      const existing = this.#runs.byIdempotencyKey(request.idempotencyKey)
+      if (existing !== undefined) {
+        if (existing.workflow !== request.workflow) {
+          throw new EngineError('IDEMPOTENCY_CONFLICT', `start ${request.workflow}: idempotency key \`${request.idempotencyKey}\` already started run ${existing.run_id} of workflow ${existing.workflow}`)
+        }
+        return { row: existing, created: false }
+      }
+    }
+    const nowMs = this.#options.clock()
+    const run = { runId: randomUUID(), workflow: request.workflow, queue: request.queue, input: request.input, idempotencyKey: request.idempotencyKey, parentRunId: null, parentSeq: null, nowMs }
+    this.#runs.insert(run)
+    const row: RunRow = { id: 0, run_id: run.runId, workflow: run.workflow, status: 'pending', queue: run.queue, input: run.input, output: null, error: null, idempotency_key: run.idempotencyKey, parent_run_id: null, parent_seq: null, wake_at: null, created_at: nowMs, updated_at: nowMs }
+    return { row, created: true }
+  }
+
+  #started(row: RunRow): void {
+    this.#options.observer?.onRunStatus?.(row.run_id, row.workflow, 'pending')
+    this.#executor.schedule(row.run_id, row)
+  }
+}

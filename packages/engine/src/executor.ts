@@ -1,0 +1,266 @@
+import PQueue from 'p-queue'
+import type { AppDefinition, WorkflowFn } from './app.js'
+import { EngineError } from './engine-error.js'
+import type { GroupCommit } from './group-commit.js'
+import type { Journal } from './journal.js'
+import { fromJsonText, toNullableJsonText } from './json.js'
+import type { EngineObserver } from './observer.js'
+import { isFinished } from './run.js'
+import { errorText, RunContext, type RunHost } from './run-context.js'
+import type { RunRow, RunStore } from './run-store.js'
+import { CancelSignal, SuspendSignal } from './signal.js'
+import { DurableTimer } from './timer.js'
+
+interface Execution {
+  started: boolean
+  rerun: boolean
+  cancelRequested: boolean
+  ctx: RunContext | null
+  done: Promise<void> | null
+}
+
+/** Dependencies of the executor. */
+export interface ExecutorOptions {
+  readonly app: AppDefinition
+  readonly writer: GroupCommit
+  readonly journal: Journal
+  readonly runs: RunStore
+  readonly clock: () => number
+  readonly observer: EngineObserver | undefined
+  readonly concurrency: number
+}
+
+/**
+ * Runs workflow executions: one p-queue per queue (the default one sized by the engine's
+ * `concurrency`), at most one execution per run at a time, the durable timer, and the
+ * notifications that follow a run's end (result waiters, the parent of a child, idle waiters).
+ *
+ * An execution replays the run from its journal and goes until the run ends or suspends.
+ * A wake-up that arrives while the run executes (an event, a child's end, a due timer) marks
+ * the execution for a re-run instead of starting a second one.
+ */
+export class Executor implements RunHost {
+  readonly writer: GroupCommit
+  readonly journal: Journal
+  readonly runs: RunStore
+  readonly clock: () => number
+  readonly observer: EngineObserver | undefined
+  readonly #app: AppDefinition
+  readonly #queues = new Map<string | null, PQueue>()
+  readonly #active = new Map<string, Execution>()
+  readonly #timer: DurableTimer
+  readonly #endWaiters = new Map<string, Set<() => void>>()
+  #idleWaiters: (() => void)[] = []
+  #closing = false
+
+  constructor(options: ExecutorOptions) {
+    this.#app = options.app
+    this.writer = options.writer
+    this.journal = options.journal
+    this.runs = options.runs
+    this.clock = options.clock
+    this.observer = options.observer
+    this.#timer = new DurableTimer(options.clock, () => this.scanDue())
+    this.#queues.set(null, new PQueue({ concurrency: options.concurrency }))
+    for (const [name, queue] of Object.entries(options.app.queues ?? {})) {
+      const limit = queue.rateLimit
+      this.#queues.set(
+        name,
+        new PQueue(
+          limit === undefined
+            ? { concurrency: queue.concurrency }
+            : { concurrency: queue.concurrency, intervalCap: limit.limit, interval: limit.periodMs },
+        ),
+      )
+    }
+  }
+
+  isClosing(): boolean {
+    return this.#closing
+  }
+
+  hasWorkflow(name: string): boolean {
+    return Object.hasOwn(this.#app.workflows, name)
+  }
+
+  hasQueue(name: string): boolean {
+    return this.#queues.has(name)
+  }
+
+  /** Runs executing or queued in this process. */
+  get activeCount(): number {
+    return this.#active.size
+  }
+
+  armTimer(wakeAtMs: number): void {
+    if (!this.#closing) this.#timer.arm(wakeAtMs)
+  }
+
+  /** Executes a run soon; if it is executing now, once more after that. */
+  schedule(runId: string, row?: RunRow): void {
+    if (this.#closing) return
+    const existing = this.#active.get(runId)
+    if (existing !== undefined) {
+      existing.rerun = true
+      return
+    }
+    const known = row ?? this.runs.get(runId)
+    if (known === undefined) return
+    const execution: Execution = { started: false, rerun: false, cancelRequested: false, ctx: null, done: null }
+    this.#active.set(runId, execution)
+    const queue = this.#queues.get(known.queue) ?? (this.#queues.get(null) as PQueue)
+    execution.done = queue.add(() => this.#execute(runId, execution))
+  }
+
+  /** Schedules the runs whose timers are due and re-arms the timer for the next one. */
+  scanDue(): void {
+    if (this.#closing) return
+    const nowMs = this.clock()
+    for (const runId of this.runs.due(nowMs)) this.schedule(runId)
+    const next = this.runs.earliestWakeAt(nowMs)
+    if (next !== null) this.#timer.arm(next)
+  }
+
+  /** Stops an executing run at its next ctx call (its status is already `cancelled`). */
+  requestCancel(runId: string): void {
+    const execution = this.#active.get(runId)
+    if (execution === undefined) return
+    execution.cancelRequested = true
+    execution.ctx?.requestCancel()
+  }
+
+  /** Resolves when the run ends (call only for unfinished runs). */
+  onEnd(runId: string, listener: () => void): () => void {
+    let listeners = this.#endWaiters.get(runId)
+    if (listeners === undefined) this.#endWaiters.set(runId, (listeners = new Set()))
+    listeners.add(listener)
+    return () => listeners.delete(listener)
+  }
+
+  /** Tells result waiters and the parent that a run ended (after the end is committed). */
+  notifyEnd(runId: string, parentRunId: string | null): void {
+    const listeners = this.#endWaiters.get(runId)
+    if (listeners !== undefined) {
+      this.#endWaiters.delete(runId)
+      for (const listener of listeners) listener()
+    }
+    if (parentRunId !== null) this.wake(parentRunId)
+  }
+
+  /** Wakes a waiting run (event sent, child ended); a running one re-runs after suspending. */
+  wake(runId: string): void {
+    if (this.#active.has(runId)) return this.schedule(runId)
+    const row = this.runs.get(runId)
+    if (row !== undefined && row.status === 'waiting') this.schedule(runId, row)
+  }
+
+  /** Resolves when no run executes or is queued and no timer is due now. */
+  async idle(): Promise<void> {
+    for (;;) {
+      this.scanDue()
+      if (this.#active.size === 0) break
+      await new Promise<void>((resolve) => this.#idleWaiters.push(resolve))
+    }
+    await this.writer.durable()
+  }
+
+  /**
+   * Starts no new executions, drops queued ones, and waits until executing runs reach their
+   * next ctx call (where they stop without writing; the next open continues them).
+   */
+  async close(): Promise<void> {
+    this.#closing = true
+    this.#timer.disarm()
+    for (const queue of this.#queues.values()) queue.clear()
+    const running: Promise<void>[] = []
+    for (const [runId, execution] of this.#active) {
+      if (!execution.started) this.#active.delete(runId)
+      else if (execution.done !== null) running.push(execution.done)
+    }
+    await Promise.allSettled(running)
+    this.#releaseIdle()
+  }
+
+  /** Listeners still waiting for runs to end, so close can answer them. */
+  takeEndWaiters(): (() => void)[] {
+    const all = [...this.#endWaiters.values()].flatMap((set) => [...set])
+    this.#endWaiters.clear()
+    return all
+  }
+
+  async #execute(runId: string, execution: Execution): Promise<void> {
+    execution.started = true
+    try {
+      await this.#replay(runId, execution)
+    } catch {
+      // Only storage failures (the batch rolled back, see GroupCommit#flush) and writes racing
+      // close get here: leave the run as last committed; the next open recovers it.
+    } finally {
+      this.#active.delete(runId)
+      if (execution.rerun && !this.#closing) this.schedule(runId)
+      if (this.#active.size === 0) this.#releaseIdle()
+    }
+  }
+
+  #releaseIdle(): void {
+    const waiters = this.#idleWaiters
+    this.#idleWaiters = []
+    for (const resolve of waiters) resolve()
+  }
+
+  async #replay(runId: string, execution: Execution): Promise<void> {
+    const row = this.runs.get(runId)
+    if (row === undefined || isFinished(row.status) || this.#closing) return
+    const fn = this.#app.workflows[row.workflow] as WorkflowFn | undefined
+    if (fn === undefined || !this.hasWorkflow(row.workflow)) {
+      const error = new EngineError('UNKNOWN_WORKFLOW', `execute run ${runId}: no workflow named \`${row.workflow}\` in the app; deploy an app that has it, then resume the run`)
+      return this.#finish(row, 'failed', null, errorText(error))
+    }
+    const ctx = new RunContext(this, runId, row.workflow, this.journal.load(runId))
+    execution.ctx = ctx
+    if (execution.cancelRequested) ctx.requestCancel()
+    if (row.status !== 'running') {
+      this.writer.write(() => this.runs.setStatus(runId, 'running', null, this.clock()))
+      this.observer?.onRunStatus?.(runId, row.workflow, 'running')
+    }
+    let output: unknown
+    let failure: unknown
+    let failed = false
+    try {
+      output = await fn(ctx, fromJsonText(row.input) ?? null)
+    } catch (error) {
+      failed = true
+      failure = error
+    }
+    const halted = ctx.halted
+    if (halted instanceof SuspendSignal || halted instanceof CancelSignal) {
+      await this.writer.durable()
+      return
+    }
+    if (halted !== null) {
+      failed = true
+      failure = halted
+    }
+    if (failure instanceof EngineError && (failure.code === 'STORAGE_FAILED' || failure.code === 'ENGINE_CLOSED')) throw failure
+    let outputText: string | null = null
+    if (!failed) {
+      try {
+        outputText = toNullableJsonText(output, `the output of workflow '${row.workflow}'`, 'NOT_SERIALIZABLE')
+      } catch (error) {
+        failed = true
+        failure = error
+      }
+    }
+    return failed
+      ? this.#finish(row, 'failed', null, errorText(failure))
+      : this.#finish(row, 'succeeded', outputText, null)
+  }
+
+  async #finish(row: RunRow, status: 'succeeded' | 'failed', output: string | null, error: string | null): Promise<void> {
+    const changed = this.writer.write(() => this.runs.finish(row.run_id, status, output, error, this.clock()))
+    await this.writer.durable()
+    if (!changed) return
+    this.observer?.onRunStatus?.(row.run_id, row.workflow, status)
+    this.notifyEnd(row.run_id, row.parent_run_id)
+  }
+}

@@ -1,0 +1,33 @@
+export { defineApp } from './app.js'
+export type { App, AppDefinition, QueueDefinition, WorkflowFn } from './app.js'
+export type { Duration } from './duration.js'
+export { Engine } from './engine.js'
+export { EngineError, TerminalError } from './engine-error.js'
+export type { EngineErrorCode } from './engine-error.js'
+export type { EngineOptions } from './engine-options.js'
+export type { JsonValue } from './json.js'
+export type { EngineObserver } from './observer.js'
+export type { QueryOptions, QueryResult } from './query.js'
+export type {
+  ListOptions,
+  ListPage,
+  RunDetail,
+  RunError,
+  RunStatus,
+  RunSummary,
+  StartOptions,
+  StartRequest,
+  StepKind,
+  StepRecord,
+  StepStatus,
+} from './run.js'
+export type {
+  Backoff,
+  ChildHandle,
+  SqlRow,
+  SqlValue,
+  StepAttempt,
+  StepOptions,
+  TransactionClient,
+  WorkflowContext,
+} from './workflow-context.js'

@@ -1,0 +1,244 @@
+import { randomUUID } from 'node:crypto'
+import { startChild, waitForChild } from './child.js'
+import { toMs, type Duration } from './duration.js'
+import { EngineError, recordError, TerminalError, type RecordedError } from './engine-error.js'
+import type { GroupCommit } from './group-commit.js'
+import type { Journal, StepRow } from './journal.js'
+import { fromJsonText, toJsonText, type JsonValue } from './json.js'
+import type { EngineObserver } from './observer.js'
+import type { StepKind } from './run.js'
+import type { RunStore } from './run-store.js'
+import { CancelSignal, SuspendSignal } from './signal.js'
+import { runStep, runTransaction } from './step.js'
+import type {
+  ChildHandle,
+  StepAttempt,
+  StepOptions,
+  TransactionClient,
+  WorkflowContext,
+} from './workflow-context.js'
+
+/** What a run context needs from the engine. */
+export interface RunHost {
+  readonly writer: GroupCommit
+  readonly journal: Journal
+  readonly runs: RunStore
+  readonly clock: () => number
+  readonly observer: EngineObserver | undefined
+  isClosing(): boolean
+  hasWorkflow(name: string): boolean
+  /** Makes sure the in-process timer fires by `wakeAtMs`. */
+  armTimer(wakeAtMs: number): void
+  /** Executes (or re-executes) a run soon. */
+  schedule(runId: string): void
+}
+
+/** An entry point into the journal for one ctx call. */
+export interface CallSlot {
+  seq: number
+  record: StepRow | undefined
+}
+
+/**
+ * The implementation of {@link WorkflowContext} for one execution of one run: hands out
+ * sequence numbers, matches them against the journal loaded when the execution began, and
+ * writes new records through the group commit.
+ */
+export class RunContext implements WorkflowContext {
+  readonly runId: string
+  readonly workflow: string
+  readonly host: RunHost
+  readonly #journal: Map<number, StepRow>
+  #seq = 0
+  #halt: Error | null = null
+  #cancelRequested = false
+
+  constructor(host: RunHost, runId: string, workflow: string, journal: StepRow[]) {
+    this.host = host
+    this.runId = runId
+    this.workflow = workflow
+    this.#journal = new Map(journal.map((row) => [row.seq, row]))
+  }
+
+  /** Why the run stopped (suspend, cancel, non-determinism), once it did. */
+  get halted(): Error | null {
+    return this.#halt
+  }
+
+  /** Makes the next ctx call stop the run with a cancellation. */
+  requestCancel(): void {
+    this.#cancelRequested = true
+  }
+
+  /**
+   * Takes the next sequence number for a call of `kind` named `name` and returns its record,
+   * if any. Stops the run instead when it was halted, cancelled, or the engine is closing.
+   */
+  enter(kind: StepKind, name: string): CallSlot {
+    if (this.#halt !== null) throw this.#halt
+    if (this.#cancelRequested) this.halt(new CancelSignal())
+    if (this.host.isClosing()) this.halt(new SuspendSignal('close'))
+    const seq = ++this.#seq
+    const record = this.#journal.get(seq)
+    if (record !== undefined && (record.name !== name || record.kind !== kind)) {
+      this.halt(
+        new EngineError(
+          'NON_DETERMINISM',
+          `replay workflow ${this.workflow} run ${this.runId}: call #${seq} is ${kind} '${name}' but the journal recorded ${record.kind} '${record.name}'; the workflow code changed or branches on something outside ctx. Revert the change, or fork the run from step ${seq}`,
+        ),
+      )
+    }
+    return { seq, record }
+  }
+
+  /** Stops the run for good in this execution; every later ctx call rethrows `error`. */
+  halt(error: Error): never {
+    this.#halt = error
+    throw error
+  }
+
+  /** Writes the record of call `seq` (in the current batch; await `durable()` to commit). */
+  record(row: StepRow): void {
+    this.#journal.set(row.seq, row)
+    this.host.writer.write(() => this.host.journal.put(this.runId, row))
+  }
+
+  /** Resolves once everything this run wrote is committed. */
+  durable(): Promise<void> {
+    return this.host.writer.durable()
+  }
+
+  /** Parks the run as `sleeping`/`waiting` (with an optional timer) and stops this execution. */
+  async suspend(
+    status: 'sleeping' | 'waiting',
+    wakeAtMs: number | null,
+    reason: SuspendSignal['reason'],
+  ): Promise<never> {
+    const { writer, runs, clock } = this.host
+    const changed = writer.write(() => runs.setStatus(this.runId, status, wakeAtMs, clock()))
+    await writer.durable()
+    if (changed) this.host.observer?.onRunStatus?.(this.runId, this.workflow, status)
+    if (wakeAtMs !== null) this.host.armTimer(wakeAtMs)
+    return this.halt(new SuspendSignal(reason))
+  }
+
+  /** Replays a recorded call: its value, or its failure as a `TerminalError`. */
+  replay<T>(record: StepRow): T {
+    if (record.status === 'failed') throw failureOf(record.error)
+    return fromJsonText(record.output) as T
+  }
+
+  step<T>(
+    name: string,
+    fn: (attempt: StepAttempt) => T | Promise<T>,
+    options?: StepOptions,
+  ): Promise<T> {
+    return runStep(this, name, fn, options)
+  }
+
+  transaction<T>(
+    name: string,
+    fn: (tx: TransactionClient) => T extends PromiseLike<unknown> ? never : T,
+  ): Promise<T> {
+    return runTransaction(this, name, fn)
+  }
+
+  async sleep(duration: Duration): Promise<void> {
+    const delayMs = toMs(duration, 'duration')
+    const { seq, record } = this.enter('sleep', 'sleep')
+    if (record?.status === 'succeeded') return
+    const nowMs = this.host.clock()
+    const wakeAtMs = record === undefined ? nowMs + delayMs : (fromJsonText(record.output) as number)
+    if (nowMs >= wakeAtMs) {
+      this.record(sleepRow(seq, wakeAtMs, record?.started_at ?? nowMs, 'succeeded', nowMs))
+      return
+    }
+    if (record === undefined) this.record(sleepRow(seq, wakeAtMs, nowMs, 'sleeping', null))
+    return this.suspend('sleeping', wakeAtMs, 'sleep')
+  }
+
+  async waitForEvent<T = JsonValue>(
+    name: string,
+    options?: { timeoutMs?: number },
+  ): Promise<T | null> {
+    if (typeof name !== 'string' || name === '') {
+      throw new EngineError('INVALID_INPUT', `Expected event \`name\` to be a non-empty string, got \`${String(name)}\` (${typeof name})`)
+    }
+    const timeoutMs = options?.timeoutMs === undefined ? null : toMs(options.timeoutMs, 'timeoutMs')
+    const { seq, record } = this.enter('event', name)
+    if (record?.status === 'succeeded') return this.replay<T | null>(record)
+    const { runs, clock } = this.host
+    const nowMs = clock()
+    const deadlineMs =
+      record === undefined ? (timeoutMs === null ? null : nowMs + timeoutMs) : (fromJsonText(record.output) as number | null)
+    const startedAt = record?.started_at ?? nowMs
+    const event = this.host.writer.write(() => runs.takeEvent(this.runId, name, seq))
+    if (event !== undefined || (deadlineMs !== null && nowMs >= deadlineMs)) {
+      const payload = event?.payload ?? 'null'
+      this.record({ seq, name, kind: 'event', status: 'succeeded', attempts: 0, output: payload, error: null, started_at: startedAt, ended_at: nowMs })
+      await this.durable()
+      return fromJsonText(payload) as T | null
+    }
+    if (record === undefined) {
+      this.record({ seq, name, kind: 'event', status: 'waiting', attempts: 0, output: JSON.stringify(deadlineMs), error: null, started_at: nowMs, ended_at: null })
+    }
+    return this.suspend('waiting', deadlineMs, 'wait')
+  }
+
+  startChild<Output = JsonValue>(workflow: string, input?: JsonValue): Promise<ChildHandle<Output>> {
+    return startChild<Output>(this, workflow, input)
+  }
+
+  async child<Output = JsonValue>(workflow: string, input?: JsonValue): Promise<Output> {
+    const handle = await startChild<Output>(this, workflow, input)
+    return handle.result()
+  }
+
+  /** Waits for a child started by this run; used by {@link ChildHandle.result}. */
+  childResult<Output>(childRunId: string, workflow: string): Promise<Output> {
+    return waitForChild<Output>(this, childRunId, workflow)
+  }
+
+  now(): Promise<number> {
+    return this.#recorded('now', () => this.host.clock())
+  }
+
+  random(): Promise<number> {
+    return this.#recorded('random', () => Math.random())
+  }
+
+  uuid(): Promise<string> {
+    return this.#recorded('uuid', () => randomUUID())
+  }
+
+  async #recorded<T extends JsonValue>(kind: 'now' | 'random' | 'uuid', make: () => T): Promise<T> {
+    const { seq, record } = this.enter(kind, kind)
+    if (record !== undefined) return this.replay<T>(record)
+    const value = make()
+    const nowMs = this.host.clock()
+    this.record({ seq, name: kind, kind, status: 'succeeded', attempts: 0, output: toJsonText(value, kind), error: null, started_at: nowMs, ended_at: nowMs })
+    await this.durable()
+    return value
+  }
+}
+
+function sleepRow(
+  seq: number,
+  wakeAtMs: number,
+  startedAt: number,
+  status: 'sleeping' | 'succeeded',
+  endedAt: number | null,
+): StepRow {
+  return { seq, name: 'sleep', kind: 'sleep', status, attempts: 0, output: JSON.stringify(wakeAtMs), error: null, started_at: startedAt, ended_at: endedAt }
+}
+
+/** The `TerminalError` a recorded failure replays as. */
+export function failureOf(errorText: string | null): TerminalError {
+  const recorded = (errorText === null ? { name: 'Error', message: 'step failed' } : JSON.parse(errorText)) as RecordedError
+  return new TerminalError(recorded.message, recorded.code === undefined ? undefined : { code: recorded.code })
+}
+
+/** JSON text of an error's recorded shape. */
+export function errorText(error: unknown): string {
+  return JSON.stringify(recordError(error))
+}

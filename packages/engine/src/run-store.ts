@@ -1,0 +1,179 @@
+import type { Database, Statement } from './connection.js'
+import type { RunStatus } from './run.js'
+
+/** One row of `lc_runs`. */
+export interface RunRow {
+  id: number
+  run_id: string
+  workflow: string
+  status: RunStatus
+  queue: string | null
+  input: string | null
+  output: string | null
+  error: string | null
+  idempotency_key: string | null
+  parent_run_id: string | null
+  parent_seq: number | null
+  wake_at: number | null
+  created_at: number
+  updated_at: number
+}
+
+/** A new run to insert. */
+export interface NewRun {
+  runId: string
+  workflow: string
+  queue: string | null
+  input: string | null
+  idempotencyKey: string | null
+  parentRunId: string | null
+  parentSeq: number | null
+  nowMs: number
+}
+
+// Status updates never leave a finished state: a cancel that lands while the run is still
+// executing must win over the run's own later "sleeping" or "succeeded" write.
+const UNFINISHED = "status NOT IN ('succeeded','failed','cancelled')"
+
+/** Prepared statements over `lc_runs` and `lc_events` for the write connection. */
+export class RunStore {
+  readonly #insert: Statement
+  readonly #get: Statement
+  readonly #byKey: Statement
+  readonly #setStatus: Statement
+  readonly #finish: Statement
+  readonly #reset: Statement
+  readonly #due: Statement
+  readonly #earliest: Statement
+  readonly #runnable: Statement
+  readonly #unfinished: Statement
+  readonly #insertEvent: Statement
+  readonly #takeEvent: Statement
+  readonly #cancelTree: Statement
+
+  constructor(db: Database) {
+    this.#insert = db.prepare(
+      `INSERT INTO lc_runs (run_id, workflow, status, queue, input, idempotency_key, parent_run_id, parent_seq, created_at, updated_at)
+       VALUES (?, ?, 'pending', ?, ?, ?, ?, ?, ?, ?)`,
+    )
+    this.#get = db.prepare('SELECT * FROM lc_runs WHERE run_id = ?')
+    this.#byKey = db.prepare('SELECT * FROM lc_runs WHERE idempotency_key = ?')
+    this.#setStatus = db.prepare(
+      `UPDATE lc_runs SET status = ?, wake_at = ?, updated_at = ? WHERE run_id = ? AND ${UNFINISHED}`,
+    )
+    this.#finish = db.prepare(
+      `UPDATE lc_runs SET status = ?, output = ?, error = ?, wake_at = NULL, updated_at = ?
+       WHERE run_id = ? AND ${UNFINISHED}`,
+    )
+    this.#reset = db.prepare(
+      `UPDATE lc_runs SET status = 'pending', output = NULL, error = NULL, wake_at = NULL, updated_at = ?
+       WHERE run_id = ?`,
+    )
+    this.#due = db.prepare(
+      "SELECT run_id FROM lc_runs WHERE status IN ('sleeping','waiting') AND wake_at IS NOT NULL AND wake_at <= ?",
+    )
+    this.#earliest = db.prepare(
+      "SELECT min(wake_at) AS wake_at FROM lc_runs WHERE status IN ('sleeping','waiting') AND wake_at IS NOT NULL AND wake_at > ?",
+    )
+    this.#runnable = db.prepare(
+      "SELECT run_id, status FROM lc_runs WHERE status IN ('pending','running','waiting') ORDER BY id",
+    )
+    this.#unfinished = db.prepare(
+      "SELECT 1 FROM lc_runs WHERE status IN ('pending','running') LIMIT 1",
+    )
+    this.#insertEvent = db.prepare(
+      'INSERT INTO lc_events (run_id, name, payload, created_at) VALUES (?, ?, ?, ?)',
+    )
+    this.#takeEvent = db.prepare(
+      `UPDATE lc_events SET consumed_seq = ?
+       WHERE id = (SELECT id FROM lc_events WHERE run_id = ? AND name = ? AND consumed_seq IS NULL ORDER BY id LIMIT 1)
+       RETURNING payload`,
+    )
+    this.#cancelTree = db.prepare(
+      `WITH RECURSIVE tree(run_id) AS (
+         SELECT ? UNION ALL SELECT r.run_id FROM lc_runs r JOIN tree t ON r.parent_run_id = t.run_id
+       )
+       UPDATE lc_runs SET status = 'cancelled', wake_at = NULL, updated_at = ?,
+         error = '{"name":"Cancelled","message":"run cancelled"}'
+       WHERE run_id IN (SELECT run_id FROM tree) AND ${UNFINISHED}
+       RETURNING run_id, workflow`,
+    )
+  }
+
+  insert(run: NewRun): void {
+    this.#insert.run(
+      run.runId,
+      run.workflow,
+      run.queue,
+      run.input,
+      run.idempotencyKey,
+      run.parentRunId,
+      run.parentSeq,
+      run.nowMs,
+      run.nowMs,
+    )
+  }
+
+  get(runId: string): RunRow | undefined {
+    return this.#get.get(runId) as RunRow | undefined
+  }
+
+  byIdempotencyKey(key: string): RunRow | undefined {
+    return this.#byKey.get(key) as RunRow | undefined
+  }
+
+  /** Moves an unfinished run to `status`; returns false if it was finished meanwhile. */
+  setStatus(runId: string, status: RunStatus, wakeAtMs: number | null, nowMs: number): boolean {
+    return this.#setStatus.run(status, wakeAtMs, nowMs, runId).changes > 0
+  }
+
+  /** Ends an unfinished run; returns false if it was finished (e.g. cancelled) meanwhile. */
+  finish(
+    runId: string,
+    status: 'succeeded' | 'failed',
+    output: string | null,
+    error: string | null,
+    nowMs: number,
+  ): boolean {
+    return this.#finish.run(status, output, error, nowMs, runId).changes > 0
+  }
+
+  /** Makes a finished run `pending` again (resume). */
+  reset(runId: string, nowMs: number): void {
+    this.#reset.run(nowMs, runId)
+  }
+
+  /** Sleeping or waiting runs whose timer is due. */
+  due(nowMs: number): string[] {
+    return (this.#due.all(nowMs) as { run_id: string }[]).map((row) => row.run_id)
+  }
+
+  /** The earliest durable timer (after `afterMs` if given), or `null`. */
+  earliestWakeAt(afterMs = Number.MIN_SAFE_INTEGER): number | null {
+    return (this.#earliest.get(afterMs) as { wake_at: number | null }).wake_at
+  }
+
+  /** Runs to execute (or replay) after opening: pending, running and waiting ones. */
+  runnable(): string[] {
+    return (this.#runnable.all() as { run_id: string }[]).map((row) => row.run_id)
+  }
+
+  /** True if some run is pending or running. */
+  hasUnfinishedWork(): boolean {
+    return this.#unfinished.get() !== undefined
+  }
+
+  insertEvent(runId: string, name: string, payload: string | null, nowMs: number): void {
+    this.#insertEvent.run(runId, name, payload, nowMs)
+  }
+
+  /** Takes the oldest unconsumed event `name` of a run for the wait at `seq`. */
+  takeEvent(runId: string, name: string, seq: number): { payload: string | null } | undefined {
+    return this.#takeEvent.get(seq, runId, name) as { payload: string | null } | undefined
+  }
+
+  /** Cancels a run and its unfinished descendants; returns the cancelled runs. */
+  cancelTree(runId: string, nowMs: number): { run_id: string; workflow: string }[] {
+    return this.#cancelTree.all(runId, nowMs) as { run_id: string; workflow: string }[]
+  }
+}

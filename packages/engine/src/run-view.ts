@@ -1,0 +1,126 @@
+import type { Database, Statement } from './connection.js'
+import { EngineError } from './engine-error.js'
+import type { StepRow } from './journal.js'
+import { fromJsonText } from './json.js'
+import {
+  RUN_STATUSES,
+  type ListOptions,
+  type ListPage,
+  type RunDetail,
+  type RunError,
+  type RunSummary,
+} from './run.js'
+import type { RunRow } from './run-store.js'
+
+/** Runs per page unless `limit` says otherwise. */
+export const DEFAULT_LIST_LIMIT = 50
+/** Largest page. */
+export const MAX_LIST_LIMIT = 1_000
+
+const SUMMARY_COLUMNS =
+  'id, run_id, workflow, status, queue, parent_run_id, created_at, updated_at'
+
+/**
+ * The API's view of runs, read over the read-only connection: it only ever shows committed
+ * state, so whatever `get` or `list` returns is durable.
+ */
+export class RunView {
+  readonly #db: Database
+  readonly #get: Statement
+  readonly #steps: Statement
+  readonly #lists = new Map<string, Statement>()
+
+  constructor(db: Database) {
+    this.#db = db
+    this.#get = db.prepare('SELECT * FROM lc_runs WHERE run_id = ?')
+    this.#steps = db.prepare(
+      'SELECT seq, name, kind, status, attempts, started_at, ended_at FROM lc_steps WHERE run_id = ? ORDER BY seq',
+    )
+  }
+
+  /** @throws {EngineError} `RUN_NOT_FOUND`. */
+  get(runId: string): RunDetail {
+    if (typeof runId !== 'string') {
+      throw new EngineError('INVALID_INPUT', `Expected \`runId\` to be a string, got \`${String(runId)}\` (${typeof runId})`)
+    }
+    const row = this.#get.get(runId) as RunRow | undefined
+    if (row === undefined) throw new EngineError('RUN_NOT_FOUND', `get run ${runId}: no such run`)
+    const steps = (this.#steps.all(runId) as StepRow[]).map((step) => ({
+      seq: step.seq,
+      name: step.name,
+      kind: step.kind,
+      status: step.status,
+      attempts: step.attempts,
+      startedAt: iso(step.started_at),
+      endedAt: step.ended_at === null ? null : iso(step.ended_at),
+    }))
+    return {
+      ...summary(row),
+      input: fromJsonText(row.input) ?? null,
+      output: fromJsonText(row.output) ?? null,
+      error: (fromJsonText(row.error) as RunError | undefined) ?? null,
+      steps,
+    }
+  }
+
+  /** @throws {EngineError} `INVALID_INPUT` for a bad status, limit or cursor. */
+  list(options: ListOptions = {}): ListPage {
+    const { status, workflow, cursor } = options
+    const limit = options.limit ?? DEFAULT_LIST_LIMIT
+    if (status !== undefined && !RUN_STATUSES.includes(status)) {
+      throw new EngineError('INVALID_INPUT', `Expected \`status\` to be one of ${RUN_STATUSES.join(', ')}, got \`${String(status)}\` (${typeof status})`)
+    }
+    if (workflow !== undefined && typeof workflow !== 'string') {
+      throw new EngineError('INVALID_INPUT', `Expected \`workflow\` to be a string, got \`${String(workflow)}\` (${typeof workflow})`)
+    }
+    if (!(Number.isInteger(limit) && limit >= 1 && limit <= MAX_LIST_LIMIT)) {
+      throw new EngineError('INVALID_INPUT', `Expected \`limit\` to be a number from 1 to ${MAX_LIST_LIMIT}, got \`${String(limit)}\` (${typeof limit})`)
+    }
+    const beforeId = cursor === undefined ? undefined : decodeCursor(cursor)
+    const where: string[] = []
+    const args: (string | number)[] = []
+    if (status !== undefined) (where.push('status = ?'), args.push(status))
+    if (workflow !== undefined) (where.push('workflow = ?'), args.push(workflow))
+    if (beforeId !== undefined) (where.push('id < ?'), args.push(beforeId))
+    const sql = `SELECT ${SUMMARY_COLUMNS} FROM lc_runs ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT ?`
+    let statement = this.#lists.get(sql)
+    if (statement === undefined) this.#lists.set(sql, (statement = this.#db.prepare(sql)))
+    const rows = statement.all(...args, limit + 1) as RunRow[]
+    const page = rows.slice(0, limit)
+    const last = page[page.length - 1]
+    return {
+      runs: page.map(summary),
+      nextCursor: rows.length > limit && last !== undefined ? encodeCursor(last.id) : null,
+    }
+  }
+}
+
+function iso(ms: number): string {
+  return new Date(ms).toISOString()
+}
+
+function summary(row: RunRow): RunSummary {
+  const out: RunSummary = {
+    runId: row.run_id,
+    workflow: row.workflow,
+    status: row.status,
+    queue: row.queue,
+    createdAt: iso(row.created_at),
+    updatedAt: iso(row.updated_at),
+  }
+  if (row.parent_run_id !== null) out.parentRunId = row.parent_run_id
+  return out
+}
+
+function encodeCursor(id: number): string {
+  return Buffer.from(`r${id}`).toString('base64url')
+}
+
+function decodeCursor(cursor: unknown): number {
+  const text = typeof cursor === 'string' ? Buffer.from(cursor, 'base64url').toString() : ''
+  const id = Number(text.slice(1))
+  if (!text.startsWith('r') || !Number.isSafeInteger(id) || id < 1) {
+    throw new EngineError('INVALID_INPUT', `Expected \`cursor\` to be a nextCursor from a previous page, got \`${String(cursor)}\` (${typeof cursor})`)
+  }
+  return id
+}

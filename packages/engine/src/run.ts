@@ -1,0 +1,114 @@
+import type { JsonValue } from './json.js'
+
+/** A run's lifecycle state, as in the HTTP API. */
+export type RunStatus =
+  | 'pending'
+  | 'running'
+  | 'sleeping'
+  | 'waiting'
+  | 'succeeded'
+  | 'failed'
+  | 'cancelled'
+
+/** Every {@link RunStatus}, for validation. */
+export const RUN_STATUSES: readonly RunStatus[] = [
+  'pending',
+  'running',
+  'sleeping',
+  'waiting',
+  'succeeded',
+  'failed',
+  'cancelled',
+]
+
+/** Statuses a run never leaves on its own (only `resume` leaves `failed` / `cancelled`). */
+export function isFinished(status: RunStatus): boolean {
+  return status === 'succeeded' || status === 'failed' || status === 'cancelled'
+}
+
+/** The state of one journal entry (one `ctx` call) of a run. */
+export type StepStatus = 'running' | 'retrying' | 'sleeping' | 'waiting' | 'succeeded' | 'failed'
+
+/** Which `ctx` call a journal entry records. */
+export type StepKind =
+  | 'step'
+  | 'transaction'
+  | 'sleep'
+  | 'event'
+  | 'child'
+  | 'result'
+  | 'now'
+  | 'random'
+  | 'uuid'
+
+/** The recorded error of a failed run or step. */
+export interface RunError {
+  name: string
+  message: string
+  code?: string
+}
+
+/** One `ctx` call of a run, as returned by {@link RunDetail}. Times are ISO strings. */
+export interface StepRecord {
+  /** Position of the call in the run, from 1. */
+  seq: number
+  name: string
+  kind: StepKind
+  status: StepStatus
+  /** How many times the call's function ran (0 for calls that run no user code). */
+  attempts: number
+  startedAt: string
+  endedAt: string | null
+}
+
+/** A run without its payloads and steps, as listed. */
+export interface RunSummary {
+  runId: string
+  workflow: string
+  status: RunStatus
+  /** The queue the run executes on; `null` is the engine's default queue. */
+  queue: string | null
+  parentRunId?: string
+  createdAt: string
+  updatedAt: string
+}
+
+/** Everything about one run. */
+export interface RunDetail extends RunSummary {
+  input: JsonValue
+  /** The workflow's return value once `succeeded`, else `null`. */
+  output: JsonValue
+  error: RunError | null
+  steps: StepRecord[]
+}
+
+/** Options of `Engine.start`. */
+export interface StartOptions {
+  /** A second start with the same key returns the first run instead of creating one. */
+  idempotencyKey?: string
+  /** A queue declared in the app's `queues`; the engine's default queue if absent. */
+  queue?: string
+}
+
+/** One run of `Engine.startMany`. */
+export interface StartRequest extends StartOptions {
+  workflow: string
+  input?: JsonValue
+}
+
+/** Filters and page of `Engine.list`. */
+export interface ListOptions {
+  readonly status?: RunStatus
+  readonly workflow?: string
+  /** @default 50 (at most 1000) */
+  readonly limit?: number
+  /** `nextCursor` of the previous page. */
+  readonly cursor?: string
+}
+
+/** One page of runs, newest first. */
+export interface ListPage {
+  runs: RunSummary[]
+  /** Pass as `cursor` for the next page; `null` on the last page. */
+  nextCursor: string | null
+}

@@ -1,0 +1,155 @@
+import { EngineError, TerminalError } from './engine-error.js'
+import type { StepRow } from './journal.js'
+import { toNullableJsonText } from './json.js'
+import { errorText, failureOf, type RunContext } from './run-context.js'
+import { CancelSignal, SuspendSignal } from './signal.js'
+import { TransactionScope } from './transaction-scope.js'
+import type { Backoff, StepAttempt, StepOptions, TransactionClient } from './workflow-context.js'
+
+/** Retries after a step's first failed attempt, unless `StepOptions.retries` says otherwise. */
+export const DEFAULT_STEP_RETRIES = 3
+/** First retry wait. */
+export const DEFAULT_BACKOFF_INITIAL_MS = 100
+/** Growth of the retry wait per attempt. */
+export const DEFAULT_BACKOFF_FACTOR = 2
+/** Longest retry wait. */
+export const DEFAULT_BACKOFF_MAX_MS = 60_000
+
+/** The wait before the attempt after `attempt` (1-based). */
+export function backoffMs(attempt: number, backoff: Backoff | undefined): number {
+  const initialMs = backoff?.initialMs ?? DEFAULT_BACKOFF_INITIAL_MS
+  const factor = backoff?.factor ?? DEFAULT_BACKOFF_FACTOR
+  const maxMs = backoff?.maxMs ?? DEFAULT_BACKOFF_MAX_MS
+  return Math.min(initialMs * factor ** (attempt - 1), maxMs)
+}
+
+function validateOptions(name: unknown, options: StepOptions | undefined): void {
+  if (typeof name !== 'string' || name === '') {
+    throw new EngineError('INVALID_INPUT', `Expected step \`name\` to be a non-empty string, got \`${String(name)}\` (${typeof name})`)
+  }
+  const retries = options?.retries
+  if (retries !== undefined && !(Number.isInteger(retries) && retries >= 0)) {
+    throw new EngineError('INVALID_INPUT', `Expected \`retries\` to be a number from 0 and up, got \`${String(retries)}\` (${typeof retries})`)
+  }
+  const timeoutMs = options?.timeoutMs
+  if (timeoutMs !== undefined && !(typeof timeoutMs === 'number' && timeoutMs > 0)) {
+    throw new EngineError('INVALID_INPUT', `Expected \`timeoutMs\` to be a number above 0, got \`${String(timeoutMs)}\` (${typeof timeoutMs})`)
+  }
+}
+
+async function attemptOnce<T>(
+  fn: (attempt: StepAttempt) => T | Promise<T>,
+  attempt: number,
+  timeoutMs: number | undefined,
+): Promise<T> {
+  const controller = new AbortController()
+  if (timeoutMs === undefined) return fn({ attempt, signal: controller.signal })
+  let timer: NodeJS.Timeout | undefined
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      const error = new EngineError('STEP_TIMEOUT', `step attempt ${attempt} exceeded timeoutMs ${timeoutMs}`)
+      controller.abort(error)
+      reject(error)
+    }, timeoutMs)
+  })
+  try {
+    return await Promise.race([fn({ attempt, signal: controller.signal }), timeout])
+  } finally {
+    clearTimeout(timer)
+  }
+}
+
+/** `ctx.step`: see {@link WorkflowContext.step} for the failure semantics. */
+export async function runStep<T>(
+  ctx: RunContext,
+  name: string,
+  fn: (attempt: StepAttempt) => T | Promise<T>,
+  options: StepOptions | undefined,
+): Promise<T> {
+  validateOptions(name, options)
+  const { seq, record } = ctx.enter('step', name)
+  if (record !== undefined && (record.status === 'succeeded' || record.status === 'failed')) {
+    return ctx.replay<T>(record)
+  }
+  const { clock, observer } = ctx.host
+  if (record?.status === 'retrying') {
+    const retryAtMs = JSON.parse(record.output ?? '0') as number
+    if (clock() < retryAtMs) return ctx.suspend('sleeping', retryAtMs, 'retry')
+  }
+  const attempt = (record?.attempts ?? 0) + 1
+  const startedAt = record?.started_at ?? clock()
+  const row = (status: StepRow['status'], output: string | null, error: string | null, endedAt: number | null): StepRow =>
+    ({ seq, name, kind: 'step', status, attempts: attempt, output, error, started_at: startedAt, ended_at: endedAt })
+  ctx.record(row('running', null, record?.error ?? null, null))
+  const t0 = performance.now()
+  let value: T
+  try {
+    value = await attemptOnce(fn, attempt, options?.timeoutMs)
+  } catch (error) {
+    if (error instanceof SuspendSignal || error instanceof CancelSignal) throw error
+    observer?.onStepEnd?.(ctx.workflow, name, performance.now() - t0, false)
+    const retries = options?.retries ?? DEFAULT_STEP_RETRIES
+    if (!(error instanceof TerminalError) && attempt <= retries) {
+      const retryAtMs = clock() + backoffMs(attempt, options?.backoff)
+      ctx.record(row('retrying', JSON.stringify(retryAtMs), errorText(error), null))
+      return ctx.suspend('sleeping', retryAtMs, 'retry')
+    }
+    const text = errorText(error)
+    ctx.record(row('failed', null, text, clock()))
+    await ctx.durable()
+    throw withCause(failureOf(text), error)
+  }
+  let output: string | null
+  try {
+    output = toNullableJsonText(value, `the result of step '${name}'`, 'NOT_SERIALIZABLE')
+  } catch (error) {
+    const text = errorText(error)
+    ctx.record(row('failed', null, text, clock()))
+    await ctx.durable()
+    throw withCause(failureOf(text), error)
+  }
+  ctx.record(row('succeeded', output, null, clock()))
+  await ctx.durable()
+  observer?.onStepEnd?.(ctx.workflow, name, performance.now() - t0, true)
+  return output === null ? (undefined as T) : (JSON.parse(output) as T)
+}
+
+/** `ctx.transaction`: see {@link WorkflowContext.transaction} for the failure semantics. */
+export async function runTransaction<T>(
+  ctx: RunContext,
+  name: string,
+  fn: (tx: TransactionClient) => T,
+): Promise<T> {
+  validateOptions(name, undefined)
+  const { seq, record } = ctx.enter('transaction', name)
+  if (record !== undefined) return ctx.replay<T>(record)
+  const { clock, observer, writer } = ctx.host
+  const startedAt = clock()
+  const t0 = performance.now()
+  const outcome = writer.write(() => {
+    const scope = new TransactionScope(writer.db)
+    try {
+      const value = fn(scope.client)
+      if (typeof (value as { then?: unknown } | null)?.then === 'function') {
+        throw new EngineError('INVALID_INPUT', `transaction '${name}' returned a promise; its function must be synchronous (await network work in ctx.step instead)`)
+      }
+      const output = toNullableJsonText(value, `the result of transaction '${name}'`, 'NOT_SERIALIZABLE')
+      ctx.record({ seq, name, kind: 'transaction', status: 'succeeded', attempts: 1, output, error: null, started_at: startedAt, ended_at: clock() })
+      scope.release()
+      return { ok: true as const, output }
+    } catch (error) {
+      scope.rollback()
+      ctx.record({ seq, name, kind: 'transaction', status: 'failed', attempts: 1, output: null, error: errorText(error), started_at: startedAt, ended_at: clock() })
+      return { ok: false as const, error }
+    }
+  })
+  await ctx.durable()
+  observer?.onStepEnd?.(ctx.workflow, name, performance.now() - t0, outcome.ok)
+  if (!outcome.ok) throw withCause(failureOf(errorText(outcome.error)), outcome.error)
+  return outcome.output === null ? (undefined as T) : (JSON.parse(outcome.output) as T)
+}
+
+function withCause(error: TerminalError, cause: unknown): TerminalError {
+  if (cause !== error) Object.defineProperty(error, 'cause', { value: cause, configurable: true, writable: true })
+  return error
+}

@@ -1,0 +1,132 @@
+import type { Duration } from './duration.js'
+import type { JsonValue } from './json.js'
+
+/** Retry backoff of a step: attempt n waits `min(initialMs * factor^(n-1), maxMs)`. */
+export interface Backoff {
+  /** @default 100 */
+  readonly initialMs?: number
+  /** @default 2 */
+  readonly factor?: number
+  /** @default 60_000 */
+  readonly maxMs?: number
+}
+
+/** Options of `ctx.step`. */
+export interface StepOptions {
+  /** Retries after the first attempt fails; `TerminalError`s are never retried. @default 3 */
+  readonly retries?: number
+  /** Wait between attempts. @default { initialMs: 100, factor: 2, maxMs: 60_000 } */
+  readonly backoff?: Backoff
+  /** An attempt running longer fails with `STEP_TIMEOUT` (retryable); its signal aborts. */
+  readonly timeoutMs?: number
+}
+
+/** What a step function receives. */
+export interface StepAttempt {
+  /** 1 for the first attempt. */
+  readonly attempt: number
+  /** Aborted when the attempt exceeds `timeoutMs`. */
+  readonly signal: AbortSignal
+}
+
+/** A value bound to an SQL parameter. */
+export type SqlValue = null | number | bigint | string | boolean | Uint8Array
+/** A row returned by SQL: column name → value. */
+export type SqlRow = Record<string, null | number | bigint | string | Uint8Array>
+
+/** The SQL handle `ctx.transaction` passes to its function. */
+export interface TransactionClient {
+  /**
+   * Runs one SQL statement inside the step's transaction and returns its rows (`[]` for
+   * statements that return none). Synchronous: the transaction is the engine's own.
+   */
+  execute(sql: string, args?: readonly SqlValue[] | Readonly<Record<string, SqlValue>>): SqlRow[]
+}
+
+/** A child run started by `ctx.startChild`. */
+export interface ChildHandle<Output = JsonValue> {
+  readonly runId: string
+  /**
+   * Waits durably for the child to end and returns its output. This is a ctx call of the
+   * parent (it takes a sequence number); the parent is `waiting` meanwhile.
+   *
+   * @throws {TerminalError} `code: 'CHILD_FAILED'` if the child failed or was cancelled.
+   */
+  result(): Promise<Output>
+}
+
+/**
+ * The durable API of a running workflow. Every call takes the next sequence number of the
+ * run and is recorded in its journal. On replay (after a crash, restart, sleep or wait) a
+ * recorded call returns its recorded value without doing its work again; a call whose name
+ * differs from the recorded one fails the run with `NON_DETERMINISM`.
+ *
+ * While the engine closes, a ctx call does not return: the run stops there and continues on
+ * the next open.
+ */
+export interface WorkflowContext {
+  /** The run's id. */
+  readonly runId: string
+  /** The workflow's name. */
+  readonly workflow: string
+
+  /**
+   * Runs `fn` and records its JSON result (or its final error) before returning it.
+   *
+   * Failure semantics: the result is committed before `step` resolves, so a completed step
+   * never runs again. A step in flight when the process dies runs again on recovery
+   * (at-least-once): make its side effects idempotent. A throwing attempt is retried up to
+   * `retries` times with `backoff`; the waits are durable (the run is `sleeping` with a
+   * timer, and a restart continues them). `TerminalError`s are not retried. After the last
+   * attempt the failure is recorded and `step` throws a `TerminalError` with the step's error
+   * message (also on replay). A result that is not JSON fails the step at once with
+   * `code: 'NOT_SERIALIZABLE'`. `undefined` is recorded as such; other values come back as
+   * their JSON round-trip (e.g. `undefined` properties dropped).
+   */
+  step<T>(name: string, fn: (attempt: StepAttempt) => T | Promise<T>, options?: StepOptions): Promise<T>
+
+  /**
+   * Runs `fn` with SQL access to the tenant database; its writes and the step's checkpoint
+   * commit in one SQLite transaction, so its effects happen exactly once, even across
+   * SIGKILL. `fn` must be synchronous (the engine's write transaction is held while it runs,
+   * so it must not await network or timers: do that in `ctx.step`). If `fn` throws, its
+   * writes roll back, the failure is recorded and `transaction` throws a `TerminalError`
+   * (no retries: SQL errors are deterministic). Replays return the recorded result.
+   */
+  transaction<T>(name: string, fn: (tx: TransactionClient) => T extends PromiseLike<unknown> ? never : T): Promise<T>
+
+  /**
+   * Durable sleep: records the wake time, then the run is `sleeping` and leaves memory; a
+   * timer (or the next open, or `Engine.nextWakeAt` for a hibernated tenant) continues it.
+   * `duration` is milliseconds or an `ms` string such as `'10m'`.
+   */
+  sleep(duration: Duration): Promise<void>
+
+  /**
+   * Waits durably for the event `name` sent with `Engine.sendEvent`, and returns its payload
+   * (`null` if sent without one). Events are queued per run and name, so an event sent
+   * before the wait is found at once; each event is taken by one wait, oldest first. With
+   * `timeoutMs`, resolves to `null` when it passes first (the timeout is durable too).
+   */
+  waitForEvent<T = JsonValue>(name: string, options?: { timeoutMs?: number }): Promise<T | null>
+
+  /**
+   * Starts a child run of `workflow` with its own journal; the start is recorded, so replays
+   * return the same child instead of starting another. The child runs on the default queue.
+   *
+   * @throws {EngineError} `UNKNOWN_WORKFLOW`, `INVALID_INPUT` (recorded nothing).
+   */
+  startChild<Output = JsonValue>(workflow: string, input?: JsonValue): Promise<ChildHandle<Output>>
+
+  /** `startChild` then `result()`: two ctx calls. */
+  child<Output = JsonValue>(workflow: string, input?: JsonValue): Promise<Output>
+
+  /** The clock's time in epoch ms, recorded so replays see the same value. */
+  now(): Promise<number>
+
+  /** `Math.random()`, recorded. */
+  random(): Promise<number>
+
+  /** A random UUID, recorded. */
+  uuid(): Promise<string>
+}
