@@ -1,0 +1,100 @@
+import { mkdir } from 'node:fs/promises'
+import type { Server } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { createRequire } from 'node:module'
+import { resolve } from 'node:path'
+import { ReplicaError, messageOf } from './replica-error.js'
+import { DEFAULT_BUCKET, DEFAULT_REGION, type StorageConfig, validateStorageConfig } from './storage-config.js'
+
+/** The only credentials s3rver accepts (it checks the key id; it cannot check SigV4 secrets). */
+export const EMBEDDED_S3_ACCESS_KEY_ID = 'S3RVER'
+export const EMBEDDED_S3_SECRET_ACCESS_KEY = 'S3RVER'
+/** Loopback only: the embedded server has no real authentication. */
+export const EMBEDDED_S3_HOST = '127.0.0.1'
+
+/** Options of {@link startEmbeddedS3}. */
+export interface EmbeddedS3Options {
+  /** Directory that holds the buckets (created if missing). */
+  readonly dir: string
+  /** TCP port on 127.0.0.1; 0 picks a free one. @default 0 */
+  readonly port?: number
+  /** Bucket created at start. @default 'litecell' */
+  readonly bucket?: string
+}
+
+/** A running embedded S3 server. */
+export interface EmbeddedS3 {
+  /** `http://127.0.0.1:<port>` */
+  readonly endpoint: string
+  readonly port: number
+  /** A storage config for this server's bucket, with the given key prefix. @default '' */
+  storage(prefix?: string): StorageConfig
+  /** Stop listening and drop open connections. */
+  stop(): Promise<void>
+}
+
+interface S3rverInstance {
+  run(): Promise<AddressInfo>
+  close(): Promise<void>
+  httpServer?: Server
+}
+type S3rverConstructor = new (options: Record<string, unknown>) => S3rverInstance
+
+/**
+ * Start an S3-compatible server (s3rver, patched for Litestream: common prefixes of
+ * deep keys, concurrent deletes, millisecond LastModified) on 127.0.0.1, with its data
+ * in `dir` and `bucket` created. For local use without a cloud, and for tests.
+ *
+ * @example
+ * const s3 = await startEmbeddedS3({ dir: join(dataDir, 's3') })
+ * const replica = tenantReplica(s3.storage(), 'acme')
+ */
+export async function startEmbeddedS3(opts: EmbeddedS3Options): Promise<EmbeddedS3> {
+  const bucket = opts.bucket ?? DEFAULT_BUCKET
+  const port = opts.port ?? 0
+  if (!Number.isInteger(port) || port < 0 || port > 65_535) {
+    throw new TypeError(`Expected \`port\` to be an integer from 0 to 65535, got \`${port}\` (${typeof port})`)
+  }
+  validateStorageConfig({ bucket, prefix: '', region: DEFAULT_REGION })
+  const dir = resolve(opts.dir)
+  const S3rver = createRequire(import.meta.url)('s3rver') as S3rverConstructor
+  const server = new S3rver({
+    address: EMBEDDED_S3_HOST,
+    port,
+    silent: true,
+    directory: dir,
+    configureBuckets: [{ name: bucket }],
+  })
+  let address: AddressInfo
+  try {
+    await mkdir(dir, { recursive: true })
+    address = await server.run()
+  } catch (err) {
+    throw new ReplicaError('STORAGE_UNAVAILABLE', `start embedded s3 on ${EMBEDDED_S3_HOST}:${port}: ${messageOf(err)}`, {
+      cause: err,
+      hint: port === 0 ? `check that ${dir} is writable` : `is port ${port} taken? pass port 0 for a free one`,
+    })
+  }
+  const endpoint = `http://${EMBEDDED_S3_HOST}:${address.port}`
+  let stopped: Promise<void> | undefined
+  return {
+    endpoint,
+    port: address.port,
+    storage: (prefix = '') => ({
+      endpoint,
+      bucket,
+      prefix,
+      region: DEFAULT_REGION,
+      accessKeyId: EMBEDDED_S3_ACCESS_KEY_ID,
+      secretAccessKey: EMBEDDED_S3_SECRET_ACCESS_KEY,
+    }),
+    stop: () => {
+      stopped ??= new Promise<void>((done, fail) => {
+        server.httpServer?.close((err) => (err ? fail(err) : done()))
+        // Clients (Litestream, the SDK) keep idle keep-alive sockets; close() waits for them.
+        server.httpServer?.closeAllConnections()
+      })
+      return stopped
+    },
+  }
+}

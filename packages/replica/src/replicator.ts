@@ -1,0 +1,276 @@
+import { existsSync } from 'node:fs'
+import { performance } from 'node:perf_hooks'
+import type { LitestreamBinary } from './litestream-binary.js'
+import { LitestreamConfig } from './litestream-config.js'
+import { type LitestreamProcess, describeExit } from './litestream-process.js'
+import { LogBuffer } from './log-buffer.js'
+import { ReplicaError, messageOf } from './replica-error.js'
+import type { ReplicaLocation } from './replica-location.js'
+import type { ReplicaLock } from './replica-lock.js'
+import { verifyReplicaHolds } from './replica-verification.js'
+import { writeSyncMarker } from './sync-marker.js'
+import { waitFor } from './wait-for.js'
+
+/** Total time budget of {@link Replicator.stopVerified}: final sync plus verification. */
+export const DEFAULT_STOP_VERIFIED_TIMEOUT_MS = 30_000
+/** How long {@link Replicator.stop} waits for the final sync before SIGKILL. */
+export const DEFAULT_STOP_TIMEOUT_MS = 10_000
+/** Part of the stopVerified budget kept for the verification after the final sync. */
+export const VERIFY_RESERVE_MS = 5_000
+/** First delay before restarting a Litestream process that died. */
+export const RESTART_BACKOFF_INITIAL_MS = 100
+/** Longest delay between restarts. */
+export const RESTART_BACKOFF_MAX_MS = 10_000
+/** A process that ran at least this long resets the backoff. */
+export const RESTART_BACKOFF_RESET_AFTER_MS = 30_000
+
+/** Result of a verified stop. */
+export interface StopVerifiedResult {
+  /** Epoch time (ms) at which the replica was proven to hold the last transaction. */
+  readonly verifiedAtMs: number
+  /** Litestream's exit code (null if it needed SIGKILL); informative only, never trusted. */
+  readonly exitCode: number | null
+  /** How long stopVerified took, final sync and proof included. */
+  readonly durationMs: number
+}
+
+/** A running, supervised `litestream replicate` for one database and one replica path. */
+export interface Replicator {
+  /** Pid of the current Litestream process; undefined between a crash and its restart. */
+  readonly pid: number | undefined
+  /** How many times the supervisor restarted Litestream after it died. */
+  readonly restarts: number
+  /**
+   * Stop with a final sync and prove the replica holds the last committed transaction:
+   * commit a random marker row into `_litecell_sync_marker`, SIGTERM Litestream (final
+   * sync), wait for it, then restore the replica into a temp file and read the marker
+   * back, whatever Litestream's exit code said. Throws `REPLICA_NOT_VERIFIED` on failure
+   * and touches no local file but the marker row; the replicator is stopped either way.
+   * Stop the app's writes first: only transactions committed before the call are covered.
+   */
+  stopVerified(opts?: { readonly timeoutMs?: number }): Promise<StopVerifiedResult>
+  /** Stop (SIGTERM, final sync attempted) without verification, e.g. when fencing. */
+  stop(): Promise<void>
+  /** SIGKILL Litestream with no final sync and stop supervising (tests, crash drills). */
+  kill(): void
+  /** The most recent Litestream log lines (and supervisor notes, prefixed `[litecell]`). */
+  logs(): string[]
+}
+
+/** What {@link LitestreamReplicator} needs; prepared (validated, locked) by `replicate()`. */
+export interface ReplicatorParts {
+  readonly binary: LitestreamBinary
+  readonly dbPath: string
+  readonly replica: ReplicaLocation
+  readonly config: LitestreamConfig
+  readonly locks: readonly ReplicaLock[]
+  readonly spawn: (onLine: (line: string) => void) => LitestreamProcess
+  readonly startTimeoutMs: number
+  readonly monitorIntervalMs: number
+  readonly onLog?: (line: string) => void
+  readonly onRestart?: (err: ReplicaError) => void
+}
+
+type State = 'running' | 'stopping' | 'stopped'
+
+/** The supervisor behind {@link Replicator}: one Litestream process at a time, restarted on death. */
+export class LitestreamReplicator implements Replicator {
+  readonly #parts: ReplicatorParts
+  readonly #logs = new LogBuffer()
+  #state: State = 'running'
+  #child: LitestreamProcess | undefined
+  #childStartedAtMs = 0
+  #childHasSynced = false
+  #restarts = 0
+  #failuresInARow = 0
+  #restartTimer: NodeJS.Timeout | undefined
+  readonly #onProcessExit = (): void => this.#child?.kill()
+
+  constructor(parts: ReplicatorParts) {
+    this.#parts = parts
+    // An orphaned Litestream would keep replicating after this process is gone.
+    process.once('exit', this.#onProcessExit)
+  }
+
+  get pid(): number | undefined {
+    return this.#child?.isExited ? undefined : this.#child?.pid
+  }
+
+  get restarts(): number {
+    return this.#restarts
+  }
+
+  logs(): string[] {
+    return this.#logs.lines()
+  }
+
+  /** Start Litestream and wait until it reports that it replicates. */
+  async start(): Promise<void> {
+    const child = this.#spawn()
+    try {
+      await child.waitForLine(isReadyLine, this.#parts.startTimeoutMs)
+    } catch (err) {
+      this.kill()
+      throw new ReplicaError('LITESTREAM_FAILED', `start litestream: ${messageOf(err)}; last lines:\n${this.#logs.tail()}`, {
+        cause: err,
+        hint: 'see replicator logs; check the database path and the storage settings',
+      })
+    }
+  }
+
+  async stopVerified(opts: { readonly timeoutMs?: number } = {}): Promise<StopVerifiedResult> {
+    const timeoutMs = opts.timeoutMs ?? DEFAULT_STOP_VERIFIED_TIMEOUT_MS
+    const started = performance.now()
+    const remainingMs = (): number => Math.max(0, timeoutMs - (performance.now() - started))
+    const { dbPath, replica } = this.#parts
+    if (this.#state !== 'running') {
+      throw new ReplicaError('REPLICA_NOT_VERIFIED', `stop replicating ${dbPath}: replicator is already ${this.#state}`)
+    }
+    this.#state = 'stopping'
+    this.#cancelRestart()
+    try {
+      // Litestream must run to upload the marker; between crash and restart it does not.
+      if (!this.#child || this.#child.isExited) await this.#startNow(remainingMs())
+      const marker = writeSyncMarker(dbPath)
+      await this.#untilSynced(remainingMs())
+      const child = this.#child!
+      const exit = await child.terminate(Math.max(remainingMs() - VERIFY_RESERVE_MS, remainingMs() / 2))
+      this.#note(`final sync done: ${describeExit(exit)}${exit.killed ? ' (killed after timeout)' : ''}`)
+      await verifyReplicaHolds(this.#parts.binary, replica, marker, Math.max(remainingMs(), 1))
+      this.#note(`replica verified: holds sync marker ${marker}`)
+      return {
+        verifiedAtMs: Date.now(),
+        exitCode: exit.code,
+        durationMs: Math.round(performance.now() - started),
+      }
+    } catch (err) {
+      this.#note(`verification failed: ${messageOf(err)}`)
+      throw new ReplicaError(
+        'REPLICA_NOT_VERIFIED',
+        `stop replicating ${dbPath}: replica ${replica.path} not verified: ${messageOf(err)}`,
+        {
+          cause: err,
+          hint: `the local database ${dbPath} was left in place; check that the storage is reachable (logs()), then replicate() again and retry stopVerified()`,
+        },
+      )
+    } finally {
+      this.#child?.kill()
+      await this.#release()
+    }
+  }
+
+  async stop(): Promise<void> {
+    if (this.#state !== 'running') return
+    this.#state = 'stopping'
+    this.#cancelRestart()
+    try {
+      if (this.#child && !this.#child.isExited) {
+        const exit = await this.#child.terminate(DEFAULT_STOP_TIMEOUT_MS)
+        this.#note(`stopped: ${describeExit(exit)}${exit.killed ? ' (killed after timeout)' : ''}`)
+      }
+    } finally {
+      await this.#release()
+    }
+  }
+
+  kill(): void {
+    if (this.#state === 'stopped') return
+    this.#state = 'stopped'
+    this.#cancelRestart()
+    this.#child?.kill()
+    process.removeListener('exit', this.#onProcessExit)
+    for (const lock of this.#parts.locks) lock.release()
+    this.#parts.config.removeSync()
+  }
+
+  #spawn(): LitestreamProcess {
+    const child = this.#parts.spawn((line) => {
+      this.#logs.push(line)
+      if (child === this.#child && isSyncLine(line)) this.#childHasSynced = true
+      this.#parts.onLog?.(line)
+    })
+    this.#child = child
+    this.#childStartedAtMs = performance.now()
+    this.#childHasSynced = false
+    void child.exited.then((exit) => this.#onChildExit(child, describeExit(exit)))
+    return child
+  }
+
+  async #startNow(timeoutMs: number): Promise<void> {
+    const child = this.#spawn()
+    await child.waitForLine(isReadyLine, Math.max(timeoutMs, 1))
+  }
+
+  /**
+   * Litestream 0.3.13 opens the database lazily, on its first monitor tick, and its
+   * SIGTERM handler runs the final sync only if that happened: a process stopped sooner
+   * exits 0 having uploaded nothing. So before SIGTERM, wait for a sync in its log or for
+   * two monitor intervals. The restore proof stays the judge either way.
+   */
+  async #untilSynced(timeoutMs: number): Promise<void> {
+    const settleMs = 2 * this.#parts.monitorIntervalMs + 100
+    await waitFor(() => this.#childHasSynced || performance.now() - this.#childStartedAtMs >= settleMs, {
+      timeoutMs: Math.max(timeoutMs, 1),
+      intervalMs: 10,
+      what: 'litestream to open the database',
+    })
+  }
+
+  #onChildExit(child: LitestreamProcess, how: string): void {
+    if (this.#state !== 'running' || child !== this.#child) return
+    const livedMs = performance.now() - this.#childStartedAtMs
+    this.#failuresInARow = livedMs >= RESTART_BACKOFF_RESET_AFTER_MS ? 1 : this.#failuresInARow + 1
+    const delayMs = Math.min(RESTART_BACKOFF_INITIAL_MS * 2 ** (this.#failuresInARow - 1), RESTART_BACKOFF_MAX_MS)
+    const err = new ReplicaError(
+      'LITESTREAM_FAILED',
+      `litestream for ${this.#parts.dbPath} died (${how}); restarting in ${delayMs} ms`,
+    )
+    this.#note(err.message)
+    this.#parts.onRestart?.(err)
+    this.#restartTimer = setTimeout(() => this.#restart(), delayMs)
+  }
+
+  #restart(): void {
+    this.#restartTimer = undefined
+    if (this.#state !== 'running') return
+    if (!existsSync(this.#parts.dbPath)) {
+      this.#note(`database ${this.#parts.dbPath} is gone; not restarting litestream`)
+      return
+    }
+    this.#restarts++
+    const child = this.#spawn()
+    // A restarted process that never gets ready is killed; its exit schedules the next try.
+    child.waitForLine(isReadyLine, this.#parts.startTimeoutMs).catch((err: unknown) => {
+      this.#note(`restart failed: ${messageOf(err)}`)
+      child.kill()
+    })
+  }
+
+  #cancelRestart(): void {
+    clearTimeout(this.#restartTimer)
+    this.#restartTimer = undefined
+  }
+
+  async #release(): Promise<void> {
+    this.#state = 'stopped'
+    process.removeListener('exit', this.#onProcessExit)
+    for (const lock of this.#parts.locks) lock.release()
+    await this.#parts.config.remove()
+  }
+
+  #note(text: string): void {
+    const line = `[litecell] ${text}`
+    this.#logs.push(line)
+    this.#parts.onLog?.(line)
+  }
+}
+
+/** Lines Litestream logs once it has opened the database and synced. */
+function isSyncLine(line: string): boolean {
+  return /sync: new generation|snapshot written|wal segment written/.test(line)
+}
+
+/** Litestream logs `replicating to` once the database is open and its replica configured. */
+function isReadyLine(line: string): boolean {
+  return line.includes('replicating to')
+}

@@ -1,0 +1,120 @@
+import { existsSync } from 'node:fs'
+import { link, mkdir, mkdtemp, open, rm } from 'node:fs/promises'
+import { basename, dirname, join, resolve } from 'node:path'
+import { type LitestreamBinary, resolveLitestream } from './litestream-binary.js'
+import { LitestreamConfig } from './litestream-config.js'
+import { LitestreamProcess, describeExit } from './litestream-process.js'
+import { LogBuffer } from './log-buffer.js'
+import { ReplicaError } from './replica-error.js'
+import { type ReplicaLocation, describeReplica, validateReplicaLocation } from './replica-location.js'
+import { withReplicaStore } from './replica-store.js'
+import { redactSecret } from './storage-config.js'
+
+/** How long one `litestream restore` may run before it is killed. */
+export const DEFAULT_RESTORE_TIMEOUT_MS = 10 * 60_000
+
+/** Options of {@link restore}. */
+export interface RestoreOptions {
+  /** Point in time (a Date or an ISO 8601 string); the latest state when absent. */
+  readonly at?: Date | string
+  /** @default DEFAULT_RESTORE_TIMEOUT_MS */
+  readonly timeoutMs?: number
+}
+
+/** Result of {@link restore}. */
+export interface RestoreResult {
+  /** False when the replica holds no backup (at that time): a new tenant, not an error. */
+  readonly restored: boolean
+}
+
+/**
+ * Restore the replica into `targetPath`: the latest state, or the state at `opts.at`.
+ * The file appears atomically: Litestream restores into a temp directory beside the
+ * target, and the finished file is hard-linked into place (never overwriting). Throws
+ * `RESTORE_FAILED` if the target (or its `-wal`/`-shm`) exists, `INVALID_CONFIG` for a
+ * bad `at`, and `STORAGE_*` errors when the storage is misconfigured or down.
+ *
+ * @example
+ * const { restored } = await restore(tenantReplica(storage, 'acme'), '/data/acme/tenant.db')
+ */
+export async function restore(replica: ReplicaLocation, targetPath: string, opts: RestoreOptions = {}): Promise<RestoreResult> {
+  let context = 'restore replica'
+  try {
+    const location = validateReplicaLocation(replica)
+    context = `restore replica ${location.path}`
+    const at = parseRestoreTime(opts.at)
+    await withReplicaStore(location.storage, (store) => store.check())
+    return await restoreWith(await resolveLitestream(), location, resolve(targetPath), {
+      ...(at ? { at } : {}),
+      timeoutMs: opts.timeoutMs ?? DEFAULT_RESTORE_TIMEOUT_MS,
+    })
+  } catch (err) {
+    throw ReplicaError.wrap(err, context, 'RESTORE_FAILED')
+  }
+}
+
+/**
+ * {@link restore} without preflight or binary resolution, for callers that already did
+ * both (the verified stop). `targetPath` must be absolute.
+ */
+export async function restoreWith(
+  binary: LitestreamBinary,
+  replica: ReplicaLocation,
+  targetPath: string,
+  opts: { readonly at?: Date; readonly timeoutMs: number },
+): Promise<RestoreResult> {
+  for (const path of [targetPath, `${targetPath}-wal`, `${targetPath}-shm`]) {
+    if (existsSync(path)) {
+      throw new ReplicaError('RESTORE_FAILED', `target ${path} already exists`, {
+        hint: 'restore into a path with no database; remove the old files first if they are expendable',
+      })
+    }
+  }
+  await mkdir(dirname(targetPath), { recursive: true })
+  // The temp dir sits beside the target so that the final link stays on one file system.
+  const workDir = await mkdtemp(join(dirname(targetPath), `.${basename(targetPath)}.restore-`))
+  const workPath = join(workDir, basename(targetPath))
+  const config = await LitestreamConfig.write({ dbPath: workPath, replica })
+  const logs = new LogBuffer()
+  try {
+    const args = ['restore', ...config.args(), '-if-replica-exists', '-o', workPath]
+    if (opts.at) args.push('-timestamp', opts.at.toISOString())
+    args.push(workPath)
+    const child = LitestreamProcess.spawn(binary.path, args, { env: config.env(), onLine: (line) => logs.push(line) })
+    const exit = await child.waitForExit(opts.timeoutMs)
+    if (exit.killed || exit.code !== 0) {
+      const why = exit.killed ? `timed out after ${opts.timeoutMs} ms` : `litestream ${describeExit(exit)}`
+      throw new ReplicaError('RESTORE_FAILED', `${why}: ${redactSecret(logs.tail(), replica.storage)}`, {
+        hint: `check that ${describeReplica(replica)} is reachable and intact`,
+      })
+    }
+    if (!existsSync(workPath)) return { restored: false }
+    await link(workPath, targetPath)
+    await syncDirectory(dirname(targetPath))
+    return { restored: true }
+  } finally {
+    await Promise.all([config.remove(), rm(workDir, { recursive: true, force: true })])
+  }
+}
+
+/** `undefined` → latest; otherwise a valid Date, or `INVALID_CONFIG`. */
+export function parseRestoreTime(at: Date | string | undefined): Date | undefined {
+  if (at === undefined) return undefined
+  const date = at instanceof Date ? at : typeof at === 'string' ? new Date(at) : new Date(Number.NaN)
+  if (Number.isNaN(date.getTime())) {
+    throw new ReplicaError(
+      'INVALID_CONFIG',
+      `expected \`at\` to be a Date or an ISO 8601 time, got \`${String(at)}\` (${typeof at})`,
+    )
+  }
+  return date
+}
+
+async function syncDirectory(dir: string): Promise<void> {
+  const handle = await open(dir, 'r')
+  try {
+    await handle.sync()
+  } finally {
+    await handle.close()
+  }
+}

@@ -1,0 +1,123 @@
+import {
+  CreateBucketCommand,
+  DeleteObjectsCommand,
+  ListObjectsV2Command,
+  type S3Client,
+} from '@aws-sdk/client-s3'
+import { ReplicaError, isReplicaError } from './replica-error.js'
+import type { ReplicaStore, StoredObject } from './replica-store.js'
+import { createS3Client, storageError } from './s3-client.js'
+import { DEFAULT_REGION, type StorageConfig } from './storage-config.js'
+
+/** S3's limit of keys per DeleteObjects request. */
+export const DELETE_BATCH_SIZE = 1000
+
+/** {@link ReplicaStore} over any S3-compatible API (AWS S3, R2, MinIO, the embedded s3rver). */
+export class S3ReplicaStore implements ReplicaStore {
+  readonly #storage: StorageConfig
+  readonly #client: S3Client
+
+  constructor(storage: StorageConfig) {
+    this.#storage = storage
+    this.#client = createS3Client(storage)
+  }
+
+  async check(): Promise<void> {
+    // ListObjectsV2 rather than HeadBucket: a HEAD response has no body, so a 403 could not
+    // tell rejected credentials from a missing permission.
+    try {
+      await this.#client.send(new ListObjectsV2Command({ Bucket: this.#storage.bucket, MaxKeys: 1 }))
+    } catch (err) {
+      throw storageError(err, `check bucket ${this.#storage.bucket}`, this.#storage)
+    }
+  }
+
+  async ensureBucket(): Promise<void> {
+    try {
+      await this.check()
+      return
+    } catch (err) {
+      if (!isReplicaError(err) || err.code !== 'STORAGE_BUCKET_MISSING') throw err
+    }
+    const { bucket, region } = this.#storage
+    try {
+      await this.#client.send(
+        new CreateBucketCommand({
+          Bucket: bucket,
+          ...(region !== DEFAULT_REGION ? { CreateBucketConfiguration: { LocationConstraint: region as never } } : {}),
+        }),
+      )
+    } catch (err) {
+      const name = (err as { name?: unknown }).name
+      if (name === 'BucketAlreadyOwnedByYou') return
+      if (name === 'BucketAlreadyExists') {
+        throw new ReplicaError('STORAGE_FORBIDDEN', `create bucket ${bucket}: the name is taken by another account`, {
+          cause: err,
+          hint: 'bucket names are global on AWS S3; choose another LITECELL_S3_BUCKET',
+        })
+      }
+      throw storageError(err, `create bucket ${bucket}`, this.#storage)
+    }
+  }
+
+  async list(prefix: string): Promise<StoredObject[]> {
+    const objects: StoredObject[] = []
+    let token: string | undefined
+    try {
+      do {
+        const page = await this.#client.send(
+          new ListObjectsV2Command({
+            Bucket: this.#storage.bucket,
+            Prefix: prefix,
+            ...(token ? { ContinuationToken: token } : {}),
+          }),
+        )
+        for (const object of page.Contents ?? []) {
+          if (!object.Key) continue
+          objects.push({
+            key: object.Key,
+            sizeBytes: object.Size ?? 0,
+            lastModified: object.LastModified ?? new Date(0),
+          })
+        }
+        token = page.IsTruncated ? page.NextContinuationToken : undefined
+      } while (token)
+    } catch (err) {
+      throw storageError(err, `list objects under ${prefix}`, this.#storage)
+    }
+    return objects.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0))
+  }
+
+  async delete(keys: readonly string[]): Promise<number> {
+    let deleted = 0
+    for (let start = 0; start < keys.length; start += DELETE_BATCH_SIZE) {
+      const batch = keys.slice(start, start + DELETE_BATCH_SIZE)
+      let failed: { Key?: string; Code?: string; Message?: string }[] = []
+      try {
+        const result = await this.#client.send(
+          new DeleteObjectsCommand({
+            Bucket: this.#storage.bucket,
+            Delete: { Objects: batch.map((Key) => ({ Key })), Quiet: true },
+          }),
+        )
+        failed = result.Errors ?? []
+      } catch (err) {
+        throw storageError(err, `delete ${batch.length} objects`, this.#storage)
+      }
+      if (failed.length > 0) {
+        const first = failed[0]
+        throw new ReplicaError(
+          first?.Code === 'AccessDenied' ? 'STORAGE_FORBIDDEN' : 'STORAGE_UNAVAILABLE',
+          `delete ${batch.length} objects: ${failed.length} failed, first ${first?.Key}: ${first?.Code} ${first?.Message ?? ''}`.trim(),
+          { hint: 'retry the deletion; objects already deleted stay deleted' },
+        )
+      }
+      deleted += batch.length
+    }
+    return deleted
+  }
+
+  close(): void {
+    this.#client.destroy()
+  }
+}

@@ -1,0 +1,92 @@
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { type EmbeddedS3, startEmbeddedS3 } from './embedded-s3.js'
+import { openSqlite } from './sqlite-connection.js'
+
+/** Sync and monitor intervals that keep replica tests quick. */
+export const FAST_REPLICATION = { syncIntervalMs: 100, monitorIntervalMs: 50 } as const
+
+/**
+ * A test's world: a temp directory and an embedded S3 server with its data inside it.
+ * Shared by the co-located replica tests and the benchmark; not exported by the package.
+ */
+export class TestFixture {
+  readonly dir: string
+  #s3: EmbeddedS3
+  #port: number
+
+  private constructor(dir: string, s3: EmbeddedS3) {
+    this.dir = dir
+    this.#s3 = s3
+    this.#port = s3.port
+  }
+
+  static async create(name = 'replica'): Promise<TestFixture> {
+    const dir = await mkdtemp(join(tmpdir(), `litecell-${name}-`))
+    return new TestFixture(dir, await startEmbeddedS3({ dir: join(dir, 's3') }))
+  }
+
+  get s3(): EmbeddedS3 {
+    return this.#s3
+  }
+
+  /** Stop the S3 server (an outage). */
+  async stopS3(): Promise<void> {
+    await this.#s3.stop()
+  }
+
+  /** Start it again on the same port with the same data. */
+  async restartS3(): Promise<void> {
+    this.#s3 = await startEmbeddedS3({ dir: join(this.dir, 's3'), port: this.#port })
+  }
+
+  path(...parts: string[]): string {
+    return join(this.dir, ...parts)
+  }
+
+  async dispose(): Promise<void> {
+    await this.#s3.stop()
+    await rm(this.dir, { recursive: true, force: true })
+  }
+}
+
+/** Create the test table `items` in a fresh database. */
+export function createItemsDb(path: string): void {
+  const db = openSqlite(path)
+  try {
+    db.exec('CREATE TABLE IF NOT EXISTS items (id INTEGER PRIMARY KEY, payload BLOB NOT NULL)')
+  } finally {
+    db.close()
+  }
+}
+
+/**
+ * Insert `count` rows of `payloadBytes` random bytes each, in transactions of
+ * `batchRows`; returns the last row id.
+ */
+export function insertItems(path: string, count: number, payloadBytes = 100, batchRows = 500): number {
+  const db = openSqlite(path)
+  try {
+    const insert = db.prepare('INSERT INTO items (payload) VALUES (randomblob(?))')
+    const batch = db.transaction((rows: number) => {
+      for (let i = 0; i < rows; i++) insert.run(payloadBytes)
+    })
+    for (let done = 0; done < count; done += batchRows) batch(Math.min(batchRows, count - done))
+    return Number((db.prepare('SELECT max(id) AS id FROM items').get() as { id: number | null }).id ?? 0)
+  } finally {
+    db.close()
+  }
+}
+
+/** Row count of `items` and the result of `PRAGMA integrity_check`. */
+export function inspectItems(path: string): { rows: number; integrity: string } {
+  const db = openSqlite(path)
+  try {
+    const rows = (db.prepare('SELECT count(*) AS n FROM items').get() as { n: number }).n
+    const integrity = (db.prepare('PRAGMA integrity_check').get() as { integrity_check: string }).integrity_check
+    return { rows, integrity }
+  } finally {
+    db.close()
+  }
+}
