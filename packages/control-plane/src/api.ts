@@ -1,0 +1,103 @@
+import { Hono } from 'hono'
+import { bodyLimit } from 'hono/body-limit'
+import { errorResponse, optionalString, readJsonObject } from '@litecell/worker'
+import type { Logger } from 'pino'
+import type { Auth } from './auth.js'
+import { ControlPlaneError } from './control-plane-error.js'
+import type { Fleet } from './fleet.js'
+import { createInternalRoutes } from './internal-routes.js'
+import { parseLabels, parseOptionalTime } from './request-validation.js'
+import { parseTenantId } from './tenant-id.js'
+import type { TenantService } from './tenant-service.js'
+import { proxyToWorker } from './worker-proxy.js'
+
+/** Largest request body the API accepts. */
+export const MAX_BODY_BYTES = 1024 * 1024
+
+/** What the public API is built from. */
+export interface ApiOptions {
+  readonly auth: Auth
+  readonly fleet: Fleet
+  readonly tenants: TenantService
+  readonly log: Logger
+  /** Prometheus exposition, if metrics are enabled. */
+  readonly metrics?: () => Promise<string>
+}
+
+/**
+ * The public HTTP API (`../shared/API.md`) plus the internal worker callbacks. Errors from
+ * every layer become `{error: {code, message}}` in the one `onError` below.
+ */
+export function createApi(options: ApiOptions): Hono {
+  const { auth, fleet, tenants, log } = options
+  const app = new Hono()
+
+  app.onError((err, context) => {
+    const response = errorResponse(context, err)
+    if (response.status >= 500) log.error({ err, path: context.req.path }, 'request failed')
+    return response
+  })
+  app.notFound(() => {
+    throw new ControlPlaneError('NOT_FOUND', 'no such route')
+  })
+  app.use(
+    '*',
+    bodyLimit({
+      maxSize: MAX_BODY_BYTES,
+      onError: () => {
+        throw new ControlPlaneError('BODY_TOO_LARGE', `request body over ${MAX_BODY_BYTES} bytes`)
+      },
+    }),
+  )
+
+  app.get('/v1/health', (context) => context.json({ ok: true }))
+  app.route('/internal/v1', createInternalRoutes(fleet))
+  if (options.metrics) {
+    const metrics = options.metrics
+    app.get('/metrics', auth.requireAdmin(), async (context) =>
+      context.text(await metrics(), 200, { 'content-type': 'text/plain; version=0.0.4' }),
+    )
+  }
+
+  app.post('/v1/tenants', auth.requireAdmin(), async (context) => {
+    const body = await readJsonObject(context)
+    const created = tenants.create({
+      id: body.id === undefined ? undefined : parseTenantId(body.id),
+      app: optionalString(body, 'app', 63),
+      labels: parseLabels(body.labels),
+    })
+    return context.json(created, 201)
+  })
+  app.get('/v1/tenants', auth.requireAdmin(), (context) => context.json({ tenants: tenants.list() }))
+
+  const tenant = new Hono()
+  tenant.get('/', auth.requireTenant(), async (context) => context.json(await tenants.show(id(context))))
+  tenant.post('/hibernate', auth.requireAdmin(), async (context) => context.json(await tenants.hibernate(id(context))))
+  tenant.post('/wake', auth.requireAdmin(), async (context) => context.json(await tenants.wake(id(context))))
+  tenant.post('/fork', auth.requireAdmin(), async (context) => {
+    const body = await readJsonObject(context)
+    const forked = await tenants.fork(id(context), {
+      id: parseTenantId(body.id),
+      at: parseOptionalTime(body.at, 'at'),
+    })
+    return context.json(forked, 201)
+  })
+  tenant.delete('/', auth.requireAdmin(), async (context) => {
+    await tenants.delete(id(context))
+    return context.json({ id: id(context), deleted: true })
+  })
+  // Run, query and snapshot routes live in the tenant's worker: wake it and forward.
+  for (const path of ['/runs', '/runs/*', '/query', '/snapshot']) {
+    tenant.all(path, auth.requireTenant(), async (context) => {
+      tenants.require(id(context))
+      return proxyToWorker(context, fleet, id(context))
+    })
+  }
+  app.route('/v1/tenants/:id', tenant)
+  return app
+}
+
+/** The validated `:id` route parameter (checked after authentication, so 401 comes first). */
+function id(context: { req: { param(name: 'id'): string } }): string {
+  return parseTenantId(context.req.param('id'))
+}

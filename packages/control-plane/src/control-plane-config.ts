@@ -1,0 +1,79 @@
+import { resolve } from 'node:path'
+import { storageConfigFromEnv, type StorageConfig } from '@litecell/replica'
+import { DEFAULT_IDLE_MS, DEFAULT_LEASE_TTL_MS, DEFAULT_SYNC_INTERVAL_MS } from '@litecell/worker'
+import { ControlPlaneError } from './control-plane-error.js'
+import { DEFAULT_WORKER_MAX_OLD_SPACE_MB } from './local-launcher.js'
+
+/** Port of the public API. */
+export const DEFAULT_PORT = 8787
+/** Data directory, relative to the current directory. */
+export const DEFAULT_DATA_DIR = '.litecell'
+/** Most workers active at once. */
+export const DEFAULT_MAX_WORKERS = 16
+
+/** Settings of a control plane. */
+export interface ControlPlaneConfig {
+  readonly port: number
+  readonly host: string
+  readonly dataDir: string
+  /** Apps by name; `default` is required. Absolute module paths. */
+  readonly apps: Readonly<Record<string, string>>
+  /** The admin token; if absent one is generated, stored and printed once. */
+  readonly adminToken: string | undefined
+  /** S3 storage; null starts the embedded S3 server under `<dataDir>/s3`. */
+  readonly storage: StorageConfig | null
+  /** Port for the embedded S3 server (0: any free port). */
+  readonly embeddedS3Port: number
+  readonly maxWorkers: number
+  readonly idleMs: number
+  readonly leaseTtlMs: number
+  readonly syncIntervalMs: number
+  readonly workerMaxOldSpaceMb: number
+  /** Extra environment for workers (e.g. engine concurrency). */
+  readonly workerEnv: Readonly<Record<string, string>>
+}
+
+/**
+ * Reads the control plane's settings from the environment: LITECELL_PORT, LITECELL_HOST,
+ * LITECELL_DATA_DIR, LITECELL_APP (and LITECELL_APPS=name=path,…), LITECELL_ADMIN_TOKEN,
+ * LITECELL_MAX_WORKERS, LITECELL_IDLE_MS, LITECELL_LEASE_TTL_MS, LITECELL_SYNC_INTERVAL_MS,
+ * LITECELL_WORKER_MAX_OLD_SPACE_MB, LITECELL_S3_* / AWS_* (see the replica package).
+ */
+export function controlPlaneConfigFromEnv(
+  env: NodeJS.ProcessEnv,
+  defaults: { appPath: string },
+): ControlPlaneConfig {
+  const apps: Record<string, string> = { default: resolve(env.LITECELL_APP || defaults.appPath) }
+  for (const entry of (env.LITECELL_APPS ?? '').split(',').filter(Boolean)) {
+    const [name, path] = entry.split('=')
+    if (!name || !path) throw new ControlPlaneError('INVALID_CONFIG', `Expected LITECELL_APPS entries as name=path, got \`${entry}\``)
+    apps[name] = resolve(path)
+  }
+  const passthrough: Record<string, string> = {}
+  if (env.LITECELL_CONCURRENCY) passthrough.LITECELL_CONCURRENCY = env.LITECELL_CONCURRENCY
+  return {
+    port: integer(env, 'LITECELL_PORT', DEFAULT_PORT),
+    host: env.LITECELL_HOST || '127.0.0.1',
+    dataDir: resolve(env.LITECELL_DATA_DIR || DEFAULT_DATA_DIR),
+    apps,
+    adminToken: env.LITECELL_ADMIN_TOKEN || undefined,
+    storage: storageConfigFromEnv(env),
+    embeddedS3Port: integer(env, 'LITECELL_EMBEDDED_S3_PORT', 0),
+    maxWorkers: integer(env, 'LITECELL_MAX_WORKERS', DEFAULT_MAX_WORKERS),
+    idleMs: integer(env, 'LITECELL_IDLE_MS', DEFAULT_IDLE_MS),
+    leaseTtlMs: integer(env, 'LITECELL_LEASE_TTL_MS', DEFAULT_LEASE_TTL_MS),
+    syncIntervalMs: integer(env, 'LITECELL_SYNC_INTERVAL_MS', DEFAULT_SYNC_INTERVAL_MS),
+    workerMaxOldSpaceMb: integer(env, 'LITECELL_WORKER_MAX_OLD_SPACE_MB', DEFAULT_WORKER_MAX_OLD_SPACE_MB),
+    workerEnv: passthrough,
+  }
+}
+
+function integer(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+  const raw = env[name]
+  if (raw === undefined || raw === '') return fallback
+  const value = Number(raw)
+  if (!Number.isInteger(value) || value < 0) {
+    throw new ControlPlaneError('INVALID_CONFIG', `Expected ${name} to be a non-negative integer, got \`${raw}\``)
+  }
+  return value
+}

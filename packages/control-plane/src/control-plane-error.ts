@@ -1,0 +1,29 @@
+/** Stable, public error codes of the control plane. */
+export type ControlPlaneErrorCode =
+  | 'BAD_REQUEST'
+  | 'INVALID_TENANT_ID'
+  | 'UNAUTHENTICATED'
+  | 'FORBIDDEN'
+  | 'TENANT_NOT_FOUND'
+  | 'TENANT_EXISTS'
+  | 'TENANT_STATE_CONFLICT'
+  | 'TENANT_FAILED'
+  | 'UNKNOWN_APP'
+  | 'OVER_CAPACITY'
+  | 'BODY_TOO_LARGE'
+  | 'WORKER_UNAVAILABLE'
+  | 'WORKER_START_FAILED'
+  | 'NO_RESTORE_POINT'
+  | 'NOT_FOUND'
+  | 'INVALID_CONFIG'
+
+/** Base error of the control plane: a stable `code` plus the `cause` it wraps. */
+export class ControlPlaneError extends Error {
+  override name = 'ControlPlaneError'
+  readonly code: ControlPlaneErrorCode
+
+  constructor(code: ControlPlaneErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options)
+    this.code = code
+  }
+}

@@ -1,0 +1,196 @@
+import { existsSync } from 'node:fs'
+import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises'
+import type { AddressInfo } from 'node:net'
+import { join } from 'node:path'
+import { serve, type ServerType } from '@hono/node-server'
+import {
+  controlPlaneReplica,
+  ensureBucket,
+  replicate,
+  restore,
+  startEmbeddedS3,
+  type EmbeddedS3,
+  type Replicator,
+  type StorageConfig,
+} from '@litecell/replica'
+import { hashSecret, newSecret } from '@litecell/worker'
+import pino, { type Logger } from 'pino'
+import { createApi } from './api.js'
+import { AppCatalog } from './app-catalog.js'
+import { Auth } from './auth.js'
+import type { ControlPlaneConfig } from './control-plane-config.js'
+import { Fleet } from './fleet.js'
+import type { Launcher } from './launcher.js'
+import { LocalLauncher } from './local-launcher.js'
+import { Registry } from './registry.js'
+import { TenantService } from './tenant-service.js'
+import { WakeScheduler } from './wake-scheduler.js'
+
+/** The registry's file name in the data directory. */
+export const REGISTRY_FILE = 'registry.db'
+/** Where a generated admin token is kept for local tools (mode 0600). */
+export const ADMIN_TOKEN_FILE = 'admin-token'
+const ADMIN_HASH_SETTING = 'admin_token_hash'
+
+/**
+ * The control plane: registry (restored from S3 if the local file is gone, and replicated
+ * back), the embedded S3 server when no storage is configured, the fleet of workers, the wake
+ * scheduler and the HTTP API.
+ */
+export class ControlPlane {
+  /** The API's base URL, e.g. `http://127.0.0.1:8787`. */
+  readonly url: string
+  /** The admin token, when this start generated it (print it once). */
+  readonly generatedAdminToken: string | undefined
+  readonly storage: StorageConfig
+  readonly fleet: Fleet
+  readonly registry: Registry
+  readonly #server: ServerType
+  readonly #scheduler: WakeScheduler
+  readonly #registryReplicator: Replicator
+  readonly #embeddedS3: EmbeddedS3 | undefined
+  readonly #log: Logger
+
+  private constructor(parts: {
+    url: string
+    generatedAdminToken: string | undefined
+    storage: StorageConfig
+    fleet: Fleet
+    registry: Registry
+    server: ServerType
+    scheduler: WakeScheduler
+    registryReplicator: Replicator
+    embeddedS3: EmbeddedS3 | undefined
+    log: Logger
+  }) {
+    this.url = parts.url
+    this.generatedAdminToken = parts.generatedAdminToken
+    this.storage = parts.storage
+    this.fleet = parts.fleet
+    this.registry = parts.registry
+    this.#server = parts.server
+    this.#scheduler = parts.scheduler
+    this.#registryReplicator = parts.registryReplicator
+    this.#embeddedS3 = parts.embeddedS3
+    this.#log = parts.log
+  }
+
+  /** Starts everything and listens; resolves once the API answers. */
+  static async start(
+    config: ControlPlaneConfig,
+    options: { log?: Logger; launcher?: Launcher } = {},
+  ): Promise<ControlPlane> {
+    const log = options.log ?? pino({ base: { component: 'control-plane' } })
+    const apps = new AppCatalog({ ...config.apps })
+    await mkdir(join(config.dataDir, 'tenants'), { recursive: true })
+    await mkdir(join(config.dataDir, 'logs'), { recursive: true })
+
+    let embeddedS3: EmbeddedS3 | undefined
+    let storage = config.storage
+    if (storage === null) {
+      embeddedS3 = await startEmbeddedS3({ dir: join(config.dataDir, 's3'), port: config.embeddedS3Port })
+      storage = embeddedS3.storage()
+      log.info({ endpoint: embeddedS3.endpoint }, 'embedded S3 started')
+    }
+    await ensureBucket(storage)
+
+    const registryPath = join(config.dataDir, REGISTRY_FILE)
+    if (!existsSync(registryPath)) {
+      const { restored } = await restore(controlPlaneReplica(storage), registryPath)
+      if (restored) log.info('registry restored from S3')
+    }
+    const registry = Registry.open(registryPath)
+    const recovered = registry.recoverAfterRestart(Date.now())
+    if (recovered > 0) log.warn({ tenants: recovered }, 'tenants left active by a previous run will be recovered')
+    const registryReplicator = await replicate(registryPath, controlPlaneReplica(storage), {
+      syncIntervalMs: config.syncIntervalMs,
+    })
+
+    const generatedAdminToken = await adminToken(config, registry)
+    const adminTokenHash = config.adminToken ? hashSecret(config.adminToken) : registry.getSetting(ADMIN_HASH_SETTING)
+    if (!adminTokenHash) throw new Error('no admin token hash')
+
+    let url = ''
+    const fleet = new Fleet({
+      registry,
+      launcher: options.launcher ?? new LocalLauncher({ maxOldSpaceMb: config.workerMaxOldSpaceMb }),
+      log,
+      dataDir: config.dataDir,
+      maxWorkers: config.maxWorkers,
+      leaseTtlMs: config.leaseTtlMs,
+      workerEnv: (tenantId, app) => ({
+        ...config.workerEnv,
+        ...storageEnv(storage),
+        LITECELL_TENANT_ID: tenantId,
+        LITECELL_CONTROL_URL: url,
+        LITECELL_TENANT_DIR: join(config.dataDir, 'tenants', tenantId),
+        LITECELL_APP: apps.pathOf(app),
+        LITECELL_IDLE_MS: String(config.idleMs),
+        LITECELL_LEASE_TTL_MS: String(config.leaseTtlMs),
+        LITECELL_SYNC_INTERVAL_MS: String(config.syncIntervalMs),
+      }),
+    })
+    const tenants = new TenantService({ registry, fleet, apps, storage, dataDir: config.dataDir })
+    const api = createApi({ auth: new Auth({ adminTokenHash, registry }), fleet, tenants, log })
+    let server!: ServerType
+    const address = await new Promise<AddressInfo>((resolve) => {
+      server = serve({ fetch: api.fetch, hostname: config.host, port: config.port }, resolve)
+    })
+    url = `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${address.port}`
+    const scheduler = new WakeScheduler({ registry, fleet, log })
+    scheduler.start()
+    return new ControlPlane({
+      url,
+      generatedAdminToken,
+      storage,
+      fleet,
+      registry,
+      server,
+      scheduler,
+      registryReplicator,
+      embeddedS3,
+      log,
+    })
+  }
+
+  /**
+   * Stops cleanly: hibernates every tenant (verified), stops serving, then stops the
+   * registry's replication with a verified final sync, and the embedded S3 server last.
+   */
+  async stop(): Promise<void> {
+    this.#scheduler.stop()
+    await this.fleet.close()
+    await new Promise<void>((resolve) => this.#server.close(() => resolve()))
+    this.registry.close()
+    await this.#registryReplicator.stopVerified()
+    await this.#embeddedS3?.stop()
+    this.#log.info('control plane stopped')
+  }
+}
+
+/** Reuses or generates the admin token; returns it only when generated now. */
+async function adminToken(config: ControlPlaneConfig, registry: Registry): Promise<string | undefined> {
+  if (config.adminToken) return undefined
+  const file = join(config.dataDir, ADMIN_TOKEN_FILE)
+  if (registry.getSetting(ADMIN_HASH_SETTING)) {
+    return undefined
+  }
+  const token = existsSync(file) ? (await readFile(file, 'utf8')).trim() : newSecret('lca_')
+  registry.setSetting(ADMIN_HASH_SETTING, hashSecret(token))
+  await writeFile(file, `${token}\n`, { mode: 0o600 })
+  await chmod(file, 0o600)
+  return token
+}
+
+/** The storage settings as the environment a worker reads them from. */
+function storageEnv(storage: StorageConfig): Record<string, string> {
+  const env: Record<string, string> = {
+    LITECELL_S3_BUCKET: storage.bucket,
+    LITECELL_S3_PREFIX: storage.prefix,
+    AWS_REGION: storage.region,
+  }
+  if (storage.endpoint) env.LITECELL_S3_ENDPOINT = storage.endpoint
+  if (storage.accessKeyId) env.AWS_ACCESS_KEY_ID = storage.accessKeyId
+  if (storage.secretAccessKey) env.AWS_SECRET_ACCESS_KEY = storage.secretAccessKey
+  return env
+}

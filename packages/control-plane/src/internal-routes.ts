@@ -1,0 +1,36 @@
+import { Hono } from 'hono'
+import { optionalInteger, readJsonObject, requireString } from '@litecell/worker'
+import type { Fleet } from './fleet.js'
+import { parseTenantId } from './tenant-id.js'
+
+/**
+ * Routes workers call back on: ready, heartbeat (lease renewal), idle (may I hibernate?) and
+ * hibernated. Each names tenant and epoch and carries the worker's secret as bearer token;
+ * a worker whose epoch is not current gets 409 and fences itself.
+ */
+export function createInternalRoutes(fleet: Fleet): Hono {
+  const routes = new Hono()
+  routes.post('/workers/:action', async (context) => {
+    const body = await readJsonObject(context)
+    const tenantId = parseTenantId(body.tenantId)
+    const epoch = optionalInteger(body.epoch, 'epoch', 1, Number.MAX_SAFE_INTEGER) ?? 0
+    const secret = /^Bearer\s+(\S+)$/i.exec(context.req.header('authorization') ?? '')?.[1]
+    const nextWakeAt = optionalInteger(body.nextWakeAt, 'nextWakeAt', 0, Number.MAX_SAFE_INTEGER) ?? null
+    switch (context.req.param('action')) {
+      case 'ready':
+        return context.json(fleet.workerReady(tenantId, epoch, secret, requireString(body, 'url', 2048)))
+      case 'heartbeat': {
+        const activeRuns = optionalInteger(body.activeRuns, 'activeRuns', 0, Number.MAX_SAFE_INTEGER) ?? 0
+        return context.json(fleet.workerHeartbeat(tenantId, epoch, secret, { activeRuns }))
+      }
+      case 'idle':
+        return context.json(fleet.workerIdle(tenantId, epoch, secret))
+      case 'hibernated':
+        fleet.workerHibernated(tenantId, epoch, secret, nextWakeAt)
+        return context.json({ ok: true })
+      default:
+        return context.json({ error: { code: 'NOT_FOUND', message: 'no such worker action' } }, 404)
+    }
+  })
+  return routes
+}

@@ -1,0 +1,43 @@
+/**
+ * The control plane's registry: its own SQLite file (never a tenant's), replicated by
+ * Litestream to `<prefix>/control-plane` and restored from there when the local file is gone.
+ *
+ * - `cp_tenants`: one row per tenant. `state` is the API's state; `epoch` counts leases:
+ *   every worker start takes the next epoch, and only the worker holding the current epoch
+ *   may renew (`lease_expires_at`). `token_hash` is the SHA-256 of the tenant token (the
+ *   token itself is shown once, at creation). `next_wake_at` is the earliest durable timer a
+ *   hibernated tenant reported, read by the wake scheduler. Times are epoch milliseconds.
+ * - `cp_crashes`: worker exits that were not a clean hibernation, for crash-loop detection.
+ * - `cp_settings`: key/value settings, e.g. the admin token's hash.
+ */
+export const REGISTRY_SCHEMA = `
+CREATE TABLE IF NOT EXISTS cp_tenants (
+  id                TEXT PRIMARY KEY,
+  app               TEXT NOT NULL,
+  labels            TEXT NOT NULL DEFAULT '{}',
+  token_hash        TEXT NOT NULL,
+  state             TEXT NOT NULL,
+  created_at        INTEGER NOT NULL,
+  last_active_at    INTEGER,
+  next_wake_at      INTEGER,
+  epoch             INTEGER NOT NULL DEFAULT 0,
+  lease_expires_at  INTEGER,
+  worker_url        TEXT,
+  worker_pid        INTEGER,
+  worker_started_at INTEGER,
+  failure_reason    TEXT
+) STRICT;
+CREATE UNIQUE INDEX IF NOT EXISTS cp_tenants_token ON cp_tenants (token_hash);
+CREATE INDEX IF NOT EXISTS cp_tenants_due ON cp_tenants (next_wake_at) WHERE state = 'hibernated';
+CREATE TABLE IF NOT EXISTS cp_crashes (
+  tenant_id  TEXT NOT NULL,
+  at         INTEGER NOT NULL,
+  exit_code  INTEGER,
+  detail     TEXT
+) STRICT;
+CREATE INDEX IF NOT EXISTS cp_crashes_tenant ON cp_crashes (tenant_id, at);
+CREATE TABLE IF NOT EXISTS cp_settings (
+  key   TEXT PRIMARY KEY,
+  value TEXT NOT NULL
+) STRICT;
+`

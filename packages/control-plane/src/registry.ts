@@ -1,0 +1,269 @@
+import Database from 'libsql'
+import { ControlPlaneError } from './control-plane-error.js'
+import { REGISTRY_SCHEMA } from './registry-schema.js'
+
+/** Busy timeout of the registry connection. */
+export const REGISTRY_BUSY_TIMEOUT_MS = 5_000
+
+/** A tenant's state, as the API shows it. */
+export type TenantState = 'hibernated' | 'starting' | 'active' | 'stopping' | 'failed'
+
+/** One tenant as the registry knows it. */
+export interface TenantRecord {
+  readonly id: string
+  readonly app: string
+  readonly labels: Readonly<Record<string, string>>
+  readonly tokenHash: string
+  readonly state: TenantState
+  readonly createdAt: number
+  readonly lastActiveAt: number | null
+  readonly nextWakeAt: number | null
+  readonly epoch: number
+  readonly leaseExpiresAt: number | null
+  readonly workerUrl: string | null
+  readonly workerPid: number | null
+  readonly workerStartedAt: number | null
+  readonly failureReason: string | null
+}
+
+interface TenantRow {
+  id: string
+  app: string
+  labels: string
+  token_hash: string
+  state: TenantState
+  created_at: number
+  last_active_at: number | null
+  next_wake_at: number | null
+  epoch: number
+  lease_expires_at: number | null
+  worker_url: string | null
+  worker_pid: number | null
+  worker_started_at: number | null
+  failure_reason: string | null
+}
+
+/**
+ * The registry of tenants, leases and settings over the control plane's own SQLite file.
+ * One synchronous connection: the registry sees a handful of small writes per tenant
+ * lifecycle event, and a single connection makes every PRAGMA apply. Like the tenants'
+ * files it never checkpoints by itself: Litestream owns checkpoints.
+ */
+export class Registry {
+  readonly #db: Database.Database
+
+  private constructor(db: Database.Database) {
+    this.#db = db
+  }
+
+  /** Opens (creating if needed) the registry at `path`. */
+  static open(path: string): Registry {
+    const db = new Database(path, { timeout: REGISTRY_BUSY_TIMEOUT_MS })
+    db.pragma('journal_mode = WAL')
+    db.pragma('synchronous = NORMAL')
+    db.pragma('wal_autocheckpoint = 0')
+    db.exec(REGISTRY_SCHEMA)
+    return new Registry(db)
+  }
+
+  /** Adds a tenant; `TENANT_EXISTS` if the id is taken. */
+  createTenant(tenant: {
+    id: string
+    app: string
+    labels: Record<string, string>
+    tokenHash: string
+    state: TenantState
+    nowMs: number
+  }): TenantRecord {
+    try {
+      this.#db
+        .prepare(
+          `INSERT INTO cp_tenants (id, app, labels, token_hash, state, created_at, last_active_at)
+           VALUES (?, ?, ?, ?, ?, ?, ?)`,
+        )
+        .run(tenant.id, tenant.app, JSON.stringify(tenant.labels), tenant.tokenHash, tenant.state, tenant.nowMs, tenant.nowMs)
+    } catch (err) {
+      if (String((err as Error).message).includes('UNIQUE')) {
+        throw new ControlPlaneError('TENANT_EXISTS', `tenant ${tenant.id} already exists`)
+      }
+      throw err
+    }
+    return this.require(tenant.id)
+  }
+
+  /** The tenant, or null. */
+  get(id: string): TenantRecord | null {
+    const row = this.#db.prepare('SELECT * FROM cp_tenants WHERE id = ?').all(id)[0] as TenantRow | undefined
+    return row ? toRecord(row) : null
+  }
+
+  /** The id of the tenant whose token has this hash, or null. */
+  tenantIdByTokenHash(tokenHash: string): string | null {
+    const row = this.#db.prepare('SELECT id FROM cp_tenants WHERE token_hash = ?').all(tokenHash)[0] as
+      | { id: string }
+      | undefined
+    return row?.id ?? null
+  }
+
+  /** The tenant, or `TENANT_NOT_FOUND`. */
+  require(id: string): TenantRecord {
+    const tenant = this.get(id)
+    if (!tenant) throw new ControlPlaneError('TENANT_NOT_FOUND', `no tenant ${id}`)
+    return tenant
+  }
+
+  /**
+   * After a control plane restart no worker is known: tenants that were starting, active or
+   * stopping become hibernated and due now, so the scheduler recovers their work (once the
+   * old lease has run out).
+   */
+  recoverAfterRestart(nowMs: number): number {
+    return this.#db
+      .prepare(
+        `UPDATE cp_tenants SET state = 'hibernated', next_wake_at = ?, worker_url = NULL,
+           worker_pid = NULL, worker_started_at = NULL
+         WHERE state IN ('starting', 'active', 'stopping')`,
+      )
+      .run(nowMs).changes
+  }
+
+  /** Every tenant, oldest first. */
+  list(): TenantRecord[] {
+    return (this.#db.prepare('SELECT * FROM cp_tenants ORDER BY created_at, id').all() as TenantRow[]).map(toRecord)
+  }
+
+  /** Sets the state (and optional columns) of a tenant. */
+  setState(
+    id: string,
+    state: TenantState,
+    extra: { nextWakeAt?: number | null; failureReason?: string | null; clearWorker?: boolean } = {},
+  ): void {
+    const sets = ['state = ?']
+    const args: unknown[] = [state]
+    if (extra.nextWakeAt !== undefined) {
+      sets.push('next_wake_at = ?')
+      args.push(extra.nextWakeAt)
+    }
+    if (extra.failureReason !== undefined) {
+      sets.push('failure_reason = ?')
+      args.push(extra.failureReason)
+    }
+    if (extra.clearWorker) sets.push('worker_url = NULL', 'worker_pid = NULL', 'worker_started_at = NULL')
+    this.#db.prepare(`UPDATE cp_tenants SET ${sets.join(', ')} WHERE id = ?`).run(...args, id)
+  }
+
+  /** Takes the next lease epoch for a new worker; the tenant becomes `starting`. */
+  beginLease(id: string, ttlMs: number, nowMs: number): number {
+    const row = this.#db
+      .prepare(
+        `UPDATE cp_tenants SET epoch = epoch + 1, lease_expires_at = ?, state = 'starting',
+           failure_reason = NULL, worker_url = NULL, worker_pid = NULL, worker_started_at = NULL
+         WHERE id = ? RETURNING epoch`,
+      )
+      .all(nowMs + ttlMs, id)[0] as { epoch: number } | undefined
+    if (!row) throw new ControlPlaneError('TENANT_NOT_FOUND', `no tenant ${id}`)
+    return row.epoch
+  }
+
+  /** Renews the lease of `epoch`; null when that epoch is no longer the tenant's. */
+  renewLease(id: string, epoch: number, ttlMs: number, nowMs: number, lastActiveAt?: number): number | null {
+    const expiresAt = nowMs + ttlMs
+    const result = this.#db
+      .prepare(
+        `UPDATE cp_tenants SET lease_expires_at = ?, last_active_at = max(coalesce(last_active_at, 0), ?)
+         WHERE id = ? AND epoch = ? AND state IN ('starting', 'active', 'stopping')`,
+      )
+      .run(expiresAt, lastActiveAt ?? 0, id, epoch)
+    return result.changes === 1 ? expiresAt : null
+  }
+
+  /** Records the worker that holds `epoch` as serving; the tenant becomes `active`. */
+  setWorker(id: string, epoch: number, worker: { url: string; pid: number; startedAtMs: number }): boolean {
+    const result = this.#db
+      .prepare(
+        `UPDATE cp_tenants SET state = 'active', worker_url = ?, worker_pid = ?, worker_started_at = ?,
+           last_active_at = ? WHERE id = ? AND epoch = ?`,
+      )
+      .run(worker.url, worker.pid, worker.startedAtMs, worker.startedAtMs, id, epoch)
+    return result.changes === 1
+  }
+
+  /** Ends the lease of `epoch` (its worker exited); true if it was current. */
+  endLease(id: string, epoch: number): boolean {
+    const result = this.#db
+      .prepare('UPDATE cp_tenants SET lease_expires_at = NULL WHERE id = ? AND epoch = ?')
+      .run(id, epoch)
+    return result.changes === 1
+  }
+
+  /** Hibernated tenants whose next wake time has come. */
+  dueTenants(nowMs: number): string[] {
+    return (
+      this.#db
+        .prepare(`SELECT id FROM cp_tenants WHERE state = 'hibernated' AND next_wake_at <= ? ORDER BY next_wake_at`)
+        .all(nowMs) as { id: string }[]
+    ).map((row) => row.id)
+  }
+
+  /** Records a crash and returns how many this tenant had since `sinceMs`. */
+  recordCrash(id: string, crash: { exitCode: number | null; detail: string; nowMs: number; sinceMs: number }): number {
+    this.#db
+      .prepare('INSERT INTO cp_crashes (tenant_id, at, exit_code, detail) VALUES (?, ?, ?, ?)')
+      .run(id, crash.nowMs, crash.exitCode, crash.detail)
+    this.#db.prepare('DELETE FROM cp_crashes WHERE tenant_id = ? AND at < ?').run(id, crash.sinceMs)
+    const row = this.#db
+      .prepare('SELECT count(*) AS n FROM cp_crashes WHERE tenant_id = ? AND at >= ?')
+      .all(id, crash.sinceMs)[0] as { n: number }
+    return row.n
+  }
+
+  /** Forgets a tenant's crash history (an admin woke a failed tenant). */
+  clearCrashes(id: string): void {
+    this.#db.prepare('DELETE FROM cp_crashes WHERE tenant_id = ?').run(id)
+  }
+
+  /** Removes a tenant and its crash history. */
+  delete(id: string): void {
+    this.#db.prepare('DELETE FROM cp_crashes WHERE tenant_id = ?').run(id)
+    this.#db.prepare('DELETE FROM cp_tenants WHERE id = ?').run(id)
+  }
+
+  /** A setting, or null. */
+  getSetting(key: string): string | null {
+    const row = this.#db.prepare('SELECT value FROM cp_settings WHERE key = ?').all(key)[0] as
+      | { value: string }
+      | undefined
+    return row?.value ?? null
+  }
+
+  /** Stores a setting. */
+  setSetting(key: string, value: string): void {
+    this.#db
+      .prepare('INSERT INTO cp_settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value')
+      .run(key, value)
+  }
+
+  /** Closes the connection (never checkpoints: Litestream owns that). */
+  close(): void {
+    this.#db.close()
+  }
+}
+
+function toRecord(row: TenantRow): TenantRecord {
+  return {
+    id: row.id,
+    app: row.app,
+    labels: JSON.parse(row.labels) as Record<string, string>,
+    tokenHash: row.token_hash,
+    state: row.state,
+    createdAt: row.created_at,
+    lastActiveAt: row.last_active_at,
+    nextWakeAt: row.next_wake_at,
+    epoch: row.epoch,
+    leaseExpiresAt: row.lease_expires_at,
+    workerUrl: row.worker_url,
+    workerPid: row.worker_pid,
+    workerStartedAt: row.worker_started_at,
+    failureReason: row.failure_reason,
+  }
+}

@@ -1,0 +1,49 @@
+import type { Logger } from 'pino'
+import type { Fleet } from './fleet.js'
+import type { Registry } from './registry.js'
+
+/** How often the scheduler looks for hibernated tenants that are due. */
+export const DEFAULT_WAKE_INTERVAL_MS = 500
+
+/**
+ * Wakes hibernated tenants whose next durable timer (a `sleep`, an event timeout, a retry,
+ * or a crash restart) is due, so they make progress with no client request.
+ */
+export class WakeScheduler {
+  readonly #registry: Registry
+  readonly #fleet: Fleet
+  readonly #log: Logger
+  readonly #intervalMs: number
+  readonly #waking = new Set<string>()
+  #timer: NodeJS.Timeout | undefined
+
+  constructor(options: { registry: Registry; fleet: Fleet; log: Logger; intervalMs?: number }) {
+    this.#registry = options.registry
+    this.#fleet = options.fleet
+    this.#log = options.log
+    this.#intervalMs = options.intervalMs ?? DEFAULT_WAKE_INTERVAL_MS
+  }
+
+  start(): void {
+    this.#timer = setInterval(() => this.tick(), this.#intervalMs)
+  }
+
+  stop(): void {
+    clearInterval(this.#timer)
+  }
+
+  /** Starts a wake for every due tenant not already being woken. */
+  tick(nowMs = Date.now()): void {
+    for (const tenantId of this.#registry.dueTenants(nowMs)) {
+      if (this.#waking.has(tenantId)) continue
+      this.#waking.add(tenantId)
+      this.#fleet
+        .ensureActive(tenantId)
+        .then(
+          () => this.#log.info({ tenantId }, 'woke due tenant'),
+          (err: unknown) => this.#log.warn({ tenantId, err: (err as Error).message }, 'scheduled wake failed'),
+        )
+        .finally(() => this.#waking.delete(tenantId))
+    }
+  }
+}

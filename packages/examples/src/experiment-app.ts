@@ -1,0 +1,100 @@
+/**
+ * The example app: an experiment sweep, where a SQLite file per tenant pays off. Each tenant
+ * is one experiment; its runs write metrics rows into the tenant's own `metrics` table, so a
+ * fork of the tenant at an earlier time is a fork of the experiment, data and all.
+ *
+ * - `train`: epochs as steps (a step's result is never recomputed after a crash), metrics
+ *   written with `ctx.transaction` (exactly once), a durable sleep between the warm-up and
+ *   the fine-tune phase, and optionally a wait for an `approve` event before it finishes.
+ * - `sweep`: fans out `train` children over a grid of learning rates, returns the best.
+ * - `flaky`: a step that fails transiently and succeeds on a retry.
+ * - `three-steps`: the smallest useful workflow, for benchmarks.
+ */
+import { defineApp, type WorkflowContext } from '@litecell/engine'
+
+interface TrainInput {
+  lr: number
+  epochs?: number
+  /** Cool-down between the two phases, e.g. `'2s'`. */
+  coolDown?: string | number
+  /** Wait for an `approve` event (at most this long) before finishing. */
+  approvalTimeoutMs?: number
+}
+
+/** A deterministic stand-in for one epoch of training: loss falls with epochs, best near lr 0.1. */
+function simulateEpoch(lr: number, epoch: number): number {
+  const distance = Math.abs(Math.log10(lr) + 1)
+  return Number((1 / (epoch + 1) + distance * 0.3).toFixed(6))
+}
+
+async function runEpochs(ctx: WorkflowContext, input: TrainInput, phase: string, from: number, to: number) {
+  let loss = Number.POSITIVE_INFINITY
+  for (let epoch = from; epoch <= to; epoch += 1) {
+    loss = await ctx.step(`${phase}-epoch-${epoch}`, () => simulateEpoch(input.lr, epoch))
+    const at = await ctx.now()
+    await ctx.transaction(`${phase}-metrics-${epoch}`, (tx) => {
+      tx.execute('INSERT INTO metrics (run_id, phase, epoch, lr, loss, at) VALUES (?, ?, ?, ?, ?, ?)', [
+        ctx.runId,
+        phase,
+        epoch,
+        input.lr,
+        loss,
+        at,
+      ])
+      return loss
+    })
+  }
+  return loss
+}
+
+export default defineApp({
+  migrations: [
+    `CREATE TABLE metrics (
+       run_id TEXT NOT NULL, phase TEXT NOT NULL, epoch INTEGER NOT NULL,
+       lr REAL NOT NULL, loss REAL NOT NULL, at INTEGER NOT NULL,
+       PRIMARY KEY (run_id, phase, epoch))`,
+  ],
+  queues: { gpu: { concurrency: 2 } },
+  workflows: {
+    train: async (ctx, input: TrainInput) => {
+      const epochs = input.epochs ?? 4
+      const half = Math.max(1, Math.floor(epochs / 2))
+      await runEpochs(ctx, input, 'warmup', 1, half)
+      if (input.coolDown !== undefined) await ctx.sleep(input.coolDown)
+      const loss = await runEpochs(ctx, input, 'finetune', half + 1, epochs)
+      let approved: boolean | null = null
+      if (input.approvalTimeoutMs !== undefined) {
+        const approval = await ctx.waitForEvent<{ by?: string }>('approve', { timeoutMs: input.approvalTimeoutMs })
+        approved = approval !== null
+      }
+      return { lr: input.lr, loss, approved }
+    },
+
+    sweep: async (ctx, input: { lrs: number[]; epochs?: number }) => {
+      const children = []
+      for (const lr of input.lrs) children.push(await ctx.startChild<{ lr: number; loss: number }>('train', { lr, epochs: input.epochs ?? 4 }))
+      const results = []
+      for (const child of children) results.push(await child.result())
+      results.sort((a, b) => a.loss - b.loss)
+      return { best: results[0] ?? null, tried: results.length }
+    },
+
+    flaky: async (ctx, input: { failures?: number }) => {
+      const failures = input?.failures ?? 2
+      return ctx.step(
+        'call-flaky-service',
+        ({ attempt }) => {
+          if (attempt <= failures) throw new Error(`transient failure ${attempt} of ${failures}`)
+          return { attempt }
+        },
+        { retries: failures + 1, backoff: { initialMs: 20, factor: 2 } },
+      )
+    },
+
+    'three-steps': async (ctx, input: { n?: number } | null) => {
+      const a = await ctx.step('one', () => (input?.n ?? 0) + 1)
+      const b = await ctx.step('two', () => a * 2)
+      return ctx.step('three', () => b + 1)
+    },
+  },
+})

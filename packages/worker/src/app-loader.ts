@@ -1,0 +1,24 @@
+import { pathToFileURL } from 'node:url'
+import type { AppDefinition } from '@litecell/engine'
+import { WorkerError } from './worker-error.js'
+
+/**
+ * Loads an app module: its default export is `defineApp({...})` or a plain object of the same
+ * shape (so an app file needs no import).
+ */
+export async function loadApp(appPath: string): Promise<AppDefinition> {
+  let module: { default?: unknown }
+  try {
+    module = (await import(pathToFileURL(appPath).href)) as { default?: unknown }
+  } catch (err) {
+    throw new WorkerError('APP_LOAD_FAILED', `load app ${appPath}: ${(err as Error).message}`, { cause: err })
+  }
+  const app = module.default
+  if (typeof app !== 'object' || app === null || typeof (app as { workflows?: unknown }).workflows !== 'object') {
+    throw new WorkerError(
+      'APP_LOAD_FAILED',
+      `load app ${appPath}: the default export must be defineApp({ workflows }) or an object with \`workflows\``,
+    )
+  }
+  return app as AppDefinition
+}

@@ -1,0 +1,81 @@
+import { WorkerError } from './worker-error.js'
+
+/** Longest one call to the control plane may take; a heartbeat must never hang. */
+export const CONTROL_CALL_TIMEOUT_MS = 3_000
+
+/** What the worker reports about itself on each heartbeat. */
+export interface WorkerStatus {
+  readonly activeRuns: number
+  /** Epoch ms of the next durable timer, or null. */
+  readonly nextWakeAt: number | null
+}
+
+/**
+ * The worker's side of the lease protocol: every call names the tenant and the lease epoch
+ * and carries the worker secret, so a stale worker (older epoch) is told it lost its lease.
+ */
+export class ControlClient {
+  readonly #baseUrl: string
+  readonly #tenantId: string
+  readonly #epoch: number
+  readonly #secret: string
+
+  constructor(options: { baseUrl: string; tenantId: string; epoch: number; secret: string }) {
+    this.#baseUrl = options.baseUrl.replace(/\/$/, '')
+    this.#tenantId = options.tenantId
+    this.#epoch = options.epoch
+    this.#secret = options.secret
+  }
+
+  /** Announces that the worker serves requests at `url`. */
+  async ready(url: string, pid: number): Promise<{ leaseExpiresAt: number }> {
+    return (await this.#call('ready', { url, pid })) as { leaseExpiresAt: number }
+  }
+
+  /** Renews the lease. Throws `LEASE_LOST` when the control plane gave it to someone else. */
+  async heartbeat(status: WorkerStatus): Promise<{ leaseExpiresAt: number }> {
+    return (await this.#call('heartbeat', status)) as { leaseExpiresAt: number }
+  }
+
+  /** Asks to hibernate while idle; the control plane says no if requests are in flight. */
+  async requestIdleStop(status: WorkerStatus): Promise<boolean> {
+    const answer = (await this.#call('idle', status)) as { hibernate: boolean }
+    return answer.hibernate === true
+  }
+
+  /** Reports a verified, finished hibernation (local files already removed). */
+  async hibernated(nextWakeAt: number | null): Promise<void> {
+    await this.#call('hibernated', { nextWakeAt })
+  }
+
+  async #call(action: string, body: object): Promise<unknown> {
+    let response: Response
+    try {
+      response = await fetch(`${this.#baseUrl}/internal/v1/workers/${action}`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${this.#secret}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ tenantId: this.#tenantId, epoch: this.#epoch, ...body }),
+        signal: AbortSignal.timeout(CONTROL_CALL_TIMEOUT_MS),
+      })
+    } catch (err) {
+      throw new WorkerError(
+        'CONTROL_PLANE_UNREACHABLE',
+        `${action} tenant ${this.#tenantId}: control plane unreachable at ${this.#baseUrl}`, {
+        cause: err,
+      })
+    }
+    const payload = (await response.json().catch(() => ({}))) as {
+      error?: { code?: string; message?: string }
+    }
+    if (response.status === 409 || payload.error?.code === 'LEASE_LOST') {
+      throw new WorkerError('LEASE_LOST', `${action} tenant ${this.#tenantId}: lease epoch ${this.#epoch} lost`)
+    }
+    if (!response.ok) {
+      throw new WorkerError(
+        'CONTROL_PLANE_REFUSED',
+        `${action} tenant ${this.#tenantId}: control plane answered ${response.status} ${payload.error?.message ?? ''}`,
+      )
+    }
+    return payload
+  }
+}

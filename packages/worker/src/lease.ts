@@ -1,0 +1,89 @@
+import type { ControlClient, WorkerStatus } from './control-client.js'
+
+/** How often the worker renews its lease, as a fraction of the lease TTL. */
+export const DEFAULT_HEARTBEAT_FRACTION = 1 / 5
+/** How often the fence deadline is checked. */
+export const FENCE_CHECK_INTERVAL_MS = 100
+
+/** Why the worker must stop writing. */
+export type LeaseLossReason = 'revoked' | 'expiring'
+
+/** Options of a {@link Lease}. */
+export interface LeaseOptions {
+  readonly client: ControlClient
+  readonly ttlMs: number
+  /**
+   * The worker fences itself this long before its lease would expire, leaving time for a
+   * final sync while it still owns the replica path.
+   */
+  readonly fenceMarginMs: number
+  readonly status: () => Promise<WorkerStatus>
+  readonly onLost: (reason: LeaseLossReason, validUntilMs: number) => void
+  readonly clock?: () => number
+}
+
+/**
+ * The worker's lease on its tenant: renewed by heartbeats, and self-fencing. The worker counts
+ * its lease from the moment it *sent* a renewal that succeeded, which is never later than the
+ * moment the control plane counts from, so the worker always believes its lease ends first.
+ */
+export class Lease {
+  readonly #options: LeaseOptions
+  readonly #clock: () => number
+  #validUntilMs: number
+  #heartbeat: NodeJS.Timeout | undefined
+  #fenceCheck: NodeJS.Timeout | undefined
+  #lost = false
+
+  constructor(options: LeaseOptions, grantedAtMs: number) {
+    if (!(options.fenceMarginMs > 0 && options.fenceMarginMs < options.ttlMs)) {
+      throw new TypeError(
+        `Expected \`fenceMarginMs\` to be between 0 and ttlMs (${options.ttlMs}), got \`${options.fenceMarginMs}\``,
+      )
+    }
+    this.#options = options
+    this.#clock = options.clock ?? Date.now
+    this.#validUntilMs = grantedAtMs + options.ttlMs
+  }
+
+  /** Epoch ms until which this worker may write. */
+  get validUntilMs(): number {
+    return this.#validUntilMs
+  }
+
+  /** Starts renewing and watching the deadline. */
+  start(): void {
+    const heartbeatMs = Math.max(50, Math.floor(this.#options.ttlMs * DEFAULT_HEARTBEAT_FRACTION))
+    this.#heartbeat = setInterval(() => void this.renew(), heartbeatMs)
+    this.#fenceCheck = setInterval(() => this.#checkDeadline(), FENCE_CHECK_INTERVAL_MS)
+  }
+
+  /** Renews once now; failures only shorten the time left, a revocation fences at once. */
+  async renew(): Promise<void> {
+    if (this.#lost) return
+    const sentAtMs = this.#clock()
+    try {
+      await this.#options.client.heartbeat(await this.#options.status())
+      this.#validUntilMs = Math.max(this.#validUntilMs, sentAtMs + this.#options.ttlMs)
+    } catch (err) {
+      if ((err as { code?: string }).code === 'LEASE_LOST') this.#lose('revoked')
+    }
+  }
+
+  /** Stops renewing (the worker is stopping on its own terms). */
+  stop(): void {
+    clearInterval(this.#heartbeat)
+    clearInterval(this.#fenceCheck)
+  }
+
+  #checkDeadline(): void {
+    if (this.#clock() >= this.#validUntilMs - this.#options.fenceMarginMs) this.#lose('expiring')
+  }
+
+  #lose(reason: LeaseLossReason): void {
+    if (this.#lost) return
+    this.#lost = true
+    this.stop()
+    this.#options.onLost(reason, this.#validUntilMs)
+  }
+}

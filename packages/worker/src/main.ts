@@ -1,0 +1,31 @@
+/**
+ * Entry point of a worker process: `node --import tsx main.ts`, configured through its
+ * environment by the launcher (see worker-config.ts). Logs JSON lines to stdout.
+ */
+import pino from 'pino'
+import { TenantWorker, EXIT_FAILED } from './tenant-worker.js'
+import { workerConfigFromEnv } from './worker-config.js'
+
+/** How long the worker waits for responses in flight (the hibernate call) before it exits. */
+const EXIT_FLUSH_MS = 2_000
+
+const log = pino({ base: { tenant: process.env.LITECELL_TENANT_ID, pid: process.pid } })
+
+async function main(): Promise<number> {
+  const config = workerConfigFromEnv()
+  const worker = await TenantWorker.start(config, log)
+  // SIGTERM (an operator, Kubernetes deleting the pod): hibernate properly, then exit.
+  process.once('SIGTERM', () => void worker.hibernate('signal'))
+  process.once('SIGINT', () => void worker.hibernate('signal'))
+  const code = await worker.exited
+  await worker.closeServer(EXIT_FLUSH_MS)
+  return code
+}
+
+main().then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    log.fatal({ err }, 'worker failed to start')
+    process.exit(EXIT_FAILED)
+  },
+)

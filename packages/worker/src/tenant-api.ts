@@ -1,0 +1,202 @@
+import { createReadStream } from 'node:fs'
+import { rm } from 'node:fs/promises'
+import { join } from 'node:path'
+import { Readable } from 'node:stream'
+import { Hono } from 'hono'
+import type { Engine, JsonValue, RunStatus, StartRequest } from '@litecell/engine'
+import { errorResponse } from './http-error.js'
+import {
+  describe,
+  optionalInteger,
+  optionalString,
+  readJsonObject,
+  requireString,
+  type JsonObject,
+} from './request-body.js'
+import { hashSecret, matchesHash } from './secret.js'
+import { WorkerError } from './worker-error.js'
+
+/** Header carrying the per-worker secret: only the control plane that launched us knows it. */
+export const WORKER_SECRET_HEADER = 'x-litecell-worker-secret'
+/** Longest a `result?waitMs=` long-poll may wait. */
+export const MAX_WAIT_MS = 120_000
+/** Most runs one batch may start (the control plane also caps bodies at 1 MiB). */
+export const MAX_BATCH_RUNS = 10_000
+
+const RUN_STATUSES: readonly RunStatus[] = [
+  'pending',
+  'running',
+  'sleeping',
+  'waiting',
+  'succeeded',
+  'failed',
+  'cancelled',
+]
+
+/** What the tenant API needs from the worker that hosts it. */
+export interface TenantApiOptions {
+  readonly tenantId: string
+  readonly engine: Engine
+  readonly workerSecret: string
+  /** True once the worker began to stop: new requests are refused with 503. */
+  readonly isStopping: () => boolean
+  /** A folder for temporary files (snapshots) on the tenant's disk. */
+  readonly scratchDir: string
+  /** Hibernates the worker; resolves with its exit code once the files are safe and gone. */
+  readonly hibernate: () => Promise<number>
+  /** Called around every request, so idle detection sees in-flight requests. */
+  readonly onRequest?: (delta: 1 | -1) => void
+}
+
+/**
+ * The tenant's run, query and snapshot routes, served by its worker on loopback and reached
+ * only through the control plane (which authenticates the client and adds the worker secret).
+ */
+export function createTenantApi(options: TenantApiOptions): Hono {
+  const { engine, tenantId } = options
+  const app = new Hono()
+  const secretHash = hashSecret(options.workerSecret)
+
+  app.onError((err, context) => errorResponse(context, err))
+  app.notFound((context) => errorResponse(context, new WorkerError('NOT_FOUND', 'no such route')))
+
+  app.use('*', async function workerSecret(context, next) {
+    if (!matchesHash(context.req.header(WORKER_SECRET_HEADER), secretHash)) {
+      throw new WorkerError('UNAUTHENTICATED', 'missing or wrong worker secret')
+    }
+    await next()
+  })
+
+  // Before the stopping gate: a second hibernate request joins the one under way.
+  app.post('/internal/hibernate', async (context) => {
+    const exitCode = await options.hibernate()
+    return exitCode === 0
+      ? context.json({ hibernated: true })
+      : context.json(
+          { error: { code: 'REPLICA_NOT_VERIFIED', message: `hibernate tenant ${tenantId} failed; local files kept, see the worker log` } },
+          503,
+        )
+  })
+
+  app.use('/v1/*', async function stoppingGate(context, next) {
+    if (options.isStopping()) {
+      throw new WorkerError('WORKER_STOPPING', `tenant ${tenantId} is stopping; retry shortly`)
+    }
+    options.onRequest?.(1)
+    try {
+      await next()
+    } finally {
+      options.onRequest?.(-1)
+    }
+  })
+
+  const tenant = app.basePath(`/v1/tenants/${tenantId}`)
+
+  tenant.post('/runs', async (context) => {
+    const request = toStartRequest(await readJsonObject(context))
+    const { runId, status } = await engine.start(request.workflow, request.input, request)
+    return context.json({ runId, status }, 202)
+  })
+
+  tenant.post('/runs/batch', async (context) => {
+    const body = await readJsonObject(context)
+    const runs = body.runs
+    if (!Array.isArray(runs) || runs.length === 0 || runs.length > MAX_BATCH_RUNS) {
+      throw new WorkerError(
+        'BAD_REQUEST',
+        `Expected \`runs\` to be an array of 1 to ${MAX_BATCH_RUNS} runs, got ${describe(runs)}`,
+      )
+    }
+    const requests = runs.map((run, index) => {
+      if (typeof run !== 'object' || run === null || Array.isArray(run)) {
+        throw new WorkerError('BAD_REQUEST', `Expected \`runs[${index}]\` to be an object, got ${describe(run)}`)
+      }
+      return toStartRequest(run as JsonObject)
+    })
+    return context.json(await engine.startMany(requests), 202)
+  })
+
+  tenant.get('/runs', async (context) => {
+    const status = context.req.query('status')
+    if (status !== undefined && !RUN_STATUSES.includes(status as RunStatus)) {
+      throw new WorkerError(
+        'BAD_REQUEST',
+        `Expected \`status\` to be one of ${RUN_STATUSES.join(', ')}, got ${describe(status)}`,
+      )
+    }
+    const page = await engine.list({
+      status: status as RunStatus | undefined,
+      workflow: context.req.query('workflow') || undefined,
+      limit: optionalInteger(context.req.query('limit'), 'limit', 1, 1000),
+      cursor: context.req.query('cursor') || undefined,
+    })
+    return context.json(page)
+  })
+
+  tenant.get('/runs/:runId', async (context) => context.json(await engine.get(context.req.param('runId'))))
+
+  tenant.get('/runs/:runId/result', async (context) => {
+    const waitMs = optionalInteger(context.req.query('waitMs'), 'waitMs', 0, MAX_WAIT_MS) ?? 0
+    return context.json(await engine.result(context.req.param('runId'), { waitMs }))
+  })
+
+  tenant.post('/runs/:runId/events', async (context) => {
+    const body = await readJsonObject(context)
+    const name = requireString(body, 'name')
+    await engine.sendEvent(context.req.param('runId'), name, (body.payload ?? null) as JsonValue)
+    return context.json({ delivered: true }, 202)
+  })
+
+  tenant.post('/runs/:runId/cancel', async (context) =>
+    context.json(await engine.cancel(context.req.param('runId'))),
+  )
+
+  tenant.post('/runs/:runId/resume', async (context) =>
+    context.json(await engine.resume(context.req.param('runId'))),
+  )
+
+  tenant.post('/runs/:runId/fork', async (context) => {
+    const body = await readJsonObject(context)
+    const fromStep = optionalInteger(body.fromStep, 'fromStep', 0, Number.MAX_SAFE_INTEGER)
+    if (fromStep === undefined) {
+      throw new WorkerError('BAD_REQUEST', `Expected \`fromStep\` to be an integer, got ${describe(body.fromStep)}`)
+    }
+    return context.json(await engine.fork(context.req.param('runId'), { fromStep }), 201)
+  })
+
+  tenant.post('/query', async (context) => {
+    const body = await readJsonObject(context)
+    const sql = requireString(body, 'sql', 100_000)
+    const args = body.args
+    if (args !== undefined && (typeof args !== 'object' || args === null)) {
+      throw new WorkerError('BAD_REQUEST', `Expected \`args\` to be an array or object, got ${describe(args)}`)
+    }
+    const result = await engine.query(sql, args as JsonValue[] | Record<string, JsonValue> | undefined)
+    return context.json(result)
+  })
+
+  tenant.get('/snapshot', async (context) => {
+    const path = join(options.scratchDir, `snapshot-${process.hrtime.bigint()}.db`)
+    await engine.snapshot(path)
+    const stream = createReadStream(path)
+    stream.once('close', () => void rm(path, { force: true }))
+    return new Response(Readable.toWeb(stream) as ReadableStream, {
+      headers: {
+        'content-type': 'application/vnd.sqlite3',
+        'content-disposition': `attachment; filename="${tenantId}.db"`,
+      },
+    })
+  })
+
+  return app
+}
+
+function toStartRequest(body: JsonObject): StartRequest {
+  const workflow = requireString(body, 'workflow')
+  const request: StartRequest = { workflow, input: (body.input ?? null) as JsonValue }
+  const idempotencyKey = optionalString(body, 'idempotencyKey', 512)
+  const queue = optionalString(body, 'queue')
+  if (idempotencyKey !== undefined) request.idempotencyKey = idempotencyKey
+  if (queue !== undefined) request.queue = queue
+  return request
+}

@@ -1,0 +1,197 @@
+import { existsSync } from 'node:fs'
+import { mkdir, rm } from 'node:fs/promises'
+import type { AddressInfo } from 'node:net'
+import { join } from 'node:path'
+import { serve, type ServerType } from '@hono/node-server'
+import { Engine } from '@litecell/engine'
+import { replicate, restore, tenantReplica, type Replicator } from '@litecell/replica'
+import type { Logger } from 'pino'
+import { loadApp } from './app-loader.js'
+import { ControlClient, type WorkerStatus } from './control-client.js'
+import { IdleMonitor } from './idle-monitor.js'
+import { Lease, type LeaseLossReason } from './lease.js'
+import { createTenantApi } from './tenant-api.js'
+import type { WorkerConfig } from './worker-config.js'
+
+/** The tenant database's file name inside its folder. */
+export const TENANT_DB_FILE = 'tenant.db'
+
+/** Exit codes the control plane reads. */
+export const EXIT_HIBERNATED = 0
+export const EXIT_FAILED = 1
+/** The worker lost (or could not renew) its lease and stopped writing. */
+export const EXIT_LEASE_LOST = 75
+
+/** Why a worker stopped. */
+export type StopReason = 'idle' | 'requested' | 'signal' | LeaseLossReason
+
+/**
+ * One tenant brought to life: its file restored (or kept from a crash on this machine),
+ * replicated by a supervised Litestream, its workflows run by an engine, its API served on
+ * loopback, its lease renewed. It ends by hibernating (verified final sync, local files
+ * removed, exit 0) or by fencing itself (lease lost: stop writing, best-effort sync, exit 75).
+ */
+export class TenantWorker {
+  readonly #config: WorkerConfig
+  readonly #log: Logger
+  readonly #client: ControlClient
+  #engine!: Engine
+  #replicator!: Replicator
+  #server!: ServerType
+  #lease!: Lease
+  #idle!: IdleMonitor
+  #inflightRequests = 0
+  #stopping: Promise<number> | null = null
+  #exitCode!: (code: number) => void
+  /** Resolves with the process exit code once the worker has stopped. */
+  readonly exited: Promise<number>
+
+  private constructor(config: WorkerConfig, log: Logger) {
+    this.#config = config
+    this.#log = log
+    this.#client = new ControlClient({
+      baseUrl: config.controlUrl,
+      tenantId: config.tenantId,
+      epoch: config.epoch,
+      secret: config.workerSecret,
+    })
+    this.exited = new Promise((resolve) => (this.#exitCode = resolve))
+  }
+
+  /** Restores, replicates, opens the engine, serves, and announces itself ready. */
+  static async start(config: WorkerConfig, log: Logger): Promise<TenantWorker> {
+    const worker = new TenantWorker(config, log)
+    await worker.#start()
+    return worker
+  }
+
+  async #start(): Promise<void> {
+    const { tenantId, tenantDir } = this.#config
+    const startedAtMs = Date.now()
+    const dbPath = join(tenantDir, TENANT_DB_FILE)
+    const replica = tenantReplica(this.#config.storage, tenantId)
+    await mkdir(tenantDir, { recursive: true })
+    let source = 'local file'
+    if (!existsSync(dbPath)) {
+      const { restored } = await restore(replica, dbPath)
+      source = restored ? 'replica' : 'new tenant'
+    }
+    const app = await loadApp(this.#config.appPath)
+    this.#engine = await Engine.open({ path: dbPath, app, concurrency: this.#config.concurrency })
+    this.#replicator = await replicate(dbPath, replica, {
+      syncIntervalMs: this.#config.syncIntervalMs,
+      onLog: (line) => this.#log.debug({ litestream: line }, 'litestream'),
+      onRestart: (err) => this.#log.warn({ err }, 'litestream restarted'),
+    })
+    const api = createTenantApi({
+      tenantId,
+      engine: this.#engine,
+      workerSecret: this.#config.workerSecret,
+      scratchDir: tenantDir,
+      isStopping: () => this.#stopping !== null,
+      onRequest: (delta) => (this.#inflightRequests += delta),
+      hibernate: () => this.hibernate('requested'),
+    })
+    const address = await new Promise<AddressInfo>((resolve) => {
+      this.#server = serve({ fetch: api.fetch, hostname: this.#config.host, port: 0 }, resolve)
+    })
+    const url = `http://${this.#config.host}:${address.port}`
+    const grantedAtMs = Date.now()
+    await this.#client.ready(url, process.pid)
+    this.#lease = new Lease(
+      {
+        client: this.#client,
+        ttlMs: this.#config.leaseTtlMs,
+        fenceMarginMs: this.#config.fenceMarginMs,
+        status: () => this.#statusNow(),
+        onLost: (reason, validUntilMs) => void this.#fence(reason, validUntilMs),
+      },
+      grantedAtMs,
+    )
+    this.#lease.start()
+    this.#idle = new IdleMonitor({
+      idleMs: this.#config.idleMs,
+      probe: {
+        busyCount: () => this.#engine.activeRuns() + this.#inflightRequests,
+        nextWakeAt: () => this.#engine.nextWakeAt(),
+      },
+      onIdle: async () => {
+        const status = { activeRuns: 0, nextWakeAt: await this.#engine.nextWakeAt() }
+        if (!(await this.#client.requestIdleStop(status).catch(() => false))) return false
+        await this.hibernate('idle')
+        return true
+      },
+    })
+    this.#idle.start()
+    this.#log.info({ tenantId, source, url, ms: Date.now() - startedAtMs }, 'worker ready')
+  }
+
+  async #statusNow(): Promise<WorkerStatus> {
+    return { activeRuns: this.#engine.activeRuns(), nextWakeAt: await this.#engine.nextWakeAt() }
+  }
+
+  /**
+   * Hibernates: refuse new requests, let runs in flight stop at their next durable point,
+   * stop Litestream with a *verified* final sync, and only then delete the local files.
+   * If the replica cannot be verified the files stay and the worker exits non-zero, so the
+   * control plane restarts it from them: nothing unreplicated is ever deleted.
+   */
+  hibernate(reason: StopReason): Promise<number> {
+    this.#stopping ??= this.#hibernate(reason)
+    return this.#stopping
+  }
+
+  async #hibernate(reason: StopReason): Promise<number> {
+    const startedAtMs = Date.now()
+    this.#idle.stop()
+    let code = EXIT_HIBERNATED
+    let nextWakeAt: number | null = null
+    try {
+      nextWakeAt = await this.#engine.nextWakeAt()
+      await this.#engine.close()
+      await this.#replicator.stopVerified()
+      this.#lease.stop()
+      await rm(this.#config.tenantDir, { recursive: true, force: true })
+      await this.#client.hibernated(nextWakeAt).catch((err: unknown) => {
+        // The files are safely in S3 already; the control plane also learns from our exit.
+        this.#log.warn({ err }, 'could not report hibernation')
+      })
+      this.#log.info({ reason, nextWakeAt, ms: Date.now() - startedAtMs }, 'hibernated')
+    } catch (err) {
+      code = EXIT_FAILED
+      this.#log.error({ err, reason }, 'hibernate failed; local files kept')
+      await this.#replicator.stop().catch(() => undefined)
+    }
+    this.#lease.stop()
+    this.#exitCode(code)
+    return code
+  }
+
+  /** Lease lost or about to expire: stop writing at once, sync what we can in time, exit. */
+  async #fence(reason: LeaseLossReason, validUntilMs: number): Promise<void> {
+    if (this.#stopping) return
+    let resolve!: (code: number) => void
+    this.#stopping = new Promise((r) => (resolve = r))
+    this.#log.warn({ reason, validUntilMs }, 'lease lost: fencing')
+    this.#idle.stop()
+    const deadline = (ms: number) =>
+      new Promise<never>((_, reject) => setTimeout(() => reject(new Error('fence deadline')), ms))
+    try {
+      await Promise.race([this.#engine.close(), deadline(Math.max(0, validUntilMs - Date.now() - 1_500))])
+      await Promise.race([this.#replicator.stopVerified(), deadline(Math.max(0, validUntilMs - Date.now() - 250))])
+    } catch (err) {
+      this.#log.warn({ err }, 'fence: final sync incomplete; local files kept')
+    }
+    this.#replicator.kill()
+    this.#exitCode(EXIT_LEASE_LOST)
+    resolve(EXIT_LEASE_LOST)
+  }
+
+  /** Stops serving; waits at most `timeoutMs` for responses in flight (e.g. the hibernate call). */
+  async closeServer(timeoutMs: number): Promise<void> {
+    await Promise.race([
+      new Promise<void>((resolve) => this.#server.close(() => resolve())),
+      new Promise<void>((resolve) => setTimeout(resolve, timeoutMs).unref()),
+    ])
+  }
+}

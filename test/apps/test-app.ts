@@ -1,0 +1,68 @@
+/**
+ * The app end-to-end tests run in their tenants. A plain object (no import needed). Side
+ * effects that must be counted outside the database are appended to files under
+ * LITECELL_TEST_EFFECTS_DIR, one line per execution, so a test can tell how often a step ran.
+ */
+import { appendFileSync, mkdirSync } from 'node:fs'
+import { join } from 'node:path'
+
+function effect(tenantFile: string, line: string): void {
+  const dir = process.env.LITECELL_TEST_EFFECTS_DIR
+  if (!dir) return
+  mkdirSync(dir, { recursive: true })
+  appendFileSync(join(dir, tenantFile), `${line}\n`)
+}
+
+const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
+
+export default {
+  migrations: ['CREATE TABLE ledger (run_id TEXT NOT NULL, entry TEXT NOT NULL)'],
+  workflows: {
+    /** Two counted steps, one ledger transaction, one slow counted step. */
+    counted: async (ctx: any, input: { tenant: string; slowMs?: number }) => {
+      await ctx.step('first', () => effect(input.tenant, `${ctx.runId} first`))
+      await ctx.transaction('ledger', (tx: any) => {
+        tx.execute('INSERT INTO ledger (run_id, entry) VALUES (?, ?)', [ctx.runId, 'paid'])
+      })
+      await ctx.step('slow', async () => {
+        await pause(input.slowMs ?? 100)
+        effect(input.tenant, `${ctx.runId} slow`)
+      })
+      return { done: ctx.runId }
+    },
+    /** Sleeps durably, then records that it woke. */
+    sleeper: async (ctx: any, input: { ms: number }) => {
+      const before = await ctx.now()
+      await ctx.sleep(input.ms)
+      const after = await ctx.step('woke', () => Date.now())
+      return { sleptMs: after - before }
+    },
+    /** Writes one ledger row and returns it. */
+    write: async (ctx: any, input: { entry: string }) => {
+      await ctx.transaction('write', (tx: any) => {
+        tx.execute('INSERT INTO ledger (run_id, entry) VALUES (?, ?)', [ctx.runId, input.entry])
+      })
+      return input.entry
+    },
+    /** Kills its own worker process: a crash loop on every recovery. */
+    crash: async (ctx: any) => {
+      await ctx.step('crash', () => process.exit(3))
+    },
+    /** A quick workflow for load. */
+    quick: async (ctx: any, input: { n?: number } | null) => ctx.step('add', () => (input?.n ?? 0) + 1),
+    /** Burns CPU in a tight loop for `ms`. */
+    spin: async (ctx: any, input: { ms: number }) =>
+      ctx.step('spin', () => {
+        const end = Date.now() + input.ms
+        let x = 0
+        while (Date.now() < end) x += 1
+        return x > 0
+      }),
+    /** Allocates until the worker's heap cap kills it. */
+    hog: async (ctx: any) =>
+      ctx.step('hog', () => {
+        const keep: string[][] = []
+        for (;;) keep.push(new Array(1_000_000).fill('x'))
+      }),
+  },
+}
