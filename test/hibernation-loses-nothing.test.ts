@@ -18,7 +18,7 @@ afterAll(async () => {
 test('hibernate removes the local files only after a verified sync; wake brings back every run, output and app row', async () => {
   const { admin } = server
   await createTenant(admin, 'keep')
-  const { runIds } = await admin.ok('POST', '/v1/tenants/keep/runs/batch', {
+  const { runIds } = await admin.ok<{ runIds: string[] }>('POST', '/v1/tenants/keep/runs/batch', {
     runs: Array.from({ length: 50 }, (_, i) => ({ workflow: 'write', input: { entry: `row-${i}` } })),
   })
   const before = await waitForRuns(admin, 'keep', runIds)

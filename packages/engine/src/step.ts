@@ -48,8 +48,8 @@ async function attemptOnce<T>(
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(() => {
       const error = new EngineError('STEP_TIMEOUT', `step attempt ${attempt} exceeded timeoutMs ${timeoutMs}`)
-      controller.abort(error)
       reject(error)
+      controller.abort(error)
     }, timeoutMs)
   })
   try {

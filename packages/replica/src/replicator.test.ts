@@ -1,31 +1,117 @@
 import { existsSync } from 'node:fs'
+import { mkdir } from 'node:fs/promises'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { tenantReplica } from './replica-location.js'
+import { isReplicaError } from './replica-error.js'
+import { type ReplicaLocation, tenantReplica } from './replica-location.js'
 import { replicate } from './replication.js'
 import { restore } from './restore.js'
 import { FAST_REPLICATION, TestFixture, createItemsDb, inspectItems, insertItems } from './test-fixture.js'
+import { waitFor } from './wait-for.js'
 
 describe('replicate and stopVerified', () => {
   let fx: TestFixture
+  let db: string
+  let replica: ReplicaLocation
+
   beforeEach(async () => {
     fx = await TestFixture.create()
+    await mkdir(fx.path('live'))
+    db = fx.path('live', 'tenant.db')
+    replica = tenantReplica(fx.s3.storage('test'), 'acme')
+    createItemsDb(db)
   })
   afterEach(async () => {
     await fx.dispose()
   })
 
+  async function restoredItems(): Promise<{ rows: number; integrity: string }> {
+    const target = fx.path(`restored-${Date.now()}`, 'tenant.db')
+    expect(await restore(replica, target)).toEqual({ restored: true })
+    return inspectItems(target)
+  }
+
   it('restores exactly the rows committed before a verified stop', async () => {
-    const db = fx.path('live', 'tenant.db')
-    const replica = tenantReplica(fx.s3.storage('test'), 'acme')
-    await import('node:fs/promises').then((fs) => fs.mkdir(fx.path('live')))
-    createItemsDb(db)
     const replicator = await replicate(db, replica, FAST_REPLICATION)
     insertItems(db, 1000)
     const result = await replicator.stopVerified()
     expect(result.durationMs).toBeLessThan(5_000)
-    const target = fx.path('restored', 'tenant.db')
-    expect(await restore(replica, target)).toEqual({ restored: true })
-    expect(inspectItems(target)).toEqual({ rows: 1000, integrity: 'ok' })
+    expect(result.verifiedAtMs).toBeGreaterThan(Date.now() - 60_000)
+    expect(replicator.pid).toBeUndefined()
+    expect(await restoredItems()).toEqual({ rows: 1000, integrity: 'ok' })
     expect(existsSync(db)).toBe(true)
+  })
+
+  it('restores a 50 MB database exactly after a verified stop', async () => {
+    const replicator = await replicate(db, replica, FAST_REPLICATION)
+    insertItems(db, 50_000, 1_000, 5_000)
+    await replicator.stopVerified({ timeoutMs: 60_000 })
+    expect(await restoredItems()).toEqual({ rows: 50_000, integrity: 'ok' })
+  })
+
+  it('restarts a SIGKILLed Litestream and loses nothing committed', async () => {
+    const restartErrors: string[] = []
+    const replicator = await replicate(db, replica, {
+      ...FAST_REPLICATION,
+      onRestart: (err) => restartErrors.push(err.code),
+    })
+    insertItems(db, 300)
+    const firstPid = replicator.pid
+    expect(firstPid).toBeTypeOf('number')
+    process.kill(firstPid!, 'SIGKILL')
+    insertItems(db, 300)
+    await waitFor(() => replicator.restarts >= 1 && replicator.pid !== undefined, { what: 'restart' })
+    expect(replicator.pid).not.toBe(firstPid)
+    expect(restartErrors).toEqual(['LITESTREAM_FAILED'])
+    insertItems(db, 300)
+    await replicator.stopVerified()
+    expect(await restoredItems()).toEqual({ rows: 900, integrity: 'ok' })
+  })
+
+  it('keeps writes local while S3 is down and syncs them once it is back', async () => {
+    const replicator = await replicate(db, replica, FAST_REPLICATION)
+    insertItems(db, 200)
+    await fx.stopS3()
+    insertItems(db, 200)
+    await waitFor(() => replicator.logs().some((line) => /connection refused/i.test(line)), {
+      what: 'litestream to notice the outage',
+    })
+    insertItems(db, 200)
+    await fx.restartS3()
+    await replicator.stopVerified()
+    expect(await restoredItems()).toEqual({ rows: 600, integrity: 'ok' })
+  })
+
+  it('fails stopVerified loudly and in bounded time while S3 stays down, keeping the local file', async () => {
+    const replicator = await replicate(db, replica, FAST_REPLICATION)
+    insertItems(db, 200)
+    await fx.stopS3()
+    insertItems(db, 200)
+    const started = Date.now()
+    const failure = await replicator.stopVerified({ timeoutMs: 6_000 }).catch((err: unknown) => err)
+    expect(Date.now() - started).toBeLessThan(9_000)
+    expect(isReplicaError(failure) && failure.code).toBe('REPLICA_NOT_VERIFIED')
+    expect(String(failure)).toMatch(/left in place/)
+    expect(inspectItems(db)).toEqual({ rows: 400, integrity: 'ok' })
+    // Once S3 is back, a new replicator catches up and verifies.
+    await fx.restartS3()
+    const again = await replicate(db, replica, FAST_REPLICATION)
+    await again.stopVerified()
+    expect(await restoredItems()).toEqual({ rows: 400, integrity: 'ok' })
+  })
+
+  it('refuses a second replicator for the same database or the same replica path', async () => {
+    const replicator = await replicate(db, replica, FAST_REPLICATION)
+    const sameDb = await replicate(db, tenantReplica(fx.s3.storage('test'), 'other'), FAST_REPLICATION).catch(
+      (err: unknown) => err,
+    )
+    expect(isReplicaError(sameDb) && sameDb.code).toBe('REPLICA_PATH_BUSY')
+    const otherDb = fx.path('live', 'other.db')
+    createItemsDb(otherDb)
+    const samePath = await replicate(otherDb, replica, FAST_REPLICATION).catch((err: unknown) => err)
+    expect(isReplicaError(samePath) && samePath.code).toBe('REPLICA_PATH_BUSY')
+    expect(String(samePath)).toMatch(/already replicated by this process/)
+    await replicator.stop()
+    const next = await replicate(otherDb, replica, FAST_REPLICATION)
+    next.kill()
   })
 })
