@@ -10,7 +10,14 @@ export type Duration = number | string
  * @throws {EngineError} `INVALID_INPUT` for negative, non-finite or unparseable values.
  */
 export function toMs(duration: Duration, what: string): number {
-  const value = typeof duration === 'string' ? ms(duration as ms.StringValue) : duration
+  let value: unknown = duration
+  if (typeof duration === 'string') {
+    try {
+      value = ms(duration as ms.StringValue)
+    } catch {
+      value = Number.NaN // `ms` throws on '' instead of returning undefined
+    }
+  }
   if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
     throw new EngineError(
       'INVALID_INPUT',

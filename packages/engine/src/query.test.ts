@@ -1,0 +1,67 @@
+import { afterEach, describe, expect, it } from 'vitest'
+import { defineApp } from './app.js'
+import { cleanup, openTestEngine } from './testing.js'
+
+afterEach(cleanup)
+
+const app = defineApp({
+  migrations: ['CREATE TABLE items (id INTEGER PRIMARY KEY, name TEXT, data BLOB)', "INSERT INTO items (name) VALUES ('a'), ('b'), ('c')"],
+  workflows: {},
+})
+
+describe('Engine.query', () => {
+  it('returns columns and rows with positional and named arguments', async () => {
+    const { engine } = await openTestEngine(app)
+    expect(await engine.query('SELECT id, name FROM items WHERE id > ? ORDER BY id', [1])).toEqual({
+      columns: ['id', 'name'],
+      rows: [{ id: 2, name: 'b' }, { id: 3, name: 'c' }],
+      truncated: false,
+    })
+    expect((await engine.query('SELECT name FROM items WHERE name = :name', { name: 'c' })).rows).toEqual([{ name: 'c' }])
+  })
+
+  it('refuses writes, transactions, attach and pragma changes with QUERY_NOT_READ_ONLY', async () => {
+    const { engine } = await openTestEngine(app)
+    for (const sql of [
+      "INSERT INTO items (name) VALUES ('x')",
+      "INSERT INTO items (name) VALUES ('x') RETURNING id",
+      'DELETE FROM items',
+      'DROP TABLE items',
+      'CREATE TABLE evil (x)',
+      'BEGIN',
+      "ATTACH DATABASE '/tmp/evil.db' AS evil",
+      'PRAGMA query_only=OFF',
+      'VACUUM',
+    ]) {
+      await expect(engine.query(sql), sql).rejects.toMatchObject({ code: 'QUERY_NOT_READ_ONLY' })
+    }
+    expect((await engine.query('SELECT count(*) AS n FROM items')).rows).toEqual([{ n: 3 }])
+  })
+
+  it('reports SQL errors as QUERY_FAILED and bad arguments as INVALID_INPUT', async () => {
+    const { engine } = await openTestEngine(app)
+    await expect(engine.query('SELECT * FROM nope')).rejects.toMatchObject({ code: 'QUERY_FAILED' })
+    await expect(engine.query('SELEC 1')).rejects.toMatchObject({ code: 'QUERY_FAILED' })
+    await expect(engine.query('SELECT ?', [{ a: 1 }])).rejects.toMatchObject({ code: 'INVALID_INPUT' })
+    await expect(engine.query('')).rejects.toMatchObject({ code: 'INVALID_INPUT' })
+    await expect(engine.query('SELECT 1', [], { maxRows: 0 })).rejects.toMatchObject({ code: 'INVALID_INPUT' })
+  })
+
+  it('caps rows at maxRows and says so', async () => {
+    const { engine } = await openTestEngine(app)
+    const result = await engine.query('WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n LIMIT 5000) SELECT i FROM n')
+    expect(result.rows).toHaveLength(1000)
+    expect(result.truncated).toBe(true)
+    expect((await engine.query('SELECT id FROM items', [], { maxRows: 2 })).rows).toHaveLength(2)
+  })
+
+  it('sees commits made after an earlier truncated query', async () => {
+    const { engine } = await openTestEngine(defineApp({ workflows: { w: async () => 1 } }))
+    await engine.start('w')
+    await engine.idle()
+    await engine.query('SELECT * FROM lc_runs', [], { maxRows: 1 })
+    await engine.start('w')
+    await engine.idle()
+    expect((await engine.query('SELECT count(*) AS n FROM lc_runs')).rows).toEqual([{ n: 2 }])
+  })
+})
