@@ -134,6 +134,7 @@ export class Fleet {
       process,
       startedAtMs,
       url: null,
+      leaseExpiresAt: null,
       activeRuns: 0,
       inflight: 0,
       lastUsedMs: startedAtMs,
@@ -285,6 +286,7 @@ export class Fleet {
     if (leaseExpiresAt === null) throw new ControlPlaneError('TENANT_STATE_CONFLICT', `lease of tenant ${tenantId} is gone`)
     this.#options.registry.setWorker(tenantId, epoch, { url, pid: live.process.pid ?? 0, startedAtMs: live.startedAtMs })
     live.url = url
+    live.leaseExpiresAt = leaseExpiresAt
     live.markReady()
     return { leaseExpiresAt }
   }
@@ -308,7 +310,23 @@ export class Fleet {
       live.lastUsedMs,
     )
     if (leaseExpiresAt === null) throw new ControlPlaneError('TENANT_STATE_CONFLICT', `lease of tenant ${tenantId} is gone`)
+    live.leaseExpiresAt = leaseExpiresAt
     return { leaseExpiresAt }
+  }
+
+  /**
+   * Kills workers whose lease ran out without renewal (hung, frozen or partitioned). By
+   * then a healthy worker has fenced itself; the kill makes sure, and its exit (a crash)
+   * lets a replacement start.
+   */
+  reapExpiredLeases(nowMs = this.#clock()): void {
+    for (const live of this.#workers.values()) {
+      if (live.leaseExpiresAt !== null && live.leaseExpiresAt < nowMs) {
+        this.#options.log.warn({ tenantId: live.tenantId, epoch: live.epoch }, 'lease expired; killing worker')
+        live.leaseExpiresAt = null
+        live.process.kill('SIGKILL')
+      }
+    }
   }
 
   /** An idle worker asks to hibernate; refused while requests are being proxied to it. */

@@ -11,6 +11,8 @@ export interface LiveWorker {
   readonly startedAtMs: number
   /** Set once the worker reported ready. */
   url: string | null
+  /** Epoch ms at which its lease runs out unless renewed (null until ready). */
+  leaseExpiresAt: number | null
   /** Runs executing in the worker, as of its last heartbeat. */
   activeRuns: number
   /** Requests being proxied to it right now. */

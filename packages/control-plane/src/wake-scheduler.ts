@@ -7,7 +7,8 @@ export const DEFAULT_WAKE_INTERVAL_MS = 500
 
 /**
  * Wakes hibernated tenants whose next durable timer (a `sleep`, an event timeout, a retry,
- * or a crash restart) is due, so they make progress with no client request.
+ * or a crash restart) is due, so they make progress with no client request; and reaps
+ * workers whose lease ran out.
  */
 export class WakeScheduler {
   readonly #registry: Registry
@@ -34,6 +35,7 @@ export class WakeScheduler {
 
   /** Starts a wake for every due tenant not already being woken. */
   tick(nowMs = Date.now()): void {
+    this.#fleet.reapExpiredLeases(nowMs)
     for (const tenantId of this.#registry.dueTenants(nowMs)) {
       if (this.#waking.has(tenantId)) continue
       this.#waking.add(tenantId)
