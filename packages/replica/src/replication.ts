@@ -76,7 +76,6 @@ export async function replicate(
       spawn: (onLine) =>
         LitestreamProcess.spawn(binary.path, ['replicate', ...ready.args()], { env: ready.env(), onLine }),
       startTimeoutMs,
-      monitorIntervalMs,
       ...(opts.onLog ? { onLog: opts.onLog } : {}),
       ...(opts.onRestart ? { onRestart: opts.onRestart } : {}),
     })

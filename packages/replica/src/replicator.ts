@@ -66,7 +66,6 @@ export interface ReplicatorParts {
   readonly locks: readonly ReplicaLock[]
   readonly spawn: (onLine: (line: string) => void) => LitestreamProcess
   readonly startTimeoutMs: number
-  readonly monitorIntervalMs: number
   readonly onLog?: (line: string) => void
   readonly onRestart?: (err: ReplicaError) => void
 }
@@ -202,17 +201,17 @@ export class LitestreamReplicator implements Replicator {
   }
 
   /**
-   * Litestream 0.3.13 opens the database lazily, on its first monitor tick, and its
-   * SIGTERM handler runs the final sync only if that happened: a process stopped sooner
-   * exits 0 having uploaded nothing. So before SIGTERM, wait for a sync in its log or for
-   * two monitor intervals. The restore proof stays the judge either way.
+   * Litestream 0.3.13 opens the database lazily, on a monitor tick, and its SIGTERM
+   * handler runs the final sync only if that happened: a process stopped sooner exits 0
+   * having uploaded nothing. Under a steady stream of write transactions its first open
+   * can also lose the race for the write lock for a while. So SIGTERM only once the
+   * current process logged a sync; the fresh marker guarantees one will come.
    */
   async #untilSynced(timeoutMs: number): Promise<void> {
-    const settleMs = 2 * this.#parts.monitorIntervalMs + 100
-    await waitFor(() => this.#childHasSynced || performance.now() - this.#childStartedAtMs >= settleMs, {
+    await waitFor(() => this.#childHasSynced, {
       timeoutMs: Math.max(timeoutMs, 1),
-      intervalMs: 10,
-      what: 'litestream to open the database',
+      intervalMs: 5,
+      what: 'litestream to open and sync the database',
     })
   }
 

@@ -1,0 +1,89 @@
+import { mkdir } from 'node:fs/promises'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { deleteReplica } from './replica-deletion.js'
+import { type ReplicaLocation, tenantReplica } from './replica-location.js'
+import { withReplicaStore } from './replica-store.js'
+import { replicate } from './replication.js'
+import { restorePoints } from './restore-points.js'
+import { restore } from './restore.js'
+import { FAST_REPLICATION, TestFixture, createItemsDb, inspectItems, insertItems } from './test-fixture.js'
+
+describe('deleteReplica and restorePoints', () => {
+  let fx: TestFixture
+  const replicas = new Map<string, ReplicaLocation>()
+
+  // Three tenants whose ids prefix each other: `ab` is deleted; `a` and `abc` must survive.
+  beforeAll(async () => {
+    fx = await TestFixture.create('deletion')
+    for (const [id, rows] of [
+      ['a', 10],
+      ['ab', 20],
+      ['abc', 30],
+    ] as const) {
+      await mkdir(fx.path(id))
+      const db = fx.path(id, 'tenant.db')
+      createItemsDb(db)
+      const replica = tenantReplica(fx.s3.storage('fleet'), id)
+      const replicator = await replicate(db, replica, FAST_REPLICATION)
+      insertItems(db, rows)
+      await replicator.stopVerified()
+      replicas.set(id, replica)
+    }
+  })
+  afterAll(async () => {
+    await fx.dispose()
+  })
+
+  it('lists generations and snapshots with their times', async () => {
+    const points = await restorePoints(replicas.get('ab')!)
+    expect(points.generations).toHaveLength(1)
+    const [generation] = points.generations
+    expect(generation!.id).toMatch(/^[0-9a-f]{16}$/)
+    expect(generation!.snapshots[0]).toMatchObject({ index: 0 })
+    expect(generation!.snapshots[0]!.sizeBytes).toBeGreaterThan(0)
+    expect(points.earliestAt).toBe(generation!.snapshots[0]!.createdAt)
+    expect(points.latestAt).toBe(generation!.updatedAt)
+    expect(Date.parse(points.latestAt!)).toBeGreaterThanOrEqual(Date.parse(points.earliestAt!))
+    expect(await restorePoints(tenantReplica(fx.s3.storage('fleet'), 'nobody'))).toEqual({
+      generations: [],
+      earliestAt: null,
+      latestAt: null,
+    })
+  })
+
+  it('removes only the objects of that tenant', async () => {
+    const count = (prefix: string): Promise<number> =>
+      withReplicaStore(fx.s3.storage(), async (store) => (await store.list(prefix)).length)
+    const before = { a: await count('fleet/tenants/a/'), abc: await count('fleet/tenants/abc/') }
+    const { deletedObjects } = await deleteReplica(replicas.get('ab')!)
+    expect(deletedObjects).toBeGreaterThan(1)
+    expect(await count('fleet/tenants/ab/')).toBe(0)
+    expect({ a: await count('fleet/tenants/a/'), abc: await count('fleet/tenants/abc/') }).toEqual(before)
+    expect(await restore(replicas.get('ab')!, fx.path('gone.db'))).toEqual({ restored: false })
+    for (const [id, rows] of [
+      ['a', 10],
+      ['abc', 30],
+    ] as const) {
+      const target = fx.path(`restored-${id}`, 'tenant.db')
+      expect(await restore(replicas.get(id)!, target)).toEqual({ restored: true })
+      expect(inspectItems(target)).toEqual({ rows, integrity: 'ok' })
+    }
+    expect(await deleteReplica(replicas.get('ab')!)).toEqual({ deletedObjects: 0 })
+  })
+
+  it('deletes more than one batch of 1000 keys', async () => {
+    const storage = fx.s3.storage()
+    const keys = Array.from({ length: 1_001 }, (_, i) => `bulk/tenants/many/generations/x/wal/${i}.wal.lz4`)
+    const { S3Client, PutObjectCommand } = await import('@aws-sdk/client-s3')
+    const { createS3Client } = await import('./s3-client.js')
+    const client: InstanceType<typeof S3Client> = createS3Client(storage)
+    for (let i = 0; i < keys.length; i += 100) {
+      await Promise.all(
+        keys.slice(i, i + 100).map((Key) => client.send(new PutObjectCommand({ Bucket: storage.bucket, Key, Body: 'x' }))),
+      )
+    }
+    client.destroy()
+    const result = await deleteReplica({ storage, path: 'bulk/tenants/many' })
+    expect(result).toEqual({ deletedObjects: 1_001 })
+  })
+})

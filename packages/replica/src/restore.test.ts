@@ -1,0 +1,70 @@
+import { existsSync, readdirSync, writeFileSync } from 'node:fs'
+import { mkdir } from 'node:fs/promises'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { isReplicaError } from './replica-error.js'
+import { tenantReplica } from './replica-location.js'
+import { replicate } from './replication.js'
+import { restore } from './restore.js'
+import { FAST_REPLICATION, TestFixture, createItemsDb, inspectItems, insertItems } from './test-fixture.js'
+import { waitFor } from './wait-for.js'
+
+describe('restore', () => {
+  let fx: TestFixture
+  beforeAll(async () => {
+    fx = await TestFixture.create('restore')
+  })
+  afterAll(async () => {
+    await fx.dispose()
+  })
+
+  it('answers restored:false for a replica with no backup yet, and writes nothing', async () => {
+    const target = fx.path('empty', 'tenant.db')
+    expect(await restore(tenantReplica(fx.s3.storage(), 'nobody'), target)).toEqual({ restored: false })
+    expect(existsSync(target)).toBe(false)
+    expect(readdirSync(fx.path('empty'))).toEqual([])
+  })
+
+  it('restores the state at a point in time between two write phases', async () => {
+    const replica = tenantReplica(fx.s3.storage(), 'pitr')
+    await mkdir(fx.path('pitr'))
+    const db = fx.path('pitr', 'tenant.db')
+    createItemsDb(db)
+    const replicator = await replicate(db, replica, FAST_REPLICATION)
+    const uploads = (): number => replicator.logs().filter((line) => line.includes('wal segment written')).length
+    insertItems(db, 100)
+    const before = uploads()
+    await waitFor(() => uploads() > before, { what: 'phase one upload' })
+    const between = new Date(Date.now() + 1_000)
+    await waitFor(() => Date.now() > between.getTime() + 1_000, { what: 'the clock to pass the cut' })
+    insertItems(db, 50)
+    await replicator.stopVerified()
+
+    const atCut = fx.path('pitr-at', 'tenant.db')
+    expect(await restore(replica, atCut, { at: between.toISOString() })).toEqual({ restored: true })
+    expect(inspectItems(atCut)).toEqual({ rows: 100, integrity: 'ok' })
+    const latest = fx.path('pitr-latest', 'tenant.db')
+    expect(await restore(replica, latest)).toEqual({ restored: true })
+    expect(inspectItems(latest)).toEqual({ rows: 150, integrity: 'ok' })
+    const beforeAll = fx.path('pitr-before', 'tenant.db')
+    expect(await restore(replica, beforeAll, { at: new Date(Date.now() - 3_600_000) })).toEqual({
+      restored: false,
+    })
+  })
+
+  it('refuses to overwrite an existing target', async () => {
+    const target = fx.path('occupied', 'tenant.db')
+    await mkdir(fx.path('occupied'))
+    writeFileSync(target, 'keep me')
+    const err = await restore(tenantReplica(fx.s3.storage(), 'pitr'), target).catch((e: unknown) => e)
+    expect(isReplicaError(err) && err.code).toBe('RESTORE_FAILED')
+    expect(String(err)).toMatch(/already exists/)
+  })
+
+  it('rejects a point in time that is not a time', async () => {
+    const err = await restore(tenantReplica(fx.s3.storage(), 'pitr'), fx.path('x.db'), { at: 'yesterday' }).catch(
+      (e: unknown) => e,
+    )
+    expect(isReplicaError(err) && err.code).toBe('INVALID_CONFIG')
+    expect(String(err)).toMatch(/`yesterday` \(string\)/)
+  })
+})
