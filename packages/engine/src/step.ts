@@ -37,13 +37,17 @@ function validateOptions(name: unknown, options: StepOptions | undefined): void 
   }
 }
 
+// Steps without `timeoutMs` share one signal that never aborts: an AbortController per step
+// cost ~10 µs, a quarter of the per-step budget (measured with --cpu-prof).
+const NEVER_ABORTED = new AbortController().signal
+
 async function attemptOnce<T>(
   fn: (attempt: StepAttempt) => T | Promise<T>,
   attempt: number,
   timeoutMs: number | undefined,
 ): Promise<T> {
+  if (timeoutMs === undefined) return fn({ attempt, signal: NEVER_ABORTED })
   const controller = new AbortController()
-  if (timeoutMs === undefined) return fn({ attempt, signal: controller.signal })
   let timer: NodeJS.Timeout | undefined
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(() => {
@@ -80,7 +84,8 @@ export async function runStep<T>(
   const startedAt = record?.started_at ?? clock()
   const row = (status: StepRow['status'], output: string | null, error: string | null, endedAt: number | null): StepRow =>
     ({ seq, name, kind: 'step', status, attempts: attempt, output, error, started_at: startedAt, ended_at: endedAt })
-  ctx.record(row('running', null, record?.error ?? null, null))
+  // No 'running' record before the attempt: it would double the writes of every step, and a
+  // step in flight at a crash runs again either way (the journal only needs outcomes).
   const t0 = performance.now()
   let value: T
   try {
