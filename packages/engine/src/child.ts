@@ -1,7 +1,7 @@
-import { randomUUID } from 'node:crypto'
 import { EngineError } from './engine-error.js'
 import { fromJsonText, toJsonText, type JsonValue } from './json.js'
 import { errorText, failureOf, type RunContext } from './run-context.js'
+import { newRunId } from './run-id.js'
 import type { ChildHandle } from './workflow-context.js'
 
 /**
@@ -23,15 +23,15 @@ export async function startChild<Output>(
     const childRunId = fromJsonText(record.output) as string
     return handle<Output>(ctx, childRunId, workflow)
   }
-  const childRunId = randomUUID()
   const nowMs = host.clock()
+  const childRunId = newRunId()
   host.writer.write(() =>
     host.runs.insert({ runId: childRunId, workflow, queue: null, input: inputText, idempotencyKey: null, parentRunId: ctx.runId, parentSeq: seq, nowMs }),
   )
   ctx.record({ seq, name: workflow, kind: 'child', status: 'succeeded', attempts: 0, output: JSON.stringify(childRunId), error: null, started_at: nowMs, ended_at: nowMs })
   await ctx.durable()
   host.observer?.onRunStatus?.(childRunId, workflow, 'pending')
-  host.schedule(childRunId)
+  host.schedule(childRunId, undefined, false)
   return handle<Output>(ctx, childRunId, workflow)
 }
 

@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto'
 import { existsSync } from 'node:fs'
 import { isPositiveInteger } from './app.js'
 import { openConnection, type Database } from './connection.js'
@@ -21,6 +20,7 @@ import {
 } from './run.js'
 import type { RunRow, RunStore } from './run-store.js'
 import { RunStore as Store } from './run-store.js'
+import { newRunId } from './run-id.js'
 import { RunView } from './run-view.js'
 import { applySchema } from './schema.js'
 
@@ -217,7 +217,7 @@ export class Engine {
       this.#runs.reset(runId, this.#options.clock())
     })
     await this.#writer.durable()
-    this.#started({ ...row, status: 'pending' })
+    this.#started({ ...row, status: 'pending' }, false)
     return this.#view.get(runId)
   }
 
@@ -232,14 +232,14 @@ export class Engine {
     const fromStep = options?.fromStep
     if (!isPositiveInteger(fromStep)) bad('fromStep', fromStep, 'a step seq from 1 and up')
     const source = this.#getRow(runId, 'fork')
-    const forkId = randomUUID()
     const nowMs = this.#options.clock()
+    const forkId = newRunId()
     this.#writer.write(() => {
       this.#runs.insert({ runId: forkId, workflow: source.workflow, queue: source.queue, input: source.input, idempotencyKey: null, parentRunId: null, parentSeq: null, nowMs })
       this.#journal.copy(runId, forkId, fromStep)
     })
     await this.#writer.durable()
-    this.#started(this.#runs.get(forkId) as RunRow)
+    this.#started(this.#runs.get(forkId) as RunRow, false)
     return { runId: forkId }
   }
 
@@ -357,14 +357,15 @@ export class Engine {
       }
     }
     const nowMs = this.#options.clock()
-    const run = { runId: randomUUID(), workflow: request.workflow, queue: request.queue, input: request.input, idempotencyKey: request.idempotencyKey, parentRunId: null, parentSeq: null, nowMs }
+    const run = { runId: newRunId(), workflow: request.workflow, queue: request.queue, input: request.input, idempotencyKey: request.idempotencyKey, parentRunId: null, parentSeq: null, nowMs }
     this.#runs.insert(run)
     const row: RunRow = { id: 0, run_id: run.runId, workflow: run.workflow, status: 'pending', queue: run.queue, input: run.input, output: null, error: null, idempotency_key: run.idempotencyKey, parent_run_id: null, parent_seq: null, wake_at: null, created_at: nowMs, updated_at: nowMs }
     return { row, created: true }
   }
 
-  #started(row: RunRow): void {
+  /** Announces a run that became `pending`; `fresh` runs have no journal yet. */
+  #started(row: RunRow, fresh = true): void {
     this.#options.observer?.onRunStatus?.(row.run_id, row.workflow, 'pending')
-    this.#executor.schedule(row.run_id, row)
+    this.#executor.schedule(row.run_id, row, fresh)
   }
 }

@@ -12,6 +12,8 @@ import { CancelSignal, SuspendSignal } from './signal.js'
 import { DurableTimer } from './timer.js'
 
 interface Execution {
+  /** A run just inserted by `start`: its row is known and its journal is empty. */
+  fresh: RunRow | null
   started: boolean
   rerun: boolean
   cancelRequested: boolean
@@ -96,8 +98,11 @@ export class Executor implements RunHost {
     if (!this.#closing) this.#timer.arm(wakeAtMs)
   }
 
-  /** Executes a run soon; if it is executing now, once more after that. */
-  schedule(runId: string, row?: RunRow): void {
+  /**
+   * Executes a run soon; if it is executing now, once more after that. `fresh` says `row` was
+   * just inserted (no journal to load, no row to re-read).
+   */
+  schedule(runId: string, row?: RunRow, fresh = false): void {
     if (this.#closing) return
     const existing = this.#active.get(runId)
     if (existing !== undefined) {
@@ -106,7 +111,7 @@ export class Executor implements RunHost {
     }
     const known = row ?? this.runs.get(runId)
     if (known === undefined) return
-    const execution: Execution = { started: false, rerun: false, cancelRequested: false, ctx: null, done: null }
+    const execution: Execution = { fresh: fresh && row !== undefined ? row : null, started: false, rerun: false, cancelRequested: false, ctx: null, done: null }
     this.#active.set(runId, execution)
     const queue = this.#queues.get(known.queue) ?? (this.#queues.get(null) as PQueue)
     execution.done = queue.add(() => this.#execute(runId, execution))
@@ -209,14 +214,14 @@ export class Executor implements RunHost {
   }
 
   async #replay(runId: string, execution: Execution): Promise<void> {
-    const row = this.runs.get(runId)
+    const row = execution.fresh ?? this.runs.get(runId)
     if (row === undefined || isFinished(row.status) || this.#closing) return
     const fn = this.#app.workflows[row.workflow] as WorkflowFn | undefined
     if (fn === undefined || !this.hasWorkflow(row.workflow)) {
       const error = new EngineError('UNKNOWN_WORKFLOW', `execute run ${runId}: no workflow named \`${row.workflow}\` in the app; deploy an app that has it, then resume the run`)
       return this.#finish(row, 'failed', null, errorText(error))
     }
-    const ctx = new RunContext(this, runId, row.workflow, this.journal.load(runId))
+    const ctx = new RunContext(this, runId, row.workflow, execution.fresh === null ? this.journal.load(runId) : [])
     execution.ctx = ctx
     if (execution.cancelRequested) ctx.requestCancel()
     if (row.status !== 'running') {

@@ -30,7 +30,7 @@ export interface RunHost {
   /** Makes sure the in-process timer fires by `wakeAtMs`. */
   armTimer(wakeAtMs: number): void
   /** Executes (or re-executes) a run soon. */
-  schedule(runId: string): void
+  schedule(runId: string, row?: undefined, fresh?: boolean): void
 }
 
 /** An entry point into the journal for one ctx call. */
