@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs'
+import { existsSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import Libsql from 'libsql'
 import { afterEach, describe, expect, it } from 'vitest'
@@ -162,6 +162,16 @@ describe('Engine', () => {
     expect((await engine.query('PRAGMA journal_mode')).rows).toEqual([{ journal_mode: 'wal' }])
     expect((await engine.query('PRAGMA wal_autocheckpoint')).rows).toEqual([{ wal_autocheckpoint: 0 }])
     expect(Engine.open).toBeTypeOf('function')
+  })
+
+  it('never checkpoints: committed pages stay in the WAL after close', async () => {
+    const { engine, path } = await openTestEngine(app)
+    await engine.startMany(Array.from({ length: 50 }, (_, i) => ({ workflow: 'echo', input: i })))
+    await engine.idle()
+    const walBytes = statSync(`${path}-wal`).size
+    await engine.close()
+    expect(statSync(`${path}-wal`).size).toBe(walBytes)
+    expect(walBytes).toBeGreaterThan(statSync(path).size)
   })
 
   it('reports now as nextWakeAt while work is runnable and null when nothing is left', async () => {

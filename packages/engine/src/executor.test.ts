@@ -137,6 +137,53 @@ describe('queues and concurrency', () => {
   })
 })
 
+describe('rate limits', () => {
+  it('starts at most `limit` executions of a queue per period', async () => {
+    const startedAt: number[] = []
+    const app = defineApp({
+      queues: { api: { concurrency: 10, rateLimit: { limit: 2, periodMs: 100 } } },
+      workflows: { call: async () => void startedAt.push(Date.now()) },
+    })
+    const { engine } = await openTestEngine(app)
+    await engine.startMany(Array.from({ length: 5 }, () => ({ workflow: 'call', queue: 'api' })))
+    await engine.idle()
+    expect(startedAt).toHaveLength(5)
+    expect((startedAt[4] as number) - (startedAt[0] as number)).toBeGreaterThanOrEqual(180)
+  })
+})
+
+describe('parallel calls', () => {
+  it('numbers concurrent ctx calls in call order and replays them deterministically', async () => {
+    const clock = new ManualClock()
+    const calls: string[] = []
+    const app = defineApp({
+      workflows: {
+        fanout: async (ctx) => {
+          const slow = (name: string, ms: number) => ctx.step(name, async () => {
+            calls.push(name)
+            await new Promise((resolve) => setTimeout(resolve, ms))
+            return name
+          })
+          const results = await Promise.all([slow('a', 15), slow('b', 1), slow('c', 5)])
+          await ctx.sleep(10)
+          return results
+        },
+      },
+    })
+    const { engine, path } = await openTestEngine(app, { clock: clock.now })
+    const { runId } = await engine.start('fanout')
+    await engine.idle()
+    await engine.close()
+    clock.advance(10)
+    const again = await reopen(path, app, { clock: clock.now })
+    await again.idle()
+    const run = await again.get(runId)
+    expect(run.output).toEqual(['a', 'b', 'c'])
+    expect(run.steps.map((step) => `${step.seq}:${step.name}`)).toEqual(['1:a', '2:b', '3:c', '4:sleep'])
+    expect(calls.sort()).toEqual(['a', 'b', 'c'])
+  })
+})
+
 describe('group commit', () => {
   it('shares commits between concurrent runs: far fewer commits than steps', async () => {
     let commits = 0
