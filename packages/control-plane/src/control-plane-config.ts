@@ -2,7 +2,7 @@ import { resolve } from 'node:path'
 import { storageConfigFromEnv, type StorageConfig } from '@litecell/replica'
 import { DEFAULT_IDLE_MS, DEFAULT_LEASE_TTL_MS, DEFAULT_SYNC_INTERVAL_MS } from '@litecell/worker'
 import { ControlPlaneError } from './control-plane-error.js'
-import { DEFAULT_WORKER_MAX_OLD_SPACE_MB } from './local-launcher.js'
+import { DEFAULT_STANDBY_WORKERS, DEFAULT_WORKER_MAX_OLD_SPACE_MB } from './local-launcher.js'
 
 /** Port of the public API. */
 export const DEFAULT_PORT = 8787
@@ -29,6 +29,8 @@ export interface ControlPlaneConfig {
   readonly leaseTtlMs: number
   readonly syncIntervalMs: number
   readonly workerMaxOldSpaceMb: number
+  /** Worker processes kept started and waiting, for fast wakes. */
+  readonly standbyWorkers: number
   /** Extra environment for workers (e.g. engine concurrency). */
   readonly workerEnv: Readonly<Record<string, string>>
 }
@@ -37,7 +39,7 @@ export interface ControlPlaneConfig {
  * Reads the control plane's settings from the environment: LITECELL_PORT, LITECELL_HOST,
  * LITECELL_DATA_DIR, LITECELL_APP (and LITECELL_APPS=name=path,…), LITECELL_ADMIN_TOKEN,
  * LITECELL_MAX_WORKERS, LITECELL_IDLE_MS, LITECELL_LEASE_TTL_MS, LITECELL_SYNC_INTERVAL_MS,
- * LITECELL_WORKER_MAX_OLD_SPACE_MB, LITECELL_S3_* / AWS_* (see the replica package).
+ * LITECELL_WORKER_MAX_OLD_SPACE_MB, LITECELL_STANDBY_WORKERS, LITECELL_S3_* / AWS_* (see the replica package).
  */
 export function controlPlaneConfigFromEnv(
   env: NodeJS.ProcessEnv,
@@ -64,6 +66,7 @@ export function controlPlaneConfigFromEnv(
     leaseTtlMs: integer(env, 'LITECELL_LEASE_TTL_MS', DEFAULT_LEASE_TTL_MS),
     syncIntervalMs: integer(env, 'LITECELL_SYNC_INTERVAL_MS', DEFAULT_SYNC_INTERVAL_MS),
     workerMaxOldSpaceMb: integer(env, 'LITECELL_WORKER_MAX_OLD_SPACE_MB', DEFAULT_WORKER_MAX_OLD_SPACE_MB),
+    standbyWorkers: integer(env, 'LITECELL_STANDBY_WORKERS', DEFAULT_STANDBY_WORKERS),
     workerEnv: passthrough,
   }
 }

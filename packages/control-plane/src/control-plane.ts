@@ -113,7 +113,13 @@ export class ControlPlane {
     let url = ''
     const fleet = new Fleet({
       registry,
-      launcher: options.launcher ?? new LocalLauncher({ maxOldSpaceMb: config.workerMaxOldSpaceMb }),
+      launcher:
+        options.launcher ??
+        new LocalLauncher({
+          maxOldSpaceMb: config.workerMaxOldSpaceMb,
+          standbyWorkers: config.standbyWorkers,
+          preloadApps: Object.values(config.apps),
+        }),
       log,
       dataDir: config.dataDir,
       maxWorkers: config.maxWorkers,

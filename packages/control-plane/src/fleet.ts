@@ -371,6 +371,7 @@ export class Fleet {
     this.#closed = true
     await Promise.allSettled([...this.#wakes.values()])
     await Promise.allSettled([...this.#workers.keys()].map((id) => this.hibernate(id)))
+    this.#options.launcher.close?.()
   }
 }
 

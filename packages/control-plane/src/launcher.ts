@@ -30,4 +30,6 @@ export interface WorkerProcess {
  */
 export interface Launcher {
   launch(spec: WorkerSpec): WorkerProcess
+  /** Releases what the launcher holds besides launched workers (e.g. standby processes). */
+  close?(): void
 }

@@ -1,40 +1,66 @@
-import { spawn } from 'node:child_process'
-import { mkdirSync, openSync, closeSync } from 'node:fs'
+import { spawn, type ChildProcess } from 'node:child_process'
+import { createWriteStream, mkdirSync } from 'node:fs'
 import { dirname } from 'node:path'
-import { WORKER_NODE_ARGS } from '@litecell/worker'
+import { WORKER_NODE_ARGS, type WorkerAssignment } from '@litecell/worker'
 import type { Launcher, WorkerExit, WorkerProcess, WorkerSpec } from './launcher.js'
 
 /** Heap cap of one worker, so a memory-hungry tenant dies alone. */
 export const DEFAULT_WORKER_MAX_OLD_SPACE_MB = 256
+/** Standby workers kept loaded and waiting, so a wake skips Node's start and the compile. */
+export const DEFAULT_STANDBY_WORKERS = 1
+
+/** Settings of a {@link LocalLauncher}. */
+export interface LocalLauncherOptions {
+  /** @default 256 */
+  readonly maxOldSpaceMb?: number
+  /** @default 1 */
+  readonly standbyWorkers?: number
+  /** App modules a standby worker loads in advance. */
+  readonly preloadApps?: readonly string[]
+}
 
 /**
  * Launches each worker as a child process of the control plane on this machine, with a
- * capped heap and its stdout/stderr appended to its tenant's log file.
+ * capped heap and its output appended to its tenant's log file. It keeps `standbyWorkers`
+ * processes started ahead of need (code loaded, waiting on IPC); a launch hands one its
+ * tenant and starts the next standby in the background.
  */
 export class LocalLauncher implements Launcher {
   readonly #maxOldSpaceMb: number
+  readonly #standbyWorkers: number
+  readonly #preloadApps: readonly string[]
+  #standby: ChildProcess[] = []
+  #closed = false
 
-  constructor(options: { maxOldSpaceMb?: number } = {}) {
+  constructor(options: LocalLauncherOptions = {}) {
     const maxOldSpaceMb = options.maxOldSpaceMb ?? DEFAULT_WORKER_MAX_OLD_SPACE_MB
     if (!Number.isInteger(maxOldSpaceMb) || maxOldSpaceMb < 16) {
       throw new TypeError(`Expected \`maxOldSpaceMb\` to be an integer from 16 and up, got \`${maxOldSpaceMb}\``)
     }
+    const standbyWorkers = options.standbyWorkers ?? DEFAULT_STANDBY_WORKERS
+    if (!Number.isInteger(standbyWorkers) || standbyWorkers < 0) {
+      throw new TypeError(`Expected \`standbyWorkers\` to be an integer from 0 and up, got \`${standbyWorkers}\``)
+    }
     this.#maxOldSpaceMb = maxOldSpaceMb
+    this.#standbyWorkers = standbyWorkers
+    this.#preloadApps = options.preloadApps ?? []
+    this.#refill()
   }
 
   launch(spec: WorkerSpec): WorkerProcess {
+    const child = this.#takeStandby() ?? this.#spawn()
     mkdirSync(dirname(spec.logPath), { recursive: true })
-    const log = openSync(spec.logPath, 'a')
-    const child = spawn(
-      process.execPath,
-      [`--max-old-space-size=${this.#maxOldSpaceMb}`, ...WORKER_NODE_ARGS],
-      { env: { ...minimalEnv(), ...spec.env }, stdio: ['ignore', log, log] },
-    )
-    closeSync(log)
+    const log = createWriteStream(spec.logPath, { flags: 'a' })
+    child.stdout!.pipe(log, { end: false })
+    child.stderr!.pipe(log, { end: false })
+    child.send({ type: 'assign', env: spec.env } satisfies WorkerAssignment)
     const exited = new Promise<WorkerExit>((resolve) => {
-      child.once('exit', (code, signal) => resolve({ code, signal }))
-      child.once('error', () => resolve({ code: null, signal: null }))
+      child.once('exit', (code, signal) => {
+        log.end()
+        resolve({ code, signal })
+      })
     })
+    setImmediate(() => this.#refill())
     return {
       pid: child.pid,
       exited,
@@ -43,13 +69,43 @@ export class LocalLauncher implements Launcher {
       },
     }
   }
+
+  /** Stops the standby workers (assigned workers are the fleet's to stop). */
+  close(): void {
+    this.#closed = true
+    for (const child of this.#standby.splice(0)) child.kill('SIGKILL')
+  }
+
+  #takeStandby(): ChildProcess | undefined {
+    for (;;) {
+      const child = this.#standby.shift()
+      if (!child) return undefined
+      if (child.exitCode === null && child.signalCode === null && child.connected) return child
+    }
+  }
+
+  #refill(): void {
+    while (!this.#closed && this.#standby.length < this.#standbyWorkers) this.#standby.push(this.#spawn())
+  }
+
+  #spawn(): ChildProcess {
+    const child = spawn(process.execPath, [`--max-old-space-size=${this.#maxOldSpaceMb}`, ...WORKER_NODE_ARGS], {
+      env: { ...launcherEnv(), LITECELL_STANDBY: '1', LITECELL_PRELOAD_APPS: this.#preloadApps.join(',') },
+      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+    })
+    // Output before an assignment (a failed preload) is nobody's: drop it.
+    child.stdout!.resume()
+    child.stderr!.resume()
+    child.once('error', () => undefined)
+    return child
+  }
 }
 
 /** The parent's environment minus litecell's own secrets: workers get only what they need. */
-function minimalEnv(): Record<string, string> {
+function launcherEnv(): Record<string, string> {
   const env: Record<string, string> = {}
   for (const [key, value] of Object.entries(process.env)) {
-    if (value === undefined || key === 'LITECELL_ADMIN_TOKEN') continue
+    if (value === undefined || key === 'LITECELL_ADMIN_TOKEN' || key.startsWith('AWS_SECRET')) continue
     env[key] = value
   }
   return env

@@ -25,3 +25,4 @@ export {
   DEFAULT_FENCE_MARGIN_MS,
   DEFAULT_SYNC_INTERVAL_MS,
 } from './worker-config.js'
+export type { WorkerAssignment } from './standby.js'

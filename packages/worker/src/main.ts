@@ -1,17 +1,24 @@
 /**
  * Entry point of a worker process: `node --import tsx main.ts`, configured through its
- * environment by the launcher (see worker-config.ts). Logs JSON lines to stdout.
+ * environment by the launcher (see worker-config.ts), either at spawn or, for a standby
+ * worker, by an assignment message (see standby.ts). Logs JSON lines to stdout.
  */
 import pino from 'pino'
+import { awaitAssignment } from './standby.js'
 import { TenantWorker, EXIT_FAILED } from './tenant-worker.js'
 import { workerConfigFromEnv } from './worker-config.js'
 
 /** How long the worker waits for responses in flight (the hibernate call) before it exits. */
 const EXIT_FLUSH_MS = 2_000
 
-const log = pino({ base: { tenant: process.env.LITECELL_TENANT_ID, pid: process.pid } })
+// A log pipe closed by a dying control plane must not kill the worker: its lease decides.
+process.stdout.on('error', () => undefined)
+process.stderr.on('error', () => undefined)
+let log = pino({ base: { pid: process.pid } })
 
 async function main(): Promise<number> {
+  await awaitAssignment()
+  log = pino({ base: { tenant: process.env.LITECELL_TENANT_ID, pid: process.pid } })
   const config = workerConfigFromEnv()
   const worker = await TenantWorker.start(config, log)
   // SIGTERM (an operator, Kubernetes deleting the pod): hibernate properly, then exit.

@@ -71,18 +71,26 @@ export class TenantWorker {
     const dbPath = join(tenantDir, TENANT_DB_FILE)
     const replica = tenantReplica(this.#config.storage, tenantId)
     await mkdir(tenantDir, { recursive: true })
+    const timings: Record<string, number> = {}
+    const lap = (name: string, sinceMs: number) => (timings[name] = Date.now() - sinceMs)
     let source = 'local file'
+    let phaseMs = Date.now()
     if (!existsSync(dbPath)) {
       const { restored } = await restore(replica, dbPath)
       source = restored ? 'replica' : 'new tenant'
     }
+    lap('restoreMs', phaseMs)
+    phaseMs = Date.now()
     const app = await loadApp(this.#config.appPath)
     this.#engine = await Engine.open({ path: dbPath, app, concurrency: this.#config.concurrency })
+    lap('openMs', phaseMs)
+    phaseMs = Date.now()
     this.#replicator = await replicate(dbPath, replica, {
       syncIntervalMs: this.#config.syncIntervalMs,
       onLog: (line) => this.#log.debug({ litestream: line }, 'litestream'),
       onRestart: (err) => this.#log.warn({ err }, 'litestream restarted'),
     })
+    lap('replicateMs', phaseMs)
     const api = createTenantApi({
       tenantId,
       engine: this.#engine,
@@ -123,7 +131,7 @@ export class TenantWorker {
       },
     })
     this.#idle.start()
-    this.#log.info({ tenantId, source, url, ms: Date.now() - startedAtMs }, 'worker ready')
+    this.#log.info({ tenantId, source, url, ...timings, ms: Date.now() - startedAtMs }, 'worker ready')
   }
 
   async #statusNow(): Promise<WorkerStatus> {
@@ -189,9 +197,13 @@ export class TenantWorker {
 
   /** Stops serving; waits at most `timeoutMs` for responses in flight (e.g. the hibernate call). */
   async closeServer(timeoutMs: number): Promise<void> {
-    await Promise.race([
-      new Promise<void>((resolve) => this.#server.close(() => resolve())),
-      new Promise<void>((resolve) => setTimeout(resolve, timeoutMs).unref()),
-    ])
+    const server = this.#server as import('node:http').Server
+    const closed = new Promise<void>((resolve) => server.close(() => resolve()))
+    // Keep-alive connections from the control plane would hold close() open: drop each one
+    // as soon as it is idle (after its response went out).
+    const dropIdle = setInterval(() => server.closeIdleConnections(), 10)
+    server.closeIdleConnections()
+    await Promise.race([closed, new Promise<void>((resolve) => setTimeout(resolve, timeoutMs).unref())])
+    clearInterval(dropIdle)
   }
 }
