@@ -61,8 +61,18 @@ function percentile(sorted: number[], p: number): number {
 
 const round = (value: number, digits = 3): number => Number(value.toFixed(digits))
 
-async function withEngine<T>(dir: string, name: string, synchronous: Synchronous, fn: (engine: Engine) => Promise<T>): Promise<T> {
-  const engine = await Engine.open({ path: join(dir, `${name}.db`), app, synchronous, concurrency: 200 })
+async function withEngine<T>(
+  dir: string,
+  name: string,
+  synchronous: Synchronous,
+  fn: (engine: Engine) => Promise<T>,
+): Promise<T> {
+  const engine = await Engine.open({
+    path: join(dir, `${name}.db`),
+    app,
+    synchronous,
+    concurrency: 200,
+  })
   try {
     return await fn(engine)
   } finally {
@@ -92,31 +102,54 @@ async function sequential(dir: string, synchronous: Synchronous) {
     }
     times.sort((a, b) => a - b)
     const mean = times.reduce((sum, t) => sum + t, 0) / times.length
-    return { runs: SEQUENTIAL_RUNS, meanMs: round(mean), p50Ms: round(percentile(times, 50)), p99Ms: round(percentile(times, 99)) }
+    return {
+      runs: SEQUENTIAL_RUNS,
+      meanMs: round(mean),
+      p50Ms: round(percentile(times, 50)),
+      p99Ms: round(percentile(times, 99)),
+    }
   })
 }
 
 async function burst(dir: string, synchronous: Synchronous) {
   let commits = 0
-  const engine = await Engine.open({ path: join(dir, 'burst.db'), app, synchronous, concurrency: 200, observer: { onCommit: () => commits++ } })
+  const engine = await Engine.open({
+    path: join(dir, 'burst.db'),
+    app,
+    synchronous,
+    concurrency: 200,
+    observer: { onCommit: () => commits++ },
+  })
   try {
     const t0 = performance.now()
-    await engine.startMany(Array.from({ length: BURST_RUNS }, (_, i) => ({ workflow: 'three', input: i })))
+    await engine.startMany(
+      Array.from({ length: BURST_RUNS }, (_, i) => ({ workflow: 'three', input: i })),
+    )
     await engine.idle()
     const seconds = (performance.now() - t0) / 1_000
     const done = await engine.query("SELECT count(*) AS n FROM lc_runs WHERE status = 'succeeded'")
-    if (done.rows[0]?.n !== BURST_RUNS) throw new Error(`burst: only ${JSON.stringify(done.rows)} succeeded`)
-    return { runs: BURST_RUNS, workflowsPerSec: Math.round(BURST_RUNS / seconds), seconds: round(seconds), commits }
+    if (done.rows[0]?.n !== BURST_RUNS)
+      throw new Error(`burst: only ${JSON.stringify(done.rows)} succeeded`)
+    return {
+      runs: BURST_RUNS,
+      workflowsPerSec: Math.round(BURST_RUNS / seconds),
+      seconds: round(seconds),
+      commits,
+    }
   } finally {
     await engine.close()
   }
 }
 
 function runChild(args: string[], env: Record<string, string> = {}) {
-  const child = spawn(process.execPath, ['--import', import.meta.resolve('tsx'), fileURLToPath(import.meta.url), 'child', ...args], {
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  })
+  const child = spawn(
+    process.execPath,
+    ['--import', import.meta.resolve('tsx'), fileURLToPath(import.meta.url), 'child', ...args],
+    {
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  )
   let out = ''
   child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()))
   const exited = new Promise<void>((resolve) => child.on('exit', () => resolve()))
@@ -129,7 +162,8 @@ async function recovery(dir: string, synchronous: Synchronous) {
   const first = runChild(['start', db, synchronous, marker], { BENCH_HANG: '1' })
   const deadline = Date.now() + 30_000
   while (!existsSync(marker)) {
-    if (Date.now() > deadline) throw new Error('recovery: the first process never reached the marker')
+    if (Date.now() > deadline)
+      throw new Error('recovery: the first process never reached the marker')
     await new Promise((resolve) => setTimeout(resolve, 5))
   }
   first.child.kill('SIGKILL')
@@ -138,10 +172,19 @@ async function recovery(dir: string, synchronous: Synchronous) {
   await second.exited
   const result = JSON.parse(second.stdout()) as { status: string; recoveryMs: number }
   if (result.status !== 'succeeded') throw new Error(`recovery: run ended ${result.status}`)
-  return { recoveryMs: round(result.recoveryMs, 1), stepsBeforeKill: RECOVERY_STEPS / 2, stepsTotal: RECOVERY_STEPS }
+  return {
+    recoveryMs: round(result.recoveryMs, 1),
+    stepsBeforeKill: RECOVERY_STEPS / 2,
+    stepsTotal: RECOVERY_STEPS,
+  }
 }
 
-async function child(mode: string, path: string, synchronous: Synchronous, arg: string): Promise<void> {
+async function child(
+  mode: string,
+  path: string,
+  synchronous: Synchronous,
+  arg: string,
+): Promise<void> {
   const openedAt = performance.now()
   const engine = await Engine.open({ path, app, synchronous })
   if (mode === 'start') {
@@ -178,8 +221,18 @@ if (command === 'child') {
   await child(mode, path, synchronous as Synchronous, arg)
 } else if (import.meta.url === `file://${process.argv[1]}` || command === undefined) {
   const cpus = os.cpus()
-  const machine = { cpuModel: cpus[0]?.model ?? 'unknown', cpuCount: cpus.length, node: process.version, platform: `${os.platform()} ${os.release()}` }
+  const machine = {
+    cpuModel: cpus[0]?.model ?? 'unknown',
+    cpuCount: cpus.length,
+    node: process.version,
+    platform: `${os.platform()} ${os.release()}`,
+  }
   const results = [await benchEngine('NORMAL'), await benchEngine('FULL')]
-  const targets = { stepUs: '<= 40', sequentialMeanMs: '<= 0.5', burstWorkflowsPerSec: '>= 5000', recoveryMs: '<= 100' }
+  const targets = {
+    stepUs: '<= 40',
+    sequentialMeanMs: '<= 0.5',
+    burstWorkflowsPerSec: '>= 5000',
+    recoveryMs: '<= 100',
+  }
   process.stdout.write(`${JSON.stringify({ machine, targets, results }, null, 2)}\n`)
 }

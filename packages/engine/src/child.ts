@@ -15,7 +15,10 @@ export async function startChild<Output>(
 ): Promise<ChildHandle<Output>> {
   const { host } = ctx
   if (typeof workflow !== 'string' || !host.hasWorkflow(workflow)) {
-    throw new EngineError('UNKNOWN_WORKFLOW', `start child of run ${ctx.runId}: no workflow named \`${String(workflow)}\` in the app`)
+    throw new EngineError(
+      'UNKNOWN_WORKFLOW',
+      `start child of run ${ctx.runId}: no workflow named \`${String(workflow)}\` in the app`,
+    )
   }
   const inputText = toJsonText(input ?? null, `the input of child workflow '${workflow}'`)
   const { seq, record } = ctx.enter('child', workflow)
@@ -26,9 +29,28 @@ export async function startChild<Output>(
   const nowMs = host.clock()
   const childRunId = newRunId()
   host.writer.write(() =>
-    host.runs.insert({ runId: childRunId, workflow, queue: null, input: inputText, idempotencyKey: null, parentRunId: ctx.runId, parentSeq: seq, nowMs }),
+    host.runs.insert({
+      runId: childRunId,
+      workflow,
+      queue: null,
+      input: inputText,
+      idempotencyKey: null,
+      parentRunId: ctx.runId,
+      parentSeq: seq,
+      nowMs,
+    }),
   )
-  ctx.record({ seq, name: workflow, kind: 'child', status: 'succeeded', attempts: 0, output: JSON.stringify(childRunId), error: null, started_at: nowMs, ended_at: nowMs })
+  ctx.record({
+    seq,
+    name: workflow,
+    kind: 'child',
+    status: 'succeeded',
+    attempts: 0,
+    output: JSON.stringify(childRunId),
+    error: null,
+    started_at: nowMs,
+    ended_at: nowMs,
+  })
   await ctx.durable()
   host.observer?.onRunStatus?.(childRunId, workflow, 'pending')
   host.schedule(childRunId, undefined, false)
@@ -49,26 +71,62 @@ export async function waitForChild<Output>(
   workflow: string,
 ): Promise<Output> {
   const { seq, record } = ctx.enter('result', workflow)
-  if (record?.status === 'succeeded' || record?.status === 'failed') return ctx.replay<Output>(record)
+  if (record?.status === 'succeeded' || record?.status === 'failed')
+    return ctx.replay<Output>(record)
   const { host } = ctx
   const nowMs = host.clock()
   const child = host.runs.get(childRunId)
   const startedAt = record?.started_at ?? nowMs
   if (child !== undefined && child.status === 'succeeded') {
-    ctx.record({ seq, name: workflow, kind: 'result', status: 'succeeded', attempts: 0, output: child.output, error: null, started_at: startedAt, ended_at: nowMs })
+    ctx.record({
+      seq,
+      name: workflow,
+      kind: 'result',
+      status: 'succeeded',
+      attempts: 0,
+      output: child.output,
+      error: null,
+      started_at: startedAt,
+      ended_at: nowMs,
+    })
     await ctx.durable()
     return fromJsonText(child.output) as Output
   }
   if (child === undefined || child.status === 'failed' || child.status === 'cancelled') {
-    const reason = child === undefined ? 'is missing' : child.status === 'failed' ? `failed: ${(fromJsonText(child.error) as { message?: string } | undefined)?.message ?? 'unknown error'}` : 'was cancelled'
+    const reason =
+      child === undefined
+        ? 'is missing'
+        : child.status === 'failed'
+          ? `failed: ${(fromJsonText(child.error) as { message?: string } | undefined)?.message ?? 'unknown error'}`
+          : 'was cancelled'
     const error = new EngineError('CHILD_FAILED', `child run ${childRunId} (${workflow}) ${reason}`)
     const text = errorText(error)
-    ctx.record({ seq, name: workflow, kind: 'result', status: 'failed', attempts: 0, output: null, error: text, started_at: startedAt, ended_at: nowMs })
+    ctx.record({
+      seq,
+      name: workflow,
+      kind: 'result',
+      status: 'failed',
+      attempts: 0,
+      output: null,
+      error: text,
+      started_at: startedAt,
+      ended_at: nowMs,
+    })
     await ctx.durable()
     throw failureOf(text)
   }
   if (record === undefined) {
-    ctx.record({ seq, name: workflow, kind: 'result', status: 'waiting', attempts: 0, output: null, error: null, started_at: nowMs, ended_at: null })
+    ctx.record({
+      seq,
+      name: workflow,
+      kind: 'result',
+      status: 'waiting',
+      attempts: 0,
+      output: null,
+      error: null,
+      started_at: nowMs,
+      ended_at: null,
+    })
   }
   return ctx.suspend('waiting', null, 'wait')
 }

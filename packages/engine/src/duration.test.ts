@@ -10,7 +10,9 @@ describe('toMs', () => {
 
   it('refuses negative, non-finite and unparseable durations with INVALID_INPUT', () => {
     for (const bad of [-1, Number.NaN, Number.POSITIVE_INFINITY, 'soon', '']) {
-      expect(() => toMs(bad, 'duration')).toThrow(expect.objectContaining({ code: 'INVALID_INPUT' }))
+      expect(() => toMs(bad, 'duration')).toThrow(
+        expect.objectContaining({ code: 'INVALID_INPUT' }),
+      )
     }
   })
 })

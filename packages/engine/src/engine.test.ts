@@ -42,7 +42,15 @@ describe('Engine', () => {
     expect(status).toBe('pending')
     expect(created).toBe(true)
     const done = await engine.result(runId, { waitMs: 5_000 })
-    expect(done).toMatchObject({ runId, workflow: 'echo', status: 'succeeded', input: { hello: 'world' }, output: { hello: 'world' }, error: null, queue: null })
+    expect(done).toMatchObject({
+      runId,
+      workflow: 'echo',
+      status: 'succeeded',
+      input: { hello: 'world' },
+      output: { hello: 'world' },
+      error: null,
+      queue: null,
+    })
     expect(done.steps).toMatchObject([{ seq: 1, name: 'echo', status: 'succeeded', attempts: 1 }])
     expect(Date.parse(done.createdAt)).not.toBeNaN()
     expect(await engine.get(runId)).toEqual(done)
@@ -56,7 +64,9 @@ describe('Engine', () => {
     await engine.idle()
     expect((await engine.get(first.runId)).output).toBe(1)
     expect(countRuns(path)).toBe(1)
-    expect(await codeOf(engine.start('other', null, { idempotencyKey: 'k1' }))).toBe('IDEMPOTENCY_CONFLICT')
+    expect(await codeOf(engine.start('other', null, { idempotencyKey: 'k1' }))).toBe(
+      'IDEMPOTENCY_CONFLICT',
+    )
   })
 
   it('starts many runs in one commit, deduplicating idempotency keys', async () => {
@@ -84,7 +94,9 @@ describe('Engine', () => {
     expect(await codeOf(engine.start('echo', 1n as never))).toBe('INVALID_INPUT')
     expect(await codeOf(engine.start('echo', 1, { queue: 'cpu' }))).toBe('INVALID_INPUT')
     expect(await codeOf(engine.start('echo', 1, { idempotencyKey: '' }))).toBe('INVALID_INPUT')
-    expect(await codeOf(engine.startMany([{ workflow: 'echo' }, { workflow: 'nope' }]))).toBe('UNKNOWN_WORKFLOW')
+    expect(await codeOf(engine.startMany([{ workflow: 'echo' }, { workflow: 'nope' }]))).toBe(
+      'UNKNOWN_WORKFLOW',
+    )
     expect(await codeOf(engine.list({ limit: 0 }))).toBe('INVALID_INPUT')
     expect(await codeOf(engine.list({ status: 'done' as never }))).toBe('INVALID_INPUT')
     expect(await codeOf(engine.list({ cursor: 'garbage' }))).toBe('INVALID_INPUT')
@@ -94,8 +106,12 @@ describe('Engine', () => {
   })
 
   it('quotes the bad value and its type in validation messages', async () => {
-    await expect(openTestEngine(app, { concurrency: 0 })).rejects.toThrow('Expected `concurrency` to be a number from 1 and up, got `0` (number)')
-    await expect(openTestEngine({ workflows: { x: 'nope' } } as never)).rejects.toMatchObject({ code: 'INVALID_INPUT' })
+    await expect(openTestEngine(app, { concurrency: 0 })).rejects.toThrow(
+      'Expected `concurrency` to be a number from 1 and up, got `0` (number)',
+    )
+    await expect(openTestEngine({ workflows: { x: 'nope' } } as never)).rejects.toMatchObject({
+      code: 'INVALID_INPUT',
+    })
   })
 
   it('lists runs newest first with an opaque cursor and filters', async () => {
@@ -106,8 +122,16 @@ describe('Engine', () => {
     await engine.idle()
     const page1 = await engine.list({ workflow: 'echo', limit: 2 })
     expect(page1.runs.map((run) => run.runId)).toEqual([ids[4], ids[3]])
-    const page2 = await engine.list({ workflow: 'echo', limit: 2, cursor: page1.nextCursor as string })
-    const page3 = await engine.list({ workflow: 'echo', limit: 2, cursor: page2.nextCursor as string })
+    const page2 = await engine.list({
+      workflow: 'echo',
+      limit: 2,
+      cursor: page1.nextCursor as string,
+    })
+    const page3 = await engine.list({
+      workflow: 'echo',
+      limit: 2,
+      cursor: page2.nextCursor as string,
+    })
     expect(page2.runs.map((run) => run.runId)).toEqual([ids[2], ids[1]])
     expect(page3).toMatchObject({ runs: [{ runId: ids[0] }], nextCursor: null })
     expect((await engine.list({ status: 'succeeded' })).runs).toHaveLength(6)
@@ -115,14 +139,19 @@ describe('Engine', () => {
   })
 
   it('returns the current state from result when waitMs passes first', async () => {
-    const { engine } = await openTestEngine(defineApp({ workflows: { wait: async (ctx) => ctx.waitForEvent('never') } }))
+    const { engine } = await openTestEngine(
+      defineApp({ workflows: { wait: async (ctx) => ctx.waitForEvent('never') } }),
+    )
     const { runId } = await engine.start('wait')
     const detail = await engine.result(runId, { waitMs: 20 })
     expect(detail.status).toBe('waiting')
   })
 
   it('applies app migrations once, in order', async () => {
-    const migrating = defineApp({ migrations: ['CREATE TABLE a (x)', 'INSERT INTO a VALUES (1)'], workflows: {} })
+    const migrating = defineApp({
+      migrations: ['CREATE TABLE a (x)', 'INSERT INTO a VALUES (1)'],
+      workflows: {},
+    })
     const { engine, path } = await openTestEngine(migrating)
     await engine.close()
     const again = await reopen(path, migrating)
@@ -130,8 +159,14 @@ describe('Engine', () => {
   })
 
   it('fails to open with MIGRATION_FAILED naming the migration', async () => {
-    const broken = defineApp({ migrations: ['CREATE TABLE a (x)', 'CREATE TABLEX b'], workflows: {} })
-    await expect(openTestEngine(broken)).rejects.toMatchObject({ code: 'MIGRATION_FAILED', message: expect.stringContaining('#1') })
+    const broken = defineApp({
+      migrations: ['CREATE TABLE a (x)', 'CREATE TABLEX b'],
+      workflows: {},
+    })
+    await expect(openTestEngine(broken)).rejects.toMatchObject({
+      code: 'MIGRATION_FAILED',
+      message: expect.stringContaining('#1'),
+    })
   })
 
   it('writes a consistent snapshot that opens as a valid database', async () => {
@@ -143,7 +178,9 @@ describe('Engine', () => {
     await engine.idle()
     expect(existsSync(target)).toBe(true)
     const copy = new Libsql(target, { readonly: true })
-    expect((copy.prepare('PRAGMA integrity_check').get() as { integrity_check: string }).integrity_check).toBe('ok')
+    expect(
+      (copy.prepare('PRAGMA integrity_check').get() as { integrity_check: string }).integrity_check,
+    ).toBe('ok')
     const n = (copy.prepare('SELECT count(*) AS n FROM lc_runs').get() as { n: number }).n
     copy.close()
     expect(n).toBeLessThanOrEqual(20)
@@ -160,7 +197,9 @@ describe('Engine', () => {
   it('sets WAL and disables autocheckpoint on its connections', async () => {
     const { engine } = await openTestEngine(app)
     expect((await engine.query('PRAGMA journal_mode')).rows).toEqual([{ journal_mode: 'wal' }])
-    expect((await engine.query('PRAGMA wal_autocheckpoint')).rows).toEqual([{ wal_autocheckpoint: 0 }])
+    expect((await engine.query('PRAGMA wal_autocheckpoint')).rows).toEqual([
+      { wal_autocheckpoint: 0 },
+    ])
     expect(Engine.open).toBeTypeOf('function')
   })
 

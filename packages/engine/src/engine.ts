@@ -37,7 +37,10 @@ interface ValidRequest {
 }
 
 function bad(what: string, value: unknown, expected: string): never {
-  throw new EngineError('INVALID_INPUT', `Expected \`${what}\` to be ${expected}, got \`${String(value)}\` (${value === null ? 'null' : typeof value})`)
+  throw new EngineError(
+    'INVALID_INPUT',
+    `Expected \`${what}\` to be ${expected}, got \`${String(value)}\` (${value === null ? 'null' : typeof value})`,
+  )
 }
 
 /**
@@ -64,7 +67,15 @@ export class Engine {
     this.#writer = new GroupCommit(writeDb, options.observer?.onCommit?.bind(options.observer))
     this.#runs = new Store(writeDb)
     this.#journal = new Journal(writeDb)
-    this.#executor = new Executor({ app: options.app, writer: this.#writer, journal: this.#journal, runs: this.#runs, clock: options.clock, observer: options.observer, concurrency: options.concurrency })
+    this.#executor = new Executor({
+      app: options.app,
+      writer: this.#writer,
+      journal: this.#journal,
+      runs: this.#runs,
+      clock: options.clock,
+      observer: options.observer,
+      concurrency: options.concurrency,
+    })
     this.#view = new RunView(readDb)
     this.#query = new ReadOnlyQuery(readDb)
   }
@@ -88,7 +99,11 @@ export class Engine {
       readDb?.close()
       writeDb?.close()
       if (error instanceof EngineError) throw error
-      throw new EngineError('STORAGE_FAILED', `open database ${resolved.path}: ${(error as Error).message}`, { cause: error })
+      throw new EngineError(
+        'STORAGE_FAILED',
+        `open database ${resolved.path}: ${(error as Error).message}`,
+        { cause: error },
+      )
     }
     const engine = new Engine(resolved, writeDb, readDb)
     recoverRuns(engine.#executor, engine.#runs)
@@ -103,9 +118,14 @@ export class Engine {
    *   unknown queue), `IDEMPOTENCY_CONFLICT` (key used by another workflow), `ENGINE_CLOSED`.
    *   Nothing is written when it throws.
    */
-  async start(workflow: string, input?: JsonValue, options?: StartOptions): Promise<{ runId: string; status: RunStatus; created: boolean }> {
+  async start(
+    workflow: string,
+    input?: JsonValue,
+    options?: StartOptions,
+  ): Promise<{ runId: string; status: RunStatus; created: boolean }> {
     this.#assertOpen('start')
-    if (options !== undefined && (typeof options !== 'object' || options === null)) bad('options', options, 'an object')
+    if (options !== undefined && (typeof options !== 'object' || options === null))
+      bad('options', options, 'an object')
     const request = this.#validate({ ...options, workflow, input }, 'start')
     const { row, created } = this.#writer.write(() => this.#insertOrFind(request))
     await this.#writer.durable()
@@ -119,7 +139,8 @@ export class Engine {
    */
   async startMany(requests: readonly StartRequest[]): Promise<{ runIds: string[] }> {
     this.#assertOpen('startMany')
-    if (!Array.isArray(requests) || requests.length > MAX_START_MANY) bad('runs', requests, `an array of at most ${MAX_START_MANY} runs`)
+    if (!Array.isArray(requests) || requests.length > MAX_START_MANY)
+      bad('runs', requests, `an array of at most ${MAX_START_MANY} runs`)
     const valid = requests.map((request, i) => this.#validate(request, `runs[${i}]`))
     const results = this.#writer.write(() => valid.map((request) => this.#insertOrFind(request)))
     await this.#writer.durable()
@@ -147,7 +168,8 @@ export class Engine {
   async result(runId: string, options?: { waitMs?: number }): Promise<RunDetail> {
     this.#assertOpen('result')
     const waitMs = options?.waitMs ?? 0
-    if (typeof waitMs !== 'number' || !(waitMs >= 0) || !Number.isFinite(waitMs)) bad('waitMs', waitMs, 'a number from 0 and up')
+    if (typeof waitMs !== 'number' || !(waitMs >= 0) || !Number.isFinite(waitMs))
+      bad('waitMs', waitMs, 'a number from 0 and up')
     const detail = this.#view.get(runId)
     if (isFinished(detail.status) || waitMs === 0) return detail
     return new Promise((resolve, reject) => {
@@ -175,8 +197,14 @@ export class Engine {
     if (typeof name !== 'string' || name === '') bad('name', name, 'a non-empty string')
     const payloadText = toJsonText(payload ?? null, 'the event payload')
     const row = this.#getRow(runId, 'send event to')
-    if (isFinished(row.status)) throw new EngineError('INVALID_STATE', `send event ${name} to run ${runId}: the run is ${row.status}`)
-    this.#writer.write(() => this.#runs.insertEvent(runId, name, payloadText, this.#options.clock()))
+    if (isFinished(row.status))
+      throw new EngineError(
+        'INVALID_STATE',
+        `send event ${name} to run ${runId}: the run is ${row.status}`,
+      )
+    this.#writer.write(() =>
+      this.#runs.insertEvent(runId, name, payloadText, this.#options.clock()),
+    )
     await this.#writer.durable()
     this.#executor.wake(runId)
   }
@@ -190,7 +218,11 @@ export class Engine {
   async cancel(runId: string): Promise<RunDetail> {
     this.#assertOpen('cancel')
     const row = this.#getRow(runId, 'cancel')
-    if (isFinished(row.status)) throw new EngineError('INVALID_STATE', `cancel run ${runId}: the run is already ${row.status}`)
+    if (isFinished(row.status))
+      throw new EngineError(
+        'INVALID_STATE',
+        `cancel run ${runId}: the run is already ${row.status}`,
+      )
     const cancelled = this.#writer.write(() => this.#runs.cancelTree(runId, this.#options.clock()))
     await this.#writer.durable()
     for (const run of cancelled) {
@@ -210,7 +242,11 @@ export class Engine {
   async resume(runId: string): Promise<RunDetail> {
     this.#assertOpen('resume')
     const row = this.#getRow(runId, 'resume')
-    if (row.status !== 'failed' && row.status !== 'cancelled') throw new EngineError('INVALID_STATE', `resume run ${runId}: only failed or cancelled runs resume, this one is ${row.status}`)
+    if (row.status !== 'failed' && row.status !== 'cancelled')
+      throw new EngineError(
+        'INVALID_STATE',
+        `resume run ${runId}: only failed or cancelled runs resume, this one is ${row.status}`,
+      )
     this.#writer.write(() => {
       const failedSeq = row.status === 'failed' ? this.#journal.firstFailedSeq(runId) : null
       if (failedSeq !== null) this.#journal.truncate(runId, failedSeq)
@@ -235,7 +271,16 @@ export class Engine {
     const nowMs = this.#options.clock()
     const forkId = newRunId()
     this.#writer.write(() => {
-      this.#runs.insert({ runId: forkId, workflow: source.workflow, queue: source.queue, input: source.input, idempotencyKey: null, parentRunId: null, parentSeq: null, nowMs })
+      this.#runs.insert({
+        runId: forkId,
+        workflow: source.workflow,
+        queue: source.queue,
+        input: source.input,
+        idempotencyKey: null,
+        parentRunId: null,
+        parentSeq: null,
+        nowMs,
+      })
       this.#journal.copy(runId, forkId, fromStep)
     })
     await this.#writer.durable()
@@ -249,7 +294,8 @@ export class Engine {
    */
   async nextWakeAt(): Promise<number | null> {
     this.#assertOpen('nextWakeAt')
-    if (this.#executor.activeCount > 0 || this.#runs.hasUnfinishedWork()) return this.#options.clock()
+    if (this.#executor.activeCount > 0 || this.#runs.hasUnfinishedWork())
+      return this.#options.clock()
     return this.#runs.earliestWakeAt()
   }
 
@@ -272,7 +318,11 @@ export class Engine {
    *
    * @throws {EngineError} `QUERY_NOT_READ_ONLY`, `QUERY_FAILED`, `INVALID_INPUT`.
    */
-  async query(sql: string, args?: readonly JsonValue[] | Readonly<Record<string, JsonValue>>, options?: QueryOptions): Promise<QueryResult> {
+  async query(
+    sql: string,
+    args?: readonly JsonValue[] | Readonly<Record<string, JsonValue>>,
+    options?: QueryOptions,
+  ): Promise<QueryResult> {
     this.#assertOpen('query')
     return this.#query.run(sql, args, options)
   }
@@ -285,13 +335,18 @@ export class Engine {
    */
   async snapshot(targetPath: string): Promise<void> {
     this.#assertOpen('snapshot')
-    if (typeof targetPath !== 'string' || targetPath === '') bad('targetPath', targetPath, 'a file path')
+    if (typeof targetPath !== 'string' || targetPath === '')
+      bad('targetPath', targetPath, 'a file path')
     if (existsSync(targetPath)) bad('targetPath', targetPath, 'a path where no file exists yet')
     this.#writer.flushNow()
     try {
       this.#writeDb.prepare('VACUUM INTO ?').run(targetPath)
     } catch (error) {
-      throw new EngineError('STORAGE_FAILED', `snapshot to ${targetPath}: ${(error as Error).message}`, { cause: error })
+      throw new EngineError(
+        'STORAGE_FAILED',
+        `snapshot to ${targetPath}: ${(error as Error).message}`,
+        { cause: error },
+      )
     }
   }
 
@@ -317,17 +372,24 @@ export class Engine {
         errors.push(error)
       }
     }
-    if (errors.length > 0) throw new EngineError('STORAGE_FAILED', `close database ${this.#options.path}: ${(errors[0] as Error).message}`, { cause: errors[0] })
+    if (errors.length > 0)
+      throw new EngineError(
+        'STORAGE_FAILED',
+        `close database ${this.#options.path}: ${(errors[0] as Error).message}`,
+        { cause: errors[0] },
+      )
   }
 
   #assertOpen(what: string): void {
-    if (this.#closed !== null) throw new EngineError('ENGINE_CLOSED', `${what}: the engine is closed`)
+    if (this.#closed !== null)
+      throw new EngineError('ENGINE_CLOSED', `${what}: the engine is closed`)
   }
 
   #getRow(runId: string, what: string): RunRow {
     if (typeof runId !== 'string') bad('runId', runId, 'a string')
     const row = this.#runs.get(runId)
-    if (row === undefined) throw new EngineError('RUN_NOT_FOUND', `${what} run ${runId}: no such run`)
+    if (row === undefined)
+      throw new EngineError('RUN_NOT_FOUND', `${what} run ${runId}: no such run`)
     return row
   }
 
@@ -335,15 +397,32 @@ export class Engine {
     if (typeof request !== 'object' || request === null) bad(what, request, 'an object')
     const { workflow, input, idempotencyKey, queue } = request
     if (typeof workflow !== 'string' || !this.#executor.hasWorkflow(workflow)) {
-      throw new EngineError('UNKNOWN_WORKFLOW', `${what}: no workflow named \`${String(workflow)}\` (${typeof workflow}) in the app`)
+      throw new EngineError(
+        'UNKNOWN_WORKFLOW',
+        `${what}: no workflow named \`${String(workflow)}\` (${typeof workflow}) in the app`,
+      )
     }
-    if (idempotencyKey !== undefined && (typeof idempotencyKey !== 'string' || idempotencyKey === '' || idempotencyKey.length > MAX_IDEMPOTENCY_KEY_LENGTH)) {
-      bad('idempotencyKey', idempotencyKey, `a string of 1 to ${MAX_IDEMPOTENCY_KEY_LENGTH} characters`)
+    if (
+      idempotencyKey !== undefined &&
+      (typeof idempotencyKey !== 'string' ||
+        idempotencyKey === '' ||
+        idempotencyKey.length > MAX_IDEMPOTENCY_KEY_LENGTH)
+    ) {
+      bad(
+        'idempotencyKey',
+        idempotencyKey,
+        `a string of 1 to ${MAX_IDEMPOTENCY_KEY_LENGTH} characters`,
+      )
     }
     if (queue !== undefined && (typeof queue !== 'string' || !this.#executor.hasQueue(queue))) {
       bad('queue', queue, 'a queue declared in the app')
     }
-    return { workflow, input: toJsonText(input ?? null, `the input of ${what}`), idempotencyKey: idempotencyKey ?? null, queue: queue ?? null }
+    return {
+      workflow,
+      input: toJsonText(input ?? null, `the input of ${what}`),
+      idempotencyKey: idempotencyKey ?? null,
+      queue: queue ?? null,
+    }
   }
 
   #insertOrFind(request: ValidRequest): { row: RunRow; created: boolean } {
@@ -351,15 +430,42 @@ export class Engine {
       const existing = this.#runs.byIdempotencyKey(request.idempotencyKey)
       if (existing !== undefined) {
         if (existing.workflow !== request.workflow) {
-          throw new EngineError('IDEMPOTENCY_CONFLICT', `start ${request.workflow}: idempotency key \`${request.idempotencyKey}\` already started run ${existing.run_id} of workflow ${existing.workflow}`)
+          throw new EngineError(
+            'IDEMPOTENCY_CONFLICT',
+            `start ${request.workflow}: idempotency key \`${request.idempotencyKey}\` already started run ${existing.run_id} of workflow ${existing.workflow}`,
+          )
         }
         return { row: existing, created: false }
       }
     }
     const nowMs = this.#options.clock()
-    const run = { runId: newRunId(), workflow: request.workflow, queue: request.queue, input: request.input, idempotencyKey: request.idempotencyKey, parentRunId: null, parentSeq: null, nowMs }
+    const run = {
+      runId: newRunId(),
+      workflow: request.workflow,
+      queue: request.queue,
+      input: request.input,
+      idempotencyKey: request.idempotencyKey,
+      parentRunId: null,
+      parentSeq: null,
+      nowMs,
+    }
     this.#runs.insert(run)
-    const row: RunRow = { id: 0, run_id: run.runId, workflow: run.workflow, status: 'pending', queue: run.queue, input: run.input, output: null, error: null, idempotency_key: run.idempotencyKey, parent_run_id: null, parent_seq: null, wake_at: null, created_at: nowMs, updated_at: nowMs }
+    const row: RunRow = {
+      id: 0,
+      run_id: run.runId,
+      workflow: run.workflow,
+      status: 'pending',
+      queue: run.queue,
+      input: run.input,
+      output: null,
+      error: null,
+      idempotency_key: run.idempotencyKey,
+      parent_run_id: null,
+      parent_seq: null,
+      wake_at: null,
+      created_at: nowMs,
+      updated_at: nowMs,
+    }
     return { row, created: true }
   }
 

@@ -32,7 +32,10 @@ describe('cancel, resume and fork', () => {
     const resumed = await engine.resume(runId)
     expect(resumed.status).toBe('pending')
     await runUntilQuiet(engine, clock)
-    expect(await engine.get(runId)).toMatchObject({ status: 'succeeded', output: { slept: true, child: child?.runId } })
+    expect(await engine.get(runId)).toMatchObject({
+      status: 'succeeded',
+      output: { slept: true, child: child?.runId },
+    })
     await expect(engine.resume(runId)).rejects.toMatchObject({ code: 'INVALID_STATE' })
   })
 
@@ -70,11 +73,15 @@ describe('cancel, resume and fork', () => {
       workflows: {
         fragile: async (ctx) => {
           await ctx.step('setup', () => calls.push('setup'))
-          return ctx.step('call', () => {
-            calls.push('call')
-            if (!healthy) throw new Error('down')
-            return 'up'
-          }, { retries: 0 })
+          return ctx.step(
+            'call',
+            () => {
+              calls.push('call')
+              if (!healthy) throw new Error('down')
+              return 'up'
+            },
+            { retries: 0 },
+          )
         },
       },
     })
@@ -85,7 +92,11 @@ describe('cancel, resume and fork', () => {
     healthy = true
     await engine.resume(runId)
     await engine.idle()
-    expect(await engine.get(runId)).toMatchObject({ status: 'succeeded', output: 'up', error: null })
+    expect(await engine.get(runId)).toMatchObject({
+      status: 'succeeded',
+      output: 'up',
+      error: null,
+    })
     expect(calls).toEqual(['setup', 'call', 'call'])
   })
 
@@ -109,8 +120,12 @@ describe('cancel, resume and fork', () => {
     expect(fork.runId).not.toBe(runId)
     expect(await engine.get(fork.runId)).toMatchObject({ status: 'succeeded', output: 'ABC' })
     expect(calls).toEqual(['a', 'b', 'c', 'b', 'c'])
-    await expect(engine.fork(runId, { fromStep: 0 })).rejects.toMatchObject({ code: 'INVALID_INPUT' })
-    await expect(engine.fork('missing', { fromStep: 1 })).rejects.toMatchObject({ code: 'RUN_NOT_FOUND' })
+    await expect(engine.fork(runId, { fromStep: 0 })).rejects.toMatchObject({
+      code: 'INVALID_INPUT',
+    })
+    await expect(engine.fork('missing', { fromStep: 1 })).rejects.toMatchObject({
+      code: 'RUN_NOT_FOUND',
+    })
   })
 })
 
@@ -159,11 +174,12 @@ describe('parallel calls', () => {
     const app = defineApp({
       workflows: {
         fanout: async (ctx) => {
-          const slow = (name: string, ms: number) => ctx.step(name, async () => {
-            calls.push(name)
-            await new Promise((resolve) => setTimeout(resolve, ms))
-            return name
-          })
+          const slow = (name: string, ms: number) =>
+            ctx.step(name, async () => {
+              calls.push(name)
+              await new Promise((resolve) => setTimeout(resolve, ms))
+              return name
+            })
           const results = await Promise.all([slow('a', 15), slow('b', 1), slow('c', 5)])
           await ctx.sleep(10)
           return results
@@ -179,7 +195,12 @@ describe('parallel calls', () => {
     await again.idle()
     const run = await again.get(runId)
     expect(run.output).toEqual(['a', 'b', 'c'])
-    expect(run.steps.map((step) => `${step.seq}:${step.name}`)).toEqual(['1:a', '2:b', '3:c', '4:sleep'])
+    expect(run.steps.map((step) => `${step.seq}:${step.name}`)).toEqual([
+      '1:a',
+      '2:b',
+      '3:c',
+      '4:sleep',
+    ])
     expect(calls.sort()).toEqual(['a', 'b', 'c'])
   })
 })
@@ -197,9 +218,13 @@ describe('group commit', () => {
         },
       },
     })
-    const { engine } = await openTestEngine(app, { observer: { onCommit: (n) => ((commits += 1), (writes += n)) } })
+    const { engine } = await openTestEngine(app, {
+      observer: { onCommit: (n) => ((commits += 1), (writes += n)) },
+    })
     const runs = 200
-    await engine.startMany(Array.from({ length: runs }, (_, i) => ({ workflow: 'three', input: i })))
+    await engine.startMany(
+      Array.from({ length: runs }, (_, i) => ({ workflow: 'three', input: i })),
+    )
     await engine.idle()
     expect((await engine.list({ status: 'succeeded', limit: 1000 })).runs).toHaveLength(runs)
     expect(commits).toBeLessThan(runs / 5)

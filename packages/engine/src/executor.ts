@@ -71,7 +71,11 @@ export class Executor implements RunHost {
         new PQueue(
           limit === undefined
             ? { concurrency: queue.concurrency }
-            : { concurrency: queue.concurrency, intervalCap: limit.limit, interval: limit.periodMs },
+            : {
+                concurrency: queue.concurrency,
+                intervalCap: limit.limit,
+                interval: limit.periodMs,
+              },
         ),
       )
     }
@@ -111,7 +115,14 @@ export class Executor implements RunHost {
     }
     const known = row ?? this.runs.get(runId)
     if (known === undefined) return
-    const execution: Execution = { fresh: fresh && row !== undefined ? row : null, started: false, rerun: false, cancelRequested: false, ctx: null, done: null }
+    const execution: Execution = {
+      fresh: fresh && row !== undefined ? row : null,
+      started: false,
+      rerun: false,
+      cancelRequested: false,
+      ctx: null,
+      done: null,
+    }
     this.#active.set(runId, execution)
     const queue = this.#queues.get(known.queue) ?? (this.#queues.get(null) as PQueue)
     execution.done = queue.add(() => this.#execute(runId, execution))
@@ -218,10 +229,18 @@ export class Executor implements RunHost {
     if (row === undefined || isFinished(row.status) || this.#closing) return
     const fn = this.#app.workflows[row.workflow] as WorkflowFn | undefined
     if (fn === undefined || !this.hasWorkflow(row.workflow)) {
-      const error = new EngineError('UNKNOWN_WORKFLOW', `execute run ${runId}: no workflow named \`${row.workflow}\` in the app; deploy an app that has it, then resume the run`)
+      const error = new EngineError(
+        'UNKNOWN_WORKFLOW',
+        `execute run ${runId}: no workflow named \`${row.workflow}\` in the app; deploy an app that has it, then resume the run`,
+      )
       return this.#finish(row, 'failed', null, errorText(error))
     }
-    const ctx = new RunContext(this, runId, row.workflow, execution.fresh === null ? this.journal.load(runId) : [])
+    const ctx = new RunContext(
+      this,
+      runId,
+      row.workflow,
+      execution.fresh === null ? this.journal.load(runId) : [],
+    )
     execution.ctx = ctx
     if (execution.cancelRequested) ctx.requestCancel()
     if (row.status !== 'running') {
@@ -246,11 +265,19 @@ export class Executor implements RunHost {
       failed = true
       failure = halted
     }
-    if (failure instanceof EngineError && (failure.code === 'STORAGE_FAILED' || failure.code === 'ENGINE_CLOSED')) throw failure
+    if (
+      failure instanceof EngineError &&
+      (failure.code === 'STORAGE_FAILED' || failure.code === 'ENGINE_CLOSED')
+    )
+      throw failure
     let outputText: string | null = null
     if (!failed) {
       try {
-        outputText = toNullableJsonText(output, `the output of workflow '${row.workflow}'`, 'NOT_SERIALIZABLE')
+        outputText = toNullableJsonText(
+          output,
+          `the output of workflow '${row.workflow}'`,
+          'NOT_SERIALIZABLE',
+        )
       } catch (error) {
         failed = true
         failure = error
@@ -261,8 +288,15 @@ export class Executor implements RunHost {
       : this.#finish(row, 'succeeded', outputText, null)
   }
 
-  async #finish(row: RunRow, status: 'succeeded' | 'failed', output: string | null, error: string | null): Promise<void> {
-    const changed = this.writer.write(() => this.runs.finish(row.run_id, status, output, error, this.clock()))
+  async #finish(
+    row: RunRow,
+    status: 'succeeded' | 'failed',
+    output: string | null,
+    error: string | null,
+  ): Promise<void> {
+    const changed = this.writer.write(() =>
+      this.runs.finish(row.run_id, status, output, error, this.clock()),
+    )
     await this.writer.durable()
     if (!changed) return
     this.observer?.onRunStatus?.(row.run_id, row.workflow, status)

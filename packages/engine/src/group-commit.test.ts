@@ -49,7 +49,9 @@ describe('GroupCommit', () => {
     const writer = new GroupCommit(db)
     await writer.durable()
     writer.close()
-    expect(() => writer.write(() => insert.run(1))).toThrow(expect.objectContaining({ code: 'ENGINE_CLOSED' }))
+    expect(() => writer.write(() => insert.run(1))).toThrow(
+      expect.objectContaining({ code: 'ENGINE_CLOSED' }),
+    )
     reader.close()
     db.close()
   })

@@ -1,7 +1,8 @@
 import { EngineError } from './engine-error.js'
 
 /** A value that survives `JSON.stringify` → `JSON.parse` unchanged. */
-export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue }
+export type JsonValue =
+  null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue }
 
 /**
  * Serialises `value` to JSON text, refusing anything that would not round-trip: functions,

@@ -5,7 +5,10 @@ import { cleanup, openTestEngine } from './testing.js'
 afterEach(cleanup)
 
 const app = defineApp({
-  migrations: ['CREATE TABLE items (id INTEGER PRIMARY KEY, name TEXT, data BLOB)', "INSERT INTO items (name) VALUES ('a'), ('b'), ('c')"],
+  migrations: [
+    'CREATE TABLE items (id INTEGER PRIMARY KEY, name TEXT, data BLOB)',
+    "INSERT INTO items (name) VALUES ('a'), ('b'), ('c')",
+  ],
   workflows: {},
 })
 
@@ -14,10 +17,15 @@ describe('Engine.query', () => {
     const { engine } = await openTestEngine(app)
     expect(await engine.query('SELECT id, name FROM items WHERE id > ? ORDER BY id', [1])).toEqual({
       columns: ['id', 'name'],
-      rows: [{ id: 2, name: 'b' }, { id: 3, name: 'c' }],
+      rows: [
+        { id: 2, name: 'b' },
+        { id: 3, name: 'c' },
+      ],
       truncated: false,
     })
-    expect((await engine.query('SELECT name FROM items WHERE name = :name', { name: 'c' })).rows).toEqual([{ name: 'c' }])
+    expect(
+      (await engine.query('SELECT name FROM items WHERE name = :name', { name: 'c' })).rows,
+    ).toEqual([{ name: 'c' }])
   })
 
   it('refuses writes, transactions, attach and pragma changes with QUERY_NOT_READ_ONLY', async () => {
@@ -42,14 +50,20 @@ describe('Engine.query', () => {
     const { engine } = await openTestEngine(app)
     await expect(engine.query('SELECT * FROM nope')).rejects.toMatchObject({ code: 'QUERY_FAILED' })
     await expect(engine.query('SELEC 1')).rejects.toMatchObject({ code: 'QUERY_FAILED' })
-    await expect(engine.query('SELECT ?', [{ a: 1 }])).rejects.toMatchObject({ code: 'INVALID_INPUT' })
+    await expect(engine.query('SELECT ?', [{ a: 1 }])).rejects.toMatchObject({
+      code: 'INVALID_INPUT',
+    })
     await expect(engine.query('')).rejects.toMatchObject({ code: 'INVALID_INPUT' })
-    await expect(engine.query('SELECT 1', [], { maxRows: 0 })).rejects.toMatchObject({ code: 'INVALID_INPUT' })
+    await expect(engine.query('SELECT 1', [], { maxRows: 0 })).rejects.toMatchObject({
+      code: 'INVALID_INPUT',
+    })
   })
 
   it('caps rows at maxRows and says so', async () => {
     const { engine } = await openTestEngine(app)
-    const result = await engine.query('WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n LIMIT 5000) SELECT i FROM n')
+    const result = await engine.query(
+      'WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n LIMIT 5000) SELECT i FROM n',
+    )
     expect(result.rows).toHaveLength(1000)
     expect(result.truncated).toBe(true)
     expect((await engine.query('SELECT id FROM items', [], { maxRows: 2 })).rows).toHaveLength(2)

@@ -47,11 +47,17 @@ export class ReadOnlyQuery {
    */
   run(sql: string, args: QueryArgs | undefined, options: QueryOptions | undefined): QueryResult {
     if (typeof sql !== 'string' || sql.trim() === '') {
-      throw new EngineError('INVALID_INPUT', `Expected \`sql\` to be a non-empty string, got \`${String(sql)}\` (${typeof sql})`)
+      throw new EngineError(
+        'INVALID_INPUT',
+        `Expected \`sql\` to be a non-empty string, got \`${String(sql)}\` (${typeof sql})`,
+      )
     }
     const maxRows = options?.maxRows ?? DEFAULT_MAX_ROWS
     if (!(Number.isInteger(maxRows) && maxRows >= 1)) {
-      throw new EngineError('INVALID_INPUT', `Expected \`maxRows\` to be a number from 1 and up, got \`${String(maxRows)}\` (${typeof maxRows})`)
+      throw new EngineError(
+        'INVALID_INPUT',
+        `Expected \`maxRows\` to be a number from 1 and up, got \`${String(maxRows)}\` (${typeof maxRows})`,
+      )
     }
     const bound = bindable(args)
     let statement: Statement
@@ -61,14 +67,19 @@ export class ReadOnlyQuery {
       throw queryError(error)
     }
     if (!statement.reader) {
-      throw new EngineError('QUERY_NOT_READ_ONLY', 'query: only statements that return rows may run here (writes, BEGIN, ATTACH and PRAGMA assignments are refused)')
+      throw new EngineError(
+        'QUERY_NOT_READ_ONLY',
+        'query: only statements that return rows may run here (writes, BEGIN, ATTACH and PRAGMA assignments are refused)',
+      )
     }
     const deadline = performance.now() + this.#timeoutMs
     const rows: Record<string, JsonValue>[] = []
     let truncated = false
     try {
       const columns = statement.columns().map((column) => column.name)
-      const iterator = (bound === undefined ? statement.iterate() : statement.iterate(bound)) as Iterator<Record<string, unknown>>
+      const iterator = (
+        bound === undefined ? statement.iterate() : statement.iterate(bound)
+      ) as Iterator<Record<string, unknown>>
       for (let next = iterator.next(); next.done !== true; next = iterator.next()) {
         if (rows.length >= maxRows || performance.now() > deadline) {
           truncated = true
@@ -91,7 +102,11 @@ function queryError(error: unknown): EngineError {
   const code = (error as { code?: unknown }).code
   const message = (error as Error).message
   if (code === 'SQLITE_READONLY' || /readonly|read-only|query_only/i.test(message)) {
-    return new EngineError('QUERY_NOT_READ_ONLY', `query: the database refused a write: ${message}`, { cause: error })
+    return new EngineError(
+      'QUERY_NOT_READ_ONLY',
+      `query: the database refused a write: ${message}`,
+      { cause: error },
+    )
   }
   return new EngineError('QUERY_FAILED', `query: ${message}`, { cause: error })
 }
@@ -99,15 +114,28 @@ function queryError(error: unknown): EngineError {
 function bindable(args: QueryArgs | undefined): unknown[] | Record<string, unknown> | undefined {
   if (args === undefined) return undefined
   const check = (value: unknown, where: string): unknown => {
-    if (value === null || typeof value === 'string' || (typeof value === 'number' && Number.isFinite(value))) return value
+    if (
+      value === null ||
+      typeof value === 'string' ||
+      (typeof value === 'number' && Number.isFinite(value))
+    )
+      return value
     if (typeof value === 'boolean') return value ? 1 : 0
-    throw new EngineError('INVALID_INPUT', `Expected query argument ${where} to be a string, finite number, boolean or null, got \`${String(value)}\` (${typeof value})`)
+    throw new EngineError(
+      'INVALID_INPUT',
+      `Expected query argument ${where} to be a string, finite number, boolean or null, got \`${String(value)}\` (${typeof value})`,
+    )
   }
   if (Array.isArray(args)) return args.map((value, i) => check(value, `#${i}`))
   if (typeof args !== 'object' || args === null) {
-    throw new EngineError('INVALID_INPUT', `Expected query \`args\` to be an array or an object, got \`${String(args)}\` (${typeof args})`)
+    throw new EngineError(
+      'INVALID_INPUT',
+      `Expected query \`args\` to be an array or an object, got \`${String(args)}\` (${typeof args})`,
+    )
   }
-  return Object.fromEntries(Object.entries(args).map(([key, value]) => [key, check(value, `\`${key}\``)]))
+  return Object.fromEntries(
+    Object.entries(args).map(([key, value]) => [key, check(value, `\`${key}\``)]),
+  )
 }
 
 function toJsonRow(row: Record<string, unknown>): Record<string, JsonValue> {

@@ -34,7 +34,10 @@ async function crashThenRecover(workflow: string, input: unknown) {
   const db = join(dir, 'tenant.db')
   const env = { EFFECTS_FILE: join(dir, 'effects.txt'), MARKER_FILE: join(dir, 'marker') }
   const first = runScript(['start', db, workflow, JSON.stringify(input)], { ...env, HANG: '1' })
-  await waitFor(() => existsSync(env.MARKER_FILE) && first.stdout().includes('\n'), { timeoutMs: 20_000, what: 'the run to reach its marker' })
+  await waitFor(() => existsSync(env.MARKER_FILE) && first.stdout().includes('\n'), {
+    timeoutMs: 20_000,
+    what: 'the run to reach its marker',
+  })
   first.process.kill('SIGKILL')
   expect(await first.exited).toBeNull()
   const runId = first.stdout().trim()
@@ -42,7 +45,9 @@ async function crashThenRecover(workflow: string, input: unknown) {
   const second = runScript(['recover', db, runId], env)
   expect(await second.exited).toBe(0)
   const { run } = JSON.parse(second.stdout()) as { run: RunDetail }
-  const effects = existsSync(env.EFFECTS_FILE) ? readFileSync(env.EFFECTS_FILE, 'utf8').trim().split('\n') : []
+  const effects = existsSync(env.EFFECTS_FILE)
+    ? readFileSync(env.EFFECTS_FILE, 'utf8').trim().split('\n')
+    : []
   const ledger = new Libsql(db, { readonly: true })
   const rows = ledger.prepare('SELECT n FROM ledger ORDER BY rowid').all() as { n: number }[]
   ledger.close()
@@ -58,7 +63,12 @@ describe('recovery after SIGKILL', () => {
     expect(effects).toEqual(['one', 'two', 'hang', 'hang', 'three'])
     expect(ledger).toEqual([1])
     expect(run.steps.map((step) => `${step.name}:${step.status}`)).toEqual([
-      'one:succeeded', 'credit:succeeded', 'two:succeeded', 'hang:succeeded', 'sleep:succeeded', 'three:succeeded',
+      'one:succeeded',
+      'credit:succeeded',
+      'two:succeeded',
+      'hang:succeeded',
+      'sleep:succeeded',
+      'three:succeeded',
     ])
   })
 

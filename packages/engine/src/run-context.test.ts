@@ -65,7 +65,10 @@ describe('ctx.waitForEvent', () => {
     await engine.sendEvent(runId, 'approve', { by: 'ana' })
     await engine.sendEvent(runId, 'approve', 'second')
     await engine.idle()
-    expect(await engine.get(runId)).toMatchObject({ status: 'succeeded', output: { first: { by: 'ana' }, second: 'second' } })
+    expect(await engine.get(runId)).toMatchObject({
+      status: 'succeeded',
+      output: { first: { by: 'ana' }, second: 'second' },
+    })
   })
 
   it('takes an event sent before the wait began', async () => {
@@ -86,7 +89,10 @@ describe('ctx.waitForEvent', () => {
     await engine.idle()
     expect(await engine.nextWakeAt()).toBe(clock.nowMs + 1_000)
     await runUntilQuiet(engine, clock)
-    expect(await engine.get(runId)).toMatchObject({ status: 'succeeded', output: { first: 'yes', second: null } })
+    expect(await engine.get(runId)).toMatchObject({
+      status: 'succeeded',
+      output: { first: 'yes', second: null },
+    })
   })
 
   it('refuses events for a finished run with INVALID_STATE', async () => {
@@ -152,11 +158,18 @@ describe('child runs', () => {
     const { runId } = await engine.start('parent', { n: 3 })
     await runUntilQuiet(engine, clock)
     const parent = await engine.get(runId)
-    expect(parent).toMatchObject({ status: 'succeeded', output: { results: [0, 1, 4], direct: 100 } })
+    expect(parent).toMatchObject({
+      status: 'succeeded',
+      output: { results: [0, 1, 4], direct: 100 },
+    })
     const children = (await engine.list({ workflow: 'square' })).runs
     expect(children).toHaveLength(4)
-    expect(children.every((child) => child.parentRunId === runId && child.status === 'succeeded')).toBe(true)
-    expect((await engine.get(children[0]?.runId as string)).steps.map((step) => step.kind)).toEqual(['sleep', 'step'])
+    expect(
+      children.every((child) => child.parentRunId === runId && child.status === 'succeeded'),
+    ).toBe(true)
+    expect((await engine.get(children[0]?.runId as string)).steps.map((step) => step.kind)).toEqual(
+      ['sleep', 'step'],
+    )
   })
 
   it('fails the parent with CHILD_FAILED when a child fails', async () => {

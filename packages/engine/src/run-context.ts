@@ -148,7 +148,8 @@ export class RunContext implements WorkflowContext {
     const { seq, record } = this.enter('sleep', 'sleep')
     if (record?.status === 'succeeded') return
     const nowMs = this.host.clock()
-    const wakeAtMs = record === undefined ? nowMs + delayMs : (fromJsonText(record.output) as number)
+    const wakeAtMs =
+      record === undefined ? nowMs + delayMs : (fromJsonText(record.output) as number)
     if (nowMs >= wakeAtMs) {
       this.record(sleepRow(seq, wakeAtMs, record?.started_at ?? nowMs, 'succeeded', nowMs))
       return
@@ -162,7 +163,10 @@ export class RunContext implements WorkflowContext {
     options?: { timeoutMs?: number },
   ): Promise<T | null> {
     if (typeof name !== 'string' || name === '') {
-      throw new EngineError('INVALID_INPUT', `Expected event \`name\` to be a non-empty string, got \`${String(name)}\` (${typeof name})`)
+      throw new EngineError(
+        'INVALID_INPUT',
+        `Expected event \`name\` to be a non-empty string, got \`${String(name)}\` (${typeof name})`,
+      )
     }
     const timeoutMs = options?.timeoutMs === undefined ? null : toMs(options.timeoutMs, 'timeoutMs')
     const { seq, record } = this.enter('event', name)
@@ -170,22 +174,49 @@ export class RunContext implements WorkflowContext {
     const { runs, clock } = this.host
     const nowMs = clock()
     const deadlineMs =
-      record === undefined ? (timeoutMs === null ? null : nowMs + timeoutMs) : (fromJsonText(record.output) as number | null)
+      record === undefined
+        ? timeoutMs === null
+          ? null
+          : nowMs + timeoutMs
+        : (fromJsonText(record.output) as number | null)
     const startedAt = record?.started_at ?? nowMs
     const event = this.host.writer.write(() => runs.takeEvent(this.runId, name, seq))
     if (event !== undefined || (deadlineMs !== null && nowMs >= deadlineMs)) {
       const payload = event?.payload ?? 'null'
-      this.record({ seq, name, kind: 'event', status: 'succeeded', attempts: 0, output: payload, error: null, started_at: startedAt, ended_at: nowMs })
+      this.record({
+        seq,
+        name,
+        kind: 'event',
+        status: 'succeeded',
+        attempts: 0,
+        output: payload,
+        error: null,
+        started_at: startedAt,
+        ended_at: nowMs,
+      })
       await this.durable()
       return fromJsonText(payload) as T | null
     }
     if (record === undefined) {
-      this.record({ seq, name, kind: 'event', status: 'waiting', attempts: 0, output: JSON.stringify(deadlineMs), error: null, started_at: nowMs, ended_at: null })
+      this.record({
+        seq,
+        name,
+        kind: 'event',
+        status: 'waiting',
+        attempts: 0,
+        output: JSON.stringify(deadlineMs),
+        error: null,
+        started_at: nowMs,
+        ended_at: null,
+      })
     }
     return this.suspend('waiting', deadlineMs, 'wait')
   }
 
-  startChild<Output = JsonValue>(workflow: string, input?: JsonValue): Promise<ChildHandle<Output>> {
+  startChild<Output = JsonValue>(
+    workflow: string,
+    input?: JsonValue,
+  ): Promise<ChildHandle<Output>> {
     return startChild<Output>(this, workflow, input)
   }
 
@@ -216,7 +247,17 @@ export class RunContext implements WorkflowContext {
     if (record !== undefined) return this.replay<T>(record)
     const value = make()
     const nowMs = this.host.clock()
-    this.record({ seq, name: kind, kind, status: 'succeeded', attempts: 0, output: toJsonText(value, kind), error: null, started_at: nowMs, ended_at: nowMs })
+    this.record({
+      seq,
+      name: kind,
+      kind,
+      status: 'succeeded',
+      attempts: 0,
+      output: toJsonText(value, kind),
+      error: null,
+      started_at: nowMs,
+      ended_at: nowMs,
+    })
     await this.durable()
     return value
   }
@@ -229,13 +270,28 @@ function sleepRow(
   status: 'sleeping' | 'succeeded',
   endedAt: number | null,
 ): StepRow {
-  return { seq, name: 'sleep', kind: 'sleep', status, attempts: 0, output: JSON.stringify(wakeAtMs), error: null, started_at: startedAt, ended_at: endedAt }
+  return {
+    seq,
+    name: 'sleep',
+    kind: 'sleep',
+    status,
+    attempts: 0,
+    output: JSON.stringify(wakeAtMs),
+    error: null,
+    started_at: startedAt,
+    ended_at: endedAt,
+  }
 }
 
 /** The `TerminalError` a recorded failure replays as. */
 export function failureOf(errorText: string | null): TerminalError {
-  const recorded = (errorText === null ? { name: 'Error', message: 'step failed' } : JSON.parse(errorText)) as RecordedError
-  return new TerminalError(recorded.message, recorded.code === undefined ? undefined : { code: recorded.code })
+  const recorded = (
+    errorText === null ? { name: 'Error', message: 'step failed' } : JSON.parse(errorText)
+  ) as RecordedError
+  return new TerminalError(
+    recorded.message,
+    recorded.code === undefined ? undefined : { code: recorded.code },
+  )
 }
 
 /** JSON text of an error's recorded shape. */

@@ -17,8 +17,7 @@ export const DEFAULT_LIST_LIMIT = 50
 /** Largest page. */
 export const MAX_LIST_LIMIT = 1_000
 
-const SUMMARY_COLUMNS =
-  'id, run_id, workflow, status, queue, parent_run_id, created_at, updated_at'
+const SUMMARY_COLUMNS = 'id, run_id, workflow, status, queue, parent_run_id, created_at, updated_at'
 
 /**
  * The API's view of runs, read over the read-only connection: it only ever shows committed
@@ -41,7 +40,10 @@ export class RunView {
   /** @throws {EngineError} `RUN_NOT_FOUND`. */
   get(runId: string): RunDetail {
     if (typeof runId !== 'string') {
-      throw new EngineError('INVALID_INPUT', `Expected \`runId\` to be a string, got \`${String(runId)}\` (${typeof runId})`)
+      throw new EngineError(
+        'INVALID_INPUT',
+        `Expected \`runId\` to be a string, got \`${String(runId)}\` (${typeof runId})`,
+      )
     }
     const row = this.#get.get(runId) as RunRow | undefined
     if (row === undefined) throw new EngineError('RUN_NOT_FOUND', `get run ${runId}: no such run`)
@@ -68,13 +70,22 @@ export class RunView {
     const { status, workflow, cursor } = options
     const limit = options.limit ?? DEFAULT_LIST_LIMIT
     if (status !== undefined && !RUN_STATUSES.includes(status)) {
-      throw new EngineError('INVALID_INPUT', `Expected \`status\` to be one of ${RUN_STATUSES.join(', ')}, got \`${String(status)}\` (${typeof status})`)
+      throw new EngineError(
+        'INVALID_INPUT',
+        `Expected \`status\` to be one of ${RUN_STATUSES.join(', ')}, got \`${String(status)}\` (${typeof status})`,
+      )
     }
     if (workflow !== undefined && typeof workflow !== 'string') {
-      throw new EngineError('INVALID_INPUT', `Expected \`workflow\` to be a string, got \`${String(workflow)}\` (${typeof workflow})`)
+      throw new EngineError(
+        'INVALID_INPUT',
+        `Expected \`workflow\` to be a string, got \`${String(workflow)}\` (${typeof workflow})`,
+      )
     }
     if (!(Number.isInteger(limit) && limit >= 1 && limit <= MAX_LIST_LIMIT)) {
-      throw new EngineError('INVALID_INPUT', `Expected \`limit\` to be a number from 1 to ${MAX_LIST_LIMIT}, got \`${String(limit)}\` (${typeof limit})`)
+      throw new EngineError(
+        'INVALID_INPUT',
+        `Expected \`limit\` to be a number from 1 to ${MAX_LIST_LIMIT}, got \`${String(limit)}\` (${typeof limit})`,
+      )
     }
     const beforeId = cursor === undefined ? undefined : decodeCursor(cursor)
     const where: string[] = []
@@ -120,7 +131,10 @@ function decodeCursor(cursor: unknown): number {
   const text = typeof cursor === 'string' ? Buffer.from(cursor, 'base64url').toString() : ''
   const id = Number(text.slice(1))
   if (!text.startsWith('r') || !Number.isSafeInteger(id) || id < 1) {
-    throw new EngineError('INVALID_INPUT', `Expected \`cursor\` to be a nextCursor from a previous page, got \`${String(cursor)}\` (${typeof cursor})`)
+    throw new EngineError(
+      'INVALID_INPUT',
+      `Expected \`cursor\` to be a nextCursor from a previous page, got \`${String(cursor)}\` (${typeof cursor})`,
+    )
   }
   return id
 }

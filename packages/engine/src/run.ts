@@ -2,13 +2,7 @@ import type { JsonValue } from './json.js'
 
 /** A run's lifecycle state, as in the HTTP API. */
 export type RunStatus =
-  | 'pending'
-  | 'running'
-  | 'sleeping'
-  | 'waiting'
-  | 'succeeded'
-  | 'failed'
-  | 'cancelled'
+  'pending' | 'running' | 'sleeping' | 'waiting' | 'succeeded' | 'failed' | 'cancelled'
 
 /** Every {@link RunStatus}, for validation. */
 export const RUN_STATUSES: readonly RunStatus[] = [
@@ -31,15 +25,7 @@ export type StepStatus = 'running' | 'retrying' | 'sleeping' | 'waiting' | 'succ
 
 /** Which `ctx` call a journal entry records. */
 export type StepKind =
-  | 'step'
-  | 'transaction'
-  | 'sleep'
-  | 'event'
-  | 'child'
-  | 'result'
-  | 'now'
-  | 'random'
-  | 'uuid'
+  'step' | 'transaction' | 'sleep' | 'event' | 'child' | 'result' | 'now' | 'random' | 'uuid'
 
 /** The recorded error of a failed run or step. */
 export interface RunError {

@@ -16,10 +16,14 @@ describe('ctx.step', () => {
     const attemptsAt: number[] = []
     const app = appOf({
       flaky: async (ctx) =>
-        ctx.step('boom', () => {
-          attemptsAt.push(clock.nowMs)
-          throw new Error('transient')
-        }, { retries: 2, backoff: { initialMs: 1_000, factor: 3 } }),
+        ctx.step(
+          'boom',
+          () => {
+            attemptsAt.push(clock.nowMs)
+            throw new Error('transient')
+          },
+          { retries: 2, backoff: { initialMs: 1_000, factor: 3 } },
+        ),
     })
     const { engine } = await openTestEngine(app, { clock: clock.now })
     const start = clock.nowMs
@@ -32,7 +36,10 @@ describe('ctx.step', () => {
     await runUntilQuiet(engine, clock)
     expect(attemptsAt.map((at) => at - start)).toEqual([0, 1_000, 4_000])
     const failed = await engine.get(runId)
-    expect(failed).toMatchObject({ status: 'failed', error: { name: 'TerminalError', message: 'transient' } })
+    expect(failed).toMatchObject({
+      status: 'failed',
+      error: { name: 'TerminalError', message: 'transient' },
+    })
     expect(failed.steps).toMatchObject([{ status: 'failed', attempts: 3 }])
   })
 
@@ -40,10 +47,15 @@ describe('ctx.step', () => {
     const clock = new ManualClock()
     let calls = 0
     const app = appOf({
-      flaky: async (ctx) => ctx.step('s', () => {
-        if (++calls < 2) throw new Error('once')
-        return 'ok'
-      }, { backoff: { initialMs: 60_000 } }),
+      flaky: async (ctx) =>
+        ctx.step(
+          's',
+          () => {
+            if (++calls < 2) throw new Error('once')
+            return 'ok'
+          },
+          { backoff: { initialMs: 60_000 } },
+        ),
     })
     const { engine, path } = await openTestEngine(app, { clock: clock.now })
     const { runId } = await engine.start('flaky')
@@ -59,42 +71,61 @@ describe('ctx.step', () => {
   it('does not retry a TerminalError', async () => {
     let calls = 0
     const app = appOf({
-      terminal: async (ctx) => ctx.step('s', () => {
-        calls++
-        throw new TerminalError('card expired', { code: 'CARD' })
-      }, { retries: 5 }),
+      terminal: async (ctx) =>
+        ctx.step(
+          's',
+          () => {
+            calls++
+            throw new TerminalError('card expired', { code: 'CARD' })
+          },
+          { retries: 5 },
+        ),
     })
     const { engine } = await openTestEngine(app)
     const { runId } = await engine.start('terminal')
     await engine.idle()
     expect(calls).toBe(1)
-    expect(await engine.get(runId)).toMatchObject({ status: 'failed', error: { name: 'TerminalError', message: 'card expired', code: 'CARD' } })
+    expect(await engine.get(runId)).toMatchObject({
+      status: 'failed',
+      error: { name: 'TerminalError', message: 'card expired', code: 'CARD' },
+    })
   })
 
   it('fails a step whose result is not JSON with NOT_SERIALIZABLE, without retries', async () => {
     let calls = 0
     const app = appOf({
-      bad: async (ctx) => ctx.step('s', () => {
-        calls++
-        return new Map([[1, 2]])
-      }),
+      bad: async (ctx) =>
+        ctx.step('s', () => {
+          calls++
+          return new Map([[1, 2]])
+        }),
     })
     const { engine } = await openTestEngine(app)
     const { runId } = await engine.start('bad')
     await engine.idle()
     expect(calls).toBe(1)
-    expect(await engine.get(runId)).toMatchObject({ status: 'failed', error: { code: 'NOT_SERIALIZABLE' }, steps: [{ status: 'failed' }] })
+    expect(await engine.get(runId)).toMatchObject({
+      status: 'failed',
+      error: { code: 'NOT_SERIALIZABLE' },
+      steps: [{ status: 'failed' }],
+    })
   })
 
   it('fails an attempt that exceeds timeoutMs with STEP_TIMEOUT and aborts its signal', async () => {
     let aborted = false
     const app = appOf({
-      slow: async (ctx) => ctx.step('s', ({ signal }) => new Promise((resolve) => {
-        signal.addEventListener('abort', () => {
-          aborted = true
-          resolve('late')
-        })
-      }), { timeoutMs: 20, retries: 0 }),
+      slow: async (ctx) =>
+        ctx.step(
+          's',
+          ({ signal }) =>
+            new Promise((resolve) => {
+              signal.addEventListener('abort', () => {
+                aborted = true
+                resolve('late')
+              })
+            }),
+          { timeoutMs: 20, retries: 0 },
+        ),
     })
     const { engine } = await openTestEngine(app)
     const { runId } = await engine.start('slow')
@@ -178,7 +209,9 @@ describe('ctx.step', () => {
   })
 
   it('computes backoff as initialMs * factor^(attempt-1) capped at maxMs', () => {
-    expect([1, 2, 3, 4].map((n) => backoffMs(n, { initialMs: 100, factor: 2, maxMs: 500 }))).toEqual([100, 200, 400, 500])
+    expect(
+      [1, 2, 3, 4].map((n) => backoffMs(n, { initialMs: 100, factor: 2, maxMs: 500 })),
+    ).toEqual([100, 200, 400, 500])
   })
 })
 
@@ -222,16 +255,21 @@ describe('ctx.transaction', () => {
     const { engine } = await openTestEngine(app)
     const { runId } = await engine.start('tx')
     await engine.idle()
-    expect(await engine.get(runId)).toMatchObject({ status: 'failed', error: { message: 'constraint' }, steps: [{ status: 'succeeded' }, { name: 'insert', status: 'failed' }] })
+    expect(await engine.get(runId)).toMatchObject({
+      status: 'failed',
+      error: { message: 'constraint' },
+      steps: [{ status: 'succeeded' }, { name: 'insert', status: 'failed' }],
+    })
     expect((await engine.query('SELECT count(*) AS n FROM effects')).rows).toEqual([{ n: 0 }])
   })
 
   it('refuses an async transaction function and rolls it back', async () => {
     const app = appOf({
-      tx: async (ctx) => ctx.transaction('insert', ((tx: { execute(sql: string): unknown }) => {
-        tx.execute("INSERT INTO effects (what) VALUES ('x')")
-        return Promise.resolve(1)
-      }) as never),
+      tx: async (ctx) =>
+        ctx.transaction('insert', ((tx: { execute(sql: string): unknown }) => {
+          tx.execute("INSERT INTO effects (what) VALUES ('x')")
+          return Promise.resolve(1)
+        }) as never),
     })
     const { engine } = await openTestEngine(app)
     const { runId } = await engine.start('tx')

@@ -25,15 +25,24 @@ export function backoffMs(attempt: number, backoff: Backoff | undefined): number
 
 function validateOptions(name: unknown, options: StepOptions | undefined): void {
   if (typeof name !== 'string' || name === '') {
-    throw new EngineError('INVALID_INPUT', `Expected step \`name\` to be a non-empty string, got \`${String(name)}\` (${typeof name})`)
+    throw new EngineError(
+      'INVALID_INPUT',
+      `Expected step \`name\` to be a non-empty string, got \`${String(name)}\` (${typeof name})`,
+    )
   }
   const retries = options?.retries
   if (retries !== undefined && !(Number.isInteger(retries) && retries >= 0)) {
-    throw new EngineError('INVALID_INPUT', `Expected \`retries\` to be a number from 0 and up, got \`${String(retries)}\` (${typeof retries})`)
+    throw new EngineError(
+      'INVALID_INPUT',
+      `Expected \`retries\` to be a number from 0 and up, got \`${String(retries)}\` (${typeof retries})`,
+    )
   }
   const timeoutMs = options?.timeoutMs
   if (timeoutMs !== undefined && !(typeof timeoutMs === 'number' && timeoutMs > 0)) {
-    throw new EngineError('INVALID_INPUT', `Expected \`timeoutMs\` to be a number above 0, got \`${String(timeoutMs)}\` (${typeof timeoutMs})`)
+    throw new EngineError(
+      'INVALID_INPUT',
+      `Expected \`timeoutMs\` to be a number above 0, got \`${String(timeoutMs)}\` (${typeof timeoutMs})`,
+    )
   }
 }
 
@@ -51,7 +60,10 @@ async function attemptOnce<T>(
   let timer: NodeJS.Timeout | undefined
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(() => {
-      const error = new EngineError('STEP_TIMEOUT', `step attempt ${attempt} exceeded timeoutMs ${timeoutMs}`)
+      const error = new EngineError(
+        'STEP_TIMEOUT',
+        `step attempt ${attempt} exceeded timeoutMs ${timeoutMs}`,
+      )
       reject(error)
       controller.abort(error)
     }, timeoutMs)
@@ -82,8 +94,22 @@ export async function runStep<T>(
   }
   const attempt = (record?.attempts ?? 0) + 1
   const startedAt = record?.started_at ?? clock()
-  const row = (status: StepRow['status'], output: string | null, error: string | null, endedAt: number | null): StepRow =>
-    ({ seq, name, kind: 'step', status, attempts: attempt, output, error, started_at: startedAt, ended_at: endedAt })
+  const row = (
+    status: StepRow['status'],
+    output: string | null,
+    error: string | null,
+    endedAt: number | null,
+  ): StepRow => ({
+    seq,
+    name,
+    kind: 'step',
+    status,
+    attempts: attempt,
+    output,
+    error,
+    started_at: startedAt,
+    ended_at: endedAt,
+  })
   // No 'running' record before the attempt: it would double the writes of every step, and a
   // step in flight at a crash runs again either way (the journal only needs outcomes).
   const t0 = performance.now()
@@ -136,15 +162,42 @@ export async function runTransaction<T>(
     try {
       const value = fn(scope.client)
       if (typeof (value as { then?: unknown } | null)?.then === 'function') {
-        throw new EngineError('INVALID_INPUT', `transaction '${name}' returned a promise; its function must be synchronous (await network work in ctx.step instead)`)
+        throw new EngineError(
+          'INVALID_INPUT',
+          `transaction '${name}' returned a promise; its function must be synchronous (await network work in ctx.step instead)`,
+        )
       }
-      const output = toNullableJsonText(value, `the result of transaction '${name}'`, 'NOT_SERIALIZABLE')
-      ctx.record({ seq, name, kind: 'transaction', status: 'succeeded', attempts: 1, output, error: null, started_at: startedAt, ended_at: clock() })
+      const output = toNullableJsonText(
+        value,
+        `the result of transaction '${name}'`,
+        'NOT_SERIALIZABLE',
+      )
+      ctx.record({
+        seq,
+        name,
+        kind: 'transaction',
+        status: 'succeeded',
+        attempts: 1,
+        output,
+        error: null,
+        started_at: startedAt,
+        ended_at: clock(),
+      })
       scope.release()
       return { ok: true as const, output }
     } catch (error) {
       scope.rollback()
-      ctx.record({ seq, name, kind: 'transaction', status: 'failed', attempts: 1, output: null, error: errorText(error), started_at: startedAt, ended_at: clock() })
+      ctx.record({
+        seq,
+        name,
+        kind: 'transaction',
+        status: 'failed',
+        attempts: 1,
+        output: null,
+        error: errorText(error),
+        started_at: startedAt,
+        ended_at: clock(),
+      })
       return { ok: false as const, error }
     }
   })
@@ -155,6 +208,7 @@ export async function runTransaction<T>(
 }
 
 function withCause(error: TerminalError, cause: unknown): TerminalError {
-  if (cause !== error) Object.defineProperty(error, 'cause', { value: cause, configurable: true, writable: true })
+  if (cause !== error)
+    Object.defineProperty(error, 'cause', { value: cause, configurable: true, writable: true })
   return error
 }

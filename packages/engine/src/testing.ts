@@ -43,7 +43,11 @@ export async function openTestEngine(
 }
 
 /** Reopens a database (e.g. after `close`) with possibly another app or clock. */
-export async function reopen(path: string, app: AppDefinition, options: Partial<EngineOptions> = {}): Promise<Engine> {
+export async function reopen(
+  path: string,
+  app: AppDefinition,
+  options: Partial<EngineOptions> = {},
+): Promise<Engine> {
   const engine = await Engine.open({ ...options, path, app })
   engines.push(engine)
   return engine
@@ -59,7 +63,11 @@ export async function cleanup(): Promise<void> {
  * Runs an engine with a manual clock until no run is runnable or due: jumps the clock to each
  * next durable timer and waits for idle, at most `maxJumps` times.
  */
-export async function runUntilQuiet(engine: Engine, clock: ManualClock, maxJumps = 100): Promise<void> {
+export async function runUntilQuiet(
+  engine: Engine,
+  clock: ManualClock,
+  maxJumps = 100,
+): Promise<void> {
   for (let i = 0; i < maxJumps; i++) {
     await engine.idle()
     const next = await engine.nextWakeAt()
@@ -70,12 +78,16 @@ export async function runUntilQuiet(engine: Engine, clock: ManualClock, maxJumps
 }
 
 /** Polls `check` until it returns a truthy value (for cross-process waits only). */
-export async function waitFor<T>(check: () => T | Promise<T>, options: { timeoutMs?: number; what?: string } = {}): Promise<NonNullable<T>> {
+export async function waitFor<T>(
+  check: () => T | Promise<T>,
+  options: { timeoutMs?: number; what?: string } = {},
+): Promise<NonNullable<T>> {
   const deadline = Date.now() + (options.timeoutMs ?? 10_000)
   for (;;) {
     const value = await check()
     if (value) return value as NonNullable<T>
-    if (Date.now() > deadline) throw new Error(`waitFor: timed out waiting for ${options.what ?? 'condition'}`)
+    if (Date.now() > deadline)
+      throw new Error(`waitFor: timed out waiting for ${options.what ?? 'condition'}`)
     await new Promise((resolve) => setTimeout(resolve, 10))
   }
 }

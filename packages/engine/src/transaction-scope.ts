@@ -19,10 +19,7 @@ export class TransactionScope {
     this.client = { execute: (sql, args) => this.#execute(sql, args) }
   }
 
-  #execute(
-    sql: string,
-    args?: readonly SqlValue[] | Readonly<Record<string, SqlValue>>,
-  ): SqlRow[] {
+  #execute(sql: string, args?: readonly SqlValue[] | Readonly<Record<string, SqlValue>>): SqlRow[] {
     if (!this.#open) throw new Error('execute: this ctx.transaction has already ended')
     let statement = this.#statements.get(sql)
     if (statement === undefined) {

@@ -83,7 +83,11 @@ export interface WorkflowContext {
    * `code: 'NOT_SERIALIZABLE'`. `undefined` is recorded as such; other values come back as
    * their JSON round-trip (e.g. `undefined` properties dropped).
    */
-  step<T>(name: string, fn: (attempt: StepAttempt) => T | Promise<T>, options?: StepOptions): Promise<T>
+  step<T>(
+    name: string,
+    fn: (attempt: StepAttempt) => T | Promise<T>,
+    options?: StepOptions,
+  ): Promise<T>
 
   /**
    * Runs `fn` with SQL access to the tenant database; its writes and the step's checkpoint
@@ -93,7 +97,10 @@ export interface WorkflowContext {
    * writes roll back, the failure is recorded and `transaction` throws a `TerminalError`
    * (no retries: SQL errors are deterministic). Replays return the recorded result.
    */
-  transaction<T>(name: string, fn: (tx: TransactionClient) => T extends PromiseLike<unknown> ? never : T): Promise<T>
+  transaction<T>(
+    name: string,
+    fn: (tx: TransactionClient) => T extends PromiseLike<unknown> ? never : T,
+  ): Promise<T>
 
   /**
    * Durable sleep: records the wake time, then the run is `sleeping` and leaves memory; a

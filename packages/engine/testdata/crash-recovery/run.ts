@@ -7,7 +7,11 @@ import app from './app.js'
 const [mode, path, ...rest] = process.argv.slice(2)
 if (path === undefined) throw new Error('usage: run.ts start|recover <db> …')
 const openedAt = performance.now()
-const engine = await Engine.open({ path, app, synchronous: process.env.SYNCHRONOUS === 'FULL' ? 'FULL' : 'NORMAL' })
+const engine = await Engine.open({
+  path,
+  app,
+  synchronous: process.env.SYNCHRONOUS === 'FULL' ? 'FULL' : 'NORMAL',
+})
 
 if (mode === 'start') {
   const [workflow = 'crashy', input = 'null'] = rest
