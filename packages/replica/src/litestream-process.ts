@@ -131,3 +131,20 @@ export function describeExit(exit: LitestreamExit): string {
   if (exit.signal) return `signal ${exit.signal}`
   return exit.code === null ? 'failed to start' : `exit code ${exit.code}`
 }
+
+/** How often the watchdog checks that the supervisor still lives. */
+export const WATCHDOG_INTERVAL_S = 1
+
+/**
+ * Arguments that tie a `litestream replicate` to its supervisor: Litestream runs a tiny
+ * shell loop as its `-exec` child and shuts down (with its final sync) as soon as the
+ * loop ends, that is once the supervisor `pid` or Litestream itself is gone. Without it a
+ * SIGKILLed worker would leave an orphan Litestream replicating, and a successor could
+ * start a second one on the same replica path (ARCHITECTURE.md invariant 1).
+ */
+export function watchdogArgs(pid: number): string[] {
+  if (!Number.isInteger(pid) || pid < 1) throw new TypeError(`Expected a pid, got \`${pid}\` (${typeof pid})`)
+  const loop = `while kill -0 ${pid} 2>/dev/null && kill -0 $PPID 2>/dev/null; do sleep ${WATCHDOG_INTERVAL_S}; done`
+  return ['-exec', `sh -c '${loop}'`]
+}
+

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs'
 import { resolve } from 'node:path'
 import { resolveLitestream } from './litestream-binary.js'
 import { DEFAULT_MONITOR_INTERVAL_MS, DEFAULT_SYNC_INTERVAL_MS, LitestreamConfig } from './litestream-config.js'
-import { LitestreamProcess } from './litestream-process.js'
+import { LitestreamProcess, watchdogArgs } from './litestream-process.js'
 import { ReplicaError } from './replica-error.js'
 import { ReplicaLock, databaseLockPath, replicaLockPath } from './replica-lock.js'
 import { type ReplicaLocation, describeReplica, validateReplicaLocation } from './replica-location.js'
@@ -33,7 +33,9 @@ export interface ReplicateOptions {
  * error. A second replicator for the same database or the same replica path, from this
  * or another process on this machine, is refused with `REPLICA_PATH_BUSY` (lock files
  * next to the database and in the temp directory). If Litestream dies, it is restarted
- * with backoff until {@link Replicator.stop}/{@link Replicator.stopVerified}.
+ * with backoff until {@link Replicator.stop}/{@link Replicator.stopVerified}. Litestream
+ * never outlives this process: a watchdog makes it shut down (final sync included) within
+ * about a second of this process dying, even by SIGKILL.
  *
  * @example
  * const replicator = await replicate('/data/acme/tenant.db', tenantReplica(storage, 'acme'))
@@ -74,7 +76,10 @@ export async function replicate(
       config: ready,
       locks,
       spawn: (onLine) =>
-        LitestreamProcess.spawn(binary.path, ['replicate', ...ready.args()], { env: ready.env(), onLine }),
+        LitestreamProcess.spawn(binary.path, ['replicate', ...ready.args(), ...watchdogArgs(process.pid)], {
+          env: ready.env(),
+          onLine,
+        }),
       startTimeoutMs,
       ...(opts.onLog ? { onLog: opts.onLog } : {}),
       ...(opts.onRestart ? { onRestart: opts.onRestart } : {}),

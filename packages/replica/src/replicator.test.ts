@@ -1,5 +1,8 @@
+import { spawn } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { mkdir } from 'node:fs/promises'
+import { createInterface } from 'node:readline'
+import { fileURLToPath } from 'node:url'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { isReplicaError } from './replica-error.js'
 import { type ReplicaLocation, tenantReplica } from './replica-location.js'
@@ -114,4 +117,32 @@ describe('replicate and stopVerified', () => {
     const next = await replicate(otherDb, replica, FAST_REPLICATION)
     next.kill()
   })
+
+  it('stops Litestream when its supervisor process dies by SIGKILL, and frees the paths', async () => {
+    const script = fileURLToPath(new URL('../testdata/supervisor-crash/replicate-until-killed.ts', import.meta.url))
+    const child = spawn(process.execPath, ['--import', 'tsx', script, db, JSON.stringify(replica)], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    })
+    const line = await new Promise<string>((resolve, reject) => {
+      createInterface({ input: child.stdout! }).once('line', resolve)
+      child.once('exit', (code) => reject(new Error(`supervisor exited early (${code})`)))
+    })
+    const { litestreamPid } = JSON.parse(line) as { litestreamPid: number }
+    insertItems(db, 100)
+    child.kill('SIGKILL')
+    const isAlive = (pid: number): boolean => {
+      try {
+        process.kill(pid, 0)
+        return true
+      } catch {
+        return false
+      }
+    }
+    await waitFor(() => !isAlive(litestreamPid), { timeoutMs: 5_000, what: 'the orphan litestream to exit' })
+    const successor = await replicate(db, replica, FAST_REPLICATION)
+    insertItems(db, 100)
+    await successor.stopVerified()
+    expect(await restoredItems()).toEqual({ rows: 100 + 100, integrity: 'ok' })
+  })
 })
+

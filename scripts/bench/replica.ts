@@ -1,0 +1,216 @@
+/**
+ * `pnpm bench:replica`: how fast @litecell/replica restores, replicates and stops, on this
+ * machine, against the embedded S3 server on loopback, printed as JSON.
+ *
+ * - restoreMs: wall time of `restore()` (preflight, `litestream restore`, atomic link) into an
+ *   empty directory, for 1, 50 and 200 MB databases of incompressible rows, either as one
+ *   snapshot (`snapshotOnly`: the file existed before replication started) or as a tiny
+ *   snapshot plus the whole content in WAL segments (`snapshotPlusWal`: written while
+ *   replicating).
+ * - lagMs: from a commit returning to its WAL segment being listed in S3, p50/p99 over
+ *   LAG_SAMPLES commits spread at random over the sync cycle, for Litestream's default
+ *   intervals (1 s sync, 1 s monitor) and for tuned ones.
+ * - stopVerifiedMs: `stopVerified()` of a 1 MB tenant (marker commit, SIGTERM final sync,
+ *   restore of the replica into a temp file, marker read back).
+ */
+import { mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs'
+import os from 'node:os'
+import { join } from 'node:path'
+import { performance } from 'node:perf_hooks'
+import {
+  type ReplicaLocation,
+  type StorageConfig,
+  replicate,
+  resolveLitestream,
+  restore,
+  startEmbeddedS3,
+  tenantReplica,
+} from '../../packages/replica/src/index.js'
+import { S3ReplicaStore } from '../../packages/replica/src/s3-replica-store.js'
+import { openSqlite } from '../../packages/replica/src/sqlite-connection.js'
+import { waitFor } from '../../packages/replica/src/wait-for.js'
+
+const SIZES_MB = [1, 50, 200] as const
+const ROW_BYTES = 4_000
+const ROWS_PER_TXN = 250
+const LAG_SAMPLES = Number(process.env.BENCH_LAG_SAMPLES ?? 40)
+const STOP_SAMPLES = 5
+const INTERVALS = {
+  default: { syncIntervalMs: 1_000, monitorIntervalMs: 1_000 },
+  tuned: { syncIntervalMs: 200, monitorIntervalMs: 100 },
+  fast: { syncIntervalMs: 100, monitorIntervalMs: 50 },
+} as const
+
+const round = (value: number, digits = 1): number => Number(value.toFixed(digits))
+
+function percentile(values: number[], p: number): number {
+  const sorted = [...values].sort((a, b) => a - b)
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? Number.NaN
+}
+
+function summary(values: number[]): { n: number; p50: number; p99: number; max: number } {
+  return {
+    n: values.length,
+    p50: round(percentile(values, 50)),
+    p99: round(percentile(values, 99)),
+    max: round(Math.max(...values)),
+  }
+}
+
+/** Insert about `sizeMb` MB of random rows in transactions of ROWS_PER_TXN rows. */
+function fill(dbPath: string, sizeMb: number): void {
+  const db = openSqlite(dbPath)
+  try {
+    db.exec('CREATE TABLE IF NOT EXISTS items (id INTEGER PRIMARY KEY, payload BLOB NOT NULL)')
+    const insert = db.prepare('INSERT INTO items (payload) VALUES (randomblob(?))')
+    const batch = db.transaction((rows: number) => {
+      for (let i = 0; i < rows; i++) insert.run(ROW_BYTES)
+    })
+    const rows = Math.ceil((sizeMb * 1024 * 1024) / ROW_BYTES)
+    for (let done = 0; done < rows; done += ROWS_PER_TXN) batch(Math.min(ROWS_PER_TXN, rows - done))
+  } finally {
+    db.close()
+  }
+}
+
+function checkpoint(dbPath: string): void {
+  const db = openSqlite(dbPath)
+  try {
+    db.pragma('wal_checkpoint(TRUNCATE)')
+  } finally {
+    db.close()
+  }
+}
+
+async function restoreCase(
+  root: string,
+  storage: StorageConfig,
+  sizeMb: number,
+  shape: 'snapshotOnly' | 'snapshotPlusWal',
+): Promise<{ ms: number; dbBytes: number }> {
+  const id = `restore-${sizeMb}-${shape.toLowerCase()}`
+  const dir = join(root, id)
+  mkdirSync(dir)
+  const dbPath = join(dir, 'tenant.db')
+  const replica = tenantReplica(storage, id)
+  if (shape === 'snapshotOnly') {
+    fill(dbPath, sizeMb)
+    checkpoint(dbPath)
+  } else {
+    fill(dbPath, 0)
+  }
+  const replicator = await replicate(dbPath, replica, INTERVALS.fast)
+  if (shape === 'snapshotPlusWal') fill(dbPath, sizeMb)
+  await replicator.stopVerified({ timeoutMs: 300_000 })
+  const target = join(root, `${id}-restored`, 'tenant.db')
+  const started = performance.now()
+  const { restored } = await restore(replica, target)
+  const ms = performance.now() - started
+  if (!restored) throw new Error(`bench: ${id} did not restore`)
+  const dbBytes = statSync(target).size
+  rmSync(dir, { recursive: true, force: true })
+  rmSync(join(root, `${id}-restored`), { recursive: true, force: true })
+  return { ms: round(ms), dbBytes }
+}
+
+async function lagCase(
+  root: string,
+  storage: StorageConfig,
+  name: keyof typeof INTERVALS,
+): Promise<ReturnType<typeof summary>> {
+  const dir = join(root, `lag-${name}`)
+  mkdirSync(dir)
+  const dbPath = join(dir, 'tenant.db')
+  fill(dbPath, 0)
+  const replica: ReplicaLocation = tenantReplica(storage, `lag-${name}`)
+  const store = new S3ReplicaStore(storage)
+  const walKeys = async (): Promise<number> =>
+    (await store.list(`${replica.path}/generations/`)).filter((o) => o.key.includes('/wal/')).length
+  const replicator = await replicate(dbPath, replica, INTERVALS[name])
+  const db = openSqlite(dbPath)
+  const lags: number[] = []
+  try {
+    await waitFor(async () => (await walKeys()) > 0, { timeoutMs: 30_000, what: 'first upload' })
+    const cycleMs = INTERVALS[name].syncIntervalMs + INTERVALS[name].monitorIntervalMs
+    for (let i = 0; i < LAG_SAMPLES; i++) {
+      // A random pause spreads the commits over the sync cycle (sampling, not synchronisation).
+      await new Promise((resolve) => setTimeout(resolve, Math.random() * cycleMs))
+      const before = await walKeys()
+      db.prepare('INSERT INTO items (payload) VALUES (randomblob(100))').run()
+      const committed = performance.now()
+      await waitFor(async () => (await walKeys()) > before, { timeoutMs: 30_000, intervalMs: 2, what: 'upload' })
+      lags.push(performance.now() - committed)
+    }
+  } finally {
+    db.close()
+    store.close()
+    await replicator.stop()
+  }
+  return summary(lags)
+}
+
+async function stopVerifiedCase(root: string, storage: StorageConfig): Promise<ReturnType<typeof summary>> {
+  const times: number[] = []
+  for (let i = 0; i < STOP_SAMPLES; i++) {
+    const dir = join(root, `stop-${i}`)
+    mkdirSync(dir)
+    const dbPath = join(dir, 'tenant.db')
+    fill(dbPath, 1)
+    const replicator = await replicate(dbPath, tenantReplica(storage, `stop-${i}`))
+    // A worker has been replicating for a while before it hibernates: wait for the first sync.
+    await waitFor(() => replicator.logs().some((line) => line.includes('wal segment written')), {
+      timeoutMs: 30_000,
+    })
+    fill(dbPath, 0.05)
+    times.push((await replicator.stopVerified()).durationMs)
+  }
+  return summary(times)
+}
+
+async function main(): Promise<void> {
+  const root = mkdtempSync(join(os.tmpdir(), 'litecell-bench-replica-'))
+  const s3 = await startEmbeddedS3({ dir: join(root, 's3') })
+  const storage = s3.storage('bench')
+  try {
+    const litestream = await resolveLitestream()
+    const restoreMs: Record<string, Record<string, { ms: number; dbBytes: number }>> = {}
+    for (const sizeMb of SIZES_MB) {
+      restoreMs[`${sizeMb}MB`] = {
+        snapshotOnly: await restoreCase(root, storage, sizeMb, 'snapshotOnly'),
+        snapshotPlusWal: await restoreCase(root, storage, sizeMb, 'snapshotPlusWal'),
+      }
+    }
+    const lagMs: Record<string, unknown> = {}
+    for (const name of Object.keys(INTERVALS) as (keyof typeof INTERVALS)[]) {
+      lagMs[name] = { ...INTERVALS[name], ...(await lagCase(root, storage, name)) }
+    }
+    const stopVerifiedMs = { tenantMB: 1, ...(await stopVerifiedCase(root, storage)) }
+    const cpus = os.cpus()
+    console.log(
+      JSON.stringify(
+        {
+          machine: {
+            cpu: cpus[0]?.model ?? 'unknown',
+            cores: cpus.length,
+            memoryGB: round(os.totalmem() / 1024 ** 3),
+            platform: `${os.platform()} ${os.release()} ${os.arch()}`,
+            node: process.version,
+            litestream: litestream.version,
+            storage: 'embedded s3rver on 127.0.0.1, same machine',
+          },
+          restoreMs,
+          lagMs,
+          stopVerifiedMs,
+          targets: { restore50MBms: 1_000, tunedLagP50ms: 150, stopVerified1MBms: 1_000 },
+        },
+        null,
+        2,
+      ),
+    )
+  } finally {
+    await s3.stop()
+    rmSync(root, { recursive: true, force: true })
+  }
+}
+
+await main()
