@@ -20,24 +20,27 @@ export interface ConnectionOptions {
  * never checkpoint. We own each connection explicitly instead of going through
  * `@libsql/client`'s pool, where a PRAGMA reaches only one of up to 20 pooled connections.
  *
- * Read-only connections are opened `readonly` and with `query_only=ON`, so SQLite itself
- * refuses writes.
+ * Read-only connections are opened through a `file:…?mode=ro` URI (libsql 0.5 ignores the
+ * `readonly` option) and with `query_only=ON`, so SQLite itself refuses writes, and such a
+ * connection cannot checkpoint either, not even when it is the last one closed.
  */
 export function openConnection(path: string, options: ConnectionOptions): Database {
-  const db = new Libsql(path, {
-    timeout: DEFAULT_BUSY_TIMEOUT_MS,
-    readonly: options.readOnly === true,
-  })
+  const readOnly = options.readOnly === true
+  const db = new Libsql(readOnly ? readOnlyUri(path) : path, { timeout: DEFAULT_BUSY_TIMEOUT_MS })
   try {
-    if (options.readOnly !== true) db.exec('PRAGMA journal_mode=WAL')
+    if (!readOnly) db.exec('PRAGMA journal_mode=WAL; PRAGMA foreign_keys=ON')
     db.exec(`PRAGMA busy_timeout=${DEFAULT_BUSY_TIMEOUT_MS}`)
     db.exec(`PRAGMA synchronous=${options.synchronous}`)
     db.exec('PRAGMA wal_autocheckpoint=0')
-    db.exec('PRAGMA foreign_keys=ON')
-    if (options.readOnly === true) db.exec('PRAGMA query_only=ON')
+    if (readOnly) db.exec('PRAGMA query_only=ON')
   } catch (error) {
     db.close()
     throw error
   }
   return db
+}
+
+/** A `file:` URI opening `path` read-only; `?`, `#` and `%` in the path are escaped. */
+export function readOnlyUri(path: string): string {
+  return `file:${encodeURI(path).replace(/\?/g, '%3F').replace(/#/g, '%23')}?mode=ro`
 }

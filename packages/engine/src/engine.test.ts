@@ -208,8 +208,10 @@ describe('Engine', () => {
     await engine.startMany(Array.from({ length: 50 }, (_, i) => ({ workflow: 'echo', input: i })))
     await engine.idle()
     const walBytes = statSync(`${path}-wal`).size
+    const dbBytes = statSync(path).size
     await engine.close()
     expect(statSync(`${path}-wal`).size).toBe(walBytes)
+    expect(statSync(path).size).toBe(dbBytes)
     expect(walBytes).toBeGreaterThan(statSync(path).size)
   })
 

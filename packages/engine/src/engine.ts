@@ -365,7 +365,10 @@ export class Engine {
     this.#writer.close()
     for (const answer of this.#executor.takeEndWaiters()) answer()
     const errors: unknown[] = []
-    for (const db of [this.#readDb, this.#writeDb]) {
+    // The writer closes first, while the read-only connection still holds the file open: the
+    // last connection to close would otherwise checkpoint the WAL into the database (SQLite's
+    // close-time checkpoint), and a read-only connection cannot checkpoint.
+    for (const db of [this.#writeDb, this.#readDb]) {
       try {
         db.close()
       } catch (error) {
