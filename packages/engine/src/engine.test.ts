@@ -105,6 +105,18 @@ describe('Engine', () => {
     expect(countRuns(path)).toBe(0)
   })
 
+  it('writes none of a startMany batch when one request conflicts on its idempotency key', async () => {
+    const { engine, path } = await openTestEngine(app)
+    await engine.start('other', null, { idempotencyKey: 'taken' })
+    const batch = engine.startMany([
+      { workflow: 'echo', input: 1 },
+      { workflow: 'echo', input: 2, idempotencyKey: 'taken' },
+    ])
+    expect(await codeOf(batch)).toBe('IDEMPOTENCY_CONFLICT')
+    await engine.idle()
+    expect(countRuns(path)).toBe(1)
+  })
+
   it('quotes the bad value and its type in validation messages', async () => {
     await expect(openTestEngine(app, { concurrency: 0 })).rejects.toThrow(
       'Expected `concurrency` to be a number from 1 and up, got `0` (number)',

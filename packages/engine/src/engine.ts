@@ -127,7 +127,7 @@ export class Engine {
     if (options !== undefined && (typeof options !== 'object' || options === null))
       bad('options', options, 'an object')
     const request = this.#validate({ ...options, workflow, input }, 'start')
-    const { row, created } = this.#writer.write(() => this.#insertOrFind(request))
+    const { row, created } = this.#writer.atomic(() => this.#insertOrFind(request))
     await this.#writer.durable()
     if (created) this.#started(row)
     return { runId: row.run_id, status: row.status, created }
@@ -142,7 +142,7 @@ export class Engine {
     if (!Array.isArray(requests) || requests.length > MAX_START_MANY)
       bad('runs', requests, `an array of at most ${MAX_START_MANY} runs`)
     const valid = requests.map((request, i) => this.#validate(request, `runs[${i}]`))
-    const results = this.#writer.write(() => valid.map((request) => this.#insertOrFind(request)))
+    const results = this.#writer.atomic(() => valid.map((request) => this.#insertOrFind(request)))
     await this.#writer.durable()
     for (const { row, created } of results) if (created) this.#started(row)
     return { runIds: results.map(({ row }) => row.run_id) }

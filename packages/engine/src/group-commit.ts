@@ -42,6 +42,9 @@ export class GroupCommit {
   readonly #begin: Statement
   readonly #commit: Statement
   readonly #rollback: Statement
+  readonly #savepoint: Statement
+  readonly #release: Statement
+  readonly #rollbackTo: Statement
   readonly #onCommit: ((writes: number, durationMs: number) => void) | undefined
   #waiters: Waiter[] = []
   #writes = 0
@@ -59,6 +62,9 @@ export class GroupCommit {
     this.#begin = db.prepare('BEGIN IMMEDIATE')
     this.#commit = db.prepare('COMMIT')
     this.#rollback = db.prepare('ROLLBACK')
+    this.#savepoint = db.prepare('SAVEPOINT lc_atomic')
+    this.#release = db.prepare('RELEASE lc_atomic')
+    this.#rollbackTo = db.prepare('ROLLBACK TO lc_atomic')
     this.#onCommit = onCommit
   }
 
@@ -78,6 +84,26 @@ export class GroupCommit {
     if (!this.#open) this.#openBatch()
     this.#writes++
     return write()
+  }
+
+  /**
+   * Like {@link write}, but all or nothing: `write` runs inside a savepoint of the batch, and
+   * if it throws, its statements roll back (the batch's other writes stay) and the error is
+   * rethrown.
+   */
+  atomic<T>(write: () => T): T {
+    return this.write(() => {
+      this.#savepoint.run()
+      try {
+        const result = write()
+        this.#release.run()
+        return result
+      } catch (error) {
+        this.#rollbackTo.run()
+        this.#release.run()
+        throw error
+      }
+    })
   }
 
   #openBatch(): void {

@@ -105,7 +105,9 @@ export class RunContext implements WorkflowContext {
 
   /** Resolves once everything this run wrote is committed. */
   durable(): Promise<void> {
-    return this.host.writer.durable()
+    // A failed commit loses records this context already holds in memory, so the execution
+    // must not go on: halt it, and the next open replays from what is committed.
+    return this.host.writer.durable().then(undefined, (error: Error) => this.halt(error))
   }
 
   /** Parks the run as `sleeping`/`waiting` (with an optional timer) and stops this execution. */
