@@ -1,17 +1,25 @@
-/** The `litecell` command. */
-import { Command } from 'commander'
-import { serveCommand } from './serve-command.js'
+/** The `litecell` command: parse, run, and turn any error into one line and an exit code. */
+import { CommanderError } from 'commander'
+import { EXIT_CODES } from './cli-error.js'
+import { createProgram } from './program.js'
 
-const program = new Command('litecell').description('durable workflows, one SQLite file per tenant')
-
-program
-  .command('serve')
-  .description('run the control plane (embedded S3 unless LITECELL_S3_ENDPOINT is set)')
-  .action(async () => {
-    await serveCommand()
-  })
-
-program.parseAsync().catch((err: unknown) => {
-  console.error(`litecell: ${(err as Error).message}`)
-  process.exit(1)
+// `litecell … | head` closes stdout early: that is not an error worth a stack trace.
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code === 'EPIPE') process.exit(EXIT_CODES.OK)
+  throw err
 })
+
+createProgram()
+  .parseAsync(process.argv)
+  .catch((err: unknown) => {
+    if (err instanceof CommanderError) {
+      // Commander already printed the message (or the help); only the exit code is ours.
+      process.exitCode = err.exitCode === 0 ? EXIT_CODES.OK : EXIT_CODES.USAGE
+      return
+    }
+    const known = typeof (err as { exitCode?: unknown }).exitCode === 'number'
+    const message = (err as Error).message ?? String(err)
+    console.error(`litecell: ${known ? message : `unexpected error: ${message}`}`)
+    if (process.env.LITECELL_DEBUG) console.error((err as Error).stack)
+    process.exitCode = known ? (err as { exitCode: number }).exitCode : EXIT_CODES.ERROR
+  })

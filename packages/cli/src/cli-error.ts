@@ -1,0 +1,76 @@
+/**
+ * Exit codes scripts can rely on. They are public API: listed in `litecell --help` and never
+ * renumbered.
+ */
+export const EXIT_CODES = {
+  /** The command did what it was asked. */
+  OK: 0,
+  /** The API refused the request (400, 409, 413, 429, 5xx), the server was unreachable, or a file failed. */
+  ERROR: 1,
+  /** Bad usage: unknown command or option, missing argument, argument that is not valid JSON. */
+  USAGE: 2,
+  /** The tenant, run or route does not exist (404). */
+  NOT_FOUND: 3,
+  /** The token is missing or invalid (401), or belongs to someone else (403). */
+  AUTH: 4,
+  /** A run the command waited for ended `failed` or `cancelled`. */
+  RUN_FAILED: 5,
+  /** A wait ran out of time before the run ended. */
+  TIMEOUT: 6,
+} as const
+
+/** One of {@link EXIT_CODES}. */
+export type ExitCode = (typeof EXIT_CODES)[keyof typeof EXIT_CODES]
+
+/** The epilog of `litecell --help`: the exit-code table, generated so it can't drift. */
+export const EXIT_CODES_HELP = `
+Exit codes:
+  0  success
+  1  error: the API refused the request (400/409/413/429/5xx), server unreachable, file error
+  2  bad usage (unknown option, missing argument, invalid JSON argument)
+  3  not found (404: no such tenant or run)
+  4  auth (401: missing or invalid token; 403: token of another tenant, or admin needed)
+  5  a run waited for ended failed or cancelled
+  6  timed out waiting for a run
+
+Environment:
+  LITECELL_URL        API base URL (default http://127.0.0.1:8787)
+  LITECELL_TOKEN      bearer token; if unset, the admin token is read from
+                      $LITECELL_DATA_DIR/admin-token (default ./.litecell/admin-token)
+`
+
+/** Stable codes of errors the CLI raises itself (API errors carry the server's code). */
+export type CliErrorCode =
+  | 'USAGE'
+  | 'CONNECTION_FAILED'
+  | 'INVALID_RESPONSE'
+  | 'INVALID_JSONL'
+  | 'FILE_FAILED'
+  | 'RUN_FAILED'
+  | 'TIMEOUT'
+  | (string & {})
+
+/**
+ * Base error of the CLI: a stable `code`, the process exit code it maps to, and the `cause`
+ * it wraps. `main` prints its message as one line on stderr and exits with `exitCode`.
+ */
+export class CliError extends Error {
+  override name = 'CliError'
+  readonly code: CliErrorCode
+  readonly exitCode: ExitCode
+
+  constructor(
+    code: CliErrorCode,
+    message: string,
+    options: { exitCode?: ExitCode; cause?: unknown } = {},
+  ) {
+    super(message, { cause: options.cause })
+    this.code = code
+    this.exitCode = options.exitCode ?? EXIT_CODES.ERROR
+  }
+}
+
+/** A usage error (exit 2) with the given message. */
+export function usageError(message: string): CliError {
+  return new CliError('USAGE', message, { exitCode: EXIT_CODES.USAGE })
+}

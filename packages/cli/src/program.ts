@@ -1,0 +1,42 @@
+import { Command } from 'commander'
+import { EXIT_CODES_HELP } from './cli-error.js'
+import { runsCommand } from './runs-command.js'
+import { queryCommand, snapshotCommand, tenantsCommand } from './tenants-command.js'
+
+/**
+ * The `litecell` command tree. Global options (`--url`, `--token`, `--json`) go before or
+ * after the command name. Commander reports usage errors by throwing (see `main.ts`), so
+ * they exit 2 rather than commander's default 1, which scripts read as an API error.
+ */
+export function createProgram(): Command {
+  const program = new Command('litecell')
+    .description('durable workflows, one SQLite file per tenant')
+    .option('--url <url>', 'API base URL (env LITECELL_URL; default http://127.0.0.1:8787)')
+    .option('--token <token>', 'bearer token (env LITECELL_TOKEN; default: the local admin token file)')
+    .option('--json', 'print machine-readable JSON (the API body) on stdout')
+    .addHelpText('after', EXIT_CODES_HELP)
+
+  program
+    .command('serve')
+    .description('run the control plane (embedded S3 unless LITECELL_S3_ENDPOINT is set)')
+    .action(async () => {
+      // Imported on use: the control plane's module graph would slow every other command.
+      const { serveCommand } = await import('./serve-command.js')
+      await serveCommand()
+    })
+  program.addCommand(tenantsCommand())
+  program.addCommand(runsCommand())
+  program.addCommand(queryCommand().description('same as `tenants query`'))
+  program.addCommand(snapshotCommand().description('same as `tenants snapshot`'))
+  configureTree(program)
+  return program
+}
+
+/** Applies the error settings to every command (`addCommand` does not inherit them). */
+function configureTree(command: Command): void {
+  command
+    .exitOverride()
+    .showHelpAfterError('(add --help for usage)')
+    .configureOutput({ outputError: (text, write) => write(`litecell: ${text.replace(/^error: /, '')}`) })
+  for (const sub of command.commands) configureTree(sub)
+}
