@@ -8,6 +8,10 @@ import type { Launcher, WorkerExit, WorkerProcess, WorkerSpec } from './launcher
 export const DEFAULT_WORKER_MAX_OLD_SPACE_MB = 256
 /** Standby workers kept loaded and waiting, so a wake skips Node's start and the compile. */
 export const DEFAULT_STANDBY_WORKERS = 1
+/** How often a dead worker's process group is checked for survivors (its Litestream). */
+const GROUP_POLL_MS = 25
+/** Survivors of a dead worker's group are killed after this long. */
+const GROUP_EXIT_TIMEOUT_MS = 30_000
 
 /** Settings of a {@link LocalLauncher}. */
 export interface LocalLauncherOptions {
@@ -54,10 +58,13 @@ export class LocalLauncher implements Launcher {
     child.stdout!.pipe(log, { end: false })
     child.stderr!.pipe(log, { end: false })
     child.send({ type: 'assign', env: spec.env } satisfies WorkerAssignment)
+    // A worker counts as exited only once its whole process group is gone: its Litestream
+    // does a final sync after the worker dies, and a successor must not start a second
+    // replicator on the same path meanwhile (ARCHITECTURE.md invariant 1).
     const exited = new Promise<WorkerExit>((resolve) => {
       child.once('exit', (code, signal) => {
         log.end()
-        resolve({ code, signal })
+        void groupGone(child.pid).then(() => resolve({ code, signal }))
       })
     })
     setImmediate(() => this.#refill())
@@ -65,7 +72,9 @@ export class LocalLauncher implements Launcher {
       pid: child.pid,
       exited,
       kill: (signal = 'SIGTERM') => {
-        if (child.exitCode === null && child.signalCode === null) child.kill(signal)
+        // SIGTERM asks the worker to hibernate; SIGKILL takes its Litestream down with it.
+        if (signal === 'SIGKILL') killGroup(child.pid)
+        else if (child.exitCode === null && child.signalCode === null) child.kill(signal)
       },
     }
   }
@@ -92,12 +101,41 @@ export class LocalLauncher implements Launcher {
     const child = spawn(process.execPath, [`--max-old-space-size=${this.#maxOldSpaceMb}`, ...WORKER_NODE_ARGS], {
       env: { ...launcherEnv(), LITECELL_STANDBY: '1', LITECELL_PRELOAD_APPS: this.#preloadApps.join(',') },
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+      // Its own process group, holding its Litestream: see `exited` above.
+      detached: true,
     })
     // Output before an assignment (a failed preload) is nobody's: drop it.
     child.stdout!.resume()
     child.stderr!.resume()
     child.once('error', () => undefined)
     return child
+  }
+}
+
+function isGroupAlive(pid: number): boolean {
+  try {
+    process.kill(-pid, 0)
+    return true
+  } catch {
+    return false
+  }
+}
+
+function killGroup(pid: number | undefined): void {
+  if (pid === undefined) return
+  try {
+    process.kill(-pid, 'SIGKILL')
+  } catch {
+    // already gone
+  }
+}
+
+async function groupGone(pid: number | undefined): Promise<void> {
+  if (pid === undefined) return
+  const deadline = Date.now() + GROUP_EXIT_TIMEOUT_MS
+  while (isGroupAlive(pid)) {
+    if (Date.now() > deadline) killGroup(pid)
+    await new Promise((resolve) => setTimeout(resolve, GROUP_POLL_MS))
   }
 }
 
