@@ -1,4 +1,4 @@
-import { EngineError } from './engine-error.js'
+import { EngineError, invalidInput } from './engine-error.js'
 import type { WorkflowContext } from './workflow-context.js'
 
 /**
@@ -48,10 +48,7 @@ export function defineApp<T extends AppDefinition>(app: T): T {
 }
 
 function bad(what: string, value: unknown, expected: string): never {
-  throw new EngineError(
-    'INVALID_INPUT',
-    `Expected \`${what}\` to be ${expected}, got \`${String(value)}\` (${value === null ? 'null' : typeof value})`,
-  )
+  throw invalidInput(what, value, expected)
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {

@@ -34,6 +34,25 @@ export class EngineError extends Error {
 }
 
 /**
+ * The `INVALID_INPUT` error for a bad argument, quoting the value and its type (p-queue style):
+ * "Expected `concurrency` to be a number from 1 and up, got `0` (number)".
+ */
+export function invalidInput(what: string, value: unknown, expected: string): EngineError {
+  const type = value === null ? 'null' : Array.isArray(value) ? 'array' : typeof value
+  let shown: string
+  try {
+    shown = typeof value === 'object' && value !== null ? JSON.stringify(value) : String(value)
+  } catch {
+    shown = String(value)
+  }
+  if (shown.length > 80) shown = `${shown.slice(0, 77)}...`
+  return new EngineError(
+    'INVALID_INPUT',
+    `Expected \`${what}\` to be ${expected}, got \`${shown}\` (${type})`,
+  )
+}
+
+/**
  * Throw from a step to fail it without retries. `ctx.step` also throws a `TerminalError`
  * once a step's retries are exhausted, so that a live run and its replay see the same type.
  *

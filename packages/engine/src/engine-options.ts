@@ -1,5 +1,5 @@
 import { isPositiveInteger, validateApp, type AppDefinition } from './app.js'
-import { EngineError } from './engine-error.js'
+import { EngineError, invalidInput } from './engine-error.js'
 import type { EngineObserver } from './observer.js'
 
 /** Runs of the default queue executing at once. */
@@ -35,10 +35,7 @@ export interface ResolvedOptions {
 }
 
 function bad(what: string, value: unknown, expected: string): never {
-  throw new EngineError(
-    'INVALID_INPUT',
-    `Expected \`${what}\` to be ${expected}, got \`${String(value)}\` (${value === null ? 'null' : typeof value})`,
-  )
+  throw invalidInput(what, value, expected)
 }
 
 /**

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs'
 import { isPositiveInteger } from './app.js'
 import { openConnection, type Database } from './connection.js'
-import { EngineError } from './engine-error.js'
+import { EngineError, invalidInput } from './engine-error.js'
 import { resolveOptions, type EngineOptions, type ResolvedOptions } from './engine-options.js'
 import { Executor } from './executor.js'
 import { GroupCommit } from './group-commit.js'
@@ -23,24 +23,10 @@ import { RunStore as Store } from './run-store.js'
 import { newRunId } from './run-id.js'
 import { RunView } from './run-view.js'
 import { applySchema } from './schema.js'
-
-/** Most runs one `startMany` call may create. */
-export const MAX_START_MANY = 10_000
-/** Longest idempotency key. */
-export const MAX_IDEMPOTENCY_KEY_LENGTH = 512
-
-interface ValidRequest {
-  workflow: string
-  input: string
-  idempotencyKey: string | null
-  queue: string | null
-}
+import { insertOrFindRun, MAX_START_MANY, validateStartRequest } from './start-request.js'
 
 function bad(what: string, value: unknown, expected: string): never {
-  throw new EngineError(
-    'INVALID_INPUT',
-    `Expected \`${what}\` to be ${expected}, got \`${String(value)}\` (${value === null ? 'null' : typeof value})`,
-  )
+  throw invalidInput(what, value, expected)
 }
 
 /**
@@ -126,8 +112,10 @@ export class Engine {
     this.#assertOpen('start')
     if (options !== undefined && (typeof options !== 'object' || options === null))
       bad('options', options, 'an object')
-    const request = this.#validate({ ...options, workflow, input }, 'start')
-    const { row, created } = this.#writer.atomic(() => this.#insertOrFind(request))
+    const request = validateStartRequest(this.#executor, { ...options, workflow, input }, 'start')
+    const { row, created } = this.#writer.atomic(() =>
+      insertOrFindRun(this.#runs, request, this.#options.clock()),
+    )
     await this.#writer.durable()
     if (created) this.#started(row)
     return { runId: row.run_id, status: row.status, created }
@@ -141,8 +129,12 @@ export class Engine {
     this.#assertOpen('startMany')
     if (!Array.isArray(requests) || requests.length > MAX_START_MANY)
       bad('runs', requests, `an array of at most ${MAX_START_MANY} runs`)
-    const valid = requests.map((request, i) => this.#validate(request, `runs[${i}]`))
-    const results = this.#writer.atomic(() => valid.map((request) => this.#insertOrFind(request)))
+    const valid = requests.map((request, i) =>
+      validateStartRequest(this.#executor, request, `runs[${i}]`),
+    )
+    const results = this.#writer.atomic(() =>
+      valid.map((request) => insertOrFindRun(this.#runs, request, this.#options.clock())),
+    )
     await this.#writer.durable()
     for (const { row, created } of results) if (created) this.#started(row)
     return { runIds: results.map(({ row }) => row.run_id) }
@@ -394,82 +386,6 @@ export class Engine {
     if (row === undefined)
       throw new EngineError('RUN_NOT_FOUND', `${what} run ${runId}: no such run`)
     return row
-  }
-
-  #validate(request: StartRequest, what: string): ValidRequest {
-    if (typeof request !== 'object' || request === null) bad(what, request, 'an object')
-    const { workflow, input, idempotencyKey, queue } = request
-    if (typeof workflow !== 'string' || !this.#executor.hasWorkflow(workflow)) {
-      throw new EngineError(
-        'UNKNOWN_WORKFLOW',
-        `${what}: no workflow named \`${String(workflow)}\` (${typeof workflow}) in the app`,
-      )
-    }
-    if (
-      idempotencyKey !== undefined &&
-      (typeof idempotencyKey !== 'string' ||
-        idempotencyKey === '' ||
-        idempotencyKey.length > MAX_IDEMPOTENCY_KEY_LENGTH)
-    ) {
-      bad(
-        'idempotencyKey',
-        idempotencyKey,
-        `a string of 1 to ${MAX_IDEMPOTENCY_KEY_LENGTH} characters`,
-      )
-    }
-    if (queue !== undefined && (typeof queue !== 'string' || !this.#executor.hasQueue(queue))) {
-      bad('queue', queue, 'a queue declared in the app')
-    }
-    return {
-      workflow,
-      input: toJsonText(input ?? null, `the input of ${what}`),
-      idempotencyKey: idempotencyKey ?? null,
-      queue: queue ?? null,
-    }
-  }
-
-  #insertOrFind(request: ValidRequest): { row: RunRow; created: boolean } {
-    if (request.idempotencyKey !== null) {
-      const existing = this.#runs.byIdempotencyKey(request.idempotencyKey)
-      if (existing !== undefined) {
-        if (existing.workflow !== request.workflow) {
-          throw new EngineError(
-            'IDEMPOTENCY_CONFLICT',
-            `start ${request.workflow}: idempotency key \`${request.idempotencyKey}\` already started run ${existing.run_id} of workflow ${existing.workflow}`,
-          )
-        }
-        return { row: existing, created: false }
-      }
-    }
-    const nowMs = this.#options.clock()
-    const run = {
-      runId: newRunId(),
-      workflow: request.workflow,
-      queue: request.queue,
-      input: request.input,
-      idempotencyKey: request.idempotencyKey,
-      parentRunId: null,
-      parentSeq: null,
-      nowMs,
-    }
-    this.#runs.insert(run)
-    const row: RunRow = {
-      id: 0,
-      run_id: run.runId,
-      workflow: run.workflow,
-      status: 'pending',
-      queue: run.queue,
-      input: run.input,
-      output: null,
-      error: null,
-      idempotency_key: run.idempotencyKey,
-      parent_run_id: null,
-      parent_seq: null,
-      wake_at: null,
-      created_at: nowMs,
-      updated_at: nowMs,
-    }
-    return { row, created: true }
   }
 
   /** Announces a run that became `pending`; `fresh` runs have no journal yet. */
