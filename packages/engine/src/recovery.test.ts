@@ -29,11 +29,19 @@ function runScript(args: string[], env: Record<string, string>): Child {
   return { process: child, stdout: () => out, exited }
 }
 
-async function crashThenRecover(workflow: string, input: unknown) {
+async function crashThenRecover(
+  workflow: string,
+  input: unknown,
+  extraEnv: Record<string, string> = {},
+) {
   const dir = tempDir()
   const db = join(dir, 'tenant.db')
   const env = { EFFECTS_FILE: join(dir, 'effects.txt'), MARKER_FILE: join(dir, 'marker') }
-  const first = runScript(['start', db, workflow, JSON.stringify(input)], { ...env, HANG: '1' })
+  const first = runScript(['start', db, workflow, JSON.stringify(input)], {
+    ...env,
+    ...extraEnv,
+    HANG: '1',
+  })
   await waitFor(() => existsSync(env.MARKER_FILE) && first.stdout().includes('\n'), {
     timeoutMs: 20_000,
     what: 'the run to reach its marker',
@@ -70,6 +78,21 @@ describe('recovery after SIGKILL', () => {
       'sleep:succeeded',
       'three:succeeded',
     ])
+  })
+
+  it('continues a durable sleep in a new process after a kill during the sleep', async () => {
+    const sleepMs = 300
+    const { run, effects } = await crashThenRecover(
+      'sleepy',
+      { sleepMs },
+      { MARKER_ON_STATUS: 'sleeping' },
+    )
+    expect(run).toMatchObject({ status: 'succeeded', output: 'rested' })
+    expect(effects).toEqual(['before', 'after'])
+    const sleep = run.steps.find((step) => step.kind === 'sleep')
+    expect(
+      Date.parse(sleep?.endedAt ?? '') - Date.parse(sleep?.startedAt ?? ''),
+    ).toBeGreaterThanOrEqual(sleepMs)
   })
 
   it('commits each transaction exactly once across a kill in the middle of many', async () => {

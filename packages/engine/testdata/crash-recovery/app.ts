@@ -32,6 +32,13 @@ export default defineApp({
       await ctx.step('three', () => effect('three'))
       return 'done'
     },
+    // Killed while sleeping: the wake time is durable, the next process continues the run.
+    sleepy: async (ctx, input: { sleepMs: number }) => {
+      await ctx.step('before', () => effect('before'))
+      await ctx.sleep(input.sleepMs)
+      await ctx.step('after', () => effect('after'))
+      return 'rested'
+    },
     // Many transactions in a row, killed at an arbitrary point: each must commit exactly once.
     ledger: async (ctx, input: { count: number }) => {
       for (let i = 0; i < input.count; i++) {
