@@ -44,8 +44,14 @@ export function createApi(options: ApiOptions): Hono {
     '*',
     bodyLimit({
       maxSize: MAX_BODY_BYTES,
-      onError: () => {
-        throw new ControlPlaneError('BODY_TOO_LARGE', `request body over ${MAX_BODY_BYTES} bytes`)
+      // The rest of the body stays unread, so the connection cannot be reused: say so.
+      onError: (context) => {
+        const response = errorResponse(
+          context,
+          new ControlPlaneError('BODY_TOO_LARGE', `request body over ${MAX_BODY_BYTES} bytes`),
+        )
+        response.headers.set('connection', 'close')
+        return response
       },
     }),
   )
