@@ -43,6 +43,8 @@ export class RunStore {
   readonly #setStatus: Statement
   readonly #finish: Statement
   readonly #reset: Statement
+  // The timer queries name the partial wake index: without statistics the planner would pick
+  // the status index and scan every sleeping run.
   readonly #due: Statement
   readonly #earliest: Statement
   readonly #runnable: Statement
@@ -70,10 +72,10 @@ export class RunStore {
        WHERE run_id = ?`,
     )
     this.#due = db.prepare(
-      "SELECT run_id FROM lc_runs WHERE status IN ('sleeping','waiting') AND wake_at IS NOT NULL AND wake_at <= ?",
+      "SELECT run_id FROM lc_runs INDEXED BY lc_runs_wake WHERE status IN ('sleeping','waiting') AND wake_at IS NOT NULL AND wake_at <= ?",
     )
     this.#earliest = db.prepare(
-      "SELECT min(wake_at) AS wake_at FROM lc_runs WHERE status IN ('sleeping','waiting') AND wake_at IS NOT NULL AND wake_at > ?",
+      "SELECT min(wake_at) AS wake_at FROM lc_runs INDEXED BY lc_runs_wake WHERE status IN ('sleeping','waiting') AND wake_at IS NOT NULL AND wake_at > ?",
     )
     this.#runnable = db.prepare(
       "SELECT run_id, status FROM lc_runs WHERE status IN ('pending','running','waiting') ORDER BY id",

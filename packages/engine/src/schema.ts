@@ -9,8 +9,9 @@ import { EngineError } from './engine-error.js'
  *
  * - `lc_runs`: one row per workflow run. `id` is the insertion order (list cursors and
  *   "newest first"); `run_id` is the public id. `status` is the API's run status. `input`,
- *   `output` and `error` are JSON text (`NULL` = absent). `idempotency_key` is unique, so a
- *   retried submission finds the first run. `parent_run_id` / `parent_seq` link a child run to
+ *   `output` and `error` are JSON text (`NULL` = absent). `idempotency_key` is unique (a partial
+ *   index: runs without a key cost no index entry), so a retried submission finds the first
+ *   run. `parent_run_id` / `parent_seq` link a child run to
  *   the `ctx.startChild` call that created it. `wake_at` (epoch ms) is the run's durable timer:
  *   the end of a `ctx.sleep`, a `waitForEvent` timeout or a step's retry backoff. Timers are
  *   only meaningful while `status` is `sleeping` or `waiting`, and a partial index keeps
@@ -37,13 +38,15 @@ CREATE TABLE IF NOT EXISTS lc_runs (
   input           TEXT,
   output          TEXT,
   error           TEXT,
-  idempotency_key TEXT    UNIQUE,
+  idempotency_key TEXT,
   parent_run_id   TEXT,
   parent_seq      INTEGER,
   wake_at         INTEGER,
   created_at      INTEGER NOT NULL,
   updated_at      INTEGER NOT NULL
 );
+CREATE UNIQUE INDEX IF NOT EXISTS lc_runs_idempotency ON lc_runs (idempotency_key)
+  WHERE idempotency_key IS NOT NULL;
 CREATE INDEX IF NOT EXISTS lc_runs_status ON lc_runs (status, id);
 CREATE INDEX IF NOT EXISTS lc_runs_workflow ON lc_runs (workflow, id);
 CREATE INDEX IF NOT EXISTS lc_runs_parent ON lc_runs (parent_run_id) WHERE parent_run_id IS NOT NULL;
