@@ -3,6 +3,7 @@
  * token reaches its own tenant's show, snapshot, runs and query routes and nothing else, and
  * anything else is a 401 or a 403 that changes nothing. Tokens are stored hashed only.
  */
+import { waitFor } from './support/wait-for.js'
 import { createHash } from 'node:crypto'
 import { readdirSync, readFileSync, statSync } from 'node:fs'
 import { createRequire } from 'node:module'
@@ -422,18 +423,16 @@ describe('routes outside the tenant API', () => {
     },
   )
 
-  // `/metrics` is in API.md but `litecell serve` does not pass a `metrics` source to
-  // `createApi` yet, so the route does not exist: every caller gets the API's 404.
-  test('GET /metrics is not served yet: 404 for every caller', async () => {
-    for (const authorization of [undefined, bearer(ADMIN), bearer(tokens.own)]) {
-      const reply = await call('GET', '/metrics', authorization)
-      expect(reply.status).toBe(404)
-      expect(reply.body.error.code).toBe('NOT_FOUND')
-    }
+  test('GET /metrics serves Prometheus text to the admin token only', async () => {
+    const admin = await call('GET', '/metrics', bearer(ADMIN))
+    expect(admin.status).toBe(200)
+    expect(admin.text).toMatch(/^litecell_tenants\{state="active"\} \d+$/m)
+    // Run counts arrive with the workers' heartbeats.
+    await waitFor(async () => /^litecell_runs_total\{status="succeeded"\} [1-9]/m.test((await call('GET', '/metrics', bearer(ADMIN))).text))
+    expect((await call('GET', '/metrics', undefined)).status).toBe(401)
+    expect((await call('GET', '/metrics', bearer('lca_wrong'))).status).toBe(401)
+    expect((await call('GET', '/metrics', bearer(tokens.own))).status).toBe(403)
   })
-  test.todo(
-    'GET /metrics serves Prometheus text to the admin token, 401 without a valid token, 403 to a tenant token (not implemented: /metrics is not wired into `litecell serve`)',
-  )
 })
 
 /** Opens a SQLite file read-only with the control plane's own driver. */

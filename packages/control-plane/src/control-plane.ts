@@ -20,6 +20,7 @@ import { AppCatalog } from './app-catalog.js'
 import { Auth } from './auth.js'
 import type { ControlPlaneConfig } from './control-plane-config.js'
 import { Fleet } from './fleet.js'
+import { FleetMetrics } from './fleet-metrics.js'
 import type { Launcher } from './launcher.js'
 import { LocalLauncher } from './local-launcher.js'
 import { Registry } from './registry.js'
@@ -111,7 +112,10 @@ export class ControlPlane {
     if (!adminTokenHash) throw new Error('no admin token hash')
 
     let url = ''
-    const fleet = new Fleet({
+    let fleet!: Fleet
+    const metrics = new FleetMetrics({ registry, activeWorkers: () => fleet.size })
+    fleet = new Fleet({
+      metrics,
       registry,
       launcher:
         options.launcher ??
@@ -137,7 +141,13 @@ export class ControlPlane {
       }),
     })
     const tenants = new TenantService({ registry, fleet, apps, storage, dataDir: config.dataDir })
-    const api = createApi({ auth: new Auth({ adminTokenHash, registry }), fleet, tenants, log })
+    const api = createApi({
+      auth: new Auth({ adminTokenHash, registry }),
+      fleet,
+      tenants,
+      log,
+      metrics: () => metrics.text(),
+    })
     let server!: ServerType
     const address = await new Promise<AddressInfo>((resolve) => {
       server = serve({ fetch: api.fetch, hostname: config.host, port: config.port }, resolve)

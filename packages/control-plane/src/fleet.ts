@@ -1,11 +1,12 @@
 import { rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { Logger } from 'pino'
-import { WORKER_SECRET_HEADER, hashSecret, matchesHash, newSecret } from '@litecell/worker'
+import { WORKER_SECRET_HEADER, hashSecret, matchesHash, newSecret, type MetricsDelta } from '@litecell/worker'
 import { ControlPlaneError } from './control-plane-error.js'
 import { CRASH_LIMIT, CRASH_WINDOW_MS, crashBackoffMs } from './crash-policy.js'
 import type { Launcher, WorkerExit } from './launcher.js'
 import type { LiveWorker } from './live-worker.js'
+import type { FleetMetrics } from './fleet-metrics.js'
 import type { Registry } from './registry.js'
 
 /** Longest a worker may take from launch to ready. */
@@ -31,6 +32,8 @@ export interface FleetOptions {
   /** Environment for a worker of this tenant and epoch (storage, app, control URL…). */
   readonly workerEnv: (tenantId: string, app: string) => Record<string, string>
   readonly clock?: () => number
+  /** Prometheus metrics to feed, if any. */
+  readonly metrics?: FleetMetrics
 }
 
 /**
@@ -89,7 +92,12 @@ export class Fleet {
       }
       let wake = this.#wakes.get(tenantId)
       if (!wake) {
+        const timer = this.#options.metrics?.wakes.startTimer()
         wake = this.#wake(tenantId, options.force === true)
+        void wake.then(
+          () => timer?.({ outcome: 'ok' }),
+          () => timer?.({ outcome: 'error' }),
+        )
         this.#wakes.set(tenantId, wake)
         void wake.finally(() => this.#wakes.delete(tenantId)).catch(() => undefined)
       }
@@ -207,7 +215,14 @@ export class Fleet {
     if (wake) await wake.catch(() => undefined)
     const live = this.#workers.get(tenantId)
     if (!live) return
-    live.stopping ??= this.#stop(live)
+    if (!live.stopping) {
+      const timer = this.#options.metrics?.hibernations.startTimer()
+      live.stopping = this.#stop(live)
+      live.stopping.then(
+        () => timer?.({ outcome: 'ok' }),
+        () => timer?.({ outcome: 'error' }),
+      )
+    }
     await live.stopping
   }
 
@@ -251,6 +266,7 @@ export class Fleet {
       log.warn({ tenantId: live.tenantId, epoch: live.epoch, exit }, 'worker stopped without hibernating')
       return
     }
+    this.#options.metrics?.workerCrashed()
     const detail = `worker exited with ${exit.code !== null ? `code ${exit.code}` : `signal ${exit.signal}`}`
     const crashes = registry.recordCrash(live.tenantId, {
       exitCode: exit.code,
@@ -296,9 +312,10 @@ export class Fleet {
     tenantId: string,
     epoch: number,
     secret: string | undefined,
-    status: { activeRuns: number },
+    status: { activeRuns: number; metrics?: MetricsDelta },
   ): { leaseExpiresAt: number } {
     const live = this.#caller(tenantId, epoch, secret)
+    this.#options.metrics?.record(status.metrics)
     const nowMs = this.#clock()
     if (status.activeRuns > 0) live.lastUsedMs = nowMs
     live.activeRuns = status.activeRuns
@@ -339,8 +356,15 @@ export class Fleet {
   }
 
   /** A worker finished a verified hibernation; it exits next. */
-  workerHibernated(tenantId: string, epoch: number, secret: string | undefined, nextWakeAt: number | null): void {
+  workerHibernated(
+    tenantId: string,
+    epoch: number,
+    secret: string | undefined,
+    nextWakeAt: number | null,
+    metrics?: MetricsDelta,
+  ): void {
     const live = this.#caller(tenantId, epoch, secret)
+    this.#options.metrics?.record(metrics)
     live.reportedNextWakeAt = nextWakeAt
   }
 

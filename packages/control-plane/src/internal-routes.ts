@@ -1,5 +1,11 @@
 import { Hono } from 'hono'
-import { optionalInteger, readJsonObject, requireString } from '@litecell/worker'
+import {
+  optionalInteger,
+  readJsonObject,
+  requireString,
+  type JsonObject,
+  type MetricsDelta,
+} from '@litecell/worker'
 import type { Fleet } from './fleet.js'
 import { parseTenantId } from './tenant-id.js'
 
@@ -21,16 +27,28 @@ export function createInternalRoutes(fleet: Fleet): Hono {
         return context.json(fleet.workerReady(tenantId, epoch, secret, requireString(body, 'url', 2048)))
       case 'heartbeat': {
         const activeRuns = optionalInteger(body.activeRuns, 'activeRuns', 0, Number.MAX_SAFE_INTEGER) ?? 0
-        return context.json(fleet.workerHeartbeat(tenantId, epoch, secret, { activeRuns }))
+        return context.json(fleet.workerHeartbeat(tenantId, epoch, secret, { activeRuns, metrics: metricsOf(body) }))
       }
       case 'idle':
         return context.json(fleet.workerIdle(tenantId, epoch, secret))
       case 'hibernated':
-        fleet.workerHibernated(tenantId, epoch, secret, nextWakeAt)
+        fleet.workerHibernated(tenantId, epoch, secret, nextWakeAt, metricsOf(body))
         return context.json({ ok: true })
       default:
         return context.json({ error: { code: 'NOT_FOUND', message: 'no such worker action' } }, 404)
     }
   })
   return routes
+}
+
+/** The metrics a worker sent, if well-formed (malformed metrics are dropped, not fatal). */
+function metricsOf(body: JsonObject): MetricsDelta | undefined {
+  const metrics = body.metrics as Partial<MetricsDelta> | undefined
+  if (typeof metrics !== 'object' || metrics === null) return undefined
+  const isCount = (value: unknown) => typeof value === 'number' && Number.isFinite(value) && value >= 0
+  if (!isCount(metrics.steps) || !isCount(metrics.replicationRestarts)) return undefined
+  if (!Array.isArray(metrics.stepMs) || !metrics.stepMs.every(isCount)) return undefined
+  if (typeof metrics.runs !== 'object' || metrics.runs === null) return undefined
+  if (!Object.values(metrics.runs).every(isCount)) return undefined
+  return metrics as MetricsDelta
 }

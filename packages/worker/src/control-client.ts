@@ -1,4 +1,5 @@
 import { WorkerError } from './worker-error.js'
+import type { MetricsDelta } from './worker-metrics.js'
 
 /** Longest one call to the control plane may take; a heartbeat must never hang. */
 export const CONTROL_CALL_TIMEOUT_MS = 3_000
@@ -8,6 +9,8 @@ export interface WorkerStatus {
   readonly activeRuns: number
   /** Epoch ms of the next durable timer, or null. */
   readonly nextWakeAt: number | null
+  /** Metrics since the previous heartbeat. */
+  readonly metrics?: MetricsDelta
 }
 
 /**
@@ -44,8 +47,8 @@ export class ControlClient {
   }
 
   /** Reports a verified, finished hibernation (local files already removed). */
-  async hibernated(nextWakeAt: number | null): Promise<void> {
-    await this.#call('hibernated', { nextWakeAt })
+  async hibernated(nextWakeAt: number | null, metrics: MetricsDelta): Promise<void> {
+    await this.#call('hibernated', { nextWakeAt, metrics })
   }
 
   async #call(action: string, body: object): Promise<unknown> {

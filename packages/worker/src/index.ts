@@ -26,3 +26,4 @@ export {
   DEFAULT_SYNC_INTERVAL_MS,
 } from './worker-config.js'
 export type { WorkerAssignment } from './standby.js'
+export type { MetricsDelta } from './worker-metrics.js'

@@ -19,6 +19,8 @@ export interface LeaseOptions {
   readonly fenceMarginMs: number
   readonly status: () => Promise<WorkerStatus>
   readonly onLost: (reason: LeaseLossReason, validUntilMs: number) => void
+  /** A renewal failed; the status it carried was not delivered. */
+  readonly onRenewFailed?: (status: WorkerStatus) => void
   readonly clock?: () => number
 }
 
@@ -62,10 +64,12 @@ export class Lease {
   async renew(): Promise<void> {
     if (this.#lost) return
     const sentAtMs = this.#clock()
+    const status = await this.#options.status()
     try {
-      await this.#options.client.heartbeat(await this.#options.status())
+      await this.#options.client.heartbeat(status)
       this.#validUntilMs = Math.max(this.#validUntilMs, sentAtMs + this.#options.ttlMs)
     } catch (err) {
+      this.#options.onRenewFailed?.(status)
       if ((err as { code?: string }).code === 'LEASE_LOST') this.#lose('revoked')
     }
   }

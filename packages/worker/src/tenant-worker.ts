@@ -11,6 +11,7 @@ import { ControlClient, type WorkerStatus } from './control-client.js'
 import { IdleMonitor } from './idle-monitor.js'
 import { Lease, type LeaseLossReason } from './lease.js'
 import { createTenantApi } from './tenant-api.js'
+import { WorkerMetrics } from './worker-metrics.js'
 import type { WorkerConfig } from './worker-config.js'
 
 /** The tenant database's file name inside its folder. */
@@ -40,6 +41,7 @@ export class TenantWorker {
   #server!: ServerType
   #lease!: Lease
   #idle!: IdleMonitor
+  readonly #metrics = new WorkerMetrics()
   #inflightRequests = 0
   #stopping: Promise<number> | null = null
   #exitCode!: (code: number) => void
@@ -82,13 +84,21 @@ export class TenantWorker {
     lap('restoreMs', phaseMs)
     phaseMs = Date.now()
     const app = await loadApp(this.#config.appPath)
-    this.#engine = await Engine.open({ path: dbPath, app, concurrency: this.#config.concurrency })
+    this.#engine = await Engine.open({
+      path: dbPath,
+      app,
+      concurrency: this.#config.concurrency,
+      observer: this.#metrics.observer,
+    })
     lap('openMs', phaseMs)
     phaseMs = Date.now()
     this.#replicator = await replicate(dbPath, replica, {
       syncIntervalMs: this.#config.syncIntervalMs,
       onLog: (line) => this.#log.debug({ litestream: line }, 'litestream'),
-      onRestart: (err) => this.#log.warn({ err }, 'litestream restarted'),
+      onRestart: (err) => {
+        this.#metrics.replicationRestarted()
+        this.#log.warn({ err }, 'litestream restarted')
+      },
     })
     lap('replicateMs', phaseMs)
     const api = createTenantApi({
@@ -112,6 +122,7 @@ export class TenantWorker {
         ttlMs: this.#config.leaseTtlMs,
         fenceMarginMs: this.#config.fenceMarginMs,
         status: () => this.#statusNow(),
+        onRenewFailed: (status) => status.metrics && this.#metrics.restore(status.metrics),
         onLost: (reason, validUntilMs) => void this.#fence(reason, validUntilMs),
       },
       grantedAtMs,
@@ -135,7 +146,8 @@ export class TenantWorker {
   }
 
   async #statusNow(): Promise<WorkerStatus> {
-    return { activeRuns: this.#engine.activeRuns(), nextWakeAt: await this.#engine.nextWakeAt() }
+    const nextWakeAt = await this.#engine.nextWakeAt()
+    return { activeRuns: this.#engine.activeRuns(), nextWakeAt, metrics: this.#metrics.take() }
   }
 
   /**
@@ -160,7 +172,7 @@ export class TenantWorker {
       await this.#replicator.stopVerified()
       this.#lease.stop()
       await rm(this.#config.tenantDir, { recursive: true, force: true })
-      await this.#client.hibernated(nextWakeAt).catch((err: unknown) => {
+      await this.#client.hibernated(nextWakeAt, this.#metrics.take()).catch((err: unknown) => {
         // The files are safely in S3 already; the control plane also learns from our exit.
         this.#log.warn({ err }, 'could not report hibernation')
       })
