@@ -13,10 +13,13 @@
  * (`engine.ts child <start|recover> <db> <synchronous>`).
  */
 import { spawn } from 'node:child_process'
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+// The engine's own connection helper (internal, not part of the package's API) opens the
+// bare connection of the SQLite floor measurement with the same PRAGMAs.
+import { openConnection } from '../../packages/engine/src/connection.js'
 import { defineApp, Engine } from '../../packages/engine/src/index.js'
 
 type Synchronous = 'NORMAL' | 'FULL'
@@ -199,16 +202,78 @@ async function child(
   process.stdout.write(JSON.stringify({ status: run.status, recoveryMs }))
 }
 
+/** Repetitions of each measurement; the best is reported (the machine is shared and noisy). */
+const REPEATS = 3
+
+async function best<T>(
+  times: number,
+  measure: () => Promise<T>,
+  score: (value: T) => number,
+): Promise<T & { samples: number[] }> {
+  const values: T[] = []
+  for (let i = 0; i < times; i++) values.push(await measure())
+  const sorted = [...values].sort((a, b) => score(a) - score(b))
+  return { ...(sorted[0] as T), samples: values.map(score) }
+}
+
+/** µs of one single-row write transaction on a bare connection: the floor a step pays. */
+async function sqliteTxUs(dir: string, synchronous: Synchronous): Promise<number> {
+  const db = openConnection(join(dir, 'floor.db'), { synchronous })
+  db.exec(
+    'CREATE TABLE t (run_id TEXT, seq INTEGER, output TEXT, PRIMARY KEY (run_id, seq)) WITHOUT ROWID',
+  )
+  const [begin, insert, commit] = [
+    'BEGIN IMMEDIATE',
+    'INSERT INTO t VALUES (?, ?, ?)',
+    'COMMIT',
+  ].map((sql) => db.prepare(sql))
+  const n = 2_000
+  const t0 = performance.now()
+  for (let i = 0; i < n; i++) {
+    begin?.run()
+    insert?.run('0190d3a0-0000-7000-8000-000000000000', i, String(i))
+    commit?.run()
+  }
+  const us = ((performance.now() - t0) * 1_000) / n
+  db.close()
+  return round(us, 1)
+}
+
 /** Runs every measurement for one `synchronous` setting. */
 export async function benchEngine(synchronous: Synchronous) {
   const dir = mkdtempSync(join(os.tmpdir(), `litecell-bench-${synchronous.toLowerCase()}-`))
+  let round_ = 0
+  const fresh = (): string => {
+    const sub = join(dir, String(round_++))
+    mkdirSync(sub)
+    return sub
+  }
   try {
+    const steps = await best(
+      REPEATS,
+      async () => ({ stepUs: await stepUs(fresh(), synchronous) }),
+      (v) => v.stepUs,
+    )
     return {
       synchronous,
-      stepUs: await stepUs(dir, synchronous),
-      sequential3Step: await sequential(dir, synchronous),
-      burst3Step: await burst(dir, synchronous),
-      recovery: await recovery(dir, synchronous),
+      sqliteSingleRowTxUs: await sqliteTxUs(fresh(), synchronous),
+      stepUs: steps.stepUs,
+      stepUsSamples: steps.samples,
+      sequential3Step: await best(
+        REPEATS,
+        () => sequential(fresh(), synchronous),
+        (v) => v.meanMs,
+      ),
+      burst3Step: await best(
+        REPEATS,
+        () => burst(fresh(), synchronous),
+        (v) => -v.workflowsPerSec,
+      ),
+      recovery: await best(
+        REPEATS,
+        () => recovery(fresh(), synchronous),
+        (v) => v.recoveryMs,
+      ),
     }
   } finally {
     rmSync(dir, { recursive: true, force: true })
@@ -222,17 +287,20 @@ if (command === 'child') {
 } else if (import.meta.url === `file://${process.argv[1]}` || command === undefined) {
   const cpus = os.cpus()
   const machine = {
+    loadAverage1m: round(os.loadavg()[0] ?? 0, 2),
     cpuModel: cpus[0]?.model ?? 'unknown',
     cpuCount: cpus.length,
     node: process.version,
     platform: `${os.platform()} ${os.release()}`,
   }
   const results = [await benchEngine('NORMAL'), await benchEngine('FULL')]
+  const note =
+    'best of 3 per measurement (samples listed; burst samples are negative workflows/s); synchronous=NORMAL is the default (survives a process crash, S3 covers machine loss), FULL fsyncs every commit'
   const targets = {
     stepUs: '<= 40',
     sequentialMeanMs: '<= 0.5',
     burstWorkflowsPerSec: '>= 5000',
     recoveryMs: '<= 100',
   }
-  process.stdout.write(`${JSON.stringify({ machine, targets, results }, null, 2)}\n`)
+  process.stdout.write(`${JSON.stringify({ machine, note, targets, results }, null, 2)}\n`)
 }

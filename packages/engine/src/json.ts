@@ -16,6 +16,10 @@ export function toJsonText(
   what: string,
   code: 'INVALID_INPUT' | 'NOT_SERIALIZABLE' = 'INVALID_INPUT',
 ): string {
+  // Fast path for the common step results (measured on the per-step hot path).
+  if (typeof value === 'string') return JSON.stringify(value)
+  if (typeof value === 'number' && Number.isFinite(value)) return String(value)
+  if (typeof value === 'boolean' || value === null) return String(value)
   assertJson(value, what, '$', new Set(), code)
   return JSON.stringify(value)
 }

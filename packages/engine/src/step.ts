@@ -142,7 +142,10 @@ export async function runStep<T>(
   ctx.record(row('succeeded', output, null, clock()))
   await ctx.durable()
   observer?.onStepEnd?.(ctx.workflow, name, performance.now() - t0, true)
-  return output === null ? (undefined as T) : (JSON.parse(output) as T)
+  // Objects come back as their JSON round-trip so a live run sees what a replay will see.
+  if (output === null) return undefined as T
+  if (typeof value === 'object') return JSON.parse(output) as T
+  return (typeof value === 'number' ? value + 0 : value) as T // -0 is recorded as 0
 }
 
 /** `ctx.transaction`: see {@link WorkflowContext.transaction} for the failure semantics. */
