@@ -1,4 +1,8 @@
-import { mkdir, rename, rm, writeFile } from 'node:fs/promises'
+import { createWriteStream } from 'node:fs'
+import { mkdir, rename, rm } from 'node:fs/promises'
+import { Readable } from 'node:stream'
+import { pipeline } from 'node:stream/promises'
+import type { ReadableStream as WebReadableStream } from 'node:stream/web'
 import { join } from 'node:path'
 import {
   deleteReplica,
@@ -163,7 +167,7 @@ export class TenantService {
       throw new ControlPlaneError('WORKER_UNAVAILABLE', `fork tenant ${tenantId}: snapshot failed with ${response.status}`)
     }
     const temporary = `${target}.partial`
-    await writeFile(temporary, Buffer.from(await response.arrayBuffer()))
+    await pipeline(Readable.fromWeb(response.body as WebReadableStream), createWriteStream(temporary))
     await rename(temporary, target)
   }
 

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto'
 import type { Context } from 'hono'
 import { WORKER_SECRET_HEADER } from '@litecell/worker'
 import { ControlPlaneError } from './control-plane-error.js'
@@ -10,13 +11,17 @@ const PASSED_HEADERS = ['content-type', 'content-disposition', 'content-length']
 
 /**
  * Forwards a tenant-scoped request to the tenant's worker, waking the tenant first. A worker
- * that dies mid-request, or was stopping, gets one retry on a fresh worker. (A retried
- * submission may start a second run unless it carries an idempotency key: same key, same run.)
+ * that dies mid-request, or was stopping, gets one retry on a fresh worker. Run submissions
+ * without an idempotency key get one here, so that retry can never start a run twice; other
+ * writes are retried only if the dead worker never received them.
  */
 export async function proxyToWorker(context: Context, fleet: Fleet, tenantId: string): Promise<Response> {
   const method = context.req.method
-  const body = method === 'GET' || method === 'HEAD' ? undefined : await context.req.arrayBuffer()
   const url = new URL(context.req.url)
+  const isSubmission = method === 'POST' && /\/runs(\/batch)?$/.test(url.pathname)
+  const raw = method === 'GET' || method === 'HEAD' ? undefined : await context.req.text()
+  const body = isSubmission && raw !== undefined ? withIdempotencyKeys(raw) : raw
+  const isRetrySafe = method === 'GET' || isSubmission
   for (let attempt = 0; ; attempt += 1) {
     const live = await fleet.ensureActive(tenantId)
     fleet.beginRequest(live)
@@ -31,8 +36,12 @@ export async function proxyToWorker(context: Context, fleet: Fleet, tenantId: st
         body,
       })
     } catch (err) {
-      if (attempt > 0) {
-        throw new ControlPlaneError('WORKER_UNAVAILABLE', `tenant ${tenantId}: worker unreachable; retry`, { cause: err })
+      if (attempt > 0 || !(isRetrySafe || neverSent(err))) {
+        throw new ControlPlaneError(
+          'WORKER_UNAVAILABLE',
+          `tenant ${tenantId}: the worker died during the request; it may or may not have taken effect: check, then retry`,
+          { cause: err },
+        )
       }
       await Promise.race([live.process.exited, delay(DEAD_WORKER_WAIT_MS)])
       continue
@@ -50,6 +59,34 @@ export async function proxyToWorker(context: Context, fleet: Fleet, tenantId: st
     }
     return new Response(response.body, { status: response.status, headers })
   }
+}
+
+/** The request never reached the worker (nothing listened): safe to send again. */
+function neverSent(err: unknown): boolean {
+  const cause = (err as { cause?: { code?: string } }).cause
+  return cause?.code === 'ECONNREFUSED'
+}
+
+/**
+ * Gives every submitted run without an idempotency key a fresh one, so resending the same
+ * body finds the runs the first attempt created. A body that does not parse is passed on
+ * untouched: the worker answers it with a 400.
+ */
+function withIdempotencyKeys(raw: string): string {
+  let body: unknown
+  try {
+    body = JSON.parse(raw)
+  } catch {
+    return raw
+  }
+  if (typeof body !== 'object' || body === null) return raw
+  const runs = Array.isArray((body as { runs?: unknown }).runs) ? (body as { runs: unknown[] }).runs : [body]
+  for (const run of runs) {
+    if (typeof run === 'object' && run !== null && !Array.isArray(run) && !('idempotencyKey' in run)) {
+      ;(run as { idempotencyKey?: string }).idempotencyKey = `lc-auto-${randomUUID()}`
+    }
+  }
+  return JSON.stringify(body)
 }
 
 async function isStopping(response: Response): Promise<boolean> {
