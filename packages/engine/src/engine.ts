@@ -345,15 +345,23 @@ export class Engine {
   /**
    * Stops starting work, lets executing runs reach their next ctx call (they stop there and
    * continue on the next open), commits what is pending, answers `result` waiters with the
-   * current state and closes the connections. Never checkpoints. Idempotent.
+   * current state and closes the connections. Never checkpoints. Idempotent. With
+   * `timeoutMs`, stops waiting for runs still inside a step after that long; such a step runs
+   * again after the next open (at-least-once).
+   *
+   * @throws {EngineError} `STORAGE_FAILED` if a connection fails to close.
    */
-  close(): Promise<void> {
-    this.#closed ??= this.#close()
+  close(options?: { timeoutMs?: number }): Promise<void> {
+    const timeoutMs = options?.timeoutMs
+    if (timeoutMs !== undefined && !(typeof timeoutMs === 'number' && timeoutMs >= 0)) {
+      return Promise.reject(invalidInput('timeoutMs', timeoutMs, 'a number from 0 and up'))
+    }
+    this.#closed ??= this.#close(timeoutMs)
     return this.#closed
   }
 
-  async #close(): Promise<void> {
-    await this.#executor.close()
+  async #close(timeoutMs: number | undefined): Promise<void> {
+    await this.#executor.close(timeoutMs)
     this.#writer.close()
     for (const answer of this.#executor.takeEndWaiters()) answer()
     const errors: unknown[] = []

@@ -233,6 +233,29 @@ describe('group commit', () => {
 })
 
 describe('close', () => {
+  it('gives up on a hanging step after timeoutMs; the step runs again on the next open', async () => {
+    let hang = true
+    let attempts = 0
+    const app = defineApp({
+      workflows: {
+        stuck: async (ctx) =>
+          ctx.step('wait', () => {
+            attempts++
+            return hang ? new Promise<string>(() => undefined) : 'free'
+          }),
+      },
+    })
+    const { engine, path } = await openTestEngine(app)
+    const { runId } = await engine.start('stuck')
+    await new Promise((resolve) => setImmediate(resolve))
+    await engine.close({ timeoutMs: 20 })
+    hang = false
+    const again = await reopen(path, app)
+    await again.idle()
+    expect(await again.get(runId)).toMatchObject({ status: 'succeeded', output: 'free' })
+    expect(attempts).toBe(2)
+  })
+
   it('stops in-flight runs at their next ctx call and continues them on the next open', async () => {
     let release = (): void => undefined
     const gate = new Promise<void>((resolve) => (release = resolve))

@@ -110,7 +110,9 @@ export class Executor implements RunHost {
     if (this.#closing) return
     const existing = this.#active.get(runId)
     if (existing !== undefined) {
-      existing.rerun = true
+      // A queued execution reads the run's state when it starts; only a started one needs
+      // another pass to see what changed.
+      if (existing.started) existing.rerun = true
       return
     }
     const known = row ?? this.runs.get(runId)
@@ -150,7 +152,12 @@ export class Executor implements RunHost {
     let listeners = this.#endWaiters.get(runId)
     if (listeners === undefined) this.#endWaiters.set(runId, (listeners = new Set()))
     listeners.add(listener)
-    return () => listeners.delete(listener)
+    return () => {
+      listeners.delete(listener)
+      if (listeners.size === 0 && this.#endWaiters.get(runId) === listeners) {
+        this.#endWaiters.delete(runId)
+      }
+    }
   }
 
   /** Tells result waiters and the parent that a run ended (after the end is committed). */
@@ -182,9 +189,11 @@ export class Executor implements RunHost {
 
   /**
    * Starts no new executions, drops queued ones, and waits until executing runs reach their
-   * next ctx call (where they stop without writing; the next open continues them).
+   * next ctx call (where they stop without writing; the next open continues them), or until
+   * `timeoutMs` passes: runs still inside a step are then abandoned in memory (their step runs
+   * again after the next open, at-least-once).
    */
-  async close(): Promise<void> {
+  async close(timeoutMs?: number): Promise<void> {
     this.#closing = true
     this.#timer.disarm()
     for (const queue of this.#queues.values()) queue.clear()
@@ -193,7 +202,17 @@ export class Executor implements RunHost {
       if (!execution.started) this.#active.delete(runId)
       else if (execution.done !== null) running.push(execution.done)
     }
-    await Promise.allSettled(running)
+    const settled = Promise.allSettled(running)
+    if (timeoutMs === undefined) {
+      await settled
+    } else {
+      let timer: NodeJS.Timeout | undefined
+      await Promise.race([
+        settled,
+        new Promise((resolve) => (timer = setTimeout(resolve, timeoutMs))),
+      ])
+      clearTimeout(timer)
+    }
     this.#releaseIdle()
   }
 
