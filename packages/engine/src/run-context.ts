@@ -9,6 +9,7 @@ import type { EngineObserver } from './observer.js'
 import type { StepKind } from './run.js'
 import type { RunStore } from './run-store.js'
 import { CancelSignal, SuspendSignal } from './signal.js'
+import { waitForEvent } from './event-wait.js'
 import { runStep, runTransaction } from './step.js'
 import type {
   ChildHandle,
@@ -160,59 +161,8 @@ export class RunContext implements WorkflowContext {
     return this.suspend('sleeping', wakeAtMs, 'sleep')
   }
 
-  async waitForEvent<T = JsonValue>(
-    name: string,
-    options?: { timeoutMs?: number },
-  ): Promise<T | null> {
-    if (typeof name !== 'string' || name === '') {
-      throw new EngineError(
-        'INVALID_INPUT',
-        `Expected event \`name\` to be a non-empty string, got \`${String(name)}\` (${typeof name})`,
-      )
-    }
-    const timeoutMs = options?.timeoutMs === undefined ? null : toMs(options.timeoutMs, 'timeoutMs')
-    const { seq, record } = this.enter('event', name)
-    if (record?.status === 'succeeded') return this.replay<T | null>(record)
-    const { runs, clock } = this.host
-    const nowMs = clock()
-    const deadlineMs =
-      record === undefined
-        ? timeoutMs === null
-          ? null
-          : nowMs + timeoutMs
-        : (fromJsonText(record.output) as number | null)
-    const startedAt = record?.started_at ?? nowMs
-    const event = this.host.writer.write(() => runs.takeEvent(this.runId, name, seq))
-    if (event !== undefined || (deadlineMs !== null && nowMs >= deadlineMs)) {
-      const payload = event?.payload ?? 'null'
-      this.record({
-        seq,
-        name,
-        kind: 'event',
-        status: 'succeeded',
-        attempts: 0,
-        output: payload,
-        error: null,
-        started_at: startedAt,
-        ended_at: nowMs,
-      })
-      await this.durable()
-      return fromJsonText(payload) as T | null
-    }
-    if (record === undefined) {
-      this.record({
-        seq,
-        name,
-        kind: 'event',
-        status: 'waiting',
-        attempts: 0,
-        output: JSON.stringify(deadlineMs),
-        error: null,
-        started_at: nowMs,
-        ended_at: null,
-      })
-    }
-    return this.suspend('waiting', deadlineMs, 'wait')
+  waitForEvent<T = JsonValue>(name: string, options?: { timeoutMs?: number }): Promise<T | null> {
+    return waitForEvent<T>(this, name, options)
   }
 
   startChild<Output = JsonValue>(
