@@ -64,12 +64,13 @@ export class Lease {
   async renew(): Promise<void> {
     if (this.#lost) return
     const sentAtMs = this.#clock()
-    const status = await this.#options.status()
+    let status: WorkerStatus | undefined
     try {
+      status = await this.#options.status()
       await this.#options.client.heartbeat(status)
       this.#validUntilMs = Math.max(this.#validUntilMs, sentAtMs + this.#options.ttlMs)
     } catch (err) {
-      this.#options.onRenewFailed?.(status)
+      if (status) this.#options.onRenewFailed?.(status)
       if ((err as { code?: string }).code === 'LEASE_LOST') this.#lose('revoked')
     }
   }

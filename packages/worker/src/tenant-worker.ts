@@ -43,6 +43,7 @@ export class TenantWorker {
   #idle!: IdleMonitor
   readonly #metrics = new WorkerMetrics()
   #inflightRequests = 0
+  #lastStatus: WorkerStatus = { activeRuns: 0, nextWakeAt: null }
   #stopping: Promise<number> | null = null
   #exitCode!: (code: number) => void
   /** Resolves with the process exit code once the worker has stopped. */
@@ -146,8 +147,12 @@ export class TenantWorker {
   }
 
   async #statusNow(): Promise<WorkerStatus> {
-    const nextWakeAt = await this.#engine.nextWakeAt()
-    return { activeRuns: this.#engine.activeRuns(), nextWakeAt, metrics: this.#metrics.take() }
+    // While stopping, heartbeats go on (the lease must outlive the final sync) but the
+    // engine may be closed already: report what it said last.
+    if (this.#stopping === null) {
+      this.#lastStatus = { activeRuns: this.#engine.activeRuns(), nextWakeAt: await this.#engine.nextWakeAt() }
+    }
+    return { ...this.#lastStatus, metrics: this.#metrics.take() }
   }
 
   /**

@@ -1,0 +1,62 @@
+import { existsSync, readdirSync } from 'node:fs'
+import { join } from 'node:path'
+import { afterAll, beforeAll, expect, test } from 'vitest'
+import { removeDataDir, startServer, type TestServer } from './support/server.js'
+import { createTenant, query, waitForRuns } from './support/tenant.js'
+
+let server: TestServer
+
+beforeAll(async () => {
+  server = await startServer()
+})
+
+afterAll(async () => {
+  await server?.stop()
+  await removeDataDir(server.dataDir)
+})
+
+/** Every file the embedded S3 server stores under a key prefix. */
+function storedFiles(keyPrefix: string): string[] {
+  const root = join(server.dataDir, 's3')
+  const files: string[] = []
+  const walk = (dir: string) => {
+    for (const entry of readdirSync(dir, { withFileTypes: true })) {
+      const path = join(dir, entry.name)
+      if (entry.isDirectory()) walk(path)
+      else files.push(path.slice(root.length + 1))
+    }
+  }
+  if (existsSync(root)) walk(root)
+  return files.filter((file) => file.includes(keyPrefix))
+}
+
+test('delete removes the tenant, its local files and its replica, and nothing of a tenant whose id it prefixes', async () => {
+  const { admin } = server
+  for (const id of ['doomed', 'doomed-not']) {
+    await createTenant(admin, id)
+    const { runId } = await admin.ok('POST', `/v1/tenants/${id}/runs`, { workflow: 'write', input: { entry: id } })
+    await waitForRuns(admin, id, [runId])
+    await admin.ok('POST', `/v1/tenants/${id}/hibernate`)
+  }
+  expect(storedFiles('tenants/doomed/').length).toBeGreaterThan(0)
+
+  const deleted = await admin.ok('DELETE', '/v1/tenants/doomed')
+  expect(deleted).toEqual({ id: 'doomed', deleted: true })
+  expect((await admin.get('/v1/tenants/doomed')).status).toBe(404)
+  expect(existsSync(join(server.dataDir, 'tenants', 'doomed'))).toBe(false)
+  expect(storedFiles('tenants/doomed/')).toEqual([])
+
+  // The neighbour restores from its own replica, intact.
+  expect(storedFiles('tenants/doomed-not/').length).toBeGreaterThan(0)
+  expect(await query(admin, 'doomed-not', 'SELECT entry FROM ledger')).toEqual([{ entry: 'doomed-not' }])
+})
+
+test('an active tenant can be deleted; its id can then be used afresh', async () => {
+  const { admin } = server
+  await createTenant(admin, 'busy')
+  const { runId } = await admin.ok('POST', '/v1/tenants/busy/runs', { workflow: 'write', input: { entry: 'old' } })
+  await waitForRuns(admin, 'busy', [runId])
+  await admin.ok('DELETE', '/v1/tenants/busy')
+  await createTenant(admin, 'busy')
+  expect(await query(admin, 'busy', 'SELECT count(*) AS n FROM ledger')).toEqual([{ n: 0 }])
+})
