@@ -112,9 +112,9 @@ export class TenantWorker {
       hibernate: () => this.hibernate('requested'),
     })
     const address = await new Promise<AddressInfo>((resolve) => {
-      this.#server = serve({ fetch: api.fetch, hostname: this.#config.host, port: 0 }, resolve)
+      this.#server = serve({ fetch: api.fetch, hostname: this.#config.host, port: this.#config.port }, resolve)
     })
-    const url = `http://${this.#config.host}:${address.port}`
+    const url = `http://${this.#config.advertiseHost}:${address.port}`
     const grantedAtMs = Date.now()
     await this.#client.ready(url, process.pid)
     this.#lease = new Lease(

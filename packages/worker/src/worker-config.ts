@@ -24,7 +24,12 @@ export interface WorkerConfig {
   /** Absolute path of the app module whose default export defines the workflows. */
   readonly appPath: string
   readonly storage: StorageConfig
+  /** Address the tenant API listens on (loopback unless the worker runs in a pod). */
   readonly host: string
+  /** Port the tenant API listens on; 0 picks a free one. */
+  readonly port: number
+  /** Host the control plane reaches the worker at (a pod's IP); defaults to `host`. */
+  readonly advertiseHost: string
   readonly idleMs: number
   readonly leaseTtlMs: number
   readonly fenceMarginMs: number
@@ -57,6 +62,8 @@ export function workerConfigFromEnv(env: NodeJS.ProcessEnv = process.env): Worke
     appPath,
     storage,
     host: env.LITECELL_WORKER_HOST || '127.0.0.1',
+    port: integer(env, 'LITECELL_WORKER_PORT', 0),
+    advertiseHost: env.LITECELL_WORKER_ADVERTISE_HOST || env.LITECELL_WORKER_HOST || '127.0.0.1',
     idleMs: integer(env, 'LITECELL_IDLE_MS', DEFAULT_IDLE_MS),
     leaseTtlMs,
     fenceMarginMs: integer(env, 'LITECELL_FENCE_MARGIN_MS', Math.min(DEFAULT_FENCE_MARGIN_MS, Math.floor(leaseTtlMs / 2))),
