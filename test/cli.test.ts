@@ -94,7 +94,16 @@ describe('help and usage', () => {
   test('--help lists the command groups and documents the exit codes', async () => {
     const result = await cli(['--help'])
     expect(result.code).toBe(0)
-    for (const word of ['serve', 'tenants', 'runs', 'query', 'snapshot', '--json', 'Exit codes', 'LITECELL_URL']) {
+    for (const word of [
+      'serve',
+      'tenants',
+      'runs',
+      'query',
+      'snapshot',
+      '--json',
+      'Exit codes',
+      'LITECELL_URL',
+    ]) {
       expect(result.stdout).toContain(word)
     }
     expect(result.stdout).toMatch(/3 +not found/)
@@ -116,7 +125,17 @@ describe('help and usage', () => {
 
 describe('tenants', () => {
   test('create prints the token once; --json prints {id, token, state}', async () => {
-    const human = await cli(['tenants', 'create', 'cli-a', '--app', 'test', '--label', 'team=ml', '--label', 'env=dev'])
+    const human = await cli([
+      'tenants',
+      'create',
+      'cli-a',
+      '--app',
+      'test',
+      '--label',
+      'team=ml',
+      '--label',
+      'env=dev',
+    ])
     expect(human.code).toBe(0)
     expect(human.stdout).toMatch(/created tenant cli-a \(hibernated\)/)
     expect(human.stdout).toMatch(/token \(shown only this once/)
@@ -124,7 +143,11 @@ describe('tenants', () => {
 
     const json = await cli(['--json', 'tenants', 'create', 'cli-b', '--app', 'test'])
     expect(json.code).toBe(0)
-    expect(json.json).toEqual({ id: 'cli-b', token: expect.stringMatching(/^lct_/), state: 'hibernated' })
+    expect(json.json).toEqual({
+      id: 'cli-b',
+      token: expect.stringMatching(/^lct_/),
+      state: 'hibernated',
+    })
   })
 
   test('list shows a table, --json the API body (flag after the command works too)', async () => {
@@ -143,7 +166,11 @@ describe('tenants', () => {
   test('wake and hibernate report the new state; show includes worker and restore points', async () => {
     const woken = await cli(['--json', 'tenants', 'wake', 'cli-a'])
     expect(woken.code).toBe(0)
-    expect(woken.json).toMatchObject({ id: 'cli-a', state: 'active', worker: { pid: expect.any(Number) } })
+    expect(woken.json).toMatchObject({
+      id: 'cli-a',
+      state: 'active',
+      worker: { pid: expect.any(Number) },
+    })
 
     const shown = await cli(['tenants', 'show', 'cli-a'])
     expect(shown.code).toBe(0)
@@ -152,7 +179,11 @@ describe('tenants', () => {
     expect(shown.stdout).toMatch(/^restore points: /m)
 
     const shownJson = await cli(['--json', 'tenants', 'show', 'cli-a'])
-    expect(shownJson.json).toMatchObject({ id: 'cli-a', state: 'active', replica: expect.any(Object) })
+    expect(shownJson.json).toMatchObject({
+      id: 'cli-a',
+      state: 'active',
+      replica: expect.any(Object),
+    })
 
     const hibernated = await cli(['tenants', 'hibernate', 'cli-a'])
     expect(hibernated.code).toBe(0)
@@ -164,14 +195,32 @@ describe('tenants', () => {
     const { runIds } = await server.admin.ok('POST', '/v1/tenants/cli-q/runs/batch', {
       runs: ['alpha', 'beta'].map((entry) => ({ workflow: 'write', input: { entry } })),
     })
-    for (const runId of runIds) await server.admin.ok('GET', `/v1/tenants/cli-q/runs/${runId}/result?waitMs=30000`)
+    for (const runId of runIds)
+      await server.admin.ok('GET', `/v1/tenants/cli-q/runs/${runId}/result?waitMs=30000`)
 
-    const human = await cli(['tenants', 'query', 'cli-q', 'SELECT entry FROM ledger ORDER BY entry'])
+    const human = await cli([
+      'tenants',
+      'query',
+      'cli-q',
+      'SELECT entry FROM ledger ORDER BY entry',
+    ])
     expect(human.code).toBe(0)
-    expect(human.stdout.split('\n').map((line) => line.trim())).toEqual(['ENTRY', 'alpha', 'beta', ''])
+    expect(human.stdout.split('\n').map((line) => line.trim())).toEqual([
+      'ENTRY',
+      'alpha',
+      'beta',
+      '',
+    ])
     expect(human.stderr).toContain('(2 rows)')
 
-    const json = await cli(['--json', 'query', 'cli-q', 'SELECT entry FROM ledger WHERE entry = ?', '--args', '["beta"]'])
+    const json = await cli([
+      '--json',
+      'query',
+      'cli-q',
+      'SELECT entry FROM ledger WHERE entry = ?',
+      '--args',
+      '["beta"]',
+    ])
     expect(json.code).toBe(0)
     expect(json.json).toEqual({ columns: ['entry'], rows: [{ entry: 'beta' }], truncated: false })
 
@@ -191,14 +240,22 @@ describe('tenants', () => {
 
     const json = await cli(['--json', 'snapshot', 'cli-q', '-o', join(scratch, 'again.db')])
     expect(json.code).toBe(0)
-    expect(json.json).toEqual({ tenant: 'cli-q', path: join(scratch, 'again.db'), bytes: expect.any(Number) })
+    expect(json.json).toEqual({
+      tenant: 'cli-q',
+      path: join(scratch, 'again.db'),
+      bytes: expect.any(Number),
+    })
     expect(json.json.bytes).toBe(readFileSync(join(scratch, 'again.db')).length)
   })
 
   test('fork makes a new tenant with its own token and the source state', async () => {
     const forked = await cli(['--json', 'tenants', 'fork', 'cli-q', 'cli-q-fork'])
     expect(forked.code).toBe(0)
-    expect(forked.json).toEqual({ id: 'cli-q-fork', token: expect.stringMatching(/^lct_/), state: expect.any(String) })
+    expect(forked.json).toEqual({
+      id: 'cli-q-fork',
+      token: expect.stringMatching(/^lct_/),
+      state: expect.any(String),
+    })
     const rows = await query(server.admin, 'cli-q-fork', 'SELECT entry FROM ledger ORDER BY entry')
     expect(rows.map((row) => row.entry)).toEqual(['alpha', 'beta'])
 
@@ -239,26 +296,67 @@ describe('runs', () => {
 
     const inputFile = join(scratch, 'input.json')
     writeFileSync(inputFile, '{"n": 9}')
-    const fromFile = await cli(['--json', 'runs', 'start', 'cli-r', 'quick', '--input-file', inputFile, '--wait'])
+    const fromFile = await cli([
+      '--json',
+      'runs',
+      'start',
+      'cli-r',
+      'quick',
+      '--input-file',
+      inputFile,
+      '--wait',
+    ])
     expect(fromFile.code).toBe(0)
-    expect(fromFile.json).toMatchObject({ workflow: 'quick', status: 'succeeded', input: { n: 9 }, output: 10 })
+    expect(fromFile.json).toMatchObject({
+      workflow: 'quick',
+      status: 'succeeded',
+      input: { n: 9 },
+      output: 10,
+    })
   })
 
   test('the same --idempotency-key starts the same run', async () => {
-    const args = ['--json', 'runs', 'start', 'cli-r', 'quick', '{"n": 5}', '--idempotency-key', 'once']
+    const args = [
+      '--json',
+      'runs',
+      'start',
+      'cli-r',
+      'quick',
+      '{"n": 5}',
+      '--idempotency-key',
+      'once',
+    ]
     const first = await cli(args)
     const second = await cli(args)
     expect(second.json.runId).toBe(first.json.runId)
   })
 
   test('list shows runs newest first with filters; --json is {runs, nextCursor}', async () => {
-    const json = await cli(['--json', 'runs', 'list', 'cli-r', '--workflow', 'quick', '--limit', '2'])
+    const json = await cli([
+      '--json',
+      'runs',
+      'list',
+      'cli-r',
+      '--workflow',
+      'quick',
+      '--limit',
+      '2',
+    ])
     expect(json.code).toBe(0)
     expect(json.json.runs).toHaveLength(2)
     expect(json.json.runs[0]).toMatchObject({ runId: expect.any(String), workflow: 'quick' })
     expect(json.json.nextCursor).toEqual(expect.any(String))
 
-    const next = await cli(['--json', 'runs', 'list', 'cli-r', '--limit', '2', '--cursor', json.json.nextCursor])
+    const next = await cli([
+      '--json',
+      'runs',
+      'list',
+      'cli-r',
+      '--limit',
+      '2',
+      '--cursor',
+      json.json.nextCursor,
+    ])
     expect(next.json.runs[0].runId).not.toBe(json.json.runs[0].runId)
 
     const human = await cli(['runs', 'list', 'cli-r', '--status', 'succeeded'])
@@ -268,7 +366,15 @@ describe('runs', () => {
   })
 
   test('show prints the run and its steps as a timeline', async () => {
-    const started = await cli(['--json', 'runs', 'start', 'cli-r', 'counted', '{"tenant": "cli-r", "slowMs": 200}', '--wait'])
+    const started = await cli([
+      '--json',
+      'runs',
+      'start',
+      'cli-r',
+      'counted',
+      '{"tenant": "cli-r", "slowMs": 200}',
+      '--wait',
+    ])
     expect(started.json.status).toBe('succeeded')
     const runId = started.json.runId
 
@@ -280,7 +386,12 @@ describe('runs', () => {
     expect(human.stdout).toMatch(/^3 +slow +succeeded +1 +\d+ms +\s*█+$/m)
 
     const json = await cli(['--json', 'runs', 'show', 'cli-r', runId])
-    expect(json.json).toMatchObject({ runId, workflow: 'counted', status: 'succeeded', output: { done: runId } })
+    expect(json.json).toMatchObject({
+      runId,
+      workflow: 'counted',
+      status: 'succeeded',
+      output: { done: runId },
+    })
     expect(json.json.steps.map((step: any) => step.name)).toEqual(['first', 'ledger', 'slow'])
   })
 
@@ -320,7 +431,15 @@ describe('runs', () => {
 
   test('fork --from-step starts a new run that reuses the earlier steps', async () => {
     const started = await cli(['--json', 'runs', 'start', 'cli-r', 'quick', '{"n": 7}', '--wait'])
-    const forked = await cli(['--json', 'runs', 'fork', 'cli-r', started.json.runId, '--from-step', '1'])
+    const forked = await cli([
+      '--json',
+      'runs',
+      'fork',
+      'cli-r',
+      started.json.runId,
+      '--from-step',
+      '1',
+    ])
     expect(forked.code).toBe(0)
     expect(forked.json).toEqual({ runId: expect.any(String) })
     expect(forked.json.runId).not.toBe(started.json.runId)
@@ -341,7 +460,17 @@ describe('runs batch', () => {
     const lines = Array.from({ length: 300 }, (_, n) => JSON.stringify({ n }))
     writeFileSync(file, `${lines.slice(0, 150).join('\n')}\n\n${lines.slice(150).join('\n')}\n`)
 
-    const result = await cli(['--json', 'runs', 'batch', 'cli-batch', 'quick', '--inputs', file, '--chunk', '64'])
+    const result = await cli([
+      '--json',
+      'runs',
+      'batch',
+      'cli-batch',
+      'quick',
+      '--inputs',
+      file,
+      '--chunk',
+      '64',
+    ])
     expect(result.code, result.stderr).toBe(0)
     expect(result.json).toMatchObject({
       tenant: 'cli-batch',
@@ -359,7 +488,9 @@ describe('runs batch', () => {
       'cli-batch',
       "SELECT output FROM lc_runs WHERE workflow = 'quick' AND status = 'succeeded' ORDER BY CAST(output AS INTEGER)",
     )
-    expect(outputs.map((row) => Number(row.output))).toEqual(Array.from({ length: 300 }, (_, n) => n + 1))
+    expect(outputs.map((row) => Number(row.output))).toEqual(
+      Array.from({ length: 300 }, (_, n) => n + 1),
+    )
   })
 
   test('without a terminal prints plain progress lines on stderr and a summary line', async () => {
@@ -367,12 +498,19 @@ describe('runs batch', () => {
     writeFileSync(file, Array.from({ length: 20 }, (_, n) => JSON.stringify({ n })).join('\n'))
     const result = await cli(['runs', 'batch', 'cli-batch', 'quick', '--inputs', file])
     expect(result.code).toBe(0)
-    expect(result.stdout).toMatch(/^20 runs of quick on cli-batch in \S+: 20 succeeded, 0 failed, 0 cancelled$/m)
-    expect(result.stderr).toMatch(/^batch: submitted 20\/20, done 20, failed 0, [\d.]+ runs\/s, ETA /m)
+    expect(result.stdout).toMatch(
+      /^20 runs of quick on cli-batch in \S+: 20 succeeded, 0 failed, 0 cancelled$/m,
+    )
+    expect(result.stderr).toMatch(
+      /^batch: submitted 20\/20, done 20, failed 0, [\d.]+ runs\/s, ETA /m,
+    )
 
-    const noWait = await cli(['--json', 'runs', 'batch', 'cli-batch', 'quick', '--inputs', '-', '--no-wait'], {
-      stdin: '{"n": 1}\n{"n": 2}\n',
-    })
+    const noWait = await cli(
+      ['--json', 'runs', 'batch', 'cli-batch', 'quick', '--inputs', '-', '--no-wait'],
+      {
+        stdin: '{"n": 1}\n{"n": 2}\n',
+      },
+    )
     expect(noWait.code).toBe(0)
     expect(noWait.json).toMatchObject({ submitted: 2, waited: false })
   })
@@ -381,9 +519,21 @@ describe('runs batch', () => {
     const before = await query(server.admin, 'cli-batch', 'SELECT count(*) AS n FROM lc_runs')
     const file = join(scratch, 'bad.jsonl')
     writeFileSync(file, '{"n": 1}\n{"n": 2}\n{"n": 3\n{"n": 4}\n')
-    const result = await cli(['runs', 'batch', 'cli-batch', 'quick', '--inputs', file, '--chunk', '1'])
+    const result = await cli([
+      'runs',
+      'batch',
+      'cli-batch',
+      'quick',
+      '--inputs',
+      file,
+      '--chunk',
+      '1',
+    ])
     expect(result.code).toBe(1)
-    expectOneErrorLine(result, new RegExp(`^litecell: ${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:3: invalid JSON`))
+    expectOneErrorLine(
+      result,
+      new RegExp(`^litecell: ${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:3: invalid JSON`),
+    )
     const after = await query(server.admin, 'cli-batch', 'SELECT count(*) AS n FROM lc_runs')
     expect(after[0].n).toBe(before[0].n)
   })
@@ -410,7 +560,10 @@ describe('errors and tokens', () => {
   test('401 (no or bad token) and 403 (tenant token on admin or other tenant routes) are one line and exit 4', async () => {
     const bad = await cli(['tenants', 'list'], { token: 'lca_wrong' })
     expect(bad.code).toBe(4)
-    expectOneErrorLine(bad, /^litecell: 401 UNAUTHENTICATED: .*\(set LITECELL_TOKEN or pass --token\)$/)
+    expectOneErrorLine(
+      bad,
+      /^litecell: 401 UNAUTHENTICATED: .*\(set LITECELL_TOKEN or pass --token\)$/,
+    )
 
     const none = await cli(['tenants', 'list'], { token: null })
     expect(none.code).toBe(4)
@@ -425,7 +578,9 @@ describe('errors and tokens', () => {
     expect(otherTenant.code).toBe(4)
     expectOneErrorLine(otherTenant, /^litecell: 403 FORBIDDEN: /)
 
-    const own = await cli(['--json', 'runs', 'start', 'cli-own', 'quick', '{"n": 1}', '--wait'], { token: tenantToken })
+    const own = await cli(['--json', 'runs', 'start', 'cli-own', 'quick', '{"n": 1}', '--wait'], {
+      token: tenantToken,
+    })
     expect(own.code).toBe(0)
     expect(own.json).toMatchObject({ status: 'succeeded', output: 2 })
   })
@@ -438,20 +593,32 @@ describe('errors and tokens', () => {
 
   test('an unreachable server is one line naming the URL and suggesting pnpm start', async () => {
     const port = await closedPort()
-    const result = await cli(['tenants', 'list'], { env: { LITECELL_URL: `http://127.0.0.1:${port}` } })
+    const result = await cli(['tenants', 'list'], {
+      env: { LITECELL_URL: `http://127.0.0.1:${port}` },
+    })
     expect(result.code).toBe(1)
-    expectOneErrorLine(result, new RegExp(`^litecell: cannot reach http://127\\.0\\.0\\.1:${port} \\(connection refused\\); .*\`pnpm start\``))
+    expectOneErrorLine(
+      result,
+      new RegExp(
+        `^litecell: cannot reach http://127\\.0\\.0\\.1:${port} \\(connection refused\\); .*\`pnpm start\``,
+      ),
+    )
   })
 
   test('without LITECELL_TOKEN the admin token is read from $LITECELL_DATA_DIR/admin-token; --token wins', async () => {
     const dataDir = join(scratch, 'local-data')
     mkdirSync(dataDir)
     writeFileSync(join(dataDir, 'admin-token'), `${server.adminToken}\n`)
-    const fromFile = await cli(['--json', 'tenants', 'list'], { token: null, env: { LITECELL_DATA_DIR: dataDir } })
+    const fromFile = await cli(['--json', 'tenants', 'list'], {
+      token: null,
+      env: { LITECELL_DATA_DIR: dataDir },
+    })
     expect(fromFile.code).toBe(0)
     expect(fromFile.json.tenants.length).toBeGreaterThan(0)
 
-    const flagWins = await cli(['tenants', 'list', '--token', 'lca_wrong'], { env: { LITECELL_DATA_DIR: dataDir } })
+    const flagWins = await cli(['tenants', 'list', '--token', 'lca_wrong'], {
+      env: { LITECELL_DATA_DIR: dataDir },
+    })
     expect(flagWins.code).toBe(4)
   })
 })

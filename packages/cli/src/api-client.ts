@@ -143,7 +143,8 @@ async function errorOf(response: Response): Promise<ApiError> {
   } catch {
     // Not the API's error shape (a proxy in between?): report the status line instead.
   }
-  const detail = text.trim().split('\n')[0]?.slice(0, 200) || response.statusText || 'request failed'
+  const detail =
+    text.trim().split('\n')[0]?.slice(0, 200) || response.statusText || 'request failed'
   return new ApiError(response.status, `HTTP_${response.status}`, detail)
 }
 

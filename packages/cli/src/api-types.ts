@@ -9,13 +9,7 @@ export type TenantState = 'hibernated' | 'starting' | 'active' | 'stopping' | 'f
 
 /** Run statuses, as the API spells them. */
 export type RunStatus =
-  | 'pending'
-  | 'running'
-  | 'sleeping'
-  | 'waiting'
-  | 'succeeded'
-  | 'failed'
-  | 'cancelled'
+  'pending' | 'running' | 'sleeping' | 'waiting' | 'succeeded' | 'failed' | 'cancelled'
 
 /** Statuses a run never leaves (until resumed). */
 export const FINISHED_STATUSES: readonly RunStatus[] = ['succeeded', 'failed', 'cancelled']

@@ -27,8 +27,3 @@ export function contextOf(command: Command, env: NodeJS.ProcessEnv = process.env
     connection,
   }
 }
-
-/** The output settings alone, for errors raised before a client exists. */
-export function outputOf(command: Command): Output {
-  return new Output({ json: command.optsWithGlobals<GlobalOptions>().json === true })
-}

@@ -6,9 +6,15 @@ import { usageError } from './cli-error.js'
  * repository name"). Without a terminal on stdin there is no one to ask: that is a usage
  * error telling the caller to pass `flag`, so a script never hangs or deletes by accident.
  */
-export async function confirmByTyping(question: string, expected: string, flag: string): Promise<boolean> {
+export async function confirmByTyping(
+  question: string,
+  expected: string,
+  flag: string,
+): Promise<boolean> {
   if (!process.stdin.isTTY) {
-    throw usageError(`${question.replace(/[?.]\s*$/, '')}: refusing without ${flag} (stdin is not a terminal)`)
+    throw usageError(
+      `${question.replace(/[?.]\s*$/, '')}: refusing without ${flag} (stdin is not a terminal)`,
+    )
   }
   const prompt = createInterface({ input: process.stdin, output: process.stderr })
   try {

@@ -33,7 +33,9 @@ export function resolveConnection(
   if (env.LITECELL_TOKEN) return { url, token: env.LITECELL_TOKEN, tokenSource: 'LITECELL_TOKEN' }
   const file = join(resolve(cwd, env.LITECELL_DATA_DIR || DEFAULT_DATA_DIR), ADMIN_TOKEN_FILE)
   const token = readTokenFile(file)
-  return token ? { url, token, tokenSource: file } : { url, token: undefined, tokenSource: undefined }
+  return token
+    ? { url, token, tokenSource: file }
+    : { url, token: undefined, tokenSource: undefined }
 }
 
 function readTokenFile(path: string): string | undefined {

@@ -2,7 +2,8 @@ import { readFile } from 'node:fs/promises'
 import { CliError, usageError } from './cli-error.js'
 
 /** A JSON value as the API takes it. */
-export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue }
+export type JsonValue =
+  null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue }
 
 /**
  * Parses a JSON command-line argument, e.g. a run's input `'{"n": 1}'`; a parse failure is a
@@ -33,9 +34,13 @@ export async function readJsonFile(path: string, what: string): Promise<JsonValu
   try {
     return JSON.parse(text) as JsonValue
   } catch (err) {
-    throw new CliError('FILE_FAILED', `read ${what} file ${path}: invalid JSON: ${(err as Error).message}`, {
-      cause: err,
-    })
+    throw new CliError(
+      'FILE_FAILED',
+      `read ${what} file ${path}: invalid JSON: ${(err as Error).message}`,
+      {
+        cause: err,
+      },
+    )
   }
 }
 

@@ -17,7 +17,10 @@ export function integerFrom(min: number): (value: string) => number {
 }
 
 /** A repeatable `--label key=value` option, collected into an object. */
-export function collectLabel(value: string, labels: Record<string, string> = {}): Record<string, string> {
+export function collectLabel(
+  value: string,
+  labels: Record<string, string> = {},
+): Record<string, string> {
   const index = value.indexOf('=')
   if (index <= 0) throw new InvalidArgumentError(`Expected a label as key=value, got \`${value}\`.`)
   return { ...labels, [value.slice(0, index)]: value.slice(index + 1) }
@@ -26,7 +29,9 @@ export function collectLabel(value: string, labels: Record<string, string> = {})
 /** An ISO 8601 time option, e.g. `--at 2026-11-26T06:30:00Z`; kept as given, checked here. */
 export function isoTime(value: string): string {
   if (Number.isNaN(Date.parse(value))) {
-    throw new InvalidArgumentError(`Expected an ISO time such as 2026-01-31T12:00:00Z, got \`${value}\`.`)
+    throw new InvalidArgumentError(
+      `Expected an ISO time such as 2026-01-31T12:00:00Z, got \`${value}\`.`,
+    )
   }
   return value
 }

@@ -24,9 +24,21 @@ export type Cell = string | number | boolean | null | undefined
 
 // gh-style tables: no borders, two spaces between columns.
 const BORDERLESS = {
-  top: '', 'top-mid': '', 'top-left': '', 'top-right': '',
-  bottom: '', 'bottom-mid': '', 'bottom-left': '', 'bottom-right': '',
-  left: '', 'left-mid': '', mid: '', 'mid-mid': '', right: '', 'right-mid': '', middle: '  ',
+  top: '',
+  'top-mid': '',
+  'top-left': '',
+  'top-right': '',
+  bottom: '',
+  'bottom-mid': '',
+  'bottom-left': '',
+  'bottom-right': '',
+  left: '',
+  'left-mid': '',
+  mid: '',
+  'mid-mid': '',
+  right: '',
+  'right-mid': '',
+  middle: '  ',
 }
 
 /**
@@ -80,7 +92,12 @@ export class Output {
     const table = new Table({
       head: head.map((text) => text.toUpperCase()),
       chars: BORDERLESS,
-      style: { head: this.#stdout.isTTY ? ['bold'] : [], border: [], 'padding-left': 0, 'padding-right': 0 },
+      style: {
+        head: this.#stdout.isTTY ? ['bold'] : [],
+        border: [],
+        'padding-left': 0,
+        'padding-right': 0,
+      },
     })
     for (const row of rows) table.push(row.map((cell) => truncate(formatValue(cell))))
     this.line(table.toString().replace(/ +$/gm, ''))
@@ -89,7 +106,8 @@ export class Output {
   /** Prints `label  value` pairs, one per line, labels aligned. */
   fields(pairs: readonly (readonly [string, Cell])[]): void {
     const width = Math.max(...pairs.map(([label]) => label.length))
-    for (const [label, value] of pairs) this.line(`${`${label}:`.padEnd(width + 2)}${formatValue(value)}`)
+    for (const [label, value] of pairs)
+      this.line(`${`${label}:`.padEnd(width + 2)}${formatValue(value)}`)
   }
 }
 

@@ -12,7 +12,10 @@ export function createProgram(): Command {
   const program = new Command('litecell')
     .description('durable workflows, one SQLite file per tenant')
     .option('--url <url>', 'API base URL (env LITECELL_URL; default http://127.0.0.1:8787)')
-    .option('--token <token>', 'bearer token (env LITECELL_TOKEN; default: the local admin token file)')
+    .option(
+      '--token <token>',
+      'bearer token (env LITECELL_TOKEN; default: the local admin token file)',
+    )
     .option('--json', 'print machine-readable JSON (the API body) on stdout')
     .addHelpText('after', EXIT_CODES_HELP)
 
@@ -37,6 +40,8 @@ function configureTree(command: Command): void {
   command
     .exitOverride()
     .showHelpAfterError('(add --help for usage)')
-    .configureOutput({ outputError: (text, write) => write(`litecell: ${text.replace(/^error: /, '')}`) })
+    .configureOutput({
+      outputError: (text, write) => write(`litecell: ${text.replace(/^error: /, '')}`),
+    })
   for (const sub of command.commands) configureTree(sub)
 }

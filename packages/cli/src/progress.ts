@@ -4,6 +4,9 @@ import { formatDuration, type OutputStream } from './output.js'
 /** Interval between plain progress lines when stderr is not a terminal. */
 export const PLAIN_LINE_INTERVAL_MS = 2_000
 
+/** Interval between refreshes of the bar's rate and ETA when nothing else changes. */
+export const BAR_REFRESH_MS = 1_000
+
 /** Where a batch stands. */
 export interface BatchCounts {
   /** Runs the file holds, if known (not for stdin). */
@@ -45,7 +48,7 @@ export class BatchProgress {
         {
           stream: this.#stream as NodeJS.WritableStream,
           format:
-            '{bar} {percentage}% | submitted {submitted} | done {done} | failed {failed} | {rate}/s | ETA {eta_formatted}',
+            '{bar} {percentage}% | submitted {submitted} | done {done} | failed {failed} | {rate}/s | ETA {timeLeft}',
           hideCursor: true,
           etaBuffer: 100,
           fps: 10,
@@ -53,6 +56,9 @@ export class BatchProgress {
         cliProgress.Presets.shades_classic,
       )
       this.#bar.start(1, 0, this.#payload())
+      // Rate and ETA are ours, not the bar's: refresh them while no run ends (a slow run).
+      this.#timer = setInterval(() => this.update(this.#counts), BAR_REFRESH_MS)
+      this.#timer.unref()
     } else if (this.#mode === 'lines') {
       this.#timer = setInterval(() => this.#printLine(), PLAIN_LINE_INTERVAL_MS)
       this.#timer.unref()
@@ -93,16 +99,23 @@ export class BatchProgress {
 
   #payload(): Record<string, string | number> {
     const { submitted, succeeded, failed } = this.#counts
-    return { submitted, done: succeeded, failed, rate: this.rate.toFixed(1) }
+    return { submitted, done: succeeded, failed, rate: this.rate.toFixed(1), timeLeft: this.#eta() }
+  }
+
+  /** Time left at the rate so far, `-` until there is a rate and a known total. */
+  #eta(): string {
+    const { total, submitted } = this.#counts
+    const remaining = (total ?? submitted) - this.#progressed()
+    return this.rate > 0 && total !== undefined
+      ? formatDuration((remaining / this.rate) * 1000)
+      : '-'
   }
 
   #printLine(): void {
     const { total, submitted, succeeded, failed } = this.#counts
-    const remaining = (total ?? submitted) - this.#progressed()
-    const eta = this.rate > 0 && total !== undefined ? formatDuration((remaining / this.rate) * 1000) : '-'
     const parts = [`submitted ${submitted}${total === undefined ? '' : `/${total}`}`]
     if (this.#waiting) parts.push(`done ${succeeded}`, `failed ${failed}`)
-    parts.push(`${this.rate.toFixed(1)} runs/s`, `ETA ${eta}`)
+    parts.push(`${this.rate.toFixed(1)} runs/s`, `ETA ${this.#eta()}`)
     this.#stream.write(`batch: ${parts.join(', ')}\n`)
   }
 }

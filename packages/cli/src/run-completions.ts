@@ -45,7 +45,11 @@ export class RunCompletions {
   #signals: (() => void)[] = []
   readonly #done: Promise<void>
 
-  constructor(client: ApiClient, tenantId: string, options: { readonly onEnd: (run: EndedRun) => void }) {
+  constructor(
+    client: ApiClient,
+    tenantId: string,
+    options: { readonly onEnd: (run: EndedRun) => void },
+  ) {
     this.#client = client
     this.#tenantId = tenantId
     this.#onEnd = options.onEnd
@@ -121,7 +125,8 @@ export class RunCompletions {
           args: [JSON.stringify(slice)],
         }),
       )
-      for (const row of result.rows) ended += this.#ended(String(row.run_id), row.status as RunStatus)
+      for (const row of result.rows)
+        ended += this.#ended(String(row.run_id), row.status as RunStatus)
     }
     return ended
   }
@@ -142,7 +147,9 @@ export class RunCompletions {
       }
       this.#inFlight.add(runId)
       try {
-        const { run } = await waitForRun(this.#client, this.#tenantId, runId, { pollMs: LONG_POLL_WAIT_MS })
+        const { run } = await waitForRun(this.#client, this.#tenantId, runId, {
+          pollMs: LONG_POLL_WAIT_MS,
+        })
         this.#ended(run.runId, run.status)
       } catch (err) {
         this.#error ??= err

@@ -38,10 +38,17 @@ function spanOf(step: StepView, nowMs: number): { startMs: number; endMs: number
   if (step.startedAt === null) return undefined
   const startMs = Date.parse(step.startedAt)
   const endMs = step.endedAt === null ? nowMs : Date.parse(step.endedAt)
-  return Number.isNaN(startMs) || Number.isNaN(endMs) ? undefined : { startMs, endMs: Math.max(endMs, startMs) }
+  return Number.isNaN(startMs) || Number.isNaN(endMs)
+    ? undefined
+    : { startMs, endMs: Math.max(endMs, startMs) }
 }
 
-function bar(span: { startMs: number; endMs: number }, axisStartMs: number, axisEndMs: number, open: boolean): string {
+function bar(
+  span: { startMs: number; endMs: number },
+  axisStartMs: number,
+  axisEndMs: number,
+  open: boolean,
+): string {
   const scale = TIMELINE_WIDTH / (axisEndMs - axisStartMs)
   const offset = clamp(Math.floor((span.startMs - axisStartMs) * scale), 0, TIMELINE_WIDTH - 1)
   const length = clamp(Math.round((span.endMs - span.startMs) * scale), 1, TIMELINE_WIDTH - offset)

@@ -5,16 +5,21 @@ import { EXIT_CODES } from './cli-error.js'
 import { contextOf } from './cli-context.js'
 import { jsonFromArgumentOrFile } from './json-input.js'
 import { integerFrom } from './option-parsers.js'
-import { formatDuration, formatTime, formatValue, truncate, type Output } from './output.js'
+import { formatTime } from './output.js'
 import { BatchProgress } from './progress.js'
 import { DEFAULT_CHUNK_RUNS, MAX_CHUNK_RUNS, submitBatch, type BatchSummary } from './run-batch.js'
-import { TIMELINE_HEAD, runDurationMs, timelineRows } from './run-timeline.js'
-import { waitForRun, type WaitOutcome } from './run-waiter.js'
+import { finishWait, printBatch, printRun } from './run-report.js'
+import { waitForRun } from './run-waiter.js'
 
-/** Failed run ids a batch lists for people (all of them are in `--json`). */
-const LISTED_FAILURES = 10
-
-const RUN_STATUS_CHOICES = ['pending', 'running', 'sleeping', 'waiting', 'succeeded', 'failed', 'cancelled']
+const RUN_STATUS_CHOICES = [
+  'pending',
+  'running',
+  'sleeping',
+  'waiting',
+  'succeeded',
+  'failed',
+  'cancelled',
+]
 
 /**
  * `litecell runs …`: start runs (one, or a JSONL file of any size), list and inspect them,
@@ -22,7 +27,9 @@ const RUN_STATUS_CHOICES = ['pending', 'running', 'sleeping', 'waiting', 'succee
  * the run failed or was cancelled and 6 when the wait timed out.
  */
 export function runsCommand(): Command {
-  const runs = new Command('runs').alias('run').description('start, inspect and steer workflow runs')
+  const runs = new Command('runs')
+    .alias('run')
+    .description('start, inspect and steer workflow runs')
 
   runs
     .command('start')
@@ -35,38 +42,66 @@ export function runsCommand(): Command {
     .option('--queue <name>', 'queue to run on')
     .option('--wait', 'wait for the run to end and print its result')
     .option('--timeout-ms <ms>', 'with --wait: give up after this long (exit 6)', integerFrom(0))
-    .action(async (tenant: string, workflow: string, inputText: string | undefined, options: StartOptions, command: Command) => {
-      const { client, output } = contextOf(command)
-      const input = await jsonFromArgumentOrFile(inputText, options.inputFile, 'input')
-      const started = await client.post<{ runId: string; status: string }>(apiPath('tenants', tenant, 'runs'), {
-        workflow,
-        input,
-        idempotencyKey: options.idempotencyKey,
-        queue: options.queue,
-      })
-      if (!options.wait) {
-        output.result(started, () => output.line(`started run ${started.runId} (${started.status})`))
-        return
-      }
-      if (!output.isJson) output.note(`started run ${started.runId}; waiting…`)
-      const outcome = await waitForRun(client, tenant, started.runId, { timeoutMs: options.timeoutMs })
-      finishWait(output, outcome, options.timeoutMs)
-    })
+    .action(
+      async (
+        tenant: string,
+        workflow: string,
+        inputText: string | undefined,
+        options: StartOptions,
+        command: Command,
+      ) => {
+        const { client, output } = contextOf(command)
+        const input = await jsonFromArgumentOrFile(inputText, options.inputFile, 'input')
+        const started = await client.post<{ runId: string; status: string }>(
+          apiPath('tenants', tenant, 'runs'),
+          {
+            workflow,
+            input,
+            idempotencyKey: options.idempotencyKey,
+            queue: options.queue,
+          },
+        )
+        if (!options.wait) {
+          output.result(started, () =>
+            output.line(`started run ${started.runId} (${started.status})`),
+          )
+          return
+        }
+        if (!output.isJson) output.note(`started run ${started.runId}; waiting…`)
+        const outcome = await waitForRun(client, tenant, started.runId, {
+          timeoutMs: options.timeoutMs,
+        })
+        finishWait(output, outcome, options.timeoutMs)
+      },
+    )
 
   runs
     .command('batch')
-    .description('start one run per line of a JSONL file (any size, streamed in chunks) and wait for them')
+    .description(
+      'start one run per line of a JSONL file (any size, streamed in chunks) and wait for them',
+    )
     .argument('<tenant>', 'tenant id')
     .argument('<workflow>', 'workflow name')
     .requiredOption('--inputs <file>', 'JSONL file: one run input (JSON) per line; - for stdin')
-    .option('--chunk <n>', `runs per request, 1 to ${MAX_CHUNK_RUNS}`, integerFrom(1), DEFAULT_CHUNK_RUNS)
+    .option(
+      '--chunk <n>',
+      `runs per request, 1 to ${MAX_CHUNK_RUNS}`,
+      integerFrom(1),
+      DEFAULT_CHUNK_RUNS,
+    )
     .option('--queue <name>', 'queue to run on')
-    .option('--idempotency-prefix <prefix>', 'key each run <prefix><line number>: re-running the batch starts nothing twice')
+    .option(
+      '--idempotency-prefix <prefix>',
+      'key each run <prefix><line number>: re-running the batch starts nothing twice',
+    )
     .option('--no-wait', 'return once every run is submitted')
     .action(async (tenant: string, workflow: string, options: BatchOptions, command: Command) => {
       const { client, output } = contextOf(command)
       const chunkRuns = Math.min(options.chunk, MAX_CHUNK_RUNS)
-      const progress = new BatchProgress({ mode: BatchProgress.modeFor(output), waiting: options.wait })
+      const progress = new BatchProgress({
+        mode: BatchProgress.modeFor(output),
+        waiting: options.wait,
+      })
       let summary: BatchSummary
       let completed = false
       try {
@@ -94,25 +129,37 @@ export function runsCommand(): Command {
     .alias('ls')
     .description('list runs, newest first')
     .argument('<tenant>', 'tenant id')
-    .addOption(new Option('--status <status>', 'only runs with this status').choices(RUN_STATUS_CHOICES))
+    .addOption(
+      new Option('--status <status>', 'only runs with this status').choices(RUN_STATUS_CHOICES),
+    )
     .option('--workflow <name>', 'only runs of this workflow')
     .option('--limit <n>', 'runs per page, 1 to 1000 (server default 50)', integerFrom(1))
     .option('--cursor <cursor>', 'next page, from the previous page')
     .action(async (tenant: string, options: ListOptions, command: Command) => {
       const { client, output } = contextOf(command)
-      const page = await client.get<{ runs: RunSummary[]; nextCursor: string | null }>(apiPath('tenants', tenant, 'runs'), {
-        status: options.status,
-        workflow: options.workflow,
-        limit: options.limit,
-        cursor: options.cursor,
-      })
+      const page = await client.get<{ runs: RunSummary[]; nextCursor: string | null }>(
+        apiPath('tenants', tenant, 'runs'),
+        {
+          status: options.status,
+          workflow: options.workflow,
+          limit: options.limit,
+          cursor: options.cursor,
+        },
+      )
       output.result(page, () => {
         output.table(
           ['run', 'workflow', 'status', 'created', 'updated'],
-          page.runs.map((run) => [run.runId, run.workflow, run.status, formatTime(run.createdAt), formatTime(run.updatedAt)]),
+          page.runs.map((run) => [
+            run.runId,
+            run.workflow,
+            run.status,
+            formatTime(run.createdAt),
+            formatTime(run.updatedAt),
+          ]),
           'no runs',
         )
-        if (page.nextCursor) output.note(`more: litecell runs list ${tenant} --cursor ${page.nextCursor}`)
+        if (page.nextCursor)
+          output.note(`more: litecell runs list ${tenant} --cursor ${page.nextCursor}`)
       })
     })
 
@@ -132,11 +179,21 @@ export function runsCommand(): Command {
     .description('wait for a run to end; exit 5 if it failed or was cancelled, 6 on timeout')
     .argument('<tenant>', 'tenant id')
     .argument('<run>', 'run id')
-    .option('--timeout-ms <ms>', 'give up after this long (default: wait as long as it takes)', integerFrom(0))
-    .action(async (tenant: string, runId: string, options: { timeoutMs?: number }, command: Command) => {
-      const { client, output } = contextOf(command)
-      finishWait(output, await waitForRun(client, tenant, runId, { timeoutMs: options.timeoutMs }), options.timeoutMs)
-    })
+    .option(
+      '--timeout-ms <ms>',
+      'give up after this long (default: wait as long as it takes)',
+      integerFrom(0),
+    )
+    .action(
+      async (tenant: string, runId: string, options: { timeoutMs?: number }, command: Command) => {
+        const { client, output } = contextOf(command)
+        finishWait(
+          output,
+          await waitForRun(client, tenant, runId, { timeoutMs: options.timeoutMs }),
+          options.timeoutMs,
+        )
+      },
+    )
 
   for (const [name, description] of [
     ['cancel', 'cancel a run (and its children)'],
@@ -159,14 +216,25 @@ export function runsCommand(): Command {
     .description('start a new run that reuses the steps recorded before --from-step')
     .argument('<tenant>', 'tenant id')
     .argument('<run>', 'run id')
-    .requiredOption('--from-step <seq>', 'first step to run again (see `runs show`)', integerFrom(1))
-    .action(async (tenant: string, runId: string, options: { fromStep: number }, command: Command) => {
-      const { client, output } = contextOf(command)
-      const forked = await client.post<{ runId: string }>(apiPath('tenants', tenant, 'runs', runId, 'fork'), {
-        fromStep: options.fromStep,
-      })
-      output.result(forked, () => output.line(`forked run ${runId} from step ${options.fromStep}: new run ${forked.runId}`))
-    })
+    .requiredOption(
+      '--from-step <seq>',
+      'first step to run again (see `runs show`)',
+      integerFrom(1),
+    )
+    .action(
+      async (tenant: string, runId: string, options: { fromStep: number }, command: Command) => {
+        const { client, output } = contextOf(command)
+        const forked = await client.post<{ runId: string }>(
+          apiPath('tenants', tenant, 'runs', runId, 'fork'),
+          {
+            fromStep: options.fromStep,
+          },
+        )
+        output.result(forked, () =>
+          output.line(`forked run ${runId} from step ${options.fromStep}: new run ${forked.runId}`),
+        )
+      },
+    )
 
   runs
     .command('event')
@@ -176,12 +244,24 @@ export function runsCommand(): Command {
     .argument('<name>', 'event name')
     .argument('[payload]', 'payload as JSON')
     .option('--payload-file <file>', 'read the payload JSON from a file (- for stdin)')
-    .action(async (tenant: string, runId: string, name: string, payloadText: string | undefined, options: { payloadFile?: string }, command: Command) => {
-      const { client, output } = contextOf(command)
-      const payload = await jsonFromArgumentOrFile(payloadText, options.payloadFile, 'payload')
-      const body = await client.post<unknown>(apiPath('tenants', tenant, 'runs', runId, 'events'), { name, payload })
-      output.result(body, () => output.line(`delivered event ${name} to run ${runId}`))
-    })
+    .action(
+      async (
+        tenant: string,
+        runId: string,
+        name: string,
+        payloadText: string | undefined,
+        options: { payloadFile?: string },
+        command: Command,
+      ) => {
+        const { client, output } = contextOf(command)
+        const payload = await jsonFromArgumentOrFile(payloadText, options.payloadFile, 'payload')
+        const body = await client.post<unknown>(
+          apiPath('tenants', tenant, 'runs', runId, 'events'),
+          { name, payload },
+        )
+        output.result(body, () => output.line(`delivered event ${name} to run ${runId}`))
+      },
+    )
 
   return runs
 }
@@ -207,58 +287,4 @@ interface ListOptions {
   workflow?: string
   limit?: number
   cursor?: string
-}
-
-/** Prints a waited-for run and sets the exit code: 5 failed or cancelled, 6 timed out. */
-function finishWait(output: Output, outcome: WaitOutcome, timeoutMs: number | undefined): void {
-  const { run, timedOut } = outcome
-  output.result(run, () => {
-    const took = formatDuration(runDurationMs(run))
-    if (timedOut) output.line(`run ${run.runId}: still ${run.status}`)
-    else if (run.status === 'succeeded') output.line(`run ${run.runId} succeeded in ${took}`)
-    else output.line(`run ${run.runId} ${run.status} after ${took}${run.error ? `: ${errorText(run.error)}` : ''}`)
-    if (run.status === 'succeeded') output.line(`output: ${formatValue(run.output)}`)
-  })
-  if (timedOut) {
-    output.note(`litecell: timed out after ${formatDuration(timeoutMs ?? 0)} waiting for run ${run.runId} (still ${run.status})`)
-    process.exitCode = EXIT_CODES.TIMEOUT
-  } else if (run.status !== 'succeeded') {
-    process.exitCode = EXIT_CODES.RUN_FAILED
-  }
-}
-
-function printRun(output: Output, run: RunDetail): void {
-  output.fields([
-    ['run', run.runId],
-    ['workflow', run.workflow],
-    ['status', run.status],
-    ['queue', run.queue ?? null],
-    ['parent', run.parentRunId ?? null],
-    ['created', formatTime(run.createdAt)],
-    ['updated', formatTime(run.updatedAt)],
-    ['duration', formatDuration(runDurationMs(run))],
-    ['input', truncate(formatValue(run.input), 200)],
-    ['output', truncate(formatValue(run.output), 200)],
-    ['error', run.error ? errorText(run.error) : null],
-  ])
-  output.line()
-  output.table(TIMELINE_HEAD, timelineRows(run), '(no steps recorded yet)')
-}
-
-function printBatch(output: Output, summary: BatchSummary): void {
-  const took = formatDuration(summary.elapsedMs)
-  if (!summary.waited) {
-    output.line(`submitted ${summary.submitted} runs of ${summary.workflow} to ${summary.tenant} in ${took}`)
-    return
-  }
-  output.line(
-    `${summary.submitted} runs of ${summary.workflow} on ${summary.tenant} in ${took}: ${summary.succeeded} succeeded, ${summary.failed} failed, ${summary.cancelled} cancelled`,
-  )
-  const shown = summary.failedRunIds.slice(0, LISTED_FAILURES)
-  for (const runId of shown) output.line(`  not succeeded: ${runId} (litecell runs show ${summary.tenant} ${runId})`)
-  if (summary.failedRunIds.length > shown.length) output.line(`  … and ${summary.failedRunIds.length - shown.length} more (see --json)`)
-}
-
-function errorText(error: NonNullable<RunDetail['error']>): string {
-  return [error.name, error.code, error.message].filter(Boolean).join(': ')
 }

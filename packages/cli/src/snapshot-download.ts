@@ -21,9 +21,14 @@ export interface SnapshotFile {
  * is renamed over `path` only once complete, so `path` is never a torn database: it is the
  * old file or the whole new one. `-` writes to stdout instead.
  */
-export async function downloadSnapshot(client: ApiClient, tenantId: string, path: string): Promise<SnapshotFile> {
+export async function downloadSnapshot(
+  client: ApiClient,
+  tenantId: string,
+  path: string,
+): Promise<SnapshotFile> {
   const response = await client.fetch('GET', apiPath('tenants', tenantId, 'snapshot'))
-  if (!response.body) throw new CliError('INVALID_RESPONSE', `snapshot tenant ${tenantId}: empty response`)
+  if (!response.body)
+    throw new CliError('INVALID_RESPONSE', `snapshot tenant ${tenantId}: empty response`)
   const body = Readable.fromWeb(response.body as WebReadableStream<Uint8Array>)
   let bytes = 0
   body.on('data', (chunk: Buffer) => (bytes += chunk.length))
@@ -38,9 +43,13 @@ export async function downloadSnapshot(client: ApiClient, tenantId: string, path
   } catch (err) {
     await rm(temporary, { force: true })
     if (err instanceof CliError) throw err
-    throw new CliError('FILE_FAILED', `snapshot tenant ${tenantId} to ${path}: ${(err as Error).message}`, {
-      cause: err,
-    })
+    throw new CliError(
+      'FILE_FAILED',
+      `snapshot tenant ${tenantId} to ${path}: ${(err as Error).message}`,
+      {
+        cause: err,
+      },
+    )
   }
   return { tenant: tenantId, path, bytes: (await stat(path)).size }
 }

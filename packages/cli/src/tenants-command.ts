@@ -14,23 +14,31 @@ import { downloadSnapshot } from './snapshot-download.js'
  * tenants. Each subcommand is one API call, printed as a table or, with `--json`, as the body.
  */
 export function tenantsCommand(): Command {
-  const tenants = new Command('tenants').alias('tenant').description('create, inspect and manage tenants')
+  const tenants = new Command('tenants')
+    .alias('tenant')
+    .description('create, inspect and manage tenants')
 
   tenants
     .command('create')
     .description('create a tenant (hibernated until first used) and print its token, once')
     .argument('[id]', 'tenant id, a slug (generated if absent)')
-    .option('--app <name>', 'app the tenant runs (default: the server\'s default app)')
+    .option('--app <name>', "app the tenant runs (default: the server's default app)")
     .option('--label <key=value>', 'label, repeatable', collectLabel)
-    .action(async (id: string | undefined, options: { app?: string; label?: Record<string, string> }, command: Command) => {
-      const { client, output } = contextOf(command)
-      const created = await client.post<CreatedTenant>(apiPath('tenants'), {
-        id,
-        app: options.app,
-        labels: options.label,
-      })
-      output.result(created, () => printCreated(output, `created tenant ${created.id}`, created))
-    })
+    .action(
+      async (
+        id: string | undefined,
+        options: { app?: string; label?: Record<string, string> },
+        command: Command,
+      ) => {
+        const { client, output } = contextOf(command)
+        const created = await client.post<CreatedTenant>(apiPath('tenants'), {
+          id,
+          app: options.app,
+          labels: options.label,
+        })
+        output.result(created, () => printCreated(output, `created tenant ${created.id}`, created))
+      },
+    )
 
   tenants
     .command('list')
@@ -42,7 +50,14 @@ export function tenantsCommand(): Command {
       output.result(body, () =>
         output.table(
           ['id', 'app', 'state', 'labels', 'last active', 'next wake'],
-          body.tenants.map((t) => [t.id, t.app, t.state, labelsText(t.labels), formatTime(t.lastActiveAt), formatTime(t.nextWakeAt)]),
+          body.tenants.map((t) => [
+            t.id,
+            t.app,
+            t.state,
+            labelsText(t.labels),
+            formatTime(t.lastActiveAt),
+            formatTime(t.nextWakeAt),
+          ]),
           'no tenants; create one with `litecell tenants create <id>`',
         ),
       )
@@ -59,8 +74,11 @@ export function tenantsCommand(): Command {
     })
 
   for (const [name, description] of [
-    ['hibernate', 'stop the tenant\'s worker after a verified final sync; its local files are removed'],
-    ['wake', 'start the tenant\'s worker from its replica (also revives a failed tenant)'],
+    [
+      'hibernate',
+      "stop the tenant's worker after a verified final sync; its local files are removed",
+    ],
+    ['wake', "start the tenant's worker from its replica (also revives a failed tenant)"],
   ] as const) {
     tenants
       .command(name)
@@ -71,22 +89,35 @@ export function tenantsCommand(): Command {
         const startedAtMs = Date.now()
         const tenant = await client.post<TenantView>(apiPath('tenants', id, name))
         output.result(tenant, () =>
-          output.line(`tenant ${tenant.id}: ${tenant.state} (${formatDuration(Date.now() - startedAtMs)})`),
+          output.line(
+            `tenant ${tenant.id}: ${tenant.state} (${formatDuration(Date.now() - startedAtMs)})`,
+          ),
         )
       })
   }
 
   tenants
     .command('fork')
-    .description('create a new tenant from this one\'s state, now or at an earlier time')
+    .description("create a new tenant from this one's state, now or at an earlier time")
     .argument('<source>', 'tenant to fork')
     .argument('<new-id>', 'id of the new tenant')
-    .option('--at <iso-time>', 'point in time to fork from (see `tenants show` for restore points)', isoTime)
+    .option(
+      '--at <iso-time>',
+      'point in time to fork from (see `tenants show` for restore points)',
+      isoTime,
+    )
     .action(async (source: string, newId: string, options: { at?: string }, command: Command) => {
       const { client, output } = contextOf(command)
-      const created = await client.post<CreatedTenant>(apiPath('tenants', source, 'fork'), { id: newId, at: options.at })
+      const created = await client.post<CreatedTenant>(apiPath('tenants', source, 'fork'), {
+        id: newId,
+        at: options.at,
+      })
       output.result(created, () =>
-        printCreated(output, `forked tenant ${source} into ${created.id}${options.at ? ` as of ${options.at}` : ''}`, created),
+        printCreated(
+          output,
+          `forked tenant ${source} into ${created.id}${options.at ? ` as of ${options.at}` : ''}`,
+          created,
+        ),
       )
     })
 
@@ -104,7 +135,8 @@ export function tenantsCommand(): Command {
           id,
           '--yes',
         )
-        if (!confirmed) throw new CliError('ABORTED', `delete tenant ${id}: not confirmed; nothing deleted`)
+        if (!confirmed)
+          throw new CliError('ABORTED', `delete tenant ${id}: not confirmed; nothing deleted`)
       }
       const body = await client.delete<{ id: string; deleted: boolean }>(apiPath('tenants', id))
       output.result(body, () => output.line(`deleted tenant ${id}`))
@@ -118,38 +150,55 @@ export function tenantsCommand(): Command {
 /** `snapshot <id> -o file.db`: also mounted at the top level. */
 export function snapshotCommand(): Command {
   return new Command('snapshot')
-    .description('download a consistent copy of the tenant\'s SQLite file')
+    .description("download a consistent copy of the tenant's SQLite file")
     .argument('<id>', 'tenant id')
-    .option('-o, --output <file>', 'file to write, replaced atomically; - for stdout (default: <id>.db)')
+    .option(
+      '-o, --output <file>',
+      'file to write, replaced atomically; - for stdout (default: <id>.db)',
+    )
     .action(async (id: string, options: { output?: string }, command: Command) => {
       const { client, output } = contextOf(command)
       const file = await downloadSnapshot(client, id, options.output ?? `${id}.db`)
       if (file.path === '-') return
-      output.result(file, () => output.line(`wrote ${formatBytes(file.bytes)} snapshot of ${id} to ${file.path}`))
+      output.result(file, () =>
+        output.line(`wrote ${formatBytes(file.bytes)} snapshot of ${id} to ${file.path}`),
+      )
     })
 }
 
 /** `query <id> "SELECT …"`: also mounted at the top level. */
 export function queryCommand(): Command {
   return new Command('query')
-    .description('run read-only SQL on the tenant\'s database and print the rows')
+    .description("run read-only SQL on the tenant's database and print the rows")
     .argument('<id>', 'tenant id')
     .argument('<sql>', 'one SQL statement (writes are refused)')
     .option('--args <json>', 'bind parameters: a JSON array (?) or object (:name)')
     .action(async (id: string, sql: string, options: { args?: string }, command: Command) => {
       const context = contextOf(command)
-      const args = options.args === undefined ? undefined : parseJsonArgument(options.args, '--args')
+      const args =
+        options.args === undefined ? undefined : parseJsonArgument(options.args, '--args')
       await printQuery(context, id, sql, args)
     })
 }
 
-async function printQuery(context: CliContext, id: string, sql: string, args: unknown): Promise<void> {
+async function printQuery(
+  context: CliContext,
+  id: string,
+  sql: string,
+  args: unknown,
+): Promise<void> {
   const { client, output } = context
   const result = await client.post<QueryResult>(apiPath('tenants', id, 'query'), { sql, args })
   output.result(result, () => {
-    output.table(result.columns, result.rows.map((row) => result.columns.map((column) => formatValue(row[column]))), '(no rows)')
+    output.table(
+      result.columns,
+      result.rows.map((row) => result.columns.map((column) => formatValue(row[column]))),
+      '(no rows)',
+    )
     const count = `${result.rows.length} row${result.rows.length === 1 ? '' : 's'}`
-    output.note(result.truncated ? `(${count}; truncated by the server's row or time limit)` : `(${count})`)
+    output.note(
+      result.truncated ? `(${count}; truncated by the server's row or time limit)` : `(${count})`,
+    )
   })
 }
 
@@ -169,7 +218,12 @@ function printTenant(output: Output, tenant: TenantDetail): void {
     ['created', formatTime(tenant.createdAt)],
     ['last active', formatTime(tenant.lastActiveAt)],
     ['next wake', formatTime(tenant.nextWakeAt)],
-    ['worker', worker ? `pid ${worker.pid ?? '-'}, epoch ${worker.epoch}, since ${formatTime(worker.startedAt)}` : '-'],
+    [
+      'worker',
+      worker
+        ? `pid ${worker.pid ?? '-'}, epoch ${worker.epoch}, since ${formatTime(worker.startedAt)}`
+        : '-',
+    ],
     ['restore points', restorePointsText(tenant.replica)],
   ])
 }

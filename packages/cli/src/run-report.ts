@@ -1,0 +1,82 @@
+/**
+ * How runs read for people, and the exit codes of commands that wait for them. With `--json`
+ * each prints the API body (or the batch summary) instead.
+ */
+import type { RunDetail } from './api-types.js'
+import { EXIT_CODES } from './cli-error.js'
+import { formatDuration, formatTime, formatValue, truncate, type Output } from './output.js'
+import type { BatchSummary } from './run-batch.js'
+import { TIMELINE_HEAD, runDurationMs, timelineRows } from './run-timeline.js'
+import type { WaitOutcome } from './run-waiter.js'
+
+/** Failed run ids a batch lists for people (all of them are in `--json`). */
+export const LISTED_FAILURES = 10
+
+/** Prints a waited-for run and sets the exit code: 5 failed or cancelled, 6 timed out. */
+export function finishWait(
+  output: Output,
+  outcome: WaitOutcome,
+  timeoutMs: number | undefined,
+): void {
+  const { run, timedOut } = outcome
+  output.result(run, () => {
+    const took = formatDuration(runDurationMs(run))
+    if (timedOut) output.line(`run ${run.runId}: still ${run.status}`)
+    else if (run.status === 'succeeded') output.line(`run ${run.runId} succeeded in ${took}`)
+    else
+      output.line(
+        `run ${run.runId} ${run.status} after ${took}${run.error ? `: ${errorText(run.error)}` : ''}`,
+      )
+    if (run.status === 'succeeded') output.line(`output: ${formatValue(run.output)}`)
+  })
+  if (timedOut) {
+    output.note(
+      `litecell: timed out after ${formatDuration(timeoutMs ?? 0)} waiting for run ${run.runId} (still ${run.status})`,
+    )
+    process.exitCode = EXIT_CODES.TIMEOUT
+  } else if (run.status !== 'succeeded') {
+    process.exitCode = EXIT_CODES.RUN_FAILED
+  }
+}
+
+/** Prints a run's fields and its steps as a timeline. */
+export function printRun(output: Output, run: RunDetail): void {
+  output.fields([
+    ['run', run.runId],
+    ['workflow', run.workflow],
+    ['status', run.status],
+    ['queue', run.queue ?? null],
+    ['parent', run.parentRunId ?? null],
+    ['created', formatTime(run.createdAt)],
+    ['updated', formatTime(run.updatedAt)],
+    ['duration', formatDuration(runDurationMs(run))],
+    ['input', truncate(formatValue(run.input), 200)],
+    ['output', truncate(formatValue(run.output), 200)],
+    ['error', run.error ? errorText(run.error) : null],
+  ])
+  output.line()
+  output.table(TIMELINE_HEAD, timelineRows(run), '(no steps recorded yet)')
+}
+
+/** Prints the one-line outcome of a batch and the first runs that did not succeed. */
+export function printBatch(output: Output, summary: BatchSummary): void {
+  const took = formatDuration(summary.elapsedMs)
+  if (!summary.waited) {
+    output.line(
+      `submitted ${summary.submitted} runs of ${summary.workflow} to ${summary.tenant} in ${took}`,
+    )
+    return
+  }
+  output.line(
+    `${summary.submitted} runs of ${summary.workflow} on ${summary.tenant} in ${took}: ${summary.succeeded} succeeded, ${summary.failed} failed, ${summary.cancelled} cancelled`,
+  )
+  const shown = summary.failedRunIds.slice(0, LISTED_FAILURES)
+  for (const runId of shown)
+    output.line(`  not succeeded: ${runId} (litecell runs show ${summary.tenant} ${runId})`)
+  if (summary.failedRunIds.length > shown.length)
+    output.line(`  … and ${summary.failedRunIds.length - shown.length} more (see --json)`)
+}
+
+function errorText(error: NonNullable<RunDetail['error']>): string {
+  return [error.name, error.code, error.message].filter(Boolean).join(': ')
+}
