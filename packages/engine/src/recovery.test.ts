@@ -3,11 +3,11 @@ import { existsSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import Libsql from 'libsql'
-import { afterEach, describe, expect, it } from 'vitest'
+import { afterAll, describe, expect, it } from 'vitest'
 import type { RunDetail } from './run.js'
 import { cleanup, tempDir, waitFor } from './testing.js'
 
-afterEach(cleanup)
+afterAll(cleanup) // not afterEach: the tests below run concurrently
 
 const script = fileURLToPath(new URL('../testdata/crash-recovery/run.ts', import.meta.url))
 const tsx = import.meta.resolve('tsx')
@@ -62,7 +62,8 @@ async function crashThenRecover(
   return { run, effects, effectsAtKill, ledger: rows.map((row) => row.n) }
 }
 
-describe('recovery after SIGKILL', () => {
+// Concurrent: each test spends most of its time starting `node --import tsx` child processes.
+describe.concurrent('recovery after SIGKILL', () => {
   it('completes a killed run in a new process without re-running recorded steps', async () => {
     const { run, effects, ledger } = await crashThenRecover('crashy', null)
     expect(run).toMatchObject({ status: 'succeeded', output: 'done' })
@@ -96,7 +97,7 @@ describe('recovery after SIGKILL', () => {
   })
 
   it('commits each transaction exactly once across a kill in the middle of many', async () => {
-    const count = 400
+    const count = 200
     const { run, ledger, effects, effectsAtKill } = await crashThenRecover('ledger', { count })
     expect(run.status).toBe('succeeded')
     expect(effectsAtKill.length).toBeGreaterThan(count / 4)
