@@ -34,6 +34,8 @@ const SIZES_MB = [1, 50, 200] as const
 const ROW_BYTES = 4_000
 const ROWS_PER_TXN = 250
 const LAG_SAMPLES = Number(process.env.BENCH_LAG_SAMPLES ?? 40)
+/** Comma-separated subset of `restore,lag,stop` (all by default), for quick runs. */
+const CASES = new Set((process.env.BENCH_CASES ?? 'restore,lag,stop').split(','))
 const STOP_SAMPLES = 5
 const INTERVALS = {
   default: { syncIntervalMs: 1_000, monitorIntervalMs: 1_000 },
@@ -138,7 +140,22 @@ async function lagCase(
       const before = await walKeys()
       db.prepare('INSERT INTO items (payload) VALUES (randomblob(100))').run()
       const committed = performance.now()
-      await waitFor(async () => (await walKeys()) > before, { timeoutMs: 30_000, intervalMs: 2, what: 'upload' })
+      await waitFor(async () => (await walKeys()) > before, {
+        timeoutMs: 30_000,
+        intervalMs: 2,
+        what: 'upload',
+      }).catch(async (err: unknown) => {
+        const { execSync } = await import('node:child_process')
+        console.error(
+          execSync(
+            `ls -la ${dir}; find ${dir}/.tenant.db-litestream -type f | xargs ls -la; ps -o pid,stat,wchan:20,cmd --ppid ${process.pid}`,
+          ).toString(),
+        )
+        console.error('walKeys now', await walKeys(), 'before', before)
+        throw new Error(
+          `lag ${name} sample ${i}: ${String(err)}\n${replicator.logs().slice(-3).join('\n')}`,
+        )
+      })
       lags.push(performance.now() - committed)
     }
   } finally {
@@ -149,7 +166,10 @@ async function lagCase(
   return summary(lags)
 }
 
-async function stopVerifiedCase(root: string, storage: StorageConfig): Promise<ReturnType<typeof summary>> {
+async function stopVerifiedCase(
+  root: string,
+  storage: StorageConfig,
+): Promise<ReturnType<typeof summary>> {
   const times: number[] = []
   for (let i = 0; i < STOP_SAMPLES; i++) {
     const dir = join(root, `stop-${i}`)
@@ -168,23 +188,28 @@ async function stopVerifiedCase(root: string, storage: StorageConfig): Promise<R
 }
 
 async function main(): Promise<void> {
+  const loadAtStart = round(os.loadavg()[0] ?? 0, 2)
   const root = mkdtempSync(join(os.tmpdir(), 'litecell-bench-replica-'))
   const s3 = await startEmbeddedS3({ dir: join(root, 's3') })
   const storage = s3.storage('bench')
   try {
     const litestream = await resolveLitestream()
     const restoreMs: Record<string, Record<string, { ms: number; dbBytes: number }>> = {}
-    for (const sizeMb of SIZES_MB) {
+    for (const sizeMb of CASES.has('restore') ? SIZES_MB : []) {
       restoreMs[`${sizeMb}MB`] = {
         snapshotOnly: await restoreCase(root, storage, sizeMb, 'snapshotOnly'),
         snapshotPlusWal: await restoreCase(root, storage, sizeMb, 'snapshotPlusWal'),
       }
     }
     const lagMs: Record<string, unknown> = {}
-    for (const name of Object.keys(INTERVALS) as (keyof typeof INTERVALS)[]) {
+    for (const name of CASES.has('lag')
+      ? (Object.keys(INTERVALS) as (keyof typeof INTERVALS)[])
+      : []) {
       lagMs[name] = { ...INTERVALS[name], ...(await lagCase(root, storage, name)) }
     }
-    const stopVerifiedMs = { tenantMB: 1, ...(await stopVerifiedCase(root, storage)) }
+    const stopVerifiedMs = CASES.has('stop')
+      ? { tenantMB: 1, ...(await stopVerifiedCase(root, storage)) }
+      : null
     const cpus = os.cpus()
     console.log(
       JSON.stringify(
@@ -197,6 +222,7 @@ async function main(): Promise<void> {
             node: process.version,
             litestream: litestream.version,
             storage: 'embedded s3rver on 127.0.0.1, same machine',
+            loadAverage1m: { atStart: loadAtStart, atEnd: round(os.loadavg()[0] ?? 0, 2) },
           },
           restoreMs,
           lagMs,

@@ -5,6 +5,7 @@ import {
   PutObjectCommand,
   type S3Client,
 } from '@aws-sdk/client-s3'
+import { request as httpRequest } from 'node:http'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createS3Client } from './s3-client.js'
 import { TestFixture } from './test-fixture.js'
@@ -14,7 +15,8 @@ describe('embedded S3 (patched s3rver)', () => {
   let fx: TestFixture
   let client: S3Client
   const bucket = 'litecell'
-  const put = (Key: string): Promise<unknown> => client.send(new PutObjectCommand({ Bucket: bucket, Key, Body: 'x' }))
+  const put = (Key: string): Promise<unknown> =>
+    client.send(new PutObjectCommand({ Bucket: bucket, Key, Body: 'x' }))
 
   beforeAll(async () => {
     fx = await TestFixture.create('embedded-s3')
@@ -27,7 +29,12 @@ describe('embedded S3 (patched s3rver)', () => {
 
   it('listens on loopback and hands out a storage config for its bucket', () => {
     expect(fx.s3.endpoint).toBe(`http://127.0.0.1:${fx.s3.port}`)
-    expect(fx.s3.storage('p')).toMatchObject({ endpoint: fx.s3.endpoint, bucket, prefix: 'p', region: 'us-east-1' })
+    expect(fx.s3.storage('p')).toMatchObject({
+      endpoint: fx.s3.endpoint,
+      bucket,
+      prefix: 'p',
+      region: 'us-east-1',
+    })
   })
 
   it('lists common prefixes whose objects all sit deeper (Litestream generations)', async () => {
@@ -37,15 +44,24 @@ describe('embedded S3 (patched s3rver)', () => {
     const listing = await client.send(
       new ListObjectsCommand({ Bucket: bucket, Prefix: 't/generations/', Delimiter: '/' }),
     )
-    expect(listing.CommonPrefixes?.map((p) => p.Prefix)).toEqual(['t/generations/aaaa/', 't/generations/bbbb/'])
+    expect(listing.CommonPrefixes?.map((p) => p.Prefix)).toEqual([
+      't/generations/aaaa/',
+      't/generations/bbbb/',
+    ])
     expect(listing.Contents?.map((c) => c.Key)).toEqual(['t/generations/cccc.txt'])
   })
 
   it('deletes many keys of one folder in one request without a 500', async () => {
-    const keys = Array.from({ length: 200 }, (_, i) => `race/wal/${String(i).padStart(4, '0')}.wal.lz4`)
-    await Promise.all(keys.map(put))
+    const keys = Array.from(
+      { length: 200 },
+      (_, i) => `race/wal/${String(i).padStart(4, '0')}.wal.lz4`,
+    )
+    for (let i = 0; i < keys.length; i += 20) await Promise.all(keys.slice(i, i + 20).map(put))
     const result = await client.send(
-      new DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: keys.map((Key) => ({ Key })) } }),
+      new DeleteObjectsCommand({
+        Bucket: bucket,
+        Delete: { Objects: keys.map((Key) => ({ Key })) },
+      }),
     )
     expect(result.Errors ?? []).toEqual([])
     const left = await client.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: 'race/' }))
@@ -58,12 +74,34 @@ describe('embedded S3 (patched s3rver)', () => {
     let token: string | undefined
     do {
       const page = await client.send(
-        new ListObjectsV2Command({ Bucket: bucket, Prefix: 'page/', MaxKeys: 2, ContinuationToken: token }),
+        new ListObjectsV2Command({
+          Bucket: bucket,
+          Prefix: 'page/',
+          MaxKeys: 2,
+          ContinuationToken: token,
+        }),
       )
       keys.push(...(page.Contents ?? []).map((c) => c.Key!))
       token = page.NextContinuationToken
     } while (token)
     expect(keys).toEqual(['page/a', 'page/b', 'page/c'])
+  })
+
+  it('never exposes the truncated body of an upload aborted mid-request', async () => {
+    const url = new URL(`${fx.s3.endpoint}/${bucket}/aborted/object`)
+    await new Promise<void>((resolve) => {
+      const request = httpRequest(url, { method: 'PUT', headers: { 'content-length': 1_000 } })
+      request.on('error', () => resolve())
+      request.write(Buffer.alloc(100, 1), () => {
+        request.destroy()
+        resolve()
+      })
+    })
+    await put('aborted/other')
+    const listing = await client.send(
+      new ListObjectsV2Command({ Bucket: bucket, Prefix: 'aborted/' }),
+    )
+    expect(listing.Contents?.map((c) => c.Key)).toEqual(['aborted/other'])
   })
 
   it('reports LastModified with millisecond precision', async () => {
@@ -83,7 +121,9 @@ describe('embedded S3 (patched s3rver)', () => {
     expect(fx.s3.port).toBe(port)
     client.destroy()
     client = createS3Client(fx.s3.storage())
-    const listing = await client.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: 'restart/' }))
+    const listing = await client.send(
+      new ListObjectsV2Command({ Bucket: bucket, Prefix: 'restart/' }),
+    )
     expect(listing.Contents?.map((c) => c.Key)).toEqual(['restart/kept'])
   })
 })

@@ -4,7 +4,12 @@ import type { AddressInfo } from 'node:net'
 import { createRequire } from 'node:module'
 import { resolve } from 'node:path'
 import { ReplicaError, messageOf } from './replica-error.js'
-import { DEFAULT_BUCKET, DEFAULT_REGION, type StorageConfig, validateStorageConfig } from './storage-config.js'
+import {
+  DEFAULT_BUCKET,
+  DEFAULT_REGION,
+  type StorageConfig,
+  validateStorageConfig,
+} from './storage-config.js'
 
 /** The only credentials s3rver accepts (it checks the key id; it cannot check SigV4 secrets). */
 export const EMBEDDED_S3_ACCESS_KEY_ID = 'S3RVER'
@@ -53,7 +58,9 @@ export async function startEmbeddedS3(opts: EmbeddedS3Options): Promise<Embedded
   const bucket = opts.bucket ?? DEFAULT_BUCKET
   const port = opts.port ?? 0
   if (!Number.isInteger(port) || port < 0 || port > 65_535) {
-    throw new TypeError(`Expected \`port\` to be an integer from 0 to 65535, got \`${port}\` (${typeof port})`)
+    throw new TypeError(
+      `Expected \`port\` to be an integer from 0 to 65535, got \`${port}\` (${typeof port})`,
+    )
   }
   validateStorageConfig({ bucket, prefix: '', region: DEFAULT_REGION })
   const dir = resolve(opts.dir)
@@ -70,10 +77,17 @@ export async function startEmbeddedS3(opts: EmbeddedS3Options): Promise<Embedded
     await mkdir(dir, { recursive: true })
     address = await server.run()
   } catch (err) {
-    throw new ReplicaError('STORAGE_UNAVAILABLE', `start embedded s3 on ${EMBEDDED_S3_HOST}:${port}: ${messageOf(err)}`, {
-      cause: err,
-      hint: port === 0 ? `check that ${dir} is writable` : `is port ${port} taken? pass port 0 for a free one`,
-    })
+    throw new ReplicaError(
+      'STORAGE_UNAVAILABLE',
+      `start embedded s3 on ${EMBEDDED_S3_HOST}:${port}: ${messageOf(err)}`,
+      {
+        cause: err,
+        hint:
+          port === 0
+            ? `check that ${dir} is writable`
+            : `is port ${port} taken? pass port 0 for a free one`,
+      },
+    )
   }
   const endpoint = `http://${EMBEDDED_S3_HOST}:${address.port}`
   let stopped: Promise<void> | undefined

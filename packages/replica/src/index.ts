@@ -7,7 +7,12 @@ export { type ReplicaLocation, controlPlaneReplica, tenantReplica } from './repl
 export { ensureBucket } from './replica-store.js'
 export { type ReplicateOptions, replicate } from './replication.js'
 export { type Replicator, type StopVerifiedResult } from './replicator.js'
-export { type GenerationPoint, type RestorePoints, type SnapshotPoint, restorePoints } from './restore-points.js'
+export {
+  type GenerationPoint,
+  type RestorePoints,
+  type SnapshotPoint,
+  restorePoints,
+} from './restore-points.js'
 export { type RestoreOptions, type RestoreResult, restore } from './restore.js'
 export { type StorageConfig, storageConfigFromEnv } from './storage-config.js'
 export { SYNC_MARKER_TABLE } from './sync-marker.js'

@@ -19,11 +19,16 @@ describe('resolveLitestream', () => {
     const npm = await resolveLitestream({ PATH: '' })
     const link = join(dir, 'my-litestream')
     symlinkSync(npm.path, link)
-    expect(await resolveLitestream({ LITESTREAM_BIN: link })).toEqual({ path: link, version: 'v0.3.13' })
+    expect(await resolveLitestream({ LITESTREAM_BIN: link })).toEqual({
+      path: link,
+      version: 'v0.3.13',
+    })
   })
 
   it('names a LITESTREAM_BIN that is not executable', async () => {
-    const err = await resolveLitestream({ LITESTREAM_BIN: join(dir, 'missing') }).catch((e: unknown) => e)
+    const err = await resolveLitestream({ LITESTREAM_BIN: join(dir, 'missing') }).catch(
+      (e: unknown) => e,
+    )
     expect(isReplicaError(err) && err.code).toBe('LITESTREAM_NOT_FOUND')
     expect(String(err)).toMatch(/LITESTREAM_BIN=.*missing is not an executable file/)
   })

@@ -22,13 +22,19 @@ export interface LitestreamBinary {
  * (`@flydotio/litestream-<platform>-<arch>`, whose `litestream` file is the real binary),
  * then `litestream` on `PATH`. Throws `LITESTREAM_NOT_FOUND` with what was tried.
  */
-export async function resolveLitestream(env: NodeJS.ProcessEnv = process.env): Promise<LitestreamBinary> {
+export async function resolveLitestream(
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<LitestreamBinary> {
   const explicit = env.LITESTREAM_BIN?.trim()
   if (explicit) {
     if (!(await isExecutable(explicit))) {
-      throw new ReplicaError('LITESTREAM_NOT_FOUND', `resolve litestream: LITESTREAM_BIN=${explicit} is not an executable file`, {
-        hint: 'point LITESTREAM_BIN at the litestream binary or unset it',
-      })
+      throw new ReplicaError(
+        'LITESTREAM_NOT_FOUND',
+        `resolve litestream: LITESTREAM_BIN=${explicit} is not an executable file`,
+        {
+          hint: 'point LITESTREAM_BIN at the litestream binary or unset it',
+        },
+      )
     }
     return { path: explicit, version: await versionOf(explicit) }
   }
@@ -40,9 +46,13 @@ export async function resolveLitestream(env: NodeJS.ProcessEnv = process.env): P
       return { path: candidate, version: await versionOf(candidate) }
     }
   }
-  throw new ReplicaError('LITESTREAM_NOT_FOUND', `resolve litestream: no executable found (tried ${tried.join(', ') || 'nothing'})`, {
-    hint: `install @flydotio/litestream-${process.platform}-${process.arch}, put litestream on PATH or set LITESTREAM_BIN`,
-  })
+  throw new ReplicaError(
+    'LITESTREAM_NOT_FOUND',
+    `resolve litestream: no executable found (tried ${tried.join(', ') || 'nothing'})`,
+    {
+      hint: `install @flydotio/litestream-${process.platform}-${process.arch}, put litestream on PATH or set LITESTREAM_BIN`,
+    },
+  )
 }
 
 function npmPackageBinary(): string | undefined {
@@ -91,9 +101,13 @@ async function versionOf(path: string): Promise<string> {
     if (!version) throw new Error('empty output')
     return version
   } catch (err) {
-    throw new ReplicaError('LITESTREAM_NOT_FOUND', `resolve litestream: run ${path} version: ${messageOf(err)}`, {
-      cause: err,
-      hint: 'the file exists but does not run as litestream; check LITESTREAM_BIN and the platform',
-    })
+    throw new ReplicaError(
+      'LITESTREAM_NOT_FOUND',
+      `resolve litestream: run ${path} version: ${messageOf(err)}`,
+      {
+        cause: err,
+        hint: 'the file exists but does not run as litestream; check LITESTREAM_BIN and the platform',
+      },
+    )
   }
 }

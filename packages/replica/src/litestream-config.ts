@@ -87,7 +87,9 @@ export function renderConfig(options: LitestreamConfigOptions): string {
     `        bucket: ${q(storage.bucket)}`,
     `        path: ${q(path)}`,
     `        region: ${q(storage.region)}`,
-    ...(storage.endpoint ? [`        endpoint: ${q(storage.endpoint)}`, '        force-path-style: true'] : []),
+    ...(storage.endpoint
+      ? [`        endpoint: ${q(storage.endpoint)}`, '        force-path-style: true']
+      : []),
     `        sync-interval: ${options.syncIntervalMs ?? DEFAULT_SYNC_INTERVAL_MS}ms`,
   ]
   return `${lines.join('\n')}\n`

@@ -28,7 +28,11 @@ export class LitestreamProcess {
   /** Settles when the process has exited and both output streams have closed. */
   readonly exited: Promise<LitestreamExit>
 
-  private constructor(binaryPath: string, args: readonly string[], options: LitestreamSpawnOptions) {
+  private constructor(
+    binaryPath: string,
+    args: readonly string[],
+    options: LitestreamSpawnOptions,
+  ) {
     this.#child = spawn(binaryPath, args, {
       env: { ...process.env, ...options.env },
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -56,7 +60,11 @@ export class LitestreamProcess {
   }
 
   /** Start `litestream <args>`. */
-  static spawn(binaryPath: string, args: readonly string[], options: LitestreamSpawnOptions = {}): LitestreamProcess {
+  static spawn(
+    binaryPath: string,
+    args: readonly string[],
+    options: LitestreamSpawnOptions = {},
+  ): LitestreamProcess {
     return new LitestreamProcess(binaryPath, args, options)
   }
 
@@ -67,7 +75,9 @@ export class LitestreamProcess {
 
   /** Whether the process has exited. */
   get isExited(): boolean {
-    return this.#exit !== undefined || this.#child.exitCode !== null || this.#child.signalCode !== null
+    return (
+      this.#exit !== undefined || this.#child.exitCode !== null || this.#child.signalCode !== null
+    )
   }
 
   /**
@@ -87,13 +97,23 @@ export class LitestreamProcess {
       }
       const timer = setTimeout(() => {
         done()
-        reject(new ReplicaError('LITESTREAM_FAILED', `litestream did not become ready within ${timeoutMs} ms`))
+        reject(
+          new ReplicaError(
+            'LITESTREAM_FAILED',
+            `litestream did not become ready within ${timeoutMs} ms`,
+          ),
+        )
       }, timeoutMs)
       this.#lineListeners.add(listener)
       void this.exited.then((exit) => {
         if (!this.#lineListeners.has(listener)) return
         done()
-        reject(new ReplicaError('LITESTREAM_FAILED', `litestream exited before it was ready (${describeExit(exit)})`))
+        reject(
+          new ReplicaError(
+            'LITESTREAM_FAILED',
+            `litestream exited before it was ready (${describeExit(exit)})`,
+          ),
+        )
       })
     })
   }
@@ -143,8 +163,8 @@ export const WATCHDOG_INTERVAL_S = 1
  * start a second one on the same replica path (ARCHITECTURE.md invariant 1).
  */
 export function watchdogArgs(pid: number): string[] {
-  if (!Number.isInteger(pid) || pid < 1) throw new TypeError(`Expected a pid, got \`${pid}\` (${typeof pid})`)
+  if (!Number.isInteger(pid) || pid < 1)
+    throw new TypeError(`Expected a pid, got \`${pid}\` (${typeof pid})`)
   const loop = `while kill -0 ${pid} 2>/dev/null && kill -0 $PPID 2>/dev/null; do sleep ${WATCHDOG_INTERVAL_S}; done`
   return ['-exec', `sh -c '${loop}'`]
 }
-

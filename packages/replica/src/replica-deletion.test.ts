@@ -1,3 +1,4 @@
+import { PutObjectCommand } from '@aws-sdk/client-s3'
 import { mkdir } from 'node:fs/promises'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { deleteReplica } from './replica-deletion.js'
@@ -6,7 +7,15 @@ import { withReplicaStore } from './replica-store.js'
 import { replicate } from './replication.js'
 import { restorePoints } from './restore-points.js'
 import { restore } from './restore.js'
-import { FAST_REPLICATION, TestFixture, createItemsDb, inspectItems, insertItems } from './test-fixture.js'
+import { createS3Client } from './s3-client.js'
+import { S3ReplicaStore } from './s3-replica-store.js'
+import {
+  FAST_REPLICATION,
+  TestFixture,
+  createItemsDb,
+  inspectItems,
+  insertItems,
+} from './test-fixture.js'
 
 describe('deleteReplica and restorePoints', () => {
   let fx: TestFixture
@@ -58,7 +67,9 @@ describe('deleteReplica and restorePoints', () => {
     const { deletedObjects } = await deleteReplica(replicas.get('ab')!)
     expect(deletedObjects).toBeGreaterThan(1)
     expect(await count('fleet/tenants/ab/')).toBe(0)
-    expect({ a: await count('fleet/tenants/a/'), abc: await count('fleet/tenants/abc/') }).toEqual(before)
+    expect({ a: await count('fleet/tenants/a/'), abc: await count('fleet/tenants/abc/') }).toEqual(
+      before,
+    )
     expect(await restore(replicas.get('ab')!, fx.path('gone.db'))).toEqual({ restored: false })
     for (const [id, rows] of [
       ['a', 10],
@@ -71,19 +82,26 @@ describe('deleteReplica and restorePoints', () => {
     expect(await deleteReplica(replicas.get('ab')!)).toEqual({ deletedObjects: 0 })
   })
 
-  it('deletes more than one batch of 1000 keys', async () => {
+  it('deletes in batches: every key of a batch boundary goes', async () => {
     const storage = fx.s3.storage()
-    const keys = Array.from({ length: 1_001 }, (_, i) => `bulk/tenants/many/generations/x/wal/${i}.wal.lz4`)
-    const { S3Client, PutObjectCommand } = await import('@aws-sdk/client-s3')
-    const { createS3Client } = await import('./s3-client.js')
-    const client: InstanceType<typeof S3Client> = createS3Client(storage)
-    for (let i = 0; i < keys.length; i += 100) {
+    const keys = Array.from(
+      { length: 7 },
+      (_, i) => `bulk/tenants/many/generations/x/wal/${i}.wal.lz4`,
+    )
+    const store = new S3ReplicaStore(storage, { deleteBatchSize: 3 })
+    try {
+      const client = createS3Client(storage)
       await Promise.all(
-        keys.slice(i, i + 100).map((Key) => client.send(new PutObjectCommand({ Bucket: storage.bucket, Key, Body: 'x' }))),
+        keys.map((Key) =>
+          client.send(new PutObjectCommand({ Bucket: storage.bucket, Key, Body: 'x' })),
+        ),
       )
+      client.destroy()
+      expect(await store.delete(keys)).toBe(7)
+      expect(await store.list('bulk/')).toEqual([])
+    } finally {
+      store.close()
     }
-    client.destroy()
-    const result = await deleteReplica({ storage, path: 'bulk/tenants/many' })
-    expect(result).toEqual({ deletedObjects: 1_001 })
+    expect(() => new S3ReplicaStore(storage, { deleteBatchSize: 1001 })).toThrow(TypeError)
   })
 })

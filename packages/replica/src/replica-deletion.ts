@@ -1,5 +1,9 @@
 import { ReplicaError } from './replica-error.js'
-import { type ReplicaLocation, replicaKeyPrefix, validateReplicaLocation } from './replica-location.js'
+import {
+  type ReplicaLocation,
+  replicaKeyPrefix,
+  validateReplicaLocation,
+} from './replica-location.js'
 import { withReplicaStore } from './replica-store.js'
 
 /** Result of {@link deleteReplica}. */
@@ -19,7 +23,9 @@ export async function deleteReplica(replica: ReplicaLocation): Promise<ReplicaDe
     context = `delete replica ${location.path}`
     const prefix = replicaKeyPrefix(location)
     return await withReplicaStore(location.storage, async (store) => {
-      const keys = (await store.list(prefix)).map((object) => object.key).filter((key) => key.startsWith(prefix))
+      const keys = (await store.list(prefix))
+        .map((object) => object.key)
+        .filter((key) => key.startsWith(prefix))
       return { deletedObjects: await store.delete(keys) }
     })
   } catch (err) {

@@ -1,5 +1,10 @@
 import { ReplicaError } from './replica-error.js'
-import { type StorageConfig, describeStorage, trimSlashes, validateStorageConfig } from './storage-config.js'
+import {
+  type StorageConfig,
+  describeStorage,
+  trimSlashes,
+  validateStorageConfig,
+} from './storage-config.js'
 
 /** Tenant ids are slugs (ARCHITECTURE.md invariant 6). */
 export const TENANT_ID_PATTERN = /^[a-z0-9][a-z0-9-]{0,62}$/

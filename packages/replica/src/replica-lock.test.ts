@@ -32,15 +32,25 @@ describe('ReplicaLock', () => {
     // pid 2^22+1 is above Linux's pid_max, so no live process owns it.
     writeFileSync(path, JSON.stringify({ pid: 4_194_305, token: 'dead', holder: 'crashed' }))
     const lock = ReplicaLock.acquire(path, 'heir', 'thing b')
-    expect(JSON.parse(readFileSync(path, 'utf8'))).toMatchObject({ pid: process.pid, holder: 'heir' })
+    expect(JSON.parse(readFileSync(path, 'utf8'))).toMatchObject({
+      pid: process.pid,
+      holder: 'heir',
+    })
     lock.release()
   })
 
   it('derives one lock path per endpoint, bucket and replica path', () => {
-    const storage = { bucket: 'litecell', prefix: '', region: 'us-east-1', endpoint: 'http://127.0.0.1:1' }
+    const storage = {
+      bucket: 'litecell',
+      prefix: '',
+      region: 'us-east-1',
+      endpoint: 'http://127.0.0.1:1',
+    }
     const a = replicaLockPath({ storage, path: 'tenants/a' })
     expect(replicaLockPath({ storage, path: 'tenants/a' })).toBe(a)
     expect(replicaLockPath({ storage, path: 'tenants/ab' })).not.toBe(a)
-    expect(replicaLockPath({ storage: { ...storage, bucket: 'other' }, path: 'tenants/a' })).not.toBe(a)
+    expect(
+      replicaLockPath({ storage: { ...storage, bucket: 'other' }, path: 'tenants/a' }),
+    ).not.toBe(a)
   })
 })

@@ -1,5 +1,13 @@
 import { createHash, randomUUID } from 'node:crypto'
-import { closeSync, mkdirSync, openSync, readFileSync, statSync, unlinkSync, writeSync } from 'node:fs'
+import {
+  closeSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  statSync,
+  unlinkSync,
+  writeSync,
+} from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { ReplicaError } from './replica-error.js'
@@ -50,14 +58,22 @@ export class ReplicaLock {
       if (current === 'missing') continue
       if (current !== 'unreadable' && isAlive(current.pid)) {
         const who = current.pid === process.pid ? 'this process' : `process ${current.pid}`
-        throw new ReplicaError('REPLICA_PATH_BUSY', `${what} is already replicated by ${who} (${current.holder})`, {
-          hint: 'stop the running replicator first; two Litestream processes must never share a replica path',
-        })
+        throw new ReplicaError(
+          'REPLICA_PATH_BUSY',
+          `${what} is already replicated by ${who} (${current.holder})`,
+          {
+            hint: 'stop the running replicator first; two Litestream processes must never share a replica path',
+          },
+        )
       }
       if (current === 'unreadable' && ageMs(path) < UNREADABLE_LOCK_STALE_MS) {
-        throw new ReplicaError('REPLICA_PATH_BUSY', `${what} is being locked by another replicator`, {
-          hint: `retry shortly; remove ${path} if no replicator runs`,
-        })
+        throw new ReplicaError(
+          'REPLICA_PATH_BUSY',
+          `${what} is being locked by another replicator`,
+          {
+            hint: `retry shortly; remove ${path} if no replicator runs`,
+          },
+        )
       }
       removeIfPresent(path)
     }
@@ -79,7 +95,10 @@ export class ReplicaLock {
  */
 export function replicaLockPath(replica: ReplicaLocation): string {
   const { endpoint = 'aws', bucket } = replica.storage
-  const hash = createHash('sha256').update(`${endpoint}\n${bucket}\n${replica.path}`).digest('hex').slice(0, 32)
+  const hash = createHash('sha256')
+    .update(`${endpoint}\n${bucket}\n${replica.path}`)
+    .digest('hex')
+    .slice(0, 32)
   const dir = join(tmpdir(), 'litecell-replica-locks')
   mkdirSync(dir, { recursive: true, mode: 0o700 })
   return join(dir, `${hash}.lock`)

@@ -1,12 +1,21 @@
 import { existsSync } from 'node:fs'
 import { resolve } from 'node:path'
 import { resolveLitestream } from './litestream-binary.js'
-import { DEFAULT_MONITOR_INTERVAL_MS, DEFAULT_SYNC_INTERVAL_MS, LitestreamConfig } from './litestream-config.js'
+import {
+  DEFAULT_MONITOR_INTERVAL_MS,
+  DEFAULT_SYNC_INTERVAL_MS,
+  LitestreamConfig,
+} from './litestream-config.js'
 import { LitestreamProcess, watchdogArgs } from './litestream-process.js'
 import { ReplicaError } from './replica-error.js'
 import { ReplicaLock, databaseLockPath, replicaLockPath } from './replica-lock.js'
-import { type ReplicaLocation, describeReplica, validateReplicaLocation } from './replica-location.js'
+import {
+  type ReplicaLocation,
+  describeReplica,
+  validateReplicaLocation,
+} from './replica-location.js'
 import { withReplicaStore } from './replica-store.js'
+import { StallWatch } from './stall-watch.js'
 import { LitestreamReplicator, type Replicator } from './replicator.js'
 
 /** How long Litestream may take to report that it replicates. */
@@ -48,7 +57,10 @@ export async function replicate(
   opts: ReplicateOptions = {},
 ): Promise<Replicator> {
   const syncIntervalMs = checkMs('syncIntervalMs', opts.syncIntervalMs ?? DEFAULT_SYNC_INTERVAL_MS)
-  const monitorIntervalMs = checkMs('monitorIntervalMs', opts.monitorIntervalMs ?? DEFAULT_MONITOR_INTERVAL_MS)
+  const monitorIntervalMs = checkMs(
+    'monitorIntervalMs',
+    opts.monitorIntervalMs ?? DEFAULT_MONITOR_INTERVAL_MS,
+  )
   const startTimeoutMs = checkMs('startTimeoutMs', opts.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS)
   const path = resolve(dbPath)
   let context = `replicate ${path}`
@@ -64,10 +76,21 @@ export async function replicate(
     }
     const holder = `database ${path}`
     locks.push(ReplicaLock.acquire(databaseLockPath(path), holder, `database ${path}`))
-    locks.push(ReplicaLock.acquire(replicaLockPath(location), holder, `replica path ${describeReplica(location)}`))
+    locks.push(
+      ReplicaLock.acquire(
+        replicaLockPath(location),
+        holder,
+        `replica path ${describeReplica(location)}`,
+      ),
+    )
     const binary = await resolveLitestream()
     await withReplicaStore(location.storage, (store) => store.check())
-    config = await LitestreamConfig.write({ dbPath: path, replica: location, syncIntervalMs, monitorIntervalMs })
+    config = await LitestreamConfig.write({
+      dbPath: path,
+      replica: location,
+      syncIntervalMs,
+      monitorIntervalMs,
+    })
     const ready = config
     const replicator = new LitestreamReplicator({
       binary,
@@ -76,11 +99,16 @@ export async function replicate(
       config: ready,
       locks,
       spawn: (onLine) =>
-        LitestreamProcess.spawn(binary.path, ['replicate', ...ready.args(), ...watchdogArgs(process.pid)], {
-          env: ready.env(),
-          onLine,
-        }),
+        LitestreamProcess.spawn(
+          binary.path,
+          ['replicate', ...ready.args(), ...watchdogArgs(process.pid)],
+          {
+            env: ready.env(),
+            onLine,
+          },
+        ),
       startTimeoutMs,
+      stallAfterMs: StallWatch.thresholdMs(syncIntervalMs, monitorIntervalMs),
       ...(opts.onLog ? { onLog: opts.onLog } : {}),
       ...(opts.onRestart ? { onRestart: opts.onRestart } : {}),
     })
@@ -95,7 +123,9 @@ export async function replicate(
 
 function checkMs(name: string, value: number): number {
   if (!Number.isInteger(value) || value < 1) {
-    throw new TypeError(`Expected \`${name}\` to be an integer number of ms from 1 and up, got \`${value}\` (${typeof value})`)
+    throw new TypeError(
+      `Expected \`${name}\` to be an integer number of ms from 1 and up, got \`${value}\` (${typeof value})`,
+    )
   }
   return value
 }

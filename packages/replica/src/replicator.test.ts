@@ -8,7 +8,13 @@ import { isReplicaError } from './replica-error.js'
 import { type ReplicaLocation, tenantReplica } from './replica-location.js'
 import { replicate } from './replication.js'
 import { restore } from './restore.js'
-import { FAST_REPLICATION, TestFixture, createItemsDb, inspectItems, insertItems } from './test-fixture.js'
+import {
+  FAST_REPLICATION,
+  TestFixture,
+  createItemsDb,
+  inspectItems,
+  insertItems,
+} from './test-fixture.js'
 import { waitFor } from './wait-for.js'
 
 describe('replicate and stopVerified', () => {
@@ -62,7 +68,9 @@ describe('replicate and stopVerified', () => {
     expect(firstPid).toBeTypeOf('number')
     process.kill(firstPid!, 'SIGKILL')
     insertItems(db, 300)
-    await waitFor(() => replicator.restarts >= 1 && replicator.pid !== undefined, { what: 'restart' })
+    await waitFor(() => replicator.restarts >= 1 && replicator.pid !== undefined, {
+      what: 'restart',
+    })
     expect(replicator.pid).not.toBe(firstPid)
     expect(restartErrors).toEqual(['LITESTREAM_FAILED'])
     insertItems(db, 300)
@@ -70,7 +78,7 @@ describe('replicate and stopVerified', () => {
     expect(await restoredItems()).toEqual({ rows: 900, integrity: 'ok' })
   })
 
-  it('keeps writes local while S3 is down and syncs them once it is back', async () => {
+  it('keeps writes local while S3 is down and catches up once it is back', async () => {
     const replicator = await replicate(db, replica, FAST_REPLICATION)
     insertItems(db, 200)
     await fx.stopS3()
@@ -78,10 +86,23 @@ describe('replicate and stopVerified', () => {
     await waitFor(() => replicator.logs().some((line) => /connection refused/i.test(line)), {
       what: 'litestream to notice the outage',
     })
-    insertItems(db, 200)
+    expect(inspectItems(db)).toEqual({ rows: 400, integrity: 'ok' })
+    const linesBefore = replicator.logs().length
     await fx.restartS3()
+    // No further write: Litestream alone would wait for the next change before retrying the
+    // upload; the stall watch nudges it.
+    await waitFor(
+      () =>
+        replicator
+          .logs()
+          .slice(linesBefore)
+          .some((line) => line.includes('wal segment written')),
+      { what: 'the replica to catch up', timeoutMs: 15_000 },
+    )
+    expect(replicator.logs().some((line) => line.includes('nudged litestream'))).toBe(true)
+    expect(await restoredItems()).toEqual({ rows: 400, integrity: 'ok' })
     await replicator.stopVerified()
-    expect(await restoredItems()).toEqual({ rows: 600, integrity: 'ok' })
+    expect(await restoredItems()).toEqual({ rows: 400, integrity: 'ok' })
   })
 
   it('fails stopVerified loudly and in bounded time while S3 stays down, keeping the local file', async () => {
@@ -104,13 +125,17 @@ describe('replicate and stopVerified', () => {
 
   it('refuses a second replicator for the same database or the same replica path', async () => {
     const replicator = await replicate(db, replica, FAST_REPLICATION)
-    const sameDb = await replicate(db, tenantReplica(fx.s3.storage('test'), 'other'), FAST_REPLICATION).catch(
-      (err: unknown) => err,
-    )
+    const sameDb = await replicate(
+      db,
+      tenantReplica(fx.s3.storage('test'), 'other'),
+      FAST_REPLICATION,
+    ).catch((err: unknown) => err)
     expect(isReplicaError(sameDb) && sameDb.code).toBe('REPLICA_PATH_BUSY')
     const otherDb = fx.path('live', 'other.db')
     createItemsDb(otherDb)
-    const samePath = await replicate(otherDb, replica, FAST_REPLICATION).catch((err: unknown) => err)
+    const samePath = await replicate(otherDb, replica, FAST_REPLICATION).catch(
+      (err: unknown) => err,
+    )
     expect(isReplicaError(samePath) && samePath.code).toBe('REPLICA_PATH_BUSY')
     expect(String(samePath)).toMatch(/already replicated by this process/)
     await replicator.stop()
@@ -119,10 +144,16 @@ describe('replicate and stopVerified', () => {
   })
 
   it('stops Litestream when its supervisor process dies by SIGKILL, and frees the paths', async () => {
-    const script = fileURLToPath(new URL('../testdata/supervisor-crash/replicate-until-killed.ts', import.meta.url))
-    const child = spawn(process.execPath, ['--import', 'tsx', script, db, JSON.stringify(replica)], {
-      stdio: ['ignore', 'pipe', 'inherit'],
-    })
+    const script = fileURLToPath(
+      new URL('../testdata/supervisor-crash/replicate-until-killed.ts', import.meta.url),
+    )
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', script, db, JSON.stringify(replica)],
+      {
+        stdio: ['ignore', 'pipe', 'inherit'],
+      },
+    )
     const line = await new Promise<string>((resolve, reject) => {
       createInterface({ input: child.stdout! }).once('line', resolve)
       child.once('exit', (code) => reject(new Error(`supervisor exited early (${code})`)))
@@ -138,11 +169,13 @@ describe('replicate and stopVerified', () => {
         return false
       }
     }
-    await waitFor(() => !isAlive(litestreamPid), { timeoutMs: 5_000, what: 'the orphan litestream to exit' })
+    await waitFor(() => !isAlive(litestreamPid), {
+      timeoutMs: 5_000,
+      what: 'the orphan litestream to exit',
+    })
     const successor = await replicate(db, replica, FAST_REPLICATION)
     insertItems(db, 100)
     await successor.stopVerified()
     expect(await restoredItems()).toEqual({ rows: 100 + 100, integrity: 'ok' })
   })
 })
-

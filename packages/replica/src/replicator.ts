@@ -8,6 +8,7 @@ import { ReplicaError, messageOf } from './replica-error.js'
 import type { ReplicaLocation } from './replica-location.js'
 import type { ReplicaLock } from './replica-lock.js'
 import { verifyReplicaHolds } from './replica-verification.js'
+import { StallWatch } from './stall-watch.js'
 import { writeSyncMarker } from './sync-marker.js'
 import { waitFor } from './wait-for.js'
 
@@ -66,13 +67,15 @@ export interface ReplicatorParts {
   readonly locks: readonly ReplicaLock[]
   readonly spawn: (onLine: (line: string) => void) => LitestreamProcess
   readonly startTimeoutMs: number
+  /** How long an un-uploaded change may wait before the replicator nudges Litestream. */
+  readonly stallAfterMs: number
   readonly onLog?: (line: string) => void
   readonly onRestart?: (err: ReplicaError) => void
 }
 
 type State = 'running' | 'stopping' | 'stopped'
 
-/** The supervisor behind {@link Replicator}: one Litestream process at a time, restarted on death. */
+/** The supervisor behind {@link Replicator}: one Litestream at a time, restarted if it dies. */
 export class LitestreamReplicator implements Replicator {
   readonly #parts: ReplicatorParts
   readonly #logs = new LogBuffer()
@@ -83,10 +86,12 @@ export class LitestreamReplicator implements Replicator {
   #restarts = 0
   #failuresInARow = 0
   #restartTimer: NodeJS.Timeout | undefined
+  readonly #stallWatch: StallWatch
   readonly #onProcessExit = (): void => this.#child?.kill()
 
   constructor(parts: ReplicatorParts) {
     this.#parts = parts
+    this.#stallWatch = new StallWatch(parts.dbPath, parts.stallAfterMs, (text) => this.#note(text))
     // An orphaned Litestream would keep replicating after this process is gone.
     process.once('exit', this.#onProcessExit)
   }
@@ -108,12 +113,17 @@ export class LitestreamReplicator implements Replicator {
     const child = this.#spawn()
     try {
       await child.waitForLine(isReadyLine, this.#parts.startTimeoutMs)
+      this.#stallWatch.start()
     } catch (err) {
       this.kill()
-      throw new ReplicaError('LITESTREAM_FAILED', `start litestream: ${messageOf(err)}; last lines:\n${this.#logs.tail()}`, {
-        cause: err,
-        hint: 'see replicator logs; check the database path and the storage settings',
-      })
+      throw new ReplicaError(
+        'LITESTREAM_FAILED',
+        `start litestream: ${messageOf(err)}; last lines:\n${this.#logs.tail()}`,
+        {
+          cause: err,
+          hint: 'see replicator logs; check the database path and the storage settings',
+        },
+      )
     }
   }
 
@@ -123,18 +133,26 @@ export class LitestreamReplicator implements Replicator {
     const remainingMs = (): number => Math.max(0, timeoutMs - (performance.now() - started))
     const { dbPath, replica } = this.#parts
     if (this.#state !== 'running') {
-      throw new ReplicaError('REPLICA_NOT_VERIFIED', `stop replicating ${dbPath}: replicator is already ${this.#state}`)
+      throw new ReplicaError(
+        'REPLICA_NOT_VERIFIED',
+        `stop replicating ${dbPath}: replicator is already ${this.#state}`,
+      )
     }
     this.#state = 'stopping'
     this.#cancelRestart()
+    this.#stallWatch.stop()
     try {
       // Litestream must run to upload the marker; between crash and restart it does not.
       if (!this.#child || this.#child.isExited) await this.#startNow(remainingMs())
       const marker = writeSyncMarker(dbPath)
       await this.#untilSynced(remainingMs())
       const child = this.#child!
-      const exit = await child.terminate(Math.max(remainingMs() - VERIFY_RESERVE_MS, remainingMs() / 2))
-      this.#note(`final sync done: ${describeExit(exit)}${exit.killed ? ' (killed after timeout)' : ''}`)
+      const exit = await child.terminate(
+        Math.max(remainingMs() - VERIFY_RESERVE_MS, remainingMs() / 2),
+      )
+      this.#note(
+        `final sync done: ${describeExit(exit)}${exit.killed ? ' (killed after timeout)' : ''}`,
+      )
       await verifyReplicaHolds(this.#parts.binary, replica, marker, Math.max(remainingMs(), 1))
       this.#note(`replica verified: holds sync marker ${marker}`)
       return {
@@ -162,6 +180,7 @@ export class LitestreamReplicator implements Replicator {
     if (this.#state !== 'running') return
     this.#state = 'stopping'
     this.#cancelRestart()
+    this.#stallWatch.stop()
     try {
       if (this.#child && !this.#child.isExited) {
         const exit = await this.#child.terminate(DEFAULT_STOP_TIMEOUT_MS)
@@ -176,6 +195,7 @@ export class LitestreamReplicator implements Replicator {
     if (this.#state === 'stopped') return
     this.#state = 'stopped'
     this.#cancelRestart()
+    this.#stallWatch.stop()
     this.#child?.kill()
     process.removeListener('exit', this.#onProcessExit)
     for (const lock of this.#parts.locks) lock.release()
@@ -185,6 +205,7 @@ export class LitestreamReplicator implements Replicator {
   #spawn(): LitestreamProcess {
     const child = this.#parts.spawn((line) => {
       this.#logs.push(line)
+      this.#stallWatch.observe(line)
       if (child === this.#child && isSyncLine(line)) this.#childHasSynced = true
       this.#parts.onLog?.(line)
     })
@@ -219,7 +240,10 @@ export class LitestreamReplicator implements Replicator {
     if (this.#state !== 'running' || child !== this.#child) return
     const livedMs = performance.now() - this.#childStartedAtMs
     this.#failuresInARow = livedMs >= RESTART_BACKOFF_RESET_AFTER_MS ? 1 : this.#failuresInARow + 1
-    const delayMs = Math.min(RESTART_BACKOFF_INITIAL_MS * 2 ** (this.#failuresInARow - 1), RESTART_BACKOFF_MAX_MS)
+    const delayMs = Math.min(
+      RESTART_BACKOFF_INITIAL_MS * 2 ** (this.#failuresInARow - 1),
+      RESTART_BACKOFF_MAX_MS,
+    )
     const err = new ReplicaError(
       'LITESTREAM_FAILED',
       `litestream for ${this.#parts.dbPath} died (${how}); restarting in ${delayMs} ms`,

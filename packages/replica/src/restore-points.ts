@@ -1,5 +1,9 @@
 import { ReplicaError } from './replica-error.js'
-import { type ReplicaLocation, replicaKeyPrefix, validateReplicaLocation } from './replica-location.js'
+import {
+  type ReplicaLocation,
+  replicaKeyPrefix,
+  validateReplicaLocation,
+} from './replica-location.js'
 import { type StoredObject, withReplicaStore } from './replica-store.js'
 
 /** One Litestream snapshot: a full copy of the database at a WAL index. */
@@ -55,7 +59,10 @@ export async function restorePoints(replica: ReplicaLocation): Promise<RestorePo
 
 /** Group a listing under `<replica>/generations/` into restore points. */
 export function pointsFromObjects(prefix: string, objects: readonly StoredObject[]): RestorePoints {
-  const byGeneration = new Map<string, { first: number; last: number; snapshots: SnapshotPoint[] }>()
+  const byGeneration = new Map<
+    string,
+    { first: number; last: number; snapshots: SnapshotPoint[] }
+  >()
   for (const object of objects) {
     const rel = object.key.slice(prefix.length)
     const id = GENERATION_KEY.exec(rel)?.[1]

@@ -5,7 +5,13 @@ import { isReplicaError } from './replica-error.js'
 import { tenantReplica } from './replica-location.js'
 import { replicate } from './replication.js'
 import { restore } from './restore.js'
-import { FAST_REPLICATION, TestFixture, createItemsDb, inspectItems, insertItems } from './test-fixture.js'
+import {
+  FAST_REPLICATION,
+  TestFixture,
+  createItemsDb,
+  inspectItems,
+  insertItems,
+} from './test-fixture.js'
 import { waitFor } from './wait-for.js'
 
 describe('restore', () => {
@@ -19,7 +25,9 @@ describe('restore', () => {
 
   it('answers restored:false for a replica with no backup yet, and writes nothing', async () => {
     const target = fx.path('empty', 'tenant.db')
-    expect(await restore(tenantReplica(fx.s3.storage(), 'nobody'), target)).toEqual({ restored: false })
+    expect(await restore(tenantReplica(fx.s3.storage(), 'nobody'), target)).toEqual({
+      restored: false,
+    })
     expect(existsSync(target)).toBe(false)
     expect(readdirSync(fx.path('empty'))).toEqual([])
   })
@@ -30,12 +38,15 @@ describe('restore', () => {
     const db = fx.path('pitr', 'tenant.db')
     createItemsDb(db)
     const replicator = await replicate(db, replica, FAST_REPLICATION)
-    const uploads = (): number => replicator.logs().filter((line) => line.includes('wal segment written')).length
+    const uploads = (): number =>
+      replicator.logs().filter((line) => line.includes('wal segment written')).length
     insertItems(db, 100)
     const before = uploads()
     await waitFor(() => uploads() > before, { what: 'phase one upload' })
     const between = new Date(Date.now() + 1_000)
-    await waitFor(() => Date.now() > between.getTime() + 1_000, { what: 'the clock to pass the cut' })
+    await waitFor(() => Date.now() > between.getTime() + 1_000, {
+      what: 'the clock to pass the cut',
+    })
     insertItems(db, 50)
     await replicator.stopVerified()
 
@@ -55,15 +66,17 @@ describe('restore', () => {
     const target = fx.path('occupied', 'tenant.db')
     await mkdir(fx.path('occupied'))
     writeFileSync(target, 'keep me')
-    const err = await restore(tenantReplica(fx.s3.storage(), 'pitr'), target).catch((e: unknown) => e)
+    const err = await restore(tenantReplica(fx.s3.storage(), 'pitr'), target).catch(
+      (e: unknown) => e,
+    )
     expect(isReplicaError(err) && err.code).toBe('RESTORE_FAILED')
     expect(String(err)).toMatch(/already exists/)
   })
 
   it('rejects a point in time that is not a time', async () => {
-    const err = await restore(tenantReplica(fx.s3.storage(), 'pitr'), fx.path('x.db'), { at: 'yesterday' }).catch(
-      (e: unknown) => e,
-    )
+    const err = await restore(tenantReplica(fx.s3.storage(), 'pitr'), fx.path('x.db'), {
+      at: 'yesterday',
+    }).catch((e: unknown) => e)
     expect(isReplicaError(err) && err.code).toBe('INVALID_CONFIG')
     expect(String(err)).toMatch(/`yesterday` \(string\)/)
   })

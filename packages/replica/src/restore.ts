@@ -6,7 +6,11 @@ import { LitestreamConfig } from './litestream-config.js'
 import { LitestreamProcess, describeExit } from './litestream-process.js'
 import { LogBuffer } from './log-buffer.js'
 import { ReplicaError } from './replica-error.js'
-import { type ReplicaLocation, describeReplica, validateReplicaLocation } from './replica-location.js'
+import {
+  type ReplicaLocation,
+  describeReplica,
+  validateReplicaLocation,
+} from './replica-location.js'
 import { withReplicaStore } from './replica-store.js'
 import { redactSecret } from './storage-config.js'
 
@@ -37,7 +41,11 @@ export interface RestoreResult {
  * @example
  * const { restored } = await restore(tenantReplica(storage, 'acme'), '/data/acme/tenant.db')
  */
-export async function restore(replica: ReplicaLocation, targetPath: string, opts: RestoreOptions = {}): Promise<RestoreResult> {
+export async function restore(
+  replica: ReplicaLocation,
+  targetPath: string,
+  opts: RestoreOptions = {},
+): Promise<RestoreResult> {
   let context = 'restore replica'
   try {
     const location = validateReplicaLocation(replica)
@@ -80,13 +88,22 @@ export async function restoreWith(
     const args = ['restore', ...config.args(), '-if-replica-exists', '-o', workPath]
     if (opts.at) args.push('-timestamp', opts.at.toISOString())
     args.push(workPath)
-    const child = LitestreamProcess.spawn(binary.path, args, { env: config.env(), onLine: (line) => logs.push(line) })
+    const child = LitestreamProcess.spawn(binary.path, args, {
+      env: config.env(),
+      onLine: (line) => logs.push(line),
+    })
     const exit = await child.waitForExit(opts.timeoutMs)
     if (exit.killed || exit.code !== 0) {
-      const why = exit.killed ? `timed out after ${opts.timeoutMs} ms` : `litestream ${describeExit(exit)}`
-      throw new ReplicaError('RESTORE_FAILED', `${why}: ${redactSecret(logs.tail(), replica.storage)}`, {
-        hint: `check that ${describeReplica(replica)} is reachable and intact`,
-      })
+      const why = exit.killed
+        ? `timed out after ${opts.timeoutMs} ms`
+        : `litestream ${describeExit(exit)}`
+      throw new ReplicaError(
+        'RESTORE_FAILED',
+        `${why}: ${redactSecret(logs.tail(), replica.storage)}`,
+        {
+          hint: `check that ${describeReplica(replica)} is reachable and intact`,
+        },
+      )
     }
     if (!existsSync(workPath)) return { restored: false }
     await link(workPath, targetPath)
@@ -100,7 +117,8 @@ export async function restoreWith(
 /** `undefined` → latest; otherwise a valid Date, or `INVALID_CONFIG`. */
 export function parseRestoreTime(at: Date | string | undefined): Date | undefined {
   if (at === undefined) return undefined
-  const date = at instanceof Date ? at : typeof at === 'string' ? new Date(at) : new Date(Number.NaN)
+  const date =
+    at instanceof Date ? at : typeof at === 'string' ? new Date(at) : new Date(Number.NaN)
   if (Number.isNaN(date.getTime())) {
     throw new ReplicaError(
       'INVALID_CONFIG',

@@ -45,7 +45,12 @@ const AUTH_CODES = new Set([
   'CredentialsProviderError',
   'InvalidClientTokenId',
 ])
-const FORBIDDEN_CODES = new Set(['AccessDenied', 'Forbidden', 'AllAccessDisabled', 'AccountProblem'])
+const FORBIDDEN_CODES = new Set([
+  'AccessDenied',
+  'Forbidden',
+  'AllAccessDisabled',
+  'AccountProblem',
+])
 const MISSING_BUCKET_CODES = new Set(['NoSuchBucket'])
 const NETWORK_CODES = new Set([
   'ECONNREFUSED',
@@ -72,30 +77,46 @@ export function storageError(err: unknown, context: string, storage: StorageConf
   const code = sdkErrorCode(err)
   const status = httpStatusOf(err)
   if (AUTH_CODES.has(code)) {
-    return new ReplicaError('STORAGE_AUTH_FAILED', `${context}: credentials rejected by ${where}: ${detail}`, {
-      cause: err,
-      hint: 'check AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (or the configured credentials)',
-    })
+    return new ReplicaError(
+      'STORAGE_AUTH_FAILED',
+      `${context}: credentials rejected by ${where}: ${detail}`,
+      {
+        cause: err,
+        hint: 'check AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (or the configured credentials)',
+      },
+    )
   }
   if (MISSING_BUCKET_CODES.has(code) || (status === 404 && code === 'NotFound')) {
-    return new ReplicaError('STORAGE_BUCKET_MISSING', `${context}: bucket ${storage.bucket} does not exist at ${where}`, {
-      cause: err,
-      hint: `create bucket ${storage.bucket} (ensureBucket) or fix LITECELL_S3_BUCKET`,
-    })
+    return new ReplicaError(
+      'STORAGE_BUCKET_MISSING',
+      `${context}: bucket ${storage.bucket} does not exist at ${where}`,
+      {
+        cause: err,
+        hint: `create bucket ${storage.bucket} (ensureBucket) or fix LITECELL_S3_BUCKET`,
+      },
+    )
   }
   if (FORBIDDEN_CODES.has(code) || status === 403) {
-    return new ReplicaError('STORAGE_FORBIDDEN', `${context}: access denied by ${where}: ${detail}`, {
-      cause: err,
-      hint: `grant these credentials list/get/put/delete on bucket ${storage.bucket}`,
-    })
+    return new ReplicaError(
+      'STORAGE_FORBIDDEN',
+      `${context}: access denied by ${where}: ${detail}`,
+      {
+        cause: err,
+        hint: `grant these credentials list/get/put/delete on bucket ${storage.bucket}`,
+      },
+    )
   }
-  return new ReplicaError('STORAGE_UNAVAILABLE', `${context}: storage unreachable at ${where}: ${detail}`, {
-    cause: err,
-    hint:
-      NETWORK_CODES.has(code) || status === undefined
-        ? 'check that the S3 endpoint is up and reachable from this machine'
-        : 'the storage answered with an error; retry, and check its logs',
-  })
+  return new ReplicaError(
+    'STORAGE_UNAVAILABLE',
+    `${context}: storage unreachable at ${where}: ${detail}`,
+    {
+      cause: err,
+      hint:
+        NETWORK_CODES.has(code) || status === undefined
+          ? 'check that the S3 endpoint is up and reachable from this machine'
+          : 'the storage answered with an error; retry, and check its logs',
+    },
+  )
 }
 
 function sdkErrorCode(err: unknown): string {

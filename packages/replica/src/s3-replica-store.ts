@@ -16,17 +16,28 @@ export const DELETE_BATCH_SIZE = 1000
 export class S3ReplicaStore implements ReplicaStore {
   readonly #storage: StorageConfig
   readonly #client: S3Client
+  readonly #deleteBatchSize: number
 
-  constructor(storage: StorageConfig) {
+  /** @param opts.deleteBatchSize keys per DeleteObjects request, 1–1000. @default 1000 */
+  constructor(storage: StorageConfig, opts: { readonly deleteBatchSize?: number } = {}) {
+    const batch = opts.deleteBatchSize ?? DELETE_BATCH_SIZE
+    if (!Number.isInteger(batch) || batch < 1 || batch > DELETE_BATCH_SIZE) {
+      throw new TypeError(
+        `Expected \`deleteBatchSize\` to be an integer from 1 to ${DELETE_BATCH_SIZE}, got \`${batch}\` (${typeof batch})`,
+      )
+    }
     this.#storage = storage
     this.#client = createS3Client(storage)
+    this.#deleteBatchSize = batch
   }
 
   async check(): Promise<void> {
     // ListObjectsV2 rather than HeadBucket: a HEAD response has no body, so a 403 could not
     // tell rejected credentials from a missing permission.
     try {
-      await this.#client.send(new ListObjectsV2Command({ Bucket: this.#storage.bucket, MaxKeys: 1 }))
+      await this.#client.send(
+        new ListObjectsV2Command({ Bucket: this.#storage.bucket, MaxKeys: 1 }),
+      )
     } catch (err) {
       throw storageError(err, `check bucket ${this.#storage.bucket}`, this.#storage)
     }
@@ -44,17 +55,23 @@ export class S3ReplicaStore implements ReplicaStore {
       await this.#client.send(
         new CreateBucketCommand({
           Bucket: bucket,
-          ...(region !== DEFAULT_REGION ? { CreateBucketConfiguration: { LocationConstraint: region as never } } : {}),
+          ...(region !== DEFAULT_REGION
+            ? { CreateBucketConfiguration: { LocationConstraint: region as never } }
+            : {}),
         }),
       )
     } catch (err) {
       const name = (err as { name?: unknown }).name
       if (name === 'BucketAlreadyOwnedByYou') return
       if (name === 'BucketAlreadyExists') {
-        throw new ReplicaError('STORAGE_FORBIDDEN', `create bucket ${bucket}: the name is taken by another account`, {
-          cause: err,
-          hint: 'bucket names are global on AWS S3; choose another LITECELL_S3_BUCKET',
-        })
+        throw new ReplicaError(
+          'STORAGE_FORBIDDEN',
+          `create bucket ${bucket}: the name is taken by another account`,
+          {
+            cause: err,
+            hint: 'bucket names are global on AWS S3; choose another LITECELL_S3_BUCKET',
+          },
+        )
       }
       throw storageError(err, `create bucket ${bucket}`, this.#storage)
     }
@@ -90,8 +107,8 @@ export class S3ReplicaStore implements ReplicaStore {
 
   async delete(keys: readonly string[]): Promise<number> {
     let deleted = 0
-    for (let start = 0; start < keys.length; start += DELETE_BATCH_SIZE) {
-      const batch = keys.slice(start, start + DELETE_BATCH_SIZE)
+    for (let start = 0; start < keys.length; start += this.#deleteBatchSize) {
+      const batch = keys.slice(start, start + this.#deleteBatchSize)
       let failed: { Key?: string; Code?: string; Message?: string }[] = []
       try {
         const result = await this.#client.send(

@@ -47,10 +47,12 @@ describe('storage config', () => {
   })
 
   it('rejects a bad endpoint and a lone secret with INVALID_CONFIG', () => {
-    expect(codeOf(() => storageConfigFromEnv({ LITECELL_S3_ENDPOINT: 'minio:9000' }))).toBe('INVALID_CONFIG')
-    expect(codeOf(() => storageConfigFromEnv({ LITECELL_S3_BUCKET: 'b-1', AWS_SECRET_ACCESS_KEY: 'x' }))).toBe(
+    expect(codeOf(() => storageConfigFromEnv({ LITECELL_S3_ENDPOINT: 'minio:9000' }))).toBe(
       'INVALID_CONFIG',
     )
+    expect(
+      codeOf(() => storageConfigFromEnv({ LITECELL_S3_BUCKET: 'b-1', AWS_SECRET_ACCESS_KEY: 'x' })),
+    ).toBe('INVALID_CONFIG')
   })
 })
 

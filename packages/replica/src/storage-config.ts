@@ -7,7 +7,10 @@ export const DEFAULT_BUCKET = 'litecell'
 
 /** Where replicas live: an S3-compatible bucket and a key prefix inside it. */
 export interface StorageConfig {
-  /** Custom endpoint (MinIO, R2, the embedded server); absent means AWS S3. Path-style is used when set. */
+  /**
+   * Custom endpoint (MinIO, R2, the embedded server), addressed path-style; absent means
+   * AWS S3.
+   */
   readonly endpoint?: string
   /** Bucket name. */
   readonly bucket: string
@@ -58,7 +61,8 @@ export function validateStorageConfig(storage: StorageConfig): StorageConfig {
       hint: 'check LITECELL_S3_ENDPOINT, LITECELL_S3_BUCKET, LITECELL_S3_PREFIX and the AWS_* variables',
     })
   }
-  if (typeof storage !== 'object' || storage === null) fail(`expected an object, got ${describe(storage)}`)
+  if (typeof storage !== 'object' || storage === null)
+    fail(`expected an object, got ${describe(storage)}`)
   if (typeof storage.bucket !== 'string' || !BUCKET_PATTERN.test(storage.bucket)) {
     fail(`expected \`bucket\` to be an S3 bucket name, got ${describe(storage.bucket)}`)
   }

@@ -12,7 +12,9 @@ import { TestFixture, createItemsDb } from './test-fixture.js'
 
 const SECRET = 'sekret-do-not-print-9f8e7d'
 
-async function failureOf(attempt: () => Promise<unknown>): Promise<{ code: string; message: string }> {
+async function failureOf(
+  attempt: () => Promise<unknown>,
+): Promise<{ code: string; message: string }> {
   const err = await attempt().then(
     () => undefined,
     (e: unknown) => e,
@@ -38,7 +40,11 @@ describe('bad storage configuration', () => {
 
   it('names rejected credentials without printing the secret', async () => {
     // s3rver knows one access key id (S3RVER); it cannot check SigV4 secrets.
-    const storage: StorageConfig = { ...fx.s3.storage(), accessKeyId: 'NOT-A-KEY', secretAccessKey: SECRET }
+    const storage: StorageConfig = {
+      ...fx.s3.storage(),
+      accessKeyId: 'NOT-A-KEY',
+      secretAccessKey: SECRET,
+    }
     const replica = tenantReplica(storage, 'acme')
     for (const attempt of [
       () => ensureBucket(storage),
@@ -54,7 +60,11 @@ describe('bad storage configuration', () => {
   })
 
   it('names a missing bucket, and ensureBucket creates it', async () => {
-    const storage: StorageConfig = { ...fx.s3.storage(), bucket: 'not-there-yet', secretAccessKey: SECRET }
+    const storage: StorageConfig = {
+      ...fx.s3.storage(),
+      bucket: 'not-there-yet',
+      secretAccessKey: SECRET,
+    }
     const replica = tenantReplica(storage, 'acme')
     for (const attempt of [
       () => restore(replica, fx.path('out', 'b.db')),
@@ -71,7 +81,11 @@ describe('bad storage configuration', () => {
   })
 
   it('names an unreachable endpoint, quickly', async () => {
-    const storage: StorageConfig = { ...fx.s3.storage(), endpoint: 'http://127.0.0.1:9', secretAccessKey: SECRET }
+    const storage: StorageConfig = {
+      ...fx.s3.storage(),
+      endpoint: 'http://127.0.0.1:9',
+      secretAccessKey: SECRET,
+    }
     const started = Date.now()
     for (const attempt of [
       () => ensureBucket(storage),
@@ -79,13 +93,17 @@ describe('bad storage configuration', () => {
     ]) {
       const failure = await failureOf(attempt)
       expect(failure.code).toBe('STORAGE_UNAVAILABLE')
-      expect(failure.message).toMatch(/unreachable at s3:\/\/litecell\/ at http:\/\/127\.0\.0\.1:9.*ECONNREFUSED/)
+      expect(failure.message).toMatch(
+        /unreachable at s3:\/\/litecell\/ at http:\/\/127\.0\.0\.1:9.*ECONNREFUSED/,
+      )
     }
     expect(Date.now() - started).toBeLessThan(10_000)
   })
 
   it('rejects malformed configuration before any request', async () => {
-    const failure = await failureOf(() => ensureBucket({ ...fx.s3.storage(), bucket: 'Bad_Bucket' }))
+    const failure = await failureOf(() =>
+      ensureBucket({ ...fx.s3.storage(), bucket: 'Bad_Bucket' }),
+    )
     expect(failure).toMatchObject({ code: 'INVALID_CONFIG' })
     expect(failure.message).toMatch(/`Bad_Bucket` \(string\)/)
     const half = await failureOf(() =>
@@ -96,8 +114,15 @@ describe('bad storage configuration', () => {
 
   it('tells a missing permission apart from bad credentials', () => {
     // s3rver has no policies, so the store's AccessDenied answer is injected here.
-    const denied = Object.assign(new Error('Access Denied'), { name: 'AccessDenied', $metadata: { httpStatusCode: 403 } })
-    const err = storageError(denied, 'list objects', { bucket: 'litecell', prefix: '', region: 'us-east-1' })
+    const denied = Object.assign(new Error('Access Denied'), {
+      name: 'AccessDenied',
+      $metadata: { httpStatusCode: 403 },
+    })
+    const err = storageError(denied, 'list objects', {
+      bucket: 'litecell',
+      prefix: '',
+      region: 'us-east-1',
+    })
     expect(err.code).toBe('STORAGE_FORBIDDEN')
     expect(err.message).toMatch(/access denied by s3:\/\/litecell/)
     expect(err.hint).toMatch(/grant/)

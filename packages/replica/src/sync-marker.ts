@@ -19,10 +19,9 @@ export function writeSyncMarker(dbPath: string): string {
         written_at_ms INTEGER NOT NULL
       )`,
     )
-    db.prepare(`INSERT OR REPLACE INTO ${SYNC_MARKER_TABLE} (slot, marker, written_at_ms) VALUES (1, ?, ?)`).run(
-      marker,
-      Date.now(),
-    )
+    db.prepare(
+      `INSERT OR REPLACE INTO ${SYNC_MARKER_TABLE} (slot, marker, written_at_ms) VALUES (1, ?, ?)`,
+    ).run(marker, Date.now())
   } finally {
     db.close()
   }
@@ -38,8 +37,7 @@ export function readSyncMarker(dbPath: string): string | null {
       .get(SYNC_MARKER_TABLE)
     if (!table) return null
     const row = db.prepare(`SELECT marker FROM ${SYNC_MARKER_TABLE} WHERE slot = 1`).get() as
-      | { marker: string }
-      | undefined
+      { marker: string } | undefined
     return row?.marker ?? null
   } finally {
     db.close()

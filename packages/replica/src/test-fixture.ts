@@ -65,7 +65,12 @@ export function createItemsDb(path: string): void {
  * Insert `count` rows of `payloadBytes` random bytes each, in transactions of
  * `batchRows`; returns the last row id.
  */
-export function insertItems(path: string, count: number, payloadBytes = 100, batchRows = 500): number {
+export function insertItems(
+  path: string,
+  count: number,
+  payloadBytes = 100,
+  batchRows = 500,
+): number {
   const db = openSqlite(path)
   try {
     const insert = db.prepare('INSERT INTO items (payload) VALUES (randomblob(?))')
@@ -73,7 +78,9 @@ export function insertItems(path: string, count: number, payloadBytes = 100, bat
       for (let i = 0; i < rows; i++) insert.run(payloadBytes)
     })
     for (let done = 0; done < count; done += batchRows) batch(Math.min(batchRows, count - done))
-    return Number((db.prepare('SELECT max(id) AS id FROM items').get() as { id: number | null }).id ?? 0)
+    return Number(
+      (db.prepare('SELECT max(id) AS id FROM items').get() as { id: number | null }).id ?? 0,
+    )
   } finally {
     db.close()
   }
@@ -84,7 +91,8 @@ export function inspectItems(path: string): { rows: number; integrity: string } 
   const db = openSqlite(path)
   try {
     const rows = (db.prepare('SELECT count(*) AS n FROM items').get() as { n: number }).n
-    const integrity = (db.prepare('PRAGMA integrity_check').get() as { integrity_check: string }).integrity_check
+    const integrity = (db.prepare('PRAGMA integrity_check').get() as { integrity_check: string })
+      .integrity_check
     return { rows, integrity }
   } finally {
     db.close()

@@ -28,9 +28,12 @@ export async function waitFor<T>(
     }
     if (Date.now() >= deadline) {
       const reason = lastError instanceof Error ? `: ${lastError.message}` : ''
-      throw new Error(`timed out after ${timeoutMs} ms waiting for ${opts.what ?? 'condition'}${reason}`, {
-        cause: lastError,
-      })
+      throw new Error(
+        `timed out after ${timeoutMs} ms waiting for ${opts.what ?? 'condition'}${reason}`,
+        {
+          cause: lastError,
+        },
+      )
     }
     await new Promise((resolve) => setTimeout(resolve, intervalMs))
   }

@@ -3,6 +3,9 @@
 import { replicate } from '../../src/replication.js'
 
 const [dbPath, replicaJson] = process.argv.slice(2)
-const replicator = await replicate(dbPath!, JSON.parse(replicaJson!), { syncIntervalMs: 100, monitorIntervalMs: 50 })
+const replicator = await replicate(dbPath!, JSON.parse(replicaJson!), {
+  syncIntervalMs: 100,
+  monitorIntervalMs: 50,
+})
 console.log(JSON.stringify({ litestreamPid: replicator.pid }))
 setInterval(() => undefined, 60_000)
