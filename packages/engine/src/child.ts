@@ -28,7 +28,9 @@ export async function startChild<Output>(
   }
   const nowMs = host.clock()
   const childRunId = newRunId()
-  host.writer.write(() =>
+  // The child run and the parent's record commit together, so a replay after a crash finds
+  // either both (and returns this child) or neither (and starts it then).
+  host.writer.write(() => {
     host.runs.insert({
       runId: childRunId,
       workflow,
@@ -38,18 +40,18 @@ export async function startChild<Output>(
       parentRunId: ctx.runId,
       parentSeq: seq,
       nowMs,
-    }),
-  )
-  ctx.record({
-    seq,
-    name: workflow,
-    kind: 'child',
-    status: 'succeeded',
-    attempts: 0,
-    output: JSON.stringify(childRunId),
-    error: null,
-    started_at: nowMs,
-    ended_at: nowMs,
+    })
+    ctx.recordWithin({
+      seq,
+      name: workflow,
+      kind: 'child',
+      status: 'succeeded',
+      attempts: 0,
+      output: JSON.stringify(childRunId),
+      error: null,
+      started_at: nowMs,
+      ended_at: nowMs,
+    })
   })
   await ctx.durable()
   host.observer?.onRunStatus?.(childRunId, workflow, 'pending')

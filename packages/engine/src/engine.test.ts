@@ -71,14 +71,25 @@ describe('Engine', () => {
 
   it('starts many runs in one commit, deduplicating idempotency keys', async () => {
     let commits = 0
-    const { engine } = await openTestEngine(app, { observer: { onCommit: () => commits++ } })
+    const whenAccepted: { commits: number; runs: number }[] = []
+    const observer = {
+      onCommit: () => commits++,
+      onRunStatus: (_runId: string, _workflow: string, status: string) => {
+        if (status === 'pending' && whenAccepted.length === 0) {
+          whenAccepted.push({ commits, runs: countRuns(path) })
+        }
+      },
+    }
+    const path = join(tempDir(), 'many.db')
+    const { engine } = await openTestEngine(app, { observer, path })
     const { runIds } = await engine.startMany([
       { workflow: 'echo', input: 1 },
       { workflow: 'echo', input: 2, idempotencyKey: 'x' },
       { workflow: 'echo', input: 3, idempotencyKey: 'x' },
       { workflow: 'other', queue: 'gpu' },
     ])
-    expect(commits).toBe(1)
+    // When the first run is announced, one commit has made all three distinct runs durable.
+    expect(whenAccepted).toEqual([{ commits: 1, runs: 3 }])
     expect(runIds).toHaveLength(4)
     expect(runIds[1]).toBe(runIds[2])
     await engine.idle()

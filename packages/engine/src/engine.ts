@@ -50,7 +50,11 @@ export class Engine {
     this.#options = options
     this.#writeDb = writeDb
     this.#readDb = readDb
-    this.#writer = new GroupCommit(writeDb, options.observer?.onCommit?.bind(options.observer))
+    this.#writer = new GroupCommit(
+      writeDb,
+      options.observer?.onCommit?.bind(options.observer),
+      () => this.#executor.executingCount <= 1,
+    )
     this.#runs = new Store(writeDb)
     this.#journal = new Journal(writeDb)
     this.#executor = new Executor({
@@ -113,9 +117,10 @@ export class Engine {
     if (options !== undefined && (typeof options !== 'object' || options === null))
       bad('options', options, 'an object')
     const request = validateStartRequest(this.#executor, { ...options, workflow, input }, 'start')
-    const { row, created } = this.#writer.atomic(() =>
-      insertOrFindRun(this.#runs, request, this.#options.clock()),
-    )
+    // Without a key the start is one INSERT, which may commit on its own (GroupCommit#writeOne).
+    const insert = () => insertOrFindRun(this.#runs, request, this.#options.clock())
+    const { row, created } =
+      request.idempotencyKey === null ? this.#writer.writeOne(insert) : this.#writer.atomic(insert)
     await this.#writer.durable()
     if (created) this.#started(row)
     return { runId: row.run_id, status: row.status, created }
@@ -194,7 +199,7 @@ export class Engine {
         'INVALID_STATE',
         `send event ${name} to run ${runId}: the run is ${row.status}`,
       )
-    this.#writer.write(() =>
+    this.#writer.writeOne(() =>
       this.#runs.insertEvent(runId, name, payloadText, this.#options.clock()),
     )
     await this.#writer.durable()
@@ -215,7 +220,9 @@ export class Engine {
         'INVALID_STATE',
         `cancel run ${runId}: the run is already ${row.status}`,
       )
-    const cancelled = this.#writer.write(() => this.#runs.cancelTree(runId, this.#options.clock()))
+    const cancelled = this.#writer.writeOne(() =>
+      this.#runs.cancelTree(runId, this.#options.clock()),
+    )
     await this.#writer.durable()
     for (const run of cancelled) {
       this.#executor.requestCancel(run.run_id)

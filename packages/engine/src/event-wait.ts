@@ -32,20 +32,25 @@ export async function waitForEvent<T>(
         : nowMs + timeoutMs
       : (fromJsonText(record.output) as number | null)
   const startedAt = record?.started_at ?? nowMs
-  const event = ctx.host.writer.write(() => runs.takeEvent(ctx.runId, name, seq))
-  if (event !== undefined || (deadlineMs !== null && nowMs >= deadlineMs)) {
-    const payload = event?.payload ?? 'null'
-    ctx.record({
+  // Taking the event and recording the call share one transaction: both or neither.
+  const payload = ctx.host.writer.write(() => {
+    const event = runs.takeEvent(ctx.runId, name, seq)
+    if (event === undefined && !(deadlineMs !== null && nowMs >= deadlineMs)) return undefined
+    const output = event?.payload ?? 'null'
+    ctx.recordWithin({
       seq,
       name,
       kind: 'event',
       status: 'succeeded',
       attempts: 0,
-      output: payload,
+      output,
       error: null,
       started_at: startedAt,
       ended_at: nowMs,
     })
+    return output
+  })
+  if (payload !== undefined) {
     await ctx.durable()
     return fromJsonText(payload) as T | null
   }

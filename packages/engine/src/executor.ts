@@ -53,6 +53,7 @@ export class Executor implements RunHost {
   readonly #timer: DurableTimer
   readonly #endWaiters = new Map<string, Set<() => void>>()
   #idleWaiters: (() => void)[] = []
+  #executing = 0
   #closing = false
 
   constructor(options: ExecutorOptions) {
@@ -96,6 +97,11 @@ export class Executor implements RunHost {
   /** Runs executing or queued in this process. */
   get activeCount(): number {
     return this.#active.size
+  }
+
+  /** Runs executing right now (started and not yet ended or suspended). */
+  get executingCount(): number {
+    return this.#executing
   }
 
   armTimer(wakeAtMs: number): void {
@@ -225,12 +231,14 @@ export class Executor implements RunHost {
 
   async #execute(runId: string, execution: Execution): Promise<void> {
     execution.started = true
+    this.#executing++
     try {
       await this.#replay(runId, execution)
     } catch {
       // Only storage failures (the batch rolled back, see GroupCommit#flush) and writes racing
       // close get here: leave the run as last committed; the next open recovers it.
     } finally {
+      this.#executing--
       this.#active.delete(runId)
       if (execution.rerun && !this.#closing) this.schedule(runId)
       if (this.#active.size === 0) this.#releaseIdle()
@@ -263,7 +271,7 @@ export class Executor implements RunHost {
     execution.ctx = ctx
     if (execution.cancelRequested) ctx.requestCancel()
     if (row.status !== 'running') {
-      this.writer.write(() => this.runs.setStatus(runId, 'running', null, this.clock()))
+      this.writer.writeOne(() => this.runs.setStatus(runId, 'running', null, this.clock()))
       this.observer?.onRunStatus?.(runId, row.workflow, 'running')
     }
     let output: unknown
@@ -313,7 +321,7 @@ export class Executor implements RunHost {
     output: string | null,
     error: string | null,
   ): Promise<void> {
-    const changed = this.writer.write(() =>
+    const changed = this.writer.writeOne(() =>
       this.runs.finish(row.run_id, status, output, error, this.clock()),
     )
     await this.writer.durable()

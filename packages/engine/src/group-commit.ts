@@ -46,6 +46,7 @@ export class GroupCommit {
   readonly #release: Statement
   readonly #rollbackTo: Statement
   readonly #onCommit: ((writes: number, durationMs: number) => void) | undefined
+  readonly #isSolo: () => boolean
   #waiters: Waiter[] = []
   #writes = 0
   #openedAt = 0
@@ -57,8 +58,17 @@ export class GroupCommit {
   /** Number of batch transactions committed so far (a test and metrics hook). */
   commits = 0
 
-  constructor(db: Database, onCommit?: (writes: number, durationMs: number) => void) {
+  /**
+   * @param isSolo says whether at most one run executes, so that a single-statement write may
+   *   commit on its own (see {@link writeOne}).
+   */
+  constructor(
+    db: Database,
+    onCommit?: (writes: number, durationMs: number) => void,
+    isSolo: () => boolean = () => false,
+  ) {
     this.#db = db
+    this.#isSolo = isSolo
     this.#begin = db.prepare('BEGIN IMMEDIATE')
     this.#commit = db.prepare('COMMIT')
     this.#rollback = db.prepare('ROLLBACK')
@@ -84,6 +94,31 @@ export class GroupCommit {
     if (!this.#open) this.#openBatch()
     this.#writes++
     return write()
+  }
+
+  /**
+   * {@link write} for a closure that runs exactly one statement. When no batch is open and at
+   * most one run executes, nobody could share a commit, so the statement runs in SQLite's
+   * autocommit mode and is committed when it returns: one native call instead of three
+   * (BEGIN, statement, COMMIT), which made a lone run's step about twice as fast (each libsql
+   * call costs several µs of binding overhead, measured with --cpu-prof). Multi-statement
+   * closures must use {@link write} or {@link atomic}, which always open a transaction.
+   *
+   * @throws {EngineError} `STORAGE_FAILED` if the autocommitted statement fails.
+   */
+  writeOne<T>(write: () => T): T {
+    if (this.#open || !this.#isSolo()) return this.write(write)
+    if (this.#closed) throw new EngineError('ENGINE_CLOSED', 'write: the engine is closed')
+    const t0 = performance.now()
+    let result: T
+    try {
+      result = write()
+    } catch (cause) {
+      throw new EngineError('STORAGE_FAILED', `write: ${(cause as Error).message}`, { cause })
+    }
+    this.commits++
+    this.#onCommit?.(1, performance.now() - t0)
+    return result
   }
 
   /**

@@ -43,7 +43,7 @@ async function crashThenRecover(
     HANG: '1',
   })
   await waitFor(() => existsSync(env.MARKER_FILE) && first.stdout().includes('\n'), {
-    timeoutMs: 20_000,
+    timeoutMs: 45_000,
     what: 'the run to reach its marker',
   })
   first.process.kill('SIGKILL')

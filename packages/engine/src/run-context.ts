@@ -101,7 +101,17 @@ export class RunContext implements WorkflowContext {
   /** Writes the record of call `seq` (in the current batch; await `durable()` to commit). */
   record(row: StepRow): void {
     this.#journal.set(row.seq, row)
-    this.host.writer.write(() => this.host.journal.put(this.runId, row))
+    try {
+      this.host.writer.writeOne(() => this.host.journal.put(this.runId, row))
+    } catch (error) {
+      this.halt(error as Error)
+    }
+  }
+
+  /** Writes the record of call `seq` as part of a caller's `write` closure (same commit). */
+  recordWithin(row: StepRow): void {
+    this.#journal.set(row.seq, row)
+    this.host.journal.put(this.runId, row)
   }
 
   /** Resolves once everything this run wrote is committed. */
@@ -118,7 +128,7 @@ export class RunContext implements WorkflowContext {
     reason: SuspendSignal['reason'],
   ): Promise<never> {
     const { writer, runs, clock } = this.host
-    const changed = writer.write(() => runs.setStatus(this.runId, status, wakeAtMs, clock()))
+    const changed = writer.writeOne(() => runs.setStatus(this.runId, status, wakeAtMs, clock()))
     await writer.durable()
     if (changed) this.host.observer?.onRunStatus?.(this.runId, this.workflow, status)
     if (wakeAtMs !== null) this.host.armTimer(wakeAtMs)

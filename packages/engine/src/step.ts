@@ -175,7 +175,7 @@ export async function runTransaction<T>(
         `the result of transaction '${name}'`,
         'NOT_SERIALIZABLE',
       )
-      ctx.record({
+      ctx.recordWithin({
         seq,
         name,
         kind: 'transaction',
@@ -190,7 +190,7 @@ export async function runTransaction<T>(
       return { ok: true as const, output }
     } catch (error) {
       scope.rollback()
-      ctx.record({
+      ctx.recordWithin({
         seq,
         name,
         kind: 'transaction',
