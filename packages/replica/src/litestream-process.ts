@@ -1,6 +1,10 @@
 import { type ChildProcess, spawn } from 'node:child_process'
 import { createInterface } from 'node:readline'
+import { setTimeout as delay } from 'node:timers/promises'
 import { ReplicaError } from './replica-error.js'
+
+/** After the process exits, how long to wait at most for the rest of its output. */
+export const OUTPUT_DRAIN_MAX_MS = 250
 
 /** How the process ended. */
 export interface LitestreamExit {
@@ -53,7 +57,10 @@ export class LitestreamProcess {
       })
       this.#child.once('exit', (code, signal) => resolve({ code, signal }))
     })
-    this.exited = Promise.all([ended, ...drained]).then(([exit]) => {
+    // Wait for the output to drain, but not for long: a grandchild that kept the pipes
+    // open must not delay the exit.
+    this.exited = ended.then(async (exit) => {
+      await Promise.race([Promise.all(drained), delay(OUTPUT_DRAIN_MAX_MS)])
       this.#exit = exit
       return exit
     })
@@ -157,14 +164,17 @@ export const WATCHDOG_INTERVAL_S = 1
 
 /**
  * Arguments that tie a `litestream replicate` to its supervisor: Litestream runs a tiny
- * shell loop as its `-exec` child and shuts down (with its final sync) as soon as the
- * loop ends, that is once the supervisor `pid` or Litestream itself is gone. Without it a
- * SIGKILLed worker would leave an orphan Litestream replicating, and a successor could
- * start a second one on the same replica path (ARCHITECTURE.md invariant 1).
+ * shell loop as its `-exec` child and shuts down (attempting a final sync) as soon as the
+ * loop ends, that is once the supervisor `pid` or Litestream itself is gone. Without it an
+ * idle orphan of a SIGKILLed worker lives on (it dies of SIGPIPE only when it next logs),
+ * holding its read lock and replicating whatever a successor writes into the same file,
+ * next to the successor's own Litestream (ARCHITECTURE.md invariant 1).
  */
 export function watchdogArgs(pid: number): string[] {
   if (!Number.isInteger(pid) || pid < 1)
     throw new TypeError(`Expected a pid, got \`${pid}\` (${typeof pid})`)
-  const loop = `while kill -0 ${pid} 2>/dev/null && kill -0 $PPID 2>/dev/null; do sleep ${WATCHDOG_INTERVAL_S}; done`
+  // `exec >/dev/null 2>&1` first: the loop's `sleep` must not hold Litestream's output pipes
+  // open, or the supervisor would see Litestream's output end up to a second after its exit.
+  const loop = `exec >/dev/null 2>&1; while kill -0 ${pid} && kill -0 $PPID; do sleep ${WATCHDOG_INTERVAL_S}; done`
   return ['-exec', `sh -c '${loop}'`]
 }

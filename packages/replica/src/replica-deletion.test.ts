@@ -17,7 +17,7 @@ import {
   insertItems,
 } from './test-fixture.js'
 
-describe('deleteReplica and restorePoints', () => {
+describe('deleteReplica and restorePoints', { timeout: 120_000 }, () => {
   let fx: TestFixture
   const replicas = new Map<string, ReplicaLocation>()
 

@@ -20,12 +20,16 @@ export async function verifyReplicaHolds(
   marker: string,
   timeoutMs: number,
 ): Promise<void> {
-  // A cheap request first: an unreachable store fails here, fast and with a clear reason.
-  await withReplicaStore(replica.storage, (store) => store.check())
   const dir = await mkdtemp(join(tmpdir(), 'litecell-verify-'))
   try {
     const copy = join(dir, 'replica.db')
-    const { restored } = await restoreWith(binary, replica, copy, { timeoutMs })
+    const { restored } = await restoreWith(binary, replica, copy, { timeoutMs }).catch(
+      async (err: unknown) => {
+        // Prefer the store's own clear reason (unreachable, credentials) over Litestream's.
+        await withReplicaStore(replica.storage, (store) => store.check())
+        throw err
+      },
+    )
     if (!restored) {
       throw new ReplicaError('REPLICA_NOT_VERIFIED', 'the replica holds no backup at all')
     }

@@ -43,8 +43,9 @@ export interface ReplicateOptions {
  * or another process on this machine, is refused with `REPLICA_PATH_BUSY` (lock files
  * next to the database and in the temp directory). If Litestream dies, it is restarted
  * with backoff until {@link Replicator.stop}/{@link Replicator.stopVerified}. Litestream
- * never outlives this process: a watchdog makes it shut down (final sync included) within
- * about a second of this process dying, even by SIGKILL.
+ * never outlives this process: if this process dies, even by SIGKILL, Litestream goes
+ * within about a second (its `-exec` watchdog ends, or SIGPIPE hits its next log line).
+ * Its final sync is then best effort; the successor's restore + replicate carries on.
  *
  * @example
  * const replicator = await replicate('/data/acme/tenant.db', tenantReplica(storage, 'acme'))

@@ -17,7 +17,8 @@ import {
 } from './test-fixture.js'
 import { waitFor } from './wait-for.js'
 
-describe('replicate and stopVerified', () => {
+// Real processes on a shared machine: generous per-test time, one test at a time per file.
+describe('replicate and stopVerified', { timeout: 120_000 }, () => {
   let fx: TestFixture
   let db: string
   let replica: ReplicaLocation
@@ -55,7 +56,7 @@ describe('replicate and stopVerified', () => {
     insertItems(db, 50_000, 1_000, 5_000)
     await replicator.stopVerified({ timeoutMs: 60_000 })
     expect(await restoredItems()).toEqual({ rows: 50_000, integrity: 'ok' })
-  })
+  }, 180_000)
 
   it('restarts a SIGKILLed Litestream and loses nothing committed', async () => {
     const restartErrors: string[] = []

@@ -150,11 +150,14 @@ export class LitestreamReplicator implements Replicator {
       const exit = await child.terminate(
         Math.max(remainingMs() - VERIFY_RESERVE_MS, remainingMs() / 2),
       )
+      const killed = exit.killed ? ' (killed after timeout)' : ''
       this.#note(
-        `final sync done: ${describeExit(exit)}${exit.killed ? ' (killed after timeout)' : ''}`,
+        `final sync done in ${Math.round(performance.now() - started)} ms: ${describeExit(exit)}${killed}`,
       )
       await verifyReplicaHolds(this.#parts.binary, replica, marker, Math.max(remainingMs(), 1))
-      this.#note(`replica verified: holds sync marker ${marker}`)
+      this.#note(
+        `replica verified in ${Math.round(performance.now() - started)} ms: holds sync marker ${marker}`,
+      )
       return {
         verifiedAtMs: Date.now(),
         exitCode: exit.code,

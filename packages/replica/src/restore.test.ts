@@ -14,7 +14,7 @@ import {
 } from './test-fixture.js'
 import { waitFor } from './wait-for.js'
 
-describe('restore', () => {
+describe('restore', { timeout: 120_000 }, () => {
   let fx: TestFixture
   beforeAll(async () => {
     fx = await TestFixture.create('restore')
