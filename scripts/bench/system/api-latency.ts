@@ -1,0 +1,79 @@
+import type { BenchServer } from './bench-server.js'
+import { submitBatch, waitForRunsEnded, withRetry } from './run-client.js'
+import { progress, type ScenarioRecorder } from './scenario.js'
+import { median, medianOf, round, summarize } from './stats.js'
+
+/** Sizes of the through-the-API scenario. */
+export interface ApiLatencyOptions {
+  /** 3-step runs submitted and awaited one after another, per repeat. */
+  readonly sequentialRuns: number
+  /** Runs in the one batch call, per repeat. */
+  readonly batchRuns: number
+  readonly repeats: number
+}
+
+const TENANT = 'bench-api'
+/** Longest the batch may take to finish. */
+const BATCH_TIMEOUT_MS = 300_000
+
+/**
+ * Scenario 2: a 3-step workflow submitted (`POST …/runs`) and awaited (`GET …/result?waitMs=`)
+ * over HTTP, one after another; then `batchRuns` runs in one `POST …/runs/batch`, timed until
+ * every one has succeeded. The tenant is woken first, so no wake is timed here.
+ */
+export async function benchApiLatency(server: BenchServer, options: ApiLatencyOptions, recorder: ScenarioRecorder): Promise<void> {
+  const admin = server.admin
+  await admin.ok('POST', '/v1/tenants', { id: TENANT, app: 'bench' })
+  await admin.ok('POST', `/v1/tenants/${TENANT}/wake`)
+  for (let i = 0; i < 20; i++) await runOne(server, i) // warm-up: JIT, connections, statements
+
+  const sequential = []
+  for (let repeat = 0; repeat < options.repeats; repeat++) {
+    const samples: number[] = []
+    for (let i = 0; i < options.sequentialRuns; i++) samples.push(await runOne(server, i))
+    const summary = summarize(samples, 3)
+    sequential.push(summary)
+    progress(`sequential #${repeat + 1}: ${options.sequentialRuns} runs, mean ${summary.mean} / p50 ${summary.p50} / p99 ${summary.p99} ms`)
+  }
+  const sequentialMedian = medianOf(sequential.map(({ mean, p50, p99 }) => ({ mean, p50, p99 })))
+  recorder.figures.sequential3Step = { runsPerRepeat: options.sequentialRuns, median: sequentialMedian, repeats: sequential }
+  recorder.row(
+    `3-step run, submit + await over HTTP, mean / p50 / p99 ms (${options.sequentialRuns} sequential)`,
+    `${sequentialMedian.mean} / ${sequentialMedian.p50} / ${sequentialMedian.p99}`,
+  )
+
+  const batches = []
+  for (let repeat = 0; repeat < options.repeats; repeat++) {
+    const runs = Array.from({ length: options.batchRuns }, (_, n) => ({ workflow: 'three-steps', input: { n } }))
+    const startedMs = performance.now()
+    const runIds = await submitBatch(admin, TENANT, runs)
+    const acceptedMs = performance.now() - startedMs
+    const rows = await waitForRunsEnded(admin, TENANT, runIds, BATCH_TIMEOUT_MS)
+    const seconds = (performance.now() - startedMs) / 1000
+    const succeeded = rows.filter((row) => row.status === 'succeeded').length
+    recorder.check(`batch #${repeat + 1}: all ${options.batchRuns} runs succeeded`, succeeded === options.batchRuns, `${succeeded} succeeded`)
+    const runsPerSec = round(options.batchRuns / seconds, 0)
+    batches.push({ runsPerSec, seconds: round(seconds, 3), acceptedMs: round(acceptedMs, 1) })
+    progress(`batch #${repeat + 1}: ${options.batchRuns} runs in ${round(seconds, 2)} s (${runsPerSec} runs/s; accepted in ${round(acceptedMs, 0)} ms)`)
+  }
+  const batchMedian = {
+    runsPerSec: median(batches.map((b) => b.runsPerSec)),
+    acceptedMs: round(median(batches.map((b) => b.acceptedMs)), 1),
+  }
+  recorder.figures.batch = { runs: options.batchRuns, median: batchMedian, repeats: batches }
+  recorder.row(`${options.batchRuns} runs in one batch call → all succeeded, runs/s`, batchMedian.runsPerSec)
+  recorder.row(`  batch call accepted (202) after, ms`, batchMedian.acceptedMs)
+}
+
+/** One 3-step run submitted and awaited; returns its latency in ms. Throws unless it succeeded correctly. */
+async function runOne(server: BenchServer, n: number): Promise<number> {
+  const startedMs = performance.now()
+  const submitted = await withRetry(() => server.admin.post(`/v1/tenants/${TENANT}/runs`, { workflow: 'three-steps', input: { n } }))
+  if (submitted.status !== 202) throw new Error(`submit three-steps: ${submitted.status} ${JSON.stringify(submitted.body)}`)
+  const result = await server.admin.get(`/v1/tenants/${TENANT}/runs/${submitted.body.runId}/result?waitMs=30000`)
+  const latencyMs = performance.now() - startedMs
+  if (result.status !== 200 || result.body.status !== 'succeeded' || result.body.output !== n + 3) {
+    throw new Error(`three-steps run ${submitted.body.runId}: ${result.status} ${JSON.stringify(result.body)}`)
+  }
+  return latencyMs
+}

@@ -1,0 +1,120 @@
+import { cpSync, mkdirSync, mkdtempSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join, resolve } from 'node:path'
+import { ApiClient } from '../../../test/support/api-client.js'
+import { removeDataDir, startServer, type TestServer } from '../../../test/support/server.js'
+import { isSameProcessAlive, type ProcessInfo } from './process-tree.js'
+import { RssSampler } from './rss-sampler.js'
+import { delay } from './stats.js'
+
+const REPO = resolve(import.meta.dirname, '../../..')
+/** The bench app's module, registered as app `bench`. */
+export const BENCH_APP_PATH = join(REPO, 'scripts/bench/apps/bench-app.ts')
+/** Where logs of a failed scenario are kept for diagnosis. */
+export const FAILED_LOGS_DIR = join(REPO, 'bench-results/failed-logs')
+/** Longest a SIGTERM'd server may take to hibernate its tenants and exit. */
+const STOP_TIMEOUT_MS = 120_000
+/** Longest its processes (Litestream final syncs) may outlive it. */
+const ORPHAN_GRACE_MS = 30_000
+
+/** How a server stopped. */
+export interface StopReport {
+  readonly exitCode: number | null
+  /** Processes of its tree that were still running after the grace period (then killed). */
+  readonly orphans: readonly string[]
+}
+
+/**
+ * A real `litecell serve` (through the e2e helper) in a fresh temp data dir, with the bench
+ * app registered and product defaults for sync interval and lease TTL, plus an RSS sampler
+ * over its whole process tree. `stop()` SIGTERMs it, waits for every process it ever had to
+ * end (killing and reporting stragglers), and removes the data dir.
+ */
+export class BenchServer {
+  readonly #server: TestServer
+  readonly sampler: RssSampler
+  #stopped: Promise<StopReport> | undefined
+
+  private constructor(server: TestServer) {
+    this.#server = server
+    this.sampler = new RssSampler(server.process.pid!)
+    this.sampler.start()
+  }
+
+  /** Starts a server; `env` overrides (LITECELL_MAX_WORKERS, LITECELL_IDLE_MS…). */
+  static async start(env: Record<string, string> = {}): Promise<BenchServer> {
+    const dataDir = mkdtempSync(join(tmpdir(), 'litecell-bench-'))
+    try {
+      const server = await startServer({
+        dataDir,
+        env: {
+          LITECELL_APPS: `bench=${BENCH_APP_PATH}`,
+          LITECELL_SYNC_INTERVAL_MS: '1000',
+          LITECELL_LEASE_TTL_MS: '10000',
+          LITECELL_IDLE_MS: '30000',
+          ...env,
+        },
+      })
+      return new BenchServer(server)
+    } catch (err) {
+      await removeDataDir(dataDir)
+      throw err
+    }
+  }
+
+  get admin(): ApiClient {
+    return this.#server.admin
+  }
+
+  get dataDir(): string {
+    return this.#server.dataDir
+  }
+
+  get pid(): number {
+    return this.#server.process.pid!
+  }
+
+  /** Copies the server's logs (control plane and workers) aside, for a failed scenario. */
+  keepLogs(label: string): string {
+    const target = join(FAILED_LOGS_DIR, `${label}-${Date.now()}`)
+    mkdirSync(target, { recursive: true })
+    cpSync(join(this.dataDir, 'logs'), target, { recursive: true })
+    return target
+  }
+
+  /** Stops the server once (later calls share the first stop). */
+  stop(): Promise<StopReport> {
+    this.#stopped ??= this.#stop()
+    return this.#stopped
+  }
+
+  async #stop(): Promise<StopReport> {
+    this.sampler.sample()
+    const child = this.#server.process
+    const timer = setTimeout(() => child.kill('SIGKILL'), STOP_TIMEOUT_MS)
+    const exitCode = await this.#server.stop('SIGTERM')
+    clearTimeout(timer)
+    this.sampler.stop()
+    const orphans = await reapSurvivors(this.sampler.seen().filter((info) => info.pid !== child.pid))
+    await removeDataDir(this.dataDir)
+    return { exitCode, orphans }
+  }
+}
+
+/** Waits for the processes to end; SIGKILLs (by pid, checked start time) and names those that do not. */
+async function reapSurvivors(processes: readonly ProcessInfo[]): Promise<string[]> {
+  const deadline = Date.now() + ORPHAN_GRACE_MS
+  let alive = processes.filter(isSameProcessAlive)
+  while (alive.length > 0 && Date.now() < deadline) {
+    await delay(100)
+    alive = alive.filter(isSameProcessAlive)
+  }
+  for (const info of alive) {
+    try {
+      process.kill(info.pid, 'SIGKILL')
+    } catch {
+      // ended just now
+    }
+  }
+  return alive.map((info) => `${info.pid} ${info.command}`)
+}

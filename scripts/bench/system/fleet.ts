@@ -1,0 +1,64 @@
+import type { BenchServer } from './bench-server.js'
+import { hibernateVerified } from './hibernate.js'
+import { submitBatch, waitForRunsEnded, withRetry } from './run-client.js'
+import { delay } from './stats.js'
+
+/** Longest all tenants may take to report hibernated. */
+const SETTLE_TIMEOUT_MS = 180_000
+
+/** Ids of the fleet's tenants: `bench-fleet-000` … */
+export function fleetTenantIds(count: number): string[] {
+  return Array.from({ length: count }, (_, i) => `bench-fleet-${String(i).padStart(3, '0')}`)
+}
+
+/** Creates the fleet's tenants (hibernated, never run). */
+export async function createTenants(server: BenchServer, ids: readonly string[]): Promise<void> {
+  for (const id of ids) await server.admin.ok('POST', '/v1/tenants', { id, app: 'bench' })
+}
+
+/**
+ * Creates the fleet's tenants and gives each a replica: one run, then a verified hibernation,
+ * `concurrency` tenants at a time, so that every wake afterwards restores from S3.
+ */
+export async function seedFleet(server: BenchServer, ids: readonly string[], concurrency: number): Promise<void> {
+  await createTenants(server, ids)
+  await forEachLimit(ids, concurrency, async (id) => {
+    const [runId] = await submitBatch(server.admin, id, [{ workflow: 'three-steps', input: { n: 0 } }])
+    const [row] = await waitForRunsEnded(server.admin, id, [runId!], 120_000)
+    if (row?.status !== 'succeeded') throw new Error(`seed ${id}: run ${JSON.stringify(row)}`)
+    await hibernateVerified(server, id)
+  })
+}
+
+/** Hibernates every active tenant and waits until the registry shows none active and no worker is left. */
+export async function hibernateAll(server: BenchServer): Promise<void> {
+  const deadline = Date.now() + SETTLE_TIMEOUT_MS
+  for (;;) {
+    const { tenants } = await server.admin.ok('GET', '/v1/tenants')
+    const awake = (tenants as { id: string; state: string }[]).filter((t) => t.state !== 'hibernated')
+    if (awake.length === 0) return
+    if (Date.now() > deadline) throw new Error(`tenants not hibernated after ${SETTLE_TIMEOUT_MS} ms: ${awake.map((t) => `${t.id}=${t.state}`).join(', ')}`)
+    await Promise.all(
+      awake
+        .filter((t) => t.state === 'active')
+        .map((t) => withRetry(() => server.admin.post(`/v1/tenants/${t.id}/hibernate`))),
+    )
+    await delay(200)
+  }
+}
+
+/** Runs `task` over `items` with at most `limit` at once; the first error rejects (after the rest settle). */
+export async function forEachLimit<T>(items: readonly T[], limit: number, task: (item: T) => Promise<void>): Promise<void> {
+  let next = 0
+  let failure: unknown
+  const lane = async () => {
+    while (next < items.length && failure === undefined) {
+      const item = items[next++]!
+      await task(item).catch((err: unknown) => {
+        failure ??= err
+      })
+    }
+  }
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, lane))
+  if (failure !== undefined) throw failure
+}

@@ -1,0 +1,61 @@
+import { join } from 'node:path'
+import type { BenchServer } from './bench-server.js'
+import { dirBytes } from './disk-usage.js'
+import { queryTenant, withRetry } from './run-client.js'
+import { delay } from './stats.js'
+
+/** A tenant the bench filled to a size. */
+export interface SizedTenant {
+  readonly id: string
+  /** Size asked for. */
+  readonly targetBytes: number
+  /** The database's size (page count × page size) once filled. */
+  readonly databaseBytes: number
+  /** Rows in the app's `fill` table, to check after every wake. */
+  readonly rows: number
+}
+
+/** Longest a fill may take (200 MB on a busy machine). */
+const FILL_TIMEOUT_MS = 20 * 60_000
+
+/**
+ * Creates a `bench` tenant and grows it to about `targetBytes` with the `fill` workflow
+ * (incompressible rows, 4 MB per transaction), leaving it active.
+ */
+export async function createSizedTenant(server: BenchServer, id: string, targetBytes: number): Promise<SizedTenant> {
+  const admin = server.admin
+  await admin.ok('POST', '/v1/tenants', { id, app: 'bench' })
+  const submitted = await withRetry(() => admin.post(`/v1/tenants/${id}/runs`, { workflow: 'fill', input: { bytes: targetBytes } }))
+  if (submitted.status !== 202) throw new Error(`fill ${id}: ${submitted.status} ${JSON.stringify(submitted.body)}`)
+  const deadline = Date.now() + FILL_TIMEOUT_MS
+  for (;;) {
+    const result = await admin.get(`/v1/tenants/${id}/runs/${submitted.body.runId}/result?waitMs=30000`)
+    if (result.status !== 200) throw new Error(`fill ${id}: result ${result.status} ${JSON.stringify(result.body)}`)
+    if (result.body.status === 'succeeded') break
+    if (['failed', 'cancelled'].includes(result.body.status)) throw new Error(`fill ${id}: ${JSON.stringify(result.body)}`)
+    if (Date.now() > deadline) throw new Error(`fill ${id}: not done after ${FILL_TIMEOUT_MS} ms`)
+    await delay(10)
+  }
+  return { id, targetBytes, databaseBytes: await databaseBytes(server, id), rows: await fillRows(server, id) }
+}
+
+/** The tenant database's size in bytes (wakes the tenant). */
+export async function databaseBytes(server: BenchServer, id: string): Promise<number> {
+  const [row] = await queryTenant<{ bytes: number }>(
+    server.admin,
+    id,
+    'SELECT page_count * page_size AS bytes FROM pragma_page_count(), pragma_page_size()',
+  )
+  return Number(row?.bytes ?? Number.NaN)
+}
+
+/** Rows in the tenant's `fill` table (wakes the tenant). */
+export async function fillRows(server: BenchServer, id: string): Promise<number> {
+  const [row] = await queryTenant<{ n: number }>(server.admin, id, 'SELECT count(*) AS n FROM fill')
+  return Number(row?.n ?? Number.NaN)
+}
+
+/** Bytes of the tenant's local folder (`<dataDir>/tenants/<id>`): 0 once hibernated. */
+export function localTenantBytes(server: BenchServer, id: string): number {
+  return dirBytes(join(server.dataDir, 'tenants', id))
+}
