@@ -315,6 +315,23 @@ describe('runs', () => {
     })
   })
 
+  test('start --wait exits 5 and prints the error when the run fails', async () => {
+    const failed = await cli(['runs', 'start', 'cli-r', 'write', '{"entry": null}', '--wait'])
+    expect(failed.code).toBe(5)
+    expect(failed.stdout).toMatch(/^run \S+ failed after \S+: TerminalError: .*NOT NULL/m)
+    const json = await cli([
+      '--json',
+      'runs',
+      'start',
+      'cli-r',
+      'write',
+      '{"entry": null}',
+      '--wait',
+    ])
+    expect(json.code).toBe(5)
+    expect(json.json).toMatchObject({ status: 'failed', error: { name: 'TerminalError' } })
+  })
+
   test('the same --idempotency-key starts the same run', async () => {
     const args = [
       '--json',
@@ -513,6 +530,24 @@ describe('runs batch', () => {
     )
     expect(noWait.code).toBe(0)
     expect(noWait.json).toMatchObject({ submitted: 2, waited: false })
+  })
+
+  test('runs that fail make the batch exit 5 and are listed by id', async () => {
+    const file = join(scratch, 'mixed.jsonl')
+    writeFileSync(file, '{"entry": "ok-1"}\n{"entry": null}\n{"entry": "ok-2"}\n')
+    const result = await cli(['--json', 'runs', 'batch', 'cli-batch', 'write', '--inputs', file])
+    expect(result.code).toBe(5)
+    expect(result.json).toMatchObject({
+      submitted: 3,
+      succeeded: 2,
+      failed: 1,
+      failedRunIds: [expect.any(String)],
+    })
+    const run = await server.admin.ok(
+      'GET',
+      `/v1/tenants/cli-batch/runs/${result.json.failedRunIds[0]}`,
+    )
+    expect(run).toMatchObject({ status: 'failed', input: { entry: null } })
   })
 
   test('a bad JSONL line fails the batch naming the line, before anything is submitted', async () => {

@@ -5,12 +5,18 @@ import { InvalidArgumentError } from 'commander'
  * commander reports as a usage error (exit 2) naming the option.
  */
 
-/** An integer option from `min` and up, e.g. `--limit 20`. */
-export function integerFrom(min: number): (value: string) => number {
+/** An integer option from `min` (to `max`), e.g. `--limit 20`. */
+export function integerFrom(min: number, max = Number.MAX_SAFE_INTEGER): (value: string) => number {
+  const range = max === Number.MAX_SAFE_INTEGER ? `from ${min} and up` : `from ${min} to ${max}`
   return function parseInteger(value: string): number {
     const number = Number(value)
-    if (!/^-?\d+$/.test(value.trim()) || !Number.isSafeInteger(number) || number < min) {
-      throw new InvalidArgumentError(`Expected an integer from ${min} and up, got \`${value}\`.`)
+    if (
+      !/^-?\d+$/.test(value.trim()) ||
+      !Number.isSafeInteger(number) ||
+      number < min ||
+      number > max
+    ) {
+      throw new InvalidArgumentError(`Expected an integer ${range}, got \`${value}\`.`)
     }
     return number
   }

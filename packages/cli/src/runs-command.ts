@@ -11,6 +11,9 @@ import { DEFAULT_CHUNK_RUNS, MAX_CHUNK_RUNS, submitBatch, type BatchSummary } fr
 import { finishWait, printBatch, printRun } from './run-report.js'
 import { waitForRun } from './run-waiter.js'
 
+/** Exit code after Ctrl-C, as shells report SIGINT (128 + 2). */
+const INTERRUPTED_EXIT_CODE = 130
+
 const RUN_STATUS_CHOICES = [
   'pending',
   'running',
@@ -86,7 +89,7 @@ export function runsCommand(): Command {
     .option(
       '--chunk <n>',
       `runs per request, 1 to ${MAX_CHUNK_RUNS}`,
-      integerFrom(1),
+      integerFrom(1, MAX_CHUNK_RUNS),
       DEFAULT_CHUNK_RUNS,
     )
     .option('--queue <name>', 'queue to run on')
@@ -97,11 +100,20 @@ export function runsCommand(): Command {
     .option('--no-wait', 'return once every run is submitted')
     .action(async (tenant: string, workflow: string, options: BatchOptions, command: Command) => {
       const { client, output } = contextOf(command)
-      const chunkRuns = Math.min(options.chunk, MAX_CHUNK_RUNS)
       const progress = new BatchProgress({
         mode: BatchProgress.modeFor(output),
         waiting: options.wait,
       })
+      let submitted = 0
+      // Ctrl-C: restore the terminal (the bar hides the cursor) and say how far it got.
+      const interrupt = () => {
+        progress.stop(false)
+        output.note(
+          `litecell: interrupted after submitting ${submitted} runs${options.idempotencyPrefix ? '; re-run the same command to submit the rest (same keys, no duplicates)' : ''}`,
+        )
+        process.exit(INTERRUPTED_EXIT_CODE)
+      }
+      process.once('SIGINT', interrupt)
       let summary: BatchSummary
       let completed = false
       try {
@@ -110,14 +122,18 @@ export function runsCommand(): Command {
           tenantId: tenant,
           workflow,
           path: options.inputs,
-          chunkRuns,
+          chunkRuns: options.chunk,
           wait: options.wait,
           queue: options.queue,
           idempotencyPrefix: options.idempotencyPrefix,
-          onProgress: (counts) => progress.update(counts),
+          onProgress: (counts) => {
+            submitted = counts.submitted
+            progress.update(counts)
+          },
         })
         completed = true
       } finally {
+        process.off('SIGINT', interrupt)
         progress.stop(completed)
       }
       output.result(summary, () => printBatch(output, summary))
@@ -133,7 +149,7 @@ export function runsCommand(): Command {
       new Option('--status <status>', 'only runs with this status').choices(RUN_STATUS_CHOICES),
     )
     .option('--workflow <name>', 'only runs of this workflow')
-    .option('--limit <n>', 'runs per page, 1 to 1000 (server default 50)', integerFrom(1))
+    .option('--limit <n>', 'runs per page, 1 to 1000 (server default 50)', integerFrom(1, 1000))
     .option('--cursor <cursor>', 'next page, from the previous page')
     .action(async (tenant: string, options: ListOptions, command: Command) => {
       const { client, output } = contextOf(command)
