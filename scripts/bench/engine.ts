@@ -83,20 +83,33 @@ async function withEngine<T>(
   }
 }
 
-async function stepUs(dir: string, synchronous: Synchronous): Promise<number> {
+/** CPU time (user + system) this process used since `start`, in µs. */
+function cpuUsUsedSince(start: NodeJS.CpuUsage): number {
+  const used = process.cpuUsage(start)
+  return used.user + used.system
+}
+
+async function stepUs(dir: string, synchronous: Synchronous) {
   return withEngine(dir, 'steps', synchronous, async (engine) => {
+    const cpu0 = process.cpuUsage()
     const t0 = performance.now()
     const { runId } = await engine.start('many', { steps: STEPS_PER_WORKFLOW })
     const run = await engine.result(runId, { waitMs: 120_000 })
     if (run.status !== 'succeeded') throw new Error(`bench run ${runId} ended ${run.status}`)
-    return round(((performance.now() - t0) * 1_000) / STEPS_PER_WORKFLOW, 1)
+    return {
+      stepUs: round(((performance.now() - t0) * 1_000) / STEPS_PER_WORKFLOW, 1),
+      // Less sensitive to other processes competing for the CPU than wall time.
+      cpuUsPerStep: round(cpuUsUsedSince(cpu0) / STEPS_PER_WORKFLOW, 1),
+    }
   })
 }
 
 async function sequential(dir: string, synchronous: Synchronous) {
   return withEngine(dir, 'sequential', synchronous, async (engine) => {
     const times: number[] = []
+    let cpu0 = process.cpuUsage()
     for (let i = 0; i < SEQUENTIAL_RUNS + 20; i++) {
+      if (i === 20) cpu0 = process.cpuUsage()
       const t0 = performance.now()
       const { runId } = await engine.start('three', i)
       const run = await engine.result(runId, { waitMs: 60_000 })
@@ -110,6 +123,7 @@ async function sequential(dir: string, synchronous: Synchronous) {
       meanMs: round(mean),
       p50Ms: round(percentile(times, 50)),
       p99Ms: round(percentile(times, 99)),
+      cpuMsPerWorkflow: round(cpuUsUsedSince(cpu0) / 1_000 / SEQUENTIAL_RUNS),
     }
   })
 }
@@ -124,6 +138,7 @@ async function burst(dir: string, synchronous: Synchronous) {
     observer: { onCommit: () => commits++ },
   })
   try {
+    const cpu0 = process.cpuUsage()
     const t0 = performance.now()
     await engine.startMany(
       Array.from({ length: BURST_RUNS }, (_, i) => ({ workflow: 'three', input: i })),
@@ -137,6 +152,7 @@ async function burst(dir: string, synchronous: Synchronous) {
       runs: BURST_RUNS,
       workflowsPerSec: Math.round(BURST_RUNS / seconds),
       seconds: round(seconds),
+      cpuUsPerWorkflow: round(cpuUsUsedSince(cpu0) / BURST_RUNS, 1),
       commits,
     }
   } finally {
@@ -251,13 +267,14 @@ export async function benchEngine(synchronous: Synchronous) {
   try {
     const steps = await best(
       REPEATS,
-      async () => ({ stepUs: await stepUs(fresh(), synchronous) }),
+      () => stepUs(fresh(), synchronous),
       (v) => v.stepUs,
     )
     return {
       synchronous,
       sqliteSingleRowTxUs: await sqliteTxUs(fresh(), synchronous),
       stepUs: steps.stepUs,
+      cpuUsPerStep: steps.cpuUsPerStep,
       stepUsSamples: steps.samples,
       sequential3Step: await best(
         REPEATS,
