@@ -237,12 +237,7 @@ export class Fleet {
     }
     live.process.kill('SIGTERM')
     const exit = await live.process.exited
-    if (exit.code !== 0) {
-      throw new ControlPlaneError(
-        'WORKER_UNAVAILABLE',
-        `hibernate tenant ${live.tenantId}: the worker could not verify its replica (exit ${exit.code ?? exit.signal}); its local files are kept and it will be restarted; see logs/${live.tenantId}.log`,
-      )
-    }
+    if (exit.code !== 0) throw hibernateFailed(live, exit)
   }
 
   /** The worker died, hibernated or fenced itself: free its slot and settle the tenant's state. */
@@ -351,7 +346,10 @@ export class Fleet {
     const live = this.#caller(tenantId, epoch, secret)
     if (live.inflight > 0 || live.stopping) return { hibernate: false }
     this.#options.registry.setState(tenantId, 'stopping')
-    live.stopping = live.process.exited.then(() => undefined)
+    live.stopping = live.process.exited.then((exit) => {
+      if (exit.code !== 0) throw hibernateFailed(live, exit)
+    })
+    live.stopping.catch(() => undefined) // reported to whoever awaits it; the exit handler restarts it
     return { hibernate: true }
   }
 
@@ -390,13 +388,25 @@ export class Fleet {
     await live.process.exited
   }
 
-  /** Hibernates every worker (control plane shutdown); no new wakes start. */
-  async close(): Promise<void> {
+  /**
+   * Hibernates every worker (control plane shutdown); no new wakes start. Resolves with the
+   * tenants whose hibernation failed: their local files are kept for the next start.
+   */
+  async close(): Promise<string[]> {
     this.#closed = true
     await Promise.allSettled([...this.#wakes.values()])
-    await Promise.allSettled([...this.#workers.keys()].map((id) => this.hibernate(id)))
+    const ids = [...this.#workers.keys()]
+    const results = await Promise.allSettled(ids.map((id) => this.hibernate(id)))
     this.#options.launcher.close?.()
+    return ids.filter((_, index) => results[index]!.status === 'rejected')
   }
+}
+
+function hibernateFailed(live: LiveWorker, exit: WorkerExit): ControlPlaneError {
+  return new ControlPlaneError(
+    'WORKER_UNAVAILABLE',
+    `hibernate tenant ${live.tenantId}: the worker could not verify its replica (exit ${exit.code ?? exit.signal}); its local files are kept and it will be restarted; see logs/${live.tenantId}.log`,
+  )
 }
 
 function delay(ms: number): Promise<void> {
