@@ -1,11 +1,22 @@
-import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, rmSync, mkdirSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { describe, expect, test } from 'vitest'
+import { afterAll, describe, expect, test } from 'vitest'
 import { DEFAULT_URL, resolveConnection } from './connection.js'
 
+const tempDirs: string[] = []
+afterAll(() => {
+  for (const dir of tempDirs) rmSync(dir, { recursive: true, force: true })
+})
+
+function tempDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'litecell-cli-unit-'))
+  tempDirs.push(dir)
+  return dir
+}
+
 function dirWithAdminToken(token: string): string {
-  const cwd = mkdtempSync(join(tmpdir(), 'litecell-connection-'))
+  const cwd = tempDir()
   mkdirSync(join(cwd, '.litecell'))
   writeFileSync(join(cwd, '.litecell', 'admin-token'), `${token}\n`)
   return cwd
@@ -36,7 +47,7 @@ describe('resolveConnection', () => {
   })
 
   test('no token anywhere means no token; the URL defaults to the local control plane', () => {
-    const cwd = mkdtempSync(join(tmpdir(), 'litecell-connection-'))
+    const cwd = tempDir()
     expect(resolveConnection({}, {}, cwd)).toEqual({
       url: DEFAULT_URL,
       token: undefined,

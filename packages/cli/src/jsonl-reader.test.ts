@@ -1,11 +1,22 @@
-import { mkdtempSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { expect, test } from 'vitest'
+import { afterAll, expect, test } from 'vitest'
 import { countJsonLines, isRereadable, readJsonLines } from './jsonl-reader.js'
 
+const tempDirs: string[] = []
+afterAll(() => {
+  for (const dir of tempDirs) rmSync(dir, { recursive: true, force: true })
+})
+
+function tempDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'litecell-cli-unit-'))
+  tempDirs.push(dir)
+  return dir
+}
+
 function jsonlFile(text: string): string {
-  const path = join(mkdtempSync(join(tmpdir(), 'litecell-jsonl-')), 'inputs.jsonl')
+  const path = join(tempDir(), 'inputs.jsonl')
   writeFileSync(path, text)
   return path
 }

@@ -1,0 +1,90 @@
+import { createServer, type Server } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { afterEach, expect, test } from 'vitest'
+import { ApiClient } from './api-client.js'
+import { RunCompletions, type EndedRun } from './run-completions.js'
+
+// A hand-written API fake: only to produce what a real server can't be made to do on cue
+// (refuse the status query, count the calls). The real path is covered by test/cli.test.ts.
+let server: Server | undefined
+
+afterEach(async () => {
+  await new Promise((closed) => server?.close(closed))
+  server = undefined
+})
+
+async function fakeApi(options: { queryWorks: boolean; pollsBeforeEnd: number }) {
+  const calls = { query: 0, result: 0 }
+  const polls = new Map<string, number>()
+  server = createServer((request, response) => {
+    let body = ''
+    request.on('data', (chunk: Buffer) => (body += chunk.toString()))
+    request.on('end', () => {
+      response.setHeader('content-type', 'application/json')
+      if (request.url?.endsWith('/query')) {
+        calls.query += 1
+        if (!options.queryWorks) {
+          response.statusCode = 400
+          return response.end(
+            JSON.stringify({ error: { code: 'QUERY_FAILED', message: 'no such table: lc_runs' } }),
+          )
+        }
+        const ids = JSON.parse(JSON.parse(body).args[0]) as string[]
+        const rows = ids
+          .filter((id) => bump(polls, id) > options.pollsBeforeEnd)
+          .map((id) => ({ run_id: id, status: statusOf(id) }))
+        return response.end(
+          JSON.stringify({ columns: ['run_id', 'status'], rows, truncated: false }),
+        )
+      }
+      const runId = /\/runs\/([^/]+)\/result/.exec(request.url ?? '')?.[1] ?? ''
+      calls.result += 1
+      const status = bump(polls, runId) > options.pollsBeforeEnd ? statusOf(runId) : 'running'
+      response.end(JSON.stringify({ runId, status, steps: [] }))
+    })
+  })
+  await new Promise<void>((listening) => server!.listen(0, '127.0.0.1', listening))
+  const client = new ApiClient({
+    baseUrl: `http://127.0.0.1:${(server!.address() as AddressInfo).port}`,
+  })
+  return { client, calls }
+}
+
+function bump(polls: Map<string, number>, id: string): number {
+  const count = (polls.get(id) ?? 0) + 1
+  polls.set(id, count)
+  return count
+}
+
+function statusOf(runId: string): string {
+  return runId.startsWith('bad') ? 'failed' : 'succeeded'
+}
+
+async function waitForAll(client: ApiClient, runIds: string[]): Promise<EndedRun[]> {
+  const ended: EndedRun[] = []
+  const completions = new RunCompletions(client, 't', { onEnd: (run) => ended.push(run) })
+  completions.add(runIds.slice(0, 3))
+  completions.add(runIds.slice(3))
+  await completions.drained()
+  return ended
+}
+
+test('ended runs are found in bulk through the query route, each reported once', async () => {
+  const { client, calls } = await fakeApi({ queryWorks: true, pollsBeforeEnd: 1 })
+  const runIds = ['r1', 'r2', 'bad3', 'r4', 'r5']
+  const ended = await waitForAll(client, runIds)
+  expect(ended.map((run) => run.runId).sort()).toEqual([...runIds].sort())
+  expect(ended.find((run) => run.runId === 'bad3')?.status).toBe('failed')
+  expect(calls.result).toBe(0)
+  expect(calls.query).toBeLessThanOrEqual(3)
+})
+
+test('when the server refuses the query, each run is long-polled instead', async () => {
+  const { client, calls } = await fakeApi({ queryWorks: false, pollsBeforeEnd: 2 })
+  const runIds = Array.from({ length: 40 }, (_, i) => (i % 10 === 0 ? `bad${i}` : `r${i}`))
+  const ended = await waitForAll(client, runIds)
+  expect(ended.map((run) => run.runId).sort()).toEqual([...runIds].sort())
+  expect(ended.filter((run) => run.status === 'failed')).toHaveLength(4)
+  expect(calls.query).toBe(1)
+  expect(calls.result).toBe(40 * 3)
+})
