@@ -18,6 +18,8 @@ export interface LitestreamConfigOptions {
   readonly syncIntervalMs?: number
   /** @default DEFAULT_MONITOR_INTERVAL_MS */
   readonly monitorIntervalMs?: number
+  /** Keep snapshots and WAL this long (point-in-time window); Litestream's 24 h when absent. */
+  readonly retentionMs?: number
 }
 
 /**
@@ -91,6 +93,7 @@ export function renderConfig(options: LitestreamConfigOptions): string {
       ? [`        endpoint: ${q(storage.endpoint)}`, '        force-path-style: true']
       : []),
     `        sync-interval: ${options.syncIntervalMs ?? DEFAULT_SYNC_INTERVAL_MS}ms`,
+    ...(options.retentionMs ? [`        retention: ${options.retentionMs}ms`] : []),
   ]
   return `${lines.join('\n')}\n`
 }

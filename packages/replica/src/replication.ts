@@ -27,6 +27,8 @@ export interface ReplicateOptions {
   readonly syncIntervalMs?: number
   /** How often the WAL is checked for changes. @default DEFAULT_MONITOR_INTERVAL_MS (1000) */
   readonly monitorIntervalMs?: number
+  /** How long snapshots and WAL are kept: the point-in-time window. @default 24 h (Litestream) */
+  readonly retentionMs?: number
   /** How long Litestream may take to start. @default DEFAULT_START_TIMEOUT_MS */
   readonly startTimeoutMs?: number
   /** Every Litestream log line, as it arrives. */
@@ -62,6 +64,8 @@ export async function replicate(
     'monitorIntervalMs',
     opts.monitorIntervalMs ?? DEFAULT_MONITOR_INTERVAL_MS,
   )
+  const retentionMs =
+    opts.retentionMs === undefined ? undefined : checkMs('retentionMs', opts.retentionMs)
   const startTimeoutMs = checkMs('startTimeoutMs', opts.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS)
   const path = resolve(dbPath)
   let context = `replicate ${path}`
@@ -91,6 +95,7 @@ export async function replicate(
       replica: location,
       syncIntervalMs,
       monitorIntervalMs,
+      ...(retentionMs ? { retentionMs } : {}),
     })
     const ready = config
     const replicator = new LitestreamReplicator({

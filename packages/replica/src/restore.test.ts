@@ -37,7 +37,8 @@ describe('restore', { timeout: 120_000 }, () => {
     await mkdir(fx.path('pitr'))
     const db = fx.path('pitr', 'tenant.db')
     createItemsDb(db)
-    const replicator = await replicate(db, replica, FAST_REPLICATION)
+    // An explicit retention (the point-in-time window) must reach Litestream intact.
+    const replicator = await replicate(db, replica, { ...FAST_REPLICATION, retentionMs: 3_600_000 })
     const uploads = (): number =>
       replicator.logs().filter((line) => line.includes('wal segment written')).length
     insertItems(db, 100)

@@ -17,6 +17,8 @@ import { redactSecret } from './storage-config.js'
 /** How long one `litestream restore` may run before it is killed. */
 export const DEFAULT_RESTORE_TIMEOUT_MS = 10 * 60_000
 
+const NO_SNAPSHOT_AT = /cannot find snapshot index by timestamp: no snapshots available/
+
 /** Options of {@link restore}. */
 export interface RestoreOptions {
   /** Point in time (a Date or an ISO 8601 string); the latest state when absent. */
@@ -93,6 +95,11 @@ export async function restoreWith(
       onLine: (line) => logs.push(line),
     })
     const exit = await child.waitForExit(opts.timeoutMs)
+    // A point in time before the first snapshot: `-if-replica-exists` covers "no backups"
+    // but not this spelling of the same answer once a generation has several snapshots.
+    if (opts.at && exit.code === 1 && logs.lines().some((line) => NO_SNAPSHOT_AT.test(line))) {
+      return { restored: false }
+    }
     if (exit.killed || exit.code !== 0) {
       const why = exit.killed
         ? `timed out after ${opts.timeoutMs} ms`
