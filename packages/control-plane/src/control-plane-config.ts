@@ -2,6 +2,10 @@ import { resolve } from 'node:path'
 import { storageConfigFromEnv, type StorageConfig } from '@litecell/replica'
 import { DEFAULT_IDLE_MS, DEFAULT_LEASE_TTL_MS, DEFAULT_SYNC_INTERVAL_MS } from '@litecell/worker'
 import { ControlPlaneError } from './control-plane-error.js'
+import {
+  kubernetesLauncherOptionsFromEnv,
+  type KubernetesLauncherOptions,
+} from './kubernetes-launcher-options.js'
 import { DEFAULT_STANDBY_WORKERS, DEFAULT_WORKER_MAX_OLD_SPACE_MB } from './local-launcher.js'
 
 /** Port of the public API. */
@@ -33,6 +37,10 @@ export interface ControlPlaneConfig {
   readonly standbyWorkers: number
   /** Extra environment for workers (e.g. engine concurrency). */
   readonly workerEnv: Readonly<Record<string, string>>
+  /** Set (LITECELL_LAUNCHER=kubernetes): workers run as pods; absent: local processes. */
+  readonly kubernetes?: KubernetesLauncherOptions
+  /** The control plane's URL as workers reach it (its Service), when not `url`. */
+  readonly advertiseUrl?: string
 }
 
 /**
@@ -40,6 +48,8 @@ export interface ControlPlaneConfig {
  * LITECELL_DATA_DIR, LITECELL_APP (and LITECELL_APPS=name=path,…), LITECELL_ADMIN_TOKEN,
  * LITECELL_MAX_WORKERS, LITECELL_IDLE_MS, LITECELL_LEASE_TTL_MS, LITECELL_SYNC_INTERVAL_MS,
  * LITECELL_WORKER_MAX_OLD_SPACE_MB, LITECELL_STANDBY_WORKERS, LITECELL_S3_* / AWS_* (see the replica package).
+ * LITECELL_ADVERTISE_URL, and LITECELL_LAUNCHER=kubernetes with LITECELL_K8S_* (see
+ * kubernetes-launcher-options.ts).
  */
 export function controlPlaneConfigFromEnv(
   env: NodeJS.ProcessEnv,
@@ -53,13 +63,15 @@ export function controlPlaneConfigFromEnv(
   }
   const passthrough: Record<string, string> = {}
   if (env.LITECELL_CONCURRENCY) passthrough.LITECELL_CONCURRENCY = env.LITECELL_CONCURRENCY
+  const storage = storageConfigFromEnv(env)
+  const kubernetes = kubernetesConfig(env, storage)
   return {
     port: integer(env, 'LITECELL_PORT', DEFAULT_PORT),
     host: env.LITECELL_HOST || '127.0.0.1',
     dataDir: resolve(env.LITECELL_DATA_DIR || DEFAULT_DATA_DIR),
     apps,
     adminToken: env.LITECELL_ADMIN_TOKEN || undefined,
-    storage: storageConfigFromEnv(env),
+    storage,
     embeddedS3Port: integer(env, 'LITECELL_EMBEDDED_S3_PORT', 0),
     maxWorkers: integer(env, 'LITECELL_MAX_WORKERS', DEFAULT_MAX_WORKERS),
     idleMs: integer(env, 'LITECELL_IDLE_MS', DEFAULT_IDLE_MS),
@@ -68,6 +80,42 @@ export function controlPlaneConfigFromEnv(
     workerMaxOldSpaceMb: integer(env, 'LITECELL_WORKER_MAX_OLD_SPACE_MB', DEFAULT_WORKER_MAX_OLD_SPACE_MB),
     standbyWorkers: integer(env, 'LITECELL_STANDBY_WORKERS', DEFAULT_STANDBY_WORKERS),
     workerEnv: passthrough,
+    ...(kubernetes ? { kubernetes } : {}),
+    ...(env.LITECELL_ADVERTISE_URL
+      ? { advertiseUrl: env.LITECELL_ADVERTISE_URL.replace(/\/+$/, '') }
+      : {}),
+  }
+}
+
+/** The Kubernetes launcher's settings, if chosen: pods need real S3 and a reachable control plane. */
+function kubernetesConfig(
+  env: NodeJS.ProcessEnv,
+  storage: StorageConfig | null,
+): KubernetesLauncherOptions | undefined {
+  const launcher = env.LITECELL_LAUNCHER || 'local'
+  if (launcher === 'local') return undefined
+  const fail = (message: string): never => {
+    throw new ControlPlaneError('INVALID_CONFIG', message)
+  }
+  if (launcher !== 'kubernetes') {
+    fail(`Expected LITECELL_LAUNCHER to be local or kubernetes, got \`${launcher}\``)
+  }
+  if (storage === null || /^https?:\/\/(127\.|localhost|\[::1\])/.test(storage.endpoint ?? '')) {
+    fail(
+      'LITECELL_LAUNCHER=kubernetes needs S3 that pods can reach: set LITECELL_S3_BUCKET ' +
+        '(and LITECELL_S3_ENDPOINT for R2/MinIO), not a loopback endpoint',
+    )
+  }
+  if (!env.LITECELL_ADVERTISE_URL) {
+    fail(
+      'LITECELL_LAUNCHER=kubernetes needs LITECELL_ADVERTISE_URL: the control plane URL worker pods ' +
+        'use (its Service, e.g. http://litecell.litecell.svc:8787)',
+    )
+  }
+  try {
+    return kubernetesLauncherOptionsFromEnv(env)
+  } catch (err) {
+    throw new ControlPlaneError('INVALID_CONFIG', (err as Error).message, { cause: err })
   }
 }
 

@@ -21,6 +21,7 @@ import { Auth } from './auth.js'
 import type { ControlPlaneConfig } from './control-plane-config.js'
 import { Fleet } from './fleet.js'
 import { FleetMetrics } from './fleet-metrics.js'
+import { KubernetesLauncher } from './kubernetes-launcher.js'
 import type { Launcher } from './launcher.js'
 import { LocalLauncher } from './local-launcher.js'
 import { Registry } from './registry.js'
@@ -83,6 +84,14 @@ export class ControlPlane {
   ): Promise<ControlPlane> {
     const log = options.log ?? pino({ base: { component: 'control-plane' } })
     const apps = new AppCatalog({ ...config.apps })
+    // Pods: fail before anything starts if the API, the namespace or RBAC is not right.
+    let launcher = options.launcher
+    if (!launcher && config.kubernetes) {
+      const kubernetes = new KubernetesLauncher(config.kubernetes)
+      await kubernetes.preflight()
+      log.info({ namespace: kubernetes.namespace }, 'workers run as Kubernetes pods')
+      launcher = kubernetes
+    }
     await mkdir(join(config.dataDir, 'tenants'), { recursive: true })
     await mkdir(join(config.dataDir, 'logs'), { recursive: true })
 
@@ -118,7 +127,7 @@ export class ControlPlane {
       metrics,
       registry,
       launcher:
-        options.launcher ??
+        launcher ??
         new LocalLauncher({
           maxOldSpaceMb: config.workerMaxOldSpaceMb,
           standbyWorkers: config.standbyWorkers,
@@ -132,7 +141,7 @@ export class ControlPlane {
         ...config.workerEnv,
         ...storageEnv(storage),
         LITECELL_TENANT_ID: tenantId,
-        LITECELL_CONTROL_URL: url,
+        LITECELL_CONTROL_URL: config.advertiseUrl ?? url,
         LITECELL_TENANT_DIR: join(config.dataDir, 'tenants', tenantId),
         LITECELL_APP: apps.pathOf(app),
         LITECELL_IDLE_MS: String(config.idleMs),

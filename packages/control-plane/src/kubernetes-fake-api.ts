@@ -1,0 +1,353 @@
+/**
+ * TEST SUPPORT ONLY, not exported: a FAKE of the Kubernetes API server and kubelet, because no
+ * Kubernetes cluster runs on this machine (STYLE.md rule 16 allows a fake only for such an
+ * external service). It implements exactly the calls KubernetesLauncher makes, with the
+ * semantics the launcher relies on: Status errors (401/403/404/409), deterministic names,
+ * graceful deletion (SIGTERM to the container, SIGKILL after the grace period, the object
+ * removed once the container stopped), force deletion (gracePeriodSeconds 0), finalizers,
+ * merge patches, owner-reference garbage collection of Secrets, and pod logs.
+ *
+ * The kubelet is simulated by really running the pod's container command as a local process
+ * group: `node` is this Node binary and the image's working directory `/app` is this
+ * repository (the image copies it there, infra/Dockerfile). The environment is the pod's
+ * own (secretKeyRef and the downward API's status.podIP resolved) plus PATH/HOME/TMPDIR as
+ * an image would provide. Two things a pod has and a process has not are stood in for: each
+ * pod gets its own loopback IP (127.77.x.y) and a listen address of 0.0.0.0 becomes that IP
+ * (a pod's own network namespace); volume mount paths become a per-pod temporary folder.
+ */
+import { spawn, type ChildProcess } from 'node:child_process'
+import { randomUUID } from 'node:crypto'
+import { mkdtempSync, rmSync } from 'node:fs'
+import {
+  createServer as createHttpServer,
+  type IncomingMessage,
+  type Server,
+  type ServerResponse,
+} from 'node:http'
+import { createServer as createHttpsServer } from 'node:https'
+import type { AddressInfo } from 'node:net'
+import { tmpdir } from 'node:os'
+import { resolve } from 'node:path'
+
+/** This repository: what the image holds at `/app`. */
+const REPO_ROOT = resolve(import.meta.dirname, '../../..')
+
+type Json = Record<string, any>
+
+/** One call the fake answered, for assertions. */
+export interface FakeCall {
+  readonly method: string
+  readonly path: string
+  readonly query: URLSearchParams
+  readonly status: number
+}
+
+interface FakePod {
+  object: Json
+  child?: ChildProcess
+  log: string
+  dir: string
+  killTimer?: NodeJS.Timeout
+}
+
+/** A fake Kubernetes API on loopback (HTTPS when given a key and certificate). */
+export class FakeKubernetesApi {
+  readonly url: string
+  readonly namespace: string
+  readonly calls: FakeCall[] = []
+  readonly pods = new Map<string, FakePod>()
+  readonly secrets = new Map<string, Json>()
+  /** `verb resource` pairs RBAC refuses, e.g. `create pods`. */
+  readonly forbidden = new Set<string>()
+  /** While true the kubelet does nothing (a lost node): no signals, no status. */
+  nodeLost = false
+  readonly #server: Server
+  readonly #token: string
+  /** Containers of pods force-deleted on a lost node: still running, killed at stop. */
+  readonly orphans: ChildProcess[] = []
+  #nextIp = 1 + Math.floor(Math.random() * 200) * 250
+
+  private constructor(server: Server, url: string, namespace: string, token: string) {
+    this.#server = server
+    this.url = url
+    this.namespace = namespace
+    this.#token = token
+  }
+
+  static async start(options: {
+    namespace: string
+    token: string
+    tls?: { key: string; cert: string }
+  }): Promise<FakeKubernetesApi> {
+    let fake!: FakeKubernetesApi
+    const handler = (req: IncomingMessage, res: ServerResponse) => void fake.#handle(req, res)
+    const server = options.tls ? createHttpsServer(options.tls, handler) : createHttpServer(handler)
+    await new Promise<void>((done) => server.listen(0, '127.0.0.1', done))
+    const { port } = server.address() as AddressInfo
+    fake = new FakeKubernetesApi(
+      server,
+      `${options.tls ? 'https' : 'http'}://127.0.0.1:${port}`,
+      options.namespace,
+      options.token,
+    )
+    return fake
+  }
+
+  /** Kills every container still running and stops serving. */
+  async stop(): Promise<void> {
+    for (const pod of this.pods.values()) killGroup(pod.child, 'SIGKILL')
+    for (const child of this.orphans) killGroup(child, 'SIGKILL')
+    this.#server.closeAllConnections?.()
+    await new Promise<void>((done) => this.#server.close(() => done()))
+  }
+
+  async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://fake')
+    const reply = (status: number, body: Json | string) => {
+      this.calls.push({
+        method: req.method ?? '',
+        path: url.pathname,
+        query: url.searchParams,
+        status,
+      })
+      res.writeHead(status, {
+        'content-type': typeof body === 'string' ? 'text/plain' : 'application/json',
+      })
+      res.end(typeof body === 'string' ? body : JSON.stringify(body))
+    }
+    const fail = (status: number, reason: string, message: string) =>
+      reply(status, {
+        kind: 'Status',
+        apiVersion: 'v1',
+        status: 'Failure',
+        message,
+        reason,
+        code: status,
+      })
+    const chunks: Buffer[] = []
+    for await (const chunk of req) chunks.push(chunk as Buffer)
+    const body = chunks.length ? (JSON.parse(Buffer.concat(chunks).toString('utf8')) as Json) : {}
+
+    if (req.headers.authorization !== `Bearer ${this.#token}`)
+      return fail(401, 'Unauthorized', 'Unauthorized')
+    const match = /^\/api\/v1\/namespaces\/([^/]+)\/(pods|secrets)(?:\/([^/]+))?(?:\/(log))?$/.exec(
+      url.pathname,
+    )
+    if (!match) return fail(404, 'NotFound', `the server could not find the requested resource`)
+    const [, namespace, resource, name, sub] = match as unknown as [
+      string,
+      string,
+      'pods' | 'secrets',
+      string | undefined,
+      string | undefined,
+    ]
+    const verb =
+      { GET: name ? 'get' : 'list', POST: 'create', DELETE: 'delete', PATCH: 'patch' }[
+        req.method ?? ''
+      ] ?? 'unknown'
+    if (this.forbidden.has(`${verb} ${resource}`)) {
+      return fail(
+        403,
+        'Forbidden',
+        `${resource} is forbidden: User "system:serviceaccount:${namespace}:litecell-control-plane" cannot ${verb} resource "${resource}" in API group "" in the namespace "${namespace}"`,
+      )
+    }
+    if (namespace !== this.namespace)
+      return fail(404, 'NotFound', `namespaces "${namespace}" not found`)
+    const store = resource === 'pods' ? this.pods : this.secrets
+    if (req.method === 'POST' && !name) {
+      const objectName = body.metadata?.name as string
+      if (store.has(objectName))
+        return fail(409, 'AlreadyExists', `${resource} "${objectName}" already exists`)
+      const object = {
+        ...body,
+        metadata: {
+          ...body.metadata,
+          namespace,
+          uid: randomUUID(),
+          creationTimestamp: new Date().toISOString(),
+        },
+      }
+      if (resource === 'secrets') this.secrets.set(objectName, object)
+      else this.#schedule(object)
+      return reply(201, object)
+    }
+    if (req.method === 'GET' && !name) {
+      const selector = (url.searchParams.get('labelSelector') ?? '')
+        .split(',')
+        .filter(Boolean)
+        .map((term) => term.split('='))
+      const items = [...store.values()]
+        .map((entry) => ('object' in entry ? (entry as FakePod).object : entry))
+        .filter((object) =>
+          selector.every(([key, value]) => object.metadata?.labels?.[key!] === value),
+        )
+      return reply(200, { kind: resource === 'pods' ? 'PodList' : 'SecretList', items })
+    }
+    const entry = name ? store.get(name) : undefined
+    if (!name || !entry) return fail(404, 'NotFound', `${resource} "${name}" not found`)
+    const object = resource === 'pods' ? (entry as FakePod).object : (entry as Json)
+    if (req.method === 'GET' && sub === 'log') return reply(200, (entry as FakePod).log)
+    if (req.method === 'GET') return reply(200, object)
+    if (req.method === 'PATCH') {
+      if (req.headers['content-type'] !== 'application/merge-patch+json')
+        return fail(415, 'UnsupportedMediaType', 'use merge patch')
+      Object.assign(object.metadata, body.metadata ?? {})
+      if (resource === 'pods') this.#maybeRemove(name)
+      return reply(200, object)
+    }
+    if (req.method === 'DELETE') {
+      if (resource === 'secrets') this.secrets.delete(name)
+      else this.#delete(name, url.searchParams.get('gracePeriodSeconds'))
+      return reply(200, object)
+    }
+    return fail(405, 'MethodNotAllowed', 'method not allowed')
+  }
+
+  /** The kubelet: binds the pod to a node, gives it an IP and starts its container. */
+  #schedule(object: Json): void {
+    const n = this.#nextIp++
+    const ip = `127.77.${Math.floor(n / 250) % 250}.${(n % 250) + 1}`
+    object.spec = { ...object.spec, nodeName: 'fake-node' }
+    object.status = { phase: 'Pending', podIP: ip }
+    const pod: FakePod = {
+      object,
+      log: '',
+      dir: mkdtempSync(resolve(tmpdir(), 'litecell-fake-pod-')),
+    }
+    this.pods.set(object.metadata.name, pod)
+    const container = object.spec.containers[0] as Json
+    const env: Record<string, string> = {
+      PATH: process.env.PATH ?? '',
+      HOME: process.env.HOME ?? '/',
+      TMPDIR: tmpdir(),
+    }
+    for (const variable of container.env ?? []) {
+      if ('value' in variable) env[variable.name] = variable.value
+      else if (variable.valueFrom?.fieldRef?.fieldPath === 'status.podIP') env[variable.name] = ip
+      else if (variable.valueFrom?.secretKeyRef) {
+        const ref = variable.valueFrom.secretKeyRef
+        const value = this.secrets.get(ref.name)?.stringData?.[ref.key]
+        if (value === undefined) {
+          object.status.containerStatuses = [
+            {
+              name: container.name,
+              state: {
+                waiting: {
+                  reason: 'CreateContainerConfigError',
+                  message: `secret "${ref.name}" not found`,
+                },
+              },
+            },
+          ]
+          return
+        }
+        env[variable.name] = value
+      }
+    }
+    for (const mount of container.volumeMounts ?? []) {
+      for (const [key, value] of Object.entries(env))
+        if (value.startsWith(mount.mountPath))
+          env[key] = pod.dir + value.slice(mount.mountPath.length)
+    }
+    for (const [key, value] of Object.entries(env)) if (value === '0.0.0.0') env[key] = ip
+    const [command, ...args] = container.command as string[]
+    const child = spawn(command === 'node' ? process.execPath : command!, args, {
+      cwd: container.workingDir === '/app' ? REPO_ROOT : (container.workingDir ?? REPO_ROOT),
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true,
+    })
+    pod.child = child
+    child.stdout!.on('data', (chunk: Buffer) => (pod.log += chunk.toString()))
+    child.stderr!.on('data', (chunk: Buffer) => (pod.log += chunk.toString()))
+    child.once('spawn', () => {
+      object.status = {
+        ...object.status,
+        phase: 'Running',
+        containerStatuses: [
+          { name: container.name, state: { running: { startedAt: new Date().toISOString() } } },
+        ],
+      }
+    })
+    child.once('exit', (code, signal) => {
+      // The container's PID 1 ended: its PID namespace, Litestream included, goes with it.
+      killGroup(child, 'SIGKILL')
+      clearTimeout(pod.killTimer)
+      if (this.nodeLost) return
+      const exitCode = code ?? 128 + (signal === 'SIGKILL' ? 9 : signal === 'SIGTERM' ? 15 : 1)
+      object.status = {
+        ...object.status,
+        phase: exitCode === 0 ? 'Succeeded' : 'Failed',
+        containerStatuses: [
+          {
+            name: container.name,
+            state: { terminated: { exitCode, reason: exitCode === 0 ? 'Completed' : 'Error' } },
+          },
+        ],
+      }
+      this.#maybeRemove(object.metadata.name)
+    })
+  }
+
+  #delete(name: string, graceParam: string | null): void {
+    const pod = this.pods.get(name)!
+    const { object } = pod
+    const terminal = object.status.phase === 'Succeeded' || object.status.phase === 'Failed'
+    let grace =
+      graceParam === null ? (object.spec.terminationGracePeriodSeconds ?? 30) : Number(graceParam)
+    if (terminal || !pod.child) grace = 0
+    const deletionGrace = object.metadata.deletionGracePeriodSeconds
+    if (deletionGrace !== undefined && deletionGrace <= grace) return
+    object.metadata.deletionTimestamp = new Date(Date.now() + grace * 1000).toISOString()
+    object.metadata.deletionGracePeriodSeconds = grace
+    if (
+      !this.nodeLost &&
+      pod.child &&
+      pod.child.exitCode === null &&
+      pod.child.signalCode === null
+    ) {
+      if (grace === 0) killGroup(pod.child, 'SIGKILL')
+      else {
+        pod.child.kill('SIGTERM')
+        clearTimeout(pod.killTimer)
+        pod.killTimer = setTimeout(() => killGroup(pod.child, 'SIGKILL'), grace * 1000)
+      }
+    }
+    this.#maybeRemove(name)
+  }
+
+  /** Removes a deleted pod once it has no finalizers and (unless forced) its container stopped. */
+  #maybeRemove(name: string): void {
+    const pod = this.pods.get(name)
+    if (
+      !pod ||
+      !pod.object.metadata.deletionTimestamp ||
+      (pod.object.metadata.finalizers ?? []).length > 0
+    )
+      return
+    const stopped = !pod.child || pod.child.exitCode !== null || pod.child.signalCode !== null
+    if (!stopped && pod.object.metadata.deletionGracePeriodSeconds !== 0) return
+    this.pods.delete(name)
+    if (!stopped && pod.child) this.orphans.push(pod.child)
+    rmSync(pod.dir, { recursive: true, force: true })
+    // Garbage collection: Secrets owned by the pod go with it.
+    for (const [secretName, secret] of this.secrets) {
+      if (
+        (secret.metadata.ownerReferences ?? []).some(
+          (owner: Json) => owner.uid === pod.object.metadata.uid,
+        )
+      )
+        this.secrets.delete(secretName)
+    }
+  }
+}
+
+function killGroup(child: ChildProcess | undefined, signal: NodeJS.Signals): void {
+  if (child?.pid === undefined) return
+  try {
+    process.kill(-child.pid, signal)
+  } catch {
+    // already gone
+  }
+}
