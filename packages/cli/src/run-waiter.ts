@@ -34,13 +34,19 @@ export async function waitForRun(
   }
 }
 
-/** Calls `call`, retrying a few times while the API answers 429 or 503 (worker restarting). */
+/**
+ * Calls `call`, retrying a few times while the API answers 429 or 503 (a worker restarting
+ * or over capacity). `TENANT_FAILED` is not retried: it waits for an admin's wake.
+ */
 export async function withRetries<T>(call: () => Promise<T>): Promise<T> {
   for (let attempt = 0; ; attempt += 1) {
     try {
       return await call()
     } catch (err) {
-      const transient = err instanceof ApiError && (err.status === 429 || err.status === 503)
+      const transient =
+        err instanceof ApiError &&
+        (err.status === 429 || err.status === 503) &&
+        err.code !== 'TENANT_FAILED'
       if (!transient || attempt >= TRANSIENT_RETRIES) throw err
       await new Promise((resolve) => setTimeout(resolve, TRANSIENT_BACKOFF_MS))
     }
