@@ -307,7 +307,7 @@ export class Engine {
    * Resolves when no run executes or is queued and no durable timer is due by the clock.
    * Due timers are checked first, so a test can advance an injected clock, then await this.
    */
-  idle(): Promise<void> {
+  async idle(): Promise<void> {
     this.#assertOpen('idle')
     return this.#executor.idle()
   }
