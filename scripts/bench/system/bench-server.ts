@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { ApiClient } from '../../../test/support/api-client.js'
 import { removeDataDir, startServer, type TestServer } from '../../../test/support/server.js'
-import { isSameProcessAlive, type ProcessInfo } from './process-tree.js'
+import { isSameProcessAlive, treeOf, type ProcessInfo } from './process-tree.js'
 import { RssSampler } from './rss-sampler.js'
 import { delay } from './stats.js'
 
@@ -70,6 +70,12 @@ export class BenchServer {
     return this.#server.dataDir
   }
 
+  /** False once the server process has exited (or was killed). */
+  get isRunning(): boolean {
+    const child = this.#server.process
+    return child.exitCode === null && child.signalCode === null
+  }
+
   get pid(): number {
     return this.#server.process.pid!
   }
@@ -80,6 +86,24 @@ export class BenchServer {
     mkdirSync(target, { recursive: true })
     cpSync(join(this.dataDir, 'logs'), target, { recursive: true })
     return target
+  }
+
+  /**
+   * SIGKILLs the server and every process of its tree at once (repeated for a second, to
+   * catch processes spawned meanwhile). For the bench's safety guard only: a clean stop is
+   * {@link stop}.
+   */
+  async killTree(): Promise<void> {
+    for (let round = 0; round < 5; round++) {
+      for (const info of treeOf(this.pid)) {
+        try {
+          process.kill(info.pid, 'SIGKILL')
+        } catch {
+          // already gone
+        }
+      }
+      await delay(200)
+    }
   }
 
   /** Stops the server once (later calls share the first stop). */

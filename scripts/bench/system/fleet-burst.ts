@@ -32,6 +32,13 @@ interface BurstFigures {
 /** Standby workers the server keeps (LITECELL_STANDBY_WORKERS, left at its default). */
 const STANDBY_WORKERS = 1
 
+/**
+ * The burst is aborted (the server's whole tree SIGKILLed) once this many worker processes
+ * exist beyond the cap: a platform that ignores LITECELL_MAX_WORKERS would otherwise start a
+ * worker per tenant at once and exhaust the machine's memory.
+ */
+const OVERSHOOT_ABORT_FACTOR = 2
+
 /** Longest one burst may take. */
 const BURST_TIMEOUT_MS = 20 * 60_000
 
@@ -55,7 +62,18 @@ export async function benchFleetBurst(server: BenchServer, options: FleetBurstOp
     let failedRuns = 0
     const startedMs = Date.now()
     const deadline = startedMs + BURST_TIMEOUT_MS
-    await Promise.all(
+    const abortAt = OVERSHOOT_ABORT_FACTOR * options.maxWorkers + STANDBY_WORKERS
+    let tripped!: (err: Error) => void
+    const guard = new Promise<never>((_, reject) => (tripped = reject))
+    guard.catch(() => undefined)
+    server.sampler.watch(({ workers }) => {
+      if (workers <= abortAt) return
+      server.sampler.watch(undefined)
+      const message = `${workers} worker processes at once with LITECELL_MAX_WORKERS=${options.maxWorkers} (abort above ${abortAt}): the cap does not hold; server tree killed to protect the machine`
+      progress(message)
+      void server.killTree().then(() => tripped(new Error(`burst #${repeat + 1} aborted: ${message}`)))
+    })
+    const clients = Promise.all(
       options.tenantIds.map(async (id) => {
         const submitMs = Date.now()
         const runs = Array.from({ length: options.runsPerTenant }, (_, n) => ({ workflow: 'three-steps', input: { n } }))
@@ -68,6 +86,11 @@ export async function benchFleetBurst(server: BenchServer, options: FleetBurstOp
         if (rows.length !== runIds.length) failedRuns += runIds.length - rows.length
       }),
     )
+    try {
+      await Promise.race([clients, guard])
+    } finally {
+      server.sampler.watch(undefined)
+    }
     const seconds = (Date.now() - startedMs) / 1000
     server.sampler.sample()
     const delta = fleetDelta(before, await scrapeFleet(server.admin))

@@ -16,6 +16,7 @@ export class RssSampler {
   #peakBytes = 0
   #peakProcesses = 0
   #peakWorkers = 0
+  #onSample: ((sample: { workers: number; rssBytes: number }) => void) | undefined
 
   constructor(rootPid: number, intervalMs = DEFAULT_SAMPLE_INTERVAL_MS) {
     this.#rootPid = rootPid
@@ -42,7 +43,13 @@ export class RssSampler {
     // A worker leads its own process group (standby workers too); the control plane does not.
     const workers = processes.filter((info) => info.pid === info.pgid && info.pid !== this.#rootPid).length
     this.#peakWorkers = Math.max(this.#peakWorkers, workers)
+    this.#onSample?.({ workers, rssBytes })
     return { processes, rssBytes }
+  }
+
+  /** Calls `listener` with every sample's worker count and RSS (one listener; undefined removes it). */
+  watch(listener: ((sample: { workers: number; rssBytes: number }) => void) | undefined): void {
+    this.#onSample = listener
   }
 
   /** Forgets the peaks (the start of a measured phase). */
