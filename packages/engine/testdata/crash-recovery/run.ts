@@ -1,34 +1,36 @@
-// Child process of the crash-recovery test: `start <db> <workflow> <inputJson>` opens the
-// engine and starts a run (then keeps running until killed); `recover <db> <runId>` opens
-// the engine, which recovers the run, and prints the finished run as JSON.
+// Child process of the crash-recovery test.
+//   start <db> <requests>  starts the runs (a JSON array of {workflow, input}), prints their ids
+//                          as a JSON array, marks `sleepy` once it sleeps, and waits to be killed.
+//   recover <db> <runIds>  opens the engine (which recovers the runs), waits for them to end and
+//                          prints {runs, recoveryMs} as JSON.
 import { writeFileSync } from 'node:fs'
-import { Engine } from '../../src/index.js'
+import { Engine, type StartRequest } from '../../src/index.js'
 import app from './app.js'
 
-const [mode, path, ...rest] = process.argv.slice(2)
-if (path === undefined) throw new Error('usage: run.ts start|recover <db> …')
+const [mode, path, list = '[]'] = process.argv.slice(2)
+if (path === undefined) throw new Error('usage: run.ts start|recover <db> <json>')
 const openedAt = performance.now()
-const engine = await Engine.open({
-  path,
-  app,
-  synchronous: process.env.SYNCHRONOUS === 'FULL' ? 'FULL' : 'NORMAL',
-})
+const engine = await Engine.open({ path, app })
 
 if (mode === 'start') {
-  const [workflow = 'crashy', input = 'null'] = rest
-  const { runId } = await engine.start(workflow, JSON.parse(input))
-  process.stdout.write(`${runId}\n`)
-  const markOn = process.env.MARKER_ON_STATUS
-  if (markOn !== undefined) {
-    // Tell the test once the run reached the status (e.g. `sleeping`), then wait to be killed.
-    while ((await engine.get(runId)).status !== markOn) await new Promise((r) => setTimeout(r, 5))
-    writeFileSync(process.env.MARKER_FILE ?? '/dev/null', markOn)
+  const requests = JSON.parse(list) as StartRequest[]
+  const { runIds } = await engine.startMany(requests)
+  process.stdout.write(`${JSON.stringify(runIds)}\n`)
+  const sleepyIndex = requests.findIndex((request) => request.workflow === 'sleepy')
+  const sleepyId = runIds[sleepyIndex]
+  if (sleepyId !== undefined) {
+    while ((await engine.get(sleepyId)).status !== 'sleeping') {
+      await new Promise((resolve) => setTimeout(resolve, 5))
+    }
+    writeFileSync(`${process.env.MARKER_PREFIX}sleepy`, 'reached')
   }
-  await engine.result(runId, { waitMs: 60_000 })
+  await new Promise(() => undefined)
 } else {
-  const [runId = ''] = rest
-  const run = await engine.result(runId, { waitMs: 30_000 })
+  const runs = []
+  for (const runId of JSON.parse(list) as string[]) {
+    runs.push(await engine.result(runId, { waitMs: 30_000 }))
+  }
   const recoveryMs = performance.now() - openedAt
   await engine.close()
-  process.stdout.write(`${JSON.stringify({ run, recoveryMs })}\n`)
+  process.stdout.write(`${JSON.stringify({ runs, recoveryMs })}\n`)
 }
