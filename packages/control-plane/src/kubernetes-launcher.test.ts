@@ -347,7 +347,7 @@ describe('control plane with pods', () => {
     await s3?.stop()
   })
 
-  test('a tenant is created, runs a workflow and hibernates, its worker a pod', async () => {
+  test('a tenant whose worker is a pod is created, runs a workflow, hibernates, wakes from S3 and forks', async () => {
     s3 = await startEmbeddedS3({ dir: join(dir, 's3') })
     const adminToken = 'lca_k8s-test-admin'
     controlPlane = await ControlPlane.start(
@@ -407,5 +407,15 @@ describe('control plane with pods', () => {
       status: 'succeeded',
       output: 42,
     })
+
+    // A fork's database is written by the control plane; its pod gets it through the replica.
+    await api('POST', '/v1/tenants/podded/fork', { id: 'podded-copy' })
+    expect(await api('GET', `/v1/tenants/podded-copy/runs/${runId}`)).toMatchObject({
+      status: 'succeeded',
+      output: 42,
+    })
+    expect(readFileSync(join(dir, 'control-plane', 'logs', 'podded-copy.log'), 'utf8')).toContain(
+      "pushed the control plane's copy of tenant podded-copy",
+    )
   })
 })

@@ -110,6 +110,7 @@ export class KubernetesLauncher implements Launcher {
     const leaseTtlMs = Number(spec.env.LITECELL_LEASE_TTL_MS) || DEFAULT_LEASE_TTL_MS
     const worker = new KubernetesWorker({
       client: this.#client,
+      spec,
       objects: workerPodObjects(spec, this.#client.namespace, this.#template),
       logPath: spec.logPath,
       pollMs: this.#pollMs,

@@ -3,7 +3,8 @@ import { dirname } from 'node:path'
 import type { KubernetesClient } from './kubernetes-client.js'
 import { KubernetesError } from './kubernetes-error.js'
 import { WORKER_FINALIZER, type WorkerPodObjects } from './kubernetes-pod-manifest.js'
-import type { WorkerExit, WorkerProcess } from './launcher.js'
+import { seedReplica } from './kubernetes-replica-seed.js'
+import type { WorkerExit, WorkerProcess, WorkerSpec } from './launcher.js'
 
 /** Most of a pod's log copied into the tenant's log file when it ends. */
 const MAX_LOG_BYTES = 1024 * 1024
@@ -34,6 +35,8 @@ interface PodView {
 /** Settings of one {@link KubernetesWorker}. */
 export interface KubernetesWorkerOptions {
   readonly client: KubernetesClient
+  /** The launch: its environment names the control plane's copy of the tenant's files. */
+  readonly spec: WorkerSpec
   readonly objects: WorkerPodObjects
   /** The tenant's log file: launcher notes go there, and the pod's log once it ended. */
   readonly logPath: string
@@ -64,7 +67,7 @@ export class KubernetesWorker implements WorkerProcess {
   readonly #options: KubernetesWorkerOptions
   readonly #created: Promise<boolean>
   readonly #noted = new Set<string>()
-  #error: KubernetesError | undefined
+  #error: (Error & { readonly code?: string }) | undefined
   #signal: 'SIGTERM' | 'SIGKILL' | null = null
   #killedAtMs = 0
   #abandoned = false
@@ -81,8 +84,11 @@ export class KubernetesWorker implements WorkerProcess {
     })
   }
 
-  /** Why the pod could not be created, if it could not (the exit is then a crash). */
-  get error(): KubernetesError | undefined {
+  /**
+   * Why the pod could not be created, if it could not (the exit is then a crash): a
+   * {@link KubernetesError}, or a replica error from pushing the control plane's files.
+   */
+  get error(): (Error & { readonly code?: string }) | undefined {
     return this.#error
   }
 
@@ -111,6 +117,12 @@ export class KubernetesWorker implements WorkerProcess {
     const { client, objects } = this.#options
     let secretCreated = false
     try {
+      if (await seedReplica(this.#options.spec)) {
+        this.#note(
+          `pushed the control plane's copy of tenant ${this.#options.spec.tenantId} to its replica`,
+          30,
+        )
+      }
       if (objects.secret) {
         await client.json(
           'POST',
@@ -253,13 +265,13 @@ export class KubernetesWorker implements WorkerProcess {
   }
 
   /** A launcher line in the tenant's log (once per distinct text): the operator's trail. */
-  #note(what: unknown): void {
+  #note(what: unknown, level = 50): void {
     const msg = what instanceof Error ? what.message : String(what)
     if (this.#noted.has(msg)) return
     this.#noted.add(msg)
     const code = (what as { code?: unknown }).code
     const line = JSON.stringify({
-      level: 50,
+      level,
       time: Date.now(),
       component: 'kubernetes-launcher',
       pod: this.podName,
