@@ -2,7 +2,7 @@ export { type EmbeddedS3, type EmbeddedS3Options, startEmbeddedS3 } from './embe
 export { type LitestreamBinary, resolveLitestream } from './litestream-binary.js'
 export { DEFAULT_MONITOR_INTERVAL_MS, DEFAULT_SYNC_INTERVAL_MS } from './litestream-config.js'
 export { type ReplicaDeletion, deleteReplica } from './replica-deletion.js'
-export { ReplicaError, type ReplicaErrorCode } from './replica-error.js'
+export { ReplicaError, type ReplicaErrorCode, isReplicaError } from './replica-error.js'
 export { type ReplicaLocation, controlPlaneReplica, tenantReplica } from './replica-location.js'
 export { ensureBucket } from './replica-store.js'
 export { type ReplicateOptions, replicate } from './replication.js'
