@@ -42,7 +42,8 @@ export class Engine {
   readonly #runs: RunStore
   readonly #journal: Journal
   readonly #executor: Executor
-  readonly #view: RunView
+  readonly #readView: RunView
+  readonly #writeView: RunView
   readonly #query: ReadOnlyQuery
   #closed: Promise<void> | null = null
 
@@ -66,7 +67,8 @@ export class Engine {
       observer: options.observer,
       concurrency: options.concurrency,
     })
-    this.#view = new RunView(readDb)
+    this.#readView = new RunView(readDb)
+    this.#writeView = new RunView(writeDb)
     this.#query = new ReadOnlyQuery(readDb)
   }
 
@@ -148,13 +150,13 @@ export class Engine {
   /** @throws {EngineError} `RUN_NOT_FOUND`. */
   async get(runId: string): Promise<RunDetail> {
     this.#assertOpen('get')
-    return this.#view.get(runId)
+    return this.#view().get(runId)
   }
 
   /** Runs, newest first, filtered and paginated by an opaque cursor. */
   async list(options?: ListOptions): Promise<ListPage> {
     this.#assertOpen('list')
-    return this.#view.list(options)
+    return this.#view().list(options)
   }
 
   /**
@@ -167,14 +169,14 @@ export class Engine {
     const waitMs = options?.waitMs ?? 0
     if (typeof waitMs !== 'number' || !(waitMs >= 0) || !Number.isFinite(waitMs))
       bad('waitMs', waitMs, 'a number from 0 and up')
-    const detail = this.#view.get(runId)
+    const detail = this.#view().get(runId)
     if (isFinished(detail.status) || waitMs === 0) return detail
     return new Promise((resolve, reject) => {
       const answer = (): void => {
         clearTimeout(timer)
         remove()
         try {
-          resolve(this.#view.get(runId))
+          resolve(this.#view().get(runId))
         } catch (error) {
           reject(error)
         }
@@ -229,7 +231,7 @@ export class Engine {
       this.#options.observer?.onRunStatus?.(run.run_id, run.workflow, 'cancelled')
       this.#executor.notifyEnd(run.run_id, run.run_id === runId ? row.parent_run_id : null)
     }
-    return this.#view.get(runId)
+    return this.#view().get(runId)
   }
 
   /**
@@ -253,7 +255,7 @@ export class Engine {
     })
     await this.#writer.durable()
     this.#started({ ...row, status: 'pending' }, false)
-    return this.#view.get(runId)
+    return this.#view().get(runId)
   }
 
   /**
@@ -388,6 +390,16 @@ export class Engine {
         `close database ${this.#options.path}: ${(errors[0] as Error).message}`,
         { cause: errors[0] },
       )
+  }
+
+  /**
+   * The view to read runs through. Both show committed state only: while a group-commit batch
+   * is open the read-only connection does; otherwise the write connection holds exactly the
+   * committed state, and its page cache is warm, where the read-only connection re-reads every
+   * page a write changed (two `get`s per run were a third of a sequential run's CPU time).
+   */
+  #view(): RunView {
+    return this.#writer.inTransaction ? this.#readView : this.#writeView
   }
 
   #assertOpen(what: string): void {

@@ -78,6 +78,11 @@ export class GroupCommit {
     this.#onCommit = onCommit
   }
 
+  /** True while a batch transaction is open (its writes are not committed yet). */
+  get inTransaction(): boolean {
+    return this.#open
+  }
+
   /** The write connection, for prepared statements owned by the stores. */
   get db(): Database {
     return this.#db

@@ -20,8 +20,8 @@ export const MAX_LIST_LIMIT = 1_000
 const SUMMARY_COLUMNS = 'id, run_id, workflow, status, queue, parent_run_id, created_at, updated_at'
 
 /**
- * The API's view of runs, read over the read-only connection: it only ever shows committed
- * state, so whatever `get` or `list` returns is durable.
+ * The API's view of runs over one connection. The engine reads through the one that shows
+ * committed state only, so whatever `get` or `list` returns is durable.
  */
 export class RunView {
   readonly #db: Database
