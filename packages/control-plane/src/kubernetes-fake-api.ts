@@ -1,23 +1,15 @@
 /**
- * TEST SUPPORT ONLY, not exported: a FAKE of the Kubernetes API server and kubelet, because no
- * Kubernetes cluster runs on this machine (STYLE.md rule 16 allows a fake only for such an
- * external service). It implements exactly the calls KubernetesLauncher makes, with the
- * semantics the launcher relies on: Status errors (401/403/404/409), deterministic names,
- * graceful deletion (SIGTERM to the container, SIGKILL after the grace period, the object
- * removed once the container stopped), force deletion (gracePeriodSeconds 0), finalizers,
- * merge patches, owner-reference garbage collection of Secrets, and pod logs.
- *
- * The kubelet is simulated by really running the pod's container command as a local process
- * group: `node` is this Node binary and the image's working directory `/app` is this
- * repository (the image copies it there, infra/Dockerfile). The environment is the pod's
- * own (secretKeyRef and the downward API's status.podIP resolved) plus PATH/HOME/TMPDIR as
- * an image would provide. Two things a pod has and a process has not are stood in for: each
- * pod gets its own loopback IP (127.77.x.y) and a listen address of 0.0.0.0 becomes that IP
- * (a pod's own network namespace); volume mount paths become a per-pod temporary folder.
+ * TEST SUPPORT ONLY, not exported: a FAKE of the Kubernetes API server, because no Kubernetes
+ * cluster runs on this machine (STYLE.md rule 16 allows a fake only for such an external
+ * service). It implements exactly the calls KubernetesLauncher makes, with the semantics the
+ * launcher relies on: Status errors (401/403/404/409), deterministic names, graceful deletion
+ * (the object removed once the container stopped), force deletion (gracePeriodSeconds 0),
+ * finalizers, merge patches, owner-reference garbage collection of Secrets, and pod logs. Its
+ * kubelet (kubernetes-fake-kubelet.ts) runs containers as real local processes.
  */
-import { spawn, type ChildProcess } from 'node:child_process'
+import type { ChildProcess } from 'node:child_process'
 import { randomUUID } from 'node:crypto'
-import { mkdtempSync, rmSync } from 'node:fs'
+import { rmSync } from 'node:fs'
 import {
   createServer as createHttpServer,
   type IncomingMessage,
@@ -26,13 +18,7 @@ import {
 } from 'node:http'
 import { createServer as createHttpsServer } from 'node:https'
 import type { AddressInfo } from 'node:net'
-import { tmpdir } from 'node:os'
-import { resolve } from 'node:path'
-
-/** This repository: what the image holds at `/app`. */
-const REPO_ROOT = resolve(import.meta.dirname, '../../..')
-
-type Json = Record<string, any>
+import { FakeKubelet, killGroup, type FakePod, type Json } from './kubernetes-fake-kubelet.js'
 
 /** One call the fake answered, for assertions. */
 export interface FakeCall {
@@ -40,14 +26,6 @@ export interface FakeCall {
   readonly path: string
   readonly query: URLSearchParams
   readonly status: number
-}
-
-interface FakePod {
-  object: Json
-  child?: ChildProcess
-  log: string
-  dir: string
-  killTimer?: NodeJS.Timeout
 }
 
 /** A fake Kubernetes API on loopback (HTTPS when given a key and certificate). */
@@ -59,13 +37,11 @@ export class FakeKubernetesApi {
   readonly secrets = new Map<string, Json>()
   /** `verb resource` pairs RBAC refuses, e.g. `create pods`. */
   readonly forbidden = new Set<string>()
-  /** While true the kubelet does nothing (a lost node): no signals, no status. */
-  nodeLost = false
+  readonly #kubelet = new FakeKubelet()
   readonly #server: Server
   readonly #token: string
   /** Containers of pods force-deleted on a lost node: still running, killed at stop. */
   readonly orphans: ChildProcess[] = []
-  #nextIp = 1 + Math.floor(Math.random() * 200) * 250
 
   private constructor(server: Server, url: string, namespace: string, token: string) {
     this.#server = server
@@ -91,6 +67,15 @@ export class FakeKubernetesApi {
       options.token,
     )
     return fake
+  }
+
+  /** While true the kubelet does nothing (a lost node): no signals, no status. */
+  get nodeLost(): boolean {
+    return this.#kubelet.lost
+  }
+
+  set nodeLost(lost: boolean) {
+    this.#kubelet.lost = lost
   }
 
   /** Kills every container still running and stops serving. */
@@ -169,7 +154,10 @@ export class FakeKubernetesApi {
         },
       }
       if (resource === 'secrets') this.secrets.set(objectName, object)
-      else this.#schedule(object)
+      else {
+        const pod = this.#kubelet.run(object, this.secrets, () => this.#maybeRemove(objectName))
+        this.pods.set(objectName, pod)
+      }
       return reply(201, object)
     }
     if (req.method === 'GET' && !name) {
@@ -204,92 +192,6 @@ export class FakeKubernetesApi {
     return fail(405, 'MethodNotAllowed', 'method not allowed')
   }
 
-  /** The kubelet: binds the pod to a node, gives it an IP and starts its container. */
-  #schedule(object: Json): void {
-    const n = this.#nextIp++
-    const ip = `127.77.${Math.floor(n / 250) % 250}.${(n % 250) + 1}`
-    object.spec = { ...object.spec, nodeName: 'fake-node' }
-    object.status = { phase: 'Pending', podIP: ip }
-    const pod: FakePod = {
-      object,
-      log: '',
-      dir: mkdtempSync(resolve(tmpdir(), 'litecell-fake-pod-')),
-    }
-    this.pods.set(object.metadata.name, pod)
-    const container = object.spec.containers[0] as Json
-    const env: Record<string, string> = {
-      PATH: process.env.PATH ?? '',
-      HOME: process.env.HOME ?? '/',
-      TMPDIR: tmpdir(),
-    }
-    for (const variable of container.env ?? []) {
-      if ('value' in variable) env[variable.name] = variable.value
-      else if (variable.valueFrom?.fieldRef?.fieldPath === 'status.podIP') env[variable.name] = ip
-      else if (variable.valueFrom?.secretKeyRef) {
-        const ref = variable.valueFrom.secretKeyRef
-        const value = this.secrets.get(ref.name)?.stringData?.[ref.key]
-        if (value === undefined) {
-          object.status.containerStatuses = [
-            {
-              name: container.name,
-              state: {
-                waiting: {
-                  reason: 'CreateContainerConfigError',
-                  message: `secret "${ref.name}" not found`,
-                },
-              },
-            },
-          ]
-          return
-        }
-        env[variable.name] = value
-      }
-    }
-    for (const mount of container.volumeMounts ?? []) {
-      for (const [key, value] of Object.entries(env))
-        if (value.startsWith(mount.mountPath))
-          env[key] = pod.dir + value.slice(mount.mountPath.length)
-    }
-    for (const [key, value] of Object.entries(env)) if (value === '0.0.0.0') env[key] = ip
-    const [command, ...args] = container.command as string[]
-    const child = spawn(command === 'node' ? process.execPath : command!, args, {
-      cwd: container.workingDir === '/app' ? REPO_ROOT : (container.workingDir ?? REPO_ROOT),
-      env,
-      stdio: ['ignore', 'pipe', 'pipe'],
-      detached: true,
-    })
-    pod.child = child
-    child.stdout!.on('data', (chunk: Buffer) => (pod.log += chunk.toString()))
-    child.stderr!.on('data', (chunk: Buffer) => (pod.log += chunk.toString()))
-    child.once('spawn', () => {
-      object.status = {
-        ...object.status,
-        phase: 'Running',
-        containerStatuses: [
-          { name: container.name, state: { running: { startedAt: new Date().toISOString() } } },
-        ],
-      }
-    })
-    child.once('exit', (code, signal) => {
-      // The container's PID 1 ended: its PID namespace, Litestream included, goes with it.
-      killGroup(child, 'SIGKILL')
-      clearTimeout(pod.killTimer)
-      if (this.nodeLost) return
-      const exitCode = code ?? 128 + (signal === 'SIGKILL' ? 9 : signal === 'SIGTERM' ? 15 : 1)
-      object.status = {
-        ...object.status,
-        phase: exitCode === 0 ? 'Succeeded' : 'Failed',
-        containerStatuses: [
-          {
-            name: container.name,
-            state: { terminated: { exitCode, reason: exitCode === 0 ? 'Completed' : 'Error' } },
-          },
-        ],
-      }
-      this.#maybeRemove(object.metadata.name)
-    })
-  }
-
   #delete(name: string, graceParam: string | null): void {
     const pod = this.pods.get(name)!
     const { object } = pod
@@ -301,19 +203,7 @@ export class FakeKubernetesApi {
     if (deletionGrace !== undefined && deletionGrace <= grace) return
     object.metadata.deletionTimestamp = new Date(Date.now() + grace * 1000).toISOString()
     object.metadata.deletionGracePeriodSeconds = grace
-    if (
-      !this.nodeLost &&
-      pod.child &&
-      pod.child.exitCode === null &&
-      pod.child.signalCode === null
-    ) {
-      if (grace === 0) killGroup(pod.child, 'SIGKILL')
-      else {
-        pod.child.kill('SIGTERM')
-        clearTimeout(pod.killTimer)
-        pod.killTimer = setTimeout(() => killGroup(pod.child, 'SIGKILL'), grace * 1000)
-      }
-    }
+    this.#kubelet.stop(pod, grace)
     this.#maybeRemove(name)
   }
 
@@ -340,14 +230,5 @@ export class FakeKubernetesApi {
       )
         this.secrets.delete(secretName)
     }
-  }
-}
-
-function killGroup(child: ChildProcess | undefined, signal: NodeJS.Signals): void {
-  if (child?.pid === undefined) return
-  try {
-    process.kill(-child.pid, signal)
-  } catch {
-    // already gone
   }
 }

@@ -7,7 +7,7 @@
  * the embedded S3 server through the fake.
  */
 import { execFileSync } from 'node:child_process'
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { startEmbeddedS3, type EmbeddedS3 } from '@litecell/replica'
@@ -15,7 +15,7 @@ import pino from 'pino'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { ControlPlane } from './control-plane.js'
 import { controlPlaneConfigFromEnv } from './control-plane-config.js'
-import type { KubernetesConnection } from './kubernetes-client.js'
+import { inClusterConnection, type KubernetesConnection } from './kubernetes-client.js'
 import { FakeKubernetesApi } from './kubernetes-fake-api.js'
 import { KubernetesLauncher } from './kubernetes-launcher.js'
 import type { KubernetesLauncherOptions } from './kubernetes-launcher-options.js'
@@ -335,6 +335,29 @@ describe('configuration', () => {
     expect(config({ LITECELL_K8S_IMAGE: undefined })).toThrow(/LITECELL_K8S_IMAGE/)
     expect(config({ LITECELL_K8S_MEMORY: 'lots' })).toThrow(/Expected `memory`/)
     expect(config({ LITECELL_LAUNCHER: 'nomad' })).toThrow(/local or kubernetes/)
+  })
+})
+
+describe('in-cluster connection', () => {
+  test("a pod's service account gives the API URL, token, CA and namespace; outside a pod it is a K8S_CONFIG error", () => {
+    const accountDir = join(dir, 'serviceaccount')
+    mkdirSync(accountDir, { recursive: true })
+    writeFileSync(join(accountDir, 'token'), 'mounted-token\n')
+    writeFileSync(join(accountDir, 'ca.crt'), 'PEM')
+    writeFileSync(join(accountDir, 'namespace'), 'litecell')
+    const env = { KUBERNETES_SERVICE_HOST: '10.96.0.1', KUBERNETES_SERVICE_PORT: '443' }
+    expect(inClusterConnection(env, { dir: accountDir })).toEqual({
+      apiUrl: 'https://10.96.0.1:443',
+      token: 'mounted-token',
+      ca: 'PEM',
+      namespace: 'litecell',
+    })
+    expect(inClusterConnection(env, { dir: accountDir, namespace: 'other' }).namespace).toBe(
+      'other',
+    )
+    expect(() => inClusterConnection({}, { dir: accountDir })).toThrow(
+      expect.objectContaining({ code: 'K8S_CONFIG' }),
+    )
   })
 })
 
