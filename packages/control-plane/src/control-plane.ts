@@ -16,6 +16,7 @@ import {
 import { hashSecret, newSecret } from '@litecell/worker'
 import pino, { type Logger } from 'pino'
 import { createApi } from './api.js'
+import { ControlPlaneError } from './control-plane-error.js'
 import { AppCatalog } from './app-catalog.js'
 import { Auth } from './auth.js'
 import type { ControlPlaneConfig } from './control-plane-config.js'
@@ -184,11 +185,23 @@ export class ControlPlane {
    */
   async stop(): Promise<void> {
     this.#scheduler.stop()
-    await this.fleet.close()
-    await new Promise<void>((resolve) => this.#server.close(() => resolve()))
+    // Workers still call back (heartbeats, "hibernated") while they stop: serve until then.
+    const failed = await this.fleet.close()
+    const server = this.#server as import('node:http').Server
+    const closed = new Promise<void>((resolve) => server.close(() => resolve()))
+    // Clients on keep-alive connections would otherwise hold the server open indefinitely.
+    server.closeAllConnections()
+    await closed
     this.registry.close()
     await this.#registryReplicator.stopVerified()
     await this.#embeddedS3?.stop()
+    if (failed.length > 0) {
+      this.#log.error({ tenants: failed }, 'control plane stopped; some tenants kept local files')
+      throw new ControlPlaneError(
+        'WORKER_UNAVAILABLE',
+        `stop: tenants ${failed.join(', ')} could not verify their replica; their local files are kept and recover on the next start`,
+      )
+    }
     this.#log.info('control plane stopped')
   }
 }
