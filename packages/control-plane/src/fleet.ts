@@ -155,11 +155,13 @@ export class Fleet {
     this.#workers.set(tenantId, live)
     void process.exited.then((exit) => this.#onExit(live, exit))
     const startTimeoutMs = this.#options.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS
+    let timer: NodeJS.Timeout | undefined
     const outcome = await Promise.race([
       live.ready.then(() => 'ready' as const),
       process.exited.then(() => 'exited' as const),
-      delay(startTimeoutMs).then(() => 'timeout' as const),
+      new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), startTimeoutMs))),
     ])
+    clearTimeout(timer)
     if (outcome !== 'ready') {
       if (outcome === 'timeout') process.kill('SIGKILL')
       await process.exited
@@ -175,9 +177,13 @@ export class Fleet {
   /** Waits for a free worker slot, evicting the least recently used idle worker if full. */
   async #acquireSlot(tenantId: string): Promise<void> {
     const deadline = this.#clock() + (this.#options.slotWaitMs ?? DEFAULT_SLOT_WAIT_MS)
+    let victim: LiveWorker | undefined
     while (this.#workers.size >= this.#options.maxWorkers) {
-      const victim = this.#evictionCandidate(tenantId)
-      if (victim) void this.hibernate(victim.tenantId).catch(() => undefined)
+      // One eviction per waiter at a time: a second victim only once ours has exited.
+      if (!victim || this.#workers.get(victim.tenantId) !== victim) {
+        victim = this.#evictionCandidate(tenantId)
+        if (victim) void this.hibernate(victim.tenantId).catch(() => undefined)
+      }
       const leftMs = deadline - this.#clock()
       if (leftMs <= 0) {
         throw new ControlPlaneError(
