@@ -16,7 +16,8 @@ import {
 } from './replica-location.js'
 import { withReplicaStore } from './replica-store.js'
 import { StallWatch } from './stall-watch.js'
-import { LitestreamReplicator, type Replicator } from './replicator.js'
+import { LitestreamReplicator } from './litestream-replicator.js'
+import type { Replicator } from './replicator.js'
 
 /** How long Litestream may take to report that it replicates. */
 export const DEFAULT_START_TIMEOUT_MS = 15_000

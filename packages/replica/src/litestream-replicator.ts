@@ -1,0 +1,272 @@
+import { existsSync } from 'node:fs'
+import { performance } from 'node:perf_hooks'
+import type { LitestreamBinary } from './litestream-binary.js'
+import { LitestreamConfig } from './litestream-config.js'
+import { type LitestreamProcess, describeExit } from './litestream-process.js'
+import { LogBuffer } from './log-buffer.js'
+import { ReplicaError, messageOf } from './replica-error.js'
+import type { ReplicaLocation } from './replica-location.js'
+import type { ReplicaLock } from './replica-lock.js'
+import { verifyReplicaHolds } from './replica-verification.js'
+import { StallWatch } from './stall-watch.js'
+import { writeSyncMarker } from './sync-marker.js'
+import { waitFor } from './wait-for.js'
+import {
+  DEFAULT_STOP_VERIFIED_TIMEOUT_MS,
+  type Replicator,
+  type StopVerifiedResult,
+} from './replicator.js'
+
+/** How long {@link Replicator.stop} waits for the final sync before SIGKILL. */
+export const DEFAULT_STOP_TIMEOUT_MS = 10_000
+/** Part of the stopVerified budget kept for the verification after the final sync. */
+export const VERIFY_RESERVE_MS = 5_000
+/** First delay before restarting a Litestream process that died. */
+export const RESTART_BACKOFF_INITIAL_MS = 100
+/** Longest delay between restarts. */
+export const RESTART_BACKOFF_MAX_MS = 10_000
+/** A process that ran at least this long resets the backoff. */
+export const RESTART_BACKOFF_RESET_AFTER_MS = 30_000
+
+/** What {@link LitestreamReplicator} needs; prepared (validated, locked) by `replicate()`. */
+export interface ReplicatorParts {
+  readonly binary: LitestreamBinary
+  readonly dbPath: string
+  readonly replica: ReplicaLocation
+  readonly config: LitestreamConfig
+  readonly locks: readonly ReplicaLock[]
+  readonly spawn: (onLine: (line: string) => void) => LitestreamProcess
+  readonly startTimeoutMs: number
+  /** How long an un-uploaded change may wait before the replicator nudges Litestream. */
+  readonly stallAfterMs: number
+  readonly onLog?: (line: string) => void
+  readonly onRestart?: (err: ReplicaError) => void
+}
+
+type State = 'running' | 'stopping' | 'stopped'
+
+/** The supervisor behind {@link Replicator}: one Litestream at a time, restarted if it dies. */
+export class LitestreamReplicator implements Replicator {
+  readonly #parts: ReplicatorParts
+  readonly #logs = new LogBuffer()
+  #state: State = 'running'
+  #child: LitestreamProcess | undefined
+  #childStartedAtMs = 0
+  #childHasSynced = false
+  #restarts = 0
+  #failuresInARow = 0
+  #restartTimer: NodeJS.Timeout | undefined
+  readonly #stallWatch: StallWatch
+  readonly #onProcessExit = (): void => this.#child?.kill()
+
+  constructor(parts: ReplicatorParts) {
+    this.#parts = parts
+    this.#stallWatch = new StallWatch(parts.dbPath, parts.stallAfterMs, (text) => this.#note(text))
+    // An orphaned Litestream would keep replicating after this process is gone.
+    process.once('exit', this.#onProcessExit)
+  }
+
+  get pid(): number | undefined {
+    return this.#child?.isExited ? undefined : this.#child?.pid
+  }
+
+  get restarts(): number {
+    return this.#restarts
+  }
+
+  logs(): string[] {
+    return this.#logs.lines()
+  }
+
+  /** Start Litestream and wait until it reports that it replicates. */
+  async start(): Promise<void> {
+    const child = this.#spawn()
+    try {
+      await child.waitForLine(isReadyLine, this.#parts.startTimeoutMs)
+      this.#stallWatch.start()
+    } catch (err) {
+      this.kill()
+      throw new ReplicaError(
+        'LITESTREAM_FAILED',
+        `start litestream: ${messageOf(err)}; last lines:\n${this.#logs.tail()}`,
+        {
+          cause: err,
+          hint: 'see replicator logs; check the database path and the storage settings',
+        },
+      )
+    }
+  }
+
+  async stopVerified(opts: { readonly timeoutMs?: number } = {}): Promise<StopVerifiedResult> {
+    const timeoutMs = opts.timeoutMs ?? DEFAULT_STOP_VERIFIED_TIMEOUT_MS
+    const started = performance.now()
+    const remainingMs = (): number => Math.max(0, timeoutMs - (performance.now() - started))
+    const { dbPath, replica } = this.#parts
+    if (this.#state !== 'running') {
+      throw new ReplicaError(
+        'REPLICA_NOT_VERIFIED',
+        `stop replicating ${dbPath}: replicator is already ${this.#state}`,
+      )
+    }
+    this.#state = 'stopping'
+    this.#cancelRestart()
+    this.#stallWatch.stop()
+    try {
+      // Litestream must run to upload the marker; between crash and restart it does not.
+      if (!this.#child || this.#child.isExited) await this.#startNow(remainingMs())
+      const marker = writeSyncMarker(dbPath)
+      await this.#untilSynced(remainingMs())
+      const child = this.#child!
+      const exit = await child.terminate(
+        Math.max(remainingMs() - VERIFY_RESERVE_MS, remainingMs() / 2),
+      )
+      const killed = exit.killed ? ' (killed after timeout)' : ''
+      this.#note(
+        `final sync done in ${Math.round(performance.now() - started)} ms: ${describeExit(exit)}${killed}`,
+      )
+      await verifyReplicaHolds(this.#parts.binary, replica, marker, Math.max(remainingMs(), 1))
+      this.#note(
+        `replica verified in ${Math.round(performance.now() - started)} ms: holds sync marker ${marker}`,
+      )
+      return {
+        verifiedAtMs: Date.now(),
+        exitCode: exit.code,
+        durationMs: Math.round(performance.now() - started),
+      }
+    } catch (err) {
+      this.#note(`verification failed: ${messageOf(err)}`)
+      throw new ReplicaError(
+        'REPLICA_NOT_VERIFIED',
+        `stop replicating ${dbPath}: replica ${replica.path} not verified: ${messageOf(err)}`,
+        {
+          cause: err,
+          hint: `the local database ${dbPath} was left in place; check that the storage is reachable (logs()), then replicate() again and retry stopVerified()`,
+        },
+      )
+    } finally {
+      this.#child?.kill()
+      await this.#release()
+    }
+  }
+
+  async stop(): Promise<void> {
+    if (this.#state !== 'running') return
+    this.#state = 'stopping'
+    this.#cancelRestart()
+    this.#stallWatch.stop()
+    try {
+      if (this.#child && !this.#child.isExited) {
+        const exit = await this.#child.terminate(DEFAULT_STOP_TIMEOUT_MS)
+        this.#note(`stopped: ${describeExit(exit)}${exit.killed ? ' (killed after timeout)' : ''}`)
+      }
+    } finally {
+      await this.#release()
+    }
+  }
+
+  kill(): void {
+    if (this.#state === 'stopped') return
+    this.#state = 'stopped'
+    this.#cancelRestart()
+    this.#stallWatch.stop()
+    this.#child?.kill()
+    process.removeListener('exit', this.#onProcessExit)
+    for (const lock of this.#parts.locks) lock.release()
+    this.#parts.config.removeSync()
+  }
+
+  #spawn(): LitestreamProcess {
+    const child = this.#parts.spawn((line) => {
+      this.#logs.push(line)
+      this.#stallWatch.observe(line)
+      if (child === this.#child && isSyncLine(line)) this.#childHasSynced = true
+      this.#parts.onLog?.(line)
+    })
+    this.#child = child
+    this.#childStartedAtMs = performance.now()
+    this.#childHasSynced = false
+    void child.exited.then((exit) => this.#onChildExit(child, describeExit(exit)))
+    return child
+  }
+
+  async #startNow(timeoutMs: number): Promise<void> {
+    const child = this.#spawn()
+    await child.waitForLine(isReadyLine, Math.max(timeoutMs, 1))
+  }
+
+  /**
+   * Litestream 0.3.13 opens the database lazily, on a monitor tick, and its SIGTERM
+   * handler runs the final sync only if that happened: a process stopped sooner exits 0
+   * having uploaded nothing. Under a steady stream of write transactions its first open
+   * can also lose the race for the write lock for a while. So SIGTERM only once the
+   * current process logged a sync; the fresh marker guarantees one will come.
+   */
+  async #untilSynced(timeoutMs: number): Promise<void> {
+    await waitFor(() => this.#childHasSynced, {
+      timeoutMs: Math.max(timeoutMs, 1),
+      intervalMs: 5,
+      what: 'litestream to open and sync the database',
+    })
+  }
+
+  #onChildExit(child: LitestreamProcess, how: string): void {
+    if (this.#state !== 'running' || child !== this.#child) return
+    const livedMs = performance.now() - this.#childStartedAtMs
+    this.#failuresInARow = livedMs >= RESTART_BACKOFF_RESET_AFTER_MS ? 1 : this.#failuresInARow + 1
+    const delayMs = Math.min(
+      RESTART_BACKOFF_INITIAL_MS * 2 ** (this.#failuresInARow - 1),
+      RESTART_BACKOFF_MAX_MS,
+    )
+    const err = new ReplicaError(
+      'LITESTREAM_FAILED',
+      `litestream for ${this.#parts.dbPath} died (${how}); restarting in ${delayMs} ms`,
+    )
+    this.#note(err.message)
+    this.#parts.onRestart?.(err)
+    this.#restartTimer = setTimeout(() => this.#restart(), delayMs)
+  }
+
+  #restart(): void {
+    this.#restartTimer = undefined
+    if (this.#state !== 'running') return
+    if (!existsSync(this.#parts.dbPath)) {
+      this.#note(`database ${this.#parts.dbPath} is gone; not restarting litestream`)
+      return
+    }
+    this.#restarts++
+    const child = this.#spawn()
+    // A restarted process that never gets ready is killed; its exit schedules the next try.
+    child.waitForLine(isReadyLine, this.#parts.startTimeoutMs).catch((err: unknown) => {
+      this.#note(`restart failed: ${messageOf(err)}`)
+      child.kill()
+    })
+  }
+
+  #cancelRestart(): void {
+    clearTimeout(this.#restartTimer)
+    this.#restartTimer = undefined
+  }
+
+  async #release(): Promise<void> {
+    this.#state = 'stopped'
+    process.removeListener('exit', this.#onProcessExit)
+    for (const lock of this.#parts.locks) lock.release()
+    await this.#parts.config.remove()
+  }
+
+  #note(text: string): void {
+    const line = `[litecell] ${text}`
+    this.#logs.push(line)
+    this.#parts.onLog?.(line)
+  }
+}
+
+/** Lines Litestream logs once it has opened the database and synced. */
+function isSyncLine(line: string): boolean {
+  return /sync: new generation|snapshot written|wal segment written/.test(line)
+}
+
+/** Litestream logs `replicating to` once the database is open and its replica configured. */
+function isReadyLine(line: string): boolean {
+  return line.includes('replicating to')
+}
