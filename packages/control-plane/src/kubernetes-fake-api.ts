@@ -115,6 +115,11 @@ export class FakeKubernetesApi {
 
     if (req.headers.authorization !== `Bearer ${this.#token}`)
       return fail(401, 'Unauthorized', 'Unauthorized')
+    if (url.pathname === '/apis/authorization.k8s.io/v1/selfsubjectaccessreviews') {
+      const { verb, resource, subresource } = body.spec?.resourceAttributes ?? {}
+      const permission = `${verb} ${resource}${subresource ? `/${subresource}` : ''}`
+      return reply(201, { ...body, status: { allowed: !this.forbidden.has(permission) } })
+    }
     const match = /^\/api\/v1\/namespaces\/([^/]+)\/(pods|secrets)(?:\/([^/]+))?(?:\/(log))?$/.exec(
       url.pathname,
     )

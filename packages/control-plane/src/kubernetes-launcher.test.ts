@@ -256,6 +256,24 @@ describe('API errors', () => {
     }
   })
 
+  test('preflight names every permission the Role lacks', async () => {
+    fake.forbidden.add('create secrets')
+    fake.forbidden.add('get pods/log')
+    try {
+      await expect(launcher().preflight()).rejects.toThrow(
+        expect.objectContaining({
+          code: 'K8S_FORBIDDEN',
+          message: expect.stringMatching(
+            /may not get pods\/log, create secrets in namespace litecell/,
+          ),
+        }),
+      )
+    } finally {
+      fake.forbidden.clear()
+    }
+    await launcher().preflight()
+  })
+
   test('a refused pod create ends the worker with the code in its log, no secret in it, and its Secret removed', async () => {
     fake.forbidden.add('create pods')
     try {

@@ -1,4 +1,5 @@
 import { DEFAULT_LEASE_TTL_MS } from '@litecell/worker'
+import { checkAccess } from './kubernetes-access-review.js'
 import { KubernetesClient, inClusterConnection } from './kubernetes-client.js'
 import {
   DEFAULT_POD_POLL_MS,
@@ -67,7 +68,8 @@ export class KubernetesLauncher implements Launcher {
 
   /**
    * Checks, before the control plane serves, that the namespace exists and the service account
-   * may use it (`K8S_NOT_FOUND`, `K8S_FORBIDDEN`, `K8S_UNAUTHORIZED`…), and releases worker
+   * holds every permission the launcher uses (`K8S_NOT_FOUND`, `K8S_FORBIDDEN` naming what is
+   * missing, `K8S_UNAUTHORIZED`…), and releases worker
    * pods a previous control plane left ended (deletes them and drops their finalizer).
    * Running ones are left alone: they fence themselves when their lease is not renewed.
    */
@@ -78,6 +80,7 @@ export class KubernetesLauncher implements Launcher {
       `${client.path('pods')}?labelSelector=${encodeURIComponent(WORKER_SELECTOR)}`,
       `list worker pods in namespace ${client.namespace}`,
     )
+    await checkAccess(client)
     for (const pod of list.items ?? []) {
       const name = pod.metadata?.name
       const phase = pod.status?.phase
