@@ -5,13 +5,17 @@ export const IDLE_CHECK_INTERVAL_MS = 500
 export interface IdleProbe {
   /** Runs executing or queued in this process, plus requests in flight. */
   readonly busyCount: () => number
+  /** Epoch ms of the last request or run transition, however short-lived. */
+  readonly lastActivityMs: () => number
   /** Epoch ms of the next durable timer, or null. */
   readonly nextWakeAt: () => Promise<number | null>
 }
 
 /**
  * Calls `onIdle` once the worker has had nothing running, nothing in flight and nothing due
- * within `idleMs` for `idleMs` in a row. A timer due later than that does not keep the worker
+ * within `idleMs` for `idleMs`. Activity is what happened since the last check, not only what
+ * a check happens to see: a tenant serving a stream of short requests is busy even if every
+ * check falls between two of them. A timer due later than `idleMs` does not keep the worker
  * up: the control plane's scheduler wakes the tenant when it is due.
  */
 export class IdleMonitor {
@@ -19,7 +23,8 @@ export class IdleMonitor {
   readonly #idleMs: number
   readonly #onIdle: () => Promise<boolean>
   readonly #clock: () => number
-  #idleSinceMs: number | null = null
+  /** When a check last saw work in progress. */
+  #busySeenMs: number
   #timer: NodeJS.Timeout | undefined
   #checking = false
 
@@ -34,6 +39,7 @@ export class IdleMonitor {
     this.#idleMs = options.idleMs
     this.#onIdle = options.onIdle
     this.#clock = options.clock ?? Date.now
+    this.#busySeenMs = this.#clock()
   }
 
   start(): void {
@@ -50,19 +56,16 @@ export class IdleMonitor {
     this.#checking = true
     try {
       const now = this.#clock()
-      const nextWakeAt = await this.#probe.nextWakeAt()
-      const isIdle =
-        this.#probe.busyCount() === 0 && (nextWakeAt === null || nextWakeAt > now + this.#idleMs)
-      if (!isIdle) {
-        this.#idleSinceMs = null
+      if (this.#probe.busyCount() > 0) {
+        this.#busySeenMs = now
         return
       }
-      this.#idleSinceMs ??= now
-      if (now - this.#idleSinceMs >= this.#idleMs) {
-        const stopped = await this.#onIdle()
-        if (stopped) this.stop()
-        else this.#idleSinceMs = null
-      }
+      const quietSinceMs = Math.max(this.#busySeenMs, this.#probe.lastActivityMs())
+      if (now - quietSinceMs < this.#idleMs) return
+      const nextWakeAt = await this.#probe.nextWakeAt()
+      if (nextWakeAt !== null && nextWakeAt <= now + this.#idleMs) return
+      if (await this.#onIdle()) this.stop()
+      else this.#busySeenMs = this.#clock()
     } finally {
       this.#checking = false
     }

@@ -43,6 +43,7 @@ export class TenantWorker {
   #idle!: IdleMonitor
   readonly #metrics = new WorkerMetrics()
   #inflightRequests = 0
+  #lastActivityMs = Date.now()
   #lastStatus: WorkerStatus = { activeRuns: 0, nextWakeAt: null }
   #stopping: Promise<number> | null = null
   #exitCode!: (code: number) => void
@@ -89,7 +90,13 @@ export class TenantWorker {
       path: dbPath,
       app,
       concurrency: this.#config.concurrency,
-      observer: this.#metrics.observer,
+      observer: {
+        ...this.#metrics.observer,
+        onRunStatus: (runId, workflow, status) => {
+          this.#lastActivityMs = Date.now()
+          this.#metrics.observer.onRunStatus?.(runId, workflow, status)
+        },
+      },
     })
     lap('openMs', phaseMs)
     phaseMs = Date.now()
@@ -108,7 +115,10 @@ export class TenantWorker {
       workerSecret: this.#config.workerSecret,
       scratchDir: tenantDir,
       isStopping: () => this.#stopping !== null,
-      onRequest: (delta) => (this.#inflightRequests += delta),
+      onRequest: (delta) => {
+        this.#inflightRequests += delta
+        this.#lastActivityMs = Date.now()
+      },
       hibernate: () => this.hibernate('requested'),
     })
     const address = await new Promise<AddressInfo>((resolve) => {
@@ -133,6 +143,7 @@ export class TenantWorker {
       idleMs: this.#config.idleMs,
       probe: {
         busyCount: () => this.#engine.activeRuns() + this.#inflightRequests,
+        lastActivityMs: () => this.#lastActivityMs,
         nextWakeAt: () => this.#engine.nextWakeAt(),
       },
       onIdle: async () => {

@@ -1,0 +1,61 @@
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterEach, beforeEach, expect, test } from 'vitest'
+import { Registry } from './registry.js'
+
+let dir: string
+let registry: Registry
+
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'registry-'))
+  registry = Registry.open(join(dir, 'registry.db'))
+  registry.createTenant({ id: 'acme', app: 'default', labels: {}, tokenHash: 'h1', state: 'hibernated', nowMs: 0 })
+})
+
+afterEach(() => {
+  registry.close()
+  rmSync(dir, { recursive: true, force: true })
+})
+
+test('each lease takes a new epoch and only the current epoch can renew', () => {
+  const first = registry.beginLease('acme', 10_000, 1_000)
+  const second = registry.beginLease('acme', 10_000, 2_000)
+  expect(second).toBe(first + 1)
+  expect(registry.renewLease('acme', first, 10_000, 3_000)).toBeNull()
+  expect(registry.renewLease('acme', second, 10_000, 3_000)).toBe(13_000)
+})
+
+test('a duplicate tenant id is refused with TENANT_EXISTS', () => {
+  expect(() =>
+    registry.createTenant({ id: 'acme', app: 'default', labels: {}, tokenHash: 'h2', state: 'hibernated', nowMs: 0 }),
+  ).toThrow(expect.objectContaining({ code: 'TENANT_EXISTS' }))
+})
+
+test('only hibernated tenants whose wake time has come are due', () => {
+  registry.createTenant({ id: 'later', app: 'default', labels: {}, tokenHash: 'h3', state: 'hibernated', nowMs: 0 })
+  registry.createTenant({ id: 'broken', app: 'default', labels: {}, tokenHash: 'h4', state: 'hibernated', nowMs: 0 })
+  registry.setState('acme', 'hibernated', { nextWakeAt: 100 })
+  registry.setState('later', 'hibernated', { nextWakeAt: 10_000 })
+  registry.setState('broken', 'failed', { nextWakeAt: 50 })
+  expect(registry.dueTenants(1_000)).toEqual(['acme'])
+})
+
+test('crashes are counted within the window only', () => {
+  for (const nowMs of [0, 1_000, 2_000]) {
+    registry.recordCrash('acme', { exitCode: 1, detail: 'x', nowMs, sinceMs: nowMs - 1_500 })
+  }
+  expect(registry.recordCrash('acme', { exitCode: 1, detail: 'x', nowMs: 2_500, sinceMs: 1_000 })).toBe(3)
+})
+
+test('after a restart, tenants left active become hibernated and due, keeping their lease', () => {
+  registry.beginLease('acme', 10_000, 1_000)
+  expect(registry.recoverAfterRestart(5_000)).toBe(1)
+  const tenant = registry.require('acme')
+  expect(tenant).toMatchObject({ state: 'hibernated', nextWakeAt: 5_000, leaseExpiresAt: 11_000 })
+})
+
+test('a tenant is found by its token hash, never by its token', () => {
+  expect(registry.tenantIdByTokenHash('h1')).toBe('acme')
+  expect(registry.tenantIdByTokenHash('nope')).toBeNull()
+})
