@@ -89,8 +89,10 @@ export async function replicate(
         `replica path ${describeReplica(location)}`,
       ),
     )
-    const binary = await resolveLitestream()
-    await withReplicaStore(location.storage, (store) => store.check())
+    const [binary] = await Promise.all([
+      resolveLitestream(),
+      withReplicaStore(location.storage, (store) => store.check()),
+    ])
     config = await LitestreamConfig.write({
       dbPath: path,
       replica: location,

@@ -53,8 +53,13 @@ export async function restore(
     const location = validateReplicaLocation(replica)
     context = `restore replica ${location.path}`
     const at = parseRestoreTime(opts.at)
-    await withReplicaStore(location.storage, (store) => store.check())
-    return await restoreWith(await resolveLitestream(), location, resolve(targetPath), {
+    // The preflight matters: a wrong bucket must fail, not read as "no backup yet" and
+    // start the tenant empty. It runs alongside the binary lookup.
+    const [binary] = await Promise.all([
+      resolveLitestream(),
+      withReplicaStore(location.storage, (store) => store.check()),
+    ])
+    return await restoreWith(binary, location, resolve(targetPath), {
       ...(at ? { at } : {}),
       timeoutMs: opts.timeoutMs ?? DEFAULT_RESTORE_TIMEOUT_MS,
     })
