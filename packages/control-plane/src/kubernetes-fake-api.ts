@@ -37,6 +37,8 @@ export class FakeKubernetesApi {
   readonly secrets = new Map<string, Json>()
   /** `verb resource` pairs RBAC refuses, e.g. `create pods`. */
   readonly forbidden = new Set<string>()
+  /** `verb resource` pairs done but whose answer is lost (the connection drops), once each. */
+  readonly unanswered = new Set<string>()
   readonly #kubelet = new FakeKubelet()
   readonly #server: Server
   readonly #token: string
@@ -88,7 +90,9 @@ export class FakeKubernetesApi {
 
   async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://fake')
+    let lose = false
     const reply = (status: number, body: Json | string) => {
+      if (lose) return void res.socket?.destroy()
       this.calls.push({
         method: req.method ?? '',
         path: url.pathname,
@@ -135,6 +139,7 @@ export class FakeKubernetesApi {
       { GET: name ? 'get' : 'list', POST: 'create', DELETE: 'delete', PATCH: 'patch' }[
         req.method ?? ''
       ] ?? 'unknown'
+    lose = this.unanswered.delete(`${verb} ${resource}`)
     if (this.forbidden.has(`${verb} ${resource}`)) {
       return fail(
         403,

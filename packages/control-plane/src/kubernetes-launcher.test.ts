@@ -290,6 +290,16 @@ describe('API errors', () => {
     }
   })
 
+  test('a pod created although its create call got no answer is found and watched, not left running', async () => {
+    fake.unanswered.add('create pods')
+    const worker = launcher({ command: ['node', '-e', HIBERNATES] }).launch(spec('unanswered'))
+    await waitFor(() => running(worker.podName), 'pod running')
+    worker.kill()
+    expect(await worker.exited).toEqual({ code: 0, signal: null })
+    expect(worker.error).toBeUndefined()
+    expect(fake.pods.has(worker.podName)).toBe(false)
+  })
+
   test('a second launch for the same tenant and epoch (a restarted control plane) cannot create a duplicate pod', async () => {
     const first = launcher({ command: ['node', '-e', HIBERNATES] }).launch(spec('twice'))
     await waitFor(() => running(first.podName), 'pod running')

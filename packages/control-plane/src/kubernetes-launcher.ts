@@ -106,8 +106,9 @@ export class KubernetesLauncher implements Launcher {
   }
 
   /**
-   * Creates the worker's Secret and Pod in the background; a failure (with its
-   * `KubernetesError` code) is written to the tenant's log and ends the worker at once.
+   * In the background: pushes tenant files the control plane holds (a fork's database) to the
+   * tenant's replica, then creates the worker's Secret and Pod. A failure (with its code) is
+   * written to the tenant's log and ends the worker at once.
    */
   launch(spec: WorkerSpec): KubernetesWorker {
     const leaseTtlMs = Number(spec.env.LITECELL_LEASE_TTL_MS) || DEFAULT_LEASE_TTL_MS

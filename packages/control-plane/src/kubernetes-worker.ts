@@ -132,12 +132,9 @@ export class KubernetesWorker implements WorkerProcess {
         )
         secretCreated = true
       }
-      const pod = await client.json<PodView>(
-        'POST',
-        client.path('pods'),
-        `create pod ${objects.name}`,
-        objects.pod,
-      )
+      const pod = await client
+        .json<PodView>('POST', client.path('pods'), `create pod ${objects.name}`, objects.pod)
+        .catch((err: unknown) => this.#createdAnyway(err))
       if (secretCreated) {
         // The Secret goes with its pod, even if this control plane dies first.
         const owner = { apiVersion: 'v1', kind: 'Pod', name: objects.name, uid: pod.metadata?.uid }
@@ -157,6 +154,29 @@ export class KubernetesWorker implements WorkerProcess {
       this.#note(err)
       if (secretCreated) await this.#deleteSecret()
       return false
+    }
+  }
+
+  /**
+   * A create that failed without an answer (a timeout, a dropped connection) may still have
+   * created the pod, and its worker would then run unwatched beside a successor. Looks for
+   * it until the lease could have run out; rethrows `err` only once it is known absent.
+   */
+  async #createdAnyway(err: unknown): Promise<PodView> {
+    if ((err as KubernetesError).code !== 'K8S_UNAVAILABLE') throw err
+    const { client, objects, fenceMs } = this.#options
+    const deadline = Date.now() + fenceMs
+    for (;;) {
+      try {
+        return await client.json<PodView>(
+          'GET',
+          client.path('pods', objects.name),
+          `get pod ${objects.name}`,
+        )
+      } catch (lookup) {
+        if ((lookup as KubernetesError).code === 'K8S_NOT_FOUND' || Date.now() > deadline) throw err
+      }
+      await delay(1_000)
     }
   }
 
