@@ -157,6 +157,7 @@ describe('pods', () => {
     expect(env).toMatchObject({
       LITECELL_WORKER_HOST: '0.0.0.0',
       LITECELL_WORKER_PORT: '8080',
+      NODE_OPTIONS: '--max-old-space-size=288',
       LITECELL_TENANT_DIR: '/var/lib/litecell/tenants/acme',
       LITECELL_WORKER_ADVERTISE_HOST: { fieldRef: { fieldPath: 'status.podIP' } },
       LITECELL_WORKER_SECRET: { secretKeyRef: { name, key: 'LITECELL_WORKER_SECRET' } },

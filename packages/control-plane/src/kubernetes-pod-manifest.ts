@@ -80,6 +80,8 @@ export function workerPodObjects(
     LITECELL_WORKER_PORT: String(WORKER_POD_PORT),
     LITECELL_TENANT_DIR: `${WORKER_POD_DATA_DIR}/tenants/${spec.tenantId}`,
   }
+  const heapMb = heapLimitMb(template.memory)
+  if (heapMb !== undefined) values.NODE_OPTIONS = `--max-old-space-size=${heapMb}`
   delete values.LITECELL_STANDBY
   delete values.LITECELL_WORKER_ADVERTISE_HOST
   const secretData: Record<string, string> = {}
@@ -137,4 +139,27 @@ export function workerPodObjects(
       }
     : null
   return { name, pod, secret }
+}
+
+/**
+ * Node's heap cap for a memory limit: three quarters of it, leaving room for Litestream and
+ * native memory, so a memory-hungry tenant ends in a heap error rather than the OOM killer.
+ * Undefined for quantities it does not convert (decimal units are close enough: M, G).
+ */
+export function heapLimitMb(memory: string): number | undefined {
+  const match = /^([0-9]+(?:\.[0-9]+)?)(Ki|Mi|Gi|Ti|k|M|G|T)?$/.exec(memory)
+  if (!match) return undefined
+  const perUnitMb: Record<string, number> = {
+    Ki: 1 / 1024,
+    k: 1 / 1024,
+    Mi: 1,
+    M: 1,
+    Gi: 1024,
+    G: 1024,
+    Ti: 1024 ** 2,
+    T: 1024 ** 2,
+  }
+  const mb = match[2] ? Number(match[1]) * perUnitMb[match[2]]! : Number(match[1]) / 1024 ** 2
+  const heapMb = Math.floor(mb * 0.75)
+  return heapMb >= 16 ? heapMb : undefined
 }
