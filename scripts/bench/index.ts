@@ -99,14 +99,22 @@ async function main(): Promise<void> {
       await benchFleetBurst(server, { tenantIds: ids, runsPerTenant: fleet.runsPerTenant, maxWorkers: fleet.maxWorkers, repeats: fleet.repeats }, r)
     })
     results.push(burst)
+    let ready = true
     if (!server.isRunning) {
       // The burst's safety guard killed the server: measure the rest on a fresh one.
       await stopServer(server, 'bench (killed by the burst guard)')
       server = await startServer(env)
-      await seed(server, ids)
+      const fresh = server
+      const reseeded = await scenarioOn(fresh, '6. Fleet re-seeded on a fresh server (the burst killed the first)', () => seed(fresh, ids))
+      results.push(reseeded)
+      ready = reseeded.status === 'ok'
     }
-    results.push(await scenarioOn(server, '6a. RSS per active tenant', (r) => benchActiveRss(server, ids.slice(0, fleet.rssTenants), r)))
-    results.push(await scenarioOn(server, '6b. Cost at rest', (r) => benchCostAtRest(server, ids, r)))
+    if (ready) {
+      results.push(await scenarioOn(server, '6a. RSS per active tenant', (r) => benchActiveRss(server, ids.slice(0, fleet.rssTenants), r)))
+      results.push(await scenarioOn(server, '6b. Cost at rest', (r) => benchCostAtRest(server, ids, r)))
+    } else {
+      results.push(skippedScenario('6a/6b. RSS per active tenant, cost at rest', 'no seeded fleet to measure'))
+    }
   } finally {
     await stopServer(server, 'bench')
   }
