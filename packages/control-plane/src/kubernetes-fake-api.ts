@@ -82,7 +82,10 @@ export class FakeKubernetesApi {
 
   /** Kills every container still running and stops serving. */
   async stop(): Promise<void> {
-    for (const pod of this.pods.values()) killGroup(pod.child, 'SIGKILL')
+    for (const pod of this.pods.values()) {
+      killGroup(pod.child, 'SIGKILL')
+      rmSync(pod.dir, { recursive: true, force: true })
+    }
     for (const child of this.orphans) killGroup(child, 'SIGKILL')
     this.#server.closeAllConnections?.()
     await new Promise<void>((done) => this.#server.close(() => done()))
