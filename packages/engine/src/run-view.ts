@@ -17,6 +17,9 @@ export const DEFAULT_LIST_LIMIT = 50
 /** Largest page. */
 export const MAX_LIST_LIMIT = 1_000
 
+/** Formats epoch ms as an ISO 8601 UTC string (as `Date#toISOString`), faster. */
+export { iso as formatIsoMs }
+
 const SUMMARY_COLUMNS = 'id, run_id, workflow, status, queue, parent_run_id, created_at, updated_at'
 
 /**
@@ -106,8 +109,33 @@ export class RunView {
   }
 }
 
+// `new Date(ms).toISOString()` cost ~0.7 µs, twice per step of a `get` (a 1,000-step run:
+// 1.5 ms). Steps of one run share their day, so the date part is cached and the time is
+// formatted by hand.
+let cachedDay = Number.NaN
+let cachedDayPrefix = ''
+
 function iso(ms: number): string {
-  return new Date(ms).toISOString()
+  if (!Number.isSafeInteger(ms) || ms < 0 || ms >= 253_402_300_800_000) {
+    return new Date(ms).toISOString() // outside years 1970–9999
+  }
+  const day = Math.floor(ms / 86_400_000)
+  if (day !== cachedDay) {
+    cachedDay = day
+    cachedDayPrefix = new Date(day * 86_400_000).toISOString().slice(0, 11)
+  }
+  let rest = ms - day * 86_400_000
+  const hours = Math.floor(rest / 3_600_000)
+  rest -= hours * 3_600_000
+  const minutes = Math.floor(rest / 60_000)
+  rest -= minutes * 60_000
+  const seconds = Math.floor(rest / 1_000)
+  const millis = rest - seconds * 1_000
+  return `${cachedDayPrefix}${pad2(hours)}:${pad2(minutes)}:${pad2(seconds)}.${millis < 10 ? '00' : millis < 100 ? '0' : ''}${millis}Z`
+}
+
+function pad2(n: number): string {
+  return n < 10 ? `0${n}` : `${n}`
 }
 
 function summary(row: RunRow): RunSummary {

@@ -75,6 +75,34 @@ async function attemptOnce<T>(
   }
 }
 
+interface StepRowBase {
+  seq: number
+  name: string
+  attempt: number
+  startedAt: number
+}
+
+function stepRow(
+  base: StepRowBase,
+  status: StepRow['status'],
+  output: string | null,
+  error: string | null,
+  endedAt: number | null,
+): StepRow {
+  const { seq, name, attempt, startedAt } = base
+  return {
+    seq,
+    name,
+    kind: 'step',
+    status,
+    attempts: attempt,
+    output,
+    error,
+    started_at: startedAt,
+    ended_at: endedAt,
+  }
+}
+
 /** `ctx.step`: see {@link WorkflowContext.step} for the failure semantics. */
 export async function runStep<T>(
   ctx: RunContext,
@@ -94,22 +122,9 @@ export async function runStep<T>(
   }
   const attempt = (record?.attempts ?? 0) + 1
   const startedAt = record?.started_at ?? clock()
-  const row = (
-    status: StepRow['status'],
-    output: string | null,
-    error: string | null,
-    endedAt: number | null,
-  ): StepRow => ({
-    seq,
-    name,
-    kind: 'step',
-    status,
-    attempts: attempt,
-    output,
-    error,
-    started_at: startedAt,
-    ended_at: endedAt,
-  })
+  // One shape for this step's records; a module function, not a closure: tsx/esbuild's
+  // keepNames wraps every named closure in a defineProperty call, measurable per step.
+  const base = { seq, name, attempt, startedAt }
   // No 'running' record before the attempt: it would double the writes of every step, and a
   // step in flight at a crash runs again either way (the journal only needs outcomes).
   const t0 = performance.now()
@@ -122,11 +137,11 @@ export async function runStep<T>(
     const retries = options?.retries ?? DEFAULT_STEP_RETRIES
     if (!(error instanceof TerminalError) && attempt <= retries) {
       const retryAtMs = clock() + backoffMs(attempt, options?.backoff)
-      ctx.record(row('retrying', JSON.stringify(retryAtMs), errorText(error), null))
+      ctx.record(stepRow(base, 'retrying', JSON.stringify(retryAtMs), errorText(error), null))
       return ctx.suspend('sleeping', retryAtMs, 'retry')
     }
     const text = errorText(error)
-    ctx.record(row('failed', null, text, clock()))
+    ctx.record(stepRow(base, 'failed', null, text, clock()))
     await ctx.durable()
     throw withCause(failureOf(text), error)
   }
@@ -135,11 +150,11 @@ export async function runStep<T>(
     output = toNullableJsonText(value, `the result of step '${name}'`, 'NOT_SERIALIZABLE')
   } catch (error) {
     const text = errorText(error)
-    ctx.record(row('failed', null, text, clock()))
+    ctx.record(stepRow(base, 'failed', null, text, clock()))
     await ctx.durable()
     throw withCause(failureOf(text), error)
   }
-  ctx.record(row('succeeded', output, null, clock()))
+  ctx.record(stepRow(base, 'succeeded', output, null, clock()))
   await ctx.durable()
   observer?.onStepEnd?.(ctx.workflow, name, performance.now() - t0, true)
   // Objects come back as their JSON round-trip so a live run sees what a replay will see.
