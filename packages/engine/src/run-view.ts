@@ -1,5 +1,5 @@
 import type { Database, Statement } from './connection.js'
-import { EngineError } from './engine-error.js'
+import { EngineError, invalidInput } from './engine-error.js'
 import type { StepRow } from './journal.js'
 import { fromJsonText } from './json.js'
 import {
@@ -8,6 +8,7 @@ import {
   type ListPage,
   type RunDetail,
   type RunError,
+  type RunStatus,
   type RunSummary,
 } from './run.js'
 import type { RunRow } from './run-store.js'
@@ -30,14 +31,24 @@ export class RunView {
   readonly #db: Database
   readonly #get: Statement
   readonly #steps: Statement
+  readonly #status: Statement
   readonly #lists = new Map<string, Statement>()
 
   constructor(db: Database) {
     this.#db = db
     this.#get = db.prepare('SELECT * FROM lc_runs WHERE run_id = ?')
+    this.#status = db.prepare('SELECT status FROM lc_runs WHERE run_id = ?')
     this.#steps = db.prepare(
       'SELECT seq, name, kind, status, attempts, started_at, ended_at FROM lc_steps WHERE run_id = ? ORDER BY seq',
     )
+  }
+
+  /** @throws {EngineError} `RUN_NOT_FOUND`. */
+  status(runId: string): RunStatus {
+    if (typeof runId !== 'string') throw invalidInput('runId', runId, 'a string')
+    const row = this.#status.get(runId) as { status: RunStatus } | undefined
+    if (row === undefined) throw new EngineError('RUN_NOT_FOUND', `get run ${runId}: no such run`)
+    return row.status
   }
 
   /** @throws {EngineError} `RUN_NOT_FOUND`. */
