@@ -149,14 +149,20 @@ export class LitestreamReplicator implements Replicator {
     }
   }
 
-  async stop(): Promise<void> {
+  async stop(opts: { readonly timeoutMs?: number } = {}): Promise<void> {
+    const timeoutMs = opts.timeoutMs ?? DEFAULT_STOP_TIMEOUT_MS
+    if (!Number.isFinite(timeoutMs) || timeoutMs < 0) {
+      throw new TypeError(
+        `Expected \`timeoutMs\` to be a number from 0 and up, got \`${timeoutMs}\` (${typeof timeoutMs})`,
+      )
+    }
     if (this.#state !== 'running') return
     this.#state = 'stopping'
     this.#cancelRestart()
     this.#stallWatch.stop()
     try {
       if (this.#child && !this.#child.isExited) {
-        const exit = await this.#child.terminate(DEFAULT_STOP_TIMEOUT_MS)
+        const exit = await this.#child.terminate(timeoutMs)
         this.#note(`stopped: ${describeExit(exit)}${exit.killed ? ' (killed after timeout)' : ''}`)
       }
     } finally {

@@ -141,7 +141,12 @@ describe('replicate and stopVerified', { timeout: 120_000 }, () => {
     expect(String(samePath)).toMatch(/already replicated by this process/)
     await replicator.stop()
     const next = await replicate(otherDb, replica, FAST_REPLICATION)
-    next.kill()
+    // Fencing: no time left on the lease means no final sync, just SIGKILL.
+    await next.stop({ timeoutMs: 0 })
+    expect(next.pid).toBeUndefined()
+    expect(next.logs().at(-1)).toMatch(/^\[litecell\] stopped: /)
+    const again = await replicate(otherDb, replica, FAST_REPLICATION)
+    again.kill()
   })
 
   it('stops Litestream when its supervisor process dies by SIGKILL, and frees the paths', async () => {

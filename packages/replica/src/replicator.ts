@@ -26,8 +26,12 @@ export interface Replicator {
    * Stop the app's writes first: only transactions committed before the call are covered.
    */
   stopVerified(opts?: { readonly timeoutMs?: number }): Promise<StopVerifiedResult>
-  /** Stop (SIGTERM, final sync attempted) without verification, e.g. when fencing. */
-  stop(): Promise<void>
+  /**
+   * Stop without verification: SIGTERM (Litestream attempts a final sync), SIGKILL after
+   * `timeoutMs`. When fencing, pass the time left on the lease, so that no upload can
+   * happen after a successor may have started. @default 10 s
+   */
+  stop(opts?: { readonly timeoutMs?: number }): Promise<void>
   /** SIGKILL Litestream with no final sync and stop supervising (tests, crash drills). */
   kill(): void
   /** The most recent Litestream log lines (and supervisor notes, prefixed `[litecell]`). */
