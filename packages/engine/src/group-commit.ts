@@ -54,6 +54,7 @@ export class GroupCommit {
   #batch = 0
   #immediate: NodeJS.Immediate | null = null
   #stretchStartedAt = 0
+  #turnPending = false
   #closed = false
   /** Number of batch transactions committed so far (a test and metrics hook). */
   commits = 0
@@ -152,10 +153,14 @@ export class GroupCommit {
     const batch = ++this.#batch
     const now = performance.now()
     this.#openedAt = now
-    if (now - this.#stretchStartedAt > MAX_MICROTASK_STRETCH_MS) {
+    if (!this.#turnPending) {
+      // A new stretch of microtask commits begins; note when the event loop next gets a turn.
+      this.#turnPending = true
+      this.#stretchStartedAt = now
+      setImmediate(() => (this.#turnPending = false))
+    } else if (now - this.#stretchStartedAt > MAX_MICROTASK_STRETCH_MS) {
       this.#immediate = setImmediate(() => {
         this.#immediate = null
-        this.#stretchStartedAt = performance.now()
         if (this.#batch === batch && this.#open) this.#flush()
       })
       return
