@@ -55,7 +55,7 @@ async function stopServer(server: BenchServer, label: string): Promise<void> {
   stops.push({
     what: `${label} server stopped cleanly (SIGTERM → exit 0, no orphan process)`,
     ok: report.exitCode === 0 && report.orphans.length === 0,
-    detail: `exit ${report.exitCode}; orphans: ${report.orphans.join(', ') || 'none'}`,
+    detail: `exit ${report.exitCode}; orphans: ${report.orphans.join(', ') || 'none'}; leaked Litestream temp dirs removed: ${report.leakedTempDirs}`,
   })
 }
 

@@ -1,4 +1,4 @@
-import { cpSync, mkdirSync, mkdtempSync } from 'node:fs'
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { ApiClient } from '../../../test/support/api-client.js'
@@ -22,6 +22,11 @@ export interface StopReport {
   readonly exitCode: number | null
   /** Processes of its tree that were still running after the grace period (then killed). */
   readonly orphans: readonly string[]
+  /**
+   * Litestream config dirs (`<tmp>/litecell-litestream-*`) of this server's tenants that the
+   * replica package left behind (a worker SIGKILLed mid-restore leaks its own); removed here.
+   */
+  readonly leakedTempDirs: number
 }
 
 /**
@@ -121,8 +126,25 @@ export class BenchServer {
     this.sampler.stop()
     const orphans = await reapSurvivors(this.sampler.seen().filter((info) => info.pid !== child.pid))
     await removeDataDir(this.dataDir)
-    return { exitCode, orphans }
+    return { exitCode, orphans, leakedTempDirs: removeLitestreamConfigsOf(this.dataDir) }
   }
+}
+
+/** Removes the Litestream config dirs in the temp dir that point into `dataDir`; returns how many. */
+function removeLitestreamConfigsOf(dataDir: string): number {
+  let removed = 0
+  for (const name of readdirSync(tmpdir())) {
+    if (!name.startsWith('litecell-litestream-')) continue
+    const dir = join(tmpdir(), name)
+    try {
+      if (!readFileSync(join(dir, 'litestream.yml'), 'utf8').includes(`${dataDir}/`)) continue
+      rmSync(dir, { recursive: true, force: true })
+      removed += 1
+    } catch {
+      // not ours, or gone meanwhile
+    }
+  }
+  return removed
 }
 
 /** Waits for the processes to end; SIGKILLs (by pid, checked start time) and names those that do not. */
