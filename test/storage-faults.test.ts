@@ -185,13 +185,8 @@ describe('S3 down for 10 s during a burst', () => {
     }
 
     // After S3 returns: hibernate (verified; local files gone), wake, and count everything.
-    // A failed hibernation exits the worker, and restarts fail while S3 is down (see the
-    // BUG test below), which can crash-loop the tenant into `failed`: an admin wake retries.
-    const state = (await admin.ok('GET', `/v1/tenants/${tenant}`)).state
-    if (state === 'failed') {
-      console.log(JSON.stringify({ s3Outage: { tenantFailedAfterOutage: true } }))
-      await admin.ok('POST', `/v1/tenants/${tenant}/wake`)
-    }
+    // A storage outage is not the tenant's fault: it never becomes `failed` for it.
+    expect((await admin.ok('GET', `/v1/tenants/${tenant}`)).state).not.toBe('failed')
     await hibernateUntilDone(server, tenant)
     expect(existsSync(tenantDir)).toBe(false)
     const woken = await admin.ok('POST', `/v1/tenants/${tenant}/wake`)
@@ -205,12 +200,8 @@ describe('S3 down for 10 s during a burst', () => {
     expect(ledger).toEqual({ n: all.length + 1, runs: all.length + 1 })
   })
 
-  // BUG: a worker cannot start while S3 is unreachable, even with the tenant's file on local
-  // disk: `replicate()` checks the bucket first and the worker exits (fatal, exit 1). So any
-  // restart during an outage (a crash, a failed hibernation, a kill) takes the tenant down
-  // for the whole outage, and five failed starts within ~12 s of backoff mark it `failed`
-  // until an admin wake, even after S3 is back. Runs accepted before the crash wait.
-  test.fails('a worker restarted while S3 is down starts from its local file and keeps completing runs', async () => {
+  // The restarted worker serves from the local file it kept; Litestream catches up later.
+  test('a worker restarted while S3 is down starts from its local file and keeps completing runs', async () => {
     const { admin } = server
     const tenant = 'restart-in-outage'
     await createTenant(admin, tenant)

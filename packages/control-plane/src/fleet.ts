@@ -1,7 +1,16 @@
-import { rm } from 'node:fs/promises'
+import { existsSync } from 'node:fs'
 import { join } from 'node:path'
 import type { Logger } from 'pino'
-import { WORKER_SECRET_HEADER, hashSecret, matchesHash, newSecret, type MetricsDelta } from '@litecell/worker'
+import {
+  EXIT_LEASE_LOST,
+  EXIT_STORAGE_UNAVAILABLE,
+  TENANT_DB_FILE,
+  WORKER_SECRET_HEADER,
+  hashSecret,
+  matchesHash,
+  newSecret,
+  type MetricsDelta,
+} from '@litecell/worker'
 import { ControlPlaneError } from './control-plane-error.js'
 import { CRASH_LIMIT, CRASH_WINDOW_MS, crashBackoffMs } from './crash-policy.js'
 import type { Launcher, WorkerExit } from './launcher.js'
@@ -15,8 +24,8 @@ export const DEFAULT_START_TIMEOUT_MS = 30_000
 export const DEFAULT_SLOT_WAIT_MS = 15_000
 /** Longest a hibernate waits for the worker's verified final sync. */
 export const HIBERNATE_TIMEOUT_MS = 120_000
-/** Exit code of a worker that lost its lease (see the worker package). */
-const EXIT_LEASE_LOST = 75
+/** A worker whose hibernation failed on storage is restarted (from its files) after this. */
+export const STORAGE_RETRY_MS = 5_000
 
 /** Settings of a {@link Fleet}. */
 export interface FleetOptions {
@@ -219,8 +228,12 @@ export class Fleet {
   async hibernate(tenantId: string): Promise<void> {
     const wake = this.#wakes.get(tenantId)
     if (wake) await wake.catch(() => undefined)
-    const live = this.#workers.get(tenantId)
-    if (!live) return
+    let live = this.#workers.get(tenantId)
+    if (!live) {
+      // A crash or a failed hibernation left local files that S3 may lack: finish the job.
+      if (this.#closed || !existsSync(join(this.#options.dataDir, 'tenants', tenantId, TENANT_DB_FILE))) return
+      live = await this.ensureActive(tenantId)
+    }
     if (!live.stopping) {
       const timer = this.#options.metrics?.hibernations.startTimer()
       live.stopping = this.#stop(live)
@@ -260,6 +273,13 @@ export class Fleet {
       const nextWakeAt = live.reportedNextWakeAt === undefined ? nowMs : live.reportedNextWakeAt
       registry.setState(live.tenantId, 'hibernated', { nextWakeAt, clearWorker: true })
       log.info({ tenantId: live.tenantId, epoch: live.epoch, nextWakeAt }, 'tenant hibernated')
+      return
+    }
+    if (exit.code === EXIT_STORAGE_UNAVAILABLE) {
+      // Storage trouble is not the tenant's fault: keep its local files, retry later, and
+      // never count it toward `failed`.
+      registry.setState(live.tenantId, 'hibernated', { nextWakeAt: nowMs + STORAGE_RETRY_MS, clearWorker: true })
+      log.warn({ tenantId: live.tenantId, epoch: live.epoch }, 'hibernate could not verify the replica; retrying later')
       return
     }
     if (exit.code === EXIT_LEASE_LOST || this.#closed) {

@@ -36,6 +36,13 @@ export interface ReplicateOptions {
   readonly onLog?: (line: string) => void
   /** Called when Litestream died and a restart is scheduled. */
   readonly onRestart?: (err: ReplicaError) => void
+  /**
+   * Check the storage before starting, so bad settings fail at once. Skip it to start while
+   * the storage is down (Litestream catches up once it is back), e.g. a worker restarting
+   * from the local file it kept through a crash.
+   * @default true
+   */
+  readonly checkStorage?: boolean
 }
 
 /**
@@ -91,7 +98,7 @@ export async function replicate(
     )
     const [binary] = await Promise.all([
       resolveLitestream(),
-      withReplicaStore(location.storage, (store) => store.check()),
+      opts.checkStorage === false ? undefined : withReplicaStore(location.storage, (store) => store.check()),
     ])
     config = await LitestreamConfig.write({
       dbPath: path,

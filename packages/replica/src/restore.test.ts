@@ -63,6 +63,33 @@ describe('restore', { timeout: 120_000 }, () => {
     })
   })
 
+  it('restores the state at a time between two generations (the tenant was hibernated then)', async () => {
+    const replica = tenantReplica(fx.s3.storage(), 'gaps')
+    await mkdir(fx.path('gaps'))
+    const first = fx.path('gaps', 'tenant.db')
+    createItemsDb(first)
+    const one = await replicate(first, replica, FAST_REPLICATION)
+    insertItems(first, 30)
+    await one.stopVerified()
+    await new Promise((resolve) => setTimeout(resolve, 1_200))
+    const hibernated = new Date()
+    await new Promise((resolve) => setTimeout(resolve, 1_200))
+
+    // Woken again: restored into a fresh file, which Litestream replicates as a new generation.
+    const second = fx.path('gaps-woken', 'tenant.db')
+    expect(await restore(replica, second)).toEqual({ restored: true })
+    const two = await replicate(second, replica, FAST_REPLICATION)
+    insertItems(second, 20)
+    await two.stopVerified()
+
+    const atGap = fx.path('gaps-at', 'tenant.db')
+    expect(await restore(replica, atGap, { at: hibernated })).toEqual({ restored: true })
+    expect(inspectItems(atGap)).toEqual({ rows: 30, integrity: 'ok' })
+    const atNow = fx.path('gaps-now', 'tenant.db')
+    expect(await restore(replica, atNow, { at: new Date() })).toEqual({ restored: true })
+    expect(inspectItems(atNow)).toEqual({ rows: 50, integrity: 'ok' })
+  })
+
   it('refuses to overwrite an existing target', async () => {
     const target = fx.path('occupied', 'tenant.db')
     await mkdir(fx.path('occupied'))

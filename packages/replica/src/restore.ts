@@ -12,6 +12,7 @@ import {
   validateReplicaLocation,
 } from './replica-location.js'
 import { withReplicaStore } from './replica-store.js'
+import { restorePoints } from './restore-points.js'
 import { redactSecret } from './storage-config.js'
 
 /** How long one `litestream restore` may run before it is killed. */
@@ -59,10 +60,11 @@ export async function restore(
       resolveLitestream(),
       withReplicaStore(location.storage, (store) => store.check()),
     ])
-    return await restoreWith(binary, location, resolve(targetPath), {
-      ...(at ? { at } : {}),
-      timeoutMs: opts.timeoutMs ?? DEFAULT_RESTORE_TIMEOUT_MS,
-    })
+    const timeoutMs = opts.timeoutMs ?? DEFAULT_RESTORE_TIMEOUT_MS
+    if (!at) return await restoreWith(binary, location, resolve(targetPath), { timeoutMs })
+    const target = await pointInTime(location, at)
+    if (!target) return { restored: false }
+    return await restoreWith(binary, location, resolve(targetPath), { ...target, timeoutMs })
   } catch (err) {
     throw ReplicaError.wrap(err, context, 'RESTORE_FAILED')
   }
@@ -76,7 +78,7 @@ export async function restoreWith(
   binary: LitestreamBinary,
   replica: ReplicaLocation,
   targetPath: string,
-  opts: { readonly at?: Date; readonly timeoutMs: number },
+  opts: { readonly at?: Date; readonly generation?: string; readonly timeoutMs: number },
 ): Promise<RestoreResult> {
   for (const path of [targetPath, `${targetPath}-wal`, `${targetPath}-shm`]) {
     if (existsSync(path)) {
@@ -93,6 +95,7 @@ export async function restoreWith(
   const logs = new LogBuffer()
   try {
     const args = ['restore', ...config.args(), '-if-replica-exists', '-o', workPath]
+    if (opts.generation) args.push('-generation', opts.generation)
     if (opts.at) args.push('-timestamp', opts.at.toISOString())
     args.push(workPath)
     const child = LitestreamProcess.spawn(binary.path, args, {
@@ -124,6 +127,26 @@ export async function restoreWith(
   } finally {
     await Promise.all([config.remove(), rm(workDir, { recursive: true, force: true })])
   }
+}
+
+/**
+ * Which generation holds the state at `at`, and whether a timestamp is needed: the newest
+ * generation that began at or before `at`; if `at` is past its last upload (a tenant that
+ * was hibernated or idle then), that generation's latest state is the state at `at`.
+ * Litestream alone answers "no matching backups" for such times. Null: `at` is before any
+ * backup.
+ */
+async function pointInTime(
+  replica: ReplicaLocation,
+  at: Date,
+): Promise<{ generation: string; at?: Date } | null> {
+  const { generations } = await restorePoints(replica)
+  const atMs = at.getTime()
+  const holder = generations
+    .filter((generation) => Date.parse(generation.createdAt) <= atMs)
+    .sort((a, b) => Date.parse(b.createdAt) - Date.parse(a.createdAt))[0]
+  if (!holder) return null
+  return atMs >= Date.parse(holder.updatedAt) ? { generation: holder.id } : { generation: holder.id, at }
 }
 
 /** `undefined` → latest; otherwise a valid Date, or `INVALID_CONFIG`. */

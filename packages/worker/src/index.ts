@@ -18,7 +18,13 @@ export type { JsonObject } from './request-body.js'
 export { newSecret, hashSecret, matchesHash } from './secret.js'
 export { WorkerError } from './worker-error.js'
 export type { WorkerErrorCode } from './worker-error.js'
-export { TENANT_DB_FILE, EXIT_HIBERNATED, EXIT_FAILED, EXIT_LEASE_LOST } from './tenant-worker.js'
+export {
+  TENANT_DB_FILE,
+  EXIT_HIBERNATED,
+  EXIT_FAILED,
+  EXIT_LEASE_LOST,
+  EXIT_STORAGE_UNAVAILABLE,
+} from './tenant-worker.js'
 export {
   DEFAULT_IDLE_MS,
   DEFAULT_LEASE_TTL_MS,

@@ -20,6 +20,8 @@ export const TENANT_DB_FILE = 'tenant.db'
 /** Exit codes the control plane reads. */
 export const EXIT_HIBERNATED = 0
 export const EXIT_FAILED = 1
+/** The replica could not be verified (storage down): local files kept, not the tenant's fault. */
+export const EXIT_STORAGE_UNAVAILABLE = 69
 /** The worker lost (or could not renew) its lease and stopped writing. */
 export const EXIT_LEASE_LOST = 75
 
@@ -101,6 +103,9 @@ export class TenantWorker {
     lap('openMs', phaseMs)
     phaseMs = Date.now()
     this.#replicator = await replicate(dbPath, replica, {
+      // The restore above already checked the storage, or there is a local file to serve
+      // from while the storage is down: Litestream catches up when it is back.
+      checkStorage: false,
       syncIntervalMs: this.#config.syncIntervalMs,
       onLog: (line) => this.#log.debug({ litestream: line }, 'litestream'),
       onRestart: (err) => {
@@ -194,7 +199,10 @@ export class TenantWorker {
       })
       this.#log.info({ reason, nextWakeAt, ms: Date.now() - startedAtMs }, 'hibernated')
     } catch (err) {
-      code = EXIT_FAILED
+      const errorCode = (err as { code?: unknown }).code
+      const isStorage =
+        typeof errorCode === 'string' && (errorCode === 'REPLICA_NOT_VERIFIED' || errorCode.startsWith('STORAGE_'))
+      code = isStorage ? EXIT_STORAGE_UNAVAILABLE : EXIT_FAILED
       this.#log.error({ err, reason }, 'hibernate failed; local files kept')
       await this.#replicator.stop().catch(() => undefined)
     }
