@@ -1,6 +1,7 @@
 import type { Database, Statement } from './connection.js'
 import { EngineError } from './engine-error.js'
 import type { JsonValue } from './json.js'
+import { hasTrailingStatements, leadingKeyword, pragmaName } from './sql-statement.js'
 
 /** Rows a query returns unless `maxRows` says otherwise. */
 export const DEFAULT_MAX_ROWS = 1_000
@@ -20,6 +21,38 @@ export interface QueryOptions {
   /** @default 1000 */
   readonly maxRows?: number
 }
+
+/**
+ * PRAGMAs that only report. Others may act even on a read-only connection (`wal_checkpoint`
+ * checkpoints, and Litestream owns checkpoints; `optimize` may write), so they are refused.
+ * Assignments (`PRAGMA x = …`) of allowed names are refused by SQLite as writes.
+ */
+const READ_ONLY_PRAGMAS: ReadonlySet<string> = new Set([
+  'application_id',
+  'collation_list',
+  'compile_options',
+  'database_list',
+  'encoding',
+  'foreign_key_check',
+  'foreign_key_list',
+  'freelist_count',
+  'function_list',
+  'index_info',
+  'index_list',
+  'index_xinfo',
+  'integrity_check',
+  'journal_mode',
+  'module_list',
+  'page_count',
+  'page_size',
+  'pragma_list',
+  'quick_check',
+  'schema_version',
+  'table_info',
+  'table_list',
+  'table_xinfo',
+  'user_version',
+])
 
 type QueryArgs = readonly JsonValue[] | Readonly<Record<string, JsonValue>>
 
@@ -60,6 +93,15 @@ export class ReadOnlyQuery {
       )
     }
     const bound = bindable(args)
+    if (hasTrailingStatements(sql)) {
+      throw new EngineError('INVALID_INPUT', 'query: send one statement at a time (found more after the first `;`)')
+    }
+    if (leadingKeyword(sql) === 'pragma' && !READ_ONLY_PRAGMAS.has(pragmaName(sql))) {
+      throw new EngineError(
+        'QUERY_NOT_READ_ONLY',
+        `query: PRAGMA ${pragmaName(sql) || '(unnamed)'} is not allowed here; allowed: ${[...READ_ONLY_PRAGMAS].join(', ')}`,
+      )
+    }
     let statement: Statement
     try {
       statement = this.#db.prepare(sql)
