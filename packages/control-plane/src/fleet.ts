@@ -13,7 +13,7 @@ import {
 } from '@litecell/worker'
 import { ControlPlaneError } from './control-plane-error.js'
 import { CRASH_LIMIT, CRASH_WINDOW_MS, crashBackoffMs } from './crash-policy.js'
-import type { Launcher, WorkerExit } from './launcher.js'
+import type { Launcher, WorkerExit, WorkerProcess } from './launcher.js'
 import type { LiveWorker } from './live-worker.js'
 import type { FleetMetrics } from './fleet-metrics.js'
 import type { Registry } from './registry.js'
@@ -60,6 +60,7 @@ export class Fleet {
   readonly #workers = new Map<string, LiveWorker>()
   readonly #wakes = new Map<string, Promise<LiveWorker>>()
   #slotWaiters: (() => void)[] = []
+  #reservedSlots = 0
   #closed = false
 
   constructor(options: FleetOptions) {
@@ -132,16 +133,25 @@ export class Fleet {
     const leaseLeftMs = (tenant.leaseExpiresAt ?? 0) - this.#clock()
     if (leaseLeftMs > 0) await delay(leaseLeftMs + 250)
     await this.#acquireSlot(tenantId)
-    tenant = registry.require(tenantId)
-    const startedAtMs = this.#clock()
-    const epoch = registry.beginLease(tenantId, this.#options.leaseTtlMs, startedAtMs)
-    const secret = newSecret()
-    const process = this.#options.launcher.launch({
-      tenantId,
-      epoch,
-      env: { ...this.#options.workerEnv(tenantId, tenant.app), LITECELL_EPOCH: String(epoch), LITECELL_WORKER_SECRET: secret },
-      logPath: join(this.#options.dataDir, 'logs', `${tenantId}.log`),
-    })
+    let process: WorkerProcess
+    let epoch: number
+    let secret: string
+    let startedAtMs: number
+    try {
+      tenant = registry.require(tenantId)
+      startedAtMs = this.#clock()
+      epoch = registry.beginLease(tenantId, this.#options.leaseTtlMs, startedAtMs)
+      secret = newSecret()
+      process = this.#options.launcher.launch({
+        tenantId,
+        epoch,
+        env: { ...this.#options.workerEnv(tenantId, tenant.app), LITECELL_EPOCH: String(epoch), LITECELL_WORKER_SECRET: secret },
+        logPath: join(this.#options.dataDir, 'logs', `${tenantId}.log`),
+      })
+    } finally {
+      // The reserved slot becomes the worker's entry below (or is given back on failure).
+      this.#reservedSlots -= 1
+    }
     let markReady!: () => void
     const live: LiveWorker = {
       tenantId,
@@ -187,7 +197,9 @@ export class Fleet {
   async #acquireSlot(tenantId: string): Promise<void> {
     const deadline = this.#clock() + (this.#options.slotWaitMs ?? DEFAULT_SLOT_WAIT_MS)
     let victim: LiveWorker | undefined
-    while (this.#workers.size >= this.#options.maxWorkers) {
+    // Reserved slots count as taken: a wake between its check and its launch holds one, so
+    // waiters woken together cannot all squeeze through the same freed slot.
+    while (this.#workers.size + this.#reservedSlots >= this.#options.maxWorkers) {
       // One eviction per waiter at a time: a second victim only once ours has exited.
       if (!victim || this.#workers.get(victim.tenantId) !== victim) {
         victim = this.#evictionCandidate(tenantId)
@@ -208,6 +220,7 @@ export class Fleet {
         })
       })
     }
+    this.#reservedSlots += 1
   }
 
   #evictionCandidate(exceptTenantId: string): LiveWorker | undefined {

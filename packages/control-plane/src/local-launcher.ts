@@ -64,6 +64,9 @@ export class LocalLauncher implements Launcher {
     const exited = new Promise<WorkerExit>((resolve) => {
       child.once('exit', (code, signal) => {
         log.end()
+        // After a clean hibernation Litestream has already stopped: what is left of the group
+        // is its idle watchdog loop, not worth waiting for.
+        if (code === 0) killGroup(child.pid)
         void groupGone(child.pid).then(() => resolve({ code, signal }))
       })
     })

@@ -17,6 +17,9 @@ import type { WorkerConfig } from './worker-config.js'
 /** The tenant database's file name inside its folder. */
 export const TENANT_DB_FILE = 'tenant.db'
 
+/** Budget of the verified final sync at hibernation (the lease is renewed meanwhile). */
+export const STOP_VERIFIED_TIMEOUT_MS = 100_000
+
 /** Exit codes the control plane reads. */
 export const EXIT_HIBERNATED = 0
 export const EXIT_FAILED = 1
@@ -190,7 +193,8 @@ export class TenantWorker {
     try {
       nextWakeAt = await this.#engine.nextWakeAt()
       await this.#engine.close()
-      await this.#replicator.stopVerified()
+      // The proof restores the whole replica: give big tenants on a busy machine the time.
+      await this.#replicator.stopVerified({ timeoutMs: STOP_VERIFIED_TIMEOUT_MS })
       this.#lease.stop()
       await rm(this.#config.tenantDir, { recursive: true, force: true })
       await this.#client.hibernated(nextWakeAt, this.#metrics.take()).catch((err: unknown) => {
