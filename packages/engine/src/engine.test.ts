@@ -3,6 +3,7 @@ import { join } from 'node:path'
 import Libsql from 'libsql'
 import { afterEach, describe, expect, it } from 'vitest'
 import { defineApp } from './app.js'
+import { openConnection } from './connection.js'
 import { Engine } from './engine.js'
 import type { EngineError } from './engine-error.js'
 import { cleanup, openTestEngine, reopen, tempDir } from './testing.js'
@@ -218,12 +219,20 @@ describe('Engine', () => {
   })
 
   it('sets WAL and disables autocheckpoint on its connections', async () => {
-    const { engine } = await openTestEngine(app)
+    const { engine, path } = await openTestEngine(app)
     expect((await engine.query('PRAGMA journal_mode')).rows).toEqual([{ journal_mode: 'wal' }])
-    expect((await engine.query('PRAGMA wal_autocheckpoint')).rows).toEqual([
-      { wal_autocheckpoint: 0 },
-    ])
-    expect(Engine.open).toBeTypeOf('function')
+    for (const readOnly of [false, true]) {
+      const db = openConnection(path, { synchronous: 'NORMAL', readOnly })
+      const pragma = (name: string) =>
+        (db.prepare(`PRAGMA ${name}`).raw(true).get() as unknown[])[0]
+      expect([
+        pragma('journal_mode'),
+        pragma('wal_autocheckpoint'),
+        pragma('busy_timeout'),
+      ]).toEqual(['wal', 0, 5_000])
+      expect(pragma('query_only')).toBe(readOnly ? 1 : 0)
+      db.close()
+    }
   })
 
   it('never checkpoints: committed pages stay in the WAL after close', async () => {

@@ -81,17 +81,26 @@ describe('Engine.query', () => {
 
   it('refuses a second statement instead of silently dropping it', async () => {
     const { engine } = await openTestEngine(app)
-    await expect(engine.query('SELECT 1; DELETE FROM items')).rejects.toMatchObject({ code: 'INVALID_INPUT' })
+    await expect(engine.query('SELECT 1; DELETE FROM items')).rejects.toMatchObject({
+      code: 'INVALID_INPUT',
+    })
     expect((await engine.query('SELECT count(*) AS n FROM items')).rows).toEqual([{ n: 3 }])
     expect((await engine.query("SELECT ';' AS semicolon;")).rows).toEqual([{ semicolon: ';' }])
   })
 
   it('refuses PRAGMAs that act, such as a checkpoint (Litestream owns checkpoints)', async () => {
     const { engine } = await openTestEngine(app)
-    for (const sql of ['PRAGMA wal_checkpoint', 'PRAGMA main.wal_checkpoint(TRUNCATE)', 'PRAGMA optimize']) {
+    for (const sql of [
+      'PRAGMA wal_checkpoint',
+      'PRAGMA main.wal_checkpoint(TRUNCATE)',
+      'PRAGMA optimize',
+    ]) {
       await expect(engine.query(sql)).rejects.toMatchObject({ code: 'QUERY_NOT_READ_ONLY' })
     }
-    expect((await engine.query('PRAGMA table_info(items)')).rows.map((row) => row.name)).toEqual(['id', 'name', 'data'])
+    expect((await engine.query('PRAGMA table_info(items)')).rows.map((row) => row.name)).toEqual([
+      'id',
+      'name',
+      'data',
+    ])
   })
 })
-

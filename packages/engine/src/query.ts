@@ -94,7 +94,10 @@ export class ReadOnlyQuery {
     }
     const bound = bindable(args)
     if (hasTrailingStatements(sql)) {
-      throw new EngineError('INVALID_INPUT', 'query: send one statement at a time (found more after the first `;`)')
+      throw new EngineError(
+        'INVALID_INPUT',
+        'query: send one statement at a time (found more after the first `;`)',
+      )
     }
     if (leadingKeyword(sql) === 'pragma' && !READ_ONLY_PRAGMAS.has(pragmaName(sql))) {
       throw new EngineError(

@@ -60,7 +60,8 @@ function skipBlank(sql: string, i: number): number {
 /** If a literal, quoted identifier or comment starts at `i`, the index just past it. */
 function skipToken(sql: string, i: number): number {
   const char = sql[i]
-  const closer = char === "'" || char === '"' || char === '`' ? char : char === '[' ? ']' : undefined
+  const closer =
+    char === "'" || char === '"' || char === '`' ? char : char === '[' ? ']' : undefined
   if (closer !== undefined) {
     let j = i + 1
     while (j < sql.length) {
