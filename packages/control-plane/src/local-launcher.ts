@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process'
-import { createWriteStream, mkdirSync } from 'node:fs'
+import { createWriteStream, mkdirSync, readFileSync, readdirSync } from 'node:fs'
 import { dirname } from 'node:path'
 import { WORKER_NODE_ARGS, type WorkerAssignment } from '@litecell/worker'
 import type { Launcher, WorkerExit, WorkerProcess, WorkerSpec } from './launcher.js'
@@ -115,13 +115,37 @@ export class LocalLauncher implements Launcher {
   }
 }
 
-function isGroupAlive(pid: number): boolean {
+function isGroupAlive(pgid: number): boolean {
   try {
-    process.kill(-pid, 0)
-    return true
+    process.kill(-pgid, 0)
   } catch {
     return false
   }
+  // kill(0) also counts zombies, and an orphaned zombie waits for PID 1 to reap it, which a
+  // container's init may do late or never: on Linux, look for a live member instead.
+  return hasLiveMember(pgid) ?? true
+}
+
+/** Whether a non-zombie process is in the group, from /proc; undefined without /proc. */
+function hasLiveMember(pgid: number): boolean | undefined {
+  let entries: string[]
+  try {
+    entries = readdirSync('/proc')
+  } catch {
+    return undefined
+  }
+  for (const entry of entries) {
+    if (!/^\d+$/.test(entry)) continue
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8')
+      // Fields after the parenthesised command: state, ppid, pgrp, …
+      const [state, , group] = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+      if (Number(group) === pgid && state !== 'Z') return true
+    } catch {
+      // the process ended while we looked
+    }
+  }
+  return false
 }
 
 function killGroup(pid: number | undefined): void {

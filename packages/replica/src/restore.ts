@@ -12,7 +12,7 @@ import {
   validateReplicaLocation,
 } from './replica-location.js'
 import { withReplicaStore } from './replica-store.js'
-import { restorePoints } from './restore-points.js'
+import { type GenerationPoint, type RestorePoints, restorePoints } from './restore-points.js'
 import { redactSecret } from './storage-config.js'
 
 /** How long one `litestream restore` may run before it is killed. */
@@ -55,15 +55,23 @@ export async function restore(
     context = `restore replica ${location.path}`
     const at = parseRestoreTime(opts.at)
     // The preflight matters: a wrong bucket must fail, not read as "no backup yet" and
-    // start the tenant empty. It runs alongside the binary lookup.
-    const [binary] = await Promise.all([
+    // start the tenant empty.
+    // It runs alongside the restore itself (a wake waits for both), and its verdict wins.
+    const checked = withReplicaStore(location.storage, (store) => store.check())
+    checked.catch(() => undefined)
+    const [binary, points] = await Promise.all([
       resolveLitestream(),
-      withReplicaStore(location.storage, (store) => store.check()),
+      restorePoints(location).catch(async (err: unknown) => {
+        await checked
+        throw err
+      }),
     ])
-    const timeoutMs = opts.timeoutMs ?? DEFAULT_RESTORE_TIMEOUT_MS
-    if (!at) return await restoreWith(binary, location, resolve(targetPath), { timeoutMs })
-    const target = await pointInTime(location, at)
+    await checked
+    // Naming the generation spares Litestream a scan of every generation (one per wake),
+    // and a replica with none needs no Litestream at all.
+    const target = at ? pointInTime(points, at) : latestGeneration(points)
     if (!target) return { restored: false }
+    const timeoutMs = opts.timeoutMs ?? DEFAULT_RESTORE_TIMEOUT_MS
     return await restoreWith(binary, location, resolve(targetPath), { ...target, timeoutMs })
   } catch (err) {
     throw ReplicaError.wrap(err, context, 'RESTORE_FAILED')
@@ -129,6 +137,12 @@ export async function restoreWith(
   }
 }
 
+/** The generation with the newest state (restorable: it has a snapshot), or null. */
+function latestGeneration(points: RestorePoints): { generation: string } | null {
+  const latest = restorable(points).sort((a, b) => Date.parse(b.updatedAt) - Date.parse(a.updatedAt))[0]
+  return latest ? { generation: latest.id } : null
+}
+
 /**
  * Which generation holds the state at `at`, and whether a timestamp is needed: the newest
  * generation that began at or before `at`; if `at` is past its last upload (a tenant that
@@ -136,17 +150,17 @@ export async function restoreWith(
  * Litestream alone answers "no matching backups" for such times. Null: `at` is before any
  * backup.
  */
-async function pointInTime(
-  replica: ReplicaLocation,
-  at: Date,
-): Promise<{ generation: string; at?: Date } | null> {
-  const { generations } = await restorePoints(replica)
+function pointInTime(points: RestorePoints, at: Date): { generation: string; at?: Date } | null {
   const atMs = at.getTime()
-  const holder = generations
+  const holder = restorable(points)
     .filter((generation) => Date.parse(generation.createdAt) <= atMs)
     .sort((a, b) => Date.parse(b.createdAt) - Date.parse(a.createdAt))[0]
   if (!holder) return null
   return atMs >= Date.parse(holder.updatedAt) ? { generation: holder.id } : { generation: holder.id, at }
+}
+
+function restorable(points: RestorePoints): GenerationPoint[] {
+  return points.generations.filter((generation) => generation.snapshots.length > 0)
 }
 
 /** `undefined` → latest; otherwise a valid Date, or `INVALID_CONFIG`. */
