@@ -3,7 +3,7 @@ import { rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import { Readable } from 'node:stream'
 import { Hono } from 'hono'
-import type { Engine, JsonValue, RunStatus, StartRequest } from '@litecell/engine'
+import { RUN_STATUSES, type Engine, type JsonValue, type RunStatus, type StartRequest } from '@litecell/engine'
 import { errorResponse } from './http-error.js'
 import {
   describe,
@@ -23,15 +23,6 @@ export const MAX_WAIT_MS = 120_000
 /** Most runs one batch may start (the control plane also caps bodies at 1 MiB). */
 export const MAX_BATCH_RUNS = 10_000
 
-const RUN_STATUSES: readonly RunStatus[] = [
-  'pending',
-  'running',
-  'sleeping',
-  'waiting',
-  'succeeded',
-  'failed',
-  'cancelled',
-]
 
 /** What the tenant API needs from the worker that hosts it. */
 export interface TenantApiOptions {
