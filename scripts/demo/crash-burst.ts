@@ -35,6 +35,9 @@ interface TenantView {
  * which starts a replacement worker; the same idempotency keys make any retried batch
  * start the same runs, not new ones. Waits until every run has ended, drawing a progress bar.
  */
+/** The kill comes at the latest this long after the first batch was accepted. */
+const KILL_AT_LATEST_MS = 600
+
 export async function crashBurst(options: {
   api: ApiClient
   say: Narrator
@@ -65,7 +68,10 @@ export async function crashBurst(options: {
         const { ended, failed } = tracker.counts()
         const perSecond = ended / ((performance.now() - startedAt) / 1_000)
         bar.update(ended, `${failed} failed · ${Math.round(perSecond)} runs/s`)
-        if (kill === undefined && ended >= options.killAfterEnded) {
+        // Every run sleeps durably for a second, so a kill before that lands mid-burst even
+        // when the machine is fast enough to finish a batch between two polls.
+        const isDue = ended >= options.killAfterEnded || performance.now() - startedAt >= KILL_AT_LATEST_MS
+        if (kill === undefined && isDue) {
           kill = killAndContinue(tracker.size - ended)
           // Keep polling only once the second half is being followed too.
           await kill
