@@ -102,7 +102,13 @@ export class LocalLauncher implements Launcher {
 
   #spawn(): ChildProcess {
     const child = spawn(process.execPath, [`--max-old-space-size=${this.#maxOldSpaceMb}`, ...WORKER_NODE_ARGS], {
-      env: { ...launcherEnv(), LITECELL_STANDBY: '1', LITECELL_PRELOAD_APPS: this.#preloadApps.join(',') },
+      env: {
+        ...launcherEnv(),
+        LITECELL_STANDBY: '1',
+        LITECELL_PRELOAD_APPS: this.#preloadApps.join(','),
+        // The control plane shows the SDK's Node 20 notice once at start; not every worker log.
+        AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+      },
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
       // Its own process group, holding its Litestream: see `exited` above.
       detached: true,
