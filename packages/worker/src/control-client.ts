@@ -41,8 +41,8 @@ export class ControlClient {
   }
 
   /** Asks to hibernate while idle; the control plane says no if requests are in flight. */
-  async requestIdleStop(status: WorkerStatus): Promise<boolean> {
-    const answer = (await this.#call('idle', status)) as { hibernate: boolean }
+  async requestIdleStop(): Promise<boolean> {
+    const answer = (await this.#call('idle', {})) as { hibernate: boolean }
     return answer.hibernate === true
   }
 

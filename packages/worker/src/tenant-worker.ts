@@ -20,6 +20,11 @@ export const TENANT_DB_FILE = 'tenant.db'
 /** Budget of the verified final sync at hibernation (the lease is renewed meanwhile). */
 export const STOP_VERIFIED_TIMEOUT_MS = 100_000
 
+/** When fencing, the engine must be closed this long before the lease ends (for the sync). */
+const FENCE_SYNC_RESERVE_MS = 1_500
+/** When fencing, Litestream must be gone this long before the lease ends. */
+const FENCE_EXIT_RESERVE_MS = 250
+
 /** Exit codes the control plane reads. */
 export const EXIT_HIBERNATED = 0
 export const EXIT_FAILED = 1
@@ -155,8 +160,7 @@ export class TenantWorker {
         nextWakeAt: () => this.#engine.nextWakeAt(),
       },
       onIdle: async () => {
-        const status = { activeRuns: 0, nextWakeAt: await this.#engine.nextWakeAt() }
-        if (!(await this.#client.requestIdleStop(status).catch(() => false))) return false
+        if (!(await this.#client.requestIdleStop().catch(() => false))) return false
         await this.hibernate('idle')
         return true
       },
@@ -195,7 +199,6 @@ export class TenantWorker {
       await this.#engine.close()
       // The proof restores the whole replica: give big tenants on a busy machine the time.
       await this.#replicator.stopVerified({ timeoutMs: STOP_VERIFIED_TIMEOUT_MS })
-      this.#lease.stop()
       await rm(this.#config.tenantDir, { recursive: true, force: true })
       await this.#client.hibernated(nextWakeAt, this.#metrics.take()).catch((err: unknown) => {
         // The files are safely in S3 already; the control plane also learns from our exit.
@@ -215,22 +218,25 @@ export class TenantWorker {
     return code
   }
 
-  /** Lease lost or about to expire: stop writing at once, sync what we can in time, exit. */
+  /**
+   * Lease lost or about to expire: stop writing at once, give Litestream a final sync that
+   * must end before the lease does (it is SIGKILLed at that deadline, so no upload can land
+   * once a successor may start), keep the local files, exit.
+   */
   async #fence(reason: LeaseLossReason, validUntilMs: number): Promise<void> {
     if (this.#stopping) return
     let resolve!: (code: number) => void
     this.#stopping = new Promise((r) => (resolve = r))
     this.#log.warn({ reason, validUntilMs }, 'lease lost: fencing')
     this.#idle.stop()
-    const deadline = (ms: number) =>
-      new Promise<never>((_, reject) => setTimeout(() => reject(new Error('fence deadline')), ms))
+    const msLeft = (marginMs: number) => Math.max(0, validUntilMs - Date.now() - marginMs)
     try {
-      await Promise.race([this.#engine.close(), deadline(Math.max(0, validUntilMs - Date.now() - 1_500))])
-      await Promise.race([this.#replicator.stopVerified(), deadline(Math.max(0, validUntilMs - Date.now() - 250))])
+      await this.#engine.close({ timeoutMs: msLeft(FENCE_SYNC_RESERVE_MS) })
+      await this.#replicator.stop({ timeoutMs: msLeft(FENCE_EXIT_RESERVE_MS) })
     } catch (err) {
       this.#log.warn({ err }, 'fence: final sync incomplete; local files kept')
+      this.#replicator.kill()
     }
-    this.#replicator.kill()
     this.#exitCode(EXIT_LEASE_LOST)
     resolve(EXIT_LEASE_LOST)
   }
