@@ -268,8 +268,7 @@ export class Fleet {
       }).catch(() => undefined)
     }
     live.process.kill('SIGTERM')
-    const exit = await live.process.exited
-    if (exit.code !== 0) throw hibernateFailed(live, exit)
+    await hibernationOf(live)
   }
 
   /** The worker died, hibernated or fenced itself: free its slot and settle the tenant's state. */
@@ -331,12 +330,9 @@ export class Fleet {
   /** A worker reports it serves at `url`. */
   workerReady(tenantId: string, epoch: number, secret: string | undefined, url: string): { leaseExpiresAt: number } {
     const live = this.#caller(tenantId, epoch, secret)
-    const nowMs = this.#clock()
-    const leaseExpiresAt = this.#options.registry.renewLease(tenantId, epoch, this.#options.leaseTtlMs, nowMs)
-    if (leaseExpiresAt === null) throw new ControlPlaneError('TENANT_STATE_CONFLICT', `lease of tenant ${tenantId} is gone`)
+    const leaseExpiresAt = this.#renew(live)
     this.#options.registry.setWorker(tenantId, epoch, { url, pid: live.process.pid ?? 0, startedAtMs: live.startedAtMs })
     live.url = url
-    live.leaseExpiresAt = leaseExpiresAt
     live.markReady()
     return { leaseExpiresAt }
   }
@@ -350,19 +346,20 @@ export class Fleet {
   ): { leaseExpiresAt: number } {
     const live = this.#caller(tenantId, epoch, secret)
     this.#options.metrics?.record(status.metrics)
-    const nowMs = this.#clock()
-    if (status.activeRuns > 0) live.lastUsedMs = nowMs
+    if (status.activeRuns > 0) live.lastUsedMs = this.#clock()
     live.activeRuns = status.activeRuns
-    const leaseExpiresAt = this.#options.registry.renewLease(
-      tenantId,
-      epoch,
-      this.#options.leaseTtlMs,
-      nowMs,
-      live.lastUsedMs,
-    )
-    if (leaseExpiresAt === null) throw new ControlPlaneError('TENANT_STATE_CONFLICT', `lease of tenant ${tenantId} is gone`)
+    return { leaseExpiresAt: this.#renew(live) }
+  }
+
+  /** Extends the live worker's lease in the registry (and in memory, for the reaper). */
+  #renew(live: LiveWorker): number {
+    const { registry, leaseTtlMs } = this.#options
+    const leaseExpiresAt = registry.renewLease(live.tenantId, live.epoch, leaseTtlMs, this.#clock(), live.lastUsedMs)
+    if (leaseExpiresAt === null) {
+      throw new ControlPlaneError('TENANT_STATE_CONFLICT', `lease of tenant ${live.tenantId} is gone`)
+    }
     live.leaseExpiresAt = leaseExpiresAt
-    return { leaseExpiresAt }
+    return leaseExpiresAt
   }
 
   /**
@@ -385,9 +382,7 @@ export class Fleet {
     const live = this.#caller(tenantId, epoch, secret)
     if (live.inflight > 0 || live.stopping) return { hibernate: false }
     this.#options.registry.setState(tenantId, 'stopping')
-    live.stopping = live.process.exited.then((exit) => {
-      if (exit.code !== 0) throw hibernateFailed(live, exit)
-    })
+    live.stopping = hibernationOf(live)
     live.stopping.catch(() => undefined) // reported to whoever awaits it; the exit handler restarts it
     return { hibernate: true }
   }
@@ -441,8 +436,11 @@ export class Fleet {
   }
 }
 
-function hibernateFailed(live: LiveWorker, exit: WorkerExit): ControlPlaneError {
-  return new ControlPlaneError(
+/** Resolves when the worker exits after a verified hibernation; rejects on any other exit. */
+async function hibernationOf(live: LiveWorker): Promise<void> {
+  const exit = await live.process.exited
+  if (exit.code === 0) return
+  throw new ControlPlaneError(
     'WORKER_UNAVAILABLE',
     `hibernate tenant ${live.tenantId}: the worker could not verify its replica (exit ${exit.code ?? exit.signal}); its local files are kept and it will be restarted; see logs/${live.tenantId}.log`,
   )
