@@ -1,6 +1,6 @@
 import { join } from 'node:path'
 import { afterAll, beforeAll, expect, test } from 'vitest'
-import { isAlive, replicatorsOf } from './support/processes.js'
+import { describeProcess, isAlive, replicatorsOf } from './support/processes.js'
 import { removeDataDir, startServer, type TestServer } from './support/server.js'
 import { createTenant, query, waitForRuns } from './support/tenant.js'
 import { waitFor } from './support/wait-for.js'
@@ -8,13 +8,20 @@ import { waitFor } from './support/wait-for.js'
 const LEASE_TTL_MS = 6000
 let server: TestServer
 let maxReplicators = 0
+let seenTogether: string[] = []
 let sampler: NodeJS.Timeout
 
 beforeAll(async () => {
   server = await startServer({ env: { LITECELL_LEASE_TTL_MS: String(LEASE_TTL_MS), LITECELL_IDLE_MS: '60000' } })
   const tenantDir = join(server.dataDir, 'tenants', 'solo')
   // Watch, all along, how many Litestream processes replicate the tenant's file.
-  sampler = setInterval(() => (maxReplicators = Math.max(maxReplicators, replicatorsOf(tenantDir).length)), 20)
+  sampler = setInterval(() => {
+    const pids = replicatorsOf(tenantDir)
+    if (pids.length > maxReplicators) {
+      maxReplicators = pids.length
+      seenTogether = pids.map((pid) => `${pid} (${describeProcess(pid)})`)
+    }
+  }, 20)
 })
 
 afterAll(async () => {
@@ -72,5 +79,5 @@ test('a hung worker is replaced only after its lease expired and it is gone', as
 })
 
 test('never two replicators on one tenant path', () => {
-  expect(maxReplicators).toBe(1)
+  expect(maxReplicators, `replicators seen at once: ${seenTogether.join(', ')}`).toBe(1)
 })

@@ -12,9 +12,24 @@ export function isAlive(pid: number): boolean {
 
 /**
  * Pids of the Litestream processes replicating a database under `dir` (read from each
- * Litestream's command line and config file via /proc).
+ * Litestream's command line and config file via /proc). A child a Litestream has forked
+ * for its `-exec` watchdog shows Litestream's command line until it execs: not counted.
  */
 export function replicatorsOf(dir: string): number[] {
+  const pids = candidatesOf(dir)
+  return pids.filter((pid) => !pids.includes(parentOf(pid)))
+}
+
+function parentOf(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1])
+  } catch {
+    return 0
+  }
+}
+
+function candidatesOf(dir: string): number[] {
   const pids: number[] = []
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue
@@ -28,4 +43,15 @@ export function replicatorsOf(dir: string): number[] {
     }
   }
   return pids
+}
+
+/** `state ppid=… pgid=…` of a process, for failure messages. */
+export function describeProcess(pid: number): string {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    const [state, ppid, pgid] = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+    return `state ${state} ppid=${ppid} pgid=${pgid}`
+  } catch {
+    return 'gone'
+  }
 }
