@@ -50,9 +50,9 @@ interface TenantRow {
  * files it never checkpoints by itself: Litestream owns checkpoints.
  */
 export class Registry {
-  readonly #db: Database.Database
+  readonly #db: Database
 
-  private constructor(db: Database.Database) {
+  private constructor(db: Database) {
     this.#db = db
   }
 

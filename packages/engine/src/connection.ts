@@ -1,7 +1,7 @@
 import Libsql from 'libsql'
 
 /** A connection of the sync `libsql` driver (better-sqlite3 API over the libSQL engine). */
-export type Database = Libsql.Database
+export type Database = Libsql
 /** A prepared statement of the sync `libsql` driver. */
 export type Statement = Libsql.Statement
 
