@@ -1,6 +1,12 @@
 import { resolve } from 'node:path'
-import { storageConfigFromEnv, type StorageConfig } from '@litecell/replica'
-import { DEFAULT_IDLE_MS, DEFAULT_LEASE_TTL_MS, DEFAULT_SYNC_INTERVAL_MS } from '@litecell/worker'
+import {
+  DEFAULT_IDLE_MS,
+  DEFAULT_LEASE_TTL_MS,
+  DEFAULT_SYNC_INTERVAL_MS,
+  WORKER_ENV,
+  storageFromEnv,
+} from '@litecell/protocol'
+import { validateStorageConfig, type StorageConfig } from '@litecell/replica'
 import { ControlPlaneError } from './control-plane-error.js'
 import {
   kubernetesLauncherOptionsFromEnv,
@@ -35,8 +41,8 @@ export interface ControlPlaneConfig {
   readonly workerMaxOldSpaceMb: number
   /** Worker processes kept started and waiting, for fast wakes. */
   readonly standbyWorkers: number
-  /** Extra environment for workers (e.g. engine concurrency). */
-  readonly workerEnv: Readonly<Record<string, string>>
+  /** Runs at once in each worker's engine (LITECELL_CONCURRENCY); absent: the engine's default. */
+  readonly concurrency?: number
   /** Set (LITECELL_LAUNCHER=kubernetes): workers run as pods; absent: local processes. */
   readonly kubernetes?: KubernetesLauncherOptions
   /** The control plane's URL as workers reach it (its Service), when not `url`. */
@@ -61,9 +67,8 @@ export function controlPlaneConfigFromEnv(
     if (!name || !path) throw new ControlPlaneError('INVALID_CONFIG', `Expected LITECELL_APPS entries as name=path, got \`${entry}\``)
     apps[name] = resolve(path)
   }
-  const passthrough: Record<string, string> = {}
-  if (env.LITECELL_CONCURRENCY) passthrough.LITECELL_CONCURRENCY = env.LITECELL_CONCURRENCY
-  const storage = storageConfigFromEnv(env)
+  const settings = storageFromEnv(env)
+  const storage = settings === null ? null : validateStorageConfig(settings)
   const kubernetes = kubernetesConfig(env, storage)
   return {
     port: integer(env, 'LITECELL_PORT', DEFAULT_PORT),
@@ -79,7 +84,9 @@ export function controlPlaneConfigFromEnv(
     syncIntervalMs: integer(env, 'LITECELL_SYNC_INTERVAL_MS', DEFAULT_SYNC_INTERVAL_MS),
     workerMaxOldSpaceMb: integer(env, 'LITECELL_WORKER_MAX_OLD_SPACE_MB', DEFAULT_WORKER_MAX_OLD_SPACE_MB),
     standbyWorkers: integer(env, 'LITECELL_STANDBY_WORKERS', DEFAULT_STANDBY_WORKERS),
-    workerEnv: passthrough,
+    ...(env[WORKER_ENV.concurrency]
+      ? { concurrency: integer(env, WORKER_ENV.concurrency, 0) }
+      : {}),
     ...(kubernetes ? { kubernetes } : {}),
     ...(env.LITECELL_ADVERTISE_URL
       ? { advertiseUrl: env.LITECELL_ADVERTISE_URL.replace(/\/+$/, '') }

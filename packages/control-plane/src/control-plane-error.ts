@@ -7,6 +7,7 @@ export type ControlPlaneErrorCode =
   | 'TENANT_NOT_FOUND'
   | 'TENANT_EXISTS'
   | 'TENANT_STATE_CONFLICT'
+  | 'LEASE_LOST'
   | 'TENANT_FAILED'
   | 'UNKNOWN_APP'
   | 'OVER_CAPACITY'

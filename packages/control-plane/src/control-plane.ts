@@ -13,7 +13,7 @@ import {
   type Replicator,
   type StorageConfig,
 } from '@litecell/replica'
-import { hashSecret, newSecret } from '@litecell/worker'
+import { hashSecret, newSecret } from '@litecell/protocol'
 import pino, { type Logger } from 'pino'
 import { createApi } from './api.js'
 import { ControlPlaneError } from './control-plane-error.js'
@@ -81,7 +81,13 @@ export class ControlPlane {
   /** Starts everything and listens; resolves once the API answers. */
   static async start(
     config: ControlPlaneConfig,
-    options: { log?: Logger; launcher?: Launcher } = {},
+    options: {
+      log?: Logger
+      /** Launches the workers; absent: pods (`config.kubernetes`) or local processes. */
+      launcher?: Launcher
+      /** How to run a local worker (`WORKER_NODE_ARGS` of @litecell/worker). */
+      workerNodeArgs?: readonly string[]
+    } = {},
   ): Promise<ControlPlane> {
     const log = options.log ?? pino({ base: { component: 'control-plane' } })
     const apps = new AppCatalog({ ...config.apps })
@@ -92,6 +98,9 @@ export class ControlPlane {
       await kubernetes.preflight()
       log.info({ namespace: kubernetes.namespace }, 'workers run as Kubernetes pods')
       launcher = kubernetes
+    }
+    if (!launcher && !options.workerNodeArgs) {
+      throw new TypeError('Expected `workerNodeArgs` (how to run a local worker) or a `launcher`')
     }
     await mkdir(join(config.dataDir, 'tenants'), { recursive: true })
     await mkdir(join(config.dataDir, 'logs'), { recursive: true })
@@ -130,6 +139,7 @@ export class ControlPlane {
       launcher:
         launcher ??
         new LocalLauncher({
+          workerNodeArgs: options.workerNodeArgs!,
           maxOldSpaceMb: config.workerMaxOldSpaceMb,
           standbyWorkers: config.standbyWorkers,
           preloadApps: Object.values(config.apps),
@@ -138,16 +148,15 @@ export class ControlPlane {
       dataDir: config.dataDir,
       maxWorkers: config.maxWorkers,
       leaseTtlMs: config.leaseTtlMs,
-      workerEnv: (tenantId, app) => ({
-        ...config.workerEnv,
-        ...storageEnv(storage),
-        LITECELL_TENANT_ID: tenantId,
-        LITECELL_CONTROL_URL: config.advertiseUrl ?? url,
-        LITECELL_TENANT_DIR: join(config.dataDir, 'tenants', tenantId),
-        LITECELL_APP: apps.pathOf(app),
-        LITECELL_IDLE_MS: String(config.idleMs),
-        LITECELL_LEASE_TTL_MS: String(config.leaseTtlMs),
-        LITECELL_SYNC_INTERVAL_MS: String(config.syncIntervalMs),
+      workerSettings: (tenantId, app) => ({
+        tenantId,
+        controlUrl: config.advertiseUrl ?? url,
+        appPath: apps.pathOf(app),
+        storage,
+        idleMs: config.idleMs,
+        leaseTtlMs: config.leaseTtlMs,
+        syncIntervalMs: config.syncIntervalMs,
+        ...(config.concurrency !== undefined ? { concurrency: config.concurrency } : {}),
       }),
     })
     const tenants = new TenantService({ registry, fleet, apps, storage, dataDir: config.dataDir })
@@ -218,17 +227,4 @@ async function adminToken(config: ControlPlaneConfig, registry: Registry): Promi
   await writeFile(file, `${token}\n`, { mode: 0o600 })
   await chmod(file, 0o600)
   return token
-}
-
-/** The storage settings as the environment a worker reads them from. */
-function storageEnv(storage: StorageConfig): Record<string, string> {
-  const env: Record<string, string> = {
-    LITECELL_S3_BUCKET: storage.bucket,
-    LITECELL_S3_PREFIX: storage.prefix,
-    AWS_REGION: storage.region,
-  }
-  if (storage.endpoint) env.LITECELL_S3_ENDPOINT = storage.endpoint
-  if (storage.accessKeyId) env.AWS_ACCESS_KEY_ID = storage.accessKeyId
-  if (storage.secretAccessKey) env.AWS_SECRET_ACCESS_KEY = storage.secretAccessKey
-  return env
 }

@@ -1,4 +1,4 @@
-import type { MetricsDelta } from '@litecell/worker'
+import type { MetricsDelta } from '@litecell/protocol'
 import { Counter, Gauge, Histogram, Registry as MetricsRegistry } from 'prom-client'
 import type { Registry, TenantState } from './registry.js'
 

@@ -4,13 +4,18 @@ import type { Logger } from 'pino'
 import {
   EXIT_LEASE_LOST,
   EXIT_STORAGE_UNAVAILABLE,
+  HIBERNATE_PATH,
   TENANT_DB_FILE,
   WORKER_SECRET_HEADER,
   hashSecret,
   matchesHash,
   newSecret,
-  type MetricsDelta,
-} from '@litecell/worker'
+  type CallbackCaller,
+  type HeartbeatReport,
+  type HibernatedReport,
+  type ReadyReport,
+  type WorkerSettings,
+} from '@litecell/protocol'
 import { ControlPlaneError } from './control-plane-error.js'
 import { CRASH_LIMIT, CRASH_WINDOW_MS, crashBackoffMs } from './crash-policy.js'
 import type { Launcher, WorkerExit, WorkerProcess } from './launcher.js'
@@ -38,8 +43,11 @@ export interface FleetOptions {
   readonly leaseTtlMs: number
   readonly startTimeoutMs?: number
   readonly slotWaitMs?: number
-  /** Environment for a worker of this tenant and epoch (storage, app, control URL…). */
-  readonly workerEnv: (tenantId: string, app: string) => Record<string, string>
+  /** Settings of a worker for this tenant and app (storage, app path, control URL…). */
+  readonly workerSettings: (
+    tenantId: string,
+    app: string,
+  ) => Omit<WorkerSettings, 'epoch' | 'workerSecret'>
   readonly clock?: () => number
   /** Prometheus metrics to feed, if any. */
   readonly metrics?: FleetMetrics
@@ -143,10 +151,9 @@ export class Fleet {
       epoch = registry.beginLease(tenantId, this.#options.leaseTtlMs, startedAtMs)
       secret = newSecret()
       process = this.#options.launcher.launch({
-        tenantId,
-        epoch,
-        env: { ...this.#options.workerEnv(tenantId, tenant.app), LITECELL_EPOCH: String(epoch), LITECELL_WORKER_SECRET: secret },
+        settings: { ...this.#options.workerSettings(tenantId, tenant.app), epoch, workerSecret: secret },
         logPath: join(this.#options.dataDir, 'logs', `${tenantId}.log`),
+        localDir: join(this.#options.dataDir, 'tenants', tenantId),
       })
     } finally {
       // The reserved slot becomes the worker's entry below (or is given back on failure).
@@ -261,7 +268,7 @@ export class Fleet {
   async #stop(live: LiveWorker): Promise<void> {
     this.#options.registry.setState(live.tenantId, 'stopping')
     if (live.url) {
-      await fetch(`${live.url}/internal/hibernate`, {
+      await fetch(`${live.url}${HIBERNATE_PATH}`, {
         method: 'POST',
         headers: { [WORKER_SECRET_HEADER]: live.secret },
         signal: AbortSignal.timeout(HIBERNATE_TIMEOUT_MS),
@@ -319,32 +326,28 @@ export class Fleet {
   }
 
   /** Finds the live worker a callback comes from; `LEASE_LOST` for a stale or unknown one. */
-  #caller(tenantId: string, epoch: number, secret: string | undefined): LiveWorker {
+  #caller({ tenantId, epoch }: CallbackCaller, secret: string | undefined): LiveWorker {
     const live = this.#workers.get(tenantId)
     if (!live || live.epoch !== epoch || !matchesHash(secret, live.secretHash)) {
-      throw new ControlPlaneError('TENANT_STATE_CONFLICT', `lease epoch ${epoch} of tenant ${tenantId} is not current`)
+      throw new ControlPlaneError('LEASE_LOST', `lease epoch ${epoch} of tenant ${tenantId} is not current`)
     }
     return live
   }
 
   /** A worker reports it serves at `url`. */
-  workerReady(tenantId: string, epoch: number, secret: string | undefined, url: string): { leaseExpiresAt: number } {
-    const live = this.#caller(tenantId, epoch, secret)
+  workerReady(caller: CallbackCaller, secret: string | undefined, { url }: ReadyReport): { leaseExpiresAt: number } {
+    const tenantId = caller.tenantId
+    const live = this.#caller(caller, secret)
     const leaseExpiresAt = this.#renew(live)
-    this.#options.registry.setWorker(tenantId, epoch, { url, pid: live.process.pid ?? 0, startedAtMs: live.startedAtMs })
+    this.#options.registry.setWorker(tenantId, live.epoch, { url, pid: live.process.pid ?? 0, startedAtMs: live.startedAtMs })
     live.url = url
     live.markReady()
     return { leaseExpiresAt }
   }
 
   /** A worker renews its lease and reports its load. */
-  workerHeartbeat(
-    tenantId: string,
-    epoch: number,
-    secret: string | undefined,
-    status: { activeRuns: number; metrics?: MetricsDelta },
-  ): { leaseExpiresAt: number } {
-    const live = this.#caller(tenantId, epoch, secret)
+  workerHeartbeat(caller: CallbackCaller, secret: string | undefined, status: HeartbeatReport): { leaseExpiresAt: number } {
+    const live = this.#caller(caller, secret)
     this.#options.metrics?.record(status.metrics)
     if (status.activeRuns > 0) live.lastUsedMs = this.#clock()
     live.activeRuns = status.activeRuns
@@ -356,7 +359,7 @@ export class Fleet {
     const { registry, leaseTtlMs } = this.#options
     const leaseExpiresAt = registry.renewLease(live.tenantId, live.epoch, leaseTtlMs, this.#clock(), live.lastUsedMs)
     if (leaseExpiresAt === null) {
-      throw new ControlPlaneError('TENANT_STATE_CONFLICT', `lease of tenant ${live.tenantId} is gone`)
+      throw new ControlPlaneError('LEASE_LOST', `lease of tenant ${live.tenantId} is gone`)
     }
     live.leaseExpiresAt = leaseExpiresAt
     return leaseExpiresAt
@@ -378,26 +381,20 @@ export class Fleet {
   }
 
   /** An idle worker asks to hibernate; refused while requests are being proxied to it. */
-  workerIdle(tenantId: string, epoch: number, secret: string | undefined): { hibernate: boolean } {
-    const live = this.#caller(tenantId, epoch, secret)
+  workerIdle(caller: CallbackCaller, secret: string | undefined): { hibernate: boolean } {
+    const live = this.#caller(caller, secret)
     if (live.inflight > 0 || live.stopping) return { hibernate: false }
-    this.#options.registry.setState(tenantId, 'stopping')
+    this.#options.registry.setState(live.tenantId, 'stopping')
     live.stopping = hibernationOf(live)
     live.stopping.catch(() => undefined) // reported to whoever awaits it; the exit handler restarts it
     return { hibernate: true }
   }
 
   /** A worker finished a verified hibernation; it exits next. */
-  workerHibernated(
-    tenantId: string,
-    epoch: number,
-    secret: string | undefined,
-    nextWakeAt: number | null,
-    metrics?: MetricsDelta,
-  ): void {
-    const live = this.#caller(tenantId, epoch, secret)
-    this.#options.metrics?.record(metrics)
-    live.reportedNextWakeAt = nextWakeAt
+  workerHibernated(caller: CallbackCaller, secret: string | undefined, report: HibernatedReport): void {
+    const live = this.#caller(caller, secret)
+    this.#options.metrics?.record(report.metrics)
+    live.reportedNextWakeAt = report.nextWakeAt
   }
 
   /** Counts a request proxied to the tenant's worker (idle workers are not stopped under it). */

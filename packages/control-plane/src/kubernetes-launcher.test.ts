@@ -20,6 +20,7 @@ import { FakeKubernetesApi } from './kubernetes-fake-api.js'
 import { KubernetesLauncher } from './kubernetes-launcher.js'
 import type { KubernetesLauncherOptions } from './kubernetes-launcher-options.js'
 import type { WorkerSpec } from './launcher.js'
+import type { WorkerSettings } from '@litecell/protocol'
 
 const NAMESPACE = 'litecell'
 const TOKEN = 'sa-token-never-printed'
@@ -84,20 +85,23 @@ function launcher(options: Partial<KubernetesLauncherOptions> = {}): KubernetesL
 }
 
 let epoch = 0
-function spec(tenantId: string, env: Record<string, string> = {}): WorkerSpec {
+function spec(tenantId: string, settings: Partial<WorkerSettings> = {}): WorkerSpec {
   epoch += 1
   return {
-    tenantId,
-    epoch,
-    env: {
-      LITECELL_TENANT_ID: tenantId,
-      LITECELL_TENANT_DIR: '/control-plane/data/tenants/x',
-      LITECELL_WORKER_SECRET: WORKER_SECRET,
-      AWS_SECRET_ACCESS_KEY: AWS_SECRET,
-      LITECELL_S3_BUCKET: 'b',
-      ...env,
+    settings: {
+      tenantId,
+      epoch,
+      workerSecret: WORKER_SECRET,
+      controlUrl: 'http://litecell.litecell.svc:8787',
+      appPath: '/app/packages/examples/src/experiment-app.ts',
+      storage: { bucket: 'b', prefix: '', region: 'us-east-1', secretAccessKey: AWS_SECRET },
+      idleMs: 30_000,
+      leaseTtlMs: 10_000,
+      syncIntervalMs: 1_000,
+      ...settings,
     },
     logPath: join(dir, 'logs', `${tenantId}.log`),
+    localDir: join(dir, 'control-plane-tenants', tenantId),
   }
 }
 
@@ -217,7 +221,7 @@ describe('pods', () => {
 
   test('a SIGKILL on a lost node becomes a force delete (grace 0) once the lease has run out', async () => {
     const worker = launcher({ command: ['node', '-e', STUBBORN] }).launch(
-      spec('lost', { LITECELL_LEASE_TTL_MS: '500' }),
+      spec('lost', { leaseTtlMs: 500 }),
     )
     await waitFor(() => running(worker.podName), 'pod running')
     fake.nodeLost = true
@@ -304,7 +308,7 @@ describe('API errors', () => {
   test('a second launch for the same tenant and epoch (a restarted control plane) cannot create a duplicate pod', async () => {
     const first = launcher({ command: ['node', '-e', HIBERNATES] }).launch(spec('twice'))
     await waitFor(() => running(first.podName), 'pod running')
-    const again = { ...spec('twice'), epoch: Number(first.podName.split('-').pop()) }
+    const again = spec('twice', { epoch: Number(first.podName.split('-').pop()) })
     const duplicate = launcher().launch(again)
     expect(await duplicate.exited).toEqual({ code: null, signal: null })
     expect(duplicate.error?.code).toBe('K8S_CONFLICT')
@@ -417,7 +421,6 @@ describe('control plane with pods', () => {
         syncIntervalMs: 200,
         workerMaxOldSpaceMb: 256,
         standbyWorkers: 0,
-        workerEnv: {},
       },
       { launcher: launcher({ pollMs: 200 }), log: pino({ level: 'silent' }) },
     )

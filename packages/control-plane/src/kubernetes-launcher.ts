@@ -1,4 +1,3 @@
-import { DEFAULT_LEASE_TTL_MS } from '@litecell/worker'
 import { checkAccess } from './kubernetes-access-review.js'
 import { KubernetesClient, inClusterConnection } from './kubernetes-client.js'
 import {
@@ -111,7 +110,7 @@ export class KubernetesLauncher implements Launcher {
    * written to the tenant's log and ends the worker at once.
    */
   launch(spec: WorkerSpec): KubernetesWorker {
-    const leaseTtlMs = Number(spec.env.LITECELL_LEASE_TTL_MS) || DEFAULT_LEASE_TTL_MS
+    const leaseTtlMs = spec.settings.leaseTtlMs
     const worker = new KubernetesWorker({
       client: this.#client,
       spec,

@@ -1,3 +1,4 @@
+import { WORKER_ENV, serializeWorkerEnvironment } from '@litecell/protocol'
 import type { WorkerSpec } from './launcher.js'
 
 /** Port a worker pod's tenant API listens on (the pod has its own IP, so one port fits all). */
@@ -57,7 +58,7 @@ export function isSecretVariable(name: string): boolean {
 }
 
 /**
- * The Pod (and Secret) of a worker. The spec's environment is used with these changes: the
+ * The Pod (and Secret) of a worker. Its environment is the spec's settings placed thus: the
  * tenant API listens on 0.0.0.0:8080 and advertises the pod IP (downward API), the tenant's
  * files go to the pod's emptyDir, and secret variables are read from a per-pod Secret rather
  * than written into the pod spec, because anyone allowed to read pods (the built-in `view`
@@ -68,22 +69,21 @@ export function workerPodObjects(
   namespace: string,
   template: WorkerPodTemplate,
 ): WorkerPodObjects {
-  const name = workerPodName(spec.tenantId, spec.epoch)
+  const { tenantId, epoch } = spec.settings
+  const name = workerPodName(tenantId, epoch)
   const labels = {
     ...WORKER_LABELS,
-    'litecell.dev/tenant': spec.tenantId,
-    'litecell.dev/epoch': String(spec.epoch),
+    'litecell.dev/tenant': tenantId,
+    'litecell.dev/epoch': String(epoch),
   }
-  const values: Record<string, string> = {
-    ...spec.env,
-    LITECELL_WORKER_HOST: '0.0.0.0',
-    LITECELL_WORKER_PORT: String(WORKER_POD_PORT),
-    LITECELL_TENANT_DIR: `${WORKER_POD_DATA_DIR}/tenants/${spec.tenantId}`,
-  }
+  // The advertised host is the pod's IP, known only once it runs: the downward API, below.
+  const values = serializeWorkerEnvironment(spec.settings, {
+    tenantDir: `${WORKER_POD_DATA_DIR}/tenants/${tenantId}`,
+    host: '0.0.0.0',
+    port: WORKER_POD_PORT,
+  })
   const heapMb = heapLimitMb(template.memory)
   if (heapMb !== undefined) values.NODE_OPTIONS = `--max-old-space-size=${heapMb}`
-  delete values.LITECELL_STANDBY
-  delete values.LITECELL_WORKER_ADVERTISE_HOST
   const secretData: Record<string, string> = {}
   const env: Record<string, unknown>[] = []
   for (const key of Object.keys(values).sort()) {
@@ -95,7 +95,7 @@ export function workerPodObjects(
     }
   }
   env.push({
-    name: 'LITECELL_WORKER_ADVERTISE_HOST',
+    name: WORKER_ENV.advertiseHost,
     valueFrom: { fieldRef: { fieldPath: 'status.podIP' } },
   })
   const hasSecret = Object.keys(secretData).length > 0

@@ -1,8 +1,8 @@
 import { existsSync } from 'node:fs'
 import { rm } from 'node:fs/promises'
 import { join } from 'node:path'
-import { replicate, storageConfigFromEnv, tenantReplica } from '@litecell/replica'
-import { TENANT_DB_FILE } from '@litecell/worker'
+import { TENANT_DB_FILE } from '@litecell/protocol'
+import { replicate, tenantReplica } from '@litecell/replica'
 import type { WorkerSpec } from './launcher.js'
 
 /** Sync interval while a seed is pushed: it only runs until the verified stop. */
@@ -18,14 +18,12 @@ const SEED_SYNC_INTERVAL_MS = 200
  * anything to push.
  */
 export async function seedReplica(spec: WorkerSpec): Promise<boolean> {
-  const dir = spec.env.LITECELL_TENANT_DIR
-  if (!dir || !existsSync(join(dir, TENANT_DB_FILE))) return false
-  const storage = storageConfigFromEnv(spec.env)
-  if (!storage)
-    throw new TypeError(`seed tenant ${spec.tenantId}: the worker environment names no storage`)
+  const dir = spec.localDir
+  if (!existsSync(join(dir, TENANT_DB_FILE))) return false
+  const { storage, tenantId } = spec.settings
   const replicator = await replicate(
     join(dir, TENANT_DB_FILE),
-    tenantReplica(storage, spec.tenantId),
+    tenantReplica(storage, tenantId),
     {
       syncIntervalMs: SEED_SYNC_INTERVAL_MS,
     },

@@ -35,7 +35,7 @@ interface PodView {
 /** Settings of one {@link KubernetesWorker}. */
 export interface KubernetesWorkerOptions {
   readonly client: KubernetesClient
-  /** The launch: its environment names the control plane's copy of the tenant's files. */
+  /** The launch: its `localDir` is the control plane's copy of the tenant's files. */
   readonly spec: WorkerSpec
   readonly objects: WorkerPodObjects
   /** The tenant's log file: launcher notes go there, and the pod's log once it ended. */
@@ -119,7 +119,7 @@ export class KubernetesWorker implements WorkerProcess {
     try {
       if (await seedReplica(this.#options.spec)) {
         this.#note(
-          `pushed the control plane's copy of tenant ${this.#options.spec.tenantId} to its replica`,
+          `pushed the control plane's copy of tenant ${this.#options.spec.settings.tenantId} to its replica`,
           30,
         )
       }

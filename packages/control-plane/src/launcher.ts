@@ -1,11 +1,13 @@
+import type { WorkerSettings } from '@litecell/protocol'
+
 /** Everything a launcher needs to start one worker for one tenant and lease epoch. */
 export interface WorkerSpec {
-  readonly tenantId: string
-  readonly epoch: number
-  /** Environment of the worker process: its configuration, storage settings and secrets. */
-  readonly env: Readonly<Record<string, string>>
-  /** Where the worker's log lines go (local launcher). */
+  /** The worker's settings; the launcher adds where it runs (its folder and address). */
+  readonly settings: WorkerSettings
+  /** Where the worker's log lines go (local launcher; launcher notes under Kubernetes). */
   readonly logPath: string
+  /** The tenant's folder on the control plane's machine. */
+  readonly localDir: string
 }
 
 /** How a worker ended. */
@@ -24,9 +26,9 @@ export interface WorkerProcess {
 }
 
 /**
- * Starts workers. The local implementation spawns processes on this machine; a Kubernetes
- * implementation would create pods. The control plane never assumes more than this: a
- * worker needs only its tenant id, its lease epoch and S3.
+ * Starts workers. The local implementation spawns processes on this machine; the Kubernetes
+ * implementation creates pods. The control plane never assumes more than this: a worker needs
+ * only its tenant id, its lease epoch and S3.
  */
 export interface Launcher {
   launch(spec: WorkerSpec): WorkerProcess

@@ -11,8 +11,8 @@ import {
   tenantReplica,
   type StorageConfig,
 } from '@litecell/replica'
-import { TENANT_DB_FILE, WORKER_SECRET_HEADER, hashSecret, newSecret } from '@litecell/worker'
-import type { AppCatalog } from './app-catalog.js'
+import { TENANT_DB_FILE, WORKER_SECRET_HEADER, hashSecret, newSecret } from '@litecell/protocol'
+import { DEFAULT_APP_NAME, type AppCatalog } from './app-catalog.js'
 import { ControlPlaneError } from './control-plane-error.js'
 import type { Fleet } from './fleet.js'
 import type { Registry, TenantRecord } from './registry.js'
@@ -66,7 +66,7 @@ export class TenantService {
 
   /** Creates a hibernated tenant (a new tenant starts empty on its first wake). */
   create(request: { id?: string; app?: string; labels?: Record<string, string> }): CreatedTenant {
-    const app = request.app ?? 'default'
+    const app = request.app ?? DEFAULT_APP_NAME
     this.#apps.pathOf(app)
     const token = newSecret('lct_')
     const tenant = this.#registry.createTenant({

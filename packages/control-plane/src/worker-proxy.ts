@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import type { Context } from 'hono'
-import { WORKER_SECRET_HEADER } from '@litecell/worker'
+import { WORKER_SECRET_HEADER } from '@litecell/protocol'
 import { ControlPlaneError } from './control-plane-error.js'
 import type { Fleet } from './fleet.js'
 

@@ -14,5 +14,5 @@ export {
   restorePoints,
 } from './restore-points.js'
 export { type RestoreOptions, type RestoreResult, restore } from './restore.js'
-export { type StorageConfig, storageConfigFromEnv } from './storage-config.js'
+export { type StorageConfig, validateStorageConfig } from './storage-config.js'
 export { SYNC_MARKER_TABLE } from './sync-marker.js'

@@ -1,12 +1,12 @@
 /**
  * Entry point of a worker process: `node --import tsx main.ts`, configured through its
- * environment by the launcher (see worker-config.ts), either at spawn or, for a standby
+ * environment by the launcher (`parseWorkerEnvironment` in @litecell/protocol), either at spawn or, for a standby
  * worker, by an assignment message (see standby.ts). Logs JSON lines to stdout.
  */
+import { EXIT_FAILED, WORKER_ENV, parseWorkerEnvironment } from '@litecell/protocol'
 import pino from 'pino'
 import { awaitAssignment } from './standby.js'
-import { TenantWorker, EXIT_FAILED } from './tenant-worker.js'
-import { workerConfigFromEnv } from './worker-config.js'
+import { TenantWorker } from './tenant-worker.js'
 
 /** How long the worker waits for responses in flight (the hibernate call) before it exits. */
 const EXIT_FLUSH_MS = 2_000
@@ -18,8 +18,8 @@ let log = pino({ base: { pid: process.pid } })
 
 async function main(): Promise<number> {
   await awaitAssignment()
-  log = pino({ base: { tenant: process.env.LITECELL_TENANT_ID, pid: process.pid } })
-  const config = workerConfigFromEnv()
+  log = pino({ base: { tenant: process.env[WORKER_ENV.tenantId], pid: process.pid } })
+  const config = parseWorkerEnvironment(process.env)
   const worker = await TenantWorker.start(config, log)
   // SIGTERM (an operator, Kubernetes deleting the pod): hibernate properly, then exit.
   process.once('SIGTERM', () => void worker.hibernate('signal'))

@@ -4,6 +4,14 @@ import type { AddressInfo } from 'node:net'
 import { join } from 'node:path'
 import { serve, type ServerType } from '@hono/node-server'
 import { Engine } from '@litecell/engine'
+import {
+  EXIT_FAILED,
+  EXIT_HIBERNATED,
+  EXIT_LEASE_LOST,
+  EXIT_STORAGE_UNAVAILABLE,
+  TENANT_DB_FILE,
+  type WorkerEnvironment,
+} from '@litecell/protocol'
 import { replicate, restore, tenantReplica, type Replicator } from '@litecell/replica'
 import type { Logger } from 'pino'
 import { loadApp } from './app-loader.js'
@@ -12,10 +20,6 @@ import { IdleMonitor } from './idle-monitor.js'
 import { Lease, type LeaseLossReason } from './lease.js'
 import { createTenantApi } from './tenant-api.js'
 import { WorkerMetrics } from './worker-metrics.js'
-import type { WorkerConfig } from './worker-config.js'
-
-/** The tenant database's file name inside its folder. */
-export const TENANT_DB_FILE = 'tenant.db'
 
 /** Budget of the verified final sync at hibernation (the lease is renewed meanwhile). */
 export const STOP_VERIFIED_TIMEOUT_MS = 100_000
@@ -24,14 +28,6 @@ export const STOP_VERIFIED_TIMEOUT_MS = 100_000
 const FENCE_SYNC_RESERVE_MS = 1_500
 /** When fencing, Litestream must be gone this long before the lease ends. */
 const FENCE_EXIT_RESERVE_MS = 250
-
-/** Exit codes the control plane reads. */
-export const EXIT_HIBERNATED = 0
-export const EXIT_FAILED = 1
-/** The replica could not be verified (storage down): local files kept, not the tenant's fault. */
-export const EXIT_STORAGE_UNAVAILABLE = 69
-/** The worker lost (or could not renew) its lease and stopped writing. */
-export const EXIT_LEASE_LOST = 75
 
 /** Why a worker stopped. */
 export type StopReason = 'idle' | 'requested' | 'signal' | LeaseLossReason
@@ -43,7 +39,7 @@ export type StopReason = 'idle' | 'requested' | 'signal' | LeaseLossReason
  * removed, exit 0) or by fencing itself (lease lost: stop writing, best-effort sync, exit 75).
  */
 export class TenantWorker {
-  readonly #config: WorkerConfig
+  readonly #config: WorkerEnvironment
   readonly #log: Logger
   readonly #client: ControlClient
   #engine!: Engine
@@ -60,7 +56,7 @@ export class TenantWorker {
   /** Resolves with the process exit code once the worker has stopped. */
   readonly exited: Promise<number>
 
-  private constructor(config: WorkerConfig, log: Logger) {
+  private constructor(config: WorkerEnvironment, log: Logger) {
     this.#config = config
     this.#log = log
     this.#client = new ControlClient({
@@ -73,7 +69,7 @@ export class TenantWorker {
   }
 
   /** Restores, replicates, opens the engine, serves, and announces itself ready. */
-  static async start(config: WorkerConfig, log: Logger): Promise<TenantWorker> {
+  static async start(config: WorkerEnvironment, log: Logger): Promise<TenantWorker> {
     const worker = new TenantWorker(config, log)
     await worker.#start()
     return worker

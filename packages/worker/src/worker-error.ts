@@ -1,6 +1,5 @@
 /** Stable, public error codes of the worker package. */
 export type WorkerErrorCode =
-  | 'INVALID_CONFIG'
   | 'BAD_REQUEST'
   | 'WORKER_STOPPING'
   | 'LEASE_LOST'

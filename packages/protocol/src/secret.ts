@@ -1,6 +1,6 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto'
 
-/** A new random secret or token, URL-safe. */
+/** A new random secret or token, URL-safe: `prefix` then 32 characters. */
 export function newSecret(prefix = ''): string {
   return `${prefix}${randomBytes(24).toString('base64url')}`
 }
@@ -16,4 +16,9 @@ export function matchesHash(presented: string | undefined, storedHash: string): 
   const a = Buffer.from(hashSecret(presented), 'hex')
   const b = Buffer.from(storedHash, 'hex')
   return a.length === b.length && timingSafeEqual(a, b)
+}
+
+/** The token of an `Authorization: Bearer <token>` header (scheme case-insensitive), or undefined. */
+export function bearerToken(authorization: string | undefined): string | undefined {
+  return /^Bearer\s+(\S+)\s*$/i.exec(authorization ?? '')?.[1]
 }

@@ -27,6 +27,8 @@ const STATUS_BY_CODE: Readonly<Record<string, ContentfulStatusCode>> = {
   IDEMPOTENCY_CONFLICT: 409,
   TENANT_EXISTS: 409,
   TENANT_STATE_CONFLICT: 409,
+  // A worker callback whose lease epoch is not current: the worker fences itself.
+  LEASE_LOST: 409,
   BODY_TOO_LARGE: 413,
   OVER_CAPACITY: 429,
   TENANT_FAILED: 503,
@@ -37,7 +39,6 @@ const STATUS_BY_CODE: Readonly<Record<string, ContentfulStatusCode>> = {
   WORKER_START_FAILED: 503,
   WORKER_STOPPING: 503,
   ENGINE_CLOSED: 503,
-  LEASE_LOST: 503,
 }
 
 /** The JSON body of every error response. */
@@ -72,4 +73,11 @@ export function errorResponse(context: Context, err: unknown): Response {
         ? err.message
         : String(err)
   return context.json({ error: { code, message } } satisfies ErrorBody, status)
+}
+
+/** The `{error: {code, message}}` of a parsed response body, or null if it has none. */
+export function errorOf(payload: unknown): ErrorBody['error'] | null {
+  const error = (payload as { error?: { code?: unknown; message?: unknown } } | null)?.error
+  if (typeof error?.code !== 'string') return null
+  return { code: error.code, message: typeof error.message === 'string' ? error.message : '' }
 }
