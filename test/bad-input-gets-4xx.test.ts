@@ -6,10 +6,9 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs'
 import { Agent, request } from 'node:http'
 import { join } from 'node:path'
-import { afterAll, beforeAll, describe, expect, test } from 'vitest'
-import type { ApiResponse } from './support/api-client.js'
-import { removeDataDir, startServer, type TestServer } from './support/server.js'
-import { createTenant, query, waitForRuns } from './support/tenant.js'
+import { beforeAll, describe, expect, test } from 'vitest'
+import type { ApiReply } from '@litecell/client'
+import { createTenant, query, useServer, waitForRuns } from '@litecell/testkit/e2e'
 
 const TENANT = 'data'
 const T = `/v1/tenants/${TENANT}`
@@ -17,7 +16,8 @@ const T = `/v1/tenants/${TENANT}`
 const ENTRIES = ['first', 'second', 'third']
 const LONG_SLEEP_MS = 10 * 60_000
 
-let server: TestServer
+// A long idle time keeps the worker up: this file is about validation, not wakes.
+const server = useServer({ env: { LITECELL_IDLE_MS: '120000' } })
 let token = ''
 /** Runs of the tenant in known states. */
 const runs = { succeeded: '', sleeping: '', cancelled: '' }
@@ -25,27 +25,20 @@ const runs = { succeeded: '', sleeping: '', cancelled: '' }
 let expectedRunCount = 0
 
 beforeAll(async () => {
-  // A long idle time keeps the worker up: this file is about validation, not wakes.
-  server = await startServer({ env: { LITECELL_IDLE_MS: '120000' } })
   token = (await createTenant(server.admin, TENANT)).token
-  const { runIds } = await server.admin.ok('POST', `${T}/runs/batch`, {
+  const { runIds } = await server.admin.post<any>(`${T}/runs/batch`, {
     runs: ENTRIES.map((entry) => ({ workflow: 'write', input: { entry } })),
   })
   await waitForRuns(server.admin, TENANT, runIds)
   runs.succeeded = runIds[0]
-  runs.sleeping = (await server.admin.ok('POST', `${T}/runs`, { workflow: 'sleeper', input: { ms: LONG_SLEEP_MS } })).runId
-  runs.cancelled = (await server.admin.ok('POST', `${T}/runs`, { workflow: 'sleeper', input: { ms: LONG_SLEEP_MS } })).runId
-  await server.admin.ok('POST', `${T}/runs/${runs.cancelled}/cancel`)
+  runs.sleeping = (await server.admin.post<any>(`${T}/runs`, { workflow: 'sleeper', input: { ms: LONG_SLEEP_MS } })).runId
+  runs.cancelled = (await server.admin.post<any>(`${T}/runs`, { workflow: 'sleeper', input: { ms: LONG_SLEEP_MS } })).runId
+  await server.admin.post<any>(`${T}/runs/${runs.cancelled}/cancel`)
   expectedRunCount = ENTRIES.length + 2
 })
 
-afterAll(async () => {
-  await server?.stop()
-  if (server) await removeDataDir(server.dataDir)
-})
-
 /** Asserts a client error: the status, the error shape, and optionally its code and a word. */
-function expectError(reply: ApiResponse, status: number, code?: string, mentions?: string): void {
+function expectError(reply: ApiReply<any>, status: number, code?: string, mentions?: string): void {
   expect(reply.status, JSON.stringify(reply.body).slice(0, 300)).toBe(status)
   expect(reply.body).toEqual({ error: { code: expect.any(String), message: expect.any(String) } })
   if (code) expect(reply.body.error.code).toBe(code)
@@ -53,7 +46,7 @@ function expectError(reply: ApiResponse, status: number, code?: string, mentions
 }
 
 async function tenantIds(): Promise<string[]> {
-  const { tenants } = await server.admin.ok('GET', '/v1/tenants')
+  const { tenants } = await server.admin.get<any>('/v1/tenants')
   return tenants.map((t: { id: string }) => t.id).sort()
 }
 
@@ -67,7 +60,7 @@ function tenantFolders(): string[] {
 }
 
 async function runCount(): Promise<number> {
-  const { runs: page } = await server.admin.ok('GET', `${T}/runs?limit=1000`)
+  const { runs: page } = await server.admin.get<any>(`${T}/runs?limit=1000`)
   return page.length
 }
 
@@ -131,36 +124,36 @@ describe('tenant ids that are not slugs get 400 INVALID_TENANT_ID and create not
   test.each([...BAD_IDS, { what: 'empty', id: '' }, { what: 'a lone dot', id: '.' }])(
     'POST /v1/tenants with $what as id → 400',
     async ({ id }) => {
-      expectError(await server.admin.request('POST', '/v1/tenants', { id, app: 'test' }), 400, 'INVALID_TENANT_ID', 'tenant id')
+      expectError(await server.admin.send<any>('POST', '/v1/tenants', { body: { id, app: 'test' } }), 400, 'INVALID_TENANT_ID', 'tenant id')
     },
   )
 
   test.each([{ id: 42 }, { id: null }, { id: true }, { id: ['data'] }, { id: { id: 'data' } }])(
     'POST /v1/tenants with the non-string id $id → 400',
     async ({ id }) => {
-      expectError(await server.admin.request('POST', '/v1/tenants', { id, app: 'test' }), 400, 'INVALID_TENANT_ID')
+      expectError(await server.admin.send<any>('POST', '/v1/tenants', { body: { id, app: 'test' } }), 400, 'INVALID_TENANT_ID')
     },
   )
 
   const cases = ID_ROUTES.flatMap((route) => BAD_IDS.map((bad) => ({ ...route, ...bad })))
   test.each(titled(cases, (c) => `${c.route} with ${c.what} as :id → 400`))('%s', async (_, c) => {
-    const reply = await server.admin.request(c.method, c.path(encodeURIComponent(c.id)), c.body)
+    const reply = await server.admin.send<any>(c.method, c.path(encodeURIComponent(c.id)), { body: c.body })
     expectError(reply, 400, 'INVALID_TENANT_ID', 'tenant id')
   })
 
   test.each(BAD_IDS)('POST /v1/tenants/:id/fork with $what as the new id → 400', async ({ id }) => {
-    expectError(await server.admin.request('POST', `${T}/fork`, { id }), 400, 'INVALID_TENANT_ID')
+    expectError(await server.admin.send<any>('POST', `${T}/fork`, { body: { id } }), 400, 'INVALID_TENANT_ID')
   })
 
   test.each(BAD_IDS)('authentication comes first: $what as :id without a token → 401, with a tenant token → 403', async ({ id }) => {
     const path = `/v1/tenants/${encodeURIComponent(id)}/runs`
-    expectError(await server.admin.as(undefined).request('GET', path), 401, 'UNAUTHENTICATED')
-    expectError(await server.admin.as(token).request('GET', path), 403, 'FORBIDDEN')
+    expectError(await server.admin.withToken(undefined).send<any>('GET', path), 401, 'UNAUTHENTICATED')
+    expectError(await server.admin.withToken(token).send<any>('GET', path), 403, 'FORBIDDEN')
   })
 
   test('an empty :id segment matches no tenant route: 404', async () => {
-    expectError(await server.admin.request('GET', '/v1/tenants//runs'), 404)
-    expectError(await server.admin.request('POST', '/v1/tenants//hibernate'), 404)
+    expectError(await server.admin.send<any>('GET', '/v1/tenants//runs'), 404)
+    expectError(await server.admin.send<any>('POST', '/v1/tenants//hibernate'), 404)
   })
 
   test('none of them created a tenant, a folder under tenants/ or a path outside it', async () => {
@@ -188,13 +181,13 @@ describe('malformed and non-object JSON bodies get 400', () => {
   const malformed = ['{', '{"workflow": ', "{'id': 'x'}", 'not json', '{"a":1}}', '\u0000']
   const cases = BODY_ROUTES.flatMap((route) => malformed.map((raw) => ({ ...route, raw })))
   test.each(titled(cases, (c) => `${c.route} with the body ${JSON.stringify(c.raw)} → 400 naming JSON`))('%s', async (_, c) => {
-    expectError(await server.admin.request('POST', c.path(), undefined, c.raw), 400, undefined, 'JSON')
+    expectError(await server.admin.send<any>('POST', c.path(), { rawBody: c.raw }), 400, undefined, 'JSON')
   })
 
   const nonObjects = ['null', '[]', '[{"workflow":"quick"}]', '"quick"', '42', 'true']
   const nonObjectCases = BODY_ROUTES.flatMap((route) => nonObjects.map((raw) => ({ ...route, raw })))
   test.each(titled(nonObjectCases, (c) => `${c.route} with the JSON ${c.raw} → 400 asking for an object`))('%s', async (_, c) => {
-    expectError(await server.admin.request('POST', c.path(), undefined, c.raw), 400, undefined, 'JSON object')
+    expectError(await server.admin.send<any>('POST', c.path(), { rawBody: c.raw }), 400, undefined, 'JSON object')
   })
 })
 
@@ -247,7 +240,7 @@ describe('fields of the wrong type or out of range get 400 with a message naming
     return text.length > 80 ? `${text.slice(0, 60)}… (${text.length} bytes)` : text
   }
   test.each(titled(bodyCases, (c) => `${c.route} with ${shown(c.body)} → 400 naming ${c.field}`))('%s', async (_, c) => {
-    expectError(await server.admin.request('POST', c.path(), c.body), 400, undefined, c.field)
+    expectError(await server.admin.send<any>('POST', c.path(), { body: c.body }), 400, undefined, c.field)
   })
 
   const queryCases: readonly { route: string; path: () => string; field: string }[] = [
@@ -271,7 +264,7 @@ describe('fields of the wrong type or out of range get 400 with a message naming
     { route: 'GET …/runs/:runId/result?waitMs=soon', path: () => `${T}/runs/${runs.sleeping}/result?waitMs=soon`, field: '`waitMs`' },
   ]
   test.each(titled(queryCases, (c) => `${c.route} → 400 naming ${c.field}`))('%s', async (_, c) => {
-    expectError(await server.admin.request('GET', c.path()), 400, undefined, c.field)
+    expectError(await server.admin.send<any>('GET', c.path()), 400, undefined, c.field)
   })
 
   test('none of the rejected requests created a tenant or a run', async () => {
@@ -283,14 +276,14 @@ describe('fields of the wrong type or out of range get 400 with a message naming
 
 describe('names that do not exist get 400 (workflow, app) or 404 (tenant, run)', () => {
   test('an unknown workflow → 400 UNKNOWN_WORKFLOW and no run', async () => {
-    expectError(await server.admin.request('POST', `${T}/runs`, { workflow: 'nope' }), 400, 'UNKNOWN_WORKFLOW', 'nope')
+    expectError(await server.admin.send<any>('POST', `${T}/runs`, { body: { workflow: 'nope' } }), 400, 'UNKNOWN_WORKFLOW', 'nope')
     expect(await runCount()).toBe(expectedRunCount)
   })
 
   test('a batch with one unknown workflow → 400 UNKNOWN_WORKFLOW and none of its runs', async () => {
-    const reply = await server.admin.request('POST', `${T}/runs/batch`, {
+    const reply = await server.admin.send<any>('POST', `${T}/runs/batch`, { body: {
       runs: [{ workflow: 'quick' }, { workflow: 'write', input: { entry: 'batched' } }, { workflow: 'nope' }],
-    })
+    } })
     expectError(reply, 400, 'UNKNOWN_WORKFLOW', 'nope')
     expect(await runCount()).toBe(expectedRunCount)
     expect(await ledger()).toEqual(ENTRIES)
@@ -299,14 +292,14 @@ describe('names that do not exist get 400 (workflow, app) or 404 (tenant, run)',
   test.each(['nope', '../../etc/passwd', '/work/main/test/apps/test-app.ts', 'TEST'])(
     'POST /v1/tenants with the unknown app %j → 400 UNKNOWN_APP and no tenant',
     async (app) => {
-      expectError(await server.admin.request('POST', '/v1/tenants', { id: 'appless', app }), 400, 'UNKNOWN_APP')
+      expectError(await server.admin.send<any>('POST', '/v1/tenants', { body: { id: 'appless', app } }), 400, 'UNKNOWN_APP')
       expect(await tenantIds()).toEqual([TENANT])
       expect(existsSync(join(server.dataDir, 'tenants', 'appless'))).toBe(false)
     },
   )
 
   test.each(titled(ID_ROUTES, (r) => `${r.route} on an unknown tenant → 404 TENANT_NOT_FOUND`))('%s', async (_, route) => {
-    expectError(await server.admin.request(route.method, route.path('nobody'), route.body), 404, 'TENANT_NOT_FOUND')
+    expectError(await server.admin.send<any>(route.method, route.path('nobody'), { body: route.body }), 404, 'TENANT_NOT_FOUND')
   })
 
   test('the 404s on an unknown tenant woke, created or forked nothing', async () => {
@@ -325,16 +318,16 @@ describe('names that do not exist get 400 (workflow, app) or 404 (tenant, run)',
   const runIds = ['00000000-0000-0000-0000-000000000000', "x' OR '1'='1", "'; DELETE FROM ledger; --", '%', 'a/b']
   const runCases = runRoutes.flatMap((route) => runIds.map((runId) => ({ ...route, runId })))
   test.each(titled(runCases, (c) => `${c.route} with the unknown run ${JSON.stringify(c.runId)} → 404 RUN_NOT_FOUND`))('%s', async (_, c) => {
-    const reply = await server.admin.request(c.method, `${T}/runs/${encodeURIComponent(c.runId)}${c.suffix}`, c.body)
+    const reply = await server.admin.send<any>(c.method, `${T}/runs/${encodeURIComponent(c.runId)}${c.suffix}`, { body: c.body })
     expectError(reply, 404, 'RUN_NOT_FOUND')
   })
 
   test('SQL in an id, a filter or an idempotency key is data, never SQL', async () => {
-    const filtered = await server.admin.ok('GET', `${T}/runs?workflow=${encodeURIComponent("' OR 1=1 --")}`)
+    const filtered = await server.admin.get<any>(`${T}/runs?workflow=${encodeURIComponent("' OR 1=1 --")}`)
     expect(filtered.runs).toEqual([])
     const key = "k'); DROP TABLE lc_runs; --"
-    const first = await server.admin.ok('POST', `${T}/runs`, { workflow: 'quick', idempotencyKey: key })
-    const again = await server.admin.ok('POST', `${T}/runs`, { workflow: 'quick', idempotencyKey: key })
+    const first = await server.admin.post<any>(`${T}/runs`, { workflow: 'quick', idempotencyKey: key })
+    const again = await server.admin.post<any>(`${T}/runs`, { workflow: 'quick', idempotencyKey: key })
     expect(again.runId).toBe(first.runId)
     expectedRunCount += 1
     await waitForRuns(server.admin, TENANT, [first.runId])
@@ -347,13 +340,13 @@ describe('names that do not exist get 400 (workflow, app) or 404 (tenant, run)',
 
 describe('conflicts get 409', () => {
   test('creating a tenant with an existing id → 409 TENANT_EXISTS, and the tenant keeps its token and data', async () => {
-    expectError(await server.admin.request('POST', '/v1/tenants', { id: TENANT, app: 'test' }), 409, 'TENANT_EXISTS')
-    expect((await server.admin.as(token).request('GET', T)).status).toBe(200)
+    expectError(await server.admin.send<any>('POST', '/v1/tenants', { body: { id: TENANT, app: 'test' } }), 409, 'TENANT_EXISTS')
+    expect((await server.admin.withToken(token).send<any>('GET', T)).status).toBe(200)
     expect(await ledger()).toEqual(ENTRIES)
   })
 
   test('forking onto an existing id → 409 TENANT_EXISTS, and the target keeps its data', async () => {
-    expectError(await server.admin.request('POST', `${T}/fork`, { id: TENANT }), 409, 'TENANT_EXISTS')
+    expectError(await server.admin.send<any>('POST', `${T}/fork`, { body: { id: TENANT } }), 409, 'TENANT_EXISTS')
     expect(await ledger()).toEqual(ENTRIES)
     expect(await tenantIds()).toEqual([TENANT])
   })
@@ -365,14 +358,14 @@ describe('conflicts get 409', () => {
     { op: 'cancel a cancelled run', suffix: () => `${runs.cancelled}/cancel` },
   ])('$op → 409 INVALID_STATE, the run unchanged', async (c) => {
     const runId = c.suffix().split('/')[0]!
-    const before = await server.admin.ok('GET', `${T}/runs/${runId}`)
-    expectError(await server.admin.request('POST', `${T}/runs/${c.suffix()}`), 409, 'INVALID_STATE')
-    const after = await server.admin.ok('GET', `${T}/runs/${runId}`)
+    const before = await server.admin.get<any>(`${T}/runs/${runId}`)
+    expectError(await server.admin.send<any>('POST', `${T}/runs/${c.suffix()}`), 409, 'INVALID_STATE')
+    const after = await server.admin.get<any>(`${T}/runs/${runId}`)
     expect(after).toEqual(before)
   })
 
   test('an event for a finished run → 409 INVALID_STATE', async () => {
-    const reply = await server.admin.request('POST', `${T}/runs/${runs.succeeded}/events`, { name: 'late' })
+    const reply = await server.admin.send<any>('POST', `${T}/runs/${runs.succeeded}/events`, { body: { name: 'late' } })
     expectError(reply, 409, 'INVALID_STATE')
   })
 })
@@ -422,7 +415,7 @@ describe('/query refuses writes with 400 and the data stays the same', () => {
 
   test.each(writes)('$what → 400, nothing changed', async (c) => {
     const before = await snapshotOfData()
-    expectError(await server.admin.request('POST', `${T}/query`, { sql: c.sql() }), 400)
+    expectError(await server.admin.send<any>('POST', `${T}/query`, { body: { sql: c.sql() } }), 400)
     expect(await snapshotOfData()).toEqual(before)
     expect(existsSync(attached())).toBe(false)
     expect(existsSync(vacuumed())).toBe(false)
@@ -431,7 +424,7 @@ describe('/query refuses writes with 400 and the data stays the same', () => {
   // One statement per request: a second one is refused, not silently dropped.
   test('a SELECT followed by a DELETE in one request → 400', async () => {
     const before = await snapshotOfData()
-    const reply = await server.admin.request('POST', `${T}/query`, { sql: 'SELECT 1; DELETE FROM ledger' })
+    const reply = await server.admin.send<any>('POST', `${T}/query`, { body: { sql: 'SELECT 1; DELETE FROM ledger' } })
     expect(await snapshotOfData()).toEqual(before)
     expectError(reply, 400)
   })
@@ -440,7 +433,7 @@ describe('/query refuses writes with 400 and the data stays the same', () => {
   test('PRAGMA wal_checkpoint(PASSIVE) → 400, the database file untouched', async () => {
     const file = join(server.dataDir, 'tenants', TENANT, 'tenant.db')
     const sizeBefore = statSync(file).size
-    const reply = await server.admin.request('POST', `${T}/query`, { sql: 'PRAGMA wal_checkpoint(PASSIVE)' })
+    const reply = await server.admin.send<any>('POST', `${T}/query`, { body: { sql: 'PRAGMA wal_checkpoint(PASSIVE)' } })
     expectError(reply, 400)
     expect(statSync(file).size).toBe(sizeBefore)
   })
@@ -503,7 +496,7 @@ describe('bodies over 1 MiB get 413', () => {
     const agent = new Agent({ keepAlive: false, maxSockets: 1 })
     try {
       const reply = await oversized(agent, path, MIB + 1024)
-      expectError(reply as ApiResponse, 413, 'BODY_TOO_LARGE')
+      expectError(reply as ApiReply<any>, 413, 'BODY_TOO_LARGE')
     } finally {
       agent.destroy()
     }
@@ -512,7 +505,7 @@ describe('bodies over 1 MiB get 413', () => {
   })
 
   test('a body just under 1 MiB is read (and refused only for its content)', async () => {
-    const reply = await server.admin.request('POST', `${T}/runs`, { workflow: 'nope', input: 'x'.repeat(MIB - 1024) })
+    const reply = await server.admin.send<any>('POST', `${T}/runs`, { body: { workflow: 'nope', input: 'x'.repeat(MIB - 1024) } })
     expectError(reply, 400, 'UNKNOWN_WORKFLOW')
   })
 
@@ -534,16 +527,16 @@ describe('after all of it', () => {
   test('the server is still running and healthy, and its data is intact', async () => {
     expect(server.process.exitCode).toBeNull()
     expect(server.process.signalCode).toBeNull()
-    expect(await server.admin.request('GET', '/v1/health')).toEqual({ status: 200, body: { ok: true } })
+    expect(await server.admin.send<any>('GET', '/v1/health')).toMatchObject({ status: 200, body: { ok: true } })
     expect(await tenantIds()).toEqual([TENANT])
     expect(tenantFolders()).toEqual([TENANT])
     expect(await ledger()).toEqual(ENTRIES)
     expect(await runCount()).toBe(expectedRunCount)
-    const tenant = await server.admin.ok('GET', T)
+    const tenant = await server.admin.get<any>(T)
     expect(tenant.state).toBe('active')
-    const sleeping = await server.admin.ok('GET', `${T}/runs/${runs.sleeping}`)
+    const sleeping = await server.admin.get<any>(`${T}/runs/${runs.sleeping}`)
     expect(sleeping.status).toBe('sleeping')
-    const { runId } = await server.admin.as(token).ok('POST', `${T}/runs`, { workflow: 'quick', input: { n: 41 } })
+    const { runId } = await server.admin.withToken(token).post<any>(`${T}/runs`, { workflow: 'quick', input: { n: 41 } })
     const [run] = await waitForRuns(server.admin, TENANT, [runId])
     expect(run).toMatchObject({ status: 'succeeded', output: 42 })
   })

@@ -3,14 +3,13 @@
  * token reaches its own tenant's show, snapshot, runs and query routes and nothing else, and
  * anything else is a 401 or a 403 that changes nothing. Tokens are stored hashed only.
  */
-import { waitFor } from './support/wait-for.js'
+import { waitFor } from '@litecell/testkit'
 import { createHash } from 'node:crypto'
 import { readdirSync, readFileSync, statSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { join, resolve } from 'node:path'
-import { afterAll, beforeAll, describe, expect, test } from 'vitest'
-import { removeDataDir, startServer, type TestServer } from './support/server.js'
-import { createTenant, waitForRuns } from './support/tenant.js'
+import { beforeAll, describe, expect, test } from 'vitest'
+import { createTenant, useServer, waitForRuns } from '@litecell/testkit/e2e'
 
 /** The subject tenant, and the tenant whose token must not reach it. */
 const OWN = 'alpha'
@@ -18,7 +17,8 @@ const OTHER = 'beta'
 /** A sleep long enough that the run stays `sleeping` for the whole file. */
 const LONG_SLEEP_MS = 10 * 60_000
 
-let server: TestServer
+// A long idle time keeps the tenants' workers up: this file is about auth, not wakes.
+const server = useServer({ env: { LITECELL_IDLE_MS: '120000' } })
 /** Every token this file was given, by tenant id (a re-created id keeps a list). */
 const minted: { id: string; token: string }[] = []
 const tokens = { own: '', other: '' }
@@ -26,20 +26,13 @@ const tokens = { own: '', other: '' }
 const fixture = { sleepingRun: '', doneRun: '', cancelledRun: '' }
 
 beforeAll(async () => {
-  // A long idle time keeps the tenants' workers up: this file is about auth, not wakes.
-  server = await startServer({ env: { LITECELL_IDLE_MS: '120000' } })
   tokens.own = (await mint(OWN)).token
   tokens.other = (await mint(OTHER)).token
   fixture.sleepingRun = await sleepingRun(OWN)
   fixture.cancelledRun = await cancelledRun(OWN)
-  const { runId } = await server.admin.ok('POST', `/v1/tenants/${OWN}/runs`, { workflow: 'quick', input: { n: 1 } })
+  const { runId } = await server.admin.post<any>(`/v1/tenants/${OWN}/runs`, { workflow: 'quick', input: { n: 1 } })
   await waitForRuns(server.admin, OWN, [runId])
   fixture.doneRun = runId
-})
-
-afterAll(async () => {
-  await server?.stop()
-  if (server) await removeDataDir(server.dataDir)
 })
 
 async function mint(id: string): Promise<{ id: string; token: string }> {
@@ -49,7 +42,7 @@ async function mint(id: string): Promise<{ id: string; token: string }> {
 }
 
 async function sleepingRun(tenant: string): Promise<string> {
-  const { runId } = await server.admin.ok('POST', `/v1/tenants/${tenant}/runs`, {
+  const { runId } = await server.admin.post<any>(`/v1/tenants/${tenant}/runs`, {
     workflow: 'sleeper',
     input: { ms: LONG_SLEEP_MS },
   })
@@ -58,7 +51,7 @@ async function sleepingRun(tenant: string): Promise<string> {
 
 async function cancelledRun(tenant: string): Promise<string> {
   const runId = await sleepingRun(tenant)
-  await server.admin.ok('POST', `/v1/tenants/${tenant}/runs/${runId}/cancel`)
+  await server.admin.post<any>(`/v1/tenants/${tenant}/runs/${runId}/cancel`)
   return runId
 }
 
@@ -315,7 +308,7 @@ async function allowedTarget(route: Route): Promise<Target> {
 }
 
 async function tenantIds(): Promise<string[]> {
-  const { tenants } = await server.admin.ok('GET', '/v1/tenants')
+  const { tenants } = await server.admin.get<any>('/v1/tenants')
   return tenants.map((t: { id: string }) => t.id).sort()
 }
 
@@ -351,16 +344,16 @@ describe('a valid token on the wrong route is refused with 403 and changes nothi
 
   test('the denied requests above created, deleted, forked, hibernated, cancelled and resumed nothing', async () => {
     expect(await tenantIds()).toEqual([OWN, OTHER])
-    const own = await server.admin.ok('GET', `/v1/tenants/${OWN}`)
+    const own = await server.admin.get<any>(`/v1/tenants/${OWN}`)
     expect(own.state).toBe('active')
-    const { runs } = await server.admin.ok('GET', `/v1/tenants/${OWN}/runs?limit=1000`)
+    const { runs } = await server.admin.get<any>(`/v1/tenants/${OWN}/runs?limit=1000`)
     expect(runs.map((run: { runId: string }) => run.runId).sort()).toEqual(
       [fixture.sleepingRun, fixture.cancelledRun, fixture.doneRun].sort(),
     )
     const status = (id: string) => runs.find((run: { runId: string }) => run.runId === id).status
     expect(status(fixture.sleepingRun)).toBe('sleeping')
     expect(status(fixture.cancelledRun)).toBe('cancelled')
-    const { runs: otherRuns } = await server.admin.ok('GET', `/v1/tenants/${OTHER}/runs`)
+    const { runs: otherRuns } = await server.admin.get<any>(`/v1/tenants/${OTHER}/runs`)
     expect(otherRuns).toEqual([])
   })
 })
@@ -398,7 +391,7 @@ describe('the right token gets in', () => {
   test('a deleted tenant’s token stops working, even for a new tenant with the same id', async () => {
     const first = await mint('phoenix')
     expect((await call('GET', '/v1/tenants/phoenix', bearer(first.token))).status).toBe(200)
-    await server.admin.ok('DELETE', '/v1/tenants/phoenix')
+    await server.admin.delete<any>('/v1/tenants/phoenix')
     expect((await call('GET', '/v1/tenants/phoenix', bearer(first.token))).status).toBe(401)
     const second = await mint('phoenix')
     expect(second.token).not.toBe(first.token)

@@ -1,5 +1,5 @@
 import { expect, test } from 'vitest'
-import type { RunDetail } from './api-types.js'
+import type { RunDetail } from '@litecell/client'
 import { TIMELINE_WIDTH, timelineRows } from './run-timeline.js'
 
 const T0 = Date.parse('2026-01-01T00:00:00.000Z')

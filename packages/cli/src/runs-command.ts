@@ -1,6 +1,5 @@
 import { Command, Option } from 'commander'
-import { apiPath } from './api-client.js'
-import type { RunDetail, RunSummary } from './api-types.js'
+import { apiPath, waitForRun, type RunDetail, type RunSummary } from '@litecell/client'
 import { EXIT_CODES } from './cli-error.js'
 import { contextOf } from './cli-context.js'
 import { jsonFromArgumentOrFile } from './json-input.js'
@@ -9,7 +8,6 @@ import { formatTime } from './output.js'
 import { BatchProgress } from './progress.js'
 import { DEFAULT_CHUNK_RUNS, MAX_CHUNK_RUNS, submitBatch, type BatchSummary } from './run-batch.js'
 import { finishWait, printBatch, printRun } from './run-report.js'
-import { waitForRun } from './run-waiter.js'
 
 /** Exit code after Ctrl-C, as shells report SIGINT (128 + 2). */
 const INTERRUPTED_EXIT_CODE = 130

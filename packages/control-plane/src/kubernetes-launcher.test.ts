@@ -10,7 +10,9 @@ import { execFileSync } from 'node:child_process'
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
+import { LitecellClient } from '@litecell/client'
 import { startEmbeddedS3, type EmbeddedS3 } from '@litecell/replica'
+import { waitFor } from '@litecell/testkit'
 import pino from 'pino'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { ControlPlane } from './control-plane.js'
@@ -105,20 +107,6 @@ function spec(tenantId: string, settings: Partial<WorkerSettings> = {}): WorkerS
   }
 }
 
-async function waitFor<T>(
-  check: () => T,
-  what: string,
-  timeoutMs = 30_000,
-): Promise<NonNullable<T>> {
-  const deadline = Date.now() + timeoutMs
-  for (;;) {
-    const value = check()
-    if (value) return value as NonNullable<T>
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
-    await new Promise((done) => setTimeout(done, 25))
-  }
-}
-
 /** Running, and its signal handlers installed (the container's first log line). */
 const running = (name: string) =>
   fake.pods.get(name)?.object.status.phase === 'Running' && fake.pods.get(name)?.log.includes('up')
@@ -137,7 +125,7 @@ describe('pods', () => {
     }).launch(spec('acme'))
     const name = `litecell-acme-${epoch}`
     expect(worker.podName).toBe(name)
-    await waitFor(() => running(name), 'pod running')
+    await waitFor(() => running(name), { what: 'pod running' })
     const pod = fake.pods.get(name)!.object
     expect(pod.metadata.labels).toMatchObject({
       'app.kubernetes.io/name': 'litecell-worker',
@@ -174,7 +162,7 @@ describe('pods', () => {
     expect(JSON.stringify(pod)).not.toContain(WORKER_SECRET)
     expect(JSON.stringify(pod)).not.toContain(AWS_SECRET)
     const secret = fake.secrets.get(name)!
-    await waitFor(() => secret.metadata.ownerReferences, 'the secret owned by its pod')
+    await waitFor(() => secret.metadata.ownerReferences, { what: 'the secret owned by its pod' })
     expect(secret.stringData).toEqual({
       LITECELL_WORKER_SECRET: WORKER_SECRET,
       AWS_SECRET_ACCESS_KEY: AWS_SECRET,
@@ -202,7 +190,7 @@ describe('pods', () => {
       command: ['node', '-e', HIBERNATES],
       terminationGracePeriodSeconds: 40,
     }).launch(spec('gentle'))
-    await waitFor(() => running(worker.podName), 'pod running')
+    await waitFor(() => running(worker.podName), { what: 'pod running' })
     worker.kill('SIGTERM')
     expect(await worker.exited).toEqual({ code: 0, signal: null })
     expect(deletes(worker.podName)[0]).toBe('40')
@@ -211,7 +199,7 @@ describe('pods', () => {
 
   test('SIGKILL deletes the pod at once (1 s grace, confirmed by the kubelet), not by a force delete', async () => {
     const worker = launcher({ command: ['node', '-e', STUBBORN] }).launch(spec('stubborn'))
-    await waitFor(() => running(worker.podName), 'pod running')
+    await waitFor(() => running(worker.podName), { what: 'pod running' })
     const started = Date.now()
     worker.kill('SIGKILL')
     expect(await worker.exited).toEqual({ code: 137, signal: null })
@@ -223,7 +211,7 @@ describe('pods', () => {
     const worker = launcher({ command: ['node', '-e', STUBBORN] }).launch(
       spec('lost', { leaseTtlMs: 500 }),
     )
-    await waitFor(() => running(worker.podName), 'pod running')
+    await waitFor(() => running(worker.podName), { what: 'pod running' })
     fake.nodeLost = true
     try {
       const started = Date.now()
@@ -298,7 +286,7 @@ describe('API errors', () => {
   test('a pod created although its create call got no answer is found and watched, not left running', async () => {
     fake.unanswered.add('create pods')
     const worker = launcher({ command: ['node', '-e', HIBERNATES] }).launch(spec('unanswered'))
-    await waitFor(() => running(worker.podName), 'pod running')
+    await waitFor(() => running(worker.podName), { what: 'pod running' })
     worker.kill()
     expect(await worker.exited).toEqual({ code: 0, signal: null })
     expect(worker.error).toBeUndefined()
@@ -307,7 +295,7 @@ describe('API errors', () => {
 
   test('a second launch for the same tenant and epoch (a restarted control plane) cannot create a duplicate pod', async () => {
     const first = launcher({ command: ['node', '-e', HIBERNATES] }).launch(spec('twice'))
-    await waitFor(() => running(first.podName), 'pod running')
+    await waitFor(() => running(first.podName), { what: 'pod running' })
     const again = spec('twice', { epoch: Number(first.podName.split('-').pop()) })
     const duplicate = launcher().launch(again)
     expect(await duplicate.exited).toEqual({ code: null, signal: null })
@@ -322,7 +310,7 @@ describe('API errors', () => {
     left.abandon()
     await waitFor(
       () => fake.pods.get(left.podName)?.object.status.phase === 'Succeeded',
-      'pod ended',
+      { what: 'pod ended' },
     )
     await launcher().preflight()
     expect(fake.pods.has(left.podName)).toBe(false)
@@ -424,23 +412,10 @@ describe('control plane with pods', () => {
       },
       { launcher: launcher({ pollMs: 200 }), log: pino({ level: 'silent' }) },
     )
-    const api = async (method: string, path: string, body?: unknown) => {
-      const response = await fetch(`${controlPlane!.url}${path}`, {
-        method,
-        headers: { authorization: `Bearer ${adminToken}`, 'content-type': 'application/json' },
-        body: body === undefined ? undefined : JSON.stringify(body),
-      })
-      const json = (await response.json()) as any
-      if (!response.ok)
-        throw new Error(`${method} ${path} → ${response.status} ${JSON.stringify(json)}`)
-      return json
-    }
-    await api('POST', '/v1/tenants', { id: 'podded' })
-    const { runId } = await api('POST', '/v1/tenants/podded/runs', {
-      workflow: 'quick',
-      input: { n: 41 },
-    })
-    const run = await api('GET', `/v1/tenants/podded/runs/${runId}/result?waitMs=30000`)
+    const api = new LitecellClient({ baseUrl: controlPlane.url, token: adminToken })
+    await api.createTenant({ id: 'podded' })
+    const { runId } = await api.startRun('podded', { workflow: 'quick', input: { n: 41 } })
+    const run = await api.runResult('podded', runId, { waitMs: 30_000 })
     expect(run).toMatchObject({ status: 'succeeded', output: 42 })
     const pods = [...fake.pods.values()].filter(
       (pod) => pod.object.metadata.labels['litecell.dev/tenant'] === 'podded',
@@ -449,7 +424,7 @@ describe('control plane with pods', () => {
     const podIp = pods[0]!.object.status.podIP
     expect(controlPlane.fleet.live('podded')?.url).toBe(`http://${podIp}:8080`)
 
-    const hibernated = await api('POST', '/v1/tenants/podded/hibernate')
+    const hibernated = await api.hibernateTenant('podded')
     expect(hibernated.state).toBe('hibernated')
     expect([...fake.pods.keys()].filter((name) => name.startsWith('litecell-podded-'))).toEqual([])
     expect(readFileSync(join(dir, 'control-plane', 'logs', 'podded.log'), 'utf8')).toContain(
@@ -457,15 +432,15 @@ describe('control plane with pods', () => {
     )
 
     // Woken again, from S3 only (the first pod's emptyDir is gone): the run is still there.
-    await api('POST', '/v1/tenants/podded/wake')
-    expect(await api('GET', `/v1/tenants/podded/runs/${runId}`)).toMatchObject({
+    await api.wakeTenant('podded')
+    expect(await api.getRun('podded', runId)).toMatchObject({
       status: 'succeeded',
       output: 42,
     })
 
     // A fork's database is written by the control plane; its pod gets it through the replica.
-    await api('POST', '/v1/tenants/podded/fork', { id: 'podded-copy' })
-    expect(await api('GET', `/v1/tenants/podded-copy/runs/${runId}`)).toMatchObject({
+    await api.forkTenant('podded', { id: 'podded-copy' })
+    expect(await api.getRun('podded-copy', runId)).toMatchObject({
       status: 'succeeded',
       output: 42,
     })

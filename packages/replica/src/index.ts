@@ -4,8 +4,9 @@ export { DEFAULT_MONITOR_INTERVAL_MS, DEFAULT_SYNC_INTERVAL_MS } from './litestr
 export { type ReplicaDeletion, deleteReplica } from './replica-deletion.js'
 export { ReplicaError, type ReplicaErrorCode, isReplicaError } from './replica-error.js'
 export { type ReplicaLocation, controlPlaneReplica, tenantReplica } from './replica-location.js'
-export { ensureBucket } from './replica-store.js'
-export { type ReplicateOptions, replicate } from './replication.js'
+export { type ReplicaStore, type StoredObject } from './replica-store.js'
+export { ensureBucket, withReplicaStore } from './store-access.js'
+export { type ReplicateOptions, replicate } from './replicate.js'
 export { type Replicator, type StopVerifiedResult } from './replicator.js'
 export {
   type GenerationPoint,
@@ -15,4 +16,5 @@ export {
 } from './restore-points.js'
 export { type RestoreOptions, type RestoreResult, restore } from './restore.js'
 export { type StorageConfig, validateStorageConfig } from './storage-config.js'
+export { DEFAULT_BUSY_TIMEOUT_MS, type SqliteConnection, openSqlite } from './sqlite-connection.js'
 export { SYNC_MARKER_TABLE } from './sync-marker.js'

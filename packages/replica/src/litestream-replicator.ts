@@ -10,7 +10,6 @@ import type { ReplicaLock } from './replica-lock.js'
 import { verifyReplicaHolds } from './replica-verification.js'
 import { StallWatch } from './stall-watch.js'
 import { writeSyncMarker } from './sync-marker.js'
-import { waitFor } from './wait-for.js'
 import {
   DEFAULT_STOP_VERIFIED_TIMEOUT_MS,
   type Replicator,
@@ -52,7 +51,8 @@ export class LitestreamReplicator implements Replicator {
   #state: State = 'running'
   #child: LitestreamProcess | undefined
   #childStartedAtMs = 0
-  #childHasSynced = false
+  /** Resolves once the current Litestream process logged its first sync. */
+  #childSynced = signal()
   #restarts = 0
   #failuresInARow = 0
   #restartTimer: NodeJS.Timeout | undefined
@@ -185,12 +185,12 @@ export class LitestreamReplicator implements Replicator {
     const child = this.#parts.spawn((line) => {
       this.#logs.push(line)
       this.#stallWatch.observe(line)
-      if (child === this.#child && isSyncLine(line)) this.#childHasSynced = true
+      if (child === this.#child && isSyncLine(line)) this.#childSynced.resolve()
       this.#parts.onLog?.(line)
     })
     this.#child = child
     this.#childStartedAtMs = performance.now()
-    this.#childHasSynced = false
+    this.#childSynced = signal()
     void child.exited.then((exit) => this.#onChildExit(child, describeExit(exit)))
     return child
   }
@@ -208,11 +208,21 @@ export class LitestreamReplicator implements Replicator {
    * current process logged a sync; the fresh marker guarantees one will come.
    */
   async #untilSynced(timeoutMs: number): Promise<void> {
-    await waitFor(() => this.#childHasSynced, {
-      timeoutMs: Math.max(timeoutMs, 1),
-      intervalMs: 5,
-      what: 'litestream to open and sync the database',
+    let timer: NodeJS.Timeout | undefined
+    const timedOut = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () =>
+          reject(
+            new Error(`timed out after ${timeoutMs} ms waiting for litestream to open and sync the database`),
+          ),
+        Math.max(timeoutMs, 1),
+      )
     })
+    try {
+      await Promise.race([this.#childSynced.promise, timedOut])
+    } finally {
+      clearTimeout(timer)
+    }
   }
 
   #onChildExit(child: LitestreamProcess, how: string): void {
@@ -265,6 +275,13 @@ export class LitestreamReplicator implements Replicator {
     this.#logs.push(line)
     this.#parts.onLog?.(line)
   }
+}
+
+/** A promise with its `resolve`, for an event that happens once. */
+function signal(): { promise: Promise<void>; resolve: () => void } {
+  let resolve!: () => void
+  const promise = new Promise<void>((done) => (resolve = done))
+  return { promise, resolve }
 }
 
 /** Lines Litestream logs once it has opened the database and synced. */

@@ -4,7 +4,7 @@ import { join } from 'node:path'
 import type { LitestreamBinary } from './litestream-binary.js'
 import { ReplicaError } from './replica-error.js'
 import type { ReplicaLocation } from './replica-location.js'
-import { withReplicaStore } from './replica-store.js'
+import { withReplicaStore } from './store-access.js'
 import { restoreWith } from './restore.js'
 import { readSyncMarker } from './sync-marker.js'
 

@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { isReplicaError } from './replica-error.js'
 import { type ReplicaLocation, tenantReplica } from './replica-location.js'
-import { replicate } from './replication.js'
+import { replicate } from './replicate.js'
 import { restore } from './restore.js'
 import {
   FAST_REPLICATION,
@@ -14,8 +14,8 @@ import {
   createItemsDb,
   inspectItems,
   insertItems,
-} from './test-fixture.js'
-import { waitFor } from './wait-for.js'
+} from '@litecell/testkit/replica'
+import { waitFor } from '@litecell/testkit'
 
 // Real processes on a shared machine: generous per-test time, one test at a time per file.
 describe('replicate and stopVerified', { timeout: 120_000 }, () => {

@@ -1,3 +1,9 @@
+/**
+ * The {@link Replicator} seam: what `replicate()` (replicate.ts, the entry point, as restore.ts
+ * is for `restore()`) returns. Its implementation is the Litestream supervisor in
+ * litestream-replicator.ts, as s3-replica-store.ts implements replica-store.ts.
+ */
+
 /** Total time budget of {@link Replicator.stopVerified}: final sync plus verification. */
 export const DEFAULT_STOP_VERIFIED_TIMEOUT_MS = 30_000
 

@@ -1,15 +1,14 @@
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { type EmbeddedS3, startEmbeddedS3 } from './embedded-s3.js'
-import { openSqlite } from './sqlite-connection.js'
+import { type EmbeddedS3, openSqlite, startEmbeddedS3 } from '@litecell/replica'
 
 /** Sync and monitor intervals that keep replica tests quick. */
 export const FAST_REPLICATION = { syncIntervalMs: 100, monitorIntervalMs: 50 } as const
 
 /**
- * A test's world: a temp directory and an embedded S3 server with its data inside it.
- * Shared by the co-located replica tests and the benchmark; not exported by the package.
+ * A replica test's world: a temp directory and an embedded S3 server with its data inside
+ * it. Shared by the replica package's tests and the replication benchmark.
  */
 export class TestFixture {
   readonly dir: string
@@ -98,3 +97,5 @@ export function inspectItems(path: string): { rows: number; integrity: string } 
     db.close()
   }
 }
+
+export { waitFor } from './wait-for.js'

@@ -1,8 +1,12 @@
 /**
- * The response bodies the CLI reads, as `../shared/API.md` specifies them. Declared here, not
- * imported from the server packages: the CLI is a client of the HTTP contract only.
+ * The request and response bodies of the litecell HTTP API (`../shared/API.md`). Declared
+ * here, not imported from the server packages: this package is a client of the HTTP contract
+ * only, and loads in a browser.
  */
-import type { JsonValue } from './json-input.js'
+
+/** A JSON value as the API takes and returns it. */
+export type JsonValue =
+  null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue }
 
 /** Tenant states, as the API spells them. */
 export type TenantState = 'hibernated' | 'starting' | 'active' | 'stopping' | 'failed'
@@ -49,6 +53,54 @@ export interface CreatedTenant {
   id: string
   token: string
   state: TenantState
+}
+
+/** `POST /v1/tenants`. */
+export interface CreateTenantRequest {
+  id?: string
+  app?: string
+  labels?: Record<string, string>
+}
+
+/** `POST /v1/tenants/:id/fork`: the new tenant's id, and the time to fork at (default: now). */
+export interface ForkTenantRequest {
+  id: string
+  /** ISO 8601 time. */
+  at?: string
+}
+
+/** One run to start (`POST …/runs`, and each entry of `…/runs/batch`). */
+export interface StartRunRequest {
+  workflow: string
+  input?: JsonValue
+  /** Same key, same run: makes a submission safe to retry. */
+  idempotencyKey?: string
+  queue?: string
+}
+
+/** `POST …/runs`. */
+export interface StartedRun {
+  runId: string
+  status: RunStatus
+}
+
+/** `POST …/runs/batch`. */
+export interface StartedRuns {
+  runIds: string[]
+}
+
+/** `GET …/runs` query. */
+export interface ListRunsQuery {
+  status?: RunStatus
+  workflow?: string
+  limit?: number
+  cursor?: string
+}
+
+/** `GET …/runs`: newest first. */
+export interface RunPage {
+  runs: RunSummary[]
+  nextCursor: string | null
 }
 
 /** A run in `GET /v1/tenants/:id/runs`. */

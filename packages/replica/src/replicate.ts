@@ -14,7 +14,7 @@ import {
   describeReplica,
   validateReplicaLocation,
 } from './replica-location.js'
-import { withReplicaStore } from './replica-store.js'
+import { withReplicaStore } from './store-access.js'
 import { StallWatch } from './stall-watch.js'
 import { LitestreamReplicator } from './litestream-replicator.js'
 import type { Replicator } from './replicator.js'

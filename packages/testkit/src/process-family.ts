@@ -1,15 +1,16 @@
 import { randomBytes } from 'node:crypto'
-import { existsSync, readdirSync, readFileSync } from 'node:fs'
+import { readFileSync } from 'node:fs'
 import { setTimeout as sleep } from 'node:timers/promises'
+import { isAlive, pids } from './processes.js'
 
-/** Environment variable marking every process of one demo run; children inherit it. */
-const MARKER_ENV = 'LITECELL_DEMO_RUN'
+/** Environment variable marking every process of one family; children inherit it. */
+const MARKER_ENV = 'LITECELL_PROCESS_FAMILY'
 
 /**
- * The processes of one demo run: the control plane, its workers and their Litestream
- * processes. Workers run in process groups of their own and may outlive a killed parent,
- * so they are found by a marker in their environment (which every child inherits), read
- * from /proc. Where there is no /proc (macOS), the family is always empty.
+ * The processes one server started: the control plane, its workers and their Litestream
+ * processes. Workers run in process groups of their own and may outlive a killed parent, so
+ * they are found by a marker in their environment (which every child inherits), read from
+ * /proc. Where there is no /proc (macOS), the family is always empty.
  */
 export class ProcessFamily {
   readonly #marker = `${MARKER_ENV}=${randomBytes(9).toString('base64url')}`
@@ -22,19 +23,15 @@ export class ProcessFamily {
 
   /** Live (not zombie) members, this process excluded. */
   living(): number[] {
-    if (!existsSync('/proc/self/environ')) return []
-    const members: number[] = []
-    for (const entry of readdirSync('/proc')) {
-      if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue
+    return pids().filter((pid) => {
+      if (pid === process.pid) return false
       try {
-        if (!readFileSync(`/proc/${entry}/environ`, 'latin1').split('\0').includes(this.#marker)) continue
-        const stat = readFileSync(`/proc/${entry}/stat`, 'latin1')
-        if (stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z') members.push(Number(entry))
+        const environ = readFileSync(`/proc/${pid}/environ`, 'latin1').split('\0')
+        return environ.includes(this.#marker) && isAlive(pid)
       } catch {
-        // exited while we looked, or not ours to read
+        return false // exited while we looked, or not ours to read
       }
-    }
-    return members
+    })
   }
 
   /** Members still alive after `graceMs` (a watchdog loop may take a second to notice its parent is gone). */
