@@ -6,7 +6,7 @@ const server = useServer({ env: { LITECELL_MAX_WORKERS: String(MAX_WORKERS), LIT
 
 async function activeWorkers(): Promise<number> {
   const metrics = await server.admin.send<any>('GET', '/metrics')
-  return Number(/^litecell_active_workers (\d+)$/m.exec(String(metrics.body))?.[1] ?? Number.NaN)
+  return Number(/^litecell_active_workers (\d+)$/m.exec(metrics.text)?.[1] ?? Number.NaN)
 }
 
 test('a burst at more tenants than worker slots never runs more workers than the cap, and every run succeeds', async () => {

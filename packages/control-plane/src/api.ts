@@ -1,10 +1,16 @@
 import { Hono } from 'hono'
 import { bodyLimit } from 'hono/body-limit'
-import { errorResponse, optionalString, parseTenantId, readJsonObject } from '@litecell/protocol'
+import {
+  CALLBACK_BASE_PATH,
+  errorResponse,
+  optionalString,
+  parseTenantId,
+  readJsonObject,
+} from '@litecell/protocol'
 import type { Logger } from 'pino'
 import type { Auth } from './auth.js'
 import { ControlPlaneError } from './control-plane-error.js'
-import type { Fleet } from './fleet.js'
+import type { Fleet } from './fleet/fleet.js'
 import { createInternalRoutes } from './internal-routes.js'
 import { parseLabels, parseOptionalTime } from './request-validation.js'
 import type { TenantService } from './tenant-service.js'
@@ -56,7 +62,7 @@ export function createApi(options: ApiOptions): Hono {
   )
 
   app.get('/v1/health', (context) => context.json({ ok: true }))
-  app.route('/internal/v1', createInternalRoutes(fleet))
+  app.route(CALLBACK_BASE_PATH, createInternalRoutes(fleet.leases))
   if (options.metrics) {
     const metrics = options.metrics
     app.get('/metrics', auth.requireAdmin(), async (context) =>

@@ -20,7 +20,7 @@ import { ControlPlaneError } from './control-plane-error.js'
 import { AppCatalog } from './app-catalog.js'
 import { Auth } from './auth.js'
 import type { ControlPlaneConfig } from './control-plane-config.js'
-import { Fleet } from './fleet.js'
+import { Fleet } from './fleet/fleet.js'
 import { FleetMetrics } from './fleet-metrics.js'
 import { KubernetesLauncher } from './kubernetes-launcher.js'
 import type { Launcher } from './launcher.js'
@@ -140,6 +140,7 @@ export class ControlPlane {
         launcher ??
         new LocalLauncher({
           workerNodeArgs: options.workerNodeArgs!,
+          tenantsDir: join(config.dataDir, 'tenants'),
           maxOldSpaceMb: config.workerMaxOldSpaceMb,
           standbyWorkers: config.standbyWorkers,
           preloadApps: Object.values(config.apps),

@@ -10,7 +10,7 @@ import {
   readJsonObject,
 } from '@litecell/protocol'
 import { ControlPlaneError } from './control-plane-error.js'
-import type { Fleet } from './fleet.js'
+import type { LeaseDesk } from './fleet/lease-desk.js'
 
 /**
  * Routes workers call back on (`@litecell/protocol`'s internal API): ready, heartbeat (lease
@@ -18,7 +18,7 @@ import type { Fleet } from './fleet.js'
  * the worker's secret as bearer token; a worker whose epoch is not current gets `LEASE_LOST`
  * and fences itself.
  */
-export function createInternalRoutes(fleet: Fleet): Hono {
+export function createInternalRoutes(leases: LeaseDesk): Hono {
   const routes = new Hono()
   routes.post(CALLBACK_ROUTE, async (context) => {
     const callback = context.req.param('callback')
@@ -30,13 +30,13 @@ export function createInternalRoutes(fleet: Fleet): Hono {
     const secret = bearerToken(context.req.header('authorization'))
     switch (callback) {
       case 'ready':
-        return context.json(fleet.workerReady(caller, secret, parseReadyReport(body)))
+        return context.json(leases.ready(caller, secret, parseReadyReport(body)))
       case 'heartbeat':
-        return context.json(fleet.workerHeartbeat(caller, secret, parseHeartbeatReport(body)))
+        return context.json(leases.heartbeat(caller, secret, parseHeartbeatReport(body)))
       case 'idle':
-        return context.json(fleet.workerIdle(caller, secret))
+        return context.json(leases.idle(caller, secret))
       case 'hibernated':
-        fleet.workerHibernated(caller, secret, parseHibernatedReport(body))
+        leases.hibernated(caller, secret, parseHibernatedReport(body))
         return context.json({ ok: true })
     }
   })

@@ -422,7 +422,7 @@ describe('control plane with pods', () => {
     )
     expect(pods).toHaveLength(1)
     const podIp = pods[0]!.object.status.podIP
-    expect(controlPlane.fleet.live('podded')?.url).toBe(`http://${podIp}:8080`)
+    expect(controlPlane.fleet.workerView('podded')?.url).toBe(`http://${podIp}:8080`)
 
     const hibernated = await api.hibernateTenant('podded')
     expect(hibernated.state).toBe('hibernated')

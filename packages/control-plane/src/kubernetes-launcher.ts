@@ -125,6 +125,13 @@ export class KubernetesLauncher implements Launcher {
     return worker
   }
 
+  /** A pod's emptyDir dies with it: nothing of a tenant outlives its worker here. */
+  hasLocalState(): boolean {
+    return false
+  }
+
+  async removeLocalState(): Promise<void> {}
+
   /** Stops watching pods still running (the fleet has hibernated the ones it could). */
   close(): void {
     for (const worker of this.#workers) worker.abandon()

@@ -32,6 +32,14 @@ export interface WorkerProcess {
  */
 export interface Launcher {
   launch(spec: WorkerSpec): WorkerProcess
+  /**
+   * Whether the tenant has files here that its replica may lack (a crash or a failed
+   * hibernation kept them): then its next worker must start from them, and hibernating the
+   * tenant means finishing that job. Always false where a worker's disk dies with it (pods).
+   */
+  hasLocalState(tenantId: string): boolean
+  /** Removes the tenant's local files (it is being deleted); its worker has exited. */
+  removeLocalState(tenantId: string): Promise<void>
   /** Releases what the launcher holds besides launched workers (e.g. standby processes). */
   close?(): void
 }

@@ -1,9 +1,11 @@
 import { spawn, type ChildProcess } from 'node:child_process'
-import { createWriteStream, mkdirSync, readFileSync, readdirSync } from 'node:fs'
-import { dirname } from 'node:path'
+import { createWriteStream, existsSync, mkdirSync, readFileSync, readdirSync } from 'node:fs'
+import { rm } from 'node:fs/promises'
+import { dirname, isAbsolute, join } from 'node:path'
 import {
   PRELOAD_APPS_ENV,
   STANDBY_ENV,
+  TENANT_DB_FILE,
   serializeWorkerEnvironment,
   type StandbyAssignment,
 } from '@litecell/protocol'
@@ -22,6 +24,8 @@ const GROUP_EXIT_TIMEOUT_MS = 30_000
 export interface LocalLauncherOptions {
   /** Node arguments that run the worker's entry point (`WORKER_NODE_ARGS` of @litecell/worker). */
   readonly workerNodeArgs: readonly string[]
+  /** Absolute folder holding each tenant's folder (`<tenantsDir>/<id>/tenant.db`). */
+  readonly tenantsDir: string
   /** @default 256 */
   readonly maxOldSpaceMb?: number
   /** @default 1 */
@@ -41,6 +45,7 @@ export class LocalLauncher implements Launcher {
   readonly #standbyWorkers: number
   readonly #preloadApps: readonly string[]
   readonly #workerNodeArgs: readonly string[]
+  readonly #tenantsDir: string
   #standby: ChildProcess[] = []
   #closed = false
 
@@ -51,6 +56,12 @@ export class LocalLauncher implements Launcher {
       )
     }
     this.#workerNodeArgs = options.workerNodeArgs
+    if (typeof options.tenantsDir !== 'string' || !isAbsolute(options.tenantsDir)) {
+      throw new TypeError(
+        `Expected \`tenantsDir\` to be an absolute path, got \`${String(options.tenantsDir)}\``,
+      )
+    }
+    this.#tenantsDir = options.tenantsDir
     const maxOldSpaceMb = options.maxOldSpaceMb ?? DEFAULT_WORKER_MAX_OLD_SPACE_MB
     if (!Number.isInteger(maxOldSpaceMb) || maxOldSpaceMb < 16) {
       throw new TypeError(`Expected \`maxOldSpaceMb\` to be an integer from 16 and up, got \`${maxOldSpaceMb}\``)
@@ -71,7 +82,8 @@ export class LocalLauncher implements Launcher {
     const log = createWriteStream(spec.logPath, { flags: 'a' })
     child.stdout!.pipe(log, { end: false })
     child.stderr!.pipe(log, { end: false })
-    const env = serializeWorkerEnvironment(spec.settings, { tenantDir: spec.localDir })
+    const tenantDir = join(this.#tenantsDir, spec.settings.tenantId)
+    const env = serializeWorkerEnvironment(spec.settings, { tenantDir })
     child.send({ type: 'assign', env } satisfies StandbyAssignment)
     // A worker counts as exited only once its whole process group is gone: its Litestream
     // does a final sync after the worker dies, and a successor must not start a second
@@ -95,6 +107,15 @@ export class LocalLauncher implements Launcher {
         else if (child.exitCode === null && child.signalCode === null) child.kill(signal)
       },
     }
+  }
+
+  /** A tenant's database is here between a crash (or a failed hibernation) and its next worker. */
+  hasLocalState(tenantId: string): boolean {
+    return existsSync(join(this.#tenantsDir, tenantId, TENANT_DB_FILE))
+  }
+
+  async removeLocalState(tenantId: string): Promise<void> {
+    await rm(join(this.#tenantsDir, tenantId), { recursive: true, force: true })
   }
 
   /** Stops the standby workers (assigned workers are the fleet's to stop). */

@@ -11,10 +11,10 @@ import {
   tenantReplica,
   type StorageConfig,
 } from '@litecell/replica'
-import { TENANT_DB_FILE, WORKER_SECRET_HEADER, hashSecret, newSecret } from '@litecell/protocol'
+import { TENANT_DB_FILE, hashSecret, newSecret } from '@litecell/protocol'
 import { DEFAULT_APP_NAME, type AppCatalog } from './app-catalog.js'
 import { ControlPlaneError } from './control-plane-error.js'
-import type { Fleet } from './fleet.js'
+import type { Fleet } from './fleet/fleet.js'
 import type { Registry, TenantRecord } from './registry.js'
 import { newTenantId } from './tenant-id.js'
 
@@ -131,15 +131,13 @@ export class TenantService {
     try {
       await mkdir(dir, { recursive: true })
       const target = join(dir, TENANT_DB_FILE)
-      let live = this.#fleet.live(sourceId)
-      if (live?.stopping) {
-        // Let a hibernation in progress finish: then the replica holds everything.
-        await live.stopping.catch(() => undefined)
-        live = undefined
-      }
-      if (request.at === undefined && live?.url && !live.stopping) {
-        await this.#snapshotFromWorker(live.url, live.secret, sourceId, target)
-      } else {
+      const copied =
+        request.at === undefined &&
+        (await this.#fleet.withWorkerIfAwake(sourceId, async (worker) => {
+          await save(await worker.client.snapshot(sourceId), target)
+          return true
+        }))
+      if (!copied) {
         const { restored } = await restore(tenantReplica(this.#storage, sourceId), target, { at: request.at })
         if (!restored) {
           throw new ControlPlaneError(
@@ -151,7 +149,7 @@ export class TenantService {
       this.#registry.setState(request.id, 'hibernated', { nextWakeAt: null })
       await this.#fleet.ensureActive(request.id)
     } catch (err) {
-      await this.#fleet.kill(request.id)
+      await this.#fleet.discard(request.id)
       await rm(dir, { recursive: true, force: true })
       this.#registry.delete(request.id)
       throw err
@@ -159,23 +157,10 @@ export class TenantService {
     return { id: request.id, token, state: this.#registry.require(request.id).state }
   }
 
-  async #snapshotFromWorker(url: string, secret: string, tenantId: string, target: string): Promise<void> {
-    const response = await fetch(`${url}/v1/tenants/${tenantId}/snapshot`, {
-      headers: { [WORKER_SECRET_HEADER]: secret },
-    })
-    if (!response.ok) {
-      throw new ControlPlaneError('WORKER_UNAVAILABLE', `fork tenant ${tenantId}: snapshot failed with ${response.status}`)
-    }
-    const temporary = `${target}.partial`
-    await pipeline(Readable.fromWeb(response.body as WebReadableStream), createWriteStream(temporary))
-    await rename(temporary, target)
-  }
-
   /** Stops the tenant's worker, deletes its local files and its replica, then forgets it. */
   async delete(id: string): Promise<void> {
     this.#registry.require(id)
-    await this.#fleet.kill(id)
-    await rm(join(this.#tenantsDir, id), { recursive: true, force: true })
+    await this.#fleet.discard(id)
     await deleteReplica(tenantReplica(this.#storage, id))
     this.#registry.delete(id)
   }
@@ -191,9 +176,9 @@ export class TenantService {
       nextWakeAt: iso(tenant.nextWakeAt),
     }
     if (tenant.failureReason) view.failureReason = tenant.failureReason
-    const live = this.#fleet.live(tenant.id)
-    if (live && tenant.state !== 'hibernated') {
-      view.worker = { pid: live.process.pid ?? null, epoch: live.epoch, startedAt: iso(live.startedAtMs) }
+    const worker = this.#fleet.workerView(tenant.id)
+    if (worker && tenant.state !== 'hibernated') {
+      view.worker = { pid: worker.pid ?? null, epoch: worker.epoch, startedAt: iso(worker.startedAtMs) }
     }
     return view
   }
@@ -201,4 +186,11 @@ export class TenantService {
 
 function iso(ms: number | null): string | null {
   return ms === null ? null : new Date(ms).toISOString()
+}
+
+/** Streams a snapshot response into `target`, which appears only once complete. */
+async function save(response: Response, target: string): Promise<void> {
+  const temporary = `${target}.partial`
+  await pipeline(Readable.fromWeb(response.body as WebReadableStream), createWriteStream(temporary))
+  await rename(temporary, target)
 }
