@@ -132,8 +132,7 @@ export class ReadOnlyQuery {
   }
 
   #queryError(error: unknown, sql: string): EngineError {
-    const code = (error as { code?: unknown }).code
-    const message = (error as Error).message
+    const { code, message } = sqliteFailure(error)
     const refused = /not authorized to use function: (\S+)|unsafe use of (?:virtual table )?"?([^"\s(]+)/.exec(
       message,
     )
@@ -168,6 +167,25 @@ export class ReadOnlyQuery {
     }
     return new EngineError('QUERY_FAILED', `query: ${message}`, { cause: error })
   }
+}
+
+/**
+ * The SQLite code and message of a driver error. Errors from a row iterator's `next()` skip
+ * the driver's conversion and carry them as JSON in the message.
+ */
+function sqliteFailure(error: unknown): { code: string | undefined; message: string } {
+  const message = error instanceof Error ? error.message : String(error)
+  if (message.startsWith('{')) {
+    try {
+      const parsed = JSON.parse(message) as { code?: unknown; message?: unknown }
+      if (typeof parsed.code === 'string' && typeof parsed.message === 'string')
+        return { code: parsed.code, message: parsed.message }
+    } catch {
+      // Not JSON after all: a plain message.
+    }
+  }
+  const code = (error as { code?: unknown }).code
+  return { code: typeof code === 'string' ? code : undefined, message }
 }
 
 function bindable(args: QueryArgs | undefined): unknown[] | Record<string, unknown> | undefined {

@@ -52,14 +52,15 @@ export const ALLOWED_FUNCTIONS: ReadonlySet<string> = new Set([
  * report on the tenant's own database. Not here: those that act even on a read-only
  * connection (`wal_checkpoint`: Litestream owns checkpoints; `optimize`), those that change
  * the connection (`query_only`, `journal_mode=…`: the authorizer sees the name, not the
- * value), and `database_list`, which shows the host path of the tenant file.
+ * value), and `database_list`, which shows the host path of the tenant file. `data_version`
+ * is here because FTS5 runs it to read its own tables.
  */
 export const ALLOWED_PRAGMAS: ReadonlySet<string> = new Set([
   ...['application_id', 'collation_list', 'compile_options', 'encoding', 'foreign_key_check'],
   ...['foreign_key_list', 'freelist_count', 'function_list', 'index_info', 'index_list'],
   ...['index_xinfo', 'integrity_check', 'module_list', 'page_count', 'page_size'],
   ...['pragma_list', 'quick_check', 'schema_version', 'table_info', 'table_list'],
-  ...['table_xinfo', 'user_version'],
+  ...['table_xinfo', 'user_version', 'data_version'],
 ])
 
 /** Table-valued functions besides `pragma_*` that read only their arguments. */
@@ -124,12 +125,12 @@ export class SqlSandbox {
     const version = this.#schemaVersionQuery.get() as number
     if (version === this.#schemaVersion) return
     this.#db.authorizer(null)
-    const names = this.#db
-      .prepare("SELECT name FROM sqlite_schema WHERE type IN ('table', 'view')")
-      .pluck()
-      .all() as string[]
-    const readable = readableTables(names)
-    this.#rules = sandboxRules(readable, this.#modules)
+    const tables = this.#db
+      .prepare("SELECT name, type FROM pragma_table_list WHERE schema = 'main'")
+      .all() as { name: string; type: string }[]
+    const readable = readableTables(tables.map(({ name }) => name))
+    const shadows = tables.filter(({ type }) => type === 'shadow').map(({ name }) => name)
+    this.#rules = sandboxRules(readable, shadows, this.#modules)
     this.#readable = new Set(readable.map((name) => name.toLowerCase()))
     this.#db.authorizer({ rules: this.#rules, defaultPolicy: Authorization.DENY })
     this.#schemaVersion = version
@@ -208,10 +209,25 @@ function readableTables(names: readonly string[]): string[] {
   ]
 }
 
-/** The authorizer rules letting a query read `readable` and no module of `modules`. */
-function sandboxRules(readable: readonly string[], modules: readonly string[]): AuthRule[] {
+/**
+ * The authorizer rules letting a query read `readable` and no module of `modules`. Writes to
+ * `shadows` (the shadow tables of the app's own virtual tables) pass the authorizer because
+ * R*Tree prepares its write statements when it connects, even for a read; they never run, and
+ * could not: the connection is `mode=ro` with `query_only=ON`, and only statements that
+ * return rows are stepped.
+ */
+function sandboxRules(
+  readable: readonly string[],
+  shadows: readonly string[],
+  modules: readonly string[],
+): AuthRule[] {
   return [
     { action: [Action.SELECT, Action.RECURSIVE], policy: Authorization.ALLOW },
+    ...shadows.map((table) => ({
+      action: [Action.INSERT, Action.UPDATE, Action.DELETE],
+      table,
+      policy: Authorization.ALLOW,
+    })),
     ...[...ALLOWED_FUNCTIONS].map((entity) => ({
       action: Action.FUNCTION,
       entity,
