@@ -62,7 +62,10 @@ export function controlPlaneConfigFromEnv(
     apps[name] = resolve(path)
   }
   const passthrough: Record<string, string> = {}
-  if (env.LITECELL_CONCURRENCY) passthrough.LITECELL_CONCURRENCY = env.LITECELL_CONCURRENCY
+  for (const name of ['LITECELL_CONCURRENCY', 'LITECELL_QUERY_TIMEOUT_MS'] as const) {
+    const value = env[name]
+    if (value) passthrough[name] = value
+  }
   const storage = storageConfigFromEnv(env)
   const kubernetes = kubernetesConfig(env, storage)
   return {
