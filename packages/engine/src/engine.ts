@@ -382,9 +382,8 @@ export class Engine {
     this.#writer.close()
     for (const answer of this.#executor.takeEndWaiters()) answer()
     const errors: unknown[] = []
-    // The writer closes first, while the read-only connection still holds the file open: the
-    // last connection to close would otherwise checkpoint the WAL into the database (SQLite's
-    // close-time checkpoint), and a read-only connection cannot checkpoint.
+    // libsql closes a connection for real only once its statements are freed too, so these
+    // closes never checkpoint thanks to the file's pin (connection.ts), not to their order.
     for (const db of [this.#writeDb, this.#readDb]) {
       try {
         db.close()
