@@ -10,6 +10,7 @@
  * worker and counts a crash; six such queries marked the tenant `failed`).
  */
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs'
+import { request } from 'node:http'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import type { ApiClient, ApiResponse } from './support/api-client.js'
@@ -153,5 +154,63 @@ describe('the query route with a tenant token', () => {
     expect(after.state).toBe('active')
     expect(after.worker.pid).toBe(pid)
     expect((await query('SELECT count(*) AS n FROM ledger')).body.rows).toEqual([{ n: 3 }])
+  })
+})
+
+/** A request whose path goes out exactly as written (fetch would normalize dot segments). */
+function rawPost(path: string, token: string): Promise<{ status: number; body: string }> {
+  const url = new URL(server.url)
+  return new Promise((resolve, reject) => {
+    const req = request(
+      {
+        host: url.hostname,
+        port: url.port,
+        path,
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      },
+      (res) => {
+        let body = ''
+        res.on('data', (chunk: Buffer) => (body += chunk.toString()))
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }))
+      },
+    )
+    req.on('error', reject)
+    req.end('{}')
+  })
+}
+
+describe('other tenant-supplied text', () => {
+  test('encoded dot segments in a run path reach neither the worker internals nor another tenant', async () => {
+    // The control plane forwards the path to the worker with the worker secret: the path must
+    // be normalized before routing and authentication, not after.
+    await createTenant(server.admin, 'neighbour')
+    const token = tenant.token!
+    for (const [path, status] of [
+      [`${T}/runs/%2e%2e/%2e%2e/%2e%2e/%2e%2e/internal/hibernate`, 404],
+      [`${T}/runs/%2E%2E/%2E%2E/neighbour/query`, 403],
+      [`${T}/runs/%2e%2e/%2e%2e/${TENANT}/hibernate`, 403],
+      [`${T}/runs/..%2f..%2f..%2f..%2finternal%2fhibernate/cancel`, 404],
+    ] as const) {
+      expect((await rawPost(path, token)).status, path).toBe(status)
+    }
+    expect((await server.admin.ok('GET', T)).state).toBe('active')
+  })
+
+  test('SQL-looking run ids, cursors, idempotency keys and event names are data, never SQL', async () => {
+    const evil = "x' OR '1'='1'; DROP TABLE ledger; --"
+    expect((await tenant.get(`${T}/runs/${encodeURIComponent(evil)}`)).status).toBe(404)
+    expect((await tenant.get(`${T}/runs?cursor=${encodeURIComponent(evil)}`)).status).toBe(400)
+    expect((await tenant.get(`${T}/runs?workflow=${encodeURIComponent(evil)}`)).body.runs).toEqual([])
+    const { runId } = await tenant.ok('POST', `${T}/runs`, { workflow: 'quick', idempotencyKey: evil })
+    expect((await tenant.ok('POST', `${T}/runs`, { workflow: 'quick', idempotencyKey: evil })).runId).toBe(runId)
+    const sleeper = await tenant.ok('POST', `${T}/runs`, { workflow: 'sleeper', input: { ms: 600_000 } })
+    expect((await tenant.post(`${T}/runs/${sleeper.runId}/events`, { name: evil, payload: evil })).status).toBe(202)
+    await tenant.ok('POST', `${T}/runs/${sleeper.runId}/cancel`)
+    const rows = await tenant.ok('POST', `${T}/query`, {
+      sql: 'SELECT (SELECT count(*) FROM ledger) AS ledger, (SELECT count(*) FROM lc_runs WHERE idempotency_key = ?) AS keyed',
+      args: [evil],
+    })
+    expect(rows.rows).toEqual([{ ledger: 3, keyed: 1 }])
   })
 })
