@@ -83,7 +83,7 @@ export class QueryThread {
     })
   }
 
-  /** Stops the thread; queries still waiting fail with `ENGINE_CLOSED`. */
+  /** Stops the thread; queries still waiting fail with `ENGINE_CLOSED` at once. */
   async close(): Promise<void> {
     this.#closed = true
     await this.#stop(new EngineError('ENGINE_CLOSED', 'query: the engine closed before the query ended'))
@@ -135,12 +135,19 @@ export class QueryThread {
     this.#failPending(new EngineError('QUERY_FAILED', `query: the query thread stopped: ${error.message}`, { cause: error }))
   }
 
+  /**
+   * Fails what waits and ends the thread without waiting for it: a thread inside a long
+   * SQLite call ends only once that call returns, at the latest at the time limit, and
+   * closing an engine must not wait for that (its read-only connection cannot checkpoint).
+   */
   async #stop(error: EngineError | undefined): Promise<void> {
     clearTimeout(this.#idleTimer)
     const worker = this.#worker
     this.#worker = null
     if (error !== undefined) this.#failPending(error)
-    if (worker !== null) await worker.terminate()
+    if (worker === null) return
+    worker.unref()
+    void worker.terminate()
   }
 
   #failPending(error: EngineError): void {
