@@ -43,6 +43,8 @@ export interface ControlPlaneConfig {
   readonly standbyWorkers: number
   /** Runs at once in each worker's engine (LITECELL_CONCURRENCY); absent: the engine's default. */
   readonly concurrency?: number
+  /** Longest a tenant query may run (LITECELL_QUERY_TIMEOUT_MS); absent: the engine's default. */
+  readonly queryTimeoutMs?: number
   /** Set (LITECELL_LAUNCHER=kubernetes): workers run as pods; absent: local processes. */
   readonly kubernetes?: KubernetesLauncherOptions
   /** The control plane's URL as workers reach it (its Service), when not `url`. */
@@ -55,7 +57,8 @@ export interface ControlPlaneConfig {
  * LITECELL_MAX_WORKERS, LITECELL_IDLE_MS, LITECELL_LEASE_TTL_MS, LITECELL_SYNC_INTERVAL_MS,
  * LITECELL_WORKER_MAX_OLD_SPACE_MB, LITECELL_STANDBY_WORKERS, LITECELL_S3_* / AWS_* (see the replica package).
  * LITECELL_ADVERTISE_URL, and LITECELL_LAUNCHER=kubernetes with LITECELL_K8S_* (see
- * kubernetes-launcher-options.ts).
+ * kubernetes-launcher-options.ts). LITECELL_CONCURRENCY and LITECELL_QUERY_TIMEOUT_MS are
+ * worker settings (pods do not inherit this process's environment).
  */
 export function controlPlaneConfigFromEnv(
   env: NodeJS.ProcessEnv,
@@ -86,6 +89,9 @@ export function controlPlaneConfigFromEnv(
     standbyWorkers: integer(env, 'LITECELL_STANDBY_WORKERS', DEFAULT_STANDBY_WORKERS),
     ...(env[WORKER_ENV.concurrency]
       ? { concurrency: integer(env, WORKER_ENV.concurrency, 0) }
+      : {}),
+    ...(env[WORKER_ENV.queryTimeoutMs]
+      ? { queryTimeoutMs: positive(env, WORKER_ENV.queryTimeoutMs) }
       : {}),
     ...(kubernetes ? { kubernetes } : {}),
     ...(env.LITECELL_ADVERTISE_URL
@@ -132,6 +138,14 @@ function integer(env: NodeJS.ProcessEnv, name: string, fallback: number): number
   const value = Number(raw)
   if (!Number.isInteger(value) || value < 0) {
     throw new ControlPlaneError('INVALID_CONFIG', `Expected ${name} to be a non-negative integer, got \`${raw}\``)
+  }
+  return value
+}
+
+function positive(env: NodeJS.ProcessEnv, name: string): number {
+  const value = integer(env, name, 0)
+  if (value < 1) {
+    throw new ControlPlaneError('INVALID_CONFIG', `Expected ${name} to be an integer from 1 and up, got \`${value}\``)
   }
   return value
 }

@@ -158,6 +158,7 @@ export class ControlPlane {
         leaseTtlMs: config.leaseTtlMs,
         syncIntervalMs: config.syncIntervalMs,
         ...(config.concurrency !== undefined ? { concurrency: config.concurrency } : {}),
+        ...(config.queryTimeoutMs !== undefined ? { queryTimeoutMs: config.queryTimeoutMs } : {}),
       }),
     })
     const tenants = new TenantService({ registry, fleet, apps, storage, dataDir: config.dataDir })

@@ -1,6 +1,9 @@
-import { mkdtempSync, rmSync } from 'node:fs'
+import { execFile } from 'node:child_process'
+import { mkdtempSync, rmSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { promisify } from 'node:util'
 import { afterEach, beforeEach, expect, test } from 'vitest'
 import { Registry } from './registry.js'
 
@@ -58,4 +61,16 @@ test('after a restart, tenants left active become hibernated and due, keeping th
 test('a tenant is found by its token hash, never by its token', () => {
   expect(registry.tenantIdByTokenHash('h1')).toBe('acme')
   expect(registry.tenantIdByTokenHash('nope')).toBeNull()
+})
+
+test('closing the registry and exiting the process never checkpoints (Litestream owns checkpoints)', async () => {
+  // Catches: the registry connection's real close, deferred by libsql while its prepared
+  // statements live and run by the native finalizers at a natural exit, checkpointing the WAL
+  // into registry.db and deleting it behind the control plane's Litestream.
+  const path = join(dir, 'closed-at-exit.db')
+  const child = fileURLToPath(new URL('../testdata/registry-close/child.ts', import.meta.url))
+  const { stdout } = await promisify(execFile)(process.execPath, ['--import', import.meta.resolve('tsx'), child, path])
+  const atClose = JSON.parse(stdout.trim()) as { walBytes: number }
+  expect(atClose.walBytes).toBeGreaterThan(32)
+  expect(statSync(`${path}-wal`, { throwIfNoEntry: false })?.size).toBe(atClose.walBytes)
 })

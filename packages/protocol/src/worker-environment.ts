@@ -34,6 +34,8 @@ export interface WorkerSettings {
   readonly syncIntervalMs: number
   /** Runs at once in the engine; absent: the engine's default. */
   readonly concurrency?: number
+  /** Longest a tenant query may run, from 1 ms; absent: the engine's default. */
+  readonly queryTimeoutMs?: number
 }
 
 /** Where a launcher puts a worker: its folder and its address. */
@@ -69,6 +71,7 @@ export const WORKER_ENV = {
   fenceMarginMs: 'LITECELL_FENCE_MARGIN_MS',
   syncIntervalMs: 'LITECELL_SYNC_INTERVAL_MS',
   concurrency: 'LITECELL_CONCURRENCY',
+  queryTimeoutMs: 'LITECELL_QUERY_TIMEOUT_MS',
   tenantDir: 'LITECELL_TENANT_DIR',
   host: 'LITECELL_WORKER_HOST',
   port: 'LITECELL_WORKER_PORT',
@@ -99,6 +102,7 @@ export function serializeWorkerEnvironment(
   const optional = {
     fenceMarginMs: settings.fenceMarginMs,
     concurrency: settings.concurrency,
+    queryTimeoutMs: settings.queryTimeoutMs,
     host: placement.host,
     port: placement.port,
     advertiseHost: placement.advertiseHost,
@@ -144,6 +148,12 @@ export function parseWorkerEnvironment(env: NodeJS.ProcessEnv): WorkerEnvironmen
   const leaseTtlMs = integer(WORKER_ENV.leaseTtlMs, DEFAULT_LEASE_TTL_MS)
   const host = env[WORKER_ENV.host] || DEFAULT_WORKER_HOST
   const concurrency = env[WORKER_ENV.concurrency] ? integer(WORKER_ENV.concurrency) : undefined
+  const queryTimeoutMs = env[WORKER_ENV.queryTimeoutMs]
+    ? integer(WORKER_ENV.queryTimeoutMs)
+    : undefined
+  if (queryTimeoutMs === 0) {
+    fail(`Expected ${WORKER_ENV.queryTimeoutMs} to be an integer from 1 and up, got \`0\``)
+  }
   return {
     tenantId,
     epoch: integer(WORKER_ENV.epoch),
@@ -159,6 +169,7 @@ export function parseWorkerEnvironment(env: NodeJS.ProcessEnv): WorkerEnvironmen
     ),
     syncIntervalMs: integer(WORKER_ENV.syncIntervalMs, DEFAULT_SYNC_INTERVAL_MS),
     ...(concurrency !== undefined ? { concurrency } : {}),
+    ...(queryTimeoutMs !== undefined ? { queryTimeoutMs } : {}),
     tenantDir: absolute(WORKER_ENV.tenantDir),
     host,
     port: integer(WORKER_ENV.port, 0),

@@ -16,5 +16,10 @@ export {
 } from './restore-points.js'
 export { type RestoreOptions, type RestoreResult, restore } from './restore.js'
 export { type StorageConfig, validateStorageConfig } from './storage-config.js'
-export { DEFAULT_BUSY_TIMEOUT_MS, type SqliteConnection, openSqlite } from './sqlite-connection.js'
+export {
+  DEFAULT_BUSY_TIMEOUT_MS,
+  type SqliteConnection,
+  openSqlite,
+  pinDatabase,
+} from './sqlite-connection.js'
 export { SYNC_MARKER_TABLE } from './sync-marker.js'
