@@ -47,6 +47,23 @@ test('a fork without a time copies the current state of an active tenant', async
   expect(rows[0].n).toBe(40)
 })
 
+// Catches a fork "now" that restores the source's replica without first making it current:
+// the last runs, committed within the sync interval before the request, would be missing.
+test('a fork now of an active tenant holds every run committed before the request', async () => {
+  const { admin } = server
+  await createTenant(admin, 'busy-lab')
+  for (let round = 0; round < 3; round += 1) {
+    const { runIds } = await admin.post<{ runIds: string[] }>('/v1/tenants/busy-lab/runs/batch', {
+      runs: Array.from({ length: 10 }, (_, i) => ({ workflow: 'write', input: { entry: `r${round}-${i}` } })),
+    })
+    await waitForRuns(admin, 'busy-lab', runIds)
+    const id = `busy-lab-${round}`
+    await admin.forkTenant('busy-lab', { id })
+    const rows = await query(admin, id, 'SELECT count(*) AS n FROM ledger')
+    expect(rows[0].n).toBe(10 * (round + 1))
+  }
+})
+
 test('a fork into an existing id is refused with 409 and changes nothing', async () => {
   const response = await server.admin.send<any>('POST', '/v1/tenants/lab/fork', { body: { id: 'lab-now' } })
   expect(response.status).toBe(409)

@@ -14,6 +14,7 @@ export type ControlPlaneErrorCode =
   | 'BODY_TOO_LARGE'
   | 'WORKER_UNAVAILABLE'
   | 'WORKER_START_FAILED'
+  | 'WORKER_STOPPING'
   | 'NO_RESTORE_POINT'
   | 'NOT_FOUND'
   | 'INVALID_CONFIG'

@@ -102,7 +102,6 @@ export class ControlPlane {
     if (!launcher && !options.workerNodeArgs) {
       throw new TypeError('Expected `workerNodeArgs` (how to run a local worker) or a `launcher`')
     }
-    await mkdir(join(config.dataDir, 'tenants'), { recursive: true })
     await mkdir(join(config.dataDir, 'logs'), { recursive: true })
 
     let embeddedS3: EmbeddedS3 | undefined
@@ -161,7 +160,7 @@ export class ControlPlane {
         ...(config.queryTimeoutMs !== undefined ? { queryTimeoutMs: config.queryTimeoutMs } : {}),
       }),
     })
-    const tenants = new TenantService({ registry, fleet, apps, storage, dataDir: config.dataDir })
+    const tenants = new TenantService({ registry, fleet, apps, storage })
     const api = createApi({
       auth: new Auth({ adminTokenHash, registry }),
       fleet,

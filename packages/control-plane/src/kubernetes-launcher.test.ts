@@ -7,7 +7,7 @@
  * the embedded S3 server through the fake.
  */
 import { execFileSync } from 'node:child_process'
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { LitecellClient } from '@litecell/client'
@@ -103,7 +103,6 @@ function spec(tenantId: string, settings: Partial<WorkerSettings> = {}): WorkerS
       ...settings,
     },
     logPath: join(dir, 'logs', `${tenantId}.log`),
-    localDir: join(dir, 'control-plane-tenants', tenantId),
   }
 }
 
@@ -438,14 +437,17 @@ describe('control plane with pods', () => {
       output: 42,
     })
 
-    // A fork's database is written by the control plane; its pod gets it through the replica.
+    // A fork's pod restores the source's replica itself: the control plane holds no file.
     await api.forkTenant('podded', { id: 'podded-copy' })
     expect(await api.getRun('podded-copy', runId)).toMatchObject({
       status: 'succeeded',
       output: 42,
     })
+    // A pod's log reaches the tenant's log when the pod ends.
+    await api.hibernateTenant('podded-copy')
     expect(readFileSync(join(dir, 'control-plane', 'logs', 'podded-copy.log'), 'utf8')).toContain(
-      "pushed the control plane's copy of tenant podded-copy",
+      '"source":"fork of podded at',
     )
+    expect(existsSync(join(dir, 'control-plane', 'tenants', 'podded-copy'))).toBe(false)
   })
 })

@@ -105,15 +105,13 @@ export class KubernetesLauncher implements Launcher {
   }
 
   /**
-   * In the background: pushes tenant files the control plane holds (a fork's database) to the
-   * tenant's replica, then creates the worker's Secret and Pod. A failure (with its code) is
+   * In the background: creates the worker's Secret and Pod. A failure (with its code) is
    * written to the tenant's log and ends the worker at once.
    */
   launch(spec: WorkerSpec): KubernetesWorker {
     const leaseTtlMs = spec.settings.leaseTtlMs
     const worker = new KubernetesWorker({
       client: this.#client,
-      spec,
       objects: workerPodObjects(spec, this.#client.namespace, this.#template),
       logPath: spec.logPath,
       pollMs: this.#pollMs,

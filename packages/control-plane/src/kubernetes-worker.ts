@@ -3,8 +3,7 @@ import { dirname } from 'node:path'
 import type { KubernetesClient } from './kubernetes-client.js'
 import { KubernetesError } from './kubernetes-error.js'
 import { WORKER_FINALIZER, type WorkerPodObjects } from './kubernetes-pod-manifest.js'
-import { seedReplica } from './kubernetes-replica-seed.js'
-import type { WorkerExit, WorkerProcess, WorkerSpec } from './launcher.js'
+import type { WorkerExit, WorkerProcess } from './launcher.js'
 
 /** Most of a pod's log copied into the tenant's log file when it ends. */
 const MAX_LOG_BYTES = 1024 * 1024
@@ -35,8 +34,6 @@ interface PodView {
 /** Settings of one {@link KubernetesWorker}. */
 export interface KubernetesWorkerOptions {
   readonly client: KubernetesClient
-  /** The launch: its `localDir` is the control plane's copy of the tenant's files. */
-  readonly spec: WorkerSpec
   readonly objects: WorkerPodObjects
   /** The tenant's log file: launcher notes go there, and the pod's log once it ended. */
   readonly logPath: string
@@ -86,7 +83,7 @@ export class KubernetesWorker implements WorkerProcess {
 
   /**
    * Why the pod could not be created, if it could not (the exit is then a crash): a
-   * {@link KubernetesError}, or a replica error from pushing the control plane's files.
+   * {@link KubernetesError}.
    */
   get error(): (Error & { readonly code?: string }) | undefined {
     return this.#error
@@ -117,12 +114,6 @@ export class KubernetesWorker implements WorkerProcess {
     const { client, objects } = this.#options
     let secretCreated = false
     try {
-      if (await seedReplica(this.#options.spec)) {
-        this.#note(
-          `pushed the control plane's copy of tenant ${this.#options.spec.settings.tenantId} to its replica`,
-          30,
-        )
-      }
       if (objects.secret) {
         await client.json(
           'POST',

@@ -6,8 +6,6 @@ export interface WorkerSpec {
   readonly settings: WorkerSettings
   /** Where the worker's log lines go (local launcher; launcher notes under Kubernetes). */
   readonly logPath: string
-  /** The tenant's folder on the control plane's machine. */
-  readonly localDir: string
 }
 
 /** How a worker ended. */

@@ -62,6 +62,7 @@ export class LocalLauncher implements Launcher {
       )
     }
     this.#tenantsDir = options.tenantsDir
+    mkdirSync(this.#tenantsDir, { recursive: true })
     const maxOldSpaceMb = options.maxOldSpaceMb ?? DEFAULT_WORKER_MAX_OLD_SPACE_MB
     if (!Number.isInteger(maxOldSpaceMb) || maxOldSpaceMb < 16) {
       throw new TypeError(`Expected \`maxOldSpaceMb\` to be an integer from 16 and up, got \`${maxOldSpaceMb}\``)

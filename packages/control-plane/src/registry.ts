@@ -1,7 +1,8 @@
 import type Database from 'libsql'
 import { openSqlite } from '@litecell/replica'
 import { ControlPlaneError } from './control-plane-error.js'
-import { REGISTRY_SCHEMA } from './registry-schema.js'
+import type { RestoreSource } from '@litecell/protocol'
+import { REGISTRY_COLUMNS_ADDED, REGISTRY_SCHEMA } from './registry-schema.js'
 
 /** A tenant's state, as the API shows it. */
 export type TenantState = 'hibernated' | 'starting' | 'active' | 'stopping' | 'failed'
@@ -22,6 +23,8 @@ export interface TenantRecord {
   readonly workerPid: number | null
   readonly workerStartedAt: number | null
   readonly failureReason: string | null
+  /** A fork's source, until the fork's own replica holds its state. */
+  readonly restoreFrom: RestoreSource | null
 }
 
 interface TenantRow {
@@ -39,6 +42,7 @@ interface TenantRow {
   worker_pid: number | null
   worker_started_at: number | null
   failure_reason: string | null
+  restore_from: string | null
 }
 
 /**
@@ -62,6 +66,12 @@ export class Registry {
   static open(path: string): Registry {
     const db = openSqlite(path)
     db.exec(REGISTRY_SCHEMA)
+    const columns = db.prepare(`SELECT name FROM pragma_table_info('cp_tenants')`).all() as { name: string }[]
+    for (const { column, definition } of REGISTRY_COLUMNS_ADDED) {
+      if (!columns.some((known) => known.name === column)) {
+        db.exec(`ALTER TABLE cp_tenants ADD COLUMN ${column} ${definition}`)
+      }
+    }
     return new Registry(db)
   }
 
@@ -149,6 +159,13 @@ export class Registry {
     }
     if (extra.clearWorker) sets.push('worker_url = NULL', 'worker_pid = NULL', 'worker_started_at = NULL')
     this.#db.prepare(`UPDATE cp_tenants SET ${sets.join(', ')} WHERE id = ?`).run(...args, id)
+  }
+
+  /** Sets (or clears, with null) where a fork's workers restore from while its replica is empty. */
+  setRestoreFrom(id: string, source: RestoreSource | null): void {
+    this.#db
+      .prepare('UPDATE cp_tenants SET restore_from = ? WHERE id = ?')
+      .run(source === null ? null : JSON.stringify(source), id)
   }
 
   /** Takes the next lease epoch for a new worker; the tenant becomes `starting`. */
@@ -264,5 +281,6 @@ function toRecord(row: TenantRow): TenantRecord {
     workerPid: row.worker_pid,
     workerStartedAt: row.worker_started_at,
     failureReason: row.failure_reason,
+    restoreFrom: row.restore_from === null ? null : (JSON.parse(row.restore_from) as RestoreSource),
   }
 }

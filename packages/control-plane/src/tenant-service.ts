@@ -1,17 +1,5 @@
-import { createWriteStream } from 'node:fs'
-import { mkdir, rename, rm } from 'node:fs/promises'
-import { Readable } from 'node:stream'
-import { pipeline } from 'node:stream/promises'
-import type { ReadableStream as WebReadableStream } from 'node:stream/web'
-import { join } from 'node:path'
-import {
-  deleteReplica,
-  restore,
-  restorePoints,
-  tenantReplica,
-  type StorageConfig,
-} from '@litecell/replica'
-import { TENANT_DB_FILE, hashSecret, newSecret } from '@litecell/protocol'
+import { hashSecret, newSecret } from '@litecell/protocol'
+import { deleteReplica, restorePoints, tenantReplica, type StorageConfig } from '@litecell/replica'
 import { DEFAULT_APP_NAME, type AppCatalog } from './app-catalog.js'
 import { ControlPlaneError } from './control-plane-error.js'
 import type { Fleet } from './fleet/fleet.js'
@@ -40,28 +28,25 @@ export interface CreatedTenant {
 
 /**
  * The tenant operations of the API (create, list, show, hibernate, wake, fork, delete) over
- * the registry, the fleet and the replica store. The control plane never opens a tenant
- * database itself: files move only through restore, the worker, and Litestream.
+ * the registry, the fleet and the replica store. The control plane never holds a tenant
+ * database: tenants' workers restore, replicate and fork them.
  */
 export class TenantService {
   readonly #registry: Registry
   readonly #fleet: Fleet
   readonly #apps: AppCatalog
   readonly #storage: StorageConfig
-  readonly #tenantsDir: string
 
   constructor(options: {
     registry: Registry
     fleet: Fleet
     apps: AppCatalog
     storage: StorageConfig
-    dataDir: string
   }) {
     this.#registry = options.registry
     this.#fleet = options.fleet
     this.#apps = options.apps
     this.#storage = options.storage
-    this.#tenantsDir = join(options.dataDir, 'tenants')
   }
 
   /** Creates a hibernated tenant (a new tenant starts empty on its first wake). */
@@ -112,9 +97,10 @@ export class TenantService {
   }
 
   /**
-   * A new tenant from this tenant's state: now (a consistent snapshot from its worker if it
-   * is active, else its replica), or as of ISO time `at` (point-in-time restore). The new
-   * tenant then replicates to its own path.
+   * A new tenant from this tenant's state, now or as of ISO time `at`. The control plane holds
+   * no file: the new tenant's first worker restores the source's replica as of a pinned time
+   * (see {@link #currentPoint} for "now"), then replicates to its own path. The new id is
+   * reserved (`starting`) until that time is known, so nothing wakes the fork empty.
    */
   async fork(sourceId: string, request: { id: string; at?: Date }): Promise<CreatedTenant> {
     const source = this.#registry.require(sourceId)
@@ -127,34 +113,53 @@ export class TenantService {
       state: 'starting',
       nowMs: Date.now(),
     })
-    const dir = join(this.#tenantsDir, request.id)
     try {
-      await mkdir(dir, { recursive: true })
-      const target = join(dir, TENANT_DB_FILE)
-      const copied =
-        request.at === undefined &&
-        (await this.#fleet.withWorkerIfAwake(sourceId, async (worker) => {
-          await save(await worker.client.snapshot(sourceId), target)
-          return true
-        }))
-      if (!copied) {
-        const { restored } = await restore(tenantReplica(this.#storage, sourceId), target, { at: request.at })
-        if (!restored) {
-          throw new ControlPlaneError(
-            'NO_RESTORE_POINT',
-            `fork tenant ${sourceId}: no replica state${request.at ? ` at ${request.at.toISOString()}` : ''}; see GET /v1/tenants/${sourceId} for restore points`,
-          )
-        }
-      }
+      const at = request.at?.toISOString() ?? (await this.#currentPoint(source))
+      this.#registry.setRestoreFrom(request.id, { tenantId: sourceId, at })
       this.#registry.setState(request.id, 'hibernated', { nextWakeAt: null })
       await this.#fleet.ensureActive(request.id)
     } catch (err) {
       await this.#fleet.discard(request.id)
-      await rm(dir, { recursive: true, force: true })
       this.#registry.delete(request.id)
-      throw err
+      if ((err as { code?: unknown }).code !== 'NO_RESTORE_POINT') throw err
+      throw new ControlPlaneError(
+        'NO_RESTORE_POINT',
+        `fork tenant ${sourceId}: no replica state${request.at ? ` at ${request.at.toISOString()}` : ''}; see GET /v1/tenants/${sourceId} for restore points`,
+        { cause: err },
+      )
     }
     return { id: request.id, token, state: this.#registry.require(request.id).state }
+  }
+
+  /**
+   * The time a fork "now" pins, such that the source's replica as of it holds every
+   * transaction the source committed before the fork request. A source with a worker, or with
+   * files a crash left (its worker is woken for this), makes its replica current and proves it
+   * by a restore (the worker's verified sync point); otherwise its last hibernation was
+   * verified, so the replica already holds everything and its newest upload is the time. A
+   * worker that begins to hibernate or dies meanwhile is waited out and the question asked
+   * again: its exit says where the state is now.
+   */
+  async #currentPoint(source: TenantRecord): Promise<string> {
+    for (let attempt = 1; ; attempt += 1) {
+      try {
+        const synced =
+          source.state === 'failed'
+            ? undefined
+            : await this.#fleet.withWorkerIfAwake(source.id, (worker) =>
+                worker.client.syncPoint(source.id),
+              )
+        if (synced) return synced.at
+        const { latestAt } = await restorePoints(tenantReplica(this.#storage, source.id))
+        if (latestAt === null) {
+          throw new ControlPlaneError('NO_RESTORE_POINT', `tenant ${source.id} has no replica state`)
+        }
+        return latestAt
+      } catch (err) {
+        const code = (err as { code?: unknown }).code
+        if (attempt >= 3 || (code !== 'WORKER_STOPPING' && code !== 'WORKER_UNAVAILABLE')) throw err
+      }
+    }
   }
 
   /** Stops the tenant's worker, deletes its local files and its replica, then forgets it. */
@@ -186,11 +191,4 @@ export class TenantService {
 
 function iso(ms: number | null): string | null {
   return ms === null ? null : new Date(ms).toISOString()
-}
-
-/** Streams a snapshot response into `target`, which appears only once complete. */
-async function save(response: Response, target: string): Promise<void> {
-  const temporary = `${target}.partial`
-  await pipeline(Readable.fromWeb(response.body as WebReadableStream), createWriteStream(temporary))
-  await rename(temporary, target)
 }

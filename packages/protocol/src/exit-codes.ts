@@ -11,3 +11,5 @@ export const EXIT_FAILED = 1
 export const EXIT_STORAGE_UNAVAILABLE = 69
 /** The worker lost (or could not renew) its lease and stopped writing. */
 export const EXIT_LEASE_LOST = 75
+/** A new tenant's first wake found nothing to restore from its source (a fork at a bad time). */
+export const EXIT_NO_RESTORE_POINT = 66

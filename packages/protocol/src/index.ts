@@ -17,6 +17,7 @@ export {
   EXIT_FAILED,
   EXIT_HIBERNATED,
   EXIT_LEASE_LOST,
+  EXIT_NO_RESTORE_POINT,
   EXIT_STORAGE_UNAVAILABLE,
 } from './exit-codes.js'
 export {
@@ -37,13 +38,19 @@ export {
   parseWorkerEnvironment,
   serializeWorkerEnvironment,
 } from './worker-environment.js'
-export type { WorkerEnvironment, WorkerPlacement, WorkerSettings } from './worker-environment.js'
+export type {
+  RestoreSource,
+  WorkerEnvironment,
+  WorkerPlacement,
+  WorkerSettings,
+} from './worker-environment.js'
 export { PRELOAD_APPS_ENV, STANDBY_ENV, isStandbyAssignment } from './standby.js'
 export type { StandbyAssignment } from './standby.js'
 export {
   CALLBACK_BASE_PATH,
   CALLBACK_ROUTE,
   HIBERNATE_PATH,
+  SYNC_POINT_PATH,
   WORKER_CALLBACKS,
   WORKER_SECRET_HEADER,
   callbackPath,
@@ -62,5 +69,6 @@ export type {
   LeaseAnswer,
   MetricsDelta,
   ReadyReport,
+  SyncPoint,
   WorkerCallback,
 } from './internal-api.js'

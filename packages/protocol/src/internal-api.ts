@@ -14,6 +14,20 @@ export const WORKER_SECRET_HEADER = 'x-litecell-worker-secret'
 export const CALLBACK_BASE_PATH = '/internal/v1'
 /** Worker route: hibernate now (verified final sync, local files removed); answers when done. */
 export const HIBERNATE_PATH = '/internal/hibernate'
+/**
+ * Worker route: make the replica current without stopping. Answers a {@link SyncPoint} once
+ * a restore of the replica proved it holds every transaction committed before the call.
+ */
+export const SYNC_POINT_PATH = '/internal/sync-point'
+
+/** The answer of {@link SYNC_POINT_PATH}. */
+export interface SyncPoint {
+  /**
+   * ISO time (the storage's clock) of the replica's newest object once the proof held: a
+   * restore as of this time holds every transaction committed before the request.
+   */
+  readonly at: string
+}
 
 /** The callbacks a worker makes on the control plane. */
 export type WorkerCallback = 'ready' | 'heartbeat' | 'idle' | 'hibernated'

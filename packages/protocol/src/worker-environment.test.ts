@@ -65,3 +65,15 @@ test('a missing or malformed variable is INVALID_CONFIG naming it', () => {
     )
   }
 })
+
+test('a fork names its source and time; half a source is INVALID_CONFIG', () => {
+  const restoreFrom = { tenantId: 'lab', at: '2026-11-23T09:00:00.000Z' }
+  const env = serializeWorkerEnvironment({ ...settings, restoreFrom }, { tenantDir: '/t/acme' })
+  expect(parseWorkerEnvironment(env).restoreFrom).toEqual(restoreFrom)
+  expect(() => parseWorkerEnvironment({ ...env, LITECELL_RESTORE_FROM_AT: 'yesterday' })).toThrow(
+    /LITECELL_RESTORE_FROM_AT to be an ISO 8601 time/,
+  )
+  expect(() => parseWorkerEnvironment({ ...env, LITECELL_RESTORE_FROM_TENANT: '' })).toThrow(
+    /LITECELL_RESTORE_FROM_TENANT to be a tenant id/,
+  )
+})

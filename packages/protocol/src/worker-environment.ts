@@ -16,6 +16,16 @@ export const DEFAULT_WORKER_HOST = '127.0.0.1'
 /** The tenant database's file name inside the worker's `tenantDir`. */
 export const TENANT_DB_FILE = 'tenant.db'
 
+/**
+ * Where a new tenant's state comes from when its own replica is still empty: another tenant's
+ * replica as of `at` (a fork). The worker restores it, then replicates to its own path.
+ */
+export interface RestoreSource {
+  readonly tenantId: string
+  /** ISO 8601 time; pinned, so a second first wake restores the very same state. */
+  readonly at: string
+}
+
 /** What the control plane decides for one worker: its tenant, lease, app, storage and timing. */
 export interface WorkerSettings {
   readonly tenantId: string
@@ -36,6 +46,8 @@ export interface WorkerSettings {
   readonly concurrency?: number
   /** Longest a tenant query may run, from 1 ms; absent: the engine's default. */
   readonly queryTimeoutMs?: number
+  /** Where to start from if the tenant's own replica holds nothing yet (a fork). */
+  readonly restoreFrom?: RestoreSource
 }
 
 /** Where a launcher puts a worker: its folder and its address. */
@@ -72,6 +84,8 @@ export const WORKER_ENV = {
   syncIntervalMs: 'LITECELL_SYNC_INTERVAL_MS',
   concurrency: 'LITECELL_CONCURRENCY',
   queryTimeoutMs: 'LITECELL_QUERY_TIMEOUT_MS',
+  restoreFromTenant: 'LITECELL_RESTORE_FROM_TENANT',
+  restoreFromAt: 'LITECELL_RESTORE_FROM_AT',
   tenantDir: 'LITECELL_TENANT_DIR',
   host: 'LITECELL_WORKER_HOST',
   port: 'LITECELL_WORKER_PORT',
@@ -109,6 +123,10 @@ export function serializeWorkerEnvironment(
   }
   for (const [key, value] of Object.entries(optional)) {
     if (value !== undefined) env[WORKER_ENV[key as keyof typeof optional]] = String(value)
+  }
+  if (settings.restoreFrom) {
+    env[WORKER_ENV.restoreFromTenant] = settings.restoreFrom.tenantId
+    env[WORKER_ENV.restoreFromAt] = settings.restoreFrom.at
   }
   return env
 }
@@ -151,6 +169,7 @@ export function parseWorkerEnvironment(env: NodeJS.ProcessEnv): WorkerEnvironmen
   const queryTimeoutMs = env[WORKER_ENV.queryTimeoutMs]
     ? integer(WORKER_ENV.queryTimeoutMs)
     : undefined
+  const restoreFrom = restoreSourceOf(env, fail)
   if (queryTimeoutMs === 0) {
     fail(`Expected ${WORKER_ENV.queryTimeoutMs} to be an integer from 1 and up, got \`0\``)
   }
@@ -170,9 +189,26 @@ export function parseWorkerEnvironment(env: NodeJS.ProcessEnv): WorkerEnvironmen
     syncIntervalMs: integer(WORKER_ENV.syncIntervalMs, DEFAULT_SYNC_INTERVAL_MS),
     ...(concurrency !== undefined ? { concurrency } : {}),
     ...(queryTimeoutMs !== undefined ? { queryTimeoutMs } : {}),
+    ...(restoreFrom ? { restoreFrom } : {}),
     tenantDir: absolute(WORKER_ENV.tenantDir),
     host,
     port: integer(WORKER_ENV.port, 0),
     advertiseHost: env[WORKER_ENV.advertiseHost] || host,
   }
+}
+
+function restoreSourceOf(
+  env: NodeJS.ProcessEnv,
+  fail: (message: string) => never,
+): RestoreSource | undefined {
+  const tenantId = env[WORKER_ENV.restoreFromTenant]
+  const at = env[WORKER_ENV.restoreFromAt]
+  if (!tenantId && !at) return undefined
+  if (!isTenantId(tenantId)) {
+    fail(`Expected ${WORKER_ENV.restoreFromTenant} to be a tenant id, got \`${tenantId ?? ''}\``)
+  }
+  if (!at || Number.isNaN(Date.parse(at))) {
+    fail(`Expected ${WORKER_ENV.restoreFromAt} to be an ISO 8601 time, got \`${at ?? ''}\``)
+  }
+  return { tenantId: tenantId as string, at: at as string }
 }

@@ -7,7 +7,7 @@ export { type ReplicaLocation, controlPlaneReplica, tenantReplica } from './repl
 export { type ReplicaStore, type StoredObject } from './replica-store.js'
 export { ensureBucket, withReplicaStore } from './store-access.js'
 export { type ReplicateOptions, replicate } from './replicate.js'
-export { type Replicator, type StopVerifiedResult } from './replicator.js'
+export { type Replicator, type StopVerifiedResult, type SyncVerifiedResult } from './replicator.js'
 export {
   type GenerationPoint,
   type RestorePoints,

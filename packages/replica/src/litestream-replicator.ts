@@ -7,14 +7,16 @@ import { LogBuffer } from './log-buffer.js'
 import { ReplicaError, messageOf } from './replica-error.js'
 import type { ReplicaLocation } from './replica-location.js'
 import type { ReplicaLock } from './replica-lock.js'
-import { verifyReplicaHolds } from './replica-verification.js'
+import { proveSynced, verifyReplicaHolds } from './replica-verification.js'
 import { StallWatch } from './stall-watch.js'
 import { writeSyncMarker } from './sync-marker.js'
 import {
   DEFAULT_STOP_VERIFIED_TIMEOUT_MS,
   type Replicator,
   type StopVerifiedResult,
+  type SyncVerifiedResult,
 } from './replicator.js'
+import { SyncLog } from './sync-log.js'
 
 /** How long {@link Replicator.stop} waits for the final sync before SIGKILL. */
 export const DEFAULT_STOP_TIMEOUT_MS = 10_000
@@ -51,8 +53,11 @@ export class LitestreamReplicator implements Replicator {
   #state: State = 'running'
   #child: LitestreamProcess | undefined
   #childStartedAtMs = 0
-  /** Resolves once the current Litestream process logged its first sync. */
-  #childSynced = signal()
+  /** Every sync Litestream logged, and the count when the current process started. */
+  readonly #syncs = new SyncLog()
+  #childSyncsFrom = 0
+  /** Verified syncs run one at a time (each proves its own marker). */
+  #syncing: Promise<unknown> = Promise.resolve()
   #restarts = 0
   #failuresInARow = 0
   #restartTimer: NodeJS.Timeout | undefined
@@ -149,6 +154,26 @@ export class LitestreamReplicator implements Replicator {
     }
   }
 
+  syncVerified(opts: { readonly timeoutMs?: number } = {}): Promise<SyncVerifiedResult> {
+    const run = this.#syncing.then(() => this.#syncVerified(opts.timeoutMs ?? DEFAULT_STOP_VERIFIED_TIMEOUT_MS))
+    this.#syncing = run.catch(() => undefined)
+    return run
+  }
+
+  async #syncVerified(timeoutMs: number): Promise<SyncVerifiedResult> {
+    const { dbPath, replica, binary } = this.#parts
+    const proof = await proveSynced({
+      binary,
+      dbPath,
+      replica,
+      syncs: this.#syncs,
+      timeoutMs,
+      isRunning: () => this.#state === 'running',
+    })
+    this.#note(`sync verified in ${proof.durationMs} ms: replica holds sync marker ${proof.marker}`)
+    return { verifiedAtMs: proof.verifiedAtMs, durationMs: proof.durationMs }
+  }
+
   async stop(opts: { readonly timeoutMs?: number } = {}): Promise<void> {
     const timeoutMs = opts.timeoutMs ?? DEFAULT_STOP_TIMEOUT_MS
     if (!Number.isFinite(timeoutMs) || timeoutMs < 0) {
@@ -185,12 +210,12 @@ export class LitestreamReplicator implements Replicator {
     const child = this.#parts.spawn((line) => {
       this.#logs.push(line)
       this.#stallWatch.observe(line)
-      if (child === this.#child && isSyncLine(line)) this.#childSynced.resolve()
+      if (child === this.#child && isSyncLine(line)) this.#syncs.record()
       this.#parts.onLog?.(line)
     })
     this.#child = child
     this.#childStartedAtMs = performance.now()
-    this.#childSynced = signal()
+    this.#childSyncsFrom = this.#syncs.count
     void child.exited.then((exit) => this.#onChildExit(child, describeExit(exit)))
     return child
   }
@@ -208,21 +233,7 @@ export class LitestreamReplicator implements Replicator {
    * current process logged a sync; the fresh marker guarantees one will come.
    */
   async #untilSynced(timeoutMs: number): Promise<void> {
-    let timer: NodeJS.Timeout | undefined
-    const timedOut = new Promise<never>((_, reject) => {
-      timer = setTimeout(
-        () =>
-          reject(
-            new Error(`timed out after ${timeoutMs} ms waiting for litestream to open and sync the database`),
-          ),
-        Math.max(timeoutMs, 1),
-      )
-    })
-    try {
-      await Promise.race([this.#childSynced.promise, timedOut])
-    } finally {
-      clearTimeout(timer)
-    }
+    await this.#syncs.next(this.#childSyncsFrom, timeoutMs, 'litestream to open and sync the database')
   }
 
   #onChildExit(child: LitestreamProcess, how: string): void {
@@ -275,13 +286,6 @@ export class LitestreamReplicator implements Replicator {
     this.#logs.push(line)
     this.#parts.onLog?.(line)
   }
-}
-
-/** A promise with its `resolve`, for an event that happens once. */
-function signal(): { promise: Promise<void>; resolve: () => void } {
-  let resolve!: () => void
-  const promise = new Promise<void>((done) => (resolve = done))
-  return { promise, resolve }
 }
 
 /** Lines Litestream logs once it has opened the database and synced. */

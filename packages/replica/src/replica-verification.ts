@@ -2,11 +2,12 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { LitestreamBinary } from './litestream-binary.js'
-import { ReplicaError } from './replica-error.js'
 import type { ReplicaLocation } from './replica-location.js'
 import { withReplicaStore } from './store-access.js'
 import { restoreWith } from './restore.js'
-import { readSyncMarker } from './sync-marker.js'
+import { ReplicaError, messageOf } from './replica-error.js'
+import type { SyncLog } from './sync-log.js'
+import { readSyncMarker, writeSyncMarker } from './sync-marker.js'
 
 /**
  * Prove that the replica holds `marker`: restore its latest state into a private temp
@@ -43,4 +44,46 @@ export async function verifyReplicaHolds(
   } finally {
     await rm(dir, { recursive: true, force: true })
   }
+}
+
+/**
+ * The verified sync of a running replicator: commit a marker, wait for Litestream's next
+ * upload, and prove by a restore that the replica holds it; the first upload after the marker
+ * may have begun before it, so a miss is proven again after each further upload, until
+ * `timeoutMs`. Throws `REPLICA_NOT_VERIFIED` (nothing is stopped or deleted either way).
+ */
+export async function proveSynced(parts: {
+  readonly binary: LitestreamBinary
+  readonly dbPath: string
+  readonly replica: ReplicaLocation
+  readonly syncs: SyncLog
+  readonly timeoutMs: number
+  readonly isRunning: () => boolean
+}): Promise<{ marker: string; verifiedAtMs: number; durationMs: number }> {
+  const { binary, dbPath, replica, syncs, timeoutMs } = parts
+  const started = performance.now()
+  const remainingMs = (): number => Math.max(1, timeoutMs - (performance.now() - started))
+  let seen = syncs.count
+  const marker = writeSyncMarker(dbPath)
+  try {
+    for (;;) {
+      if (!parts.isRunning()) throw new Error('the replicator stopped')
+      await syncs.next(seen, remainingMs(), 'litestream to upload the sync marker')
+      seen = syncs.count
+      try {
+        await verifyReplicaHolds(binary, replica, marker, remainingMs())
+        break
+      } catch (err) {
+        const missing = (err as { code?: unknown }).code === 'REPLICA_NOT_VERIFIED'
+        if (!missing || performance.now() - started >= timeoutMs) throw err
+      }
+    }
+  } catch (err) {
+    throw new ReplicaError(
+      'REPLICA_NOT_VERIFIED',
+      `sync ${dbPath} to ${replica.path}: ${messageOf(err)}`,
+      { cause: err, hint: 'check that the storage is reachable; nothing was stopped or deleted' },
+    )
+  }
+  return { marker, verifiedAtMs: Date.now(), durationMs: Math.round(performance.now() - started) }
 }

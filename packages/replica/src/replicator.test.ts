@@ -51,6 +51,22 @@ describe('replicate and stopVerified', { timeout: 120_000 }, () => {
     expect(existsSync(db)).toBe(true)
   })
 
+  // Catches a sync point that answers before the upload (a fork "now" missing recent runs) or
+  // that stops replication on the way.
+  it('syncVerified proves what was committed before it is in the replica, and replication goes on', async () => {
+    const replicator = await replicate(db, replica, FAST_REPLICATION)
+    insertItems(db, 500)
+    const [first, second] = await Promise.all([replicator.syncVerified(), replicator.syncVerified()])
+    expect(first!.durationMs).toBeGreaterThan(0)
+    expect(second!.verifiedAtMs).toBeGreaterThanOrEqual(first!.verifiedAtMs)
+    expect(await restoredItems()).toEqual({ rows: 500, integrity: 'ok' })
+    expect(replicator.pid).toBeTypeOf('number')
+    insertItems(db, 250)
+    await replicator.syncVerified()
+    expect(await restoredItems()).toEqual({ rows: 750, integrity: 'ok' })
+    await replicator.stopVerified()
+  })
+
   it('restores a 50 MB database exactly after a verified stop', async () => {
     const replicator = await replicate(db, replica, FAST_REPLICATION)
     insertItems(db, 50_000, 1_000, 5_000)

@@ -17,6 +17,14 @@ export interface StopVerifiedResult {
   readonly durationMs: number
 }
 
+/** Result of a verified sync. */
+export interface SyncVerifiedResult {
+  /** Epoch time (ms) at which the replica was proven to hold the transactions before the call. */
+  readonly verifiedAtMs: number
+  /** How long the sync and its proof took. */
+  readonly durationMs: number
+}
+
 /** A running, supervised `litestream replicate` for one database and one replica path. */
 export interface Replicator {
   /** Pid of the current Litestream process; undefined between a crash and its restart. */
@@ -32,6 +40,14 @@ export interface Replicator {
    * Stop the app's writes first: only transactions committed before the call are covered.
    */
   stopVerified(opts?: { readonly timeoutMs?: number }): Promise<StopVerifiedResult>
+  /**
+   * Prove, without stopping, that the replica holds every transaction committed before the
+   * call: commit a marker row, wait for Litestream's next upload, restore the replica into a
+   * temp file and read the marker back (again after each further upload, until it is there or
+   * `timeoutMs` runs out: `REPLICA_NOT_VERIFIED`). Calls run one at a time. A restore of the
+   * replica as of any time after the proof holds those transactions (a fork "now").
+   */
+  syncVerified(opts?: { readonly timeoutMs?: number }): Promise<SyncVerifiedResult>
   /**
    * Stop without verification: SIGTERM (Litestream attempts a final sync), SIGKILL after
    * `timeoutMs`. When fencing, pass the time left on the lease, so that no upload can

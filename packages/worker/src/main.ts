@@ -3,7 +3,12 @@
  * environment by the launcher (`parseWorkerEnvironment` in @litecell/protocol), either at spawn or, for a standby
  * worker, by an assignment message (see standby.ts). Logs JSON lines to stdout.
  */
-import { EXIT_FAILED, WORKER_ENV, parseWorkerEnvironment } from '@litecell/protocol'
+import {
+  EXIT_FAILED,
+  EXIT_NO_RESTORE_POINT,
+  WORKER_ENV,
+  parseWorkerEnvironment,
+} from '@litecell/protocol'
 import pino from 'pino'
 import { awaitAssignment } from './standby.js'
 import { TenantWorker } from './tenant-worker.js'
@@ -33,6 +38,7 @@ main().then(
   (code) => process.exit(code),
   (err: unknown) => {
     log.fatal({ err }, 'worker failed to start')
-    process.exit(EXIT_FAILED)
+    const noSource = (err as { code?: unknown }).code === 'NO_RESTORE_POINT'
+    process.exit(noSource ? EXIT_NO_RESTORE_POINT : EXIT_FAILED)
   },
 )

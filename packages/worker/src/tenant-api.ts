@@ -2,10 +2,11 @@ import { createReadStream } from 'node:fs'
 import { rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import { Readable } from 'node:stream'
-import { Hono } from 'hono'
+import { Hono, type Context, type Next } from 'hono'
 import { RUN_STATUSES, type Engine, type JsonValue, type RunStatus, type StartRequest } from '@litecell/engine'
 import {
   HIBERNATE_PATH,
+  SYNC_POINT_PATH,
   WORKER_SECRET_HEADER,
   describeValue,
   errorResponse,
@@ -16,6 +17,7 @@ import {
   readJsonObject,
   requireString,
   type JsonObject,
+  type SyncPoint,
 } from '@litecell/protocol'
 import { WorkerError } from './worker-error.js'
 
@@ -35,6 +37,8 @@ export interface TenantApiOptions {
   readonly scratchDir: string
   /** Hibernates the worker; resolves with its exit code once the files are safe and gone. */
   readonly hibernate: () => Promise<number>
+  /** Makes the replica current without stopping; names the time a restore must ask for. */
+  readonly syncPoint: () => Promise<SyncPoint>
   /** Called around every request, so idle detection sees in-flight requests. */
   readonly onRequest?: (delta: 1 | -1) => void
 }
@@ -69,7 +73,12 @@ export function createTenantApi(options: TenantApiOptions): Hono {
         )
   })
 
-  app.use('/v1/*', async function stoppingGate(context, next) {
+  app.use(SYNC_POINT_PATH, stoppingGate)
+  app.use('/v1/*', stoppingGate)
+
+  app.post(SYNC_POINT_PATH, async (context) => context.json(await options.syncPoint()))
+
+  async function stoppingGate(context: Context, next: Next): Promise<void> {
     if (options.isStopping()) {
       throw new WorkerError('WORKER_STOPPING', `tenant ${tenantId} is stopping; retry shortly`)
     }
@@ -79,7 +88,7 @@ export function createTenantApi(options: TenantApiOptions): Hono {
     } finally {
       options.onRequest?.(-1)
     }
-  })
+  }
 
   const tenant = app.basePath(`/v1/tenants/${tenantId}`)
 

@@ -10,15 +10,23 @@ import {
   EXIT_LEASE_LOST,
   EXIT_STORAGE_UNAVAILABLE,
   TENANT_DB_FILE,
+  type SyncPoint,
   type WorkerEnvironment,
 } from '@litecell/protocol'
-import { replicate, restore, tenantReplica, type Replicator } from '@litecell/replica'
+import {
+  replicate,
+  restore,
+  restorePoints,
+  tenantReplica,
+  type Replicator,
+} from '@litecell/replica'
 import type { Logger } from 'pino'
 import { loadApp } from './app-loader.js'
 import { ControlClient, type WorkerStatus } from './control-client.js'
 import { IdleMonitor } from './idle-monitor.js'
 import { Lease, type LeaseLossReason } from './lease.js'
 import { createTenantApi } from './tenant-api.js'
+import { WorkerError } from './worker-error.js'
 import { WorkerMetrics } from './worker-metrics.js'
 
 /** Budget of the verified final sync at hibernation (the lease is renewed meanwhile). */
@@ -83,12 +91,8 @@ export class TenantWorker {
     await mkdir(tenantDir, { recursive: true })
     const timings: Record<string, number> = {}
     const lap = (name: string, sinceMs: number) => (timings[name] = Date.now() - sinceMs)
-    let source = 'local file'
     let phaseMs = Date.now()
-    if (!existsSync(dbPath)) {
-      const { restored } = await restore(replica, dbPath)
-      source = restored ? 'replica' : 'new tenant'
-    }
+    const source = existsSync(dbPath) ? 'local file' : await this.#restore(dbPath)
     lap('restoreMs', phaseMs)
     phaseMs = Date.now()
     const app = await loadApp(this.#config.appPath)
@@ -130,6 +134,7 @@ export class TenantWorker {
         this.#lastActivityMs = Date.now()
       },
       hibernate: () => this.hibernate('requested'),
+      syncPoint: () => this.syncPoint(),
     })
     const address = await new Promise<AddressInfo>((resolve) => {
       this.#server = serve({ fetch: api.fetch, hostname: this.#config.host, port: this.#config.port }, resolve)
@@ -164,6 +169,34 @@ export class TenantWorker {
     })
     this.#idle.start()
     this.#log.info({ tenantId, source, url, ...timings, ms: Date.now() - startedAtMs }, 'worker ready')
+  }
+
+  /**
+   * The tenant's own replica; if it holds nothing yet and the tenant is a fork, its source's
+   * replica as of the pinned time (`NO_RESTORE_POINT` if that holds nothing either). Says
+   * where the file came from.
+   */
+  async #restore(dbPath: string): Promise<string> {
+    const { storage, tenantId, restoreFrom } = this.#config
+    if ((await restore(tenantReplica(storage, tenantId), dbPath)).restored) return 'replica'
+    if (!restoreFrom) return 'new tenant'
+    const { tenantId: source, at } = restoreFrom
+    if (!(await restore(tenantReplica(storage, source), dbPath, { at })).restored) {
+      throw new WorkerError('NO_RESTORE_POINT', `fork tenant ${source} as ${tenantId}: nothing to restore at ${at}`)
+    }
+    return `fork of ${source} at ${at}`
+  }
+
+  /**
+   * Makes the replica current without stopping (a fork "now" of this tenant): proves by a
+   * restore that it holds everything committed so far, and names the time to restore to.
+   */
+  async syncPoint(): Promise<SyncPoint> {
+    const replica = tenantReplica(this.#config.storage, this.#config.tenantId)
+    await this.#replicator.syncVerified({ timeoutMs: STOP_VERIFIED_TIMEOUT_MS })
+    const { latestAt } = await restorePoints(replica)
+    if (latestAt === null) throw new WorkerError('NO_RESTORE_POINT', `sync tenant ${this.#config.tenantId}: the replica lists nothing`)
+    return { at: latestAt }
   }
 
   async #statusNow(): Promise<WorkerStatus> {

@@ -8,6 +8,7 @@ export type WorkerErrorCode =
   | 'NOT_FOUND'
   | 'CONTROL_PLANE_UNREACHABLE'
   | 'CONTROL_PLANE_REFUSED'
+  | 'NO_RESTORE_POINT'
 
 /** Base error of the worker package: a stable `code` plus the `cause` it wraps. */
 export class WorkerError extends Error {

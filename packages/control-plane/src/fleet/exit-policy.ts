@@ -1,4 +1,9 @@
-import { EXIT_HIBERNATED, EXIT_LEASE_LOST, EXIT_STORAGE_UNAVAILABLE } from '@litecell/protocol'
+import {
+  EXIT_HIBERNATED,
+  EXIT_LEASE_LOST,
+  EXIT_NO_RESTORE_POINT,
+  EXIT_STORAGE_UNAVAILABLE,
+} from '@litecell/protocol'
 import type { Logger } from 'pino'
 import type { FleetMetrics } from '../fleet-metrics.js'
 import type { WorkerExit } from '../launcher.js'
@@ -23,6 +28,8 @@ export type ExitKind =
   | 'storage-unavailable'
   /** It stopped writing without hibernating (lease lost, or the control plane is closing). */
   | 'fenced'
+  /** A fork found nothing to restore from its source: retrying cannot help. */
+  | 'no-restore-point'
   /** Anything else: counted toward `failed`, restarted with backoff. */
   | 'crashed'
 
@@ -30,6 +37,7 @@ export type ExitKind =
 export function classifyExit(exit: WorkerExit, closing: boolean): ExitKind {
   if (exit.code === EXIT_HIBERNATED) return 'hibernated'
   if (exit.code === EXIT_STORAGE_UNAVAILABLE) return 'storage-unavailable'
+  if (exit.code === EXIT_NO_RESTORE_POINT) return 'no-restore-point'
   if (exit.code === EXIT_LEASE_LOST || closing) return 'fenced'
   return 'crashed'
 }
@@ -68,6 +76,8 @@ export function settleExit(
       // hibernate again.
       const nextWakeAt = worker.reportedNextWakeAt === undefined ? nowMs : worker.reportedNextWakeAt
       registry.setState(tenantId, 'hibernated', { nextWakeAt, clearWorker: true })
+      // A fork's own replica now holds its state: later wakes restore from it alone.
+      registry.setRestoreFrom(tenantId, null)
       log.info({ tenantId, epoch, nextWakeAt }, 'tenant hibernated')
       return kind
     }
@@ -82,6 +92,13 @@ export function settleExit(
     case 'fenced':
       registry.setState(tenantId, 'hibernated', { nextWakeAt: nowMs, clearWorker: true })
       log.warn({ tenantId, epoch, exit }, 'worker stopped without hibernating')
+      return kind
+    case 'no-restore-point':
+      registry.setState(tenantId, 'failed', {
+        failureReason: `nothing to restore from its source; see logs/${tenantId}.log`,
+        nextWakeAt: null,
+        clearWorker: true,
+      })
       return kind
     case 'crashed':
       recordCrash(parts, tenantId, exit, nowMs)

@@ -1,4 +1,10 @@
-import { HIBERNATE_PATH, WORKER_SECRET_HEADER, errorOf } from '@litecell/protocol'
+import {
+  HIBERNATE_PATH,
+  SYNC_POINT_PATH,
+  WORKER_SECRET_HEADER,
+  errorOf,
+  type SyncPoint,
+} from '@litecell/protocol'
 import { ControlPlaneError } from '../control-plane-error.js'
 
 /** Longest a hibernate waits for the worker's verified final sync. */
@@ -60,17 +66,36 @@ export class WorkerClient {
     })
   }
 
-  /** A consistent copy of the tenant database, streamed; `WORKER_UNAVAILABLE` on a refusal. */
-  async snapshot(tenantId: string): Promise<Response> {
-    const response = await this.forward('GET', `/v1/tenants/${tenantId}/snapshot`)
-    if (!response.ok) {
-      const error = errorOf(await response.json().catch(() => null))
+  /**
+   * Makes the tenant's replica current without stopping it (see the protocol's
+   * `SYNC_POINT_PATH`). `WORKER_STOPPING` when the worker began to hibernate (then its exit
+   * says whether the replica is current); `WORKER_UNAVAILABLE` for any other refusal or no
+   * answer at all.
+   */
+  async syncPoint(tenantId: string, timeoutMs = HIBERNATE_TIMEOUT_MS): Promise<SyncPoint> {
+    let response: Response
+    try {
+      response = await this.#fetch(`${this.url}${SYNC_POINT_PATH}`, {
+        method: 'POST',
+        headers: this.#headers(),
+        signal: AbortSignal.timeout(timeoutMs),
+      })
+    } catch (err) {
       throw new ControlPlaneError(
         'WORKER_UNAVAILABLE',
-        `snapshot tenant ${tenantId}: the worker answered ${response.status} ${error?.code ?? ''}`.trim(),
+        `sync tenant ${tenantId}: no answer from its worker`,
+        {
+          cause: err,
+        },
       )
     }
-    return response
+    const payload: unknown = await response.json().catch(() => null)
+    if (response.ok) return payload as SyncPoint
+    const error = errorOf(payload)
+    throw new ControlPlaneError(
+      error?.code === 'WORKER_STOPPING' ? 'WORKER_STOPPING' : 'WORKER_UNAVAILABLE',
+      `sync tenant ${tenantId}: its worker answered ${response.status} ${error?.code ?? ''} ${error?.message ?? ''}`.trim(),
+    )
   }
 
   #headers(extra: Record<string, string> = {}): Record<string, string> {

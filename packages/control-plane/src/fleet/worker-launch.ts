@@ -1,5 +1,10 @@
 import { join } from 'node:path'
-import { hashSecret, newSecret, type WorkerSettings } from '@litecell/protocol'
+import {
+  EXIT_NO_RESTORE_POINT,
+  hashSecret,
+  newSecret,
+  type WorkerSettings,
+} from '@litecell/protocol'
 import { ControlPlaneError } from '../control-plane-error.js'
 import type { Launcher } from '../launcher.js'
 import type { Registry } from '../registry.js'
@@ -24,18 +29,21 @@ export interface LaunchParts {
 
 /**
  * Launches a worker for the tenant under a new lease epoch (the tenant becomes `starting`)
- * with a fresh secret that only this control plane and the worker know.
+ * with a fresh secret that only this control plane and the worker know; a fork's worker is
+ * told its source.
  */
 export function launchWorker(parts: LaunchParts, tenantId: string, nowMs: number): LiveWorker {
   const { registry, launcher, dataDir, leaseTtlMs } = parts
   const tenant = registry.require(tenantId)
   const epoch = registry.beginLease(tenantId, leaseTtlMs, nowMs)
   const secret = newSecret()
-  const process = launcher.launch({
-    settings: { ...parts.workerSettings(tenantId, tenant.app), epoch, workerSecret: secret },
-    logPath: join(dataDir, 'logs', `${tenantId}.log`),
-    localDir: join(dataDir, 'tenants', tenantId),
-  })
+  const settings: WorkerSettings = {
+    ...parts.workerSettings(tenantId, tenant.app),
+    epoch,
+    workerSecret: secret,
+    ...(tenant.restoreFrom ? { restoreFrom: tenant.restoreFrom } : {}),
+  }
+  const process = launcher.launch({ settings, logPath: join(dataDir, 'logs', `${tenantId}.log`) })
   return new LiveWorker({
     tenantId,
     epoch,
@@ -62,7 +70,13 @@ export async function untilReady(live: LiveWorker, timeoutMs: number): Promise<v
   clearTimeout(timer)
   if (outcome === 'ready') return
   if (outcome === 'timeout') process.kill('SIGKILL')
-  await process.exited
+  const exit = await process.exited
+  if (exit.code === EXIT_NO_RESTORE_POINT) {
+    throw new ControlPlaneError(
+      'NO_RESTORE_POINT',
+      `wake tenant ${tenantId}: its source holds nothing at the time asked; see logs/${tenantId}.log`,
+    )
+  }
   throw new ControlPlaneError(
     'WORKER_START_FAILED',
     `wake tenant ${tenantId}: worker ${outcome === 'timeout' ? `not ready within ${timeoutMs} ms` : 'exited during start'}; see logs/${tenantId}.log`,
