@@ -2,8 +2,10 @@ import { Hono } from 'hono'
 import { bodyLimit } from 'hono/body-limit'
 import { errorResponse, optionalString, readJsonObject } from '@litecell/worker'
 import type { Logger } from 'pino'
+import type { DashboardAssets } from '@litecell/dashboard'
 import type { Auth } from './auth.js'
 import { ControlPlaneError } from './control-plane-error.js'
+import { createDashboardRoutes } from './dashboard-routes.js'
 import type { Fleet } from './fleet.js'
 import { createInternalRoutes } from './internal-routes.js'
 import { parseLabels, parseOptionalTime } from './request-validation.js'
@@ -22,6 +24,8 @@ export interface ApiOptions {
   readonly log: Logger
   /** Prometheus exposition, if metrics are enabled. */
   readonly metrics?: () => Promise<string>
+  /** The web dashboard's assets, served at `/` (no dashboard if absent). */
+  readonly dashboard?: Promise<DashboardAssets>
 }
 
 /**
@@ -57,6 +61,12 @@ export function createApi(options: ApiOptions): Hono {
   )
 
   app.get('/v1/health', (context) => context.json({ ok: true }))
+  if (options.dashboard) app.route('/', createDashboardRoutes(options.dashboard, log))
+  app.get('/v1/whoami', (context) => {
+    const caller = auth.callerOf(context.req.header('authorization'))
+    if (!caller) throw new ControlPlaneError('UNAUTHENTICATED', 'missing or invalid bearer token')
+    return context.json(caller)
+  })
   app.route('/internal/v1', createInternalRoutes(fleet))
   if (options.metrics) {
     const metrics = options.metrics

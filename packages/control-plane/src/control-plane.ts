@@ -13,6 +13,7 @@ import {
   type Replicator,
   type StorageConfig,
 } from '@litecell/replica'
+import { DashboardAssets } from '@litecell/dashboard'
 import { hashSecret, newSecret } from '@litecell/worker'
 import pino, { type Logger } from 'pino'
 import { createApi } from './api.js'
@@ -157,6 +158,7 @@ export class ControlPlane {
       tenants,
       log,
       metrics: () => metrics.text(),
+      dashboard: DashboardAssets.load(),
     })
     let server!: ServerType
     const address = await new Promise<AddressInfo>((resolve) => {
