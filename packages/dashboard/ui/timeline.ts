@@ -104,7 +104,7 @@ export function ticksFor(spanMs: number): TimelineTick[] {
   const step = [1, 2, 5, 10].map((m) => m * magnitude).find((candidate) => candidate >= rough) ?? magnitude * 10
   const ticks: TimelineTick[] = []
   for (let at = 0; at <= spanMs + 1e-9; at += step) {
-    ticks.push({ pct: (at / spanMs) * 100, label: at === 0 ? '0' : `+${formatDuration(at)}` })
+    ticks.push({ pct: (at / spanMs) * 100, label: at === 0 ? '0' : `+${formatDuration(at).replace(/\.0 /, ' ')}` })
   }
   return ticks
 }
@@ -112,5 +112,6 @@ export function ticksFor(spanMs: number): TimelineTick[] {
 /** Shown beside a bar: how long the step took. */
 export function barDurationLabel(bar: TimelineBar): string {
   if (bar.tone === 'value') return ''
+  if (!bar.isOpen && bar.durationMs < 1) return '<1 ms'
   return bar.isOpen ? `${formatDuration(bar.durationMs)}…` : formatDuration(bar.durationMs)
 }

@@ -22,7 +22,7 @@ export function FleetStrip(props: { fleet: FleetSummary | undefined }) {
       <div class="stat stat-wide">
         <div class="stat-label">Tenants {total !== undefined && <span class="muted">· {formatCount(total)}</span>}</div>
         <div class="state-counts">
-          {TENANT_STATES.map((state: TenantState) => (
+          {TENANT_STATES.filter((state) => state !== 'deleting' || (fleet?.tenants.deleting ?? 0) > 0).map((state: TenantState) => (
             <span class={`state-count state-${state}`} key={state} title={state}>
               <span class="dot" />
               {state} <strong>{formatCount(fleet?.tenants[state] ?? 0)}</strong>

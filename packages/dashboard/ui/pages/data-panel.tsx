@@ -9,8 +9,10 @@ import { replaceHash, tenantHref } from '../route.js'
 import { useSession } from '../session-context.js'
 import { useLoad } from '../use-load.js'
 
-const TABLES_SQL = "SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY name LIKE 'lc\\_%' ESCAPE '\\', name"
-const DEFAULT_SQL = "SELECT name, type, sql FROM sqlite_schema WHERE name NOT LIKE 'lc\\_%' ESCAPE '\\' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\'"
+// Litestream's bookkeeping tables (`_litestream_*`) and SQLite's own are left out of the list.
+const TABLES_SQL =
+  "SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' AND name NOT LIKE '\\_litestream\\_%' ESCAPE '\\' ORDER BY name LIKE 'lc\\_%' ESCAPE '\\', name"
+const DEFAULT_SQL = "SELECT name, type, sql FROM sqlite_schema WHERE name NOT LIKE 'lc\\_%' ESCAPE '\\' AND name NOT LIKE '\\_litestream\\_%' ESCAPE '\\' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\'"
 
 /**
  * The tenant's database, read-only: its tables, a SQL console (`POST /query`, results as a

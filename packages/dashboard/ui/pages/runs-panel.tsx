@@ -149,8 +149,8 @@ export function RunsPanel(props: { tenantId: string; query: URLSearchParams }) {
                   <td class="num">{formatDuration(Math.max(0, durationMs))}</td>
                   <td>
                     {run.parentRunId ? (
-                      <a class="mono muted" href={runHref(props.tenantId, run.parentRunId)}>
-                        {run.parentRunId}
+                      <a class="mono muted" href={runHref(props.tenantId, run.parentRunId)} title={run.parentRunId}>
+                        {shortId(run.parentRunId)}
                       </a>
                     ) : (
                       ''
@@ -189,4 +189,9 @@ function LiveIndicator(props: { state: StreamState }) {
       {text}
     </span>
   )
+}
+
+/** The start and end of a long id, e.g. `01a233d2…13d84e` (the full id is in the title). */
+function shortId(id: string): string {
+  return id.length > 16 ? `${id.slice(0, 8)}…${id.slice(-6)}` : id
 }
