@@ -11,6 +11,7 @@ import { createInternalRoutes } from './internal-routes.js'
 import { parseLabels, parseOptionalTime } from './request-validation.js'
 import { parseTenantId } from './tenant-id.js'
 import type { TenantService } from './tenant-service.js'
+import { streamRuns } from './run-stream-proxy.js'
 import { proxyToWorker } from './worker-proxy.js'
 
 /** Largest request body the API accepts. */
@@ -101,6 +102,16 @@ export function createApi(options: ApiOptions): Hono {
   tenant.delete('/', auth.requireAdmin(), async (context) => {
     await tenants.delete(id(context))
     return context.json({ id: id(context), deleted: true })
+  })
+  // The run stream never wakes the tenant: it follows whichever worker serves it (first, so
+  // the forwarding below does not take it).
+  tenant.get('/runs/stream', auth.requireTenant(), (context) => {
+    const tenantId = id(context)
+    tenants.require(tenantId)
+    return streamRuns(fleet, tenantId, {
+      signal: context.req.raw.signal,
+      exists: () => tenants.exists(tenantId),
+    })
   })
   // Run, query and snapshot routes live in the tenant's worker: wake it and forward.
   for (const path of ['/runs', '/runs/*', '/query', '/snapshot']) {

@@ -85,6 +85,11 @@ export class TenantService {
     this.#registry.require(id)
   }
 
+  /** Whether the tenant exists (an open run stream ends when it is deleted). */
+  exists(id: string): boolean {
+    return this.#registry.get(id) !== null
+  }
+
   list(): TenantView[] {
     return this.#registry.list().map((tenant) => this.#view(tenant))
   }

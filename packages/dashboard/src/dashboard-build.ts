@@ -48,6 +48,7 @@ export async function buildDashboard(options: { readonly uiDir?: string } = {}):
       logLevel: 'silent',
     })
   } catch (err) {
+    await esbuild.stop()
     const errors = (err as { errors?: esbuild.Message[] }).errors ?? []
     const detail = errors.map((message) => `${message.location?.file ?? ''}:${message.location?.line ?? ''} ${message.text}`)
     throw new DashboardError(
@@ -56,6 +57,9 @@ export async function buildDashboard(options: { readonly uiDir?: string } = {}):
       { cause: err },
     )
   }
+  // The build runs once per start: do not keep esbuild's service process around for nothing
+  // (a later call would start it again).
+  await esbuild.stop()
   const files: DashboardFile[] = result.outputFiles.map((file) => ({
     path: `${ASSETS_PATH}/${basename(file.path)}`,
     body: file.contents,
