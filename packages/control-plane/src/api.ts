@@ -7,9 +7,11 @@ import type { Auth } from './auth.js'
 import { ControlPlaneError } from './control-plane-error.js'
 import { createDashboardRoutes } from './dashboard-routes.js'
 import type { Fleet } from './fleet.js'
+import type { FleetSummary } from './fleet-summary.js'
 import { createInternalRoutes } from './internal-routes.js'
 import { parseLabels, parseOptionalTime } from './request-validation.js'
 import { parseTenantId } from './tenant-id.js'
+import { parseTenantListQuery } from './tenant-list-query.js'
 import type { TenantService } from './tenant-service.js'
 import { streamRuns } from './run-stream-proxy.js'
 import { proxyToWorker } from './worker-proxy.js'
@@ -25,6 +27,8 @@ export interface ApiOptions {
   readonly log: Logger
   /** Prometheus exposition, if metrics are enabled. */
   readonly metrics?: () => Promise<string>
+  /** `GET /v1/fleet`: workers, tenants by state, recent wakes and hibernations. */
+  readonly fleetSummary?: () => FleetSummary
   /** The web dashboard's assets, served at `/` (no dashboard if absent). */
   readonly dashboard?: Promise<DashboardAssets>
 }
@@ -85,7 +89,13 @@ export function createApi(options: ApiOptions): Hono {
     })
     return context.json(created, 201)
   })
-  app.get('/v1/tenants', auth.requireAdmin(), (context) => context.json({ tenants: tenants.list() }))
+  if (options.fleetSummary) {
+    const summary = options.fleetSummary
+    app.get('/v1/fleet', auth.requireAdmin(), (context) => context.json(summary()))
+  }
+  app.get('/v1/tenants', auth.requireAdmin(), (context) =>
+    context.json(tenants.list(parseTenantListQuery(context.req.query()))),
+  )
 
   const tenant = new Hono()
   tenant.get('/', auth.requireTenant(), async (context) => context.json(await tenants.show(id(context))))

@@ -23,6 +23,7 @@ import { Auth } from './auth.js'
 import type { ControlPlaneConfig } from './control-plane-config.js'
 import { Fleet } from './fleet.js'
 import { FleetMetrics } from './fleet-metrics.js'
+import { fleetSummary } from './fleet-summary.js'
 import { KubernetesLauncher } from './kubernetes-launcher.js'
 import type { Launcher } from './launcher.js'
 import { LocalLauncher } from './local-launcher.js'
@@ -159,6 +160,8 @@ export class ControlPlane {
       log,
       metrics: () => metrics.text(),
       dashboard: DashboardAssets.load(),
+      fleetSummary: () =>
+        fleetSummary({ registry, metrics, activeWorkers: fleet.size, maxWorkers: config.maxWorkers }),
     })
     let server!: ServerType
     const address = await new Promise<AddressInfo>((resolve) => {

@@ -17,6 +17,7 @@ import { ControlPlaneError } from './control-plane-error.js'
 import type { Fleet } from './fleet.js'
 import type { Registry, TenantRecord } from './registry.js'
 import { newTenantId } from './tenant-id.js'
+import { encodeTenantCursor, type TenantListQuery } from './tenant-list-query.js'
 
 /** A tenant as the API shows it. */
 export interface TenantView {
@@ -90,8 +91,15 @@ export class TenantService {
     return this.#registry.get(id) !== null
   }
 
-  list(): TenantView[] {
-    return this.#registry.list().map((tenant) => this.#view(tenant))
+  /** A page of tenants (every tenant without `limit`), with the cursor of the next page. */
+  list(query: TenantListQuery = { labels: {} }): { tenants: TenantView[]; nextCursor: string | null; total: number } {
+    const page = this.#registry.page(query)
+    const last = page.tenants[page.tenants.length - 1]
+    return {
+      tenants: page.tenants.map((tenant) => this.#view(tenant)),
+      nextCursor: page.hasMore && last ? encodeTenantCursor({ createdAt: last.createdAt, id: last.id }) : null,
+      total: page.total,
+    }
   }
 
   /** One tenant, with its restore points (null if storage could not be listed). */
