@@ -1,6 +1,5 @@
 import { useState } from 'preact/hooks'
 import { tenantPath } from '../api.js'
-import { runHref } from '../route.js'
 import { useSession } from '../session-context.js'
 import { ErrorNote } from './error-note.js'
 import { Modal } from './modal.js'
@@ -24,10 +23,10 @@ export function StartRunDialog(props: { tenantId: string; onClose: () => void; o
     }
     setBusy(true)
     try {
-      const started = await api.post<{ runId: string }>(tenantPath(props.tenantId, '/runs'), { workflow: workflow.trim(), input: parsed })
+      // The list shows the new run (and follows it live); its link opens it.
+      await api.post<{ runId: string }>(tenantPath(props.tenantId, '/runs'), { workflow: workflow.trim(), input: parsed })
       props.onStarted()
       props.onClose()
-      location.hash = runHref(props.tenantId, started.runId)
     } catch (err) {
       setError(err as Error)
       setBusy(false)

@@ -31,7 +31,9 @@ export function RunPage(props: { tenantId: string; runId: string }) {
   const detail = run.data
   const isDone = detail ? ['succeeded', 'failed', 'cancelled'].includes(detail.status) : false
   const now = useNow(isDone ? 60_000 : 500)
-  const reload = useThrottled(run.reload, LIVE_RELOAD_MS)
+  // Reading a run wakes a hibernated tenant: skip reloads once the stream says it went to sleep.
+  const isAsleep = useRef(false)
+  const reload = useThrottled(() => !isAsleep.current && run.reload(), LIVE_RELOAD_MS)
   // While the run goes on, any change in the tenant may be one of its children starting;
   // once it ended, only its own and its children's changes (a resume, a late child) matter.
   const related = useRef({ ids: new Set<string>(), isDone: false })
@@ -43,6 +45,7 @@ export function RunPage(props: { tenantId: string; runId: string }) {
           if (!related.current.isDone || related.current.ids.has(event.runId)) reload()
         },
         onResync: reload,
+        onState: (state) => (isAsleep.current = state === 'asleep'),
       }),
     [api, props.tenantId, props.runId],
   )

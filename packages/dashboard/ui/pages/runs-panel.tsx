@@ -39,7 +39,11 @@ export function RunsPanel(props: { tenantId: string; query: URLSearchParams }) {
   )
   useEffect(() => pages.reset(), [status, workflow])
   useEffect(() => setLive({}), [list.data])
-  const reload = useThrottled(list.reload, RELOAD_THROTTLE_MS)
+  // A list request wakes a hibernated tenant: never reload because of the last events of a
+  // worker that is stopping (the stream says `detached` by the time the reload would run).
+  const streamStateNow = useRef(streamState)
+  streamStateNow.current = streamState
+  const reload = useThrottled(() => streamStateNow.current !== 'asleep' && list.reload(), RELOAD_THROTTLE_MS)
 
   // Events arrive in bursts (a sweep fans out hundreds of runs): apply them once per frame.
   const pending = useRef<RunStatusEvent[]>([])
