@@ -1,12 +1,20 @@
+import type { ComponentChildren } from 'preact'
+import { Fragment } from 'preact'
 import type { RunDetail } from '../api-types.js'
 import { barDurationLabel, layoutTimeline } from '../timeline.js'
 
 /**
  * A run's steps on one time axis: one row and one bar per journal entry, coloured by what the
  * time was (work, retries, durable sleep, waiting for an event or a child, recorded values).
- * Clicking a bar selects the step.
+ * Clicking a row selects the step; `detail` is shown right under the selected row.
  */
-export function StepTimeline(props: { run: RunDetail; nowMs: number; selectedSeq: number | null; onSelect: (seq: number) => void }) {
+export function StepTimeline(props: {
+  run: RunDetail
+  nowMs: number
+  selectedSeq: number | null
+  onSelect: (seq: number | null) => void
+  detail?: ComponentChildren
+}) {
   const layout = layoutTimeline(props.run, props.nowMs)
   if (layout.bars.length === 0) return <p class="muted">No steps recorded yet.</p>
   return (
@@ -23,13 +31,14 @@ export function StepTimeline(props: { run: RunDetail; nowMs: number; selectedSeq
         <div class="timeline-duration-col" />
       </div>
       {layout.bars.map((bar) => (
+        <Fragment key={bar.step.seq}>
         <button
           type="button"
-          key={bar.step.seq}
           class={`timeline-row${props.selectedSeq === bar.step.seq ? ' is-selected' : ''}`}
           data-seq={bar.step.seq}
           data-kind={bar.step.kind}
-          onClick={() => props.onSelect(bar.step.seq)}
+          aria-expanded={props.selectedSeq === bar.step.seq}
+          onClick={() => props.onSelect(props.selectedSeq === bar.step.seq ? null : bar.step.seq)}
           title={`#${bar.step.seq} ${bar.step.name} (${bar.step.kind}, ${bar.step.status})${bar.note ? ` — ${bar.note}` : ''}`}
         >
           <span class="timeline-label-col">
@@ -54,6 +63,8 @@ export function StepTimeline(props: { run: RunDetail; nowMs: number; selectedSeq
           </span>
           <span class="timeline-duration-col">{barDurationLabel(bar)}</span>
         </button>
+        {props.selectedSeq === bar.step.seq && props.detail}
+        </Fragment>
       ))}
       <div class="legend">
         {(

@@ -167,8 +167,13 @@ export function RunPage(props: { tenantId: string; runId: string }) {
               </div>
             )}
           </header>
-          <StepTimeline run={detail} nowMs={now} selectedSeq={selectedSeq} onSelect={setSelectedSeq} />
-          {selected && <StepPanel tenantId={props.tenantId} runPath={path} step={selected} onClose={() => setSelectedSeq(null)} />}
+          <StepTimeline
+            run={detail}
+            nowMs={now}
+            selectedSeq={selectedSeq}
+            onSelect={setSelectedSeq}
+            detail={selected && <StepPanel tenantId={props.tenantId} runPath={path} step={selected} onClose={() => setSelectedSeq(null)} />}
+          />
         </section>
       )}
       {dialog === 'cancel' && (
