@@ -28,6 +28,8 @@ export async function buildDashboard(options: { readonly uiDir?: string } = {}):
   try {
     result = await esbuild.build({
       absWorkingDir: PACKAGE_DIR,
+      // Bare imports (preact, uplot) resolve from this package, wherever the UI sources are.
+      nodePaths: [join(PACKAGE_DIR, 'node_modules')],
       entryPoints: { app: join(uiDir, 'main.tsx') },
       bundle: true,
       write: false,
@@ -50,7 +52,7 @@ export async function buildDashboard(options: { readonly uiDir?: string } = {}):
   } catch (err) {
     await esbuild.stop()
     const errors = (err as { errors?: esbuild.Message[] }).errors ?? []
-    const detail = errors.map((message) => `${message.location?.file ?? ''}:${message.location?.line ?? ''} ${message.text}`)
+    const detail = errors.slice(0, 5).map((message) => `${message.location?.file ?? ''}:${message.location?.line ?? ''} ${message.text}`)
     throw new DashboardError(
       'DASHBOARD_BUILD_FAILED',
       `build dashboard from ${uiDir}: ${detail.join('; ') || (err as Error).message}`,
