@@ -342,10 +342,11 @@ export class Fleet {
     tenantId: string,
     epoch: number,
     secret: string | undefined,
-    status: { activeRuns: number; metrics?: MetricsDelta },
+    status: { activeRuns: number; metrics?: MetricsDelta; rssBytes?: number },
   ): { leaseExpiresAt: number } {
     const live = this.#caller(tenantId, epoch, secret)
     this.#options.metrics?.record(status.metrics)
+    if (status.rssBytes !== undefined) live.rssBytes = status.rssBytes
     if (status.activeRuns > 0) live.lastUsedMs = this.#clock()
     live.activeRuns = status.activeRuns
     return { leaseExpiresAt: this.#renew(live) }

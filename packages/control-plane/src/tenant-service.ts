@@ -29,7 +29,7 @@ export interface TenantView {
   lastActiveAt: string | null
   nextWakeAt: string | null
   failureReason?: string
-  worker?: { pid: number | null; epoch: number; startedAt: string | null }
+  worker?: { pid: number | null; epoch: number; startedAt: string | null; rssBytes: number | null }
 }
 
 /** A newly created tenant: its token is shown this once. */
@@ -206,7 +206,12 @@ export class TenantService {
     if (tenant.failureReason) view.failureReason = tenant.failureReason
     const live = this.#fleet.live(tenant.id)
     if (live && tenant.state !== 'hibernated') {
-      view.worker = { pid: live.process.pid ?? null, epoch: live.epoch, startedAt: iso(live.startedAtMs) }
+      view.worker = {
+        pid: live.process.pid ?? null,
+        epoch: live.epoch,
+        startedAt: iso(live.startedAtMs),
+        rssBytes: live.rssBytes ?? null,
+      }
     }
     return view
   }

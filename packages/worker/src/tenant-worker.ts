@@ -180,7 +180,7 @@ export class TenantWorker {
     if (this.#stopping === null) {
       this.#lastStatus = { activeRuns: this.#engine.activeRuns(), nextWakeAt: await this.#engine.nextWakeAt() }
     }
-    return { ...this.#lastStatus, metrics: this.#metrics.take() }
+    return { ...this.#lastStatus, metrics: this.#metrics.take(), rssBytes: process.memoryUsage.rss() }
   }
 
   /**

@@ -9,9 +9,9 @@ import { replaceHash, tenantHref } from '../route.js'
 import { useSession } from '../session-context.js'
 import { useLoad } from '../use-load.js'
 
-// Litestream's bookkeeping tables (`_litestream_*`) and SQLite's own are left out of the list.
+// Litestream's and litecell's bookkeeping tables (`_litestream_*`, `_litecell_*`) and SQLite's own are left out.
 const TABLES_SQL =
-  "SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' AND name NOT LIKE '\\_litestream\\_%' ESCAPE '\\' ORDER BY name LIKE 'lc\\_%' ESCAPE '\\', name"
+  "SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' AND name NOT LIKE '\\_litestream\\_%' ESCAPE '\\' AND name NOT LIKE '\\_litecell\\_%' ESCAPE '\\' ORDER BY name LIKE 'lc\\_%' ESCAPE '\\', name"
 const DEFAULT_SQL = "SELECT name, type, sql FROM sqlite_schema WHERE name NOT LIKE 'lc\\_%' ESCAPE '\\' AND name NOT LIKE '\\_litestream\\_%' ESCAPE '\\' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\'"
 
 /**
@@ -92,9 +92,13 @@ export function DataPanel(props: { tenantId: string; query: URLSearchParams }) {
             </div>
           </form>
           <ErrorNote error={result.error} />
-          {result.data && <ResultTable result={result.data} ms={result.data.ms} />}
         </section>
         {result.data && !result.error && <ChartCard result={result.data} />}
+        {result.data && (
+          <section class="card">
+            <ResultTable result={result.data} ms={result.data.ms} />
+          </section>
+        )}
       </div>
     </div>
   )
@@ -107,6 +111,7 @@ function ResultTable(props: { result: QueryResult; ms: number }) {
   return (
     <div>
       <div class="result-meta" data-testid="result-meta">
+        <h2>Result</h2>
         <span>
           {formatCount(result.rows.length)} {result.rows.length === 1 ? 'row' : 'rows'} · {formatDuration(props.ms)}
         </span>
