@@ -9,6 +9,7 @@
  * page that renders or fetches everything: what breaks here is a list that is not paginated.
  */
 import { mkdirSync, writeFileSync } from 'node:fs'
+import { loadavg } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, expect, test } from 'vitest'
 import { launchBrowser, type TestBrowser } from './support/browser.js'
@@ -83,6 +84,9 @@ test(
     const page = await server.admin.get('/v1/tenants?limit=50')
     const apiTenantsMs = Math.round(performance.now() - apiStarted)
     expect(page.body.total).toBe(TENANTS)
+    const detailStarted = performance.now()
+    await server.admin.get('/v1/tenants/big')
+    const apiTenantDetailMs = Math.round(performance.now() - detailStarted)
     const apiRunsStarted = performance.now()
     await server.admin.get('/v1/tenants/big/runs?limit=50')
     const apiRunsMs = Math.round(performance.now() - apiRunsStarted)
@@ -122,9 +126,10 @@ test(
       tenants: TENANTS,
       runs: RUNS,
       seed: { tenantsMs: tenantsSeededMs, runsAcceptedMs, runsDoneMs },
-      api: { tenantsFirstPageMs: apiTenantsMs, runsFirstPageMs: apiRunsMs },
+      api: { tenantsFirstPageMs: apiTenantsMs, runsFirstPageMs: apiRunsMs, tenantDetailWithRestorePointsMs: apiTenantDetailMs },
       browser: { tenantsFirstPageMs: tenantsMs, tenantsNextPageMs: tenantsNextMs, tenantsFullReloadMs: tenantsReloadMs, runsFirstPageMs: runsMs, runsNextPageMs: runsNextMs },
       targetMs: 300,
+      loadAverage: loadavg().map((n) => Number(n.toFixed(1))),
     }
     console.log(`dashboard scale: ${JSON.stringify(figures)}`)
     mkdirSync(SCREENSHOT_DIR, { recursive: true })
