@@ -1,4 +1,4 @@
-import { useMemo, useState } from 'preact/hooks'
+import { useEffect, useMemo, useState } from 'preact/hooks'
 import { tenantPath } from '../api.js'
 import type { QueryResult } from '../api-types.js'
 import { chartData, defaultAxes, numericColumns, type ChartAxes } from '../chart-series.js'
@@ -19,7 +19,7 @@ const DEFAULT_SQL = "SELECT name, type, sql FROM sqlite_schema WHERE name NOT LI
  * table, the API's row cap shown) and a chart of any numeric column against another, one line
  * per value of a third. The SQL is kept in the URL, so a chart can be shared as a link.
  */
-export function DataPanel(props: { tenantId: string; query: URLSearchParams }) {
+export function DataPanel(props: { tenantId: string; query: URLSearchParams; onLoaded?: () => void }) {
   const { api } = useSession()
   const sql = props.query.get('sql') ?? DEFAULT_SQL
   const [draft, setDraft] = useState(sql)
@@ -37,6 +37,9 @@ export function DataPanel(props: { tenantId: string; query: URLSearchParams }) {
     },
     [props.tenantId, sql, generation],
   )
+  useEffect(() => {
+    if (!result.isLoading) props.onLoaded?.()
+  }, [result.isLoading])
   const run = (text: string) => {
     setDraft(text)
     if (text === sql) setGeneration((n) => n + 1)

@@ -23,7 +23,7 @@ const RELOAD_THROTTLE_MS = 1000
  * cursor. Statuses change live: the run stream updates rows in place, and runs that appear
  * (or leave a filter) reload the page, at most once a second.
  */
-export function RunsPanel(props: { tenantId: string; query: URLSearchParams }) {
+export function RunsPanel(props: { tenantId: string; query: URLSearchParams; onLoaded?: () => void }) {
   const { api } = useSession()
   const status = props.query.get('status') ?? ''
   const workflow = props.query.get('workflow') ?? ''
@@ -39,6 +39,9 @@ export function RunsPanel(props: { tenantId: string; query: URLSearchParams }) {
   )
   useEffect(() => pages.reset(), [status, workflow])
   useEffect(() => setLive({}), [list.data])
+  useEffect(() => {
+    if (!list.isLoading) props.onLoaded?.()
+  }, [list.isLoading])
   // A list request wakes a hibernated tenant: never reload because of the last events of a
   // worker that is stopping (the stream says `detached` by the time the reload would run).
   const streamStateNow = useRef(streamState)

@@ -1,3 +1,4 @@
+import { useCallback, useEffect, useState } from 'preact/hooks'
 import { tenantPath } from '../api.js'
 import type { TenantDetail } from '../api-types.js'
 import { ErrorNote } from '../components/error-note.js'
@@ -10,11 +11,26 @@ import { useLoad, useNow } from '../use-load.js'
 import { DataPanel } from './data-panel.js'
 import { RunsPanel } from './runs-panel.js'
 
+/** Longest the header waits for the panel's first load before it loads anyway. */
+const PANEL_FIRST_MS = 1500
+
 /** One tenant: what it is and does now, its actions, and its runs or its data. */
 export function TenantPage(props: { tenantId: string; tab: 'runs' | 'data'; query: URLSearchParams }) {
   const { api, isAdmin } = useSession()
   const now = useNow(10_000)
-  const tenant = useLoad((signal) => api.get<TenantDetail>(tenantPath(props.tenantId), undefined, signal), [props.tenantId, now])
+  // The header's request lists the tenant's restore points in S3, which is slower than the
+  // runs or the query the person is waiting for: it goes out once the panel has its data
+  // (or after PANEL_FIRST_MS), so the two do not compete on the first load.
+  const [isPanelLoaded, setPanelLoaded] = useState(false)
+  useEffect(() => {
+    const timer = setTimeout(() => setPanelLoaded(true), PANEL_FIRST_MS)
+    return () => clearTimeout(timer)
+  }, [])
+  const onPanelLoaded = useCallback(() => setPanelLoaded(true), [])
+  const tenant = useLoad(
+    (signal) => (isPanelLoaded ? api.get<TenantDetail>(tenantPath(props.tenantId), undefined, signal) : new Promise<TenantDetail>(() => {})),
+    [props.tenantId, now, isPanelLoaded],
+  )
   const view = tenant.data
   const worker = view?.worker
   return (
@@ -63,7 +79,11 @@ export function TenantPage(props: { tenantId: string; tab: 'runs' | 'data'; quer
           Data
         </a>
       </nav>
-      {props.tab === 'runs' ? <RunsPanel tenantId={props.tenantId} query={props.query} /> : <DataPanel tenantId={props.tenantId} query={props.query} />}
+      {props.tab === 'runs' ? (
+        <RunsPanel tenantId={props.tenantId} query={props.query} onLoaded={onPanelLoaded} />
+      ) : (
+        <DataPanel tenantId={props.tenantId} query={props.query} onLoaded={onPanelLoaded} />
+      )}
     </div>
   )
 }
