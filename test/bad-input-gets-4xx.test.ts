@@ -421,7 +421,9 @@ describe('/query refuses writes with 400 and the data stays the same', () => {
         "SELECT type, name, sql FROM sqlite_schema WHERE name NOT LIKE '\\_litestream\\_%' ESCAPE '\\' ORDER BY name",
       ),
       userVersion: await query(server.admin, TENANT, 'PRAGMA user_version'),
-      journalMode: await query(server.admin, TENANT, 'PRAGMA journal_mode'),
+      // The file header's read and write versions: 2 and 2 in WAL mode. (The query route
+      // refuses PRAGMA journal_mode itself: SQLite's authorizer cannot tell a read from a set.)
+      journalMode: [...readFileSync(join(server.dataDir, 'tenants', TENANT, 'tenant.db')).subarray(18, 20)],
       runs: await runCount(),
     }
   }
@@ -453,7 +455,7 @@ describe('/query refuses writes with 400 and the data stays the same', () => {
 
   test('reads still work: SELECT, read PRAGMAs and bound arguments', async () => {
     expect(await ledger()).toEqual(ENTRIES)
-    expect(await query(server.admin, TENANT, 'PRAGMA journal_mode')).toEqual([{ journal_mode: 'wal' }])
+    expect(await query(server.admin, TENANT, 'PRAGMA table_info(ledger)')).toHaveLength(2)
     expect(await query(server.admin, TENANT, 'SELECT entry FROM ledger WHERE entry = ?', ['second'])).toEqual([
       { entry: 'second' },
     ])

@@ -1,10 +1,8 @@
-import Database from 'libsql'
+import type Database from 'libsql'
+import { openSqlite } from '@litecell/replica'
 import { ControlPlaneError } from './control-plane-error.js'
 import { REGISTRY_SCHEMA } from './registry-schema.js'
 import type { TenantListQuery } from './tenant-list-query.js'
-
-/** Busy timeout of the registry connection. */
-export const REGISTRY_BUSY_TIMEOUT_MS = 5_000
 
 /** A tenant's state, as the API shows it. */
 export type TenantState = 'hibernated' | 'starting' | 'active' | 'stopping' | 'failed'
@@ -57,12 +55,13 @@ export class Registry {
     this.#db = db
   }
 
-  /** Opens (creating if needed) the registry at `path`. */
+  /**
+   * Opens (creating if needed) the registry at `path`, pinned so that closing it never
+   * checkpoints, even when libsql really closes it only at process exit (see the replica
+   * package's `pinDatabase`).
+   */
   static open(path: string): Registry {
-    const db = new Database(path, { timeout: REGISTRY_BUSY_TIMEOUT_MS })
-    db.pragma('journal_mode = WAL')
-    db.pragma('synchronous = NORMAL')
-    db.pragma('wal_autocheckpoint = 0')
+    const db = openSqlite(path)
     db.exec(REGISTRY_SCHEMA)
     return new Registry(db)
   }

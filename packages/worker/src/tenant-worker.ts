@@ -103,6 +103,7 @@ export class TenantWorker {
       path: dbPath,
       app,
       concurrency: this.#config.concurrency,
+      queryTimeoutMs: this.#config.queryTimeoutMs,
       observer: {
         ...this.#metrics.observer,
         onRunStatus: (runId, workflow, status) => {
