@@ -262,6 +262,12 @@ describe('fields of the wrong type or out of range get 400 with a message naming
       field: '`waitMs`',
     },
     { route: 'GET …/runs/:runId/result?waitMs=soon', path: () => `${T}/runs/${runs.sleeping}/result?waitMs=soon`, field: '`waitMs`' },
+    { route: 'GET …/runs/:runId/steps/0', path: () => `${T}/runs/${runs.sleeping}/steps/0`, field: '`seq`' },
+    { route: 'GET …/runs/:runId/steps/first', path: () => `${T}/runs/${runs.sleeping}/steps/first`, field: '`seq`' },
+    { route: 'GET /v1/tenants?state=asleep', path: () => '/v1/tenants?state=asleep', field: '`state`' },
+    { route: 'GET /v1/tenants?limit=0', path: () => '/v1/tenants?limit=0', field: '`limit`' },
+    { route: 'GET /v1/tenants?limit=1001', path: () => '/v1/tenants?limit=1001', field: '`limit`' },
+    { route: 'GET /v1/tenants?cursor=garbage', path: () => '/v1/tenants?cursor=garbage', field: '`cursor`' },
   ]
   test.each(titled(queryCases, (c) => `${c.route} → 400 naming ${c.field}`))('%s', async (_, c) => {
     expectError(await server.admin.send<any>('GET', c.path()), 400, undefined, c.field)

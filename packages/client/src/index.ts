@@ -12,24 +12,34 @@ export { retrying } from './retry.js'
 export type { RetryOptions } from './retry.js'
 export { MAX_WAIT_MS, isBusy, waitForRun } from './run-waiter.js'
 export type { WaitOutcome } from './run-waiter.js'
-export { FINISHED_STATUSES, isFinished } from './api-types.js'
+export { FINISHED_STATUSES, RUN_STATUSES, TENANT_STATES, isFinished } from './api-types.js'
 export type {
+  Caller,
   CreatedTenant,
   CreateTenantRequest,
+  FleetSummary,
   ForkTenantRequest,
+  LifecycleFigures,
   JsonValue,
   ListRunsQuery,
   QueryResult,
   RestorePoints,
   RunDetail,
+  RunError,
   RunPage,
   RunStatus,
+  RunStatusEvent,
   RunSummary,
   StartedRun,
   StartedRuns,
   StartRunRequest,
+  StepDetail,
+  StepKind,
+  StepStatus,
   StepView,
   TenantDetail,
+  TenantPage,
   TenantState,
   TenantView,
+  WorkerView,
 } from './api-types.js'

@@ -1,7 +1,9 @@
 import { apiPath, withQuery, type QueryParams } from './api-path.js'
 import type {
+  Caller,
   CreatedTenant,
   CreateTenantRequest,
+  FleetSummary,
   ForkTenantRequest,
   JsonValue,
   ListRunsQuery,
@@ -11,7 +13,10 @@ import type {
   StartedRun,
   StartedRuns,
   StartRunRequest,
+  StepDetail,
   TenantDetail,
+  TenantPage,
+  TenantState,
   TenantView,
 } from './api-types.js'
 import { LitecellError } from './litecell-error.js'
@@ -35,6 +40,8 @@ export interface RequestOptions {
   /** A body sent as is (malformed JSON, for tests of the API's refusals). */
   readonly rawBody?: string
   readonly query?: QueryParams
+  /** Extra request headers (`accept` for a stream or a download). */
+  readonly headers?: Readonly<Record<string, string>>
   /** Cancels the request. */
   readonly signal?: AbortSignal
   readonly timeoutMs?: number
@@ -98,8 +105,27 @@ export class LitecellClient {
     return this.post(apiPath('tenants'), request)
   }
 
+  /** Every tenant, oldest first. */
   async listTenants(): Promise<TenantView[]> {
-    return (await this.get<{ tenants: TenantView[] }>(apiPath('tenants'))).tenants
+    return (await this.get<TenantPage>(apiPath('tenants'))).tenants
+  }
+
+  /** A page of tenants, oldest first, optionally of one state or with given labels. */
+  listTenantPage(
+    query: {
+      limit?: number
+      cursor?: string
+      state?: TenantState
+      labels?: Record<string, string>
+    } = {},
+  ): Promise<TenantPage> {
+    const labels = Object.entries(query.labels ?? {}).map(([key, value]) => [`label.${key}`, value])
+    return this.get(apiPath('tenants'), {
+      limit: query.limit,
+      cursor: query.cursor,
+      state: query.state,
+      ...Object.fromEntries(labels),
+    })
   }
 
   getTenant(id: string): Promise<TenantDetail> {
@@ -156,6 +182,11 @@ export class LitecellClient {
     return this.get(apiPath('tenants', tenantId, 'runs', runId))
   }
 
+  /** One recorded step of a run, with its output. */
+  getStep(tenantId: string, runId: string, seq: number): Promise<StepDetail> {
+    return this.get(apiPath('tenants', tenantId, 'runs', runId, 'steps', String(seq)))
+  }
+
   /** The run once it ended, or as it is after `waitMs` (a long-poll, at most 120 s). */
   runResult(
     tenantId: string,
@@ -194,6 +225,16 @@ export class LitecellClient {
 
   health(): Promise<{ ok: boolean }> {
     return this.get('/v1/health')
+  }
+
+  /** Who this client's token belongs to; 401 for a token nobody was given. */
+  whoami(): Promise<Caller> {
+    return this.get('/v1/whoami')
+  }
+
+  /** The fleet at a glance: workers, tenants by state, recent wakes and hibernations (admin). */
+  fleet(): Promise<FleetSummary> {
+    return this.get('/v1/fleet')
   }
 
   /** The Prometheus text exposition (admin token). */
@@ -254,7 +295,7 @@ export class LitecellClient {
   }
 
   async #send(method: string, path: string, options: RequestOptions): Promise<Response> {
-    const headers: Record<string, string> = {}
+    const headers: Record<string, string> = { ...options.headers }
     const body =
       options.rawBody ?? (options.body === undefined ? undefined : JSON.stringify(options.body))
     if (body !== undefined) headers['content-type'] = 'application/json'

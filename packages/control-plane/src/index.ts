@@ -10,5 +10,5 @@ export type { KubernetesLauncherOptions } from './kubernetes-launcher-options.js
 export type { KubernetesConnection } from './kubernetes-client.js'
 export { KubernetesError } from './kubernetes-error.js'
 export type { KubernetesErrorCode } from './kubernetes-error.js'
-export type { TenantState, TenantRecord } from './registry.js'
+export type { TenantState, TenantRecord } from './tenant-record.js'
 export type { TenantView, CreatedTenant } from './tenant-service.js'

@@ -64,6 +64,30 @@ test('a tenant is found by its token hash, never by its token', () => {
   expect(registry.tenantIdByTokenHash('nope')).toBeNull()
 })
 
+test('tenant pages follow creation order, filter by state and labels, and count every match', () => {
+  for (let i = 1; i <= 5; i++) {
+    registry.createTenant({
+      id: `t${i}`,
+      app: 'default',
+      labels: { team: i % 2 === 0 ? 'ml' : 'infra', 'cost.center': `c${i}` },
+      tokenHash: `t${i}`,
+      state: i === 3 ? 'failed' : 'hibernated',
+      nowMs: 1_000, // same creation time: the id breaks the tie
+    })
+  }
+  const first = registry.page({ labels: {}, limit: 4 })
+  expect(first.tenants.map((t) => t.id)).toEqual(['acme', 't1', 't2', 't3'])
+  expect(first).toMatchObject({ hasMore: true, total: 6 })
+  const last = first.tenants[3]!
+  const second = registry.page({ labels: {}, limit: 4, after: { createdAt: last.createdAt, id: last.id } })
+  expect(second.tenants.map((t) => t.id)).toEqual(['t4', 't5'])
+  expect(second.hasMore).toBe(false)
+  expect(registry.page({ labels: { team: 'ml' } }).tenants.map((t) => t.id)).toEqual(['t2', 't4'])
+  expect(registry.page({ labels: { 'cost.center': 'c5' } }).tenants.map((t) => t.id)).toEqual(['t5'])
+  expect(registry.page({ state: 'failed', labels: { team: 'infra' } })).toMatchObject({ total: 1, hasMore: false })
+  expect(registry.countByState()).toEqual({ hibernated: 5, failed: 1 })
+})
+
 test('closing the registry and exiting the process never checkpoints (Litestream owns checkpoints)', async () => {
   // Catches: the registry connection's real close, deferred by libsql while its prepared
   // statements live and run by the native finalizers at a natural exit, checkpointing the WAL

@@ -1,49 +1,10 @@
 import type Database from 'libsql'
+import type { RestoreSource } from '@litecell/protocol'
 import { openSqlite } from '@litecell/replica'
 import { ControlPlaneError } from './control-plane-error.js'
-import type { RestoreSource } from '@litecell/protocol'
 import { REGISTRY_COLUMNS_ADDED, REGISTRY_SCHEMA } from './registry-schema.js'
-
-/** A tenant's state, as the API shows it. */
-export type TenantState = 'hibernated' | 'starting' | 'active' | 'stopping' | 'failed'
-
-/** One tenant as the registry knows it. */
-export interface TenantRecord {
-  readonly id: string
-  readonly app: string
-  readonly labels: Readonly<Record<string, string>>
-  readonly tokenHash: string
-  readonly state: TenantState
-  readonly createdAt: number
-  readonly lastActiveAt: number | null
-  readonly nextWakeAt: number | null
-  readonly epoch: number
-  readonly leaseExpiresAt: number | null
-  readonly workerUrl: string | null
-  readonly workerPid: number | null
-  readonly workerStartedAt: number | null
-  readonly failureReason: string | null
-  /** A fork's source, until the fork's own replica holds its state. */
-  readonly restoreFrom: RestoreSource | null
-}
-
-interface TenantRow {
-  id: string
-  app: string
-  labels: string
-  token_hash: string
-  state: TenantState
-  created_at: number
-  last_active_at: number | null
-  next_wake_at: number | null
-  epoch: number
-  lease_expires_at: number | null
-  worker_url: string | null
-  worker_pid: number | null
-  worker_started_at: number | null
-  failure_reason: string | null
-  restore_from: string | null
-}
+import { toRecord, type TenantRecord, type TenantRow, type TenantState } from './tenant-record.js'
+import type { TenantListQuery } from './tenant-list-query.js'
 
 /**
  * The registry of tenants, leases and settings over the control plane's own SQLite file.
@@ -139,6 +100,40 @@ export class Registry {
   /** Every tenant, oldest first. */
   list(): TenantRecord[] {
     return (this.#db.prepare('SELECT * FROM cp_tenants ORDER BY created_at, id').all() as TenantRow[]).map(toRecord)
+  }
+
+  /**
+   * Tenants matching `filter`, oldest first, from after `filter.after`; `limit` + 1 rows are
+   * read, so the caller learns whether another page follows. `total` counts every match.
+   */
+  page(filter: TenantListQuery): { tenants: TenantRecord[]; hasMore: boolean; total: number } {
+    const where: string[] = []
+    const args: (string | number)[] = []
+    if (filter.state) (where.push('state = ?'), args.push(filter.state))
+    for (const [key, value] of Object.entries(filter.labels)) {
+      // Label keys are checked at creation ([a-z0-9._/-]), and the path is a bound value.
+      where.push('json_extract(labels, ?) = ?')
+      args.push(`$."${key.replaceAll('"', '')}"`, value)
+    }
+    const total = (
+      this.#db.prepare(`SELECT count(*) AS n FROM cp_tenants ${where.length ? `WHERE ${where.join(' AND ')}` : ''}`).get(...args) as { n: number }
+    ).n
+    if (filter.after) {
+      where.push('(created_at > ? OR (created_at = ? AND id > ?))')
+      args.push(filter.after.createdAt, filter.after.createdAt, filter.after.id)
+    }
+    const limit = filter.limit ?? -1
+    const rows = this.#db
+      .prepare(`SELECT * FROM cp_tenants ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY created_at, id LIMIT ?`)
+      .all(...args, limit < 0 ? -1 : limit + 1) as TenantRow[]
+    const hasMore = limit >= 0 && rows.length > limit
+    return { tenants: (hasMore ? rows.slice(0, limit) : rows).map(toRecord), hasMore, total }
+  }
+
+  /** How many tenants are in each state. */
+  countByState(): Partial<Record<TenantState, number>> {
+    const rows = this.#db.prepare('SELECT state, count(*) AS n FROM cp_tenants GROUP BY state').all() as { state: TenantState; n: number }[]
+    return Object.fromEntries(rows.map((row) => [row.state, row.n]))
   }
 
   /** Sets the state (and optional columns) of a tenant. */
@@ -262,25 +257,5 @@ export class Registry {
   /** Closes the connection (never checkpoints: Litestream owns that). */
   close(): void {
     this.#db.close()
-  }
-}
-
-function toRecord(row: TenantRow): TenantRecord {
-  return {
-    id: row.id,
-    app: row.app,
-    labels: JSON.parse(row.labels) as Record<string, string>,
-    tokenHash: row.token_hash,
-    state: row.state,
-    createdAt: row.created_at,
-    lastActiveAt: row.last_active_at,
-    nextWakeAt: row.next_wake_at,
-    epoch: row.epoch,
-    leaseExpiresAt: row.lease_expires_at,
-    workerUrl: row.worker_url,
-    workerPid: row.worker_pid,
-    workerStartedAt: row.worker_started_at,
-    failureReason: row.failure_reason,
-    restoreFrom: row.restore_from === null ? null : (JSON.parse(row.restore_from) as RestoreSource),
   }
 }

@@ -18,6 +18,7 @@ import {
   type RunStatus,
   type StartOptions,
   type StartRequest,
+  type StepDetail,
 } from './run.js'
 import type { RunRow, RunStore } from './run-store.js'
 import { RunStore as Store } from './run-store.js'
@@ -156,6 +157,16 @@ export class Engine {
   async get(runId: string): Promise<RunDetail> {
     this.#assertOpen('get')
     return this.#view().get(runId)
+  }
+
+  /**
+   * One step (journal entry) of a run with its recorded output or error.
+   *
+   * @throws {EngineError} `RUN_NOT_FOUND` for an unknown run or step.
+   */
+  async step(runId: string, seq: number): Promise<StepDetail> {
+    this.#assertOpen('step')
+    return this.#view().step(runId, seq)
   }
 
   /** Runs, newest first, filtered and paginated by an opaque cursor. */

@@ -76,6 +76,8 @@ export interface HeartbeatReport {
   /** Epoch ms of the next durable timer, or null. */
   readonly nextWakeAt: number | null
   readonly metrics?: MetricsDelta
+  /** The worker process's resident set size, in bytes (the dashboard shows it). */
+  readonly rssBytes?: number
 }
 
 /** `hibernated`: a verified hibernation finished (local files already removed). */
@@ -114,10 +116,12 @@ export function parseReadyReport(body: JsonObject): ReadyReport {
 
 /** Reads a `heartbeat` body; malformed metrics are dropped, not fatal. */
 export function parseHeartbeatReport(body: JsonObject): HeartbeatReport {
+  const rssBytes = optionalInteger(body.rssBytes, 'rssBytes', 0, MAX)
   return {
     activeRuns: optionalInteger(body.activeRuns, 'activeRuns', 0, MAX) ?? 0,
     nextWakeAt: optionalInteger(body.nextWakeAt, 'nextWakeAt', 0, MAX) ?? null,
     ...metricsField(body),
+    ...(rssBytes !== undefined ? { rssBytes } : {}),
   }
 }
 

@@ -25,6 +25,7 @@ import { loadApp } from './app-loader.js'
 import { ControlClient, type WorkerStatus } from './control-client.js'
 import { IdleMonitor } from './idle-monitor.js'
 import { Lease, type LeaseLossReason } from './lease.js'
+import { RunStatusStream } from './run-stream.js'
 import { createTenantApi } from './tenant-api.js'
 import { WorkerError } from './worker-error.js'
 import { WorkerMetrics } from './worker-metrics.js'
@@ -56,6 +57,7 @@ export class TenantWorker {
   #lease!: Lease
   #idle!: IdleMonitor
   readonly #metrics = new WorkerMetrics()
+  readonly #runStream: RunStatusStream
   #inflightRequests = 0
   #lastActivityMs = Date.now()
   #lastStatus: WorkerStatus = { activeRuns: 0, nextWakeAt: null }
@@ -73,6 +75,7 @@ export class TenantWorker {
       epoch: config.epoch,
       secret: config.workerSecret,
     })
+    this.#runStream = new RunStatusStream(config.tenantId)
     this.exited = new Promise((resolve) => (this.#exitCode = resolve))
   }
 
@@ -106,6 +109,7 @@ export class TenantWorker {
         onRunStatus: (runId, workflow, status) => {
           this.#lastActivityMs = Date.now()
           this.#metrics.observer.onRunStatus?.(runId, workflow, status)
+          this.#runStream.publish(runId, workflow, status)
         },
       },
     })
@@ -135,6 +139,7 @@ export class TenantWorker {
       },
       hibernate: () => this.hibernate('requested'),
       syncPoint: () => this.syncPoint(),
+      runStream: this.#runStream,
     })
     const address = await new Promise<AddressInfo>((resolve) => {
       this.#server = serve({ fetch: api.fetch, hostname: this.#config.host, port: this.#config.port }, resolve)
@@ -205,7 +210,7 @@ export class TenantWorker {
     if (this.#stopping === null) {
       this.#lastStatus = { activeRuns: this.#engine.activeRuns(), nextWakeAt: await this.#engine.nextWakeAt() }
     }
-    return { ...this.#lastStatus, metrics: this.#metrics.take() }
+    return { ...this.#lastStatus, metrics: this.#metrics.take(), rssBytes: process.memoryUsage.rss() }
   }
 
   /**
@@ -222,6 +227,7 @@ export class TenantWorker {
   async #hibernate(reason: StopReason): Promise<number> {
     const startedAtMs = Date.now()
     this.#idle.stop()
+    this.#runStream.close()
     let code = EXIT_HIBERNATED
     let nextWakeAt: number | null = null
     try {
@@ -259,6 +265,7 @@ export class TenantWorker {
     this.#stopping = new Promise((r) => (resolve = r))
     this.#log.warn({ reason, validUntilMs }, 'lease lost: fencing')
     this.#idle.stop()
+    this.#runStream.close()
     const msLeft = (marginMs: number) => Math.max(0, validUntilMs - Date.now() - marginMs)
     try {
       await this.#engine.close({ timeoutMs: msLeft(FENCE_SYNC_RESERVE_MS) })

@@ -89,6 +89,12 @@ export class Fleet {
     return this.#workers.get(tenantId)?.view
   }
 
+  /** The client of the tenant's ready worker if it has one that is not stopping (never wakes). */
+  servingWorker(tenantId: string): WorkerClient | undefined {
+    const live = this.#workers.get(tenantId)
+    return live?.client && !live.stopping ? live.client : undefined
+  }
+
   /** Wakes the tenant (if needed) and resolves once its worker is ready. */
   async ensureActive(tenantId: string, options: { force?: boolean } = {}): Promise<void> {
     await this.#ensureActive(tenantId, options.force === true)

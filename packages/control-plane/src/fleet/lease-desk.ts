@@ -60,7 +60,7 @@ export class LeaseDesk {
   ): LeaseAnswer {
     const live = this.#caller(caller, secret)
     this.#options.metrics?.record(report.metrics)
-    live.reportLoad(report.activeRuns, this.#options.clock())
+    live.reportLoad(report.activeRuns, this.#options.clock(), report.rssBytes)
     return { leaseExpiresAt: this.#renew(live) }
   }
 
@@ -69,7 +69,12 @@ export class LeaseDesk {
     const live = this.#caller(caller, secret)
     if (live.inflight > 0 || live.stopping) return { hibernate: false }
     this.#options.registry.setState(live.tenantId, 'stopping')
-    void live.beginStop(live.hibernation())
+    // Idle hibernations are timed too (they are most of them), from approval to exit.
+    const timer = this.#options.metrics?.hibernations.startTimer()
+    void live.beginStop(live.hibernation()).then(
+      () => timer?.({ outcome: 'ok' }),
+      () => timer?.({ outcome: 'error' }),
+    )
     return { hibernate: true }
   }
 

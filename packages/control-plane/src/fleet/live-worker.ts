@@ -9,6 +9,8 @@ export interface WorkerView {
   readonly startedAtMs: number
   /** Where it serves; null until it reported ready. */
   readonly url: string | null
+  /** Its resident set size in bytes as of its last heartbeat; null before the first. */
+  readonly rssBytes: number | null
 }
 
 /**
@@ -31,6 +33,7 @@ export class LiveWorker {
   #client: WorkerClient | null = null
   #leaseExpiresAt: number | null = null
   #activeRuns = 0
+  #rssBytes: number | null = null
   #inflight = 0
   #lastUsedMs: number
   #reportedNextWakeAt: number | null | undefined = undefined
@@ -69,7 +72,13 @@ export class LiveWorker {
 
   get view(): WorkerView {
     const { pid } = this.process
-    return { pid, epoch: this.epoch, startedAtMs: this.startedAtMs, url: this.#client?.url ?? null }
+    return {
+      pid,
+      epoch: this.epoch,
+      startedAtMs: this.startedAtMs,
+      url: this.#client?.url ?? null,
+      rssBytes: this.#rssBytes,
+    }
   }
 
   /** The worker serves at `url`. */
@@ -102,9 +111,10 @@ export class LiveWorker {
   }
 
   /** A heartbeat's load report. */
-  reportLoad(activeRuns: number, nowMs: number): void {
+  reportLoad(activeRuns: number, nowMs: number, rssBytes?: number): void {
     if (activeRuns > 0) this.#lastUsedMs = nowMs
     this.#activeRuns = activeRuns
+    if (rssBytes !== undefined) this.#rssBytes = rssBytes
   }
 
   /** Requests being proxied to it right now (an idle worker is not stopped under them). */

@@ -57,12 +57,17 @@ export class WorkerClient {
   forward(
     method: string,
     pathAndQuery: string,
-    request: { contentType?: string | undefined; body?: string | undefined } = {},
+    request: {
+      contentType?: string | undefined
+      body?: string | undefined
+      signal?: AbortSignal
+    } = {},
   ): Promise<Response> {
     return this.#fetch(`${this.url}${pathAndQuery}`, {
       method,
       headers: this.#headers({ 'content-type': request.contentType ?? 'application/json' }),
       body: request.body,
+      ...(request.signal ? { signal: request.signal } : {}),
     })
   }
 
