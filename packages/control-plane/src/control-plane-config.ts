@@ -11,7 +11,7 @@ import { ControlPlaneError } from './control-plane-error.js'
 import {
   kubernetesLauncherOptionsFromEnv,
   type KubernetesLauncherOptions,
-} from './kubernetes-launcher-options.js'
+} from './kubernetes/launcher-options.js'
 import { DEFAULT_STANDBY_WORKERS, DEFAULT_WORKER_MAX_OLD_SPACE_MB } from './local-launcher.js'
 
 /** Port of the public API. */
@@ -57,7 +57,7 @@ export interface ControlPlaneConfig {
  * LITECELL_MAX_WORKERS, LITECELL_IDLE_MS, LITECELL_LEASE_TTL_MS, LITECELL_SYNC_INTERVAL_MS,
  * LITECELL_WORKER_MAX_OLD_SPACE_MB, LITECELL_STANDBY_WORKERS, LITECELL_S3_* / AWS_* (see the replica package).
  * LITECELL_ADVERTISE_URL, and LITECELL_LAUNCHER=kubernetes with LITECELL_K8S_* (see
- * kubernetes-launcher-options.ts). LITECELL_CONCURRENCY and LITECELL_QUERY_TIMEOUT_MS are
+ * kubernetes/launcher-options.ts). LITECELL_CONCURRENCY and LITECELL_QUERY_TIMEOUT_MS are
  * worker settings (pods do not inherit this process's environment).
  */
 export function controlPlaneConfigFromEnv(

@@ -1,28 +1,27 @@
 /**
- * KubernetesLauncher against a FAKE Kubernetes API (kubernetes-fake-api.ts): no Kubernetes
- * cluster runs on this machine, so the API server and kubelet are simulated on loopback, over
- * HTTPS with a throwaway CA, and containers run as real local processes. What a real cluster
- * adds (scheduling, image pulls, networking, RBAC evaluation) is not covered here; see
- * infra/README.md. The last test runs a real ControlPlane, real workers, real Litestream and
- * the embedded S3 server through the fake.
+ * KubernetesLauncher, through the official `@kubernetes/client-node`, against a FAKE Kubernetes
+ * API (`@litecell/testkit/kubernetes`): no cluster runs on this machine, so the API server and
+ * kubelet are simulated on loopback, over HTTPS with a throwaway CA, lists and watches
+ * included, and containers run as real local processes. What a real cluster adds
+ * (scheduling, image pulls, networking, RBAC evaluation) is not covered here; see
+ * infra/README.md. Where the cluster comes from is in kube-config.test.ts; a whole control
+ * plane with pods in control-plane-pods.test.ts. (Over 300 lines: one table of pod behaviours
+ * and API failures that share one fake cluster and its helpers.)
  */
-import { execFileSync } from 'node:child_process'
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join, resolve } from 'node:path'
-import { LitecellClient } from '@litecell/client'
-import { startEmbeddedS3, type EmbeddedS3 } from '@litecell/replica'
-import { waitFor } from '@litecell/testkit'
-import pino from 'pino'
-import { afterAll, beforeAll, describe, expect, test } from 'vitest'
-import { ControlPlane } from './control-plane.js'
-import { controlPlaneConfigFromEnv } from './control-plane-config.js'
-import { inClusterConnection, type KubernetesConnection } from './kubernetes-client.js'
-import { FakeKubernetesApi } from './kubernetes-fake-api.js'
-import { KubernetesLauncher } from './kubernetes-launcher.js'
-import type { KubernetesLauncherOptions } from './kubernetes-launcher-options.js'
-import type { WorkerSpec } from './launcher.js'
+import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
 import type { WorkerSettings } from '@litecell/protocol'
+import { waitFor } from '@litecell/testkit'
+import {
+  startFakeCluster,
+  type FakeCluster,
+  type FakeKubernetesApi,
+} from '@litecell/testkit/kubernetes'
+import { afterAll, beforeAll, describe, expect, test } from 'vitest'
+import type { WorkerSpec } from '../launcher.js'
+import type { KubernetesConnection } from './kubernetes-api.js'
+import { KubernetesLauncher } from './kubernetes-launcher.js'
+import type { KubernetesLauncherOptions } from './launcher-options.js'
 
 const NAMESPACE = 'litecell'
 const TOKEN = 'sa-token-never-printed'
@@ -34,56 +33,31 @@ const HIBERNATES =
 /** A container that ignores SIGTERM. */
 const STUBBORN = "process.on('SIGTERM', () => {}); console.log('up'); setInterval(() => {}, 1000)"
 
+let cluster: FakeCluster
 let dir: string
 let fake: FakeKubernetesApi
 let connection: KubernetesConnection
+/** Every launcher a test made: their pod watches are stopped at the end. */
+const launchers: KubernetesLauncher[] = []
 
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'litecell-k8s-test-'))
-  execFileSync(
-    'openssl',
-    [
-      'req',
-      '-x509',
-      '-newkey',
-      'ec',
-      '-pkeyopt',
-      'ec_paramgen_curve:prime256v1',
-      '-nodes',
-      '-days',
-      '1',
-      '-subj',
-      '/CN=fake-kubernetes',
-      '-addext',
-      'subjectAltName=IP:127.0.0.1',
-      '-keyout',
-      join(dir, 'key.pem'),
-      '-out',
-      join(dir, 'cert.pem'),
-    ],
-    { stdio: 'ignore' },
-  )
-  const cert = readFileSync(join(dir, 'cert.pem'), 'utf8')
-  fake = await FakeKubernetesApi.start({
-    namespace: NAMESPACE,
-    token: TOKEN,
-    tls: { key: readFileSync(join(dir, 'key.pem'), 'utf8'), cert },
-  })
-  connection = { apiUrl: fake.url, token: TOKEN, ca: cert, namespace: NAMESPACE }
+  cluster = await startFakeCluster({ namespace: NAMESPACE, token: TOKEN })
+  ;({ fake, connection, dir } = cluster)
 })
 
 afterAll(async () => {
-  await fake?.stop()
-  rmSync(dir, { recursive: true, force: true })
+  for (const made of launchers) made.close()
+  await cluster?.stop()
 })
 
 function launcher(options: Partial<KubernetesLauncherOptions> = {}): KubernetesLauncher {
-  return new KubernetesLauncher({
+  const made = new KubernetesLauncher({
     connection,
     image: 'registry.example.com/litecell:test',
-    pollMs: 50,
     ...options,
   })
+  launchers.push(made)
+  return made
 }
 
 let epoch = 0
@@ -173,6 +147,24 @@ describe('pods', () => {
     await worker.exited
     expect(fake.pods.has(name)).toBe(false)
     expect(fake.secrets.has(name)).toBe(false)
+  })
+
+  // Catches a launcher that polls each pod (one GET per worker per second) instead of
+  // following them all on one watch, and a watch that does not resume after a disconnect.
+  test('every pod is followed on one watch, with no request per pod; a dropped watch resumes and misses no exit', async () => {
+    const before = fake.calls.length
+    const first = launcher({ command: ['node', '-e', HIBERNATES] })
+    const workers = [first.launch(spec('watched-a')), first.launch(spec('watched-b'))]
+    for (const worker of workers)
+      await waitFor(() => running(worker.podName), { what: 'pod running' })
+    expect(fake.watchers).toBeGreaterThanOrEqual(1)
+    fake.dropWatches()
+    for (const worker of workers) worker.kill('SIGTERM')
+    for (const worker of workers) expect(await worker.exited).toEqual({ code: 0, signal: null })
+    const podReads = fake.calls
+      .slice(before)
+      .filter((call) => call.method === 'GET' && /\/pods\/[^/]+$/.test(call.path))
+    expect(podReads).toEqual([])
   })
 
   test("exited reports the container's exit code, and the pod's log lands in the tenant's log", async () => {
@@ -307,147 +299,10 @@ describe('API errors', () => {
   test('preflight releases pods a previous control plane left ended', async () => {
     const left = launcher({ command: ['node', '-e', 'process.exit(0)'] }).launch(spec('left'))
     left.abandon()
-    await waitFor(
-      () => fake.pods.get(left.podName)?.object.status.phase === 'Succeeded',
-      { what: 'pod ended' },
-    )
+    await waitFor(() => fake.pods.get(left.podName)?.object.status.phase === 'Succeeded', {
+      what: 'pod ended',
+    })
     await launcher().preflight()
     expect(fake.pods.has(left.podName)).toBe(false)
-  })
-})
-
-describe('configuration', () => {
-  const base = {
-    LITECELL_LAUNCHER: 'kubernetes',
-    LITECELL_K8S_IMAGE: 'registry.example.com/litecell:1',
-    LITECELL_S3_BUCKET: 'tenants',
-    LITECELL_ADVERTISE_URL: 'http://litecell.litecell.svc:8787/',
-  }
-
-  test('LITECELL_LAUNCHER=kubernetes selects pods with the LITECELL_K8S_* settings; local stays the default', () => {
-    const config = controlPlaneConfigFromEnv(
-      {
-        ...base,
-        LITECELL_K8S_NAMESPACE: 'tenants',
-        LITECELL_K8S_MEMORY: '1Gi',
-        LITECELL_K8S_CPU_LIMIT: '2',
-        LITECELL_K8S_GRACE_SECONDS: '200',
-      },
-      { appPath: '/app/app.ts' },
-    )
-    expect(config.kubernetes).toEqual({
-      image: 'registry.example.com/litecell:1',
-      namespace: 'tenants',
-      memory: '1Gi',
-      cpuLimit: '2',
-      terminationGracePeriodSeconds: 200,
-    })
-    expect(config.advertiseUrl).toBe('http://litecell.litecell.svc:8787')
-    expect(controlPlaneConfigFromEnv({}, { appPath: '/app/app.ts' }).kubernetes).toBeUndefined()
-  })
-
-  test('pods without reachable S3, an advertised URL or an image are refused at start', () => {
-    const config = (env: Record<string, string | undefined>) => () =>
-      controlPlaneConfigFromEnv({ ...base, ...env }, { appPath: '/a.ts' })
-    expect(config({ LITECELL_S3_BUCKET: undefined })).toThrow(/LITECELL_S3_BUCKET/)
-    expect(config({ LITECELL_S3_ENDPOINT: 'http://127.0.0.1:9000' })).toThrow(/loopback/)
-    expect(config({ LITECELL_ADVERTISE_URL: undefined })).toThrow(/LITECELL_ADVERTISE_URL/)
-    expect(config({ LITECELL_K8S_IMAGE: undefined })).toThrow(/LITECELL_K8S_IMAGE/)
-    expect(config({ LITECELL_K8S_MEMORY: 'lots' })).toThrow(/Expected `memory`/)
-    expect(config({ LITECELL_LAUNCHER: 'nomad' })).toThrow(/local or kubernetes/)
-  })
-})
-
-describe('in-cluster connection', () => {
-  test("a pod's service account gives the API URL, token, CA and namespace; outside a pod it is a K8S_CONFIG error", () => {
-    const accountDir = join(dir, 'serviceaccount')
-    mkdirSync(accountDir, { recursive: true })
-    writeFileSync(join(accountDir, 'token'), 'mounted-token\n')
-    writeFileSync(join(accountDir, 'ca.crt'), 'PEM')
-    writeFileSync(join(accountDir, 'namespace'), 'litecell')
-    const env = { KUBERNETES_SERVICE_HOST: '10.96.0.1', KUBERNETES_SERVICE_PORT: '443' }
-    expect(inClusterConnection(env, { dir: accountDir })).toEqual({
-      apiUrl: 'https://10.96.0.1:443',
-      token: 'mounted-token',
-      ca: 'PEM',
-      namespace: 'litecell',
-    })
-    expect(inClusterConnection(env, { dir: accountDir, namespace: 'other' }).namespace).toBe(
-      'other',
-    )
-    expect(() => inClusterConnection({}, { dir: accountDir })).toThrow(
-      expect.objectContaining({ code: 'K8S_CONFIG' }),
-    )
-  })
-})
-
-describe('control plane with pods', () => {
-  let s3: EmbeddedS3
-  let controlPlane: ControlPlane | undefined
-
-  afterAll(async () => {
-    await controlPlane?.stop()
-    await s3?.stop()
-  })
-
-  test('a tenant whose worker is a pod is created, runs a workflow, hibernates, wakes from S3 and forks', async () => {
-    s3 = await startEmbeddedS3({ dir: join(dir, 's3') })
-    const adminToken = 'lca_k8s-test-admin'
-    controlPlane = await ControlPlane.start(
-      {
-        port: 0,
-        host: '127.0.0.1',
-        dataDir: join(dir, 'control-plane'),
-        apps: { default: resolve(import.meta.dirname, '../../../test/apps/test-app.ts') },
-        adminToken,
-        storage: s3.storage('k8s-test'),
-        embeddedS3Port: 0,
-        maxWorkers: 4,
-        idleMs: 60_000,
-        leaseTtlMs: 8_000,
-        syncIntervalMs: 200,
-        workerMaxOldSpaceMb: 256,
-        standbyWorkers: 0,
-      },
-      { launcher: launcher({ pollMs: 200 }), log: pino({ level: 'silent' }) },
-    )
-    const api = new LitecellClient({ baseUrl: controlPlane.url, token: adminToken })
-    await api.createTenant({ id: 'podded' })
-    const { runId } = await api.startRun('podded', { workflow: 'quick', input: { n: 41 } })
-    const run = await api.runResult('podded', runId, { waitMs: 30_000 })
-    expect(run).toMatchObject({ status: 'succeeded', output: 42 })
-    const pods = [...fake.pods.values()].filter(
-      (pod) => pod.object.metadata.labels['litecell.dev/tenant'] === 'podded',
-    )
-    expect(pods).toHaveLength(1)
-    const podIp = pods[0]!.object.status.podIP
-    expect(controlPlane.fleet.workerView('podded')?.url).toBe(`http://${podIp}:8080`)
-
-    const hibernated = await api.hibernateTenant('podded')
-    expect(hibernated.state).toBe('hibernated')
-    expect([...fake.pods.keys()].filter((name) => name.startsWith('litecell-podded-'))).toEqual([])
-    expect(readFileSync(join(dir, 'control-plane', 'logs', 'podded.log'), 'utf8')).toContain(
-      'worker ready',
-    )
-
-    // Woken again, from S3 only (the first pod's emptyDir is gone): the run is still there.
-    await api.wakeTenant('podded')
-    expect(await api.getRun('podded', runId)).toMatchObject({
-      status: 'succeeded',
-      output: 42,
-    })
-
-    // A fork's pod restores the source's replica itself: the control plane holds no file.
-    await api.forkTenant('podded', { id: 'podded-copy' })
-    expect(await api.getRun('podded-copy', runId)).toMatchObject({
-      status: 'succeeded',
-      output: 42,
-    })
-    // A pod's log reaches the tenant's log when the pod ends.
-    await api.hibernateTenant('podded-copy')
-    expect(readFileSync(join(dir, 'control-plane', 'logs', 'podded-copy.log'), 'utf8')).toContain(
-      '"source":"fork of podded at',
-    )
-    expect(existsSync(join(dir, 'control-plane', 'tenants', 'podded-copy'))).toBe(false)
   })
 })

@@ -1,11 +1,13 @@
 /**
- * TEST SUPPORT ONLY, not exported: a FAKE of the Kubernetes API server, because no Kubernetes
- * cluster runs on this machine (STYLE.md rule 16 allows a fake only for such an external
- * service). It implements exactly the calls KubernetesLauncher makes, with the semantics the
- * launcher relies on: Status errors (401/403/404/409), deterministic names, graceful deletion
- * (the object removed once the container stopped), force deletion (gracePeriodSeconds 0),
- * finalizers, merge patches, owner-reference garbage collection of Secrets, and pod logs. Its
- * kubelet (kubernetes-fake-kubelet.ts) runs containers as real local processes.
+ * A FAKE of the Kubernetes API server, because no Kubernetes cluster runs on this machine
+ * (STYLE.md rule 16 allows a fake only for such an external service). It answers what the
+ * official `@kubernetes/client-node` sends for the launcher's calls, with the semantics the
+ * launcher relies on: Status errors (401/403/404/409), resource versions, lists and watches
+ * (a list's resourceVersion, then a stream of ADDED/MODIFIED/DELETED events from that version),
+ * graceful deletion (the object removed once the container stopped), force deletion
+ * (gracePeriodSeconds 0), finalizers, merge patches, owner-reference garbage collection of
+ * Secrets, pod logs and SelfSubjectAccessReviews. Its kubelet (fake-kubelet.ts) runs
+ * containers as real local processes.
  */
 import type { ChildProcess } from 'node:child_process'
 import { randomUUID } from 'node:crypto'
@@ -18,7 +20,7 @@ import {
 } from 'node:http'
 import { createServer as createHttpsServer } from 'node:https'
 import type { AddressInfo } from 'node:net'
-import { FakeKubelet, killGroup, type FakePod, type Json } from './kubernetes-fake-kubelet.js'
+import { FakeKubelet, killGroup, type FakePod, type Json } from './fake-kubelet.js'
 
 /** One call the fake answered, for assertions. */
 export interface FakeCall {
@@ -28,6 +30,15 @@ export interface FakeCall {
   readonly status: number
 }
 
+/** One pod change, as a watch streams it. */
+interface PodEvent {
+  readonly version: number
+  readonly type: 'ADDED' | 'MODIFIED' | 'DELETED'
+  readonly object: Json
+}
+
+const POD_PATH = /^\/api\/v1\/namespaces\/([^/]+)\/(pods|secrets)(?:\/([^/]+))?(?:\/(log))?$/
+
 /** A fake Kubernetes API on loopback (HTTPS when given a key and certificate). */
 export class FakeKubernetesApi {
   readonly url: string
@@ -35,15 +46,19 @@ export class FakeKubernetesApi {
   readonly calls: FakeCall[] = []
   readonly pods = new Map<string, FakePod>()
   readonly secrets = new Map<string, Json>()
-  /** `verb resource` pairs RBAC refuses, e.g. `create pods`. */
+  /** `verb resource` pairs RBAC refuses, e.g. `create pods`, `watch pods`. */
   readonly forbidden = new Set<string>()
   /** `verb resource` pairs done but whose answer is lost (the connection drops), once each. */
   readonly unanswered = new Set<string>()
+  /** Containers of pods force-deleted on a lost node: still running, killed at stop. */
+  readonly orphans: ChildProcess[] = []
   readonly #kubelet = new FakeKubelet()
   readonly #server: Server
   readonly #token: string
-  /** Containers of pods force-deleted on a lost node: still running, killed at stop. */
-  readonly orphans: ChildProcess[] = []
+  readonly #events: PodEvent[] = []
+  readonly #watchers = new Set<(event: PodEvent) => void>()
+  readonly #watchResponses = new Set<ServerResponse>()
+  #version = 0
 
   private constructor(server: Server, url: string, namespace: string, token: string) {
     this.#server = server
@@ -62,12 +77,8 @@ export class FakeKubernetesApi {
     const server = options.tls ? createHttpsServer(options.tls, handler) : createHttpServer(handler)
     await new Promise<void>((done) => server.listen(0, '127.0.0.1', done))
     const { port } = server.address() as AddressInfo
-    fake = new FakeKubernetesApi(
-      server,
-      `${options.tls ? 'https' : 'http'}://127.0.0.1:${port}`,
-      options.namespace,
-      options.token,
-    )
+    const url = `${options.tls ? 'https' : 'http'}://127.0.0.1:${port}`
+    fake = new FakeKubernetesApi(server, url, options.namespace, options.token)
     return fake
   }
 
@@ -78,6 +89,16 @@ export class FakeKubernetesApi {
 
   set nodeLost(lost: boolean) {
     this.#kubelet.lost = lost
+  }
+
+  /** Open watch connections right now. */
+  get watchers(): number {
+    return this.#watchers.size
+  }
+
+  /** Drops every open watch connection (a restarted API server, a flaky network). */
+  dropWatches(): void {
+    for (const res of this.#watchResponses) res.socket?.destroy()
   }
 
   /** Kills every container still running and stops serving. */
@@ -127,21 +148,21 @@ export class FakeKubernetesApi {
       const permission = `${verb} ${resource}${subresource ? `/${subresource}` : ''}`
       return reply(201, { ...body, status: { allowed: !this.forbidden.has(permission) } })
     }
-    const match = /^\/api\/v1\/namespaces\/([^/]+)\/(pods|secrets)(?:\/([^/]+))?(?:\/(log))?$/.exec(
-      url.pathname,
-    )
-    if (!match) return fail(404, 'NotFound', `the server could not find the requested resource`)
+    const match = POD_PATH.exec(url.pathname)
+    if (!match) return fail(404, 'NotFound', 'the server could not find the requested resource')
     const [, namespace, resource, name, sub] = match as unknown as [
       string,
       string,
       'pods' | 'secrets',
-      string | undefined,
-      string | undefined,
+      string?,
+      string?,
     ]
-    const verb =
-      { GET: name ? 'get' : 'list', POST: 'create', DELETE: 'delete', PATCH: 'patch' }[
-        req.method ?? ''
-      ] ?? 'unknown'
+    const isWatch = url.searchParams.get('watch') === 'true'
+    const verb = isWatch
+      ? 'watch'
+      : ({ GET: name ? 'get' : 'list', POST: 'create', DELETE: 'delete', PATCH: 'patch' }[
+          req.method ?? ''
+        ] ?? 'unknown')
     lose = this.unanswered.delete(`${verb} ${resource}`)
     if (this.forbidden.has(`${verb} ${resource}`)) {
       return fail(
@@ -152,6 +173,14 @@ export class FakeKubernetesApi {
     }
     if (namespace !== this.namespace)
       return fail(404, 'NotFound', `namespaces "${namespace}" not found`)
+    const selector = (url.searchParams.get('labelSelector') ?? '')
+      .split(',')
+      .filter(Boolean)
+      .map((t) => t.split('='))
+    const selected = (object: Json) =>
+      selector.every(([key, value]) => object.metadata?.labels?.[key!] === value)
+    if (isWatch && resource === 'pods')
+      return this.#watch(res, selected, Number(url.searchParams.get('resourceVersion') ?? 0))
     const store = resource === 'pods' ? this.pods : this.secrets
     if (req.method === 'POST' && !name) {
       const objectName = body.metadata?.name as string
@@ -168,22 +197,27 @@ export class FakeKubernetesApi {
       }
       if (resource === 'secrets') this.secrets.set(objectName, object)
       else {
-        const pod = this.#kubelet.run(object, this.secrets, () => this.#maybeRemove(objectName))
-        this.pods.set(objectName, pod)
+        this.pods.set(
+          objectName,
+          this.#kubelet.run(object, this.secrets, (stopped) =>
+            this.#podChanged(objectName, stopped),
+          ),
+        )
+        this.#emit('ADDED', object)
       }
       return reply(201, object)
     }
     if (req.method === 'GET' && !name) {
-      const selector = (url.searchParams.get('labelSelector') ?? '')
-        .split(',')
-        .filter(Boolean)
-        .map((term) => term.split('='))
       const items = [...store.values()]
         .map((entry) => ('object' in entry ? (entry as FakePod).object : entry))
-        .filter((object) =>
-          selector.every(([key, value]) => object.metadata?.labels?.[key!] === value),
-        )
-      return reply(200, { kind: resource === 'pods' ? 'PodList' : 'SecretList', items })
+        .filter(selected)
+      const kind = resource === 'pods' ? 'PodList' : 'SecretList'
+      return reply(200, {
+        kind,
+        apiVersion: 'v1',
+        metadata: { resourceVersion: String(this.#version) },
+        items,
+      })
     }
     const entry = name ? store.get(name) : undefined
     if (!name || !entry) return fail(404, 'NotFound', `${resource} "${name}" not found`)
@@ -191,10 +225,11 @@ export class FakeKubernetesApi {
     if (req.method === 'GET' && sub === 'log') return reply(200, (entry as FakePod).log)
     if (req.method === 'GET') return reply(200, object)
     if (req.method === 'PATCH') {
-      if (req.headers['content-type'] !== 'application/merge-patch+json')
+      if (!String(req.headers['content-type']).startsWith('application/merge-patch+json')) {
         return fail(415, 'UnsupportedMediaType', 'use merge patch')
+      }
       Object.assign(object.metadata, body.metadata ?? {})
-      if (resource === 'pods') this.#maybeRemove(name)
+      if (resource === 'pods') this.#podChanged(name, false)
       return reply(200, object)
     }
     if (req.method === 'DELETE') {
@@ -203,6 +238,39 @@ export class FakeKubernetesApi {
       return reply(200, object)
     }
     return fail(405, 'MethodNotAllowed', 'method not allowed')
+  }
+
+  /** Streams the pod events after `sinceVersion`, then every new one, until the client goes. */
+  #watch(res: ServerResponse, selected: (object: Json) => boolean, sinceVersion: number): void {
+    res.writeHead(200, { 'content-type': 'application/json', 'transfer-encoding': 'chunked' })
+    const send = (event: PodEvent) => {
+      if (selected(event.object))
+        res.write(`${JSON.stringify({ type: event.type, object: event.object })}\n`)
+    }
+    for (const event of this.#events) if (event.version > sinceVersion) send(event)
+    this.#watchers.add(send)
+    this.#watchResponses.add(res)
+    res.on('close', () => {
+      this.#watchers.delete(send)
+      this.#watchResponses.delete(res)
+    })
+  }
+
+  /** Records a pod change under a new resource version and streams it to the watchers. */
+  #emit(type: PodEvent['type'], object: Json): void {
+    this.#version += 1
+    object.metadata.resourceVersion = String(this.#version)
+    const event: PodEvent = { version: this.#version, type, object: structuredClone(object) }
+    this.#events.push(event)
+    for (const watcher of this.#watchers) watcher(event)
+  }
+
+  /** The kubelet or a patch changed the pod: a new version, and maybe its removal. */
+  #podChanged(name: string, _stopped: boolean): void {
+    const pod = this.pods.get(name)
+    if (!pod) return
+    this.#emit('MODIFIED', pod.object)
+    this.#maybeRemove(name)
   }
 
   #delete(name: string, graceParam: string | null): void {
@@ -216,6 +284,7 @@ export class FakeKubernetesApi {
     if (deletionGrace !== undefined && deletionGrace <= grace) return
     object.metadata.deletionTimestamp = new Date(Date.now() + grace * 1000).toISOString()
     object.metadata.deletionGracePeriodSeconds = grace
+    this.#emit('MODIFIED', object)
     this.#kubelet.stop(pod, grace)
     this.#maybeRemove(name)
   }
@@ -232,15 +301,13 @@ export class FakeKubernetesApi {
     const stopped = !pod.child || pod.child.exitCode !== null || pod.child.signalCode !== null
     if (!stopped && pod.object.metadata.deletionGracePeriodSeconds !== 0) return
     this.pods.delete(name)
+    this.#emit('DELETED', pod.object)
     if (!stopped && pod.child) this.orphans.push(pod.child)
     rmSync(pod.dir, { recursive: true, force: true })
     // Garbage collection: Secrets owned by the pod go with it.
     for (const [secretName, secret] of this.secrets) {
-      if (
-        (secret.metadata.ownerReferences ?? []).some(
-          (owner: Json) => owner.uid === pod.object.metadata.uid,
-        )
-      )
+      const owners = (secret.metadata.ownerReferences ?? []) as Json[]
+      if (owners.some((owner) => owner.uid === pod.object.metadata.uid))
         this.secrets.delete(secretName)
     }
   }

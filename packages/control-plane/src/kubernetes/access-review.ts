@@ -1,4 +1,4 @@
-import type { KubernetesClient } from './kubernetes-client.js'
+import type { KubernetesApi } from './kubernetes-api.js'
 import { HINTS, KubernetesError } from './kubernetes-error.js'
 
 /** What the launcher does in its namespace: infra/kubernetes/rbac.yaml grants exactly this. */
@@ -6,6 +6,7 @@ export const REQUIRED_PERMISSIONS: readonly string[] = [
   'create pods',
   'get pods',
   'list pods',
+  'watch pods',
   'delete pods',
   'patch pods',
   'get pods/log',
@@ -20,36 +21,18 @@ export const REQUIRED_PERMISSIONS: readonly string[] = [
  * verb stops the control plane at start with `K8S_FORBIDDEN` naming what is missing, not
  * its first wake.
  */
-export async function checkAccess(client: KubernetesClient): Promise<void> {
+export async function checkAccess(api: KubernetesApi): Promise<void> {
   const answers = await Promise.all(
     REQUIRED_PERMISSIONS.map(async (permission) => {
       const [verb, target] = permission.split(' ') as [string, string]
-      const [resource, subresource] = target.split('/')
-      const review = await client.json<{ status?: { allowed?: boolean } }>(
-        'POST',
-        '/apis/authorization.k8s.io/v1/selfsubjectaccessreviews',
-        `check permission to ${permission}`,
-        {
-          apiVersion: 'authorization.k8s.io/v1',
-          kind: 'SelfSubjectAccessReview',
-          spec: {
-            resourceAttributes: {
-              namespace: client.namespace,
-              verb,
-              resource,
-              ...(subresource ? { subresource } : {}),
-            },
-          },
-        },
-      )
-      return review.status?.allowed === true ? null : permission
+      return (await api.mayDo(verb, target)) ? null : permission
     }),
   )
   const missing = answers.filter((permission) => permission !== null)
   if (missing.length > 0) {
     throw new KubernetesError(
       'K8S_FORBIDDEN',
-      `the control plane's service account may not ${missing.join(', ')} in namespace ${client.namespace}; ${HINTS.K8S_FORBIDDEN}`,
+      `the control plane's service account may not ${missing.join(', ')} in namespace ${api.namespace}; ${HINTS.K8S_FORBIDDEN}`,
       { status: 403 },
     )
   }

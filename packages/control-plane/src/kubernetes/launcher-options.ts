@@ -1,5 +1,4 @@
-import { readFileSync } from 'node:fs'
-import type { KubernetesConnection } from './kubernetes-client.js'
+import type { KubernetesConnection } from './kubernetes-api.js'
 
 /** The command that runs the worker in the litecell image (infra/Dockerfile). */
 export const DEFAULT_WORKER_COMMAND: readonly string[] = [
@@ -16,14 +15,15 @@ export const DEFAULT_WORKER_CPU_LIMIT = '1'
 export const DEFAULT_WORKER_CPU_REQUEST = '250m'
 /** A deleted worker's time to hibernate: above the fleet's 120 s hibernate timeout. */
 export const DEFAULT_TERMINATION_GRACE_SECONDS = 150
-/** How often a worker pod's status is read. */
-export const DEFAULT_POD_POLL_MS = 1_000
 
 /** Settings of a {@link KubernetesLauncher}. */
 export interface KubernetesLauncherOptions {
-  /** The API and namespace; absent: the control plane pod's own service account. */
+  /**
+   * The API and namespace; absent: the control plane pod's own service account in a cluster,
+   * else the kubeconfig (`KUBECONFIG`, else `~/.kube/config`) and its current context.
+   */
   readonly connection?: KubernetesConnection
-  /** Namespace of the worker pods when `connection` is absent. @default the pod's namespace */
+  /** Namespace of the worker pods. @default the context's (the pod's, in a cluster), else `default` */
   readonly namespace?: string
   /** The litecell image (the same one the control plane runs). */
   readonly image: string
@@ -39,8 +39,6 @@ export interface KubernetesLauncherOptions {
   readonly cpuRequest?: string
   /** @default 150 */
   readonly terminationGracePeriodSeconds?: number
-  /** @default 1000 */
-  readonly pollMs?: number
 }
 
 const MEMORY = /^[0-9]+(\.[0-9]+)?(Ki|Mi|Gi|Ti|k|M|G|T)?$/
@@ -69,9 +67,6 @@ export function validateKubernetesLauncherOptions(options: KubernetesLauncherOpt
   const grace = options.terminationGracePeriodSeconds
   if (grace !== undefined && (!Number.isInteger(grace) || grace < 1))
     fail('terminationGracePeriodSeconds', 'an integer from 1 and up', grace)
-  const pollMs = options.pollMs
-  if (pollMs !== undefined && (!Number.isInteger(pollMs) || pollMs < 10))
-    fail('pollMs', 'an integer from 10 and up', pollMs)
   if (
     options.command !== undefined &&
     (options.command.length === 0 || options.command.some((part) => typeof part !== 'string'))
@@ -82,10 +77,9 @@ export function validateKubernetesLauncherOptions(options: KubernetesLauncherOpt
 
 /**
  * Reads the Kubernetes launcher's settings: LITECELL_K8S_IMAGE (required), LITECELL_K8S_NAMESPACE,
- * LITECELL_K8S_MEMORY, LITECELL_K8S_CPU_LIMIT, LITECELL_K8S_CPU_REQUEST,
- * LITECELL_K8S_GRACE_SECONDS, LITECELL_K8S_POLL_MS; and, outside a cluster only,
- * LITECELL_K8S_API_URL with LITECELL_K8S_TOKEN_FILE and LITECELL_K8S_CA_FILE. Throws a
- * `TypeError` naming the variable.
+ * LITECELL_K8S_MEMORY, LITECELL_K8S_CPU_LIMIT, LITECELL_K8S_CPU_REQUEST and
+ * LITECELL_K8S_GRACE_SECONDS. The cluster comes from the pod's service account, or outside a
+ * cluster from the kubeconfig (`KUBECONFIG`). Throws a `TypeError` naming the variable.
  */
 export function kubernetesLauncherOptionsFromEnv(
   env: NodeJS.ProcessEnv,
@@ -95,46 +89,16 @@ export function kubernetesLauncherOptionsFromEnv(
     throw new TypeError(
       'LITECELL_LAUNCHER=kubernetes needs LITECELL_K8S_IMAGE (the litecell image workers run)',
     )
-  const integer = (name: string): number | undefined => {
-    const raw = env[name]
-    if (!raw) return undefined
-    const value = Number(raw)
-    if (!Number.isInteger(value))
-      throw new TypeError(`Expected ${name} to be an integer, got \`${raw}\``)
-    return value
-  }
-  let connection: KubernetesConnection | undefined
-  if (env.LITECELL_K8S_API_URL) {
-    const read = (name: string): string | undefined => {
-      const file = env[name]
-      return file ? readFileSync(file, 'utf8').trim() : undefined
-    }
-    const token = read('LITECELL_K8S_TOKEN_FILE')
-    if (!token)
-      throw new TypeError(
-        'LITECELL_K8S_API_URL needs LITECELL_K8S_TOKEN_FILE (a file holding the bearer token)',
-      )
-    const ca = read('LITECELL_K8S_CA_FILE')
-    connection = {
-      apiUrl: env.LITECELL_K8S_API_URL,
-      token,
-      namespace: env.LITECELL_K8S_NAMESPACE || 'default',
-      ...(ca ? { ca } : {}),
-    }
-  }
+  const grace = env.LITECELL_K8S_GRACE_SECONDS
+  if (grace && !Number.isInteger(Number(grace)))
+    throw new TypeError(`Expected LITECELL_K8S_GRACE_SECONDS to be an integer, got \`${grace}\``)
   const options: KubernetesLauncherOptions = {
     image,
-    ...(connection ? { connection } : {}),
     ...(env.LITECELL_K8S_NAMESPACE ? { namespace: env.LITECELL_K8S_NAMESPACE } : {}),
     ...(env.LITECELL_K8S_MEMORY ? { memory: env.LITECELL_K8S_MEMORY } : {}),
     ...(env.LITECELL_K8S_CPU_LIMIT ? { cpuLimit: env.LITECELL_K8S_CPU_LIMIT } : {}),
     ...(env.LITECELL_K8S_CPU_REQUEST ? { cpuRequest: env.LITECELL_K8S_CPU_REQUEST } : {}),
-    ...(integer('LITECELL_K8S_GRACE_SECONDS') !== undefined
-      ? { terminationGracePeriodSeconds: integer('LITECELL_K8S_GRACE_SECONDS')! }
-      : {}),
-    ...(integer('LITECELL_K8S_POLL_MS') !== undefined
-      ? { pollMs: integer('LITECELL_K8S_POLL_MS')! }
-      : {}),
+    ...(grace ? { terminationGracePeriodSeconds: Number(grace) } : {}),
   }
   validateKubernetesLauncherOptions(options)
   return options

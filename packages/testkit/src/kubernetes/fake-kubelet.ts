@@ -1,5 +1,5 @@
 /**
- * TEST SUPPORT ONLY: the kubelet half of the fake Kubernetes in kubernetes-fake-api.ts (no
+ * The kubelet half of the fake Kubernetes in fake-api.ts (no
  * cluster runs on this machine). It runs a pod's container command as a real local process
  * group: `node` is this Node binary and the image's working directory `/app` is this
  * repository (the image copies it there, infra/Dockerfile). The environment is the pod's own
@@ -12,9 +12,7 @@ import { spawn, type ChildProcess } from 'node:child_process'
 import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { resolve } from 'node:path'
-
-/** This repository: what the image holds at `/app`. */
-const REPO_ROOT = resolve(import.meta.dirname, '../../..')
+import { REPO_ROOT } from '../litecell-server.js'
 
 /** A Kubernetes object as JSON. */
 export type Json = Record<string, any>
@@ -36,10 +34,14 @@ export class FakeKubelet {
   #nextIp = 1 + Math.floor(Math.random() * 200) * 250
 
   /**
-   * Binds the pod to the node, gives it an IP and starts its container. `onStopped` runs once
-   * the container has stopped and its final status is posted.
+   * Binds the pod to the node, gives it an IP and starts its container. `onChange` runs after
+   * each status it posts (`stopped` once the container has stopped and its final status is in).
    */
-  run(object: Json, secrets: ReadonlyMap<string, Json>, onStopped: () => void): FakePod {
+  run(
+    object: Json,
+    secrets: ReadonlyMap<string, Json>,
+    onChange: (stopped: boolean) => void,
+  ): FakePod {
     const n = this.#nextIp++
     const ip = `127.77.${Math.floor(n / 250) % 250}.${(n % 250) + 1}`
     object.spec = { ...object.spec, nodeName: 'fake-node' }
@@ -73,6 +75,7 @@ export class FakeKubelet {
               },
             },
           ]
+          setImmediate(() => onChange(false))
           return pod
         }
         env[variable.name] = value
@@ -102,6 +105,7 @@ export class FakeKubelet {
           { name: container.name, state: { running: { startedAt: new Date().toISOString() } } },
         ],
       }
+      onChange(false)
     })
     child.once('exit', (code, signal) => {
       // The container's PID 1 ended: its PID namespace, Litestream included, goes with it.
@@ -119,7 +123,7 @@ export class FakeKubelet {
           },
         ],
       }
-      onStopped()
+      onChange(true)
     })
     return pod
   }

@@ -1,5 +1,5 @@
 import { WORKER_ENV, serializeWorkerEnvironment } from '@litecell/protocol'
-import type { WorkerSpec } from './launcher.js'
+import type { WorkerSpec } from '../launcher.js'
 
 /** Port a worker pod's tenant API listens on (the pod has its own IP, so one port fits all). */
 export const WORKER_POD_PORT = 8080
@@ -8,8 +8,8 @@ export const WORKER_POD_DATA_DIR = '/var/lib/litecell'
 /**
  * The finalizer every worker pod carries, so the pod object outlives its container until the
  * launcher has read the container's exit code. Without it a graceful delete can remove the pod
- * between two polls and the exit code (0: a verified hibernation) would be lost. The Job
- * controller does the same with `batch.kubernetes.io/job-tracking`.
+ * before the launcher read its final status, and the exit code (0: a verified hibernation)
+ * would be lost. The Job controller does the same with `batch.kubernetes.io/job-tracking`.
  */
 export const WORKER_FINALIZER = 'litecell.dev/worker-exit'
 /** Labels every worker pod (and its Secret) carries. */
