@@ -3,13 +3,17 @@ import { performance } from 'node:perf_hooks'
 import type { LitestreamBinary } from './litestream-binary.js'
 import { LitestreamConfig } from './litestream-config.js'
 import { type LitestreamProcess, describeExit } from './litestream-process.js'
+import { finalSync } from './final-sync.js'
 import { LogBuffer } from './log-buffer.js'
+import type { ConfirmOptions, PositionWatcher, PositionWatcherStats } from './position-watcher.js'
 import { ReplicaError, messageOf } from './replica-error.js'
 import type { ReplicaLocation } from './replica-location.js'
 import type { ReplicaLock } from './replica-lock.js'
+import { type ReplicaPosition, formatPosition } from './replica-position.js'
 import { verifyReplicaHolds } from './replica-verification.js'
 import { StallWatch } from './stall-watch.js'
 import { writeSyncMarker } from './sync-marker.js'
+import { type WalCommit, readLastCommit } from './wal-commit.js'
 import { waitFor } from './wait-for.js'
 import {
   DEFAULT_STOP_VERIFIED_TIMEOUT_MS,
@@ -27,6 +31,8 @@ export const RESTART_BACKOFF_INITIAL_MS = 100
 export const RESTART_BACKOFF_MAX_MS = 10_000
 /** A process that ran at least this long resets the backoff. */
 export const RESTART_BACKOFF_RESET_AFTER_MS = 30_000
+/** After the proof, how long Litestream may take to finish exiting before SIGKILL. */
+export const EXIT_GRACE_MS = 1_000
 
 /** What {@link LitestreamReplicator} needs; prepared (validated, locked) by `replicate()`. */
 export interface ReplicatorParts {
@@ -39,6 +45,8 @@ export interface ReplicatorParts {
   readonly startTimeoutMs: number
   /** How long an un-uploaded change may wait before the replicator nudges Litestream. */
   readonly stallAfterMs: number
+  /** Confirms commits in S3 for every waiter; closed with the replicator. */
+  readonly watcher: PositionWatcher
   readonly onLog?: (line: string) => void
   readonly onRestart?: (err: ReplicaError) => void
 }
@@ -78,6 +86,18 @@ export class LitestreamReplicator implements Replicator {
     return this.#logs.lines()
   }
 
+  lastCommit(): WalCommit {
+    return readLastCommit(this.#parts.dbPath)
+  }
+
+  confirmed(commit: WalCommit, opts?: ConfirmOptions): Promise<ReplicaPosition> {
+    return this.#parts.watcher.waitFor(commit, opts)
+  }
+
+  watcherStats(): PositionWatcherStats {
+    return this.#parts.watcher.stats()
+  }
+
   /** Start Litestream and wait until it reports that it replicates. */
   async start(): Promise<void> {
     const child = this.#spawn()
@@ -114,20 +134,31 @@ export class LitestreamReplicator implements Replicator {
     try {
       // Litestream must run to upload the marker; between crash and restart it does not.
       if (!this.#child || this.#child.isExited) await this.#startNow(remainingMs())
-      const marker = writeSyncMarker(dbPath)
+      const { marker, commit } = writeSyncMarker(dbPath)
       await this.#untilSynced(remainingMs())
       const child = this.#child!
-      const exit = await child.terminate(
+      const final = await finalSync(
+        child,
+        this.#parts.watcher,
+        commit,
         Math.max(remainingMs() - VERIFY_RESERVE_MS, remainingMs() / 2),
       )
-      const killed = exit.killed ? ' (killed after timeout)' : ''
       this.#note(
-        `final sync done in ${Math.round(performance.now() - started)} ms: ${describeExit(exit)}${killed}`,
+        `final sync confirmed in S3 in ${Math.round(performance.now() - started)} ms at ${formatPosition(final.position)}`,
       )
-      await verifyReplicaHolds(this.#parts.binary, replica, marker, Math.max(remainingMs(), 1))
+      await verifyReplicaHolds(
+        this.#parts.binary,
+        replica,
+        marker,
+        Math.max(remainingMs(), 1),
+        final.position.generation,
+      )
       this.#note(
         `replica verified in ${Math.round(performance.now() - started)} ms: holds sync marker ${marker}`,
       )
+      // Proven: whatever Litestream still does on its way out is local (closing checkpoints).
+      const exit = await child.waitForExit(EXIT_GRACE_MS)
+      this.#note(`litestream ${describeExit(exit)}${exit.killed ? ' (killed after the proof)' : ''}`)
       return {
         verifiedAtMs: Date.now(),
         exitCode: exit.code,
@@ -176,6 +207,7 @@ export class LitestreamReplicator implements Replicator {
     this.#cancelRestart()
     this.#stallWatch.stop()
     this.#child?.kill()
+    this.#parts.watcher.close('the replicator was killed before the commit was confirmed')
     process.removeListener('exit', this.#onProcessExit)
     for (const lock of this.#parts.locks) lock.release()
     this.#parts.config.removeSync()
@@ -185,6 +217,7 @@ export class LitestreamReplicator implements Replicator {
     const child = this.#parts.spawn((line) => {
       this.#logs.push(line)
       this.#stallWatch.observe(line)
+      this.#parts.watcher.observe(line)
       if (child === this.#child && isSyncLine(line)) this.#childHasSynced = true
       this.#parts.onLog?.(line)
     })
@@ -255,6 +288,7 @@ export class LitestreamReplicator implements Replicator {
 
   async #release(): Promise<void> {
     this.#state = 'stopped'
+    this.#parts.watcher.close('the replicator stopped before the commit was confirmed')
     process.removeListener('exit', this.#onProcessExit)
     for (const lock of this.#parts.locks) lock.release()
     await this.#parts.config.remove()
