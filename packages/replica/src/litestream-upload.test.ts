@@ -10,11 +10,13 @@ const SNAPSHOT_LINE =
 
 describe('Litestream upload lines and positions', () => {
   it('reads a WAL segment upload as a claim ending at start + uncompressed size', () => {
-    expect(parseUploadLine(WAL_LINE)).toEqual({ generation: 'aa69a7f8a57b5f12', index: 0, offset: 28872 + 4120 })
+    const start = { generation: 'aa69a7f8a57b5f12', index: 0, offset: 28872 }
+    expect(parseUploadLine(WAL_LINE)).toEqual({ kind: 'wal', start, end: { ...start, offset: 28872 + 4120 } })
   })
 
   it('reads a snapshot as covering everything before its index', () => {
-    expect(parseUploadLine(SNAPSHOT_LINE)).toEqual({ generation: 'aa69a7f8a57b5f12', index: 3, offset: 0 })
+    const at = { generation: 'aa69a7f8a57b5f12', index: 3, offset: 0 }
+    expect(parseUploadLine(SNAPSHOT_LINE)).toEqual({ kind: 'snapshot', start: at, end: at })
   })
 
   it('ignores every other line, including the announcement before an upload', () => {

@@ -72,11 +72,12 @@ interface Waiter {
  * Tells when commits are durably in the replica, for every waiter of one replicated
  * database at once. Each waiter's commit is located in Litestream's shadow WAL (generation,
  * index, offset); the replica's WAL segment objects in S3 say how far it is stored. All
- * waiters share one round of S3 requests (a listing of the generation's newest keys, and a
- * read of the newest segment when its end matters), at most one round per sync interval
- * and none while nobody waits. A round is started when Litestream's log reports an upload
- * that may cover a waiter, or every `pollIntervalMs` in case a log line was missed; the
- * confirmation itself only ever comes from the listing. Never from time passing.
+ * waiters share one round of S3 requests (a listing of the generation's newest keys, and,
+ * when Litestream's log did not say how long the newest segment is, a read of it), at most
+ * one round per sync interval and none while nobody waits. A round is started when
+ * Litestream's log reports an upload that may cover a waiter, or every `pollIntervalMs` in
+ * case a log line was missed; a commit is confirmed only once the listing shows the object
+ * that holds it. Never from time passing, a log line alone, or an exit code.
  */
 export class PositionWatcher {
   readonly #opts: PositionWatcherOptions
@@ -152,9 +153,11 @@ export class PositionWatcher {
 
   /** Feed every Litestream log line: a reported upload starts a round if it may help. */
   observe(line: string): void {
-    const claim = parseUploadLine(line)
-    if (!claim) return
+    const upload = parseUploadLine(line)
+    if (!upload) return
+    const claim = upload.end
     this.#claimed = this.#claimed?.generation === claim.generation ? laterPosition(this.#claimed, claim) : claim
+    if (upload.kind === 'wal') this.#progress.noteUpload(upload.start, claim.offset - upload.start.offset)
     if (this.#waiters.size > 0) this.#queueTick()
   }
 

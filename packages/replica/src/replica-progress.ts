@@ -7,6 +7,9 @@ import type { ReplicaStore, StoredObject } from './replica-store.js'
 const SNAPSHOT_NAME = /\/snapshots\/([0-9a-f]{8})\.snapshot\.lz4$/
 const SEGMENT_NAME = /\/wal\/([0-9a-f]{8})_([0-9a-f]{8})\.wal\.lz4$/
 
+/** How many reported segment lengths are kept. */
+const MAX_REPORTED = 32
+
 /** One uploaded WAL segment: bytes `[offset, offset + length)` of shadow WAL `index`. */
 interface Segment {
   readonly key: string
@@ -18,10 +21,11 @@ interface Segment {
  * How far one generation of a replica in S3 can be restored, learned from the store alone:
  * its snapshots and WAL segment objects (`generations/<gen>/snapshots/<index>.snapshot.lz4`,
  * `generations/<gen>/wal/<index>_<offset>.wal.lz4`, s3/replica_client.go). A segment's name
- * carries where it starts; where the newest one ends is known only from its content (an
- * LZ4 frame without a content size), so that one object is read and decompressed, and only
- * when a caller needs a position past its start. Objects never change once listed, so
- * after the first listing of a generation only keys after the last one seen are listed.
+ * carries where it starts; where the newest one ends is either in Litestream's own report of
+ * that upload ({@link ReplicaProgress.noteUpload}) or in its content (an LZ4 frame without a
+ * content size), which is then read and decompressed, only when a caller needs a position
+ * past its start. Objects never change once listed, so after the first listing of a
+ * generation only keys after the last one seen are listed.
  */
 export class ReplicaProgress {
   readonly #store: ReplicaStore
@@ -33,11 +37,26 @@ export class ReplicaProgress {
   /** The newest segment listed, and the greatest segment key (where the next listing starts). */
   #last: Segment | null = null
   readonly #lengths = new Map<string, number>()
+  /** Lengths Litestream reported for segments (`<gen>/<index>/<offset>`), newest last. */
+  readonly #reported = new Map<string, number>()
 
   /** @param replicaKeyPrefix the replica's key prefix, ending in `/` */
   constructor(store: ReplicaStore, replicaKeyPrefix: string) {
     this.#store = store
     this.#generationsPrefix = `${replicaKeyPrefix}generations/`
+  }
+
+  /**
+   * Litestream reported (after S3 acknowledged the PUT) a WAL segment of `length` WAL bytes
+   * starting at `start`: spares reading that object if it turns out to be the newest.
+   */
+  noteUpload(start: ReplicaPosition, length: number): void {
+    this.#reported.set(`${start.generation}/${start.index}/${start.offset}`, length)
+    // Only the newest segment is ever measured: a short memory is enough.
+    for (const key of this.#reported.keys()) {
+      if (this.#reported.size <= MAX_REPORTED) break
+      this.#reported.delete(key)
+    }
   }
 
   /**
@@ -99,7 +118,9 @@ export class ReplicaProgress {
 
   /** Decompressed length of a segment: how many WAL bytes it holds. */
   async #length(segment: Segment): Promise<number> {
-    const cached = this.#lengths.get(segment.key)
+    const cached =
+      this.#lengths.get(segment.key) ??
+      this.#reported.get(`${this.#generation}/${segment.index}/${segment.offset}`)
     if (cached !== undefined) return cached
     const bytes = await this.#store.read(segment.key)
     // Deleted between listing and reading (retention): nothing is known past its start.
