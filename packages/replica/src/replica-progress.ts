@@ -24,14 +24,17 @@ interface Segment {
  * carries where it starts; where the newest one ends is either in Litestream's own report of
  * that upload ({@link ReplicaProgress.noteUpload}) or in its content (an LZ4 frame without a
  * content size), which is then read and decompressed, only when a caller needs a position
- * past its start. Objects never change once listed, so after the first listing of a
- * generation only keys after the last one seen are listed.
+ * past its start. Objects never change once listed, so a generation's segments are listed
+ * once from the index a caller needs (a long-lived generation holds thousands), and after
+ * that only keys after the last one seen: one request per round.
  */
 export class ReplicaProgress {
   readonly #store: ReplicaStore
   readonly #generationsPrefix: string
   #generation: string | null = null
   #snapshotIndex: number | null = null
+  /** The first index whose segments were listed (earlier ones are not needed). */
+  #listedFrom = 0
   /** Indexes that have a segment at offset 0 (a restore needs one for each). */
   readonly #startedIndexes = new Set<number>()
   /** The newest segment listed, and the greatest segment key (where the next listing starts). */
@@ -70,17 +73,22 @@ export class ReplicaProgress {
     if (generation !== this.#generation) {
       this.#generation = generation
       this.#snapshotIndex = null
+      this.#listedFrom = 0
       this.#startedIndexes.clear()
       this.#last = null
       this.#lengths.clear()
     }
     const prefix = `${this.#generationsPrefix}${generation}/`
-    // Until a snapshot is seen, list the whole generation (snapshots sort before wal/).
-    const objects =
-      this.#snapshotIndex === null
-        ? await this.#store.list(prefix)
-        : await this.#store.list(`${prefix}wal/`, this.#last ? { startAfter: this.#last.key } : {})
-    this.#absorb(objects)
+    if (this.#snapshotIndex === null) {
+      this.#absorb(await this.#store.list(`${prefix}snapshots/`))
+      if (this.#snapshotIndex === null) return null
+      this.#listedFrom = Math.max(this.#snapshotIndex, need?.index ?? 0)
+    }
+    // Keys sort by index: everything from `#listedFrom` on sorts after `<index - 1>_ffffffff`.
+    const startAfter =
+      this.#last?.key ??
+      (this.#listedFrom > 0 ? `${prefix}wal/${hex8(this.#listedFrom - 1)}_ffffffff.wal.lz4` : undefined)
+    this.#absorb(await this.#store.list(`${prefix}wal/`, startAfter ? { startAfter } : {}))
     return this.#reach(generation, need)
   }
 
@@ -107,8 +115,9 @@ export class ReplicaProgress {
     const last = this.#last
     if (!last || last.index < from) return { generation, index: from, offset: 0 }
     // A restore applies every index from the snapshot's to the last, each from offset 0
-    // (replica.go, Restore/walSegmentMap); a gap makes it fail.
-    for (let index = from; index <= last.index; index++) {
+    // (replica.go, Restore/walSegmentMap); a gap makes it fail. (Indexes before the first
+    // one listed are Litestream's to keep whole: it moves on only past a finished index.)
+    for (let index = this.#listedFrom; index <= last.index; index++) {
       if (!this.#startedIndexes.has(index)) return null
     }
     const start = { generation, index: last.index, offset: last.offset }
@@ -138,4 +147,8 @@ export class ReplicaProgress {
     this.#lengths.set(segment.key, length)
     return length
   }
+}
+
+function hex8(value: number): string {
+  return value.toString(16).padStart(8, '0')
 }
