@@ -238,7 +238,9 @@ export class LitestreamReplicator implements Replicator {
    * handler runs the final sync only if that happened: a process stopped sooner exits 0
    * having uploaded nothing. Under a steady stream of write transactions its first open
    * can also lose the race for the write lock for a while. So SIGTERM only once the
-   * current process logged a sync; the fresh marker guarantees one will come.
+   * current process uploaded a WAL segment; the fresh marker guarantees one will come. Not
+   * sooner: a SIGTERM during a process's first upload (a new generation's snapshot and
+   * WAL) cancels it, and the final sync does it all again.
    */
   async #untilSynced(timeoutMs: number): Promise<void> {
     await waitFor(() => this.#childHasSynced, {
@@ -301,9 +303,9 @@ export class LitestreamReplicator implements Replicator {
   }
 }
 
-/** Lines Litestream logs once it has opened the database and synced. */
+/** The line Litestream logs once it has opened the database and uploaded WAL. */
 function isSyncLine(line: string): boolean {
-  return /sync: new generation|snapshot written|wal segment written/.test(line)
+  return line.includes('msg="wal segment written"')
 }
 
 /** Litestream logs `replicating to` once the database is open and its replica configured. */
