@@ -41,7 +41,8 @@ export interface ReplicatorParts {
   readonly replica: ReplicaLocation
   readonly config: LitestreamConfig
   readonly locks: readonly ReplicaLock[]
-  readonly spawn: (onLine: (line: string) => void) => LitestreamProcess
+  /** Start Litestream; `quick`: with the quick config (opens the database and syncs at once). */
+  readonly spawn: (onLine: (line: string) => void, quick?: boolean) => LitestreamProcess
   readonly startTimeoutMs: number
   /** How long an un-uploaded change may wait before the replicator nudges Litestream. */
   readonly stallAfterMs: number
@@ -61,6 +62,8 @@ export class LitestreamReplicator implements Replicator {
   #child: LitestreamProcess | undefined
   #childStartedAtMs = 0
   #childHasSynced = false
+  #childHasBegun = false
+  #childUploadFailed = false
   #restarts = 0
   #failuresInARow = 0
   #restartTimer: NodeJS.Timeout | undefined
@@ -135,7 +138,8 @@ export class LitestreamReplicator implements Replicator {
       // Litestream must run to upload the marker; between crash and restart it does not.
       if (!this.#child || this.#child.isExited) await this.#startNow(remainingMs())
       const { marker, commit } = writeSyncMarker(dbPath)
-      await this.#untilSynced(remainingMs())
+      if (!this.#childHasBegun) await this.#replaceWithQuick(remainingMs())
+      await this.#untilSynced(remainingMs(), commit)
       const child = this.#child!
       const final = await finalSync(
         child,
@@ -213,17 +217,21 @@ export class LitestreamReplicator implements Replicator {
     this.#parts.config.removeSync()
   }
 
-  #spawn(): LitestreamProcess {
+  #spawn(quick = false): LitestreamProcess {
     const child = this.#parts.spawn((line) => {
       this.#logs.push(line)
       this.#stallWatch.observe(line)
       this.#parts.watcher.observe(line)
       if (child === this.#child && isSyncLine(line)) this.#childHasSynced = true
+      if (child === this.#child && hasBegunSync(line)) this.#childHasBegun = true
+      if (child === this.#child && line.includes('msg="monitor error"')) this.#childUploadFailed = true
       this.#parts.onLog?.(line)
-    })
+    }, quick)
     this.#child = child
     this.#childStartedAtMs = performance.now()
     this.#childHasSynced = false
+    this.#childHasBegun = false
+    this.#childUploadFailed = false
     void child.exited.then((exit) => this.#onChildExit(child, describeExit(exit)))
     return child
   }
@@ -242,12 +250,39 @@ export class LitestreamReplicator implements Replicator {
    * sooner: a SIGTERM during a process's first upload (a new generation's snapshot and
    * WAL) cancels it, and the final sync does it all again.
    */
-  async #untilSynced(timeoutMs: number): Promise<void> {
-    await waitFor(() => this.#childHasSynced, {
-      timeoutMs: Math.max(timeoutMs, 1),
-      intervalMs: 5,
-      what: 'litestream to open and sync the database',
-    })
+  async #untilSynced(timeoutMs: number, commit: WalCommit): Promise<void> {
+    // Or `commit` is in S3 already (a replaced process may have uploaded it as it died).
+    const abort = new AbortController()
+    const confirmed = this.#parts.watcher.waitFor(commit, { timeoutMs, urgent: true, signal: abort.signal })
+    confirmed.catch(() => undefined)
+    try {
+      await Promise.race([
+        confirmed,
+        // A failed upload (storage down): its final sync is the last chance, so go on.
+        waitFor(() => this.#childHasSynced || this.#childUploadFailed, {
+          timeoutMs: Math.max(timeoutMs, 1),
+          intervalMs: 5,
+          what: 'litestream to open and sync the database',
+        }),
+      ])
+    } finally {
+      abort.abort()
+    }
+  }
+
+  /**
+   * A Litestream that has not begun its first sync opens the database only at its first
+   * monitor tick, up to a monitor interval away, and its SIGTERM would upload nothing:
+   * replace it by one that ticks at once (the quick config). Killing it loses nothing: it
+   * has not touched the database or the replica yet.
+   */
+  async #replaceWithQuick(timeoutMs: number): Promise<void> {
+    const old = this.#child
+    old?.kill()
+    await old?.exited
+    this.#note('litestream had not begun its first sync: replaced by one that syncs at once')
+    const child = this.#spawn(true)
+    await child.waitForLine(isReadyLine, Math.max(timeoutMs, 1))
   }
 
   #onChildExit(child: LitestreamProcess, how: string): void {
@@ -306,6 +341,11 @@ export class LitestreamReplicator implements Replicator {
 /** The line Litestream logs once it has opened the database and uploaded WAL. */
 function isSyncLine(line: string): boolean {
   return line.includes('msg="wal segment written"')
+}
+
+/** Lines of a Litestream that has opened the database and is syncing or uploading. */
+function hasBegunSync(line: string): boolean {
+  return /msg="(sync: new generation|write snapshot|write wal segment|snapshot written|wal segment written)"|msg="sync error"|msg="monitor error"/.test(line)
 }
 
 /** Litestream logs `replicating to` once the database is open and its replica configured. */

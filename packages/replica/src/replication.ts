@@ -125,10 +125,10 @@ export async function replicate(
       replica: location,
       config: ready,
       locks,
-      spawn: (onLine) =>
+      spawn: (onLine, quick) =>
         LitestreamProcess.spawn(
           binary.path,
-          ['replicate', ...ready.args(), ...watchdogArgs(process.pid)],
+          ['replicate', ...ready.args({ quick }), ...watchdogArgs(process.pid)],
           {
             env: ready.env(),
             onLine,
