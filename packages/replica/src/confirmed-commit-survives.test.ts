@@ -36,7 +36,14 @@ describe('a confirmed commit survives the loss of the machine', { timeout: 240_0
     const replica = tenantReplica(fx.s3.storage('test'), `t${round}`)
     const child = spawn(
       process.execPath,
-      ['--import', 'tsx', WRITER, `${dir}/tenant.db`, JSON.stringify(replica), JSON.stringify(intervals)],
+      [
+        '--import',
+        'tsx',
+        WRITER,
+        `${dir}/tenant.db`,
+        JSON.stringify(replica),
+        JSON.stringify(intervals),
+      ],
       { stdio: ['pipe', 'pipe', 'inherit'] },
     )
     try {
@@ -62,7 +69,11 @@ describe('a confirmed commit survives the loss of the machine', { timeout: 240_0
       const row = db.prepare('SELECT id FROM items WHERE id = ?').get(confirmed)
       const max = (db.prepare('SELECT max(id) AS id FROM items').get() as { id: number }).id
       db.close()
-      expect({ round, confirmed, found: row !== undefined }).toEqual({ round, confirmed, found: true })
+      expect({ round, confirmed, found: row !== undefined }).toEqual({
+        round,
+        confirmed,
+        found: true,
+      })
       expect(max).toBeGreaterThanOrEqual(confirmed)
     } finally {
       child.kill('SIGKILL')

@@ -162,7 +162,8 @@ export class LitestreamReplicator implements Replicator {
       )
       // Proven: whatever Litestream still does on its way out is local (closing checkpoints).
       const exit = await child.waitForExit(EXIT_GRACE_MS)
-      this.#note(`litestream ${describeExit(exit)}${exit.killed ? ' (killed after the proof)' : ''}`)
+      const killed = exit.killed ? ' (killed after the proof)' : ''
+      this.#note(`litestream ${describeExit(exit)}${killed}`)
       return {
         verifiedAtMs: Date.now(),
         exitCode: exit.code,
@@ -224,7 +225,9 @@ export class LitestreamReplicator implements Replicator {
       this.#parts.watcher.observe(line)
       if (child === this.#child && isSyncLine(line)) this.#childHasSynced = true
       if (child === this.#child && hasBegunSync(line)) this.#childHasBegun = true
-      if (child === this.#child && line.includes('msg="monitor error"')) this.#childUploadFailed = true
+      if (child === this.#child && line.includes('msg="monitor error"')) {
+        this.#childUploadFailed = true
+      }
       this.#parts.onLog?.(line)
     }, quick)
     this.#child = child
@@ -253,7 +256,11 @@ export class LitestreamReplicator implements Replicator {
   async #untilSynced(timeoutMs: number, commit: WalCommit): Promise<void> {
     // Or `commit` is in S3 already (a replaced process may have uploaded it as it died).
     const abort = new AbortController()
-    const confirmed = this.#parts.watcher.waitFor(commit, { timeoutMs, urgent: true, signal: abort.signal })
+    const confirmed = this.#parts.watcher.waitFor(commit, {
+      timeoutMs,
+      urgent: true,
+      signal: abort.signal,
+    })
     confirmed.catch(() => undefined)
     try {
       await Promise.race([
@@ -343,9 +350,12 @@ function isSyncLine(line: string): boolean {
   return line.includes('msg="wal segment written"')
 }
 
+const BEGUN_SYNC =
+  /msg="(sync: new generation|write snapshot|write wal segment|snapshot written|wal segment written|sync error|monitor error)"/
+
 /** Lines of a Litestream that has opened the database and is syncing or uploading. */
 function hasBegunSync(line: string): boolean {
-  return /msg="(sync: new generation|write snapshot|write wal segment|snapshot written|wal segment written)"|msg="sync error"|msg="monitor error"/.test(line)
+  return BEGUN_SYNC.test(line)
 }
 
 /** Litestream logs `replicating to` once the database is open and its replica configured. */

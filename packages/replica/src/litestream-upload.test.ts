@@ -11,7 +11,11 @@ const SNAPSHOT_LINE =
 describe('Litestream upload lines and positions', () => {
   it('reads a WAL segment upload as a claim ending at start + uncompressed size', () => {
     const start = { generation: 'aa69a7f8a57b5f12', index: 0, offset: 28872 }
-    expect(parseUploadLine(WAL_LINE)).toEqual({ kind: 'wal', start, end: { ...start, offset: 28872 + 4120 } })
+    expect(parseUploadLine(WAL_LINE)).toEqual({
+      kind: 'wal',
+      start,
+      end: { ...start, offset: 28872 + 4120 },
+    })
   })
 
   it('reads a snapshot as covering everything before its index', () => {
@@ -21,7 +25,9 @@ describe('Litestream upload lines and positions', () => {
 
   it('ignores every other line, including the announcement before an upload', () => {
     expect(parseUploadLine(WAL_LINE.replace('wal segment written', 'write wal segment'))).toBeNull()
-    expect(parseUploadLine('time=… level=ERROR msg="monitor error" error="connection refused"')).toBeNull()
+    expect(
+      parseUploadLine('time=… level=ERROR msg="monitor error" error="connection refused"'),
+    ).toBeNull()
     expect(parseUploadLine('[litecell] final sync confirmed')).toBeNull()
   })
 

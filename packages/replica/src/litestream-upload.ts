@@ -30,5 +30,9 @@ export function parseUploadLine(line: string): LitestreamUpload | null {
     return { kind: 'snapshot', start: at, end: at }
   }
   if (match[3] === undefined) return null
-  return { kind: 'wal', start: position, end: { ...position, offset: position.offset + Number(match[3]) } }
+  return {
+    kind: 'wal',
+    start: position,
+    end: { ...position, offset: position.offset + Number(match[3]) },
+  }
 }

@@ -57,7 +57,9 @@ describe('position watcher', { timeout: 180_000 }, () => {
   }
 
   /** Every stored WAL segment with the WAL bytes it holds, read back from S3. */
-  async function storedSegments(): Promise<{ key: string; generation: string; index: number; start: number; end: number }[]> {
+  async function storedSegments(): Promise<
+    { key: string; generation: string; index: number; start: number; end: number }[]
+  > {
     const store = new S3ReplicaStore(replica.storage)
     try {
       const objects = await store.list(`${replicaKeyPrefix(replica)}generations/`)
@@ -68,7 +70,13 @@ describe('position watcher', { timeout: 180_000 }, () => {
         const bytes = await store.read(key)
         const start = Number.parseInt(match[3]!, 16)
         const length = decompressFrameSync(Buffer.from(bytes!)).length
-        segments.push({ key, generation: match[1]!, index: Number.parseInt(match[2]!, 16), start, end: start + length })
+        segments.push({
+          key,
+          generation: match[1]!,
+          index: Number.parseInt(match[2]!, 16),
+          start,
+          end: start + length,
+        })
       }
       return segments
     } finally {
@@ -115,7 +123,9 @@ describe('position watcher', { timeout: 180_000 }, () => {
     await fx.stopS3()
     const commit = commitRow(2)
     const started = performance.now()
-    const failure = await replicator.confirmed(commit, { timeoutMs: 3_000 }).catch((err: unknown) => err)
+    const failure = await replicator
+      .confirmed(commit, { timeoutMs: 3_000 })
+      .catch((err: unknown) => err)
     expect(performance.now() - started).toBeGreaterThanOrEqual(2_900)
     expect(isReplicaError(failure) && failure.code).toBe('STORAGE_UNAVAILABLE')
     expect(String(failure)).toMatch(/not confirmed within 3000 ms/)
@@ -151,7 +161,10 @@ describe('position watcher', { timeout: 180_000 }, () => {
     // Nothing waits: three fallback periods go by without a request.
     await new Promise((resolve) => setTimeout(resolve, 3 * 1_500))
     const idle = replicator.watcherStats()
-    expect({ rounds: idle.rounds, lists: idle.listRequests }).toEqual({ rounds: after.rounds, lists: after.listRequests })
+    expect({ rounds: idle.rounds, lists: idle.listRequests }).toEqual({
+      rounds: after.rounds,
+      lists: after.listRequests,
+    })
   })
 
   // Catches: losing track of commits when Litestream checkpoints and starts a new shadow index.
@@ -182,7 +195,9 @@ describe('position watcher', { timeout: 180_000 }, () => {
     for (;;) {
       const pid = replicator.pid
       if (pid) process.kill(pid, 'SIGKILL')
-      await waitFor(() => replicator!.pid === undefined || replicator!.pid !== pid, { intervalMs: 1 }).catch(() => undefined)
+      await waitFor(() => replicator!.pid === undefined || replicator!.pid !== pid, {
+        intervalMs: 1,
+      }).catch(() => undefined)
       const [result] = db.pragma('wal_checkpoint(TRUNCATE)') as { busy: number }[]
       if (result?.busy === 0) break
     }
@@ -191,8 +206,14 @@ describe('position watcher', { timeout: 180_000 }, () => {
     const after = await replicator.confirmed(commitRow(4))
     expect(during.generation).not.toBe(first.generation)
     expect(after.generation).toBe(during.generation)
-    expect(before.generation === first.generation || before.generation === during.generation).toBe(true)
-    expect(replicator.logs().some((line) => line.includes('sync: new generation') && line.includes('reason='))).toBe(true)
+    expect(before.generation === first.generation || before.generation === during.generation).toBe(
+      true,
+    )
+    expect(
+      replicator
+        .logs()
+        .some((line) => line.includes('sync: new generation') && line.includes('reason=')),
+    ).toBe(true)
     const ids = await restoredIds()
     for (const id of [1, 2, 3, 4]) expect(ids.has(id)).toBe(true)
   })
@@ -235,12 +256,17 @@ describe('position watcher', { timeout: 180_000 }, () => {
   })
 
   it('rejects pending waiters when the replicator stops, and bad input at once', async () => {
-    replicator = await replicate(dbPath, replica, { syncIntervalMs: 60_000, monitorIntervalMs: 60_000 })
+    replicator = await replicate(dbPath, replica, {
+      syncIntervalMs: 60_000,
+      monitorIntervalMs: 60_000,
+    })
     const pending = replicator.confirmed(commitRow(1)).catch((err: unknown) => err)
     await replicator.stop({ timeoutMs: 0 })
     const err = await pending
     expect(isReplicaError(err) && err.code).toBe('STORAGE_UNAVAILABLE')
     expect(String(err)).toMatch(/stopped before the commit was confirmed/)
-    expect(() => replicator!.confirmed({ salt: 'zz', offset: -1 } as unknown as WalCommit)).toThrow(TypeError)
+    expect(() => replicator!.confirmed({ salt: 'zz', offset: -1 } as unknown as WalCommit)).toThrow(
+      TypeError,
+    )
   })
 })

@@ -120,7 +120,9 @@ export class PositionWatcher {
     checkWalCommit(commit)
     const timeoutMs = opts.timeoutMs ?? DEFAULT_CONFIRM_TIMEOUT_MS
     if (!Number.isFinite(timeoutMs) || timeoutMs < 0) {
-      throw new TypeError(`Expected \`timeoutMs\` to be a number from 0 and up, got \`${timeoutMs}\` (${typeof timeoutMs})`)
+      throw new TypeError(
+        `Expected \`timeoutMs\` to be a number from 0 and up, got \`${timeoutMs}\` (${typeof timeoutMs})`,
+      )
     }
     if (this.#closed) return Promise.reject(this.#closed)
     if (opts.signal?.aborted) return Promise.reject(opts.signal.reason)
@@ -156,8 +158,10 @@ export class PositionWatcher {
     const upload = parseUploadLine(line)
     if (!upload) return
     const claim = upload.end
-    this.#claimed = this.#claimed?.generation === claim.generation ? laterPosition(this.#claimed, claim) : claim
-    if (upload.kind === 'wal') this.#progress.noteUpload(upload.start, claim.offset - upload.start.offset)
+    this.#claimed =
+      this.#claimed?.generation === claim.generation ? laterPosition(this.#claimed, claim) : claim
+    if (upload.kind === 'wal')
+      this.#progress.noteUpload(upload.start, claim.offset - upload.start.offset)
     if (this.#waiters.size > 0) this.#queueTick()
   }
 
@@ -183,7 +187,10 @@ export class PositionWatcher {
   /** Reject every waiter with `STORAGE_UNAVAILABLE` (`reason`), stop, and close the store. */
   close(reason: string): void {
     if (this.#closed) return
-    this.#closed = new ReplicaError('STORAGE_UNAVAILABLE', `confirm commits of ${this.#opts.dbPath}: ${reason}`)
+    this.#closed = new ReplicaError(
+      'STORAGE_UNAVAILABLE',
+      `confirm commits of ${this.#opts.dbPath}: ${reason}`,
+    )
     clearTimeout(this.#timer)
     for (const waiter of [...this.#waiters]) waiter.settle(null, this.#notConfirmed(waiter, reason))
     this.#opts.store.close()
@@ -204,7 +211,8 @@ export class PositionWatcher {
     this.#locate()
     let claimed: Waiter | undefined
     for (const waiter of this.#waiters) {
-      if (waiter.target && isCovered(waiter.target, this.#claimed) && !claimed?.urgent) claimed = waiter
+      if (waiter.target && isCovered(waiter.target, this.#claimed) && !claimed?.urgent)
+        claimed = waiter
     }
     if (this.#waiters.size === 0) return
     const now = performance.now()
@@ -259,7 +267,9 @@ export class PositionWatcher {
       this.#lastError = undefined
       if (frontier) {
         this.#frontier =
-          this.#frontier?.generation === frontier.generation ? laterPosition(this.#frontier, frontier) : frontier
+          this.#frontier?.generation === frontier.generation
+            ? laterPosition(this.#frontier, frontier)
+            : frontier
       }
     } catch (err) {
       this.#lastError = err
@@ -271,9 +281,12 @@ export class PositionWatcher {
   }
 
   #notConfirmed(waiter: Waiter, why: string): ReplicaError {
-    const where = waiter.target ? `at ${formatPosition(waiter.target)}` : `${waiter.commit.salt}:${waiter.commit.offset} (not yet in the shadow WAL)`
+    const where = waiter.target
+      ? `at ${formatPosition(waiter.target)}`
+      : `${waiter.commit.salt}:${waiter.commit.offset} (not yet in the shadow WAL)`
     const held = this.#frontier ? formatPosition(this.#frontier) : 'nothing of this generation'
-    const error = this.#lastError === undefined ? '' : `; last storage error: ${messageOf(this.#lastError)}`
+    const error =
+      this.#lastError === undefined ? '' : `; last storage error: ${messageOf(this.#lastError)}`
     return new ReplicaError(
       'STORAGE_UNAVAILABLE',
       `confirm commit ${where} of ${this.#opts.dbPath}: ${why} (the replica holds ${held}${error})`,

@@ -69,7 +69,10 @@ export class ReplicaProgress {
    * before the newest segment's start, that start is returned without reading the segment.
    * Storage failures throw `STORAGE_*` errors.
    */
-  async frontier(generation: string, need: ReplicaPosition | null): Promise<ReplicaPosition | null> {
+  async frontier(
+    generation: string,
+    need: ReplicaPosition | null,
+  ): Promise<ReplicaPosition | null> {
     if (generation !== this.#generation) {
       this.#generation = generation
       this.#snapshotIndex = null
@@ -87,7 +90,9 @@ export class ReplicaProgress {
     // Keys sort by index: everything from `#listedFrom` on sorts after `<index - 1>_ffffffff`.
     const startAfter =
       this.#last?.key ??
-      (this.#listedFrom > 0 ? `${prefix}wal/${hex8(this.#listedFrom - 1)}_ffffffff.wal.lz4` : undefined)
+      (this.#listedFrom > 0
+        ? `${prefix}wal/${hex8(this.#listedFrom - 1)}_ffffffff.wal.lz4`
+        : undefined)
     this.#absorb(await this.#store.list(`${prefix}wal/`, startAfter ? { startAfter } : {}))
     return this.#reach(generation, need)
   }
@@ -102,7 +107,11 @@ export class ReplicaProgress {
       }
       const match = SEGMENT_NAME.exec(key)
       if (!match) continue
-      const segment = { key, index: Number.parseInt(match[1]!, 16), offset: Number.parseInt(match[2]!, 16) }
+      const segment = {
+        key,
+        index: Number.parseInt(match[1]!, 16),
+        offset: Number.parseInt(match[2]!, 16),
+      }
       if (segment.offset === 0) this.#startedIndexes.add(segment.index)
       // Fixed-width hex names: key order is position order.
       if (!this.#last || key > this.#last.key) this.#last = segment
@@ -136,12 +145,18 @@ export class ReplicaProgress {
     if (!bytes) return 0
     let length: number
     try {
-      length = decompressFrameSync(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)).length
+      length = decompressFrameSync(
+        Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength),
+      ).length
     } catch (err) {
-      throw new ReplicaError('REPLICA_NOT_VERIFIED', `decompress wal segment ${segment.key}: ${messageOf(err)}`, {
-        cause: err,
-        hint: 'the replica holds a damaged WAL segment; a restore would fail there',
-      })
+      throw new ReplicaError(
+        'REPLICA_NOT_VERIFIED',
+        `decompress wal segment ${segment.key}: ${messageOf(err)}`,
+        {
+          cause: err,
+          hint: 'the replica holds a damaged WAL segment; a restore would fail there',
+        },
+      )
     }
     this.#lengths.clear() // only the newest segment is ever measured again
     this.#lengths.set(segment.key, length)

@@ -15,12 +15,24 @@ const commit = (salt: string, offset = 8272) => ({ salt, offset, pageSize: 4096 
 
 describe('locateCommit', () => {
   it('places a commit of a shadowed WAL lifetime at the same offset of that index', () => {
-    expect(locateCommit(state, 'bbbbbbbbbbbbbbbb', commit('aaaaaaaaaaaaaaaa'))).toEqual({ generation: G, index: 4, offset: 8272 })
-    expect(locateCommit(state, 'bbbbbbbbbbbbbbbb', commit('bbbbbbbbbbbbbbbb'))).toEqual({ generation: G, index: 5, offset: 8272 })
+    expect(locateCommit(state, 'bbbbbbbbbbbbbbbb', commit('aaaaaaaaaaaaaaaa'))).toEqual({
+      generation: G,
+      index: 4,
+      offset: 8272,
+    })
+    expect(locateCommit(state, 'bbbbbbbbbbbbbbbb', commit('bbbbbbbbbbbbbbbb'))).toEqual({
+      generation: G,
+      index: 5,
+      offset: 8272,
+    })
   })
 
   it('places a commit of an ended, unshadowed lifetime at the oldest kept index (it is in the database file)', () => {
-    expect(locateCommit(state, 'bbbbbbbbbbbbbbbb', commit('cccccccccccccccc'))).toEqual({ generation: G, index: 4, offset: 0 })
+    expect(locateCommit(state, 'bbbbbbbbbbbbbbbb', commit('cccccccccccccccc'))).toEqual({
+      generation: G,
+      index: 4,
+      offset: 0,
+    })
   })
 
   it('waits while the commit is in the current lifetime that Litestream has not shadowed yet', () => {

@@ -101,7 +101,8 @@ export function locateCommit(
   const { generation, indexes } = state
   for (let i = indexes.length - 1; i >= 0; i--) {
     const shadow = indexes[i]!
-    if (shadow.salt === commit.salt) return { generation, index: shadow.index, offset: commit.offset }
+    if (shadow.salt === commit.salt)
+      return { generation, index: shadow.index, offset: commit.offset }
   }
   if (currentSalt === null || currentSalt === commit.salt) return null
   if (!indexes.some((shadow) => shadow.salt === currentSalt)) return null

@@ -20,7 +20,8 @@ describe('readLastCommit', () => {
     await rm(dir, { recursive: true, force: true })
   })
 
-  const walSalt = (path: string): string => readFileSync(`${path}-wal`).subarray(16, 24).toString('hex')
+  const walSalt = (path: string): string =>
+    readFileSync(`${path}-wal`).subarray(16, 24).toString('hex')
 
   it('ends each commit where its last frame ends in the WAL, in the WAL header lifetime', () => {
     const path = join(dir, 'a.db')
@@ -110,7 +111,9 @@ describe('readLastCommit', () => {
   })
 
   it('rejects values that are not commit positions, quoting them', () => {
-    expect(() => checkWalCommit({ salt: 'x', offset: 1, pageSize: 4096 })).toThrow(/got `\{"salt":"x"/)
+    expect(() => checkWalCommit({ salt: 'x', offset: 1, pageSize: 4096 })).toThrow(
+      /got `\{"salt":"x"/,
+    )
     expect(() => checkWalCommit(null)).toThrow(TypeError)
     expect(checkWalCommit({ salt: '0011223344556677', offset: 0, pageSize: 4096 }).offset).toBe(0)
   })
