@@ -1,6 +1,8 @@
 import { isPositiveInteger, validateApp, type AppDefinition } from './app.js'
 import { EngineError, invalidInput } from './engine-error.js'
 import type { EngineObserver } from './observer.js'
+import { DEFAULT_QUERY_TIMEOUT_MS } from './query.js'
+import { DEFAULT_QUERY_THREAD_IDLE_MS } from './query-thread.js'
 
 /** Runs of the default queue executing at once. */
 export const DEFAULT_CONCURRENCY = 100
@@ -22,6 +24,10 @@ export interface EngineOptions {
   readonly clock?: () => number
   /** Metrics callbacks. */
   readonly observer?: EngineObserver
+  /** Longest an `Engine.query` statement may run; SQLite interrupts it. @default 5000 */
+  readonly queryTimeoutMs?: number
+  /** The query thread stops after this long without a query. @default 30000 */
+  readonly queryThreadIdleMs?: number
 }
 
 /** Options after validation and defaults. */
@@ -32,6 +38,8 @@ export interface ResolvedOptions {
   synchronous: 'NORMAL' | 'FULL'
   clock: () => number
   observer: EngineObserver | undefined
+  queryTimeoutMs: number
+  queryThreadIdleMs: number
 }
 
 function bad(what: string, value: unknown, expected: string): never {
@@ -45,7 +53,8 @@ function bad(what: string, value: unknown, expected: string): never {
  */
 export function resolveOptions(options: EngineOptions): ResolvedOptions {
   if (typeof options !== 'object' || options === null) bad('options', options, 'an object')
-  const { path, concurrency, synchronous, clock, observer } = options
+  const { path, concurrency, synchronous, clock, observer, queryTimeoutMs, queryThreadIdleMs } =
+    options
   if (typeof path !== 'string' || path === '' || path.startsWith(':memory:')) {
     bad('path', path, 'a file path')
   }
@@ -62,6 +71,12 @@ export function resolveOptions(options: EngineOptions): ResolvedOptions {
   if (observer !== undefined && (typeof observer !== 'object' || observer === null)) {
     bad('observer', observer, 'an object')
   }
+  for (const [what, value] of [
+    ['queryTimeoutMs', queryTimeoutMs],
+    ['queryThreadIdleMs', queryThreadIdleMs],
+  ] as const) {
+    if (value !== undefined && !isPositiveInteger(value)) bad(what, value, 'a number of ms from 1 and up')
+  }
   return {
     path: plainPath,
     app: options.app,
@@ -69,5 +84,7 @@ export function resolveOptions(options: EngineOptions): ResolvedOptions {
     synchronous: synchronous ?? 'NORMAL',
     clock: clock ?? Date.now,
     observer,
+    queryTimeoutMs: queryTimeoutMs ?? DEFAULT_QUERY_TIMEOUT_MS,
+    queryThreadIdleMs: queryThreadIdleMs ?? DEFAULT_QUERY_THREAD_IDLE_MS,
   }
 }

@@ -18,6 +18,7 @@ export type {
   RunSummary,
   StartOptions,
   StartRequest,
+  StepDetail,
   StepKind,
   StepRecord,
   StepStatus,
