@@ -10,7 +10,7 @@ import {
 } from './replica-position.js'
 import { ReplicaProgress } from './replica-progress.js'
 import type { ReplicaStore } from './replica-store.js'
-import { ShadowWal, locateCommit } from './shadow-wal.js'
+import { type ShadowState, ShadowWal, locateCommit } from './shadow-wal.js'
 import { type WalCommit, checkWalCommit, readLastCommit } from './wal-commit.js'
 
 /** How long {@link PositionWatcher.waitFor} waits by default (then `STORAGE_UNAVAILABLE`). */
@@ -230,7 +230,14 @@ export class PositionWatcher {
 
   /** Place every waiter in the current generation; settle those S3 is known to hold. */
   #locate(): void {
-    const state = this.#shadow.read()
+    let state: ShadowState | null
+    try {
+      state = this.#shadow.read()
+    } catch (err) {
+      // An unreadable shadow WAL places nobody this time; it must not break the timers.
+      this.#lastError = err
+      return
+    }
     let current: string | null = null
     try {
       current = readLastCommit(this.#opts.dbPath).salt
