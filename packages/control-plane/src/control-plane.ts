@@ -16,19 +16,15 @@ import {
 import { DashboardAssets } from '@litecell/dashboard'
 import { hashSecret, newSecret } from '@litecell/protocol'
 import pino, { type Logger } from 'pino'
-import { createApi } from './api.js'
 import { ControlPlaneError } from './control-plane-error.js'
 import { AppCatalog } from './app-catalog.js'
-import { Auth } from './auth.js'
 import type { ControlPlaneConfig } from './control-plane-config.js'
-import { Fleet } from './fleet/fleet.js'
-import { FleetMetrics } from './fleet-metrics.js'
-import { fleetSummary } from './fleet-summary.js'
+import { createControlPlaneApp } from './control-plane-app.js'
+import type { Fleet } from './fleet/fleet.js'
 import { KubernetesLauncher } from './kubernetes/kubernetes-launcher.js'
 import type { Launcher } from './launcher.js'
 import { LocalLauncher } from './local-launcher.js'
 import { Registry } from './registry.js'
-import { TenantService } from './tenant-service.js'
 import { WakeScheduler } from './wake-scheduler.js'
 
 /** The registry's file name in the data directory. */
@@ -92,7 +88,8 @@ export class ControlPlane {
     } = {},
   ): Promise<ControlPlane> {
     const log = options.log ?? pino({ base: { component: 'control-plane' } })
-    const apps = new AppCatalog({ ...config.apps })
+    // Names every app module up front: an app without an absolute path fails the start.
+    new AppCatalog({ ...config.apps })
     // Pods: fail before anything starts if the API, the namespace or RBAC is not right.
     let launcher = options.launcher
     if (!launcher && config.kubernetes) {
@@ -132,10 +129,7 @@ export class ControlPlane {
     if (!adminTokenHash) throw new Error('no admin token hash')
 
     let url = ''
-    let fleet!: Fleet
-    const metrics = new FleetMetrics({ registry, activeWorkers: () => fleet.size })
-    fleet = new Fleet({
-      metrics,
+    const { api, fleet } = createControlPlaneApp({
       registry,
       launcher:
         launcher ??
@@ -146,32 +140,19 @@ export class ControlPlane {
           standbyWorkers: config.standbyWorkers,
           preloadApps: Object.values(config.apps),
         }),
+      storage,
+      apps: config.apps,
+      adminTokenHash,
       log,
       dataDir: config.dataDir,
       maxWorkers: config.maxWorkers,
+      idleMs: config.idleMs,
       leaseTtlMs: config.leaseTtlMs,
-      workerSettings: (tenantId, app) => ({
-        tenantId,
-        controlUrl: config.advertiseUrl ?? url,
-        appPath: apps.pathOf(app),
-        storage,
-        idleMs: config.idleMs,
-        leaseTtlMs: config.leaseTtlMs,
-        syncIntervalMs: config.syncIntervalMs,
-        ...(config.concurrency !== undefined ? { concurrency: config.concurrency } : {}),
-        ...(config.queryTimeoutMs !== undefined ? { queryTimeoutMs: config.queryTimeoutMs } : {}),
-      }),
-    })
-    const tenants = new TenantService({ registry, fleet, apps, storage })
-    const api = createApi({
-      auth: new Auth({ adminTokenHash, registry }),
-      fleet,
-      tenants,
-      log,
-      metrics: () => metrics.text(),
+      syncIntervalMs: config.syncIntervalMs,
+      concurrency: config.concurrency,
+      queryTimeoutMs: config.queryTimeoutMs,
+      controlUrl: () => config.advertiseUrl ?? url,
       dashboard: DashboardAssets.load(),
-      fleetSummary: () =>
-        fleetSummary({ registry, metrics, activeWorkers: fleet.size, maxWorkers: config.maxWorkers }),
     })
     let server!: ServerType
     const address = await new Promise<AddressInfo>((resolve) => {

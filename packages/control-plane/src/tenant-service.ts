@@ -1,11 +1,11 @@
 import { hashSecret, newSecret } from '@litecell/protocol'
-import { deleteReplica, restorePoints, tenantReplica, type StorageConfig } from '@litecell/replica'
 import { DEFAULT_APP_NAME, type AppCatalog } from './app-catalog.js'
 import { ControlPlaneError } from './control-plane-error.js'
 import type { Fleet } from './fleet/fleet.js'
 import type { Registry } from './registry.js'
 import type { TenantRecord } from './tenant-record.js'
 import { newTenantId } from './tenant-id.js'
+import type { TenantReplicas } from './tenant-replicas.js'
 import { encodeTenantCursor, type TenantListQuery } from './tenant-list-query.js'
 
 /** A tenant as the API shows it. */
@@ -37,18 +37,18 @@ export class TenantService {
   readonly #registry: Registry
   readonly #fleet: Fleet
   readonly #apps: AppCatalog
-  readonly #storage: StorageConfig
+  readonly #replicas: TenantReplicas
 
   constructor(options: {
     registry: Registry
     fleet: Fleet
     apps: AppCatalog
-    storage: StorageConfig
+    replicas: TenantReplicas
   }) {
     this.#registry = options.registry
     this.#fleet = options.fleet
     this.#apps = options.apps
-    this.#storage = options.storage
+    this.#replicas = options.replicas
   }
 
   /** Creates a hibernated tenant (a new tenant starts empty on its first wake). */
@@ -91,7 +91,7 @@ export class TenantService {
   /** One tenant, with its restore points (null if storage could not be listed). */
   async show(id: string): Promise<TenantView & { replica: unknown }> {
     const view = this.#view(this.#registry.require(id))
-    const replica = await restorePoints(tenantReplica(this.#storage, id)).catch((err: unknown) => ({
+    const replica = await this.#replicas.restorePoints(id).catch((err: unknown) => ({
       error: (err as Error).message,
     }))
     return { ...view, replica }
@@ -164,7 +164,7 @@ export class TenantService {
                 worker.client.syncPoint(source.id),
               )
         if (synced) return synced.at
-        const { latestAt } = await restorePoints(tenantReplica(this.#storage, source.id))
+        const { latestAt } = await this.#replicas.restorePoints(source.id)
         if (latestAt === null) {
           throw new ControlPlaneError('NO_RESTORE_POINT', `tenant ${source.id} has no replica state`)
         }
@@ -180,7 +180,7 @@ export class TenantService {
   async delete(id: string): Promise<void> {
     this.#registry.require(id)
     await this.#fleet.discard(id)
-    await deleteReplica(tenantReplica(this.#storage, id))
+    await this.#replicas.delete(id)
     this.#registry.delete(id)
   }
 

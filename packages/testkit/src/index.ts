@@ -2,7 +2,10 @@
  * `@litecell/testkit`: test support for litecell's own tests, benchmarks and demo. It is a
  * dependency of the workspace root only, never of a production package. Subpaths:
  * `./engine` (engines on temp files), `./replica` (embedded S3 and test databases),
- * `./server` (a real `litecell serve`), `./e2e` (the end-to-end harness, on vitest).
+ * `./server` (a real `litecell serve`), `./e2e` (the end-to-end harness, on vitest),
+ * `./in-process` (the control plane's app with in-process workers, for route tests),
+ * `./browser` (headless Chromium for the dashboard), `./kubernetes` (the fake Kubernetes API
+ * and kubelet).
  */
 export { DEFAULT_WAIT_INTERVAL_MS, DEFAULT_WAIT_TIMEOUT_MS, waitFor } from './wait-for.js'
 export type { WaitForOptions } from './wait-for.js'
