@@ -8,7 +8,8 @@ import { GroupCommit } from './group-commit.js'
 import { Journal } from './journal.js'
 import { toJsonText, type JsonValue } from './json.js'
 import { ReadOnlyQuery, type QueryOptions, type QueryResult } from './query.js'
-import { recoverRuns } from './recovery.js'
+import { recoverRuns, type RecoveryReport } from './recovery.js'
+import { recordedCode } from './recorded-error.js'
 import {
   isFinished,
   type ListOptions,
@@ -24,6 +25,7 @@ import { newRunId } from './run-id.js'
 import { RunView } from './run-view.js'
 import { applySchema } from './schema.js'
 import { insertOrFindRun, MAX_START_MANY, validateStartRequest } from './start-request.js'
+import { TransactionStatements } from './transaction-statements.js'
 
 function bad(what: string, value: unknown, expected: string): never {
   throw invalidInput(what, value, expected)
@@ -45,6 +47,8 @@ export class Engine {
   readonly #readView: RunView
   readonly #writeView: RunView
   readonly #query: ReadOnlyQuery
+  readonly #transactionStatements: TransactionStatements
+  #recovery: RecoveryReport = { crashed: 0, quarantined: [], suspects: 0 }
   #closed: Promise<void> | null = null
 
   private constructor(options: ResolvedOptions, writeDb: Database, readDb: Database) {
@@ -58,6 +62,7 @@ export class Engine {
     )
     this.#runs = new Store(writeDb)
     this.#journal = new Journal(writeDb)
+    this.#transactionStatements = new TransactionStatements(writeDb)
     this.#executor = new Executor({
       app: options.app,
       writer: this.#writer,
@@ -66,6 +71,8 @@ export class Engine {
       clock: options.clock,
       observer: options.observer,
       concurrency: options.concurrency,
+      transactionStatements: this.#transactionStatements,
+      transactionTimeoutMs: options.transactionTimeoutMs,
     })
     this.#readView = new RunView(readDb)
     this.#writeView = new RunView(writeDb)
@@ -98,8 +105,28 @@ export class Engine {
       )
     }
     const engine = new Engine(resolved, writeDb, readDb)
-    recoverRuns(engine.#executor, engine.#runs)
+    try {
+      engine.#recovery = await recoverRuns({
+        executor: engine.#executor,
+        runs: engine.#runs,
+        writer: engine.#writer,
+        clock: resolved.clock,
+        observer: resolved.observer,
+      })
+    } catch (error) {
+      await engine.close().catch(() => undefined)
+      throw error
+    }
     return engine
+  }
+
+  /**
+   * What opening found: runs that were executing when the previous process ended abnormally,
+   * the runs quarantined for it (`failed` with `RUN_QUARANTINED`), and how many runs are
+   * recovered on probation.
+   */
+  get recovery(): RecoveryReport {
+    return this.#recovery
   }
 
   /**
@@ -238,7 +265,9 @@ export class Engine {
 
   /**
    * Resumes a `failed` or `cancelled` run: a failed run forgets its journal from the first
-   * failed call on (so that call runs again), then the run replays.
+   * failed call on (so that call runs again), then the run replays. A quarantined run
+   * (`RUN_QUARANTINED`) keeps its whole journal and starts with no crashes counted: it is
+   * recovered on probation again only if it kills the process again.
    *
    * @throws {EngineError} `RUN_NOT_FOUND`, `INVALID_STATE` (not failed or cancelled).
    */
@@ -251,7 +280,9 @@ export class Engine {
         `resume run ${runId}: only failed or cancelled runs resume, this one is ${row.status}`,
       )
     this.#writer.write(() => {
-      const failedSeq = row.status === 'failed' ? this.#journal.firstFailedSeq(runId) : null
+      const quarantined = recordedCode(row.error) === 'RUN_QUARANTINED'
+      const failedSeq =
+        row.status === 'failed' && !quarantined ? this.#journal.firstFailedSeq(runId) : null
       if (failedSeq !== null) this.#journal.truncate(runId, failedSeq)
       this.#runs.reset(runId, this.#options.clock())
     })
@@ -373,9 +404,21 @@ export class Engine {
 
   async #close(timeoutMs: number | undefined): Promise<void> {
     await this.#executor.close(timeoutMs)
-    this.#writer.close()
-    for (const answer of this.#executor.takeEndWaiters()) answer()
     const errors: unknown[] = []
+    try {
+      // The runs stopped at a ctx call are `pending` again: `running` stays only on runs still
+      // executing (abandoned past timeoutMs), so the next open counts a crash against exactly
+      // those (see recovery.ts).
+      const stillExecuting = this.#executor.executingRunIds()
+      this.#writer.write(() => this.#runs.releaseRunning(stillExecuting, this.#options.clock()))
+    } catch (error) {
+      errors.push(error)
+    }
+    const committed = this.#writer.durable().catch((error: unknown) => errors.push(error))
+    this.#writer.close()
+    await committed
+    for (const answer of this.#executor.takeEndWaiters()) answer()
+    this.#transactionStatements.clear()
     // The writer closes first, while the read-only connection still holds the file open: the
     // last connection to close would otherwise checkpoint the WAL into the database (SQLite's
     // close-time checkpoint), and a read-only connection cannot checkpoint.

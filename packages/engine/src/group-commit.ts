@@ -35,7 +35,13 @@ export const MAX_MICROTASK_STRETCH_MS = 2
  * and its checkpoint commit together.
  *
  * Failure: if `COMMIT` fails, the batch rolls back and every waiter of that batch rejects with
- * `STORAGE_FAILED`; nothing of the batch is durable.
+ * `STORAGE_FAILED`; nothing of the batch is durable. SQLite may also end the open transaction
+ * by itself while a write fails (`SQLITE_FULL`, an I/O error, a trigger's `RAISE(ROLLBACK)`,
+ * `INSERT OR ROLLBACK`, an interrupted write): the write that failed notices (the connection
+ * is no longer in a transaction), every waiter of the batch rejects with `STORAGE_FAILED` the
+ * same way, and the next write opens a new batch. Engine statements can end the transaction
+ * only by failing, so checking on failure suffices; user SQL, which could also end it while
+ * succeeding, is checked after every statement by its `TransactionScope`.
  */
 export class GroupCommit {
   readonly #db: Database
@@ -58,6 +64,8 @@ export class GroupCommit {
   #closed = false
   /** Number of batch transactions committed so far (a test and metrics hook). */
   commits = 0
+  /** Number of batches SQLite rolled back by itself (a test and metrics hook). */
+  lostBatches = 0
 
   /**
    * @param isSolo says whether at most one run executes, so that a single-statement write may
@@ -99,7 +107,13 @@ export class GroupCommit {
     if (this.#closed) throw new EngineError('ENGINE_CLOSED', 'write: the engine is closed')
     if (!this.#open) this.#openBatch()
     this.#writes++
-    return write()
+    try {
+      return write()
+    } catch (error) {
+      // A failing statement may have ended SQLite's transaction, and the batch with it.
+      if (this.#open && !this.#db.inTransaction) this.#lose(error)
+      throw error
+    }
   }
 
   /**
@@ -140,8 +154,11 @@ export class GroupCommit {
         this.#release.run()
         return result
       } catch (error) {
-        this.#rollbackTo.run()
-        this.#release.run()
+        // If SQLite ended the whole transaction, there is no savepoint left to roll back to.
+        if (this.#db.inTransaction) {
+          this.#rollbackTo.run()
+          this.#release.run()
+        }
         throw error
       }
     })
@@ -195,6 +212,28 @@ export class GroupCommit {
   close(): void {
     this.flushNow()
     this.#closed = true
+  }
+
+  /**
+   * SQLite rolled the open batch back by itself while a write failed with `cause`: nothing of
+   * the batch is committed, so its waiters learn it now, and the next write opens a new batch.
+   */
+  #lose(cause: unknown): void {
+    const waiters = this.#waiters
+    const writes = this.#writes
+    this.#waiters = []
+    this.#writes = 0
+    this.#open = false
+    if (this.#immediate !== null) clearImmediate(this.#immediate)
+    this.#immediate = null
+    this.lostBatches++
+    const code = (cause as { code?: unknown } | null)?.code
+    const error = new EngineError(
+      'STORAGE_FAILED',
+      `commit ${writes} engine writes: SQLite rolled back their transaction when a write failed (${typeof code === 'string' ? `${code}: ` : ''}${(cause as Error)?.message ?? String(cause)}); none of them is committed, and the runs that wrote them continue from their last committed step`,
+      { cause },
+    )
+    for (const waiter of waiters) waiter.reject(error)
   }
 
   #flush(): void {

@@ -25,7 +25,9 @@ export type {
 export type {
   Backoff,
   ChildHandle,
+  SqlArgs,
   SqlRow,
+  SqlStatement,
   SqlValue,
   StepAttempt,
   StepOptions,
