@@ -31,6 +31,17 @@ function bad(what: string, value: unknown, expected: string): never {
   throw invalidInput(what, value, expected)
 }
 
+/** Each engine's write connection, for the engine's own fault-injection tests only. */
+const writeConnections = new WeakMap<Engine, Database>()
+
+/**
+ * The write connection of `engine`, so a test can inject a storage fault SQLite itself
+ * produces (`PRAGMA max_page_count` for `SQLITE_FULL`). Not exported from index.ts.
+ */
+export function writeConnectionOf(engine: Engine): Database {
+  return writeConnections.get(engine) as Database
+}
+
 /**
  * A durable workflow engine bound to one SQLite database file (one tenant). Open it with
  * {@link Engine.open}; every method validates its arguments before writing anything, and
@@ -54,6 +65,7 @@ export class Engine {
   private constructor(options: ResolvedOptions, writeDb: Database, readDb: Database) {
     this.#options = options
     this.#writeDb = writeDb
+    writeConnections.set(this, writeDb)
     this.#readDb = readDb
     this.#writer = new GroupCommit(
       writeDb,

@@ -112,7 +112,7 @@ export class GroupCommit {
     } catch (error) {
       // A failing statement may have ended SQLite's transaction, and the batch with it.
       if (this.#open && !this.#db.inTransaction) this.#lose(error)
-      throw error
+      throw asStorageFailure(error)
     }
   }
 
@@ -265,4 +265,17 @@ export class GroupCommit {
     this.#onCommit?.(writes, performance.now() - this.#openedAt)
     for (const waiter of waiters) waiter.resolve()
   }
+}
+
+/**
+ * An SQLite error from the engine's own statements is the storage's failure (a full disk, an
+ * I/O error): callers see `STORAGE_FAILED` (HTTP 503), with SQLite's error as the cause.
+ */
+function asStorageFailure(error: unknown): unknown {
+  const code = (error as { code?: unknown } | null)?.code
+  if (error instanceof EngineError || typeof code !== 'string' || !code.startsWith('SQLITE_'))
+    return error
+  return new EngineError('STORAGE_FAILED', `write: ${code}: ${(error as Error).message}`, {
+    cause: error,
+  })
 }

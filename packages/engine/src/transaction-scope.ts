@@ -61,6 +61,13 @@ export class TransactionScope {
       if ((error as { code?: unknown }).code === 'INVALID_INPUT') this.#failure = error
       throw error
     }
+    if (prepared.hasNamelessParameter && bound !== undefined && !Array.isArray(bound)) {
+      throw invalidInput(
+        'tx.execute args',
+        args ?? (statement as SqlStatement).args,
+        `an array: \`${excerpt(sql)}\` has a plain ? parameter, which named arguments cannot bind (name it, e.g. :id)`,
+      )
+    }
     const leftMs = this.#deadline - performance.now()
     if (leftMs < 1) throw (this.#failure = this.#timeout(sql, undefined))
     const options = { queryTimeout: Math.ceil(leftMs) }
@@ -148,7 +155,11 @@ export function toBindable(args: SqlArgs | undefined): unknown[] | Record<string
   const convert = (value: SqlValue): unknown =>
     typeof value === 'boolean' ? (value ? 1 : 0) : value
   if (Array.isArray(args)) return (args as readonly SqlValue[]).map(convert)
-  if (typeof args !== 'object') throw invalidInput('tx.execute args', args, 'an array or an object')
+  // Anything but a plain object would reach the driver as named arguments it misreads (a
+  // Uint8Array becomes {0: …, 1: …}).
+  const prototype = typeof args === 'object' ? Object.getPrototypeOf(args) : undefined
+  if (prototype !== Object.prototype && prototype !== null)
+    throw invalidInput('tx.execute args', args, 'an array or a plain object')
   return Object.fromEntries(
     Object.entries(args as Record<string, SqlValue>).map(([key, value]) => [
       key[0] === ':' || key[0] === '@' || key[0] === '$' ? key.slice(1) : key,

@@ -1,6 +1,7 @@
 import Libsql from 'libsql'
 import type { Database, Statement } from './connection.js'
 import { EngineError } from './engine-error.js'
+import { sqlTextFacts } from './sql-parameters.js'
 
 /** Distinct SQL texts of `tx.execute` kept prepared per engine (the oldest is dropped past it). */
 export const MAX_CACHED_TRANSACTION_STATEMENTS = 256
@@ -27,7 +28,8 @@ const { Action, Authorization } = Libsql
  * transaction control (`BEGIN`, `COMMIT`, `END`, `ROLLBACK`, `SAVEPOINT`, `RELEASE`, `ROLLBACK
  * TO`) would end or split the engine's group-commit transaction, `ATTACH`/`DETACH` change
  * the connection, and PRAGMAs change the connection (or checkpoint, which only Litestream
- * may do). `VACUUM` needs no rule: SQLite refuses it inside a transaction by itself.
+ * may do). `VACUUM` has no authorizer action: it is refused by its leading keyword (SQLite
+ * would refuse it inside a transaction anyway).
  */
 const REFUSE_TRANSACTION_CONTROL = {
   rules: [
@@ -49,6 +51,8 @@ export interface TransactionStatement {
   readonly statement: Statement
   /** Whether it returns rows (`Statement.reader` is a native call each time). */
   readonly reader: boolean
+  /** It has a plain `?` parameter, so it must not get named arguments (see sql-parameters.ts). */
+  readonly hasNamelessParameter: boolean
 }
 
 /**
@@ -77,12 +81,20 @@ export class TransactionStatements {
   /**
    * The prepared statement for `sql`.
    *
-   * @throws {EngineError} `INVALID_INPUT` for a statement `tx.execute` refuses; SQLite's own
-   *   error for SQL that does not compile.
+   * @throws {EngineError} `INVALID_INPUT` for a statement `tx.execute` refuses (or text that
+   *   holds more than one statement); SQLite's own error for SQL that does not compile.
    */
   prepare(sql: string): TransactionStatement {
     const cached = this.#cache.get(sql)
     if (cached !== undefined) return cached
+    const facts = sqlTextFacts(sql)
+    if (facts.leadingKeyword === 'vacuum') throw refused(sql, undefined)
+    if (facts.hasTrailingStatements) {
+      throw new EngineError(
+        'INVALID_INPUT',
+        `tx.execute runs one statement, got several in \`${excerpt(sql)}\`; call it once per statement`,
+      )
+    }
     let statement: Statement
     this.#db.authorizer(REFUSE_TRANSACTION_CONTROL)
     try {
@@ -93,7 +105,11 @@ export class TransactionStatements {
     } finally {
       this.#db.authorizer(null)
     }
-    const prepared = { statement, reader: statement.reader }
+    const prepared = {
+      statement,
+      reader: statement.reader,
+      hasNamelessParameter: facts.hasNamelessParameter,
+    }
     if (this.#cache.size >= MAX_CACHED_TRANSACTION_STATEMENTS) {
       this.#cache.delete(this.#cache.keys().next().value as string)
     }
@@ -107,11 +123,14 @@ export class TransactionStatements {
   }
 }
 
+function excerpt(sql: string): string {
+  return sql.length > 60 ? `${sql.slice(0, 57)}...` : sql
+}
+
 function refused(sql: string, cause: unknown): EngineError {
-  const shown = sql.length > 60 ? `${sql.slice(0, 57)}...` : sql
   return new EngineError(
     'INVALID_INPUT',
-    `tx.execute refuses \`${shown}\`: transaction control (BEGIN, COMMIT, ROLLBACK, SAVEPOINT, RELEASE), ATTACH, DETACH and PRAGMA statements cannot run inside ctx.transaction, whose transaction the engine owns; read schema pragmas through their table-valued functions instead, e.g. SELECT * FROM pragma_table_info('t')`,
+    `tx.execute refuses \`${excerpt(sql)}\`: transaction control (BEGIN, COMMIT, ROLLBACK, SAVEPOINT, RELEASE), VACUUM, ATTACH, DETACH and PRAGMA statements cannot run inside ctx.transaction, whose transaction the engine owns; read schema pragmas through their table-valued functions instead, e.g. SELECT * FROM pragma_table_info('t')`,
     { cause },
   )
 }
