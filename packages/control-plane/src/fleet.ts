@@ -327,9 +327,23 @@ export class Fleet {
     return live
   }
 
-  /** A worker reports it serves at `url`. */
-  workerReady(tenantId: string, epoch: number, secret: string | undefined, url: string): { leaseExpiresAt: number } {
+  /**
+   * A worker reports it serves at `url`. If its engine quarantined runs on opening, the
+   * recent crashes were theirs (a run that keeps killing its worker), not the tenant's: they
+   * no longer count toward marking the tenant `failed`.
+   */
+  workerReady(
+    tenantId: string,
+    epoch: number,
+    secret: string | undefined,
+    url: string,
+    quarantinedRuns = 0,
+  ): { leaseExpiresAt: number } {
     const live = this.#caller(tenantId, epoch, secret)
+    if (quarantinedRuns > 0) {
+      this.#options.registry.clearCrashes(tenantId)
+      this.#options.log.warn({ tenantId, quarantinedRuns }, 'runs quarantined; their crashes no longer count against the tenant')
+    }
     const leaseExpiresAt = this.#renew(live)
     this.#options.registry.setWorker(tenantId, epoch, { url, pid: live.process.pid ?? 0, startedAtMs: live.startedAtMs })
     live.url = url

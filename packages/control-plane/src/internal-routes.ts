@@ -23,8 +23,10 @@ export function createInternalRoutes(fleet: Fleet): Hono {
     const secret = /^Bearer\s+(\S+)$/i.exec(context.req.header('authorization') ?? '')?.[1]
     const nextWakeAt = optionalInteger(body.nextWakeAt, 'nextWakeAt', 0, Number.MAX_SAFE_INTEGER) ?? null
     switch (context.req.param('action')) {
-      case 'ready':
-        return context.json(fleet.workerReady(tenantId, epoch, secret, requireString(body, 'url', 2048)))
+      case 'ready': {
+        const quarantinedRuns = optionalInteger(body.quarantinedRuns, 'quarantinedRuns', 0, Number.MAX_SAFE_INTEGER) ?? 0
+        return context.json(fleet.workerReady(tenantId, epoch, secret, requireString(body, 'url', 2048), quarantinedRuns))
+      }
       case 'heartbeat': {
         const activeRuns = optionalInteger(body.activeRuns, 'activeRuns', 0, Number.MAX_SAFE_INTEGER) ?? 0
         return context.json(fleet.workerHeartbeat(tenantId, epoch, secret, { activeRuns, metrics: metricsOf(body) }))

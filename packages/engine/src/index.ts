@@ -9,6 +9,8 @@ export type { EngineOptions } from './engine-options.js'
 export type { JsonValue } from './json.js'
 export type { EngineObserver } from './observer.js'
 export type { QueryOptions, QueryResult } from './query.js'
+export { QUARANTINE_AFTER_CRASHES } from './recovery.js'
+export type { QuarantinedRun, RecoveryReport } from './recovery.js'
 export type {
   ListOptions,
   ListPage,

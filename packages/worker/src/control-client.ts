@@ -30,9 +30,13 @@ export class ControlClient {
     this.#secret = options.secret
   }
 
-  /** Announces that the worker serves requests at `url`. */
-  async ready(url: string, pid: number): Promise<{ leaseExpiresAt: number }> {
-    return (await this.#call('ready', { url, pid })) as { leaseExpiresAt: number }
+  /**
+   * Announces that the worker serves requests at `url`. `quarantinedRuns` counts the runs the
+   * engine quarantined when it opened: the worker deaths that led there were those runs'
+   * doing, so the control plane stops counting them against the tenant.
+   */
+  async ready(url: string, pid: number, quarantinedRuns = 0): Promise<{ leaseExpiresAt: number }> {
+    return (await this.#call('ready', { url, pid, quarantinedRuns })) as { leaseExpiresAt: number }
   }
 
   /** Renews the lease. Throws `LEASE_LOST` when the control plane gave it to someone else. */

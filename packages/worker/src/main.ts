@@ -4,6 +4,7 @@
  * worker, by an assignment message (see standby.ts). Logs JSON lines to stdout.
  */
 import pino from 'pino'
+import { installSafetyNet } from './safety-net.js'
 import { awaitAssignment } from './standby.js'
 import { TenantWorker, EXIT_FAILED } from './tenant-worker.js'
 import { workerConfigFromEnv } from './worker-config.js'
@@ -16,10 +17,18 @@ process.stdout.on('error', () => undefined)
 process.stderr.on('error', () => undefined)
 let log = pino({ base: { pid: process.pid } })
 
+// App code runs in this process: a rejection or a throw it leaves behind (a floating promise,
+// a throwing timer) must not take the tenant down (issue 9). Installed before any app loads.
+const safetyNet = installSafetyNet({
+  log: () => log,
+  onFatal: () => process.exit(EXIT_FAILED),
+})
+
 async function main(): Promise<number> {
   await awaitAssignment()
   log = pino({ base: { tenant: process.env.LITECELL_TENANT_ID, pid: process.pid } })
   const config = workerConfigFromEnv()
+  safetyNet.setAppPath(config.appPath)
   const worker = await TenantWorker.start(config, log)
   // SIGTERM (an operator, Kubernetes deleting the pod): hibernate properly, then exit.
   process.once('SIGTERM', () => void worker.hibernate('signal'))

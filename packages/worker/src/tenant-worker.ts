@@ -109,6 +109,9 @@ export class TenantWorker {
       },
     })
     lap('openMs', phaseMs)
+    for (const run of this.#engine.recovery.quarantined) {
+      this.#log.warn({ runId: run.runId, workflow: run.workflow }, 'run quarantined: it was executing during 3 worker deaths in a row')
+    }
     phaseMs = Date.now()
     this.#replicator = await replicate(dbPath, replica, {
       // The restore above already checked the storage, or there is a local file to serve
@@ -139,7 +142,7 @@ export class TenantWorker {
     })
     const url = `http://${this.#config.advertiseHost}:${address.port}`
     const grantedAtMs = Date.now()
-    await this.#client.ready(url, process.pid)
+    await this.#client.ready(url, process.pid, this.#engine.recovery.quarantined.length)
     this.#lease = new Lease(
       {
         client: this.#client,
