@@ -1,0 +1,68 @@
+/**
+ * An error in app code fails at most its run, never the worker (issue 9, item 3: an async
+ * `ctx.transaction` function's promise rejected unhandled later, Node's default killed the
+ * worker, recovery replayed the run, it died again five times and the tenant became `failed`).
+ * Breakage caught: without a handler on the returned promise, or without the worker's
+ * process-level safety net, the worker pid changes (the worker died) and crash-loops.
+ */
+import { afterAll, beforeAll, expect, test } from 'vitest'
+import { removeDataDir, startServer, type TestServer } from './support/server.js'
+import { createTenant, waitForRuns } from './support/tenant.js'
+
+let server: TestServer
+
+beforeAll(async () => {
+  server = await startServer()
+  await createTenant(server.admin, 'sloppy')
+})
+
+afterAll(async () => {
+  await server?.stop()
+  await removeDataDir(server.dataDir)
+})
+
+test('an async transaction function, a floating rejection and a throwing timer leave the worker and the other runs alone', async () => {
+  const { admin } = server
+  const first = await admin.ok('POST', '/v1/tenants/sloppy/runs', { workflow: 'quick', input: { n: 0 } })
+  await waitForRuns(admin, 'sloppy', [first.runId])
+  const pid = (await admin.ok('GET', '/v1/tenants/sloppy')).worker.pid as number
+
+  const asyncTx = await admin.ok('POST', '/v1/tenants/sloppy/runs', { workflow: 'asyncTransaction' })
+  const floating = await admin.ok('POST', '/v1/tenants/sloppy/runs', { workflow: 'floatingErrors' })
+  const [txRun, floatingRun] = await waitForRuns(admin, 'sloppy', [asyncTx.runId, floating.runId])
+  // Its own semantics: the async transaction fails its run (and wrote nothing); the floating
+  // errors were never awaited by their run, which succeeds.
+  expect(txRun).toMatchObject({ status: 'failed', error: { code: 'INVALID_INPUT' } })
+  expect(txRun.error.message).toMatch(/returned a promise/)
+  expect(floatingRun).toMatchObject({ status: 'succeeded', output: 'survived' })
+
+  // Give the late rejection ("this ctx.transaction has already ended") and the timer time to
+  // fire, then show the worker survived them and serves the tenant's other runs.
+  await new Promise((resolve) => setTimeout(resolve, 500))
+  const others = await Promise.all(
+    Array.from({ length: 20 }, (_, n) => admin.ok('POST', '/v1/tenants/sloppy/runs', { workflow: 'quick', input: { n } })),
+  )
+  const done = await waitForRuns(admin, 'sloppy', others.map((run) => run.runId))
+  expect(done.map((run) => run.status)).toEqual(Array(20).fill('succeeded'))
+  const tenant = await admin.ok('GET', '/v1/tenants/sloppy')
+  expect(tenant.state).toBe('active')
+  expect(tenant.worker.pid).toBe(pid)
+  const ledger = await admin.ok('POST', '/v1/tenants/sloppy/query', {
+    sql: 'SELECT count(*) AS n FROM ledger WHERE run_id = ?',
+    args: [asyncTx.runId],
+  })
+  expect(ledger.rows).toEqual([{ n: 0 }])
+  // The safety net logged what the app left behind, at warn, naming app code.
+  const lines = (await readTenantLog(server.dataDir, 'sloppy')).split('\n').filter(Boolean).map((line) => JSON.parse(line))
+  const caught = lines.filter((line) => line.origin !== undefined)
+  expect(caught.map((line) => [line.level, line.origin, line.err.message])).toEqual([
+    [40, 'app', 'floating rejection from a step'],
+    [40, 'app', 'timer thrown by a step'],
+  ])
+}, 120_000)
+
+async function readTenantLog(dataDir: string, tenantId: string): Promise<string> {
+  const { readFile } = await import('node:fs/promises')
+  const { join } = await import('node:path')
+  return readFile(join(dataDir, 'logs', `${tenantId}.log`), 'utf8')
+}

@@ -1,0 +1,131 @@
+/**
+ * A run that keeps killing its worker is quarantined (`RUN_QUARANTINED`) after 3 worker deaths
+ * and the tenant's other runs go on; the tenant never becomes `failed` (ARCHITECTURE.md,
+ * invariant 5; issue 9, item 3). Breakage caught: without the engine's crash count the run is
+ * recovered on every start and the tenant crash-loops into `failed` after 5 deaths; without
+ * probation the runs executing beside it get quarantined too; without the control plane
+ * forgetting the crashes that led to a quarantine, two poison runs in a row push the tenant to
+ * `failed`.
+ */
+import { readFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { afterAll, beforeAll, expect, test } from 'vitest'
+import { removeDataDir, startServer, type TestServer } from './support/server.js'
+import { createTenant, waitForRuns } from './support/tenant.js'
+import { waitFor } from './support/wait-for.js'
+
+/** Heap cap of every worker of this server: low, so that the `hog` run dies of it quickly. */
+const MAX_OLD_SPACE_MB = 128
+
+let server: TestServer
+
+beforeAll(async () => {
+  server = await startServer({ env: { LITECELL_WORKER_MAX_OLD_SPACE_MB: String(MAX_OLD_SPACE_MB) } })
+})
+
+afterAll(async () => {
+  await server?.stop()
+  await removeDataDir(server.dataDir)
+})
+
+function startQuick(tenantId: string, from: number, count: number): Promise<{ runId: string }[]> {
+  return Promise.all(
+    Array.from({ length: count }, (_, i) =>
+      server.admin.ok('POST', `/v1/tenants/${tenantId}/runs`, { workflow: 'quick', input: { n: from + i } }),
+    ),
+  )
+}
+
+/** The control plane's "worker crashed" log lines about the tenant, one per worker death. */
+async function crashLinesOf(tenantId: string): Promise<string[]> {
+  const log = await readFile(join(server.dataDir, 'logs', 'control-plane.log'), 'utf8')
+  return log.split('\n').filter((line) => line.includes('worker crashed') && line.includes(`"tenantId":"${tenantId}"`))
+}
+
+async function expectQuarantined(tenantId: string, runId: string, workflow: string): Promise<void> {
+  const [run] = await waitForRuns(server.admin, tenantId, [runId], 180_000)
+  expect(run).toMatchObject({ status: 'failed', error: { code: 'RUN_QUARANTINED' } })
+  expect(run.error.message).toContain(`run ${runId} (workflow ${workflow})`)
+  expect(run.error.message).toMatch(/resume the run to retry it/)
+}
+
+test('a step that calls process.exit is quarantined after 3 worker deaths while 50 other runs succeed', async () => {
+  const { admin } = server
+  await createTenant(admin, 'poisoned')
+  const before = await startQuick('poisoned', 0, 25)
+  // The poison may end its worker before the response leaves it: its start is retried with
+  // the same idempotency key until a worker acknowledged it.
+  const poison = await waitFor(
+    async () => {
+      const response = await admin.request('POST', '/v1/tenants/poisoned/runs', {
+        workflow: 'exitInStep',
+        idempotencyKey: 'poison-1',
+      })
+      return response.status === 202 || response.status === 200 ? (response.body as { runId: string }) : undefined
+    },
+    { timeoutMs: 120_000, intervalMs: 500, what: 'the poison run to be accepted' },
+  )
+  const after = await waitFor(async () => startQuick('poisoned', 25, 25), {
+    timeoutMs: 120_000,
+    intervalMs: 500,
+    what: 'the later runs to be accepted',
+  })
+  await expectQuarantined('poisoned', poison.runId, 'exitInStep')
+  const others = await waitForRuns(admin, 'poisoned', [...before, ...after].map((run) => run.runId), 180_000)
+  expect(others.map((run) => run.status)).toEqual(Array(50).fill('succeeded'))
+  expect(await crashLinesOf('poisoned')).toHaveLength(3)
+  const tenant = await admin.ok('GET', '/v1/tenants/poisoned')
+  expect(tenant.state).not.toBe('failed')
+  expect(['active', 'hibernated']).toContain(tenant.state)
+  const workerLog = await readFile(join(server.dataDir, 'logs', 'poisoned.log'), 'utf8')
+  expect(workerLog).toContain(`"runId":"${poison.runId}"`)
+  expect(workerLog).toMatch(/run quarantined/)
+}, 400_000)
+
+test('a step that exhausts the heap cap is quarantined too, and its deaths are heap deaths', async () => {
+  const { admin } = server
+  await createTenant(admin, 'hungry')
+  const before = await startQuick('hungry', 0, 10)
+  const hog = await waitFor(
+    async () => {
+      const response = await admin.request('POST', '/v1/tenants/hungry/runs', { workflow: 'hog', idempotencyKey: 'hog-1' })
+      return response.status === 202 || response.status === 200 ? (response.body as { runId: string }) : undefined
+    },
+    { timeoutMs: 120_000, intervalMs: 500, what: 'the hog run to be accepted' },
+  )
+  await expectQuarantined('hungry', hog.runId, 'hog')
+  const others = await waitForRuns(admin, 'hungry', before.map((run) => run.runId), 180_000)
+  expect(others.map((run) => run.status)).toEqual(Array(10).fill('succeeded'))
+  // V8 says why it died, in the worker's log, once per death; the control plane saw SIGABRT.
+  const workerLog = await readFile(join(server.dataDir, 'logs', 'hungry.log'), 'utf8')
+  expect(workerLog.match(/JavaScript heap out of memory/g)).toHaveLength(3)
+  const crashLines = await crashLinesOf('hungry')
+  expect(crashLines).toHaveLength(3)
+  for (const line of crashLines) expect(line).toMatch(/signal SIGABRT|code 134/)
+  const tenant = await admin.ok('GET', '/v1/tenants/hungry')
+  expect(tenant.state).not.toBe('failed')
+}, 400_000)
+
+test('two poison runs in a row are both quarantined and the tenant is never marked failed', async () => {
+  // Five worker deaths in all (the first one shared), which is the control plane's crash
+  // limit: only because each quarantine clears the tenant's crash history does it stay up.
+  const { admin } = server
+  await createTenant(admin, 'twice')
+  const accept = (key: string) =>
+    waitFor(
+      async () => {
+        const response = await admin.request('POST', '/v1/tenants/twice/runs', { workflow: 'exitInStep', idempotencyKey: key })
+        return response.status === 202 || response.status === 200 ? (response.body as { runId: string }) : undefined
+      },
+      { timeoutMs: 120_000, intervalMs: 500, what: `run ${key} to be accepted` },
+    )
+  const [first, second] = await Promise.all([accept('poison-a'), accept('poison-b')])
+  await expectQuarantined('twice', first!.runId, 'exitInStep')
+  await expectQuarantined('twice', second!.runId, 'exitInStep')
+  const later = await startQuick('twice', 0, 10)
+  const done = await waitForRuns(admin, 'twice', later.map((run) => run.runId), 180_000)
+  expect(done.map((run) => run.status)).toEqual(Array(10).fill('succeeded'))
+  expect((await crashLinesOf('twice')).length).toBeGreaterThanOrEqual(5)
+  const tenant = await admin.ok('GET', '/v1/tenants/twice')
+  expect(tenant.state).not.toBe('failed')
+}, 400_000)
