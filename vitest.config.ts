@@ -9,7 +9,7 @@ export default defineConfig({
       {
         test: {
           name: 'unit',
-          include: ['packages/*/src/**/*.test.ts'],
+          include: ['packages/*/src/**/*.test.ts', 'packages/dashboard/ui/**/*.test.ts'],
           testTimeout: 60_000,
           hookTimeout: 60_000,
         },

@@ -274,6 +274,22 @@ const ROUTES: readonly Route[] = [
     check: (reply, t) => expect(reply.body.runId).not.toBe(t.doneRun),
   },
   {
+    route: 'GET /v1/tenants/:id/runs/:runId/steps/:seq',
+    scope: 'tenant',
+    method: 'GET',
+    path: (t) => `${base(t)}/runs/${t.doneRun}/steps/1`,
+    okStatus: 200,
+    check: (reply) => expect(reply.body).toMatchObject({ seq: 1, status: 'succeeded' }),
+  },
+  {
+    route: 'GET /v1/fleet',
+    scope: 'admin',
+    method: 'GET',
+    path: () => '/v1/fleet',
+    okStatus: 200,
+    check: (reply) => expect(reply.body).toMatchObject({ maxWorkers: expect.any(Number), tenants: expect.any(Object) }),
+  },
+  {
     route: 'POST /v1/tenants/:id/query',
     scope: 'tenant',
     method: 'POST',
@@ -422,6 +438,37 @@ describe('routes outside the tenant API', () => {
       expect(reply.body).toEqual({ ok: true })
     },
   )
+
+  test('GET /v1/whoami names the caller a valid token proves, and nobody else', async () => {
+    expect((await call('GET', '/v1/whoami', bearer(ADMIN))).body).toEqual({ kind: 'admin' })
+    expect((await call('GET', '/v1/whoami', bearer(tokens.own))).body).toEqual({ kind: 'tenant', tenantId: OWN })
+    for (const credential of UNAUTHENTICATED) {
+      expect((await call('GET', '/v1/whoami', credential.authorization())).status, credential.credential).toBe(401)
+    }
+  })
+
+  test("GET /v1/tenants/:id/runs/stream opens for the admin and the tenant's token only", async () => {
+    const open = async (tenant: string, authorization: string | undefined) => {
+      const controller = new AbortController()
+      const headers: Record<string, string> = authorization === undefined ? {} : { authorization }
+      const response = await fetch(`${server.url}/v1/tenants/${tenant}/runs/stream`, { headers, signal: controller.signal })
+      const type = response.headers.get('content-type')
+      controller.abort()
+      return { status: response.status, type }
+    }
+    expect(await open(OWN, bearer(tokens.own))).toEqual({ status: 200, type: 'text/event-stream; charset=utf-8' })
+    expect((await open(OWN, bearer(ADMIN))).status).toBe(200)
+    expect((await open(OWN, bearer(tokens.other))).status).toBe(403)
+    expect((await open(OWN, undefined)).status).toBe(401)
+    expect((await open('no-such-tenant', bearer(ADMIN))).status).toBe(404)
+  })
+
+  test('GET / serves the dashboard without a token (it signs in by itself), with its CSP', async () => {
+    const reply = await call('GET', '/', undefined)
+    expect(reply.status).toBe(200)
+    expect(reply.headers.get('content-security-policy')).toContain("script-src 'self'")
+    expect(reply.text).not.toContain('lca_')
+  })
 
   test('GET /metrics serves Prometheus text to the admin token only', async () => {
     const admin = await call('GET', '/metrics', bearer(ADMIN))

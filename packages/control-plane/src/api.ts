@@ -2,13 +2,18 @@ import { Hono } from 'hono'
 import { bodyLimit } from 'hono/body-limit'
 import { errorResponse, optionalString, readJsonObject } from '@litecell/worker'
 import type { Logger } from 'pino'
+import type { DashboardAssets } from '@litecell/dashboard'
 import type { Auth } from './auth.js'
 import { ControlPlaneError } from './control-plane-error.js'
+import { createDashboardRoutes } from './dashboard-routes.js'
 import type { Fleet } from './fleet.js'
+import type { FleetSummary } from './fleet-summary.js'
 import { createInternalRoutes } from './internal-routes.js'
 import { parseLabels, parseOptionalTime } from './request-validation.js'
 import { parseTenantId } from './tenant-id.js'
+import { parseTenantListQuery } from './tenant-list-query.js'
 import type { TenantService } from './tenant-service.js'
+import { streamRuns } from './run-stream-proxy.js'
 import { proxyToWorker } from './worker-proxy.js'
 
 /** Largest request body the API accepts. */
@@ -22,6 +27,10 @@ export interface ApiOptions {
   readonly log: Logger
   /** Prometheus exposition, if metrics are enabled. */
   readonly metrics?: () => Promise<string>
+  /** `GET /v1/fleet`: workers, tenants by state, recent wakes and hibernations. */
+  readonly fleetSummary?: () => FleetSummary
+  /** The web dashboard's assets, served at `/` (no dashboard if absent). */
+  readonly dashboard?: Promise<DashboardAssets>
 }
 
 /**
@@ -57,6 +66,12 @@ export function createApi(options: ApiOptions): Hono {
   )
 
   app.get('/v1/health', (context) => context.json({ ok: true }))
+  if (options.dashboard) app.route('/', createDashboardRoutes(options.dashboard, log))
+  app.get('/v1/whoami', (context) => {
+    const caller = auth.callerOf(context.req.header('authorization'))
+    if (!caller) throw new ControlPlaneError('UNAUTHENTICATED', 'missing or invalid bearer token')
+    return context.json(caller)
+  })
   app.route('/internal/v1', createInternalRoutes(fleet))
   if (options.metrics) {
     const metrics = options.metrics
@@ -74,7 +89,13 @@ export function createApi(options: ApiOptions): Hono {
     })
     return context.json(created, 201)
   })
-  app.get('/v1/tenants', auth.requireAdmin(), (context) => context.json({ tenants: tenants.list() }))
+  if (options.fleetSummary) {
+    const summary = options.fleetSummary
+    app.get('/v1/fleet', auth.requireAdmin(), (context) => context.json(summary()))
+  }
+  app.get('/v1/tenants', auth.requireAdmin(), (context) =>
+    context.json(tenants.list(parseTenantListQuery(context.req.query()))),
+  )
 
   const tenant = new Hono()
   tenant.get('/', auth.requireTenant(), async (context) => context.json(await tenants.show(id(context))))
@@ -91,6 +112,16 @@ export function createApi(options: ApiOptions): Hono {
   tenant.delete('/', auth.requireAdmin(), async (context) => {
     await tenants.delete(id(context))
     return context.json({ id: id(context), deleted: true })
+  })
+  // The run stream never wakes the tenant: it follows whichever worker serves it (first, so
+  // the forwarding below does not take it).
+  tenant.get('/runs/stream', auth.requireTenant(), (context) => {
+    const tenantId = id(context)
+    tenants.require(tenantId)
+    return streamRuns(fleet, tenantId, {
+      signal: context.req.raw.signal,
+      exists: () => tenants.exists(tenantId),
+    })
   })
   // Run, query and snapshot routes live in the tenant's worker: wake it and forward.
   for (const path of ['/runs', '/runs/*', '/query', '/snapshot']) {

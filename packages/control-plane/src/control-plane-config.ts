@@ -49,7 +49,8 @@ export interface ControlPlaneConfig {
  * LITECELL_MAX_WORKERS, LITECELL_IDLE_MS, LITECELL_LEASE_TTL_MS, LITECELL_SYNC_INTERVAL_MS,
  * LITECELL_WORKER_MAX_OLD_SPACE_MB, LITECELL_STANDBY_WORKERS, LITECELL_S3_* / AWS_* (see the replica package).
  * LITECELL_ADVERTISE_URL, and LITECELL_LAUNCHER=kubernetes with LITECELL_K8S_* (see
- * kubernetes-launcher-options.ts).
+ * kubernetes-launcher-options.ts). LITECELL_CONCURRENCY and LITECELL_QUERY_TIMEOUT_MS are
+ * handed to workers as they are (pods do not inherit this process's environment).
  */
 export function controlPlaneConfigFromEnv(
   env: NodeJS.ProcessEnv,
@@ -62,7 +63,10 @@ export function controlPlaneConfigFromEnv(
     apps[name] = resolve(path)
   }
   const passthrough: Record<string, string> = {}
-  if (env.LITECELL_CONCURRENCY) passthrough.LITECELL_CONCURRENCY = env.LITECELL_CONCURRENCY
+  for (const name of ['LITECELL_CONCURRENCY', 'LITECELL_QUERY_TIMEOUT_MS'] as const) {
+    const value = env[name]
+    if (value) passthrough[name] = value
+  }
   const storage = storageConfigFromEnv(env)
   const kubernetes = kubernetesConfig(env, storage)
   return {

@@ -13,6 +13,7 @@ import {
   type Replicator,
   type StorageConfig,
 } from '@litecell/replica'
+import { DashboardAssets } from '@litecell/dashboard'
 import { hashSecret, newSecret } from '@litecell/worker'
 import pino, { type Logger } from 'pino'
 import { createApi } from './api.js'
@@ -22,6 +23,7 @@ import { Auth } from './auth.js'
 import type { ControlPlaneConfig } from './control-plane-config.js'
 import { Fleet } from './fleet.js'
 import { FleetMetrics } from './fleet-metrics.js'
+import { fleetSummary } from './fleet-summary.js'
 import { KubernetesLauncher } from './kubernetes-launcher.js'
 import type { Launcher } from './launcher.js'
 import { LocalLauncher } from './local-launcher.js'
@@ -157,6 +159,9 @@ export class ControlPlane {
       tenants,
       log,
       metrics: () => metrics.text(),
+      dashboard: DashboardAssets.load(),
+      fleetSummary: () =>
+        fleetSummary({ registry, metrics, activeWorkers: fleet.size, maxWorkers: config.maxWorkers }),
     })
     let server!: ServerType
     const address = await new Promise<AddressInfo>((resolve) => {

@@ -1,5 +1,6 @@
 import type { MetricsDelta } from '@litecell/worker'
 import { Counter, Gauge, Histogram, Registry as MetricsRegistry } from 'prom-client'
+import { RecentDurations } from './recent-durations.js'
 import type { Registry, TenantState } from './registry.js'
 
 const STATES: readonly TenantState[] = ['hibernated', 'starting', 'active', 'stopping', 'failed']
@@ -15,8 +16,14 @@ const STEP_BUCKETS = [0.0001, 0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 
  */
 export class FleetMetrics {
   readonly #registry = new MetricsRegistry()
-  readonly wakes: Histogram<'outcome'>
-  readonly hibernations: Histogram<'outcome'>
+  /** Times wakes into the histogram and, when they succeed, into {@link recentWakes}. */
+  readonly wakes: LifecycleTimer
+  /** Times hibernations into the histogram and, when they succeed, into {@link recentHibernations}. */
+  readonly hibernations: LifecycleTimer
+  /** Successful wakes of the last hour (fleet summary). */
+  readonly recentWakes = new RecentDurations()
+  /** Successful hibernations of the last hour (fleet summary). */
+  readonly recentHibernations = new RecentDurations()
   readonly #runs: Counter<'status'>
   readonly #steps: Counter
   readonly #stepLatency: Histogram
@@ -44,20 +51,26 @@ export class FleetMetrics {
         this.set(options.activeWorkers())
       },
     })
-    this.wakes = new Histogram({
-      name: 'litecell_wake_duration_seconds',
-      help: 'Time from wake request to worker ready',
-      labelNames: ['outcome'],
-      buckets: LIFECYCLE_BUCKETS,
-      registers,
-    })
-    this.hibernations = new Histogram({
-      name: 'litecell_hibernate_duration_seconds',
-      help: 'Time to stop a worker with a verified final sync',
-      labelNames: ['outcome'],
-      buckets: LIFECYCLE_BUCKETS,
-      registers,
-    })
+    this.wakes = lifecycleTimer(
+      new Histogram({
+        name: 'litecell_wake_duration_seconds',
+        help: 'Time from wake request to worker ready',
+        labelNames: ['outcome'],
+        buckets: LIFECYCLE_BUCKETS,
+        registers,
+      }),
+      this.recentWakes,
+    )
+    this.hibernations = lifecycleTimer(
+      new Histogram({
+        name: 'litecell_hibernate_duration_seconds',
+        help: 'Time to stop a worker with a verified final sync',
+        labelNames: ['outcome'],
+        buckets: LIFECYCLE_BUCKETS,
+        registers,
+      }),
+      this.recentHibernations,
+    )
     this.#runs = new Counter({ name: 'litecell_runs_total', help: 'Runs that reached a status', labelNames: ['status'], registers })
     this.#steps = new Counter({ name: 'litecell_steps_total', help: 'Step attempts ended', registers })
     this.#stepLatency = new Histogram({
@@ -96,5 +109,23 @@ export class FleetMetrics {
 
   get contentType(): string {
     return this.#registry.contentType
+  }
+}
+
+/** Starts timing a wake or hibernation; call the result with its outcome when it ends. */
+export interface LifecycleTimer {
+  startTimer(): (labels: { outcome: 'ok' | 'error' }) => void
+}
+
+function lifecycleTimer(histogram: Histogram<'outcome'>, recent: RecentDurations): LifecycleTimer {
+  return {
+    startTimer() {
+      const startedAt = performance.now()
+      return (labels) => {
+        const ms = performance.now() - startedAt
+        histogram.observe(labels, ms / 1000)
+        if (labels.outcome === 'ok') recent.record(ms)
+      }
+    },
   }
 }

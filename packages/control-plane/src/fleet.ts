@@ -356,10 +356,11 @@ export class Fleet {
     tenantId: string,
     epoch: number,
     secret: string | undefined,
-    status: { activeRuns: number; metrics?: MetricsDelta },
+    status: { activeRuns: number; metrics?: MetricsDelta; rssBytes?: number },
   ): { leaseExpiresAt: number } {
     const live = this.#caller(tenantId, epoch, secret)
     this.#options.metrics?.record(status.metrics)
+    if (status.rssBytes !== undefined) live.rssBytes = status.rssBytes
     if (status.activeRuns > 0) live.lastUsedMs = this.#clock()
     live.activeRuns = status.activeRuns
     return { leaseExpiresAt: this.#renew(live) }
@@ -396,8 +397,13 @@ export class Fleet {
     const live = this.#caller(tenantId, epoch, secret)
     if (live.inflight > 0 || live.stopping) return { hibernate: false }
     this.#options.registry.setState(tenantId, 'stopping')
+    // Idle hibernations are timed too (they are most of them), from approval to exit.
+    const timer = this.#options.metrics?.hibernations.startTimer()
     live.stopping = hibernationOf(live)
-    live.stopping.catch(() => undefined) // reported to whoever awaits it; the exit handler restarts it
+    live.stopping.then(
+      () => timer?.({ outcome: 'ok' }),
+      () => timer?.({ outcome: 'error' }),
+    ) // an error is reported to whoever awaits it; the exit handler restarts the worker
     return { hibernate: true }
   }
 

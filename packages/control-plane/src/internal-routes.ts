@@ -29,7 +29,8 @@ export function createInternalRoutes(fleet: Fleet): Hono {
       }
       case 'heartbeat': {
         const activeRuns = optionalInteger(body.activeRuns, 'activeRuns', 0, Number.MAX_SAFE_INTEGER) ?? 0
-        return context.json(fleet.workerHeartbeat(tenantId, epoch, secret, { activeRuns, metrics: metricsOf(body) }))
+        const rssBytes = optionalInteger(body.rssBytes, 'rssBytes', 0, Number.MAX_SAFE_INTEGER)
+        return context.json(fleet.workerHeartbeat(tenantId, epoch, secret, { activeRuns, metrics: metricsOf(body), rssBytes }))
       }
       case 'idle':
         return context.json(fleet.workerIdle(tenantId, epoch, secret))

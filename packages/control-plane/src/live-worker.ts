@@ -13,6 +13,8 @@ export interface LiveWorker {
   url: string | null
   /** Epoch ms at which its lease runs out unless renewed (null until ready). */
   leaseExpiresAt: number | null
+  /** The worker's resident set size in bytes, as of its last heartbeat (null before the first). */
+  rssBytes?: number | null
   /** Runs executing in the worker, as of its last heartbeat. */
   activeRuns: number
   /** Requests being proxied to it right now. */

@@ -28,6 +28,7 @@ CREATE TABLE IF NOT EXISTS cp_tenants (
   failure_reason    TEXT
 ) STRICT;
 CREATE UNIQUE INDEX IF NOT EXISTS cp_tenants_token ON cp_tenants (token_hash);
+CREATE INDEX IF NOT EXISTS cp_tenants_created ON cp_tenants (created_at, id);
 CREATE INDEX IF NOT EXISTS cp_tenants_due ON cp_tenants (next_wake_at) WHERE state = 'hibernated';
 CREATE TABLE IF NOT EXISTS cp_crashes (
   tenant_id  TEXT NOT NULL,

@@ -1,6 +1,9 @@
-import { mkdtempSync, rmSync } from 'node:fs'
+import { execFile } from 'node:child_process'
+import { mkdtempSync, rmSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { promisify } from 'node:util'
 import { afterEach, beforeEach, expect, test } from 'vitest'
 import { Registry } from './registry.js'
 
@@ -58,4 +61,40 @@ test('after a restart, tenants left active become hibernated and due, keeping th
 test('a tenant is found by its token hash, never by its token', () => {
   expect(registry.tenantIdByTokenHash('h1')).toBe('acme')
   expect(registry.tenantIdByTokenHash('nope')).toBeNull()
+})
+
+test('tenant pages follow creation order, filter by state and labels, and count every match', () => {
+  for (let i = 1; i <= 5; i++) {
+    registry.createTenant({
+      id: `t${i}`,
+      app: 'default',
+      labels: { team: i % 2 === 0 ? 'ml' : 'infra', 'cost.center': `c${i}` },
+      tokenHash: `t${i}`,
+      state: i === 3 ? 'failed' : 'hibernated',
+      nowMs: 1_000, // same creation time: the id breaks the tie
+    })
+  }
+  const first = registry.page({ labels: {}, limit: 4 })
+  expect(first.tenants.map((t) => t.id)).toEqual(['acme', 't1', 't2', 't3'])
+  expect(first).toMatchObject({ hasMore: true, total: 6 })
+  const last = first.tenants[3]!
+  const second = registry.page({ labels: {}, limit: 4, after: { createdAt: last.createdAt, id: last.id } })
+  expect(second.tenants.map((t) => t.id)).toEqual(['t4', 't5'])
+  expect(second.hasMore).toBe(false)
+  expect(registry.page({ labels: { team: 'ml' } }).tenants.map((t) => t.id)).toEqual(['t2', 't4'])
+  expect(registry.page({ labels: { 'cost.center': 'c5' } }).tenants.map((t) => t.id)).toEqual(['t5'])
+  expect(registry.page({ state: 'failed', labels: { team: 'infra' } })).toMatchObject({ total: 1, hasMore: false })
+  expect(registry.countByState()).toEqual({ hibernated: 5, failed: 1 })
+})
+
+test('closing the registry and exiting the process never checkpoints (Litestream owns checkpoints)', async () => {
+  // Catches: the registry connection's real close, deferred by libsql while its prepared
+  // statements live and run by the native finalizers at a natural exit, checkpointing the WAL
+  // into registry.db and deleting it behind the control plane's Litestream.
+  const path = join(dir, 'closed-at-exit.db')
+  const child = fileURLToPath(new URL('../testdata/registry-close/child.ts', import.meta.url))
+  const { stdout } = await promisify(execFile)(process.execPath, ['--import', import.meta.resolve('tsx'), child, path])
+  const atClose = JSON.parse(stdout.trim()) as { walBytes: number }
+  expect(atClose.walBytes).toBeGreaterThan(32)
+  expect(statSync(`${path}-wal`, { throwIfNoEntry: false })?.size).toBe(atClose.walBytes)
 })

@@ -1,9 +1,8 @@
-import Database from 'libsql'
+import type Database from 'libsql'
+import { openSqlite } from '@litecell/replica'
 import { ControlPlaneError } from './control-plane-error.js'
 import { REGISTRY_SCHEMA } from './registry-schema.js'
-
-/** Busy timeout of the registry connection. */
-export const REGISTRY_BUSY_TIMEOUT_MS = 5_000
+import type { TenantListQuery } from './tenant-list-query.js'
 
 /** A tenant's state, as the API shows it. */
 export type TenantState = 'hibernated' | 'starting' | 'active' | 'stopping' | 'failed'
@@ -56,12 +55,13 @@ export class Registry {
     this.#db = db
   }
 
-  /** Opens (creating if needed) the registry at `path`. */
+  /**
+   * Opens (creating if needed) the registry at `path`, pinned so that closing it never
+   * checkpoints, even when libsql really closes it only at process exit (see the replica
+   * package's `pinDatabase`).
+   */
   static open(path: string): Registry {
-    const db = new Database(path, { timeout: REGISTRY_BUSY_TIMEOUT_MS })
-    db.pragma('journal_mode = WAL')
-    db.pragma('synchronous = NORMAL')
-    db.pragma('wal_autocheckpoint = 0')
+    const db = openSqlite(path)
     db.exec(REGISTRY_SCHEMA)
     return new Registry(db)
   }
@@ -130,6 +130,40 @@ export class Registry {
   /** Every tenant, oldest first. */
   list(): TenantRecord[] {
     return (this.#db.prepare('SELECT * FROM cp_tenants ORDER BY created_at, id').all() as TenantRow[]).map(toRecord)
+  }
+
+  /**
+   * Tenants matching `filter`, oldest first, from after `filter.after`; `limit` + 1 rows are
+   * read, so the caller learns whether another page follows. `total` counts every match.
+   */
+  page(filter: TenantListQuery): { tenants: TenantRecord[]; hasMore: boolean; total: number } {
+    const where: string[] = []
+    const args: (string | number)[] = []
+    if (filter.state) (where.push('state = ?'), args.push(filter.state))
+    for (const [key, value] of Object.entries(filter.labels)) {
+      // Label keys are checked at creation ([a-z0-9._/-]), and the path is a bound value.
+      where.push('json_extract(labels, ?) = ?')
+      args.push(`$."${key.replaceAll('"', '')}"`, value)
+    }
+    const total = (
+      this.#db.prepare(`SELECT count(*) AS n FROM cp_tenants ${where.length ? `WHERE ${where.join(' AND ')}` : ''}`).get(...args) as { n: number }
+    ).n
+    if (filter.after) {
+      where.push('(created_at > ? OR (created_at = ? AND id > ?))')
+      args.push(filter.after.createdAt, filter.after.createdAt, filter.after.id)
+    }
+    const limit = filter.limit ?? -1
+    const rows = this.#db
+      .prepare(`SELECT * FROM cp_tenants ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY created_at, id LIMIT ?`)
+      .all(...args, limit < 0 ? -1 : limit + 1) as TenantRow[]
+    const hasMore = limit >= 0 && rows.length > limit
+    return { tenants: (hasMore ? rows.slice(0, limit) : rows).map(toRecord), hasMore, total }
+  }
+
+  /** How many tenants are in each state. */
+  countByState(): Partial<Record<TenantState, number>> {
+    const rows = this.#db.prepare('SELECT state, count(*) AS n FROM cp_tenants GROUP BY state').all() as { state: TenantState; n: number }[]
+    return Object.fromEntries(rows.map((row) => [row.state, row.n]))
   }
 
   /** Sets the state (and optional columns) of a tenant. */

@@ -17,6 +17,7 @@ import { ControlPlaneError } from './control-plane-error.js'
 import type { Fleet } from './fleet.js'
 import type { Registry, TenantRecord } from './registry.js'
 import { newTenantId } from './tenant-id.js'
+import { encodeTenantCursor, type TenantListQuery } from './tenant-list-query.js'
 
 /** A tenant as the API shows it. */
 export interface TenantView {
@@ -28,7 +29,7 @@ export interface TenantView {
   lastActiveAt: string | null
   nextWakeAt: string | null
   failureReason?: string
-  worker?: { pid: number | null; epoch: number; startedAt: string | null }
+  worker?: { pid: number | null; epoch: number; startedAt: string | null; rssBytes: number | null }
 }
 
 /** A newly created tenant: its token is shown this once. */
@@ -85,8 +86,20 @@ export class TenantService {
     this.#registry.require(id)
   }
 
-  list(): TenantView[] {
-    return this.#registry.list().map((tenant) => this.#view(tenant))
+  /** Whether the tenant exists (an open run stream ends when it is deleted). */
+  exists(id: string): boolean {
+    return this.#registry.get(id) !== null
+  }
+
+  /** A page of tenants (every tenant without `limit`), with the cursor of the next page. */
+  list(query: TenantListQuery = { labels: {} }): { tenants: TenantView[]; nextCursor: string | null; total: number } {
+    const page = this.#registry.page(query)
+    const last = page.tenants[page.tenants.length - 1]
+    return {
+      tenants: page.tenants.map((tenant) => this.#view(tenant)),
+      nextCursor: page.hasMore && last ? encodeTenantCursor({ createdAt: last.createdAt, id: last.id }) : null,
+      total: page.total,
+    }
   }
 
   /** One tenant, with its restore points (null if storage could not be listed). */
@@ -193,7 +206,12 @@ export class TenantService {
     if (tenant.failureReason) view.failureReason = tenant.failureReason
     const live = this.#fleet.live(tenant.id)
     if (live && tenant.state !== 'hibernated') {
-      view.worker = { pid: live.process.pid ?? null, epoch: live.epoch, startedAt: iso(live.startedAtMs) }
+      view.worker = {
+        pid: live.process.pid ?? null,
+        epoch: live.epoch,
+        startedAt: iso(live.startedAtMs),
+        rssBytes: live.rssBytes ?? null,
+      }
     }
     return view
   }

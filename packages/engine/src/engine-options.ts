@@ -1,6 +1,8 @@
 import { isPositiveInteger, validateApp, type AppDefinition } from './app.js'
 import { EngineError, invalidInput } from './engine-error.js'
 import type { EngineObserver } from './observer.js'
+import { DEFAULT_QUERY_TIMEOUT_MS } from './query.js'
+import { DEFAULT_QUERY_THREAD_IDLE_MS } from './query-thread.js'
 
 /** Runs of the default queue executing at once. */
 export const DEFAULT_CONCURRENCY = 100
@@ -39,6 +41,10 @@ export interface EngineOptions {
    * @default 2_000
    */
   readonly transactionTimeoutMs?: number
+  /** Longest an `Engine.query` statement may run; SQLite interrupts it. @default 5000 */
+  readonly queryTimeoutMs?: number
+  /** The query thread stops after this long without a query. @default 30000 */
+  readonly queryThreadIdleMs?: number
 }
 
 /** Options after validation and defaults. */
@@ -50,6 +56,8 @@ export interface ResolvedOptions {
   clock: () => number
   observer: EngineObserver | undefined
   transactionTimeoutMs: number
+  queryTimeoutMs: number
+  queryThreadIdleMs: number
 }
 
 function bad(what: string, value: unknown, expected: string): never {
@@ -63,7 +71,16 @@ function bad(what: string, value: unknown, expected: string): never {
  */
 export function resolveOptions(options: EngineOptions): ResolvedOptions {
   if (typeof options !== 'object' || options === null) bad('options', options, 'an object')
-  const { path, concurrency, synchronous, clock, observer, transactionTimeoutMs } = options
+  const {
+    path,
+    concurrency,
+    synchronous,
+    clock,
+    observer,
+    queryTimeoutMs,
+    queryThreadIdleMs,
+    transactionTimeoutMs,
+  } = options
   if (typeof path !== 'string' || path === '' || path.startsWith(':memory:')) {
     bad('path', path, 'a file path')
   }
@@ -80,11 +97,12 @@ export function resolveOptions(options: EngineOptions): ResolvedOptions {
   if (observer !== undefined && (typeof observer !== 'object' || observer === null)) {
     bad('observer', observer, 'an object')
   }
-  if (
-    transactionTimeoutMs !== undefined &&
-    !(Number.isInteger(transactionTimeoutMs) && transactionTimeoutMs >= 1)
-  ) {
-    bad('transactionTimeoutMs', transactionTimeoutMs, 'an integer number of ms from 1 and up')
+  for (const [what, value] of [
+    ['queryTimeoutMs', queryTimeoutMs],
+    ['queryThreadIdleMs', queryThreadIdleMs],
+    ['transactionTimeoutMs', transactionTimeoutMs],
+  ] as const) {
+    if (value !== undefined && !isPositiveInteger(value)) bad(what, value, 'a number of ms from 1 and up')
   }
   return {
     path: plainPath,
@@ -94,5 +112,7 @@ export function resolveOptions(options: EngineOptions): ResolvedOptions {
     clock: clock ?? Date.now,
     observer,
     transactionTimeoutMs: transactionTimeoutMs ?? DEFAULT_TRANSACTION_TIMEOUT_MS,
+    queryTimeoutMs: queryTimeoutMs ?? DEFAULT_QUERY_TIMEOUT_MS,
+    queryThreadIdleMs: queryThreadIdleMs ?? DEFAULT_QUERY_THREAD_IDLE_MS,
   }
 }

@@ -7,7 +7,8 @@ import { Executor } from './executor.js'
 import { GroupCommit } from './group-commit.js'
 import { Journal } from './journal.js'
 import { toJsonText, type JsonValue } from './json.js'
-import { ReadOnlyQuery, type QueryOptions, type QueryResult } from './query.js'
+import { validateQuery, type QueryArgs, type QueryOptions, type QueryResult } from './query.js'
+import { QueryThread } from './query-thread.js'
 import { recoverRuns, type RecoveryReport } from './recovery.js'
 import { recordedCode } from './recorded-error.js'
 import {
@@ -18,6 +19,7 @@ import {
   type RunStatus,
   type StartOptions,
   type StartRequest,
+  type StepDetail,
 } from './run.js'
 import type { RunRow, RunStore } from './run-store.js'
 import { RunStore as Store } from './run-store.js'
@@ -57,7 +59,7 @@ export class Engine {
   readonly #executor: Executor
   readonly #readView: RunView
   readonly #writeView: RunView
-  readonly #query: ReadOnlyQuery
+  readonly #queryThread: QueryThread
   readonly #transactionStatements: TransactionStatements
   #recovery: RecoveryReport = { crashed: 0, quarantined: [], suspects: 0 }
   #closed: Promise<void> | null = null
@@ -88,7 +90,11 @@ export class Engine {
     })
     this.#readView = new RunView(readDb)
     this.#writeView = new RunView(writeDb)
-    this.#query = new ReadOnlyQuery(readDb)
+    this.#queryThread = new QueryThread({
+      path: options.path,
+      timeoutMs: options.queryTimeoutMs,
+      idleMs: options.queryThreadIdleMs,
+    })
   }
 
   /**
@@ -190,6 +196,16 @@ export class Engine {
   async get(runId: string): Promise<RunDetail> {
     this.#assertOpen('get')
     return this.#view().get(runId)
+  }
+
+  /**
+   * One step (journal entry) of a run with its recorded output or error.
+   *
+   * @throws {EngineError} `RUN_NOT_FOUND` for an unknown run or step.
+   */
+  async step(runId: string, seq: number): Promise<StepDetail> {
+    this.#assertOpen('step')
+    return this.#view().step(runId, seq)
   }
 
   /** Runs, newest first, filtered and paginated by an opaque cursor. */
@@ -360,17 +376,17 @@ export class Engine {
   }
 
   /**
-   * Read-only SQL over the tenant database (app tables and `lc_` tables alike).
+   * Read-only SQL over the tenant database (app tables and `lc_` tables alike), sandboxed to
+   * SQLite's built-in functions over this database, on a thread of its own (see
+   * query-thread.ts) and stopped inside SQLite after `queryTimeoutMs`.
    *
-   * @throws {EngineError} `QUERY_NOT_READ_ONLY`, `QUERY_FAILED`, `INVALID_INPUT`.
+   * @throws {EngineError} `QUERY_NOT_READ_ONLY` (writes, transactions, ATTACH, PRAGMAs that
+   *   act), `QUERY_NOT_ALLOWED` (functions or tables outside the sandbox), `QUERY_TIMEOUT`,
+   *   `QUERY_FAILED`, `INVALID_INPUT`.
    */
-  async query(
-    sql: string,
-    args?: readonly JsonValue[] | Readonly<Record<string, JsonValue>>,
-    options?: QueryOptions,
-  ): Promise<QueryResult> {
+  async query(sql: string, args?: QueryArgs, options?: QueryOptions): Promise<QueryResult> {
     this.#assertOpen('query')
-    return this.#query.run(sql, args, options)
+    return this.#queryThread.run(validateQuery(sql, args, options))
   }
 
   /**
@@ -415,6 +431,7 @@ export class Engine {
   }
 
   async #close(timeoutMs: number | undefined): Promise<void> {
+    await this.#queryThread.close()
     await this.#executor.close(timeoutMs)
     const errors: unknown[] = []
     try {
@@ -431,9 +448,8 @@ export class Engine {
     await committed
     for (const answer of this.#executor.takeEndWaiters()) answer()
     this.#transactionStatements.clear()
-    // The writer closes first, while the read-only connection still holds the file open: the
-    // last connection to close would otherwise checkpoint the WAL into the database (SQLite's
-    // close-time checkpoint), and a read-only connection cannot checkpoint.
+    // libsql closes a connection for real only once its statements are freed too, so these
+    // closes never checkpoint thanks to the file's pin (connection.ts), not to their order.
     for (const db of [this.#writeDb, this.#readDb]) {
       try {
         db.close()

@@ -20,6 +20,7 @@ export type {
   RunSummary,
   StartOptions,
   StartRequest,
+  StepDetail,
   StepKind,
   StepRecord,
   StepStatus,

@@ -104,3 +104,49 @@ describe('Engine.query', () => {
     ])
   })
 })
+
+describe('Engine.query time limit', () => {
+  const runaway = 'WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c) SELECT count(*) FROM c'
+
+  it('stops a runaway statement inside SQLite with QUERY_TIMEOUT while the event loop keeps turning', async () => {
+    const { engine } = await openTestEngine(app, { queryTimeoutMs: 300 })
+    await engine.query('SELECT 1') // the thread is up: what follows times only the statement
+    let ticks = 0
+    const ticker = setInterval(() => (ticks += 1), 10)
+    const started = performance.now()
+    try {
+      await expect(engine.query(runaway)).rejects.toMatchObject({
+        code: 'QUERY_TIMEOUT',
+        message: expect.stringContaining('300 ms'),
+      })
+    } finally {
+      clearInterval(ticker)
+    }
+    const elapsedMs = performance.now() - started
+    // Lower bound: it ran until the limit. A blocked event loop would show no tick at all;
+    // 5 of the ~30 possible tolerates a loaded machine.
+    expect(elapsedMs).toBeGreaterThanOrEqual(250)
+    expect(ticks).toBeGreaterThanOrEqual(5)
+    expect((await engine.query('SELECT count(*) AS n FROM items')).rows).toEqual([{ n: 3 }])
+  })
+
+  it('rejects a bad queryTimeoutMs at open', async () => {
+    await expect(openTestEngine(app, { queryTimeoutMs: 0 })).rejects.toMatchObject({
+      code: 'INVALID_INPUT',
+      message: expect.stringContaining('queryTimeoutMs'),
+    })
+  })
+
+  it('fails a query still running when the engine closes with ENGINE_CLOSED, promptly', async () => {
+    const { engine } = await openTestEngine(app, { queryTimeoutMs: 60_000 })
+    await engine.query('SELECT 1') // the thread is up, so the runaway really runs in SQLite
+    const outcome = engine.query(runaway).catch((error: unknown) => error)
+    await new Promise((resolve) => setTimeout(resolve, 300))
+    const started = performance.now()
+    await engine.close()
+    expect(await outcome).toMatchObject({ code: 'ENGINE_CLOSED' })
+    // Generous for a loaded machine, far below the 60 s the statement may still compute on
+    // its thread: close does not wait for it.
+    expect(performance.now() - started).toBeLessThan(10_000)
+  })
+})

@@ -1,18 +1,19 @@
 import type { Database, Statement } from './connection.js'
 import { EngineError } from './engine-error.js'
 import type { JsonValue } from './json.js'
-import { hasTrailingStatements, leadingKeyword, pragmaName } from './sql-statement.js'
+import { hasTrailingStatements } from './sql-statement.js'
+import { SqlSandbox } from './sql-sandbox.js'
 
 /** Rows a query returns unless `maxRows` says otherwise. */
 export const DEFAULT_MAX_ROWS = 1_000
-/** Longest time a query may spend producing rows. */
+/** Longest a query may run, enforced inside SQLite (`SQLITE_INTERRUPT`). */
 export const DEFAULT_QUERY_TIMEOUT_MS = 5_000
 
 /** The answer of `Engine.query`. */
 export interface QueryResult {
   columns: string[]
   rows: Record<string, JsonValue>[]
-  /** True if rows were cut at `maxRows` (or at the time limit). */
+  /** True if rows were cut at `maxRows`. */
   truncated: boolean
 }
 
@@ -22,94 +23,80 @@ export interface QueryOptions {
   readonly maxRows?: number
 }
 
-/**
- * PRAGMAs that only report. Others may act even on a read-only connection (`wal_checkpoint`
- * checkpoints, and Litestream owns checkpoints; `optimize` may write), so they are refused.
- * Assignments (`PRAGMA x = …`) of allowed names are refused by SQLite as writes.
- */
-const READ_ONLY_PRAGMAS: ReadonlySet<string> = new Set([
-  'application_id',
-  'collation_list',
-  'compile_options',
-  'database_list',
-  'encoding',
-  'foreign_key_check',
-  'foreign_key_list',
-  'freelist_count',
-  'function_list',
-  'index_info',
-  'index_list',
-  'index_xinfo',
-  'integrity_check',
-  'journal_mode',
-  'module_list',
-  'page_count',
-  'page_size',
-  'pragma_list',
-  'quick_check',
-  'schema_version',
-  'table_info',
-  'table_list',
-  'table_xinfo',
-  'user_version',
-])
+/** Positional or named query arguments. */
+export type QueryArgs = readonly JsonValue[] | Readonly<Record<string, JsonValue>>
 
-type QueryArgs = readonly JsonValue[] | Readonly<Record<string, JsonValue>>
+/** A validated query, as sent to the query thread (structured-clone safe). */
+export interface QueryRequest {
+  readonly sql: string
+  readonly args: unknown[] | Record<string, unknown> | undefined
+  readonly maxRows: number
+}
 
 /**
- * Read-only SQL over a dedicated connection that SQLite itself keeps read-only: it is opened
- * `readonly` and with `query_only=ON`, and only statements that return rows are run (so
- * `BEGIN`, `ATTACH` or `PRAGMA x=…` cannot change the connection). Nothing here parses SQL.
+ * Checks a query's arguments where they arrive, before anything reaches SQLite.
  *
- * Limits: rows are capped at `maxRows`, and row production stops after
- * {@link DEFAULT_QUERY_TIMEOUT_MS}. The driver is synchronous, so a single step that computes
- * for long without yielding a row (a huge aggregate) cannot be interrupted from this thread.
+ * @throws {EngineError} `INVALID_INPUT` quoting the bad value, or for more than one statement
+ *   (the driver would prepare the first and silently drop the rest).
+ */
+export function validateQuery(
+  sql: string,
+  args: QueryArgs | undefined,
+  options: QueryOptions | undefined,
+): QueryRequest {
+  if (typeof sql !== 'string' || sql.trim() === '') {
+    throw new EngineError(
+      'INVALID_INPUT',
+      `Expected \`sql\` to be a non-empty string, got \`${String(sql)}\` (${typeof sql})`,
+    )
+  }
+  const maxRows = options?.maxRows ?? DEFAULT_MAX_ROWS
+  if (!(Number.isInteger(maxRows) && maxRows >= 1)) {
+    throw new EngineError(
+      'INVALID_INPUT',
+      `Expected \`maxRows\` to be a number from 1 and up, got \`${String(maxRows)}\` (${typeof maxRows})`,
+    )
+  }
+  const bound = bindable(args)
+  if (hasTrailingStatements(sql)) {
+    throw new EngineError(
+      'INVALID_INPUT',
+      'query: send one statement at a time (found more after the first `;`)',
+    )
+  }
+  return { sql, args: bound, maxRows }
+}
+
+/**
+ * Runs tenant SQL on a connection of its own that SQLite keeps read-only and sandboxed: it is
+ * opened `mode=ro` with `query_only=ON`, a {@link SqlSandbox} authorizer confines it to
+ * SQLite's built-in functions over the tenant's own tables, only statements that return rows
+ * run, and `timeoutMs` interrupts a statement inside SQLite. Runs on the query thread, so a
+ * long statement blocks no event loop that heartbeats or runs depend on.
  */
 export class ReadOnlyQuery {
   readonly #db: Database
   readonly #timeoutMs: number
+  readonly #sandbox: SqlSandbox
 
   constructor(db: Database, timeoutMs = DEFAULT_QUERY_TIMEOUT_MS) {
     this.#db = db
     this.#timeoutMs = timeoutMs
+    this.#sandbox = new SqlSandbox(db)
   }
 
   /**
    * @throws {EngineError} `QUERY_NOT_READ_ONLY` for statements that write or change the
-   *   connection; `QUERY_FAILED` for SQL errors; `INVALID_INPUT` for bad arguments.
+   *   connection; `QUERY_NOT_ALLOWED` for functions and tables outside the sandbox;
+   *   `QUERY_TIMEOUT` past the time limit; `QUERY_FAILED` for other SQL errors.
    */
-  run(sql: string, args: QueryArgs | undefined, options: QueryOptions | undefined): QueryResult {
-    if (typeof sql !== 'string' || sql.trim() === '') {
-      throw new EngineError(
-        'INVALID_INPUT',
-        `Expected \`sql\` to be a non-empty string, got \`${String(sql)}\` (${typeof sql})`,
-      )
-    }
-    const maxRows = options?.maxRows ?? DEFAULT_MAX_ROWS
-    if (!(Number.isInteger(maxRows) && maxRows >= 1)) {
-      throw new EngineError(
-        'INVALID_INPUT',
-        `Expected \`maxRows\` to be a number from 1 and up, got \`${String(maxRows)}\` (${typeof maxRows})`,
-      )
-    }
-    const bound = bindable(args)
-    if (hasTrailingStatements(sql)) {
-      throw new EngineError(
-        'INVALID_INPUT',
-        'query: send one statement at a time (found more after the first `;`)',
-      )
-    }
-    if (leadingKeyword(sql) === 'pragma' && !READ_ONLY_PRAGMAS.has(pragmaName(sql))) {
-      throw new EngineError(
-        'QUERY_NOT_READ_ONLY',
-        `query: PRAGMA ${pragmaName(sql) || '(unnamed)'} is not allowed here; allowed: ${[...READ_ONLY_PRAGMAS].join(', ')}`,
-      )
-    }
+  run({ sql, args, maxRows }: QueryRequest): QueryResult {
     let statement: Statement
     try {
+      this.#sandbox.refresh()
       statement = this.#db.prepare(sql)
     } catch (error) {
-      throw queryError(error)
+      throw this.#queryError(error, sql)
     }
     if (!statement.reader) {
       throw new EngineError(
@@ -117,16 +104,17 @@ export class ReadOnlyQuery {
         'query: only statements that return rows may run here (writes, BEGIN, ATTACH and PRAGMA assignments are refused)',
       )
     }
-    const deadline = performance.now() + this.#timeoutMs
     const rows: Record<string, JsonValue>[] = []
     let truncated = false
+    let iterator: Iterator<Record<string, unknown>> | undefined
     try {
       const columns = statement.columns().map((column) => column.name)
-      const iterator = (
-        bound === undefined ? statement.iterate() : statement.iterate(bound)
-      ) as Iterator<Record<string, unknown>>
+      // The time limit covers the whole iteration: libsql keeps its timer until the
+      // iterator is closed, and interrupts the statement from its own thread.
+      const limit = { queryTimeout: this.#timeoutMs }
+      iterator = statement.iterate(args ?? [], limit) as Iterator<Record<string, unknown>>
       for (let next = iterator.next(); next.done !== true; next = iterator.next()) {
-        if (rows.length >= maxRows || performance.now() > deadline) {
+        if (rows.length >= maxRows) {
           truncated = true
           break
         }
@@ -134,26 +122,70 @@ export class ReadOnlyQuery {
       }
       return { columns, rows, truncated }
     } catch (error) {
-      throw queryError(error)
+      throw this.#queryError(error, sql)
     } finally {
-      // A cut-short iterator leaves the statement's read transaction open; reset it so this
+      iterator?.return?.()
+      // A cut-short iterator leaves the statement's read transaction open; end it so this
       // connection keeps seeing new commits.
       if (this.#db.inTransaction) this.#db.exec('ROLLBACK')
     }
   }
+
+  #queryError(error: unknown, sql: string): EngineError {
+    const { code, message } = sqliteFailure(error)
+    const refused = /not authorized to use function: (\S+)|unsafe use of (?:virtual table )?"?([^"\s(]+)/.exec(
+      message,
+    )
+    if (code === 'SQLITE_AUTH') {
+      const refusal = this.#sandbox.explain(sql)
+      return new EngineError(
+        refusal.kind === 'read-only' ? 'QUERY_NOT_READ_ONLY' : 'QUERY_NOT_ALLOWED',
+        `query: ${refusal.message}`,
+        { cause: error },
+      )
+    }
+    if (refused !== null) {
+      return new EngineError(
+        'QUERY_NOT_ALLOWED',
+        `query: ${refused[1] ?? refused[2]} is not allowed here: queries may call SQLite's built-in scalar, aggregate, window, date/time, JSON and math functions only`,
+        { cause: error },
+      )
+    }
+    if (code === 'SQLITE_INTERRUPT') {
+      return new EngineError(
+        'QUERY_TIMEOUT',
+        `query: stopped after the ${this.#timeoutMs} ms time limit; narrow the query or add a LIMIT`,
+        { cause: error },
+      )
+    }
+    if (code === 'SQLITE_READONLY' || /readonly|read-only|query_only/i.test(message)) {
+      return new EngineError(
+        'QUERY_NOT_READ_ONLY',
+        `query: the database refused a write: ${message}`,
+        { cause: error },
+      )
+    }
+    return new EngineError('QUERY_FAILED', `query: ${message}`, { cause: error })
+  }
 }
 
-function queryError(error: unknown): EngineError {
-  const code = (error as { code?: unknown }).code
-  const message = (error as Error).message
-  if (code === 'SQLITE_READONLY' || /readonly|read-only|query_only/i.test(message)) {
-    return new EngineError(
-      'QUERY_NOT_READ_ONLY',
-      `query: the database refused a write: ${message}`,
-      { cause: error },
-    )
+/**
+ * The SQLite code and message of a driver error. Errors from a row iterator's `next()` skip
+ * the driver's conversion and carry them as JSON in the message.
+ */
+function sqliteFailure(error: unknown): { code: string | undefined; message: string } {
+  const message = error instanceof Error ? error.message : String(error)
+  if (message.startsWith('{')) {
+    try {
+      const parsed = JSON.parse(message) as { code?: unknown; message?: unknown }
+      if (typeof parsed.code === 'string' && typeof parsed.message === 'string')
+        return { code: parsed.code, message: parsed.message }
+    } catch {
+      // Not JSON after all: a plain message.
+    }
   }
-  return new EngineError('QUERY_FAILED', `query: ${message}`, { cause: error })
+  const code = (error as { code?: unknown }).code
+  return { code: typeof code === 'string' ? code : undefined, message }
 }
 
 function bindable(args: QueryArgs | undefined): unknown[] | Record<string, unknown> | undefined {

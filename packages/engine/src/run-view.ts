@@ -10,6 +10,8 @@ import {
   type RunError,
   type RunStatus,
   type RunSummary,
+  type StepDetail,
+  type StepRecord,
 } from './run.js'
 import type { RunRow } from './run-store.js'
 
@@ -31,6 +33,7 @@ export class RunView {
   readonly #db: Database
   readonly #get: Statement
   readonly #steps: Statement
+  readonly #step: Statement
   readonly #status: Statement
   readonly #lists = new Map<string, Statement>()
 
@@ -38,9 +41,13 @@ export class RunView {
     this.#db = db
     this.#get = db.prepare('SELECT * FROM lc_runs WHERE run_id = ?')
     this.#status = db.prepare('SELECT status FROM lc_runs WHERE run_id = ?')
+    // A child call's output is the child's run id: list it (it is short) so the run links to it.
     this.#steps = db.prepare(
-      'SELECT seq, name, kind, status, attempts, started_at, ended_at FROM lc_steps WHERE run_id = ? ORDER BY seq',
+      `SELECT seq, name, kind, status, attempts, started_at, ended_at,
+         CASE kind WHEN 'child' THEN output END AS output
+       FROM lc_steps WHERE run_id = ? ORDER BY seq`,
     )
+    this.#step = db.prepare('SELECT * FROM lc_steps WHERE run_id = ? AND seq = ?')
   }
 
   /** @throws {EngineError} `RUN_NOT_FOUND`. */
@@ -61,21 +68,34 @@ export class RunView {
     }
     const row = this.#get.get(runId) as RunRow | undefined
     if (row === undefined) throw new EngineError('RUN_NOT_FOUND', `get run ${runId}: no such run`)
-    const steps = (this.#steps.all(runId) as StepRow[]).map((step) => ({
-      seq: step.seq,
-      name: step.name,
-      kind: step.kind,
-      status: step.status,
-      attempts: step.attempts,
-      startedAt: iso(step.started_at),
-      endedAt: step.ended_at === null ? null : iso(step.ended_at),
-    }))
+    const steps = (this.#steps.all(runId) as StepRow[]).map(stepRecord)
     return {
       ...summary(row),
       input: fromJsonText(row.input) ?? null,
       output: fromJsonText(row.output) ?? null,
       error: (fromJsonText(row.error) as RunError | undefined) ?? null,
       steps,
+    }
+  }
+
+  /**
+   * One journal entry of a run with what it recorded (output or error).
+   *
+   * @throws {EngineError} `RUN_NOT_FOUND` for an unknown run or step; `INVALID_INPUT` for a bad seq.
+   */
+  step(runId: string, seq: number): StepDetail {
+    if (!Number.isSafeInteger(seq) || seq < 1) {
+      throw new EngineError('INVALID_INPUT', `Expected \`seq\` to be an integer from 1 and up, got \`${String(seq)}\` (${typeof seq})`)
+    }
+    const row = this.#step.get(runId, seq) as StepRow | undefined
+    if (row === undefined) {
+      this.status(runId)
+      throw new EngineError('RUN_NOT_FOUND', `get step ${seq} of run ${runId}: the run has no such step`)
+    }
+    return {
+      ...stepRecord(row),
+      output: fromJsonText(row.output) ?? null,
+      error: (fromJsonText(row.error) as RunError | undefined) ?? null,
     }
   }
 
@@ -147,6 +167,20 @@ function iso(ms: number): string {
 
 function pad2(n: number): string {
   return n < 10 ? `0${n}` : `${n}`
+}
+
+function stepRecord(step: StepRow): StepRecord {
+  const record: StepRecord = {
+    seq: step.seq,
+    name: step.name,
+    kind: step.kind,
+    status: step.status,
+    attempts: step.attempts,
+    startedAt: iso(step.started_at),
+    endedAt: step.ended_at === null ? null : iso(step.ended_at),
+  }
+  if (step.kind === 'child' && step.output !== null) record.childRunId = fromJsonText(step.output) as string
+  return record
 }
 
 function summary(row: RunRow): RunSummary {

@@ -45,6 +45,15 @@ export interface StepRecord {
   attempts: number
   startedAt: string
   endedAt: string | null
+  /** The run a `child` call started (links a parent's journal to its children). */
+  childRunId?: string
+}
+
+/** One journal entry with what it recorded, as returned by `Engine.step`. */
+export interface StepDetail extends StepRecord {
+  /** The recorded result: a step's return value, a sleep's wake time, an event's payload, a child's id or output. */
+  output: JsonValue
+  error: RunError | null
 }
 
 /** A run without its payloads and steps, as listed. */

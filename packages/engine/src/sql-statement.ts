@@ -1,28 +1,14 @@
 /**
- * Just enough lexing of SQL text to find statement boundaries and the leading keyword:
- * string literals, quoted identifiers and comments are skipped, nothing else is understood.
- * The read-only decision itself is SQLite's (see query.ts); this only closes two gaps the
- * driver leaves: it prepares the first statement of a multi-statement text and silently
- * drops the rest, and it offers no per-statement read-only flag for PRAGMAs.
+ * Just enough lexing of SQL text to find statement boundaries: string literals, quoted
+ * identifiers and comments are skipped, nothing else is understood. What a query may do is
+ * decided by SQLite (see sql-sandbox.ts); this only closes the one gap the driver leaves: it
+ * prepares the first statement of a multi-statement text and silently drops the rest.
  */
 
 /** True if `sql` holds more than one statement (anything but comments after the first `;`). */
 export function hasTrailingStatements(sql: string): boolean {
   const end = firstStatementEnd(sql)
   return end < sql.length && !isBlank(sql.slice(end + 1))
-}
-
-/** The first keyword of the statement, lowercased (`select`, `pragma`, …), or ''. */
-export function leadingKeyword(sql: string): string {
-  const start = skipBlank(sql, 0)
-  return /^[A-Za-z_]+/.exec(sql.slice(start))?.[0]?.toLowerCase() ?? ''
-}
-
-/** The name of a `PRAGMA name…` statement, lowercased, without a schema prefix. */
-export function pragmaName(sql: string): string {
-  const start = skipBlank(sql, 0)
-  const match = /^pragma\s+(?:[A-Za-z_][\w]*\s*\.\s*)?([A-Za-z_][\w]*)/i.exec(sql.slice(start))
-  return match?.[1]?.toLowerCase() ?? ''
 }
 
 function firstStatementEnd(sql: string): number {

@@ -15,4 +15,5 @@ export {
 } from './restore-points.js'
 export { type RestoreOptions, type RestoreResult, restore } from './restore.js'
 export { type StorageConfig, storageConfigFromEnv } from './storage-config.js'
+export { openSqlite, pinDatabase, type SqliteConnection } from './sqlite-connection.js'
 export { SYNC_MARKER_TABLE } from './sync-marker.js'

@@ -1,12 +1,15 @@
 import { randomUUID } from 'node:crypto'
-import { openSqlite } from './sqlite-connection.js'
+import { openSqlite, openSqliteReadOnly } from './sqlite-connection.js'
 
 /** The table that holds the marker row; one row, rewritten by every verified stop. */
 export const SYNC_MARKER_TABLE = '_litecell_sync_marker'
 
 /**
  * Commit a fresh random marker into the database and return it. Whatever was committed
- * before this call is in the replica once the marker is.
+ * before this call is in the replica once the marker is. Runs through `exec` only (the marker
+ * is our own UUID and the time a number, so they go into the text as literals): with no
+ * prepared statement alive, `close()` closes for real, at once, while Litestream (which this
+ * runs beside) still holds the file, so it cannot checkpoint.
  */
 export function writeSyncMarker(dbPath: string): string {
   const marker = randomUUID()
@@ -17,20 +20,19 @@ export function writeSyncMarker(dbPath: string): string {
         slot INTEGER PRIMARY KEY CHECK (slot = 1),
         marker TEXT NOT NULL,
         written_at_ms INTEGER NOT NULL
-      )`,
+      );
+      INSERT OR REPLACE INTO ${SYNC_MARKER_TABLE} (slot, marker, written_at_ms)
+        VALUES (1, '${marker}', ${Date.now()})`,
     )
-    db.prepare(
-      `INSERT OR REPLACE INTO ${SYNC_MARKER_TABLE} (slot, marker, written_at_ms) VALUES (1, ?, ?)`,
-    ).run(marker, Date.now())
   } finally {
     db.close()
   }
   return marker
 }
 
-/** The marker stored in a database file, or null if it has none. */
+/** The marker stored in a database file, or null if it has none. Opens it read-only. */
 export function readSyncMarker(dbPath: string): string | null {
-  const db = openSqlite(dbPath)
+  const db = openSqliteReadOnly(dbPath)
   try {
     const table = db
       .prepare(`SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?`)

@@ -11,6 +11,8 @@ export interface WorkerStatus {
   readonly nextWakeAt: number | null
   /** Metrics since the previous heartbeat. */
   readonly metrics?: MetricsDelta
+  /** The worker process's resident set size, in bytes (the dashboard shows it). */
+  readonly rssBytes?: number
 }
 
 /**

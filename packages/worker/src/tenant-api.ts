@@ -13,6 +13,7 @@ import {
   requireString,
   type JsonObject,
 } from './request-body.js'
+import type { RunStatusStream } from './run-stream.js'
 import { hashSecret, matchesHash } from './secret.js'
 import { WorkerError } from './worker-error.js'
 
@@ -37,6 +38,8 @@ export interface TenantApiOptions {
   readonly hibernate: () => Promise<number>
   /** Called around every request, so idle detection sees in-flight requests. */
   readonly onRequest?: (delta: 1 | -1) => void
+  /** Run-status changes for `GET /runs/stream` (503 without it). */
+  readonly runStream?: RunStatusStream
 }
 
 /**
@@ -122,6 +125,18 @@ export function createTenantApi(options: TenantApiOptions): Hono {
       cursor: context.req.query('cursor') || undefined,
     })
     return context.json(page)
+  })
+
+  // An open stream does not count as a request in flight: watching a tenant keeps it no
+  // longer awake than it would be otherwise.
+  tenant.get('/runs/stream', () => {
+    if (!options.runStream) throw new WorkerError('WORKER_STOPPING', `tenant ${tenantId}: no run stream`)
+    return options.runStream.response()
+  })
+
+  tenant.get('/runs/:runId/steps/:seq', async (context) => {
+    const seq = optionalInteger(context.req.param('seq'), 'seq', 1, Number.MAX_SAFE_INTEGER) as number
+    return context.json(await engine.step(context.req.param('runId'), seq))
   })
 
   tenant.get('/runs/:runId', async (context) => context.json(await engine.get(context.req.param('runId'))))

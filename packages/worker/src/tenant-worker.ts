@@ -10,6 +10,7 @@ import { loadApp } from './app-loader.js'
 import { ControlClient, type WorkerStatus } from './control-client.js'
 import { IdleMonitor } from './idle-monitor.js'
 import { Lease, type LeaseLossReason } from './lease.js'
+import { RunStatusStream } from './run-stream.js'
 import { createTenantApi } from './tenant-api.js'
 import { WorkerMetrics } from './worker-metrics.js'
 import type { WorkerConfig } from './worker-config.js'
@@ -52,6 +53,7 @@ export class TenantWorker {
   #lease!: Lease
   #idle!: IdleMonitor
   readonly #metrics = new WorkerMetrics()
+  readonly #runStream: RunStatusStream
   #inflightRequests = 0
   #lastActivityMs = Date.now()
   #lastStatus: WorkerStatus = { activeRuns: 0, nextWakeAt: null }
@@ -69,6 +71,7 @@ export class TenantWorker {
       epoch: config.epoch,
       secret: config.workerSecret,
     })
+    this.#runStream = new RunStatusStream(config.tenantId)
     this.exited = new Promise((resolve) => (this.#exitCode = resolve))
   }
 
@@ -100,11 +103,13 @@ export class TenantWorker {
       path: dbPath,
       app,
       concurrency: this.#config.concurrency,
+      queryTimeoutMs: this.#config.queryTimeoutMs,
       observer: {
         ...this.#metrics.observer,
         onRunStatus: (runId, workflow, status) => {
           this.#lastActivityMs = Date.now()
           this.#metrics.observer.onRunStatus?.(runId, workflow, status)
+          this.#runStream.publish(runId, workflow, status)
         },
       },
     })
@@ -136,6 +141,7 @@ export class TenantWorker {
         this.#lastActivityMs = Date.now()
       },
       hibernate: () => this.hibernate('requested'),
+      runStream: this.#runStream,
     })
     const address = await new Promise<AddressInfo>((resolve) => {
       this.#server = serve({ fetch: api.fetch, hostname: this.#config.host, port: this.#config.port }, resolve)
@@ -178,7 +184,7 @@ export class TenantWorker {
     if (this.#stopping === null) {
       this.#lastStatus = { activeRuns: this.#engine.activeRuns(), nextWakeAt: await this.#engine.nextWakeAt() }
     }
-    return { ...this.#lastStatus, metrics: this.#metrics.take() }
+    return { ...this.#lastStatus, metrics: this.#metrics.take(), rssBytes: process.memoryUsage.rss() }
   }
 
   /**
@@ -195,6 +201,7 @@ export class TenantWorker {
   async #hibernate(reason: StopReason): Promise<number> {
     const startedAtMs = Date.now()
     this.#idle.stop()
+    this.#runStream.close()
     let code = EXIT_HIBERNATED
     let nextWakeAt: number | null = null
     try {
@@ -232,6 +239,7 @@ export class TenantWorker {
     this.#stopping = new Promise((r) => (resolve = r))
     this.#log.warn({ reason, validUntilMs }, 'lease lost: fencing')
     this.#idle.stop()
+    this.#runStream.close()
     const msLeft = (marginMs: number) => Math.max(0, validUntilMs - Date.now() - marginMs)
     try {
       await this.#engine.close({ timeoutMs: msLeft(FENCE_SYNC_RESERVE_MS) })

@@ -35,6 +35,8 @@ export interface WorkerConfig {
   readonly fenceMarginMs: number
   readonly syncIntervalMs: number
   readonly concurrency: number | undefined
+  /** Longest a tenant query may run (`LITECELL_QUERY_TIMEOUT_MS`); the engine's default if unset. */
+  readonly queryTimeoutMs: number | undefined
 }
 
 /** Reads and validates the worker's configuration from its environment. */
@@ -69,12 +71,19 @@ export function workerConfigFromEnv(env: NodeJS.ProcessEnv = process.env): Worke
     fenceMarginMs: integer(env, 'LITECELL_FENCE_MARGIN_MS', Math.min(DEFAULT_FENCE_MARGIN_MS, Math.floor(leaseTtlMs / 2))),
     syncIntervalMs: integer(env, 'LITECELL_SYNC_INTERVAL_MS', DEFAULT_SYNC_INTERVAL_MS),
     concurrency: env.LITECELL_CONCURRENCY ? integer(env, 'LITECELL_CONCURRENCY', undefined) : undefined,
+    queryTimeoutMs: env.LITECELL_QUERY_TIMEOUT_MS ? positive(env, 'LITECELL_QUERY_TIMEOUT_MS') : undefined,
   }
 }
 
 function required(env: NodeJS.ProcessEnv, name: string): string {
   const value = env[name]
   if (!value) throw new WorkerError('INVALID_CONFIG', `missing environment variable ${name}`)
+  return value
+}
+
+function positive(env: NodeJS.ProcessEnv, name: string): number {
+  const value = integer(env, name, undefined)
+  if (value < 1) throw new WorkerError('INVALID_CONFIG', `Expected ${name} to be an integer from 1 and up, got \`${value}\``)
   return value
 }
 
