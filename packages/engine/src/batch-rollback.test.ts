@@ -124,7 +124,7 @@ describe('a batch SQLite rolls back by itself', () => {
     const { app, counts } = rollbackApp(`INSERT INTO blobs VALUES (zeroblob(${blob.length}))`)
     const { engine } = await openTestEngine(app)
     const db = writeConnectionOf(engine)
-    const pages = (db.pragma('page_count', { simple: true }) as number) + 4
+    const pages = (db.prepare('PRAGMA page_count').get() as { page_count: number }).page_count + 4
     // The file may grow by a few pages only: the culprit's 200 kB blob cannot fit.
     db.pragma(`max_page_count = ${pages}`)
     const { victims, culprit } = await startAll(engine)

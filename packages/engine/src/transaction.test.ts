@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import { defineApp, type WorkflowFn } from './app.js'
+import { writeConnectionOf } from './engine.js'
 import type { TransactionClient } from './workflow-context.js'
 import { cleanup, openTestEngine } from './testing.js'
 
@@ -96,7 +97,9 @@ describe('tx.execute', () => {
       { what: 'good' },
       { what: 'good' },
     ])
-    expect((await engine.query('PRAGMA journal_mode')).rows).toEqual([{ journal_mode: 'wal' }])
+    expect(writeConnectionOf(engine).prepare('PRAGMA journal_mode').get()).toEqual({
+      journal_mode: 'wal',
+    })
   })
 
   it('allows the schema-reading pragmas', async () => {
