@@ -28,12 +28,23 @@ afterAll(async () => {
   await removeDataDir(server.dataDir)
 })
 
-function startQuick(tenantId: string, from: number, count: number): Promise<{ runId: string }[]> {
-  return Promise.all(
-    Array.from({ length: count }, (_, i) =>
-      server.admin.ok('POST', `/v1/tenants/${tenantId}/runs`, { workflow: 'quick', input: { n: from + i } }),
-    ),
+/**
+ * Starts a run and returns it once a worker acknowledged it. A poison run may end its worker
+ * before the response leaves it, and a start may meet a worker that is restarting: the start
+ * is retried with the same idempotency key, so it never runs twice.
+ */
+function accept(tenantId: string, workflow: string, key: string, input?: unknown): Promise<{ runId: string }> {
+  return waitFor(
+    async () => {
+      const response = await server.admin.request('POST', `/v1/tenants/${tenantId}/runs`, { workflow, input, idempotencyKey: key })
+      return response.status < 300 ? (response.body as { runId: string }) : undefined
+    },
+    { timeoutMs: 120_000, intervalMs: 500, what: `run ${key} of ${tenantId} to be accepted` },
   )
+}
+
+function startQuick(tenantId: string, from: number, count: number): Promise<{ runId: string }[]> {
+  return Promise.all(Array.from({ length: count }, (_, i) => accept(tenantId, 'quick', `quick-${from + i}`, { n: from + i })))
 }
 
 /** The control plane's "worker crashed" log lines about the tenant, one per worker death. */
@@ -53,23 +64,8 @@ test('a step that calls process.exit is quarantined after 3 worker deaths while 
   const { admin } = server
   await createTenant(admin, 'poisoned')
   const before = await startQuick('poisoned', 0, 25)
-  // The poison may end its worker before the response leaves it: its start is retried with
-  // the same idempotency key until a worker acknowledged it.
-  const poison = await waitFor(
-    async () => {
-      const response = await admin.request('POST', '/v1/tenants/poisoned/runs', {
-        workflow: 'exitInStep',
-        idempotencyKey: 'poison-1',
-      })
-      return response.status === 202 || response.status === 200 ? (response.body as { runId: string }) : undefined
-    },
-    { timeoutMs: 120_000, intervalMs: 500, what: 'the poison run to be accepted' },
-  )
-  const after = await waitFor(async () => startQuick('poisoned', 25, 25), {
-    timeoutMs: 120_000,
-    intervalMs: 500,
-    what: 'the later runs to be accepted',
-  })
+  const poison = await accept('poisoned', 'exitInStep', 'poison-1')
+  const after = await startQuick('poisoned', 25, 25)
   await expectQuarantined('poisoned', poison.runId, 'exitInStep')
   const others = await waitForRuns(admin, 'poisoned', [...before, ...after].map((run) => run.runId), 180_000)
   expect(others.map((run) => run.status)).toEqual(Array(50).fill('succeeded'))
@@ -86,13 +82,7 @@ test('a step that exhausts the heap cap is quarantined too, and its deaths are h
   const { admin } = server
   await createTenant(admin, 'hungry')
   const before = await startQuick('hungry', 0, 10)
-  const hog = await waitFor(
-    async () => {
-      const response = await admin.request('POST', '/v1/tenants/hungry/runs', { workflow: 'hog', idempotencyKey: 'hog-1' })
-      return response.status === 202 || response.status === 200 ? (response.body as { runId: string }) : undefined
-    },
-    { timeoutMs: 120_000, intervalMs: 500, what: 'the hog run to be accepted' },
-  )
+  const hog = await accept('hungry', 'hog', 'hog-1')
   await expectQuarantined('hungry', hog.runId, 'hog')
   const others = await waitForRuns(admin, 'hungry', before.map((run) => run.runId), 180_000)
   expect(others.map((run) => run.status)).toEqual(Array(10).fill('succeeded'))
@@ -111,17 +101,12 @@ test('two poison runs in a row are both quarantined and the tenant is never mark
   // limit: only because each quarantine clears the tenant's crash history does it stay up.
   const { admin } = server
   await createTenant(admin, 'twice')
-  const accept = (key: string) =>
-    waitFor(
-      async () => {
-        const response = await admin.request('POST', '/v1/tenants/twice/runs', { workflow: 'exitInStep', idempotencyKey: key })
-        return response.status === 202 || response.status === 200 ? (response.body as { runId: string }) : undefined
-      },
-      { timeoutMs: 120_000, intervalMs: 500, what: `run ${key} to be accepted` },
-    )
-  const [first, second] = await Promise.all([accept('poison-a'), accept('poison-b')])
-  await expectQuarantined('twice', first!.runId, 'exitInStep')
-  await expectQuarantined('twice', second!.runId, 'exitInStep')
+  const [first, second] = await Promise.all([
+    accept('twice', 'exitInStep', 'poison-a'),
+    accept('twice', 'exitInStep', 'poison-b'),
+  ])
+  await expectQuarantined('twice', first.runId, 'exitInStep')
+  await expectQuarantined('twice', second.runId, 'exitInStep')
   const later = await startQuick('twice', 0, 10)
   const done = await waitForRuns(admin, 'twice', later.map((run) => run.runId), 180_000)
   expect(done.map((run) => run.status)).toEqual(Array(10).fill('succeeded'))

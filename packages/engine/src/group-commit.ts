@@ -219,13 +219,7 @@ export class GroupCommit {
    * the batch is committed, so its waiters learn it now, and the next write opens a new batch.
    */
   #lose(cause: unknown): void {
-    const waiters = this.#waiters
-    const writes = this.#writes
-    this.#waiters = []
-    this.#writes = 0
-    this.#open = false
-    if (this.#immediate !== null) clearImmediate(this.#immediate)
-    this.#immediate = null
+    const { waiters, writes } = this.#endBatch()
     this.lostBatches++
     const code = (cause as { code?: unknown } | null)?.code
     const error = new EngineError(
@@ -236,14 +230,19 @@ export class GroupCommit {
     for (const waiter of waiters) waiter.reject(error)
   }
 
-  #flush(): void {
-    const waiters = this.#waiters
-    const writes = this.#writes
+  /** Closes the books of the open batch: returns its waiters and write count. */
+  #endBatch(): { waiters: Waiter[]; writes: number } {
+    const batch = { waiters: this.#waiters, writes: this.#writes }
     this.#waiters = []
     this.#writes = 0
     this.#open = false
     if (this.#immediate !== null) clearImmediate(this.#immediate)
     this.#immediate = null
+    return batch
+  }
+
+  #flush(): void {
+    const { waiters, writes } = this.#endBatch()
     try {
       this.#commit.run()
     } catch (cause) {
