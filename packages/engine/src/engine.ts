@@ -73,6 +73,7 @@ export class Engine {
       writeDb,
       options.observer?.onCommit?.bind(options.observer),
       () => this.#executor.executingCount <= 1,
+      options.synchronous,
     )
     this.#runs = new Store(writeDb)
     this.#journal = new Journal(writeDb)

@@ -406,7 +406,8 @@ export class Executor implements RunHost {
       // Committed before the workflow's code runs: if that code kills the process, the next
       // open finds the run `running` and counts the crash against it (see recovery.ts). Alone,
       // the run autocommits this (GroupCommit#writeOne); beside others it shares their batch.
-      const changed = this.writer.writeOne(() =>
+      // Attribution needs it to survive a process crash only: no fsync of its own with FULL.
+      const changed = this.writer.writeOneUnsynced(() =>
         this.runs.setStatus(runId, 'running', null, this.clock()),
       )
       if (this.writer.inTransaction) await ctx.durable()

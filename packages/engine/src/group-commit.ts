@@ -53,6 +53,7 @@ export class GroupCommit {
   readonly #rollbackTo: Statement
   readonly #onCommit: ((writes: number, durationMs: number) => void) | undefined
   readonly #isSolo: () => boolean
+  readonly #synchronousFull: boolean
   #waiters: Waiter[] = []
   #writes = 0
   #openedAt = 0
@@ -70,14 +71,17 @@ export class GroupCommit {
   /**
    * @param isSolo says whether at most one run executes, so that a single-statement write may
    *   commit on its own (see {@link writeOne}).
+   * @param synchronous the connection's `PRAGMA synchronous` (see {@link writeOneUnsynced}).
    */
   constructor(
     db: Database,
     onCommit?: (writes: number, durationMs: number) => void,
     isSolo: () => boolean = () => false,
+    synchronous: 'NORMAL' | 'FULL' = 'NORMAL',
   ) {
     this.#db = db
     this.#isSolo = isSolo
+    this.#synchronousFull = synchronous === 'FULL'
     this.#begin = db.prepare('BEGIN IMMEDIATE')
     this.#commit = db.prepare('COMMIT')
     this.#rollback = db.prepare('ROLLBACK')
@@ -139,6 +143,23 @@ export class GroupCommit {
     this.commits++
     this.#onCommit?.(1, performance.now() - t0)
     return result
+  }
+
+  /**
+   * {@link writeOne} for a write that must survive a crash of the process but not a power loss
+   * (a run's `running` mark, see executor.ts). With `synchronous=FULL` its autocommit skips the
+   * fsync: WAL frames stay in order, so the next synced commit makes it durable as well, and a
+   * sequential run keeps one fsync per step instead of paying one more for the mark.
+   */
+  writeOneUnsynced<T>(write: () => T): T {
+    if (!this.#synchronousFull || this.#open || !this.#isSolo()) return this.writeOne(write)
+    // A prepared PRAGMA synchronous applies when compiled, not reliably when run: exec.
+    this.#db.exec('PRAGMA synchronous=NORMAL')
+    try {
+      return this.writeOne(write)
+    } finally {
+      this.#db.exec('PRAGMA synchronous=FULL')
+    }
   }
 
   /**
