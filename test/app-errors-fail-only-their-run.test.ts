@@ -3,7 +3,8 @@
  * `ctx.transaction` function's promise rejected unhandled later, Node's default killed the
  * worker, recovery replayed the run, it died again five times and the tenant became `failed`).
  * Breakage caught: without a handler on the returned promise, or without the worker's
- * process-level safety net, the worker pid changes (the worker died) and crash-loops.
+ * process-level safety net, the worker pid changes (the worker died) and crash-loops; without
+ * the in-SQLite time budget a runaway transaction blocks the worker until it is fenced.
  */
 import { afterAll, beforeAll, expect, test } from 'vitest'
 import { removeDataDir, startServer, type TestServer } from './support/server.js'
@@ -29,12 +30,17 @@ test('an async transaction function, a floating rejection and a throwing timer l
 
   const asyncTx = await admin.ok('POST', '/v1/tenants/sloppy/runs', { workflow: 'asyncTransaction' })
   const floating = await admin.ok('POST', '/v1/tenants/sloppy/runs', { workflow: 'floatingErrors' })
-  const [txRun, floatingRun] = await waitForRuns(admin, 'sloppy', [asyncTx.runId, floating.runId])
+  const runaway = await admin.ok('POST', '/v1/tenants/sloppy/runs', { workflow: 'runawayTransaction' })
+  const [txRun, floatingRun, runawayRun] = await waitForRuns(admin, 'sloppy', [asyncTx.runId, floating.runId, runaway.runId])
   // Its own semantics: the async transaction fails its run (and wrote nothing); the floating
   // errors were never awaited by their run, which succeeds.
   expect(txRun).toMatchObject({ status: 'failed', error: { code: 'INVALID_INPUT' } })
   expect(txRun.error.message).toMatch(/returned a promise/)
   expect(floatingRun).toMatchObject({ status: 'succeeded', output: 'survived' })
+  // Runaway SQL in a transaction is interrupted inside SQLite within the budget the lease
+  // allows (900 ms with this server's 6 s lease), so the worker's heartbeats went on.
+  expect(runawayRun).toMatchObject({ status: 'failed', error: { code: 'STEP_TIMEOUT' } })
+  expect(runawayRun.error.message).toMatch(/transactionTimeoutMs 900/)
 
   // Give the late rejection ("this ctx.transaction has already ended") and the timer time to
   // fire, then show the worker survived them and serves the tenant's other runs.

@@ -82,6 +82,11 @@ export default {
       await ctx.step('after', () => pause(50))
       return 'survived'
     },
+    /** A transaction whose SQL never ends: SQLite interrupts it at the worker's budget. */
+    runawayTransaction: async (ctx: any) =>
+      ctx.transaction('runaway', (tx: any) =>
+        tx.execute('WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c) SELECT count(*) AS n FROM c'),
+      ),
     /** Ends its worker process from inside a step: a poison run, quarantined after 3 deaths. */
     exitInStep: async (ctx: any) => {
       await ctx.step('exit', () => process.exit(1))

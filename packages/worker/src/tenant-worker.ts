@@ -3,13 +3,13 @@ import { mkdir, rm } from 'node:fs/promises'
 import type { AddressInfo } from 'node:net'
 import { join } from 'node:path'
 import { serve, type ServerType } from '@hono/node-server'
-import { Engine } from '@litecell/engine'
+import { DEFAULT_TRANSACTION_TIMEOUT_MS, Engine } from '@litecell/engine'
 import { replicate, restore, tenantReplica, type Replicator } from '@litecell/replica'
 import type { Logger } from 'pino'
 import { loadApp } from './app-loader.js'
 import { ControlClient, type WorkerStatus } from './control-client.js'
 import { IdleMonitor } from './idle-monitor.js'
-import { Lease, type LeaseLossReason } from './lease.js'
+import { DEFAULT_HEARTBEAT_FRACTION, Lease, type LeaseLossReason } from './lease.js'
 import { RunStatusStream } from './run-stream.js'
 import { createTenantApi } from './tenant-api.js'
 import { WorkerMetrics } from './worker-metrics.js'
@@ -104,6 +104,7 @@ export class TenantWorker {
       app,
       concurrency: this.#config.concurrency,
       queryTimeoutMs: this.#config.queryTimeoutMs,
+      transactionTimeoutMs: transactionBudgetMs(this.#config.leaseTtlMs, this.#config.fenceMarginMs),
       observer: {
         ...this.#metrics.observer,
         onRunStatus: (runId, workflow, status) => {
@@ -263,4 +264,15 @@ export class TenantWorker {
     await Promise.race([closed, new Promise<void>((resolve) => setTimeout(resolve, timeoutMs).unref())])
     clearInterval(dropIdle)
   }
+}
+
+/**
+ * The SQL time budget of one `ctx.transaction`, which blocks the event loop: half of what the
+ * lease tolerates (a renewal must land within `ttl - fenceMargin` of the previous one, and a
+ * block may start just before a heartbeat), at most the engine's default. With the default
+ * lease (10 s, fence margin 4 s, heartbeat every 2 s) that is the default, 2 s.
+ */
+function transactionBudgetMs(leaseTtlMs: number, fenceMarginMs: number): number {
+  const toleratedMs = leaseTtlMs - fenceMarginMs - leaseTtlMs * DEFAULT_HEARTBEAT_FRACTION
+  return Math.max(100, Math.min(DEFAULT_TRANSACTION_TIMEOUT_MS, Math.floor(toleratedMs / 2)))
 }
