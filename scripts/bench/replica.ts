@@ -13,6 +13,19 @@
  *   left un-uploaded until the replicator's stall watch woke it.
  * - stopVerifiedMs: `stopVerified()` of a 1 MB tenant (marker commit, SIGTERM final sync,
  *   restore of the replica into a temp file, marker read back).
+ * - confirmMs: added latency of a replicated acknowledgement: from a commit returning to
+ *   `replicator.confirmed()` resolving (the position watcher saw the commit's WAL segment in
+ *   S3), p50/p99 over CONFIRM_SAMPLES commits spread at random over the sync cycle, one
+ *   waiter at a time, at Litestream's default intervals and at 200 ms sync / 100 ms monitor.
+ * - burst: BURST_COMMITS commits (one transaction each) made at once, each with a waiter, at
+ *   default intervals: time until all are confirmed, watcher rounds, and S3 requests (LIST +
+ *   GET) per confirmed commit.
+ * - hibernateAfterWritesMs: `stopVerified()` of a 1 MB tenant right after a burst of writes,
+ *   default intervals; `steady`: Litestream has been replicating for a while (the usual
+ *   idle hibernation after activity), `fresh`: Litestream started < 1 s before (it opens the
+ *   database only at its first monitor tick, so its final sync has to wait for that).
+ *   `confirmedMs` is the part until the final position was seen in S3; the rest is the proof
+ *   by restore.
  */
 import { mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs'
 import os from 'node:os'
@@ -27,6 +40,7 @@ import {
   startEmbeddedS3,
   tenantReplica,
 } from '../../packages/replica/src/index.js'
+import type { Replicator } from '../../packages/replica/src/replicator.js'
 import { S3ReplicaStore } from '../../packages/replica/src/s3-replica-store.js'
 import { openSqlite } from '../../packages/replica/src/sqlite-connection.js'
 import { waitFor } from '../../packages/replica/src/wait-for.js'
@@ -35,8 +49,13 @@ const SIZES_MB = [1, 50, 200] as const
 const ROW_BYTES = 4_000
 const ROWS_PER_TXN = 250
 const LAG_SAMPLES = Number(process.env.BENCH_LAG_SAMPLES ?? 40)
-/** Comma-separated subset of `restore,lag,stop` (all by default), for quick runs. */
-const CASES = new Set((process.env.BENCH_CASES ?? 'restore,lag,stop').split(','))
+const CONFIRM_SAMPLES = Number(process.env.BENCH_CONFIRM_SAMPLES ?? 40)
+const BURST_COMMITS = 2_000
+const HIBERNATE_SAMPLES = Number(process.env.BENCH_HIBERNATE_SAMPLES ?? 10)
+/** Comma-separated subset of `restore,lag,stop,confirm,burst,hibernate` (all by default). */
+const CASES = new Set(
+  (process.env.BENCH_CASES ?? 'restore,lag,stop,confirm,burst,hibernate').split(','),
+)
 const STOP_SAMPLES = 5
 const INTERVALS = {
   default: { syncIntervalMs: 1_000, monitorIntervalMs: 1_000 },
@@ -189,6 +208,124 @@ async function stopVerifiedCase(
   return summary(times)
 }
 
+/** A fresh 1-row tenant replicating with `intervals`, and a connection to write with. */
+async function freshTenant(
+  root: string,
+  storage: StorageConfig,
+  id: string,
+  intervals: { syncIntervalMs: number; monitorIntervalMs: number },
+  sizeMb = 0,
+): Promise<{ dbPath: string; replicator: Replicator }> {
+  const dir = join(root, id)
+  mkdirSync(dir)
+  const dbPath = join(dir, 'tenant.db')
+  fill(dbPath, sizeMb)
+  const replicator = await replicate(dbPath, tenantReplica(storage, id), intervals)
+  return { dbPath, replicator }
+}
+
+function commitOne(db: ReturnType<typeof openSqlite>): void {
+  db.prepare('INSERT INTO items (payload) VALUES (randomblob(100))').run()
+}
+
+async function confirmCase(
+  root: string,
+  storage: StorageConfig,
+  name: 'default' | 'tuned',
+): Promise<ReturnType<typeof summary> & { s3RequestsPerCommit: number }> {
+  const { dbPath, replicator } = await freshTenant(root, storage, `confirm-${name}`, INTERVALS[name])
+  const db = openSqlite(dbPath)
+  const latencies: number[] = []
+  try {
+    commitOne(db)
+    await replicator.confirmed(replicator.lastCommit(), { timeoutMs: 30_000 })
+    const before = replicator.watcherStats()
+    const cycleMs = INTERVALS[name].syncIntervalMs + INTERVALS[name].monitorIntervalMs
+    for (let i = 0; i < CONFIRM_SAMPLES; i++) {
+      // A random pause spreads the commits over the sync cycle (sampling, not synchronisation).
+      await new Promise((resolve) => setTimeout(resolve, Math.random() * cycleMs))
+      commitOne(db)
+      const committed = performance.now()
+      await replicator.confirmed(replicator.lastCommit(), { timeoutMs: 30_000 })
+      latencies.push(performance.now() - committed)
+    }
+    const after = replicator.watcherStats()
+    const requests = after.listRequests + after.getRequests - before.listRequests - before.getRequests
+    return { ...summary(latencies), s3RequestsPerCommit: round(requests / CONFIRM_SAMPLES, 2) }
+  } finally {
+    db.close()
+    await replicator.stop()
+  }
+}
+
+async function burstCase(root: string, storage: StorageConfig): Promise<Record<string, number>> {
+  const { dbPath, replicator } = await freshTenant(root, storage, 'burst', INTERVALS.default)
+  const db = openSqlite(dbPath)
+  try {
+    commitOne(db)
+    await replicator.confirmed(replicator.lastCommit(), { timeoutMs: 30_000 })
+    const before = replicator.watcherStats()
+    const started = performance.now()
+    const confirmedAt: number[] = []
+    const waits = []
+    for (let i = 0; i < BURST_COMMITS; i++) {
+      commitOne(db)
+      const committedAt = performance.now()
+      waits.push(
+        replicator
+          .confirmed(replicator.lastCommit(), { timeoutMs: 60_000 })
+          .then(() => confirmedAt.push(performance.now() - committedAt)),
+      )
+    }
+    const committedMs = performance.now() - started
+    await Promise.all(waits)
+    const totalMs = performance.now() - started
+    const after = replicator.watcherStats()
+    const lists = after.listRequests - before.listRequests
+    const gets = after.getRequests - before.getRequests
+    return {
+      commits: BURST_COMMITS,
+      committedInMs: round(committedMs),
+      allConfirmedInMs: round(totalMs),
+      confirmedPerSecond: round(BURST_COMMITS / (totalMs / 1000)),
+      addedLatencyP50Ms: round(percentile(confirmedAt, 50)),
+      addedLatencyP99Ms: round(percentile(confirmedAt, 99)),
+      rounds: after.rounds - before.rounds,
+      listRequests: lists,
+      getRequests: gets,
+      s3RequestsPerConfirmedCommit: round((lists + gets) / BURST_COMMITS, 4),
+    }
+  } finally {
+    db.close()
+    await replicator.stop()
+  }
+}
+
+async function hibernateCase(
+  root: string,
+  storage: StorageConfig,
+  shape: 'steady' | 'fresh',
+): Promise<ReturnType<typeof summary> & { confirmedMs: ReturnType<typeof summary> }> {
+  const times: number[] = []
+  const confirmed: number[] = []
+  for (let i = 0; i < HIBERNATE_SAMPLES; i++) {
+    const { dbPath, replicator } = await freshTenant(root, storage, `hib-${shape}-${i}`, INTERVALS.default, 1)
+    if (shape === 'steady') {
+      await waitFor(() => replicator.logs().some((line) => line.includes('wal segment written')), {
+        timeoutMs: 30_000,
+      })
+      // Anywhere in the sync cycle, as an idle timeout would strike.
+      await new Promise((resolve) => setTimeout(resolve, Math.random() * 1_000))
+    }
+    fill(dbPath, 0.05)
+    const result = await replicator.stopVerified()
+    times.push(result.durationMs)
+    const note = replicator.logs().find((line) => line.includes('final sync confirmed in S3 in'))
+    confirmed.push(Number(/in (\d+) ms/.exec(note ?? '')?.[1] ?? Number.NaN))
+  }
+  return { ...summary(times), confirmedMs: summary(confirmed) }
+}
+
 async function main(): Promise<void> {
   const loadAtStart = round(os.loadavg()[0] ?? 0, 2)
   const root = mkdtempSync(join(os.tmpdir(), 'litecell-bench-replica-'))
@@ -212,6 +349,19 @@ async function main(): Promise<void> {
     const stopVerifiedMs = CASES.has('stop')
       ? { tenantMB: 1, ...(await stopVerifiedCase(root, storage)) }
       : null
+    const confirmMs: Record<string, unknown> = {}
+    for (const name of CASES.has('confirm') ? (['default', 'tuned'] as const) : []) {
+      confirmMs[name] = { ...INTERVALS[name], ...(await confirmCase(root, storage, name)) }
+    }
+    const burst = CASES.has('burst') ? { ...INTERVALS.default, ...(await burstCase(root, storage)) } : null
+    const hibernateAfterWritesMs = CASES.has('hibernate')
+      ? {
+          tenantMB: 1,
+          ...INTERVALS.default,
+          steady: await hibernateCase(root, storage, 'steady'),
+          fresh: await hibernateCase(root, storage, 'fresh'),
+        }
+      : null
     const cpus = os.cpus()
     console.log(
       JSON.stringify(
@@ -229,7 +379,18 @@ async function main(): Promise<void> {
           restoreMs,
           lagMs,
           stopVerifiedMs,
-          targets: { restore50MBms: 1_000, tunedLagP50ms: 150, stopVerified1MBms: 1_000 },
+          confirmMs,
+          burst,
+          hibernateAfterWritesMs,
+          targets: {
+            restore50MBms: 1_000,
+            tunedLagP50ms: 150,
+            stopVerified1MBms: 1_000,
+            confirmDefaultP50ms: INTERVALS.default.syncIntervalMs + 150,
+            confirmTunedP50ms: 250,
+            burstS3RequestsPerCommit: 0.05,
+            hibernateAfterWritesP50ms: 500,
+          },
         },
         null,
         2,

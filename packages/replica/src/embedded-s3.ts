@@ -25,6 +25,11 @@ export interface EmbeddedS3Options {
   readonly port?: number
   /** Bucket created at start. @default 'litecell' */
   readonly bucket?: string
+  /**
+   * Called when an object has been stored (the server's own record of a PUT), with its key:
+   * lets tests check that nothing is confirmed before the store holds it.
+   */
+  readonly onObjectCreated?: (key: string) => void
 }
 
 /** A running embedded S3 server. */
@@ -41,7 +46,12 @@ export interface EmbeddedS3 {
 interface S3rverInstance {
   run(): Promise<AddressInfo>
   close(): Promise<void>
+  on(event: 'event', listener: (event: S3rverEvent) => void): void
   httpServer?: Server
+}
+/** The S3 event notification s3rver emits once an object is stored or removed. */
+interface S3rverEvent {
+  readonly Records: readonly { readonly eventName: string; readonly s3: { readonly object: { readonly key: string } } }[]
 }
 type S3rverConstructor = new (options: Record<string, unknown>) => S3rverInstance
 
@@ -72,6 +82,14 @@ export async function startEmbeddedS3(opts: EmbeddedS3Options): Promise<Embedded
     directory: dir,
     configureBuckets: [{ name: bucket }],
   })
+  const onObjectCreated = opts.onObjectCreated
+  if (onObjectCreated) {
+    server.on('event', (event) => {
+      for (const record of event.Records) {
+        if (record.eventName.startsWith('ObjectCreated:')) onObjectCreated(record.s3.object.key)
+      }
+    })
+  }
   let address: AddressInfo
   try {
     await mkdir(dir, { recursive: true })

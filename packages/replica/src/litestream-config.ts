@@ -8,6 +8,11 @@ import type { ReplicaLocation } from './replica-location.js'
 export const DEFAULT_SYNC_INTERVAL_MS = 1_000
 /** Litestream's default: how often the database's WAL is checked for changes. */
 export const DEFAULT_MONITOR_INTERVAL_MS = 1_000
+/**
+ * Monitor and sync interval of the quick variant of a config: a Litestream that should open
+ * the database and upload at once (its first monitor tick comes one interval after start).
+ */
+export const QUICK_INTERVAL_MS = 10
 
 /** What one generated config file describes: one database and its one replica. */
 export interface LitestreamConfigOptions {
@@ -32,27 +37,32 @@ export class LitestreamConfig {
   readonly #replica: ReplicaLocation
   /** Path of the config file, for `-config`. */
   readonly path: string
+  /** The same config with {@link QUICK_INTERVAL_MS} intervals. */
+  readonly quickPath: string
 
   private constructor(dir: string, replica: ReplicaLocation) {
     this.#dir = dir
     this.#replica = replica
     this.path = join(dir, 'litestream.yml')
+    this.quickPath = join(dir, 'litestream-quick.yml')
   }
 
-  /** Write the config for `options` to a new private temp directory. */
+  /** Write the config for `options` (and its quick variant) to a new private temp directory. */
   static async write(options: LitestreamConfigOptions): Promise<LitestreamConfig> {
     const dir = await mkdtemp(join(tmpdir(), 'litecell-litestream-'))
     const config = new LitestreamConfig(dir, options.replica)
+    const quick = { ...options, syncIntervalMs: QUICK_INTERVAL_MS, monitorIntervalMs: QUICK_INTERVAL_MS }
     await writeFile(config.path, renderConfig(options), { mode: 0o600, flag: 'wx' })
+    await writeFile(config.quickPath, renderConfig(quick), { mode: 0o600, flag: 'wx' })
     return config
   }
 
   /**
-   * Arguments that make Litestream read this file verbatim (`-no-expand-env`: a `$` in a
-   * path must stay a `$`).
+   * Arguments that make Litestream read this file (or its quick variant) verbatim
+   * (`-no-expand-env`: a `$` in a path must stay a `$`).
    */
-  args(): string[] {
-    return ['-config', this.path, '-no-expand-env']
+  args(opts: { readonly quick?: boolean } = {}): string[] {
+    return ['-config', opts.quick ? this.quickPath : this.path, '-no-expand-env']
   }
 
   /** Environment for the child: credentials, if the storage config carries them. */

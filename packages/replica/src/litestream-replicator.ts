@@ -3,13 +3,17 @@ import { performance } from 'node:perf_hooks'
 import type { LitestreamBinary } from './litestream-binary.js'
 import { LitestreamConfig } from './litestream-config.js'
 import { type LitestreamProcess, describeExit } from './litestream-process.js'
+import { finalSync } from './final-sync.js'
 import { LogBuffer } from './log-buffer.js'
+import type { ConfirmOptions, PositionWatcher, PositionWatcherStats } from './position-watcher.js'
 import { ReplicaError, messageOf } from './replica-error.js'
 import type { ReplicaLocation } from './replica-location.js'
 import type { ReplicaLock } from './replica-lock.js'
+import { type ReplicaPosition, formatPosition } from './replica-position.js'
 import { verifyReplicaHolds } from './replica-verification.js'
 import { StallWatch } from './stall-watch.js'
 import { writeSyncMarker } from './sync-marker.js'
+import { type WalCommit, readLastCommit } from './wal-commit.js'
 import { waitFor } from './wait-for.js'
 import {
   DEFAULT_STOP_VERIFIED_TIMEOUT_MS,
@@ -27,6 +31,8 @@ export const RESTART_BACKOFF_INITIAL_MS = 100
 export const RESTART_BACKOFF_MAX_MS = 10_000
 /** A process that ran at least this long resets the backoff. */
 export const RESTART_BACKOFF_RESET_AFTER_MS = 30_000
+/** After the proof, how long Litestream may take to finish exiting before SIGKILL. */
+export const EXIT_GRACE_MS = 1_000
 
 /** What {@link LitestreamReplicator} needs; prepared (validated, locked) by `replicate()`. */
 export interface ReplicatorParts {
@@ -35,10 +41,13 @@ export interface ReplicatorParts {
   readonly replica: ReplicaLocation
   readonly config: LitestreamConfig
   readonly locks: readonly ReplicaLock[]
-  readonly spawn: (onLine: (line: string) => void) => LitestreamProcess
+  /** Start Litestream; `quick`: with the quick config (opens the database and syncs at once). */
+  readonly spawn: (onLine: (line: string) => void, quick?: boolean) => LitestreamProcess
   readonly startTimeoutMs: number
   /** How long an un-uploaded change may wait before the replicator nudges Litestream. */
   readonly stallAfterMs: number
+  /** Confirms commits in S3 for every waiter; closed with the replicator. */
+  readonly watcher: PositionWatcher
   readonly onLog?: (line: string) => void
   readonly onRestart?: (err: ReplicaError) => void
 }
@@ -53,6 +62,8 @@ export class LitestreamReplicator implements Replicator {
   #child: LitestreamProcess | undefined
   #childStartedAtMs = 0
   #childHasSynced = false
+  #childHasBegun = false
+  #childUploadFailed = false
   #restarts = 0
   #failuresInARow = 0
   #restartTimer: NodeJS.Timeout | undefined
@@ -76,6 +87,18 @@ export class LitestreamReplicator implements Replicator {
 
   logs(): string[] {
     return this.#logs.lines()
+  }
+
+  lastCommit(): WalCommit {
+    return readLastCommit(this.#parts.dbPath)
+  }
+
+  confirmed(commit: WalCommit, opts?: ConfirmOptions): Promise<ReplicaPosition> {
+    return this.#parts.watcher.waitFor(commit, opts)
+  }
+
+  watcherStats(): PositionWatcherStats {
+    return this.#parts.watcher.stats()
   }
 
   /** Start Litestream and wait until it reports that it replicates. */
@@ -114,20 +137,33 @@ export class LitestreamReplicator implements Replicator {
     try {
       // Litestream must run to upload the marker; between crash and restart it does not.
       if (!this.#child || this.#child.isExited) await this.#startNow(remainingMs())
-      const marker = writeSyncMarker(dbPath)
-      await this.#untilSynced(remainingMs())
+      const { marker, commit } = writeSyncMarker(dbPath)
+      if (!this.#childHasBegun) await this.#replaceWithQuick(remainingMs())
+      await this.#untilSynced(remainingMs(), commit)
       const child = this.#child!
-      const exit = await child.terminate(
+      const final = await finalSync(
+        child,
+        this.#parts.watcher,
+        commit,
         Math.max(remainingMs() - VERIFY_RESERVE_MS, remainingMs() / 2),
       )
-      const killed = exit.killed ? ' (killed after timeout)' : ''
       this.#note(
-        `final sync done in ${Math.round(performance.now() - started)} ms: ${describeExit(exit)}${killed}`,
+        `final sync confirmed in S3 in ${Math.round(performance.now() - started)} ms at ${formatPosition(final.position)}`,
       )
-      await verifyReplicaHolds(this.#parts.binary, replica, marker, Math.max(remainingMs(), 1))
+      await verifyReplicaHolds(
+        this.#parts.binary,
+        replica,
+        marker,
+        Math.max(remainingMs(), 1),
+        final.position.generation,
+      )
       this.#note(
         `replica verified in ${Math.round(performance.now() - started)} ms: holds sync marker ${marker}`,
       )
+      // Proven: whatever Litestream still does on its way out is local (closing checkpoints).
+      const exit = await child.waitForExit(EXIT_GRACE_MS)
+      const killed = exit.killed ? ' (killed after the proof)' : ''
+      this.#note(`litestream ${describeExit(exit)}${killed}`)
       return {
         verifiedAtMs: Date.now(),
         exitCode: exit.code,
@@ -176,21 +212,29 @@ export class LitestreamReplicator implements Replicator {
     this.#cancelRestart()
     this.#stallWatch.stop()
     this.#child?.kill()
+    this.#parts.watcher.close('the replicator was killed before the commit was confirmed')
     process.removeListener('exit', this.#onProcessExit)
     for (const lock of this.#parts.locks) lock.release()
     this.#parts.config.removeSync()
   }
 
-  #spawn(): LitestreamProcess {
+  #spawn(quick = false): LitestreamProcess {
     const child = this.#parts.spawn((line) => {
       this.#logs.push(line)
       this.#stallWatch.observe(line)
+      this.#parts.watcher.observe(line)
       if (child === this.#child && isSyncLine(line)) this.#childHasSynced = true
+      if (child === this.#child && hasBegunSync(line)) this.#childHasBegun = true
+      if (child === this.#child && line.includes('msg="monitor error"')) {
+        this.#childUploadFailed = true
+      }
       this.#parts.onLog?.(line)
-    })
+    }, quick)
     this.#child = child
     this.#childStartedAtMs = performance.now()
     this.#childHasSynced = false
+    this.#childHasBegun = false
+    this.#childUploadFailed = false
     void child.exited.then((exit) => this.#onChildExit(child, describeExit(exit)))
     return child
   }
@@ -205,14 +249,47 @@ export class LitestreamReplicator implements Replicator {
    * handler runs the final sync only if that happened: a process stopped sooner exits 0
    * having uploaded nothing. Under a steady stream of write transactions its first open
    * can also lose the race for the write lock for a while. So SIGTERM only once the
-   * current process logged a sync; the fresh marker guarantees one will come.
+   * current process uploaded a WAL segment; the fresh marker guarantees one will come. Not
+   * sooner: a SIGTERM during a process's first upload (a new generation's snapshot and
+   * WAL) cancels it, and the final sync does it all again.
    */
-  async #untilSynced(timeoutMs: number): Promise<void> {
-    await waitFor(() => this.#childHasSynced, {
-      timeoutMs: Math.max(timeoutMs, 1),
-      intervalMs: 5,
-      what: 'litestream to open and sync the database',
+  async #untilSynced(timeoutMs: number, commit: WalCommit): Promise<void> {
+    // Or `commit` is in S3 already (a replaced process may have uploaded it as it died).
+    const abort = new AbortController()
+    const confirmed = this.#parts.watcher.waitFor(commit, {
+      timeoutMs,
+      urgent: true,
+      signal: abort.signal,
     })
+    confirmed.catch(() => undefined)
+    try {
+      await Promise.race([
+        confirmed,
+        // A failed upload (storage down): its final sync is the last chance, so go on.
+        waitFor(() => this.#childHasSynced || this.#childUploadFailed, {
+          timeoutMs: Math.max(timeoutMs, 1),
+          intervalMs: 5,
+          what: 'litestream to open and sync the database',
+        }),
+      ])
+    } finally {
+      abort.abort()
+    }
+  }
+
+  /**
+   * A Litestream that has not begun its first sync opens the database only at its first
+   * monitor tick, up to a monitor interval away, and its SIGTERM would upload nothing:
+   * replace it by one that ticks at once (the quick config). Killing it loses nothing: it
+   * has not touched the database or the replica yet.
+   */
+  async #replaceWithQuick(timeoutMs: number): Promise<void> {
+    const old = this.#child
+    old?.kill()
+    await old?.exited
+    this.#note('litestream had not begun its first sync: replaced by one that syncs at once')
+    const child = this.#spawn(true)
+    await child.waitForLine(isReadyLine, Math.max(timeoutMs, 1))
   }
 
   #onChildExit(child: LitestreamProcess, how: string): void {
@@ -255,6 +332,7 @@ export class LitestreamReplicator implements Replicator {
 
   async #release(): Promise<void> {
     this.#state = 'stopped'
+    this.#parts.watcher.close('the replicator stopped before the commit was confirmed')
     process.removeListener('exit', this.#onProcessExit)
     for (const lock of this.#parts.locks) lock.release()
     await this.#parts.config.remove()
@@ -267,9 +345,17 @@ export class LitestreamReplicator implements Replicator {
   }
 }
 
-/** Lines Litestream logs once it has opened the database and synced. */
+/** The line Litestream logs once it has opened the database and uploaded WAL. */
 function isSyncLine(line: string): boolean {
-  return /sync: new generation|snapshot written|wal segment written/.test(line)
+  return line.includes('msg="wal segment written"')
+}
+
+const BEGUN_SYNC =
+  /msg="(sync: new generation|write snapshot|write wal segment|snapshot written|wal segment written|sync error|monitor error)"/
+
+/** Lines of a Litestream that has opened the database and is syncing or uploading. */
+function hasBegunSync(line: string): boolean {
+  return BEGUN_SYNC.test(line)
 }
 
 /** Litestream logs `replicating to` once the database is open and its replica configured. */

@@ -13,17 +13,23 @@ import { readSyncMarker } from './sync-marker.js'
  * directory and read the marker row back. Restoring is the proof that matters: it is
  * exactly what the next wake will do, so it also catches a replica that lists fine but
  * cannot be restored. Throws `REPLICA_NOT_VERIFIED` (or a `STORAGE_*` error) otherwise.
+ * `generation` (the one the marker was confirmed in, the newest) spares Litestream a scan of
+ * every generation, one per wake, exactly as `restore()` names it for a wake.
  */
 export async function verifyReplicaHolds(
   binary: LitestreamBinary,
   replica: ReplicaLocation,
   marker: string,
   timeoutMs: number,
+  generation?: string,
 ): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), 'litecell-verify-'))
   try {
     const copy = join(dir, 'replica.db')
-    const { restored } = await restoreWith(binary, replica, copy, { timeoutMs }).catch(
+    const { restored } = await restoreWith(binary, replica, copy, {
+      timeoutMs,
+      ...(generation ? { generation } : {}),
+    }).catch(
       async (err: unknown) => {
         // Prefer the store's own clear reason (unreachable, credentials) over Litestream's.
         await withReplicaStore(replica.storage, (store) => store.check())

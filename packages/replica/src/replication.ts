@@ -7,14 +7,17 @@ import {
   LitestreamConfig,
 } from './litestream-config.js'
 import { LitestreamProcess, watchdogArgs } from './litestream-process.js'
+import { PositionWatcher } from './position-watcher.js'
 import { ReplicaError } from './replica-error.js'
 import { ReplicaLock, databaseLockPath, replicaLockPath } from './replica-lock.js'
 import {
   type ReplicaLocation,
   describeReplica,
+  replicaKeyPrefix,
   validateReplicaLocation,
 } from './replica-location.js'
 import { withReplicaStore } from './replica-store.js'
+import { S3ReplicaStore } from './s3-replica-store.js'
 import { StallWatch } from './stall-watch.js'
 import { LitestreamReplicator } from './litestream-replicator.js'
 import type { Replicator } from './replicator.js'
@@ -79,6 +82,7 @@ export async function replicate(
   let context = `replicate ${path}`
   const locks: ReplicaLock[] = []
   let config: LitestreamConfig | undefined
+  let watcher: PositionWatcher | undefined
   try {
     const location = validateReplicaLocation(replica)
     context = `replicate ${path} to ${location.path}`
@@ -108,16 +112,23 @@ export async function replicate(
       ...(retentionMs ? { retentionMs } : {}),
     })
     const ready = config
+    watcher = new PositionWatcher({
+      dbPath: path,
+      store: new S3ReplicaStore(location.storage),
+      replicaKeyPrefix: replicaKeyPrefix(location),
+      syncIntervalMs,
+      pollIntervalMs: PositionWatcher.pollIntervalMs(syncIntervalMs, monitorIntervalMs),
+    })
     const replicator = new LitestreamReplicator({
       binary,
       dbPath: path,
       replica: location,
       config: ready,
       locks,
-      spawn: (onLine) =>
+      spawn: (onLine, quick) =>
         LitestreamProcess.spawn(
           binary.path,
-          ['replicate', ...ready.args(), ...watchdogArgs(process.pid)],
+          ['replicate', ...ready.args({ quick }), ...watchdogArgs(process.pid)],
           {
             env: ready.env(),
             onLine,
@@ -125,6 +136,7 @@ export async function replicate(
         ),
       startTimeoutMs,
       stallAfterMs: StallWatch.thresholdMs(syncIntervalMs, monitorIntervalMs),
+      watcher,
       ...(opts.onLog ? { onLog: opts.onLog } : {}),
       ...(opts.onRestart ? { onRestart: opts.onRestart } : {}),
     })
@@ -132,6 +144,7 @@ export async function replicate(
     return replicator
   } catch (err) {
     for (const lock of locks) lock.release()
+    watcher?.close('the replicator did not start')
     await config?.remove()
     throw ReplicaError.wrap(err, context, 'LITESTREAM_FAILED')
   }

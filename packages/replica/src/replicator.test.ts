@@ -58,6 +58,19 @@ describe('replicate and stopVerified', { timeout: 120_000 }, () => {
     expect(await restoredItems()).toEqual({ rows: 50_000, integrity: 'ok' })
   }, 180_000)
 
+  // Catches: a verified stop that waits for the first monitor tick of a Litestream started
+  // just before (today's wake-then-hibernate), or that kills one mid-sync and loses data.
+  it('stops a just-started replicator without waiting for its first monitor tick', async () => {
+    const slowTick = { syncIntervalMs: 1_000, monitorIntervalMs: 20_000 }
+    const replicator = await replicate(db, replica, slowTick)
+    insertItems(db, 500)
+    const result = await replicator.stopVerified()
+    // Bound: the replaced process would open the database only after 20 s.
+    expect(result.durationMs).toBeLessThan(slowTick.monitorIntervalMs)
+    expect(replicator.logs().some((line) => line.includes('replaced by one that syncs at once'))).toBe(true)
+    expect(await restoredItems()).toEqual({ rows: 500, integrity: 'ok' })
+  })
+
   it('restarts a SIGKILLed Litestream and loses nothing committed', async () => {
     const restartErrors: string[] = []
     const replicator = await replicate(db, replica, {

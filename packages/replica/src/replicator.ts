@@ -1,3 +1,7 @@
+import type { ConfirmOptions, PositionWatcherStats } from './position-watcher.js'
+import type { ReplicaPosition } from './replica-position.js'
+import type { WalCommit } from './wal-commit.js'
+
 /** Total time budget of {@link Replicator.stopVerified}: final sync plus verification. */
 export const DEFAULT_STOP_VERIFIED_TIMEOUT_MS = 30_000
 
@@ -32,6 +36,21 @@ export interface Replicator {
    * happen after a successor may have started. @default 10 s
    */
   stop(opts?: { readonly timeoutMs?: number }): Promise<void>
+  /**
+   * Where the last commit in the database ends ({@link readLastCommit}): call it right after
+   * your commit, on the same thread, and pass the answer to {@link Replicator.confirmed}.
+   */
+  lastCommit(): WalCommit
+  /**
+   * Resolve with the commit's position once the replica in S3 holds it (its WAL segment is
+   * listed in the replica's current generation). All waiters share one position watcher:
+   * at most one round of S3 requests per sync interval, none while nobody waits. Rejects
+   * with `STORAGE_UNAVAILABLE` after `timeoutMs` (default 15 s; the commit stays committed
+   * locally) or when the replicator stops first.
+   */
+  confirmed(commit: WalCommit, opts?: ConfirmOptions): Promise<ReplicaPosition>
+  /** Counters of the position watcher: rounds, S3 requests, confirmations. */
+  watcherStats(): PositionWatcherStats
   /** SIGKILL Litestream with no final sync and stop supervising (tests, crash drills). */
   kill(): void
   /** The most recent Litestream log lines (and supervisor notes, prefixed `[litecell]`). */

@@ -1,11 +1,13 @@
 import {
   CreateBucketCommand,
   DeleteObjectsCommand,
+  GetObjectCommand,
   ListObjectsV2Command,
+  NoSuchKey,
   type S3Client,
 } from '@aws-sdk/client-s3'
 import { ReplicaError, isReplicaError } from './replica-error.js'
-import type { ReplicaStore, StoredObject } from './replica-store.js'
+import type { ReplicaStore, StoreRequests, StoredObject } from './replica-store.js'
 import { createS3Client, storageError } from './s3-client.js'
 import { DEFAULT_REGION, type StorageConfig } from './storage-config.js'
 
@@ -17,6 +19,7 @@ export class S3ReplicaStore implements ReplicaStore {
   readonly #storage: StorageConfig
   readonly #client: S3Client
   readonly #deleteBatchSize: number
+  readonly requests: StoreRequests = { list: 0, get: 0, other: 0 }
 
   /** @param opts.deleteBatchSize keys per DeleteObjects request, 1–1000. @default 1000 */
   constructor(storage: StorageConfig, opts: { readonly deleteBatchSize?: number } = {}) {
@@ -35,6 +38,7 @@ export class S3ReplicaStore implements ReplicaStore {
     // ListObjectsV2 rather than HeadBucket: a HEAD response has no body, so a 403 could not
     // tell rejected credentials from a missing permission.
     try {
+      this.requests.other++
       await this.#client.send(
         new ListObjectsV2Command({ Bucket: this.#storage.bucket, MaxKeys: 1 }),
       )
@@ -52,6 +56,7 @@ export class S3ReplicaStore implements ReplicaStore {
     }
     const { bucket, region } = this.#storage
     try {
+      this.requests.other++
       await this.#client.send(
         new CreateBucketCommand({
           Bucket: bucket,
@@ -77,16 +82,18 @@ export class S3ReplicaStore implements ReplicaStore {
     }
   }
 
-  async list(prefix: string): Promise<StoredObject[]> {
+  async list(prefix: string, opts: { readonly startAfter?: string } = {}): Promise<StoredObject[]> {
     const objects: StoredObject[] = []
     let token: string | undefined
     try {
       do {
+        this.requests.list++
         const page = await this.#client.send(
           new ListObjectsV2Command({
             Bucket: this.#storage.bucket,
             Prefix: prefix,
             ...(token ? { ContinuationToken: token } : {}),
+            ...(opts.startAfter && !token ? { StartAfter: opts.startAfter } : {}),
           }),
         )
         for (const object of page.Contents ?? []) {
@@ -105,12 +112,26 @@ export class S3ReplicaStore implements ReplicaStore {
     return objects.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0))
   }
 
+  async read(key: string): Promise<Uint8Array | null> {
+    try {
+      this.requests.get++
+      const object = await this.#client.send(
+        new GetObjectCommand({ Bucket: this.#storage.bucket, Key: key }),
+      )
+      return object.Body ? await object.Body.transformToByteArray() : new Uint8Array()
+    } catch (err) {
+      if (err instanceof NoSuchKey || (err as { name?: unknown }).name === 'NoSuchKey') return null
+      throw storageError(err, `read object ${key}`, this.#storage)
+    }
+  }
+
   async delete(keys: readonly string[]): Promise<number> {
     let deleted = 0
     for (let start = 0; start < keys.length; start += this.#deleteBatchSize) {
       const batch = keys.slice(start, start + this.#deleteBatchSize)
       let failed: { Key?: string; Code?: string; Message?: string }[] = []
       try {
+        this.requests.other++
         const result = await this.#client.send(
           new DeleteObjectsCommand({
             Bucket: this.#storage.bucket,

@@ -1,18 +1,20 @@
 import { randomUUID } from 'node:crypto'
 import { openSqlite, openSqliteReadOnly } from './sqlite-connection.js'
+import { type WalCommit, readLastCommit } from './wal-commit.js'
 
 /** The table that holds the marker row; one row, rewritten by every verified stop. */
 export const SYNC_MARKER_TABLE = '_litecell_sync_marker'
 
 /**
- * Commit a fresh random marker into the database and return it. Whatever was committed
- * before this call is in the replica once the marker is. Runs through `exec` only (the marker
- * is our own UUID and the time a number, so they go into the text as literals): with no
- * prepared statement alive, `close()` closes for real, at once, while Litestream (which this
- * runs beside) still holds the file, so it cannot checkpoint.
+ * Commit a fresh random marker into the database and return it with the position of its
+ * commit. Whatever was committed before this call is in the replica once the marker is. Runs
+ * through `exec` only (the marker is our own UUID and the time a number, so they go into the
+ * text as literals): with no prepared statement alive, `close()` closes for real, at once,
+ * while Litestream (which this runs beside) still holds the file, so it cannot checkpoint.
  */
-export function writeSyncMarker(dbPath: string): string {
+export function writeSyncMarker(dbPath: string): { marker: string; commit: WalCommit } {
   const marker = randomUUID()
+  let commit: WalCommit
   const db = openSqlite(dbPath)
   try {
     db.exec(
@@ -24,10 +26,12 @@ export function writeSyncMarker(dbPath: string): string {
       INSERT OR REPLACE INTO ${SYNC_MARKER_TABLE} (slot, marker, written_at_ms)
         VALUES (1, '${marker}', ${Date.now()})`,
     )
+    // Right after the commit, on this thread: the position of the marker (or later).
+    commit = readLastCommit(dbPath)
   } finally {
     db.close()
   }
-  return marker
+  return { marker, commit }
 }
 
 /** The marker stored in a database file, or null if it has none. Opens it read-only. */

@@ -1,6 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { performance } from 'node:perf_hooks'
 import { type EmbeddedS3, startEmbeddedS3 } from './embedded-s3.js'
 import { openSqlite } from './sqlite-connection.js'
 
@@ -13,18 +14,28 @@ export const FAST_REPLICATION = { syncIntervalMs: 100, monitorIntervalMs: 50 } a
  */
 export class TestFixture {
   readonly dir: string
-  #s3: EmbeddedS3
-  #port: number
+  /** Every object the S3 server stored, with when (performance.now()), in order. */
+  readonly puts: { readonly key: string; readonly atMs: number }[] = []
+  #s3!: EmbeddedS3
+  #port = 0
 
-  private constructor(dir: string, s3: EmbeddedS3) {
+  private constructor(dir: string) {
     this.dir = dir
-    this.#s3 = s3
-    this.#port = s3.port
   }
 
   static async create(name = 'replica'): Promise<TestFixture> {
-    const dir = await mkdtemp(join(tmpdir(), `litecell-${name}-`))
-    return new TestFixture(dir, await startEmbeddedS3({ dir: join(dir, 's3') }))
+    const fx = new TestFixture(await mkdtemp(join(tmpdir(), `litecell-${name}-`)))
+    await fx.#startS3(0)
+    return fx
+  }
+
+  async #startS3(port: number): Promise<void> {
+    this.#s3 = await startEmbeddedS3({
+      dir: join(this.dir, 's3'),
+      port,
+      onObjectCreated: (key) => this.puts.push({ key, atMs: performance.now() }),
+    })
+    this.#port = this.#s3.port
   }
 
   get s3(): EmbeddedS3 {
@@ -38,7 +49,7 @@ export class TestFixture {
 
   /** Start it again on the same port with the same data. */
   async restartS3(): Promise<void> {
-    this.#s3 = await startEmbeddedS3({ dir: join(this.dir, 's3'), port: this.#port })
+    await this.#startS3(this.#port)
   }
 
   path(...parts: string[]): string {
