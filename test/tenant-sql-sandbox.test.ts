@@ -197,6 +197,19 @@ describe('other tenant-supplied text', () => {
     expect((await server.admin.ok('GET', T)).state).toBe('active')
   })
 
+  test('named args for a plain ? are refused with a 400, not a driver panic that kills the worker', async () => {
+    // libsql 0.6 panics (aborting the process) when an object of named arguments meets a
+    // nameless `?` parameter; before the guard this request took the worker down.
+    const before = (await server.admin.ok('GET', T)).worker?.pid
+    const answer = await tenant.post(`${T}/query`, { sql: 'SELECT ? AS x', args: { a: 1 } })
+    expect(answer.status).toBe(400)
+    expect(answer.body.error.code).toBe('INVALID_INPUT')
+    expect((await tenant.ok('POST', `${T}/query`, { sql: 'SELECT :a AS x', args: { a: 1 } })).rows).toEqual([{ x: 1 }])
+    const after = await server.admin.ok('GET', T)
+    expect(after.state).toBe('active')
+    if (before !== undefined) expect(after.worker?.pid).toBe(before)
+  })
+
   test('SQL-looking run ids, cursors, idempotency keys and event names are data, never SQL', async () => {
     const evil = "x' OR '1'='1'; DROP TABLE ledger; --"
     expect((await tenant.get(`${T}/runs/${encodeURIComponent(evil)}`)).status).toBe(404)

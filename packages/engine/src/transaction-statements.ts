@@ -1,7 +1,7 @@
 import Libsql from 'libsql'
 import type { Database, Statement } from './connection.js'
 import { EngineError } from './engine-error.js'
-import { sqlTextFacts } from './sql-parameters.js'
+import { sqlTextFacts } from './sql-text.js'
 
 /** Distinct SQL texts of `tx.execute` kept prepared per engine (the oldest is dropped past it). */
 export const MAX_CACHED_TRANSACTION_STATEMENTS = 256
@@ -51,7 +51,7 @@ export interface TransactionStatement {
   readonly statement: Statement
   /** Whether it returns rows (`Statement.reader` is a native call each time). */
   readonly reader: boolean
-  /** It has a plain `?` parameter, so it must not get named arguments (see sql-parameters.ts). */
+  /** It has a plain `?` parameter, so it must not get named arguments (see sql-text.ts). */
   readonly hasNamelessParameter: boolean
 }
 
