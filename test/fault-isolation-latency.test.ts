@@ -18,6 +18,7 @@ const PHASE_MS = 10_000
 /** Heap cap of each worker, so the memory hog reaches it quickly. */
 const WORKER_MAX_OLD_SPACE_MB = 128
 const STEADY = 'steady'
+const APPS = join(import.meta.dirname, 'apps')
 
 // A long idle time: between phases the steady tenant rests while B is set up, and an idle
 // hibernation there would put a cold wake into the next phase's latency.
@@ -25,6 +26,8 @@ const server = useServer({
   env: {
     LITECELL_WORKER_MAX_OLD_SPACE_MB: String(WORKER_MAX_OLD_SPACE_MB),
     LITECELL_IDLE_MS: '120000',
+    // `broken` fails its migration at every start: a crash loop no run causes.
+    LITECELL_APPS: `test=${APPS}/test-app.ts,broken=${APPS}/broken-app.ts`,
   },
 })
 
@@ -193,11 +196,11 @@ describe.sequential("faults in tenant B leave tenant A's runs intact", () => {
   })
 
   test('a crash-looping tenant is marked failed while every steady run succeeds', async () => {
-    await createTenant(server.admin, 'crashy')
+    await createTenant(server.admin, 'crashy', 'broken')
     let failed: any
     await underFault('crashLoop', async () => {
-      // The crash can take the worker down before it answers: the submission may fail.
-      await server.admin.send<any>('POST', '/v1/tenants/crashy/runs', { body: { workflow: 'crash' } })
+      // Its worker never gets ready (a run that kills its worker would be quarantined instead).
+      await server.admin.send<any>('POST', '/v1/tenants/crashy/runs', { body: { workflow: 'quick' } })
       failed = await untilFailed('crashy')
     })
     expect(failed.failureReason).toMatch(/crashes/)
@@ -220,15 +223,18 @@ describe.sequential("faults in tenant B leave tenant A's runs intact", () => {
     await server.admin.delete<any>('/v1/tenants/spinner')
   })
 
-  test('a tenant allocating until its memory cap dies alone (crash loop → failed) while every steady run succeeds', async () => {
+  test('a tenant allocating until its memory cap dies alone (its run quarantined) while every steady run succeeds', async () => {
     await createTenant(server.admin, 'hungry')
-    let failed: any
     await underFault('memoryCap', async () => {
-      // Each recovery re-runs the in-flight hog step, so the tenant keeps hitting its cap.
-      await server.admin.send<any>('POST', '/v1/tenants/hungry/runs', { body: { workflow: 'hog' } })
-      failed = await untilFailed('hungry')
+      // Each recovery re-runs the in-flight hog step, so the worker hits its cap again, until
+      // the run is quarantined after its third death.
+      await server.admin.send<any>('POST', '/v1/tenants/hungry/runs', { body: { workflow: 'hog', idempotencyKey: 'hog' } })
+      await waitFor(
+        async () => (await server.admin.get<any>('/v1/tenants/hungry/runs?workflow=hog')).runs[0]?.status === 'failed',
+        { timeoutMs: 110_000, intervalMs: 250, what: 'the hog run to be quarantined' },
+      )
     })
-    expect(failed.failureReason).toMatch(/crashes/)
+    expect((await tenantState('hungry')).state).not.toBe('failed')
   })
 
   test("a tenant whose worker is SIGKILLed every second leaves every steady run succeeding", async () => {

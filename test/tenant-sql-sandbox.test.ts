@@ -192,6 +192,19 @@ describe('other tenant-supplied text', () => {
     expect((await server.admin.get<any>(T)).state).toBe('active')
   })
 
+  test('named args for a plain ? are refused with a 400, not a driver panic that kills the worker', async () => {
+    // libsql 0.6 panics (aborting the process) when an object of named arguments meets a
+    // nameless `?` parameter; before the guard this request took the worker down.
+    const before = (await server.admin.get<any>(T)).worker?.pid
+    const answer = await tenant.send<any>('POST', `${T}/query`, { body: { sql: 'SELECT ? AS x', args: { a: 1 } } })
+    expect(answer.status).toBe(400)
+    expect(answer.body.error.code).toBe('INVALID_INPUT')
+    expect((await tenant.post<any>(`${T}/query`, { sql: 'SELECT :a AS x', args: { a: 1 } })).rows).toEqual([{ x: 1 }])
+    const after = await server.admin.get<any>(T)
+    expect(after.state).toBe('active')
+    if (before !== undefined) expect(after.worker?.pid).toBe(before)
+  })
+
   test('SQL-looking run ids, cursors, idempotency keys and event names are data, never SQL', async () => {
     const evil = "x' OR '1'='1'; DROP TABLE ledger; --"
     expect((await tenant.send('GET', `${T}/runs/${encodeURIComponent(evil)}`)).status).toBe(404)

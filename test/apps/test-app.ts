@@ -58,6 +58,40 @@ export default {
         while (Date.now() < end) x += 1
         return x > 0
       }),
+    /** Its transaction function is async: the run fails, the worker must not (issue 9). */
+    asyncTransaction: async (ctx: any) => {
+      await ctx.transaction('async', async (tx: any) => {
+        tx.execute('INSERT INTO ledger (run_id, entry) VALUES (?, ?)', [ctx.runId, 'before await'])
+        await pause(10)
+        tx.execute('INSERT INTO ledger (run_id, entry) VALUES (?, ?)', [ctx.runId, 'after await'])
+      })
+      return 'unreachable'
+    },
+    /**
+     * Leaves a rejected promise nobody handles and a timer that throws, then succeeds: its own
+     * code never awaits either, so the run succeeds and the worker goes on.
+     */
+    floatingErrors: async (ctx: any) => {
+      await ctx.step('leave errors behind', () => {
+        void Promise.reject(new Error('floating rejection from a step'))
+        setTimeout(() => {
+          throw new Error('timer thrown by a step')
+        }, 5)
+        return 'left'
+      })
+      await ctx.step('after', () => pause(50))
+      return 'survived'
+    },
+    /** A transaction whose SQL never ends: SQLite interrupts it at the worker's budget. */
+    runawayTransaction: async (ctx: any) =>
+      ctx.transaction('runaway', (tx: any) =>
+        tx.execute('WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c) SELECT count(*) AS n FROM c'),
+      ),
+    /** Ends its worker process from inside a step: a poison run, quarantined after 3 deaths. */
+    exitInStep: async (ctx: any) => {
+      await ctx.step('exit', () => process.exit(1))
+      return 'unreachable'
+    },
     /** Allocates until the worker's heap cap kills it. */
     hog: async (ctx: any) =>
       ctx.step('hog', () => {

@@ -1,6 +1,7 @@
 import { EngineError } from './engine-error.js'
 import { fromJsonText, toJsonText, type JsonValue } from './json.js'
-import { errorText, failureOf, type RunContext } from './run-context.js'
+import { errorText, failureOf } from './recorded-error.js'
+import type { RunContext } from './run-context.js'
 import { newRunId } from './run-id.js'
 import type { ChildHandle } from './workflow-context.js'
 

@@ -19,6 +19,7 @@ export type EngineErrorCode =
   | 'STEP_TIMEOUT'
   | 'CHILD_FAILED'
   | 'STORAGE_FAILED'
+  | 'RUN_QUARANTINED'
 
 /**
  * The one base class of errors the engine throws. `code` is stable; `cause` keeps the
@@ -72,22 +73,4 @@ export class TerminalError extends Error {
     super(message, options?.cause === undefined ? undefined : { cause: options.cause })
     this.code = options?.code
   }
-}
-
-/** The JSON shape in which errors are recorded in `lc_runs.error` and `lc_steps.error`. */
-export interface RecordedError {
-  name: string
-  message: string
-  code?: string
-}
-
-/** Reduces any thrown value to its recorded JSON shape. */
-export function recordError(error: unknown): RecordedError {
-  if (error instanceof Error) {
-    const code = (error as { code?: unknown }).code
-    return typeof code === 'string'
-      ? { name: error.name, message: error.message, code }
-      : { name: error.name, message: error.message }
-  }
-  return { name: 'Error', message: String(error) }
 }

@@ -7,6 +7,16 @@ import { DEFAULT_QUERY_THREAD_IDLE_MS } from './query-thread.js'
 /** Runs of the default queue executing at once. */
 export const DEFAULT_CONCURRENCY = 100
 
+/**
+ * Time budget of the SQL of one `ctx.transaction`. The synchronous driver runs SQL on the
+ * event loop, so this is also the longest a transaction can block the worker's heartbeats.
+ * With the worker's default lease (10 s TTL, renewed every 2 s, fenced 4 s before it ends) a
+ * renewal must succeed within 6 s of the previous one; a block of up to 2 s right before a
+ * heartbeat still leaves about 2 s for the renewal's round trip and other queued work. Real
+ * transactions (a few rows through indexes) take milliseconds.
+ */
+export const DEFAULT_TRANSACTION_TIMEOUT_MS = 2_000
+
 /** Options of `Engine.open`. */
 export interface EngineOptions {
   /** Plain file path of the tenant's SQLite database; created if missing. */
@@ -24,6 +34,13 @@ export interface EngineOptions {
   readonly clock?: () => number
   /** Metrics callbacks. */
   readonly observer?: EngineObserver
+  /**
+   * Longest the SQL of one `ctx.transaction` may run in total; SQLite interrupts the statement
+   * running at that point and the transaction fails with `STEP_TIMEOUT`. Keep it well below
+   * the time a blocked event loop may take without costing the worker its lease.
+   * @default 2_000
+   */
+  readonly transactionTimeoutMs?: number
   /** Longest an `Engine.query` statement may run; SQLite interrupts it. @default 5000 */
   readonly queryTimeoutMs?: number
   /** The query thread stops after this long without a query. @default 30000 */
@@ -38,6 +55,7 @@ export interface ResolvedOptions {
   synchronous: 'NORMAL' | 'FULL'
   clock: () => number
   observer: EngineObserver | undefined
+  transactionTimeoutMs: number
   queryTimeoutMs: number
   queryThreadIdleMs: number
 }
@@ -53,8 +71,16 @@ function bad(what: string, value: unknown, expected: string): never {
  */
 export function resolveOptions(options: EngineOptions): ResolvedOptions {
   if (typeof options !== 'object' || options === null) bad('options', options, 'an object')
-  const { path, concurrency, synchronous, clock, observer, queryTimeoutMs, queryThreadIdleMs } =
-    options
+  const {
+    path,
+    concurrency,
+    synchronous,
+    clock,
+    observer,
+    queryTimeoutMs,
+    queryThreadIdleMs,
+    transactionTimeoutMs,
+  } = options
   if (typeof path !== 'string' || path === '' || path.startsWith(':memory:')) {
     bad('path', path, 'a file path')
   }
@@ -74,6 +100,7 @@ export function resolveOptions(options: EngineOptions): ResolvedOptions {
   for (const [what, value] of [
     ['queryTimeoutMs', queryTimeoutMs],
     ['queryThreadIdleMs', queryThreadIdleMs],
+    ['transactionTimeoutMs', transactionTimeoutMs],
   ] as const) {
     if (value !== undefined && !isPositiveInteger(value)) bad(what, value, 'a number of ms from 1 and up')
   }
@@ -84,6 +111,7 @@ export function resolveOptions(options: EngineOptions): ResolvedOptions {
     synchronous: synchronous ?? 'NORMAL',
     clock: clock ?? Date.now,
     observer,
+    transactionTimeoutMs: transactionTimeoutMs ?? DEFAULT_TRANSACTION_TIMEOUT_MS,
     queryTimeoutMs: queryTimeoutMs ?? DEFAULT_QUERY_TIMEOUT_MS,
     queryThreadIdleMs: queryThreadIdleMs ?? DEFAULT_QUERY_THREAD_IDLE_MS,
   }

@@ -9,7 +9,8 @@ import { Journal } from './journal.js'
 import { toJsonText, type JsonValue } from './json.js'
 import { validateQuery, type QueryArgs, type QueryOptions, type QueryResult } from './query.js'
 import { QueryThread } from './query-thread.js'
-import { recoverRuns } from './recovery.js'
+import { recoverRuns, type RecoveryReport } from './recovery.js'
+import { recordedCode } from './recorded-error.js'
 import {
   isFinished,
   type ListOptions,
@@ -26,9 +27,21 @@ import { newRunId } from './run-id.js'
 import { RunView } from './run-view.js'
 import { applySchema } from './schema.js'
 import { insertOrFindRun, MAX_START_MANY, validateStartRequest } from './start-request.js'
+import { TransactionStatements } from './transaction-statements.js'
 
 function bad(what: string, value: unknown, expected: string): never {
   throw invalidInput(what, value, expected)
+}
+
+/** Each engine's write connection, for the engine's own fault-injection tests only. */
+const writeConnections = new WeakMap<Engine, Database>()
+
+/**
+ * The write connection of `engine`, so a test can inject a storage fault SQLite itself
+ * produces (`PRAGMA max_page_count` for `SQLITE_FULL`). Not exported from index.ts.
+ */
+export function writeConnectionOf(engine: Engine): Database {
+  return writeConnections.get(engine) as Database
 }
 
 /**
@@ -47,19 +60,24 @@ export class Engine {
   readonly #readView: RunView
   readonly #writeView: RunView
   readonly #queryThread: QueryThread
+  readonly #transactionStatements: TransactionStatements
+  #recovery: RecoveryReport = { crashed: 0, quarantined: [], suspects: 0 }
   #closed: Promise<void> | null = null
 
   private constructor(options: ResolvedOptions, writeDb: Database, readDb: Database) {
     this.#options = options
     this.#writeDb = writeDb
+    writeConnections.set(this, writeDb)
     this.#readDb = readDb
     this.#writer = new GroupCommit(
       writeDb,
       options.observer?.onCommit?.bind(options.observer),
       () => this.#executor.executingCount <= 1,
+      options.synchronous,
     )
     this.#runs = new Store(writeDb)
     this.#journal = new Journal(writeDb)
+    this.#transactionStatements = new TransactionStatements(writeDb)
     this.#executor = new Executor({
       app: options.app,
       writer: this.#writer,
@@ -68,6 +86,8 @@ export class Engine {
       clock: options.clock,
       observer: options.observer,
       concurrency: options.concurrency,
+      transactionStatements: this.#transactionStatements,
+      transactionTimeoutMs: options.transactionTimeoutMs,
     })
     this.#readView = new RunView(readDb)
     this.#writeView = new RunView(writeDb)
@@ -104,8 +124,28 @@ export class Engine {
       )
     }
     const engine = new Engine(resolved, writeDb, readDb)
-    recoverRuns(engine.#executor, engine.#runs)
+    try {
+      engine.#recovery = await recoverRuns({
+        executor: engine.#executor,
+        runs: engine.#runs,
+        writer: engine.#writer,
+        clock: resolved.clock,
+        observer: resolved.observer,
+      })
+    } catch (error) {
+      await engine.close().catch(() => undefined)
+      throw error
+    }
     return engine
+  }
+
+  /**
+   * What opening found: runs that were executing when the previous process ended abnormally,
+   * the runs quarantined for it (`failed` with `RUN_QUARANTINED`), and how many runs are
+   * recovered on probation.
+   */
+  get recovery(): RecoveryReport {
+    return this.#recovery
   }
 
   /**
@@ -254,7 +294,9 @@ export class Engine {
 
   /**
    * Resumes a `failed` or `cancelled` run: a failed run forgets its journal from the first
-   * failed call on (so that call runs again), then the run replays.
+   * failed call on (so that call runs again), then the run replays. A quarantined run
+   * (`RUN_QUARANTINED`) keeps its whole journal and starts with no crashes counted: it is
+   * recovered on probation again only if it kills the process again.
    *
    * @throws {EngineError} `RUN_NOT_FOUND`, `INVALID_STATE` (not failed or cancelled).
    */
@@ -267,7 +309,9 @@ export class Engine {
         `resume run ${runId}: only failed or cancelled runs resume, this one is ${row.status}`,
       )
     this.#writer.write(() => {
-      const failedSeq = row.status === 'failed' ? this.#journal.firstFailedSeq(runId) : null
+      const quarantined = recordedCode(row.error) === 'RUN_QUARANTINED'
+      const failedSeq =
+        row.status === 'failed' && !quarantined ? this.#journal.firstFailedSeq(runId) : null
       if (failedSeq !== null) this.#journal.truncate(runId, failedSeq)
       this.#runs.reset(runId, this.#options.clock())
     })
@@ -390,9 +434,21 @@ export class Engine {
   async #close(timeoutMs: number | undefined): Promise<void> {
     await this.#queryThread.close()
     await this.#executor.close(timeoutMs)
-    this.#writer.close()
-    for (const answer of this.#executor.takeEndWaiters()) answer()
     const errors: unknown[] = []
+    try {
+      // The runs stopped at a ctx call are `pending` again: `running` stays only on runs still
+      // executing (abandoned past timeoutMs), so the next open counts a crash against exactly
+      // those (see recovery.ts).
+      const stillExecuting = this.#executor.executingRunIds()
+      this.#writer.write(() => this.#runs.releaseRunning(stillExecuting, this.#options.clock()))
+    } catch (error) {
+      errors.push(error)
+    }
+    const committed = this.#writer.durable().catch((error: unknown) => errors.push(error))
+    this.#writer.close()
+    await committed
+    for (const answer of this.#executor.takeEndWaiters()) answer()
+    this.#transactionStatements.clear()
     // libsql closes a connection for real only once its statements are freed too, so these
     // closes never checkpoint thanks to the file's pin (connection.ts), not to their order.
     for (const db of [this.#writeDb, this.#readDb]) {

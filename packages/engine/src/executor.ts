@@ -6,14 +6,26 @@ import type { Journal } from './journal.js'
 import { fromJsonText, toNullableJsonText } from './json.js'
 import type { EngineObserver } from './observer.js'
 import { isFinished } from './run.js'
-import { errorText, RunContext, type RunHost } from './run-context.js'
+import { errorText } from './recorded-error.js'
+import { RunContext, type RunHost } from './run-context.js'
 import type { RunRow, RunStore } from './run-store.js'
 import { CancelSignal, SuspendSignal } from './signal.js'
 import { DurableTimer } from './timer.js'
+import type { TransactionStatements } from './transaction-statements.js'
+
+/** First wait before a run whose writes were lost (a failed or rolled-back batch) runs again. */
+export const STORAGE_RETRY_INITIAL_MS = 10
+/** Longest wait between such retries (they go on while the storage keeps failing). */
+export const STORAGE_RETRY_MAX_MS = 5_000
 
 interface Execution {
+  runId: string
   /** A run just inserted by `start`: its row is known and its journal is empty. */
   fresh: RunRow | null
+  /** The p-queue it runs on (the run's queue, or the default one). */
+  queue: PQueue
+  /** Held back until the run on probation made progress (see {@link Executor.beginProbation}). */
+  held: boolean
   started: boolean
   rerun: boolean
   cancelRequested: boolean
@@ -30,6 +42,8 @@ export interface ExecutorOptions {
   readonly clock: () => number
   readonly observer: EngineObserver | undefined
   readonly concurrency: number
+  readonly transactionStatements: TransactionStatements
+  readonly transactionTimeoutMs: number
 }
 
 /**
@@ -39,7 +53,12 @@ export interface ExecutorOptions {
  *
  * An execution replays the run from its journal and goes until the run ends or suspends.
  * A wake-up that arrives while the run executes (an event, a child's end, a due timer) marks
- * the execution for a re-run instead of starting a second one.
+ * the execution for a re-run instead of starting a second one. An execution that ends on a
+ * storage failure (its writes were not committed) runs again after a backoff, from what is
+ * committed.
+ *
+ * Before a run's code executes, the run is `running` in the database (committed), so that a
+ * process death during it is attributed to it at the next open (see recovery.ts).
  */
 export class Executor implements RunHost {
   readonly writer: GroupCommit
@@ -47,11 +66,19 @@ export class Executor implements RunHost {
   readonly runs: RunStore
   readonly clock: () => number
   readonly observer: EngineObserver | undefined
+  readonly transactionStatements: TransactionStatements
+  readonly transactionTimeoutMs: number
   readonly #app: AppDefinition
   readonly #queues = new Map<string | null, PQueue>()
   readonly #active = new Map<string, Execution>()
   readonly #timer: DurableTimer
   readonly #endWaiters = new Map<string, Set<() => void>>()
+  readonly #retries = new Map<string, { attempt: number; timer: NodeJS.Timeout | null }>()
+  /** Suspects still to recover on probation, in order; see {@link beginProbation}. */
+  #suspects: string[] = []
+  /** The run on probation now, or null when every run may execute. */
+  #onProbation: string | null = null
+  #held: Execution[] = []
   #idleWaiters: (() => void)[] = []
   #executing = 0
   #closing = false
@@ -63,6 +90,8 @@ export class Executor implements RunHost {
     this.runs = options.runs
     this.clock = options.clock
     this.observer = options.observer
+    this.transactionStatements = options.transactionStatements
+    this.transactionTimeoutMs = options.transactionTimeoutMs
     this.#timer = new DurableTimer(options.clock, () => this.scanDue())
     this.#queues.set(null, new PQueue({ concurrency: options.concurrency }))
     for (const [name, queue] of Object.entries(options.app.queues ?? {})) {
@@ -94,9 +123,9 @@ export class Executor implements RunHost {
     return this.#queues.has(name)
   }
 
-  /** Runs executing or queued in this process. */
+  /** Runs executing, queued, held back or waiting to retry in this process. */
   get activeCount(): number {
-    return this.#active.size
+    return this.#active.size + this.#pendingRetries()
   }
 
   /** Runs executing right now (started and not yet ended or suspended). */
@@ -124,7 +153,10 @@ export class Executor implements RunHost {
     const known = row ?? this.runs.get(runId)
     if (known === undefined) return
     const execution: Execution = {
+      runId,
       fresh: fresh && row !== undefined ? row : null,
+      queue: this.#queues.get(known.queue) ?? (this.#queues.get(null) as PQueue),
+      held: false,
       started: false,
       rerun: false,
       cancelRequested: false,
@@ -132,8 +164,65 @@ export class Executor implements RunHost {
       done: null,
     }
     this.#active.set(runId, execution)
-    const queue = this.#queues.get(known.queue) ?? (this.#queues.get(null) as PQueue)
-    execution.done = queue.add(() => this.#execute(runId, execution))
+    if (this.#onProbation !== null && runId !== this.#onProbation) {
+      execution.held = true
+      this.#held.push(execution)
+      return
+    }
+    this.#enqueue(runId, execution)
+  }
+
+  #enqueue(runId: string, execution: Execution): void {
+    execution.held = false
+    execution.done = execution.queue.add(() => this.#execute(runId, execution))
+  }
+
+  /**
+   * Recovers `suspects` (runs that were executing when earlier processes died, most crashes
+   * first) on probation, one at a time, before any other run executes: every other execution
+   * is held back until the run on probation made durable progress (its first new journal
+   * record or a suspension committed) or its execution ended, then the next suspect goes, and
+   * after the last one everything held. So if a suspect kills the process again, it is the
+   * only run executing and the only one blamed: innocent runs that happened to execute beside
+   * a poison run never add up crashes.
+   */
+  beginProbation(suspects: readonly string[]): void {
+    this.#suspects = [...suspects]
+    this.#admitNextSuspect()
+  }
+
+  /** The run on probation, if any (tests and the executions' own wiring read it). */
+  get onProbation(): string | null {
+    return this.#onProbation
+  }
+
+  #admitNextSuspect(): void {
+    for (;;) {
+      const runId = this.#suspects.shift()
+      if (runId === undefined) break
+      const row = this.runs.get(runId)
+      if (row === undefined || row.status !== 'pending' || row.crash_count === 0) continue
+      this.#onProbation = runId
+      const held = this.#active.get(runId)
+      if (held === undefined) this.schedule(runId, row)
+      else if (held.held) {
+        this.#held.splice(this.#held.indexOf(held), 1)
+        this.#enqueue(runId, held)
+      }
+      return
+    }
+    this.#onProbation = null
+    const held = this.#held
+    this.#held = []
+    if (this.#closing) return
+    for (const execution of held) {
+      if (this.#active.get(execution.runId) === execution) this.#enqueue(execution.runId, execution)
+    }
+  }
+
+  /** The run on probation made durable progress or stopped executing: the next one may go. */
+  #endProbation(runId: string): void {
+    if (this.#onProbation === runId) this.#admitNextSuspect()
   }
 
   /** Schedules the runs whose timers are due and re-arms the timer for the next one. */
@@ -187,7 +276,7 @@ export class Executor implements RunHost {
   async idle(): Promise<void> {
     for (;;) {
       this.scanDue()
-      if (this.#active.size === 0) break
+      if (this.#active.size === 0 && this.#pendingRetries() === 0) break
       await new Promise<void>((resolve) => this.#idleWaiters.push(resolve))
     }
     await this.writer.durable()
@@ -203,6 +292,9 @@ export class Executor implements RunHost {
     this.#closing = true
     this.#timer.disarm()
     for (const queue of this.#queues.values()) queue.clear()
+    for (const retry of this.#retries.values()) if (retry.timer !== null) clearTimeout(retry.timer)
+    this.#retries.clear()
+    this.#held = []
     const running: Promise<void>[] = []
     for (const [runId, execution] of this.#active) {
       if (!execution.started) this.#active.delete(runId)
@@ -222,6 +314,11 @@ export class Executor implements RunHost {
     this.#releaseIdle()
   }
 
+  /** Runs whose execution is still in progress (after a close, the ones it abandoned). */
+  executingRunIds(): string[] {
+    return [...this.#active].filter(([, execution]) => execution.started).map(([runId]) => runId)
+  }
+
   /** Listeners still waiting for runs to end, so close can answer them. */
   takeEndWaiters(): (() => void)[] {
     const all = [...this.#endWaiters.values()].flatMap((set) => [...set])
@@ -232,17 +329,51 @@ export class Executor implements RunHost {
   async #execute(runId: string, execution: Execution): Promise<void> {
     execution.started = true
     this.#executing++
+    let storageFailed = false
     try {
       await this.#replay(runId, execution)
-    } catch {
-      // Only storage failures (the batch rolled back, see GroupCommit#flush) and writes racing
-      // close get here: leave the run as last committed; the next open recovers it.
+    } catch (error) {
+      // Only storage failures (a batch that failed to commit or that SQLite rolled back, see
+      // GroupCommit) and writes racing close get here: the run's writes since its last commit
+      // are gone, and so is this execution's memory of them. It runs again from what is
+      // committed (or, after close, on the next open).
+      storageFailed = (error as { code?: unknown }).code === 'STORAGE_FAILED'
     } finally {
       this.#executing--
       this.#active.delete(runId)
-      if (execution.rerun && !this.#closing) this.schedule(runId)
+      if (this.#onProbation === runId) this.#endProbation(runId)
+      if (storageFailed && !this.#closing) this.#retryLater(runId)
+      else {
+        const retry = this.#retries.get(runId)
+        if (retry?.timer) clearTimeout(retry.timer)
+        this.#retries.delete(runId)
+        if (execution.rerun && !this.#closing) this.schedule(runId)
+      }
       if (this.#active.size === 0) this.#releaseIdle()
     }
+  }
+
+  /**
+   * Executes a run again after a storage failure, with a growing wait: at once nearly (its
+   * batch was rolled back by another run's SQL), up to every {@link STORAGE_RETRY_MAX_MS} while
+   * the storage keeps failing (a full disk). The run counts as active meanwhile.
+   */
+  #retryLater(runId: string): void {
+    const attempt = (this.#retries.get(runId)?.attempt ?? 0) + 1
+    const delayMs = Math.min(STORAGE_RETRY_INITIAL_MS * 2 ** (attempt - 1), STORAGE_RETRY_MAX_MS)
+    const retry = { attempt, timer: null as NodeJS.Timeout | null }
+    retry.timer = setTimeout(() => {
+      retry.timer = null
+      if (!this.#closing) this.schedule(runId)
+      if (this.#active.size === 0) this.#releaseIdle()
+    }, delayMs)
+    this.#retries.set(runId, retry)
+  }
+
+  #pendingRetries(): number {
+    let pending = 0
+    for (const retry of this.#retries.values()) if (retry.timer !== null) pending++
+    return pending
   }
 
   #releaseIdle(): void {
@@ -267,13 +398,20 @@ export class Executor implements RunHost {
       runId,
       row.workflow,
       execution.fresh === null ? this.journal.load(runId) : [],
+      this.#onProbation === runId ? () => this.#endProbation(runId) : null,
     )
     execution.ctx = ctx
     if (execution.cancelRequested) ctx.requestCancel()
     if (row.status !== 'running') {
-      // `write`, not `writeOne`: the transaction stays open for a few microtask hops, so a
-      // first step that completes at once shares this commit (one fsync less with FULL).
-      this.writer.write(() => this.runs.setStatus(runId, 'running', null, this.clock()))
+      // Committed before the workflow's code runs: if that code kills the process, the next
+      // open finds the run `running` and counts the crash against it (see recovery.ts). Alone,
+      // the run autocommits this (GroupCommit#writeOne); beside others it shares their batch.
+      // Attribution needs it to survive a process crash only: no fsync of its own with FULL.
+      const changed = this.writer.writeOneUnsynced(() =>
+        this.runs.setStatus(runId, 'running', null, this.clock()),
+      )
+      if (this.writer.inTransaction) await ctx.durable()
+      if (!changed) return
       this.observer?.onRunStatus?.(runId, row.workflow, 'running')
     }
     let output: unknown

@@ -35,7 +35,13 @@ export const MAX_MICROTASK_STRETCH_MS = 2
  * and its checkpoint commit together.
  *
  * Failure: if `COMMIT` fails, the batch rolls back and every waiter of that batch rejects with
- * `STORAGE_FAILED`; nothing of the batch is durable.
+ * `STORAGE_FAILED`; nothing of the batch is durable. SQLite may also end the open transaction
+ * by itself while a write fails (`SQLITE_FULL`, an I/O error, a trigger's `RAISE(ROLLBACK)`,
+ * `INSERT OR ROLLBACK`, an interrupted write): the write that failed notices (the connection
+ * is no longer in a transaction), every waiter of the batch rejects with `STORAGE_FAILED` the
+ * same way, and the next write opens a new batch. Engine statements can end the transaction
+ * only by failing, so checking on failure suffices; user SQL, which could also end it while
+ * succeeding, is checked after every statement by its `TransactionScope`.
  */
 export class GroupCommit {
   readonly #db: Database
@@ -47,6 +53,7 @@ export class GroupCommit {
   readonly #rollbackTo: Statement
   readonly #onCommit: ((writes: number, durationMs: number) => void) | undefined
   readonly #isSolo: () => boolean
+  readonly #synchronousFull: boolean
   #waiters: Waiter[] = []
   #writes = 0
   #openedAt = 0
@@ -58,18 +65,23 @@ export class GroupCommit {
   #closed = false
   /** Number of batch transactions committed so far (a test and metrics hook). */
   commits = 0
+  /** Number of batches SQLite rolled back by itself (a test and metrics hook). */
+  lostBatches = 0
 
   /**
    * @param isSolo says whether at most one run executes, so that a single-statement write may
    *   commit on its own (see {@link writeOne}).
+   * @param synchronous the connection's `PRAGMA synchronous` (see {@link writeOneUnsynced}).
    */
   constructor(
     db: Database,
     onCommit?: (writes: number, durationMs: number) => void,
     isSolo: () => boolean = () => false,
+    synchronous: 'NORMAL' | 'FULL' = 'NORMAL',
   ) {
     this.#db = db
     this.#isSolo = isSolo
+    this.#synchronousFull = synchronous === 'FULL'
     this.#begin = db.prepare('BEGIN IMMEDIATE')
     this.#commit = db.prepare('COMMIT')
     this.#rollback = db.prepare('ROLLBACK')
@@ -99,7 +111,13 @@ export class GroupCommit {
     if (this.#closed) throw new EngineError('ENGINE_CLOSED', 'write: the engine is closed')
     if (!this.#open) this.#openBatch()
     this.#writes++
-    return write()
+    try {
+      return write()
+    } catch (error) {
+      // A failing statement may have ended SQLite's transaction, and the batch with it.
+      if (this.#open && !this.#db.inTransaction) this.#lose(error)
+      throw asStorageFailure(error)
+    }
   }
 
   /**
@@ -128,6 +146,23 @@ export class GroupCommit {
   }
 
   /**
+   * {@link writeOne} for a write that must survive a crash of the process but not a power loss
+   * (a run's `running` mark, see executor.ts). With `synchronous=FULL` its autocommit skips the
+   * fsync: WAL frames stay in order, so the next synced commit makes it durable as well, and a
+   * sequential run keeps one fsync per step instead of paying one more for the mark.
+   */
+  writeOneUnsynced<T>(write: () => T): T {
+    if (!this.#synchronousFull || this.#open || !this.#isSolo()) return this.writeOne(write)
+    // A prepared PRAGMA synchronous applies when compiled, not reliably when run: exec.
+    this.#db.exec('PRAGMA synchronous=NORMAL')
+    try {
+      return this.writeOne(write)
+    } finally {
+      this.#db.exec('PRAGMA synchronous=FULL')
+    }
+  }
+
+  /**
    * Like {@link write}, but all or nothing: `write` runs inside a savepoint of the batch, and
    * if it throws, its statements roll back (the batch's other writes stay) and the error is
    * rethrown.
@@ -140,8 +175,11 @@ export class GroupCommit {
         this.#release.run()
         return result
       } catch (error) {
-        this.#rollbackTo.run()
-        this.#release.run()
+        // If SQLite ended the whole transaction, there is no savepoint left to roll back to.
+        if (this.#db.inTransaction) {
+          this.#rollbackTo.run()
+          this.#release.run()
+        }
         throw error
       }
     })
@@ -197,14 +235,35 @@ export class GroupCommit {
     this.#closed = true
   }
 
-  #flush(): void {
-    const waiters = this.#waiters
-    const writes = this.#writes
+  /**
+   * SQLite rolled the open batch back by itself while a write failed with `cause`: nothing of
+   * the batch is committed, so its waiters learn it now, and the next write opens a new batch.
+   */
+  #lose(cause: unknown): void {
+    const { waiters, writes } = this.#endBatch()
+    this.lostBatches++
+    const code = (cause as { code?: unknown } | null)?.code
+    const error = new EngineError(
+      'STORAGE_FAILED',
+      `commit ${writes} engine writes: SQLite rolled back their transaction when a write failed (${typeof code === 'string' ? `${code}: ` : ''}${(cause as Error)?.message ?? String(cause)}); none of them is committed, and the runs that wrote them continue from their last committed step`,
+      { cause },
+    )
+    for (const waiter of waiters) waiter.reject(error)
+  }
+
+  /** Closes the books of the open batch: returns its waiters and write count. */
+  #endBatch(): { waiters: Waiter[]; writes: number } {
+    const batch = { waiters: this.#waiters, writes: this.#writes }
     this.#waiters = []
     this.#writes = 0
     this.#open = false
     if (this.#immediate !== null) clearImmediate(this.#immediate)
     this.#immediate = null
+    return batch
+  }
+
+  #flush(): void {
+    const { waiters, writes } = this.#endBatch()
     try {
       this.#commit.run()
     } catch (cause) {
@@ -226,4 +285,17 @@ export class GroupCommit {
     this.#onCommit?.(writes, performance.now() - this.#openedAt)
     for (const waiter of waiters) waiter.resolve()
   }
+}
+
+/**
+ * An SQLite error from the engine's own statements is the storage's failure (a full disk, an
+ * I/O error): callers see `STORAGE_FAILED` (HTTP 503), with SQLite's error as the cause.
+ */
+function asStorageFailure(error: unknown): unknown {
+  const code = (error as { code?: unknown } | null)?.code
+  if (error instanceof EngineError || typeof code !== 'string' || !code.startsWith('SQLITE_'))
+    return error
+  return new EngineError('STORAGE_FAILED', `write: ${code}: ${(error as Error).message}`, {
+    cause: error,
+  })
 }

@@ -5,10 +5,13 @@ export { Engine } from './engine.js'
 export { RUN_STATUSES } from './run.js'
 export { EngineError, TerminalError } from './engine-error.js'
 export type { EngineErrorCode } from './engine-error.js'
+export { DEFAULT_TRANSACTION_TIMEOUT_MS } from './engine-options.js'
 export type { EngineOptions } from './engine-options.js'
 export type { JsonValue } from './json.js'
 export type { EngineObserver } from './observer.js'
 export type { QueryOptions, QueryResult } from './query.js'
+export { QUARANTINE_AFTER_CRASHES } from './recovery.js'
+export type { QuarantinedRun, RecoveryReport } from './recovery.js'
 export type {
   ListOptions,
   ListPage,
@@ -26,7 +29,9 @@ export type {
 export type {
   Backoff,
   ChildHandle,
+  SqlArgs,
   SqlRow,
+  SqlStatement,
   SqlValue,
   StepAttempt,
   StepOptions,

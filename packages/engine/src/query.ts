@@ -1,7 +1,7 @@
 import type { Database, Statement } from './connection.js'
 import { EngineError } from './engine-error.js'
 import type { JsonValue } from './json.js'
-import { hasTrailingStatements } from './sql-statement.js'
+import { sqlTextFacts } from './sql-text.js'
 import { SqlSandbox } from './sql-sandbox.js'
 
 /** Rows a query returns unless `maxRows` says otherwise. */
@@ -58,10 +58,18 @@ export function validateQuery(
     )
   }
   const bound = bindable(args)
-  if (hasTrailingStatements(sql)) {
+  const facts = sqlTextFacts(sql)
+  if (facts.hasTrailingStatements) {
     throw new EngineError(
       'INVALID_INPUT',
       'query: send one statement at a time (found more after the first `;`)',
+    )
+  }
+  // libsql aborts the process (a Rust panic) when named arguments meet a plain `?`.
+  if (bound !== undefined && !Array.isArray(bound) && facts.hasNamelessParameter) {
+    throw new EngineError(
+      'INVALID_INPUT',
+      'query: named `args` (an object) need named parameters (:name, @name, $name); this SQL has a plain `?`: pass `args` as an array',
     )
   }
   return { sql, args: bound, maxRows }

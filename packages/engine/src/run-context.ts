@@ -1,16 +1,19 @@
 import { randomUUID } from 'node:crypto'
 import { startChild, waitForChild } from './child.js'
 import { toMs, type Duration } from './duration.js'
-import { EngineError, recordError, TerminalError, type RecordedError } from './engine-error.js'
+import { EngineError } from './engine-error.js'
 import type { GroupCommit } from './group-commit.js'
 import type { Journal, StepRow } from './journal.js'
 import { fromJsonText, toJsonText, type JsonValue } from './json.js'
 import type { EngineObserver } from './observer.js'
 import type { StepKind } from './run.js'
+import { failureOf } from './recorded-error.js'
 import type { RunStore } from './run-store.js'
 import { CancelSignal, SuspendSignal } from './signal.js'
 import { waitForEvent } from './event-wait.js'
-import { runStep, runTransaction } from './step.js'
+import { runStep } from './step.js'
+import { runTransaction } from './transaction.js'
+import type { TransactionStatements } from './transaction-statements.js'
 import type {
   ChildHandle,
   StepAttempt,
@@ -26,6 +29,10 @@ export interface RunHost {
   readonly runs: RunStore
   readonly clock: () => number
   readonly observer: EngineObserver | undefined
+  /** The prepared statements of `ctx.transaction` (savepoint and the app's own SQL). */
+  readonly transactionStatements: TransactionStatements
+  /** Time budget of one `ctx.transaction`'s SQL, enforced inside SQLite. */
+  readonly transactionTimeoutMs: number
   isClosing(): boolean
   hasWorkflow(name: string): boolean
   /** Makes sure the in-process timer fires by `wakeAtMs`. */
@@ -44,6 +51,15 @@ export interface CallSlot {
  * The implementation of {@link WorkflowContext} for one execution of one run: hands out
  * sequence numbers, matches them against the journal loaded when the execution began, and
  * writes new records through the group commit.
+ *
+ * Every write of a run is committed before the run's code goes on (each call awaits
+ * {@link durable} after writing), so when a batch is lost only the runs that wrote in it are
+ * affected, and each of them is halted at that await: none continues on records that no
+ * longer exist.
+ *
+ * A run recovered on probation (see recovery.ts) passes `onProgress`: its first durable write
+ * (a journal record or a suspension) also clears its crash count, and once that commits,
+ * `onProgress` lets the next run start.
  */
 export class RunContext implements WorkflowContext {
   readonly runId: string
@@ -53,12 +69,20 @@ export class RunContext implements WorkflowContext {
   #seq = 0
   #halt: Error | null = null
   #cancelRequested = false
+  #onProgress: (() => void) | null
 
-  constructor(host: RunHost, runId: string, workflow: string, journal: StepRow[]) {
+  constructor(
+    host: RunHost,
+    runId: string,
+    workflow: string,
+    journal: StepRow[],
+    onProgress: (() => void) | null = null,
+  ) {
     this.host = host
     this.runId = runId
     this.workflow = workflow
     this.#journal = new Map(journal.map((row) => [row.seq, row]))
+    this.#onProgress = onProgress
   }
 
   /** Why the run stopped (suspend, cancel, non-determinism), once it did. */
@@ -101,23 +125,20 @@ export class RunContext implements WorkflowContext {
   /** Writes the record of call `seq` (in the current batch; await `durable()` to commit). */
   record(row: StepRow): void {
     this.#journal.set(row.seq, row)
-    try {
-      this.host.writer.writeOne(() => this.host.journal.put(this.runId, row))
-    } catch (error) {
-      this.halt(error as Error)
-    }
+    this.#write(() => this.host.journal.put(this.runId, row), 'record call #', row.seq)
   }
 
   /** Writes the record of call `seq` as part of a caller's `write` closure (same commit). */
   recordWithin(row: StepRow): void {
     this.#journal.set(row.seq, row)
     this.host.journal.put(this.runId, row)
+    if (this.#onProgress !== null) this.#progressWithin()
   }
 
   /** Resolves once everything this run wrote is committed. */
   durable(): Promise<void> {
     // A failed commit loses records this context already holds in memory, so the execution
-    // must not go on: halt it, and the next open replays from what is committed.
+    // must not go on: halt it, and the run replays from what is committed.
     return this.host.writer.durable().then(undefined, (error: Error) => this.halt(error))
   }
 
@@ -127,12 +148,55 @@ export class RunContext implements WorkflowContext {
     wakeAtMs: number | null,
     reason: SuspendSignal['reason'],
   ): Promise<never> {
-    const { writer, runs, clock } = this.host
-    const changed = writer.writeOne(() => runs.setStatus(this.runId, status, wakeAtMs, clock()))
-    await writer.durable()
+    const { runs, clock } = this.host
+    const changed = this.#write(
+      () => runs.setStatus(this.runId, status, wakeAtMs, clock()),
+      'suspend as ',
+      status,
+    )
+    await this.durable()
     if (changed) this.host.observer?.onRunStatus?.(this.runId, this.workflow, status)
     if (wakeAtMs !== null) this.host.armTimer(wakeAtMs)
     return this.halt(new SuspendSignal(reason))
+  }
+
+  /**
+   * One single-statement write of this run; a failure halts the run with `STORAGE_FAILED`
+   * (an engine write failing is the storage's fault, never the run's). `what` + `detail` say
+   * what was written, joined only on failure (a string built per step showed in profiles).
+   */
+  #write<T>(write: () => T, what: string, detail: string | number): T {
+    const { writer } = this.host
+    try {
+      if (this.#onProgress === null) return writer.writeOne(write)
+      return writer.write(() => {
+        const result = write()
+        this.#progressWithin()
+        return result
+      })
+    } catch (error) {
+      return this.halt(
+        error instanceof EngineError
+          ? error
+          : new EngineError(
+              'STORAGE_FAILED',
+              `${what}${detail} of run ${this.runId}: ${(error as Error).message}`,
+              { cause: error },
+            ),
+      )
+    }
+  }
+
+  /**
+   * On probation, the run's first write that shows progress also clears its crash count (in
+   * the same transaction), and its commit releases the probation.
+   */
+  #progressWithin(): void {
+    const onProgress = this.#onProgress
+    if (onProgress === null) return
+    this.#onProgress = null
+    this.host.runs.clearCrashCount(this.runId)
+    this.host.writer.durable().then(onProgress, () => undefined)
   }
 
   /** Replays a recorded call: its value, or its failure as a `TerminalError`. */
@@ -165,7 +229,7 @@ export class RunContext implements WorkflowContext {
       record === undefined ? nowMs + delayMs : (fromJsonText(record.output) as number)
     if (nowMs >= wakeAtMs) {
       this.record(sleepRow(seq, wakeAtMs, record?.started_at ?? nowMs, 'succeeded', nowMs))
-      return
+      return this.durable()
     }
     if (record === undefined) this.record(sleepRow(seq, wakeAtMs, nowMs, 'sleeping', null))
     return this.suspend('sleeping', wakeAtMs, 'sleep')
@@ -243,20 +307,4 @@ function sleepRow(
     started_at: startedAt,
     ended_at: endedAt,
   }
-}
-
-/** The `TerminalError` a recorded failure replays as. */
-export function failureOf(errorText: string | null): TerminalError {
-  const recorded = (
-    errorText === null ? { name: 'Error', message: 'step failed' } : JSON.parse(errorText)
-  ) as RecordedError
-  return new TerminalError(
-    recorded.message,
-    recorded.code === undefined ? undefined : { code: recorded.code },
-  )
-}
-
-/** JSON text of an error's recorded shape. */
-export function errorText(error: unknown): string {
-  return JSON.stringify(recordError(error))
 }

@@ -17,6 +17,15 @@ export interface RunRow {
   wake_at: number | null
   created_at: number
   updated_at: number
+  /** Abnormal ends (process deaths) in a row during which the run was executing. */
+  crash_count: number
+}
+
+/** A run that was executing when the previous process ended abnormally. */
+export interface CrashedRun {
+  run_id: string
+  workflow: string
+  crash_count: number
 }
 
 /** A new run to insert. */
@@ -52,6 +61,11 @@ export class RunStore {
   readonly #insertEvent: Statement
   readonly #takeEvent: Statement
   readonly #cancelTree: Statement
+  readonly #releaseRunning: Statement
+  readonly #countCrashes: Statement
+  readonly #anyRunning: Statement
+  readonly #suspects: Statement
+  readonly #clearCrashCount: Statement
 
   constructor(db: Database) {
     this.#insert = db.prepare(
@@ -68,7 +82,7 @@ export class RunStore {
        WHERE run_id = ? AND ${UNFINISHED}`,
     )
     this.#reset = db.prepare(
-      `UPDATE lc_runs SET status = 'pending', output = NULL, error = NULL, wake_at = NULL, updated_at = ?
+      `UPDATE lc_runs SET status = 'pending', output = NULL, error = NULL, wake_at = NULL, crash_count = 0, updated_at = ?
        WHERE run_id = ?`,
     )
     this.#due = db.prepare(
@@ -99,6 +113,21 @@ export class RunStore {
          error = '{"name":"Cancelled","message":"run cancelled"}'
        WHERE run_id IN (SELECT run_id FROM tree) AND ${UNFINISHED}
        RETURNING run_id, workflow`,
+    )
+    this.#releaseRunning = db.prepare(
+      `UPDATE lc_runs SET status = 'pending', updated_at = ?
+       WHERE status = 'running' AND run_id NOT IN (SELECT value FROM json_each(?))`,
+    )
+    this.#countCrashes = db.prepare(
+      `UPDATE lc_runs SET status = 'pending', crash_count = crash_count + 1, updated_at = ?
+       WHERE status = 'running' RETURNING run_id, workflow, crash_count`,
+    )
+    this.#anyRunning = db.prepare("SELECT 1 FROM lc_runs WHERE status = 'running' LIMIT 1")
+    this.#suspects = db.prepare(
+      "SELECT run_id FROM lc_runs WHERE status = 'pending' AND crash_count > 0 ORDER BY crash_count DESC, id",
+    )
+    this.#clearCrashCount = db.prepare(
+      'UPDATE lc_runs SET crash_count = 0 WHERE run_id = ? AND crash_count > 0',
     )
   }
 
@@ -140,7 +169,38 @@ export class RunStore {
     return this.#finish.run(status, output, error, nowMs, runId).changes > 0
   }
 
-  /** Makes a finished run `pending` again (resume). */
+  /**
+   * Puts `running` runs back to `pending`, except `stillExecuting` (a clean close stopped the
+   * others at a durable point; those it abandoned keep `running`, as after a crash).
+   */
+  releaseRunning(stillExecuting: readonly string[], nowMs: number): number {
+    return this.#releaseRunning.run(nowMs, JSON.stringify(stillExecuting)).changes
+  }
+
+  /**
+   * At open: every `running` run was executing when the previous process ended abnormally.
+   * Makes them `pending` with one more crash counted, and returns them.
+   */
+  countCrashes(nowMs: number): CrashedRun[] {
+    return this.#countCrashes.all(nowMs) as CrashedRun[]
+  }
+
+  /** True if some run is `running` (at open: the previous process ended abnormally). */
+  hasRunning(): boolean {
+    return this.#anyRunning.get() !== undefined
+  }
+
+  /** Pending runs with crashes counted, most crashes first, to recover one at a time. */
+  suspects(): string[] {
+    return (this.#suspects.all() as { run_id: string }[]).map((row) => row.run_id)
+  }
+
+  /** Forgets a run's crashes (it made durable progress). */
+  clearCrashCount(runId: string): void {
+    this.#clearCrashCount.run(runId)
+  }
+
+  /** Makes a finished run `pending` again (resume), with no crashes counted. */
   reset(runId: string, nowMs: number): void {
     this.#reset.run(nowMs, runId)
   }

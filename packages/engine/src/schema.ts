@@ -15,7 +15,11 @@ import { EngineError } from './engine-error.js'
  *   the `ctx.startChild` call that created it. `wake_at` (epoch ms) is the run's durable timer:
  *   the end of a `ctx.sleep`, a `waitForEvent` timeout or a step's retry backoff. Timers are
  *   only meaningful while `status` is `sleeping` or `waiting`, and a partial index keeps
- *   "earliest timer" a single index probe.
+ *   "earliest timer" a single index probe. `status = 'running'` means an execution of the run
+ *   is in progress (or was, when the process died): a clean close puts the runs it stopped
+ *   back to `pending`, so every `running` row found at open was executing at an abnormal end.
+ *   `crash_count` counts such ends in a row without durable progress of the run in between;
+ *   at 3 the run is quarantined (`failed`, code `RUN_QUARANTINED`), see recovery.ts.
  * - `lc_steps`: the journal. One row per `ctx` call of a run, keyed by `(run_id, seq)`; `seq`
  *   counts ctx calls from 1 in program order. `kind` says which call (step, transaction, sleep,
  *   event, child, result, now, random, uuid). A replay walks the journal: a row with `status`
@@ -43,7 +47,8 @@ CREATE TABLE IF NOT EXISTS lc_runs (
   parent_seq      INTEGER,
   wake_at         INTEGER,
   created_at      INTEGER NOT NULL,
-  updated_at      INTEGER NOT NULL
+  updated_at      INTEGER NOT NULL,
+  crash_count     INTEGER NOT NULL DEFAULT 0
 );
 CREATE UNIQUE INDEX IF NOT EXISTS lc_runs_idempotency ON lc_runs (idempotency_key)
   WHERE idempotency_key IS NOT NULL;
@@ -93,6 +98,7 @@ CREATE TABLE IF NOT EXISTS lc_migrations (
  */
 export function applySchema(db: Database, migrations: readonly string[], nowMs: number): void {
   db.exec(`BEGIN IMMEDIATE;${SCHEMA_SQL}COMMIT;`)
+  upgradeSchema(db)
   const applied = new Set(
     (db.prepare('SELECT position FROM lc_migrations').all() as { position: number }[]).map(
       (row) => row.position,
@@ -115,4 +121,17 @@ export function applySchema(db: Database, migrations: readonly string[], nowMs: 
       )
     }
   })
+}
+
+/**
+ * Brings files written by older engines up to {@link SCHEMA_SQL}: `CREATE TABLE IF NOT EXISTS`
+ * leaves an existing table as it was, so columns added since are added here.
+ */
+function upgradeSchema(db: Database): void {
+  const columns = db.prepare("SELECT name FROM pragma_table_info('lc_runs')").all() as {
+    name: string
+  }[]
+  if (!columns.some((column) => column.name === 'crash_count')) {
+    db.exec('ALTER TABLE lc_runs ADD COLUMN crash_count INTEGER NOT NULL DEFAULT 0')
+  }
 }

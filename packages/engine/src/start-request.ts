@@ -120,6 +120,7 @@ export function insertOrFindRun(
     wake_at: null,
     created_at: nowMs,
     updated_at: nowMs,
+    crash_count: 0,
   }
   return { row, created: true }
 }

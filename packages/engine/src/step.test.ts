@@ -278,3 +278,41 @@ describe('ctx.transaction', () => {
     expect((await engine.query('SELECT count(*) AS n FROM effects')).rows).toEqual([{ n: 0 }])
   })
 })
+
+describe('ctx.step after its timeout', () => {
+  it('leaves no unhandled rejection when the attempt rejects after losing the timeout race', async () => {
+    const unhandled: unknown[] = []
+    const onUnhandled = (reason: unknown) => unhandled.push(reason)
+    process.on('unhandledRejection', onUnhandled)
+    try {
+      let rejectedLate = (): void => undefined
+      const late = new Promise<void>((resolve) => (rejectedLate = resolve))
+      const app = appOf({
+        slow: async (ctx) =>
+          ctx.step(
+            'slow',
+            () =>
+              new Promise((_, reject) =>
+                setTimeout(() => {
+                  reject(new Error('rejected after the timeout'))
+                  rejectedLate()
+                }, 60),
+              ),
+            { timeoutMs: 10, retries: 0 },
+          ),
+      })
+      const { engine } = await openTestEngine(app)
+      const { runId } = await engine.start('slow')
+      await engine.idle()
+      await late
+      await new Promise((resolve) => setTimeout(resolve, 20))
+      expect(await engine.get(runId)).toMatchObject({
+        status: 'failed',
+        error: { code: 'STEP_TIMEOUT' },
+      })
+      expect(unhandled).toEqual([])
+    } finally {
+      process.off('unhandledRejection', onUnhandled)
+    }
+  })
+})

@@ -1,10 +1,10 @@
 import { EngineError, TerminalError } from './engine-error.js'
 import type { StepRow } from './journal.js'
 import { toNullableJsonText } from './json.js'
-import { errorText, failureOf, type RunContext } from './run-context.js'
+import { errorText, failureOf, withCause } from './recorded-error.js'
+import type { RunContext } from './run-context.js'
 import { CancelSignal, SuspendSignal } from './signal.js'
-import { TransactionScope } from './transaction-scope.js'
-import type { Backoff, StepAttempt, StepOptions, TransactionClient } from './workflow-context.js'
+import type { Backoff, StepAttempt, StepOptions } from './workflow-context.js'
 
 /** Retries after a step's first failed attempt, unless `StepOptions.retries` says otherwise. */
 export const DEFAULT_STEP_RETRIES = 3
@@ -23,7 +23,7 @@ export function backoffMs(attempt: number, backoff: Backoff | undefined): number
   return Math.min(initialMs * factor ** (attempt - 1), maxMs)
 }
 
-function validateOptions(name: unknown, options: StepOptions | undefined): void {
+export function validateOptions(name: unknown, options: StepOptions | undefined): void {
   if (typeof name !== 'string' || name === '') {
     throw new EngineError(
       'INVALID_INPUT',
@@ -161,72 +161,4 @@ export async function runStep<T>(
   if (output === null) return undefined as T
   if (typeof value === 'object') return JSON.parse(output) as T
   return (typeof value === 'number' ? value + 0 : value) as T // -0 is recorded as 0
-}
-
-/** `ctx.transaction`: see {@link WorkflowContext.transaction} for the failure semantics. */
-export async function runTransaction<T>(
-  ctx: RunContext,
-  name: string,
-  fn: (tx: TransactionClient) => T,
-): Promise<T> {
-  validateOptions(name, undefined)
-  const { seq, record } = ctx.enter('transaction', name)
-  if (record !== undefined) return ctx.replay<T>(record)
-  const { clock, observer, writer } = ctx.host
-  const startedAt = clock()
-  const t0 = performance.now()
-  const outcome = writer.write(() => {
-    const scope = new TransactionScope(writer.db)
-    try {
-      const value = fn(scope.client)
-      if (typeof (value as { then?: unknown } | null)?.then === 'function') {
-        throw new EngineError(
-          'INVALID_INPUT',
-          `transaction '${name}' returned a promise; its function must be synchronous (await network work in ctx.step instead)`,
-        )
-      }
-      const output = toNullableJsonText(
-        value,
-        `the result of transaction '${name}'`,
-        'NOT_SERIALIZABLE',
-      )
-      ctx.recordWithin({
-        seq,
-        name,
-        kind: 'transaction',
-        status: 'succeeded',
-        attempts: 1,
-        output,
-        error: null,
-        started_at: startedAt,
-        ended_at: clock(),
-      })
-      scope.release()
-      return { ok: true as const, output }
-    } catch (error) {
-      scope.rollback()
-      ctx.recordWithin({
-        seq,
-        name,
-        kind: 'transaction',
-        status: 'failed',
-        attempts: 1,
-        output: null,
-        error: errorText(error),
-        started_at: startedAt,
-        ended_at: clock(),
-      })
-      return { ok: false as const, error }
-    }
-  })
-  await ctx.durable()
-  observer?.onStepEnd?.(ctx.workflow, name, performance.now() - t0, outcome.ok)
-  if (!outcome.ok) throw withCause(failureOf(errorText(outcome.error)), outcome.error)
-  return outcome.output === null ? (undefined as T) : (JSON.parse(outcome.output) as T)
-}
-
-function withCause(error: TerminalError, cause: unknown): TerminalError {
-  if (cause !== error)
-    Object.defineProperty(error, 'cause', { value: cause, configurable: true, writable: true })
-  return error
 }

@@ -34,13 +34,35 @@ export type SqlValue = null | number | bigint | string | boolean | Uint8Array
 /** A row returned by SQL: column name → value. */
 export type SqlRow = Record<string, null | number | bigint | string | Uint8Array>
 
+/** Arguments of an SQL statement: positional (`?`, `?1`) or named (`:id`, `@id`, `$id`). */
+export type SqlArgs = readonly SqlValue[] | Readonly<Record<string, SqlValue>>
+
+/** A statement in the object form `@libsql/client` uses. Named keys may keep their prefix. */
+export interface SqlStatement {
+  readonly sql: string
+  readonly args?: SqlArgs
+}
+
 /** The SQL handle `ctx.transaction` passes to its function. */
 export interface TransactionClient {
   /**
    * Runs one SQL statement inside the step's transaction and returns its rows (`[]` for
-   * statements that return none). Synchronous: the transaction is the engine's own.
+   * statements that return none). Synchronous: the transaction is the engine's own. Takes
+   * `(sql, args)` or `{ sql, args }`.
+   *
+   * Refused (`INVALID_INPUT`, failing the transaction): transaction control (`BEGIN`,
+   * `COMMIT`, `ROLLBACK`, `SAVEPOINT`, `RELEASE`), `ATTACH`, `DETACH` and PRAGMA statements
+   * other than the schema-reading ones (`table_info`, `table_xinfo`, `table_list`,
+   * `index_list`, `index_info`, `index_xinfo`, `foreign_key_list`); `VACUUM` is refused by
+   * SQLite inside a transaction. The transaction's statements share the engine's
+   * `transactionTimeoutMs`; past it SQLite interrupts the statement and the transaction fails
+   * with `STEP_TIMEOUT`.
+   *
+   * @example
+   * tx.execute('INSERT INTO metrics VALUES (?, ?)', [runId, loss])
+   * tx.execute({ sql: 'SELECT * FROM metrics WHERE run_id = :id', args: { id: runId } })
    */
-  execute(sql: string, args?: readonly SqlValue[] | Readonly<Record<string, SqlValue>>): SqlRow[]
+  execute(statement: string | SqlStatement, args?: SqlArgs): SqlRow[]
 }
 
 /** A child run started by `ctx.startChild`. */
@@ -93,9 +115,17 @@ export interface WorkflowContext {
    * Runs `fn` with SQL access to the tenant database; its writes and the step's checkpoint
    * commit in one SQLite transaction, so its effects happen exactly once, even across
    * SIGKILL. `fn` must be synchronous (the engine's write transaction is held while it runs,
-   * so it must not await network or timers: do that in `ctx.step`). If `fn` throws, its
-   * writes roll back, the failure is recorded and `transaction` throws a `TerminalError`
-   * (no retries: SQL errors are deterministic). Replays return the recorded result.
+   * so it must not await network or timers: do that in `ctx.step`); a function that returns
+   * a promise fails the transaction (`INVALID_INPUT`) and the promise's later outcome is
+   * ignored. If `fn` throws, its writes roll back, the failure is recorded and `transaction`
+   * throws a `TerminalError` (no retries: SQL errors are deterministic). The same happens when
+   * its SQL runs past the engine's `transactionTimeoutMs` (`STEP_TIMEOUT`), when `tx.execute`
+   * refuses a statement, or when its SQL makes SQLite roll back the whole transaction (a
+   * trigger's `RAISE(ROLLBACK)`, `INSERT OR ROLLBACK`), even if `fn` caught the error. Other
+   * runs whose uncommitted writes that rollback took continue from their last committed
+   * step. If the storage fails instead (`SQLITE_FULL`, an I/O error), nothing is recorded and
+   * the run continues from its last committed step once writes succeed again. Replays return
+   * the recorded result.
    */
   transaction<T>(
     name: string,

@@ -68,6 +68,11 @@ export interface CallbackCaller {
 export interface ReadyReport {
   readonly url: string
   readonly pid: number
+  /**
+   * Runs the engine quarantined when it opened: the worker deaths that led there were those
+   * runs' doing, so the control plane stops counting them against the tenant.
+   */
+  readonly quarantinedRuns: number
 }
 
 /** `heartbeat`: lease renewal, with the worker's load. */
@@ -111,6 +116,7 @@ export function parseReadyReport(body: JsonObject): ReadyReport {
   return {
     url: requireString(body, 'url', 2048),
     pid: optionalInteger(body.pid, 'pid', 0, MAX) ?? 0,
+    quarantinedRuns: optionalInteger(body.quarantinedRuns, 'quarantinedRuns', 0, MAX) ?? 0,
   }
 }
 

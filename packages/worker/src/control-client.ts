@@ -6,6 +6,7 @@ import {
   type IdleAnswer,
   type LeaseAnswer,
   type MetricsDelta,
+  type ReadyReport,
   type WorkerCallback,
 } from '@litecell/protocol'
 import { WorkerError } from './worker-error.js'
@@ -46,9 +47,14 @@ export class ControlClient {
     this.#fetch = options.fetch ?? fetch
   }
 
-  /** Announces that the worker serves requests at `url`. */
-  async ready(url: string, pid: number): Promise<LeaseAnswer> {
-    return (await this.#call('ready', { url, pid })) as LeaseAnswer
+  /**
+   * Announces that the worker serves requests at `url`. `quarantinedRuns` counts the runs the
+   * engine quarantined when it opened: the worker deaths that led there were those runs'
+   * doing, so the control plane stops counting them against the tenant.
+   */
+  async ready(url: string, pid: number, quarantinedRuns = 0): Promise<LeaseAnswer> {
+    const report: ReadyReport = { url, pid, quarantinedRuns }
+    return (await this.#call('ready', report)) as LeaseAnswer
   }
 
   /** Renews the lease. Throws `LEASE_LOST` when the control plane gave it to someone else. */

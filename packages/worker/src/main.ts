@@ -1,7 +1,8 @@
 /**
  * Entry point of a worker process: `node --import tsx main.ts`, configured through its
- * environment by the launcher (`parseWorkerEnvironment` in @litecell/protocol), either at spawn or, for a standby
- * worker, by an assignment message (see standby.ts). Logs JSON lines to stdout.
+ * environment by the launcher (`parseWorkerEnvironment` in @litecell/protocol), either at spawn
+ * or, for a standby worker, by an assignment message (see standby.ts). Logs JSON lines to
+ * stdout.
  */
 import {
   EXIT_FAILED,
@@ -10,6 +11,7 @@ import {
   parseWorkerEnvironment,
 } from '@litecell/protocol'
 import pino from 'pino'
+import { installSafetyNet } from './safety-net.js'
 import { awaitAssignment } from './standby.js'
 import { TenantWorker } from './tenant-worker.js'
 
@@ -21,10 +23,18 @@ process.stdout.on('error', () => undefined)
 process.stderr.on('error', () => undefined)
 let log = pino({ base: { pid: process.pid } })
 
+// App code runs in this process: a rejection or a throw it leaves behind (a floating promise,
+// a throwing timer) must not take the tenant down (issue 9). Installed before any app loads.
+const safetyNet = installSafetyNet({
+  log: () => log,
+  onFatal: () => process.exit(EXIT_FAILED),
+})
+
 async function main(): Promise<number> {
   await awaitAssignment()
   log = pino({ base: { tenant: process.env[WORKER_ENV.tenantId], pid: process.pid } })
   const config = parseWorkerEnvironment(process.env)
+  safetyNet.setAppPath(config.appPath)
   const worker = await TenantWorker.start(config, log)
   // SIGTERM (an operator, Kubernetes deleting the pod): hibernate properly, then exit.
   process.once('SIGTERM', () => void worker.hibernate('signal'))

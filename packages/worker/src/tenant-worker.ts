@@ -24,7 +24,7 @@ import type { Logger } from 'pino'
 import { loadApp } from './app-loader.js'
 import { ControlClient, type WorkerStatus } from './control-client.js'
 import { IdleMonitor } from './idle-monitor.js'
-import { Lease, type LeaseLossReason } from './lease.js'
+import { Lease, transactionBudgetMs, type LeaseLossReason } from './lease.js'
 import { RunStatusStream } from './run-stream.js'
 import { createTenantApi } from './tenant-api.js'
 import { WorkerError } from './worker-error.js'
@@ -104,6 +104,7 @@ export class TenantWorker {
       app,
       concurrency: this.#config.concurrency,
       queryTimeoutMs: this.#config.queryTimeoutMs,
+      transactionTimeoutMs: transactionBudgetMs(this.#config.leaseTtlMs, this.#config.fenceMarginMs),
       observer: {
         ...this.#metrics.observer,
         onRunStatus: (runId, workflow, status) => {
@@ -114,6 +115,9 @@ export class TenantWorker {
       },
     })
     lap('openMs', phaseMs)
+    for (const run of this.#engine.recovery.quarantined) {
+      this.#log.warn({ runId: run.runId, workflow: run.workflow }, 'run quarantined: it was executing during 3 worker deaths in a row')
+    }
     phaseMs = Date.now()
     this.#replicator = await replicate(dbPath, replica, {
       // The restore above already checked the storage, or there is a local file to serve
@@ -146,7 +150,7 @@ export class TenantWorker {
     })
     const url = `http://${this.#config.advertiseHost}:${address.port}`
     const grantedAtMs = Date.now()
-    await this.#client.ready(url, process.pid)
+    await this.#client.ready(url, process.pid, this.#engine.recovery.quarantined.length)
     this.#lease = new Lease(
       {
         client: this.#client,

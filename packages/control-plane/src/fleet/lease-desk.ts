@@ -39,9 +39,20 @@ export class LeaseDesk {
     this.#options = options
   }
 
-  /** A worker reports it serves at `url`. */
+  /**
+   * A worker reports it serves at `url`. If its engine quarantined runs on opening, the
+   * recent crashes were theirs (a run that keeps killing its worker), not the tenant's: they
+   * no longer count toward marking the tenant `failed`.
+   */
   ready(caller: CallbackCaller, secret: string | undefined, report: ReadyReport): LeaseAnswer {
     const live = this.#caller(caller, secret)
+    if (report.quarantinedRuns > 0) {
+      this.#options.registry.clearCrashes(live.tenantId)
+      this.#options.log.warn(
+        { tenantId: live.tenantId, quarantinedRuns: report.quarantinedRuns },
+        'runs quarantined; their crashes no longer count against the tenant',
+      )
+    }
     const leaseExpiresAt = this.#renew(live)
     this.#options.registry.setWorker(live.tenantId, live.epoch, {
       url: report.url,

@@ -121,7 +121,7 @@ export class InProcessWorker implements WorkerProcess {
       }),
       runStream: this.#runStream,
     })
-    await this.#client.ready(this.url, process.pid)
+    await this.#client.ready(this.url, process.pid, engine.recovery.quarantined.length)
   }
 
   kill(signal: NodeJS.Signals = 'SIGTERM'): void {

@@ -1,5 +1,7 @@
 import { expect, it } from 'vitest'
-import { hasTrailingStatements } from './sql-statement.js'
+import { sqlTextFacts } from './sql-text.js'
+
+const hasTrailingStatements = (sql: string) => sqlTextFacts(sql).hasTrailingStatements
 
 it('finds a second statement, but not a semicolon inside literals, identifiers or comments', () => {
   expect(hasTrailingStatements('SELECT 1; DELETE FROM t')).toBe(true)
@@ -11,3 +13,9 @@ it('finds a second statement, but not a semicolon inside literals, identifiers o
   expect(hasTrailingStatements('SELECT 1 /* ; */ ; SELECT 2')).toBe(true)
 })
 
+
+it('finds a nameless ? parameter, but not ?NNN, named parameters or a ? inside literals', () => {
+  expect(sqlTextFacts('SELECT ?').hasNamelessParameter).toBe(true)
+  expect(sqlTextFacts('SELECT ?1, :a, @b, $c').hasNamelessParameter).toBe(false)
+  expect(sqlTextFacts("SELECT '?', \"?\" /* ? */ -- ?\n").hasNamelessParameter).toBe(false)
+})
