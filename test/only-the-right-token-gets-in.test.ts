@@ -12,7 +12,7 @@ import { readdirSync, readFileSync, statSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { join, resolve } from 'node:path'
 import { beforeAll, describe, expect, test } from 'vitest'
-import { createTenant, useServer, waitForRuns } from '@litecell/testkit/e2e'
+import { callRaw, createTenant, useServer, waitForRuns, type RawReply } from '@litecell/testkit/e2e'
 
 /** The subject tenant, and the tenant whose token must not reach it. */
 const OWN = 'alpha'
@@ -36,35 +36,14 @@ async function mint(id: string): Promise<{ id: string; token: string }> {
   return created
 }
 
-interface Reply {
-  status: number
-  headers: Headers
-  text: string
-  body: any
-}
-
 /** One request with exactly the given Authorization header (or none). */
-async function call(
+function call(
   method: string,
   path: string,
   authorization: string | undefined,
   body?: unknown,
-): Promise<Reply> {
-  const headers: Record<string, string> = { 'content-type': 'application/json' }
-  if (authorization !== undefined) headers.authorization = authorization
-  const response = await fetch(`${server.url}${path}`, {
-    method,
-    headers,
-    body: body === undefined ? undefined : JSON.stringify(body),
-  })
-  const text = await response.text()
-  let parsed: unknown
-  try {
-    parsed = JSON.parse(text)
-  } catch {
-    parsed = undefined
-  }
-  return { status: response.status, headers: response.headers, text, body: parsed }
+): Promise<RawReply> {
+  return callRaw(server, method, path, authorization, body)
 }
 
 const bearer = (token: string) => `Bearer ${token}`

@@ -9,8 +9,7 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import { beforeAll, describe, expect, test } from 'vitest'
-import type { ApiReply } from '@litecell/client'
-import { createTenant, query, waitForRuns } from '@litecell/testkit/e2e'
+import { createTenant, expectApiError, query, waitForRuns } from '@litecell/testkit/e2e'
 import { useInProcessServer } from '@litecell/testkit/in-process'
 
 const TENANT = 'data'
@@ -42,14 +41,6 @@ beforeAll(async () => {
   await server.admin.post<any>(`${T}/runs/${runs.cancelled}/cancel`)
   expectedRunCount = ENTRIES.length + 2
 })
-
-/** Asserts a client error: the status, the error shape, and optionally its code and a word. */
-function expectError(reply: ApiReply<any>, status: number, code?: string, mentions?: string): void {
-  expect(reply.status, JSON.stringify(reply.body).slice(0, 300)).toBe(status)
-  expect(reply.body).toEqual({ error: { code: expect.any(String), message: expect.any(String) } })
-  if (code) expect(reply.body.error.code).toBe(code)
-  if (mentions) expect(reply.body.error.message).toContain(mentions)
-}
 
 async function tenantIds(): Promise<string[]> {
   const { tenants } = await server.admin.get<any>('/v1/tenants')
@@ -171,7 +162,7 @@ describe('tenant ids that are not slugs get 400 INVALID_TENANT_ID and create not
   test.each([...BAD_IDS, { what: 'empty', id: '' }, { what: 'a lone dot', id: '.' }])(
     'POST /v1/tenants with $what as id → 400',
     async ({ id }) => {
-      expectError(
+      expectApiError(
         await server.admin.send<any>('POST', '/v1/tenants', { body: { id, app: 'test' } }),
         400,
         'INVALID_TENANT_ID',
@@ -183,7 +174,7 @@ describe('tenant ids that are not slugs get 400 INVALID_TENANT_ID and create not
   test.each([{ id: 42 }, { id: null }, { id: true }, { id: ['data'] }, { id: { id: 'data' } }])(
     'POST /v1/tenants with the non-string id $id → 400',
     async ({ id }) => {
-      expectError(
+      expectApiError(
         await server.admin.send<any>('POST', '/v1/tenants', { body: { id, app: 'test' } }),
         400,
         'INVALID_TENANT_ID',
@@ -196,11 +187,11 @@ describe('tenant ids that are not slugs get 400 INVALID_TENANT_ID and create not
     const reply = await server.admin.send<any>(c.method, c.path(encodeURIComponent(c.id)), {
       body: c.body,
     })
-    expectError(reply, 400, 'INVALID_TENANT_ID', 'tenant id')
+    expectApiError(reply, 400, 'INVALID_TENANT_ID', 'tenant id')
   })
 
   test.each(BAD_IDS)('POST /v1/tenants/:id/fork with $what as the new id → 400', async ({ id }) => {
-    expectError(
+    expectApiError(
       await server.admin.send<any>('POST', `${T}/fork`, { body: { id } }),
       400,
       'INVALID_TENANT_ID',
@@ -211,18 +202,18 @@ describe('tenant ids that are not slugs get 400 INVALID_TENANT_ID and create not
     'authentication comes first: $what as :id without a token → 401, with a tenant token → 403',
     async ({ id }) => {
       const path = `/v1/tenants/${encodeURIComponent(id)}/runs`
-      expectError(
+      expectApiError(
         await server.admin.withToken(undefined).send<any>('GET', path),
         401,
         'UNAUTHENTICATED',
       )
-      expectError(await server.admin.withToken(token).send<any>('GET', path), 403, 'FORBIDDEN')
+      expectApiError(await server.admin.withToken(token).send<any>('GET', path), 403, 'FORBIDDEN')
     },
   )
 
   test('an empty :id segment matches no tenant route: 404', async () => {
-    expectError(await server.admin.send<any>('GET', '/v1/tenants//runs'), 404)
-    expectError(await server.admin.send<any>('POST', '/v1/tenants//hibernate'), 404)
+    expectApiError(await server.admin.send<any>('GET', '/v1/tenants//runs'), 404)
+    expectApiError(await server.admin.send<any>('POST', '/v1/tenants//hibernate'), 404)
   })
 
   test('none of them created a tenant, a folder under tenants/ or a path outside it', async () => {
@@ -258,7 +249,7 @@ describe('malformed and non-object JSON bodies get 400', () => {
   test.each(
     titled(cases, (c) => `${c.route} with the body ${JSON.stringify(c.raw)} → 400 naming JSON`),
   )('%s', async (_, c) => {
-    expectError(
+    expectApiError(
       await server.admin.send<any>('POST', c.path(), { rawBody: c.raw }),
       400,
       undefined,
@@ -273,7 +264,7 @@ describe('malformed and non-object JSON bodies get 400', () => {
   test.each(
     titled(nonObjectCases, (c) => `${c.route} with the JSON ${c.raw} → 400 asking for an object`),
   )('%s', async (_, c) => {
-    expectError(
+    expectApiError(
       await server.admin.send<any>('POST', c.path(), { rawBody: c.raw }),
       400,
       undefined,
@@ -342,7 +333,7 @@ describe('fields of the wrong type or out of range get 400 with a message naming
   test.each(titled(bodyCases, (c) => `${c.route} with ${shown(c.body)} → 400 naming ${c.field}`))(
     '%s',
     async (_, c) => {
-      expectError(
+      expectApiError(
         await server.admin.send<any>('POST', c.path(), { body: c.body }),
         400,
         undefined,
@@ -426,7 +417,7 @@ describe('fields of the wrong type or out of range get 400 with a message naming
     },
   ]
   test.each(titled(queryCases, (c) => `${c.route} → 400 naming ${c.field}`))('%s', async (_, c) => {
-    expectError(await server.admin.send<any>('GET', c.path()), 400, undefined, c.field)
+    expectApiError(await server.admin.send<any>('GET', c.path()), 400, undefined, c.field)
   })
 
   test('none of the rejected requests created a tenant or a run', async () => {
@@ -438,7 +429,7 @@ describe('fields of the wrong type or out of range get 400 with a message naming
 
 describe('names that do not exist get 400 (workflow, app) or 404 (tenant, run)', () => {
   test('an unknown workflow → 400 UNKNOWN_WORKFLOW and no run', async () => {
-    expectError(
+    expectApiError(
       await server.admin.send<any>('POST', `${T}/runs`, { body: { workflow: 'nope' } }),
       400,
       'UNKNOWN_WORKFLOW',
@@ -457,7 +448,7 @@ describe('names that do not exist get 400 (workflow, app) or 404 (tenant, run)',
         ],
       },
     })
-    expectError(reply, 400, 'UNKNOWN_WORKFLOW', 'nope')
+    expectApiError(reply, 400, 'UNKNOWN_WORKFLOW', 'nope')
     expect(await runCount()).toBe(expectedRunCount)
     expect(await ledger()).toEqual(ENTRIES)
   })
@@ -465,7 +456,7 @@ describe('names that do not exist get 400 (workflow, app) or 404 (tenant, run)',
   test.each(['nope', '../../etc/passwd', '/work/main/test/apps/test-app.ts', 'TEST'])(
     'POST /v1/tenants with the unknown app %j → 400 UNKNOWN_APP and no tenant',
     async (app) => {
-      expectError(
+      expectApiError(
         await server.admin.send<any>('POST', '/v1/tenants', { body: { id: 'appless', app } }),
         400,
         'UNKNOWN_APP',
@@ -478,7 +469,7 @@ describe('names that do not exist get 400 (workflow, app) or 404 (tenant, run)',
   test.each(titled(ID_ROUTES, (r) => `${r.route} on an unknown tenant → 404 TENANT_NOT_FOUND`))(
     '%s',
     async (_, route) => {
-      expectError(
+      expectApiError(
         await server.admin.send<any>(route.method, route.path('nobody'), { body: route.body }),
         404,
         'TENANT_NOT_FOUND',
@@ -528,7 +519,7 @@ describe('names that do not exist get 400 (workflow, app) or 404 (tenant, run)',
       `${T}/runs/${encodeURIComponent(c.runId)}${c.suffix}`,
       { body: c.body },
     )
-    expectError(reply, 404, 'RUN_NOT_FOUND')
+    expectApiError(reply, 404, 'RUN_NOT_FOUND')
   })
 
   test('SQL in an id, a filter or an idempotency key is data, never SQL', async () => {
@@ -557,7 +548,7 @@ describe('names that do not exist get 400 (workflow, app) or 404 (tenant, run)',
 
 describe('conflicts get 409', () => {
   test('creating a tenant with an existing id → 409 TENANT_EXISTS, and the tenant keeps its token and data', async () => {
-    expectError(
+    expectApiError(
       await server.admin.send<any>('POST', '/v1/tenants', { body: { id: TENANT, app: 'test' } }),
       409,
       'TENANT_EXISTS',
@@ -567,7 +558,7 @@ describe('conflicts get 409', () => {
   })
 
   test('forking onto an existing id → 409 TENANT_EXISTS, and the target keeps its data', async () => {
-    expectError(
+    expectApiError(
       await server.admin.send<any>('POST', `${T}/fork`, { body: { id: TENANT } }),
       409,
       'TENANT_EXISTS',
@@ -584,7 +575,7 @@ describe('conflicts get 409', () => {
   ])('$op → 409 INVALID_STATE, the run unchanged', async (c) => {
     const runId = c.suffix().split('/')[0]!
     const before = await server.admin.get<any>(`${T}/runs/${runId}`)
-    expectError(
+    expectApiError(
       await server.admin.send<any>('POST', `${T}/runs/${c.suffix()}`),
       409,
       'INVALID_STATE',
@@ -597,7 +588,7 @@ describe('conflicts get 409', () => {
     const reply = await server.admin.send<any>('POST', `${T}/runs/${runs.succeeded}/events`, {
       body: { name: 'late' },
     })
-    expectError(reply, 409, 'INVALID_STATE')
+    expectApiError(reply, 409, 'INVALID_STATE')
   })
 })
 
@@ -652,7 +643,10 @@ describe('/query refuses writes with 400 and the data stays the same', () => {
 
   test.each(writes)('$what → 400, nothing changed', async (c) => {
     const before = await snapshotOfData()
-    expectError(await server.admin.send<any>('POST', `${T}/query`, { body: { sql: c.sql() } }), 400)
+    expectApiError(
+      await server.admin.send<any>('POST', `${T}/query`, { body: { sql: c.sql() } }),
+      400,
+    )
     expect(await snapshotOfData()).toEqual(before)
     expect(existsSync(attached())).toBe(false)
     expect(existsSync(vacuumed())).toBe(false)
@@ -665,7 +659,7 @@ describe('/query refuses writes with 400 and the data stays the same', () => {
       body: { sql: 'SELECT 1; DELETE FROM ledger' },
     })
     expect(await snapshotOfData()).toEqual(before)
-    expectError(reply, 400)
+    expectApiError(reply, 400)
   })
 
   // PRAGMAs that act are refused: Litestream owns checkpoints.
@@ -675,7 +669,7 @@ describe('/query refuses writes with 400 and the data stays the same', () => {
     const reply = await server.admin.send<any>('POST', `${T}/query`, {
       body: { sql: 'PRAGMA wal_checkpoint(PASSIVE)' },
     })
-    expectError(reply, 400)
+    expectApiError(reply, 400)
     expect(statSync(file).size).toBe(sizeBefore)
   })
 

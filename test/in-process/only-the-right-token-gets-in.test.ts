@@ -7,7 +7,7 @@
  * heartbeats) is in `test/only-the-right-token-gets-in.test.ts`.
  */
 import { beforeAll, describe, expect, test } from 'vitest'
-import { createTenant, waitForRuns } from '@litecell/testkit/e2e'
+import { callRaw, createTenant, waitForRuns, type RawReply } from '@litecell/testkit/e2e'
 import { useInProcessServer } from '@litecell/testkit/in-process'
 
 /** The subject tenant, and the tenant whose token must not reach it. */
@@ -52,35 +52,14 @@ async function cancelledRun(tenant: string): Promise<string> {
   return runId
 }
 
-interface Reply {
-  status: number
-  headers: Headers
-  text: string
-  body: any
-}
-
 /** One request with exactly the given Authorization header (or none). */
-async function call(
+function call(
   method: string,
   path: string,
   authorization: string | undefined,
   body?: unknown,
-): Promise<Reply> {
-  const headers: Record<string, string> = { 'content-type': 'application/json' }
-  if (authorization !== undefined) headers.authorization = authorization
-  const response = await server.fetch(path, {
-    method,
-    headers,
-    body: body === undefined ? undefined : JSON.stringify(body),
-  })
-  const text = await response.text()
-  let parsed: unknown
-  try {
-    parsed = JSON.parse(text)
-  } catch {
-    parsed = undefined
-  }
-  return { status: response.status, headers: response.headers, text, body: parsed }
+): Promise<RawReply> {
+  return callRaw(server, method, path, authorization, body)
 }
 
 const bearer = (token: string) => `Bearer ${token}`
@@ -112,7 +91,7 @@ interface Route {
   /** What a successful request needs that the shared fixture cannot give twice. */
   readonly fresh?: 'sleepingRun' | 'cancelledRun' | 'tenant'
   /** Checks the body of a request that got in. */
-  readonly check?: (reply: Reply, t: Target) => void
+  readonly check?: (reply: RawReply, t: Target) => void
 }
 
 const base = (t: Target) => `/v1/tenants/${t.tenant}`

@@ -1,5 +1,5 @@
 import { Command, Option } from 'commander'
-import { apiPath, waitForRun, type RunDetail, type RunSummary } from '@litecell/client'
+import { RUN_STATUSES, apiPath, waitForRun, type RunDetail, type RunSummary } from '@litecell/client'
 import { EXIT_CODES } from './cli-error.js'
 import { contextOf } from './cli-context.js'
 import { jsonFromArgumentOrFile } from './json-input.js'
@@ -11,16 +11,6 @@ import { finishWait, printBatch, printRun } from './run-report.js'
 
 /** Exit code after Ctrl-C, as shells report SIGINT (128 + 2). */
 const INTERRUPTED_EXIT_CODE = 130
-
-const RUN_STATUS_CHOICES = [
-  'pending',
-  'running',
-  'sleeping',
-  'waiting',
-  'succeeded',
-  'failed',
-  'cancelled',
-]
 
 /**
  * `litecell runs …`: start runs (one, or a JSONL file of any size), list and inspect them,
@@ -144,7 +134,7 @@ export function runsCommand(): Command {
     .description('list runs, newest first')
     .argument('<tenant>', 'tenant id')
     .addOption(
-      new Option('--status <status>', 'only runs with this status').choices(RUN_STATUS_CHOICES),
+      new Option('--status <status>', 'only runs with this status').choices(RUN_STATUSES),
     )
     .option('--workflow <name>', 'only runs of this workflow')
     .option('--limit <n>', 'runs per page, 1 to 1000 (server default 50)', integerFrom(1, 1000))

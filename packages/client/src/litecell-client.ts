@@ -1,3 +1,9 @@
+/**
+ * The litecell API client: one typed method per route of the API, then the generic requests
+ * (`get`, `post`, `send`, …) and the one place requests are sent and errors read. Over 300
+ * lines on purpose: it is the API's one typed surface, and spreading the routes over files
+ * would make "which routes does the client cover" a search instead of a read.
+ */
 import { apiPath, withQuery, type QueryParams } from './api-path.js'
 import type {
   Caller,

@@ -5,7 +5,7 @@
  */
 import { join } from 'node:path'
 import type { LitecellClient, RunDetail } from '@litecell/client'
-import { afterAll, beforeAll } from 'vitest'
+import { afterAll, beforeAll, expect } from 'vitest'
 import { LitecellServer, REPO_ROOT, type LitecellServerOptions } from './litecell-server.js'
 import { waitFor } from './wait-for.js'
 
@@ -95,6 +95,68 @@ export class ServerHandle {
   output(): string {
     return this.current.output()
   }
+
+  /** One request to the server's API, exactly as given (no token added). */
+  fetch(path: string, init?: RequestInit): Promise<Response> {
+    return fetch(`${this.url}${path}`, init)
+  }
+}
+
+/** A server a test can send raw requests to: {@link ServerHandle} or the in-process one. */
+export interface RawApi {
+  fetch(path: string, init?: RequestInit): Promise<Response>
+}
+
+/** An answer as a raw request got it: status, headers, text, and the JSON body if any. */
+export interface RawReply {
+  status: number
+  headers: Headers
+  text: string
+  body: any
+}
+
+/**
+ * Sends one request with exactly the given `Authorization` header (or none) and a JSON body
+ * (if any), and reads the whole answer.
+ */
+export async function callRaw(
+  api: RawApi,
+  method: string,
+  path: string,
+  authorization: string | undefined,
+  body?: unknown,
+): Promise<RawReply> {
+  const headers: Record<string, string> = { 'content-type': 'application/json' }
+  if (authorization !== undefined) headers.authorization = authorization
+  const response = await api.fetch(path, {
+    method,
+    headers,
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  })
+  const text = await response.text()
+  let parsed: unknown
+  try {
+    parsed = JSON.parse(text)
+  } catch {
+    parsed = undefined
+  }
+  return { status: response.status, headers: response.headers, text, body: parsed }
+}
+
+/**
+ * Asserts an API error answer: the status, the `{error: {code, message}}` shape, and
+ * optionally its code and a word of its message.
+ */
+export function expectApiError(
+  reply: { status: number; body: any },
+  status: number,
+  code?: string,
+  mentions?: string,
+): void {
+  expect(reply.status, JSON.stringify(reply.body).slice(0, 300)).toBe(status)
+  expect(reply.body).toEqual({ error: { code: expect.any(String), message: expect.any(String) } })
+  if (code) expect(reply.body.error.code).toBe(code)
+  if (mentions) expect(reply.body.error.message).toContain(mentions)
 }
 
 /** Creates a tenant running the test app; returns its id and token. */

@@ -1,3 +1,4 @@
+import { setTimeout as delay } from 'node:timers/promises'
 import type { WorkerSettings } from '@litecell/protocol'
 import type { Logger } from 'pino'
 import { ControlPlaneError } from '../control-plane-error.js'
@@ -9,7 +10,7 @@ import { LeaseDesk } from './lease-desk.js'
 import type { LiveWorker, WorkerView } from './live-worker.js'
 import { DEFAULT_START_TIMEOUT_MS, launchWorker, untilReady } from './worker-launch.js'
 import type { WorkerClient, WorkerFetch } from './worker-client.js'
-import { WorkerSlots } from './worker-slots.js'
+import { WorkerSlots, evictionVictim } from './worker-slots.js'
 
 /** Settings of a {@link Fleet}. */
 export interface FleetOptions {
@@ -212,12 +213,7 @@ export class Fleet {
 
   /** Starts hibernating the least recently used idle worker (not `exceptTenantId`'s). */
   #evict(exceptTenantId: string): LiveWorker | undefined {
-    let victim: LiveWorker | undefined
-    for (const live of this.#workers.values()) {
-      if (live.tenantId === exceptTenantId || live.stopping || !live.client) continue
-      if (live.inflight > 0 || live.activeRuns > 0) continue
-      if (!victim || live.lastUsedMs < victim.lastUsedMs) victim = live
-    }
+    const victim = evictionVictim(this.#workers.values(), exceptTenantId)
     if (victim) void this.hibernate(victim.tenantId).catch(() => undefined)
     return victim
   }
@@ -298,8 +294,4 @@ export class Fleet {
     this.#options.launcher.close?.()
     return ids.filter((_, index) => results[index]!.status === 'rejected')
   }
-}
-
-function delay(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms))
 }

@@ -11,6 +11,33 @@ export interface Eviction<V> {
   isGone(victim: V): boolean
 }
 
+/** What eviction looks at in a worker. */
+export interface EvictionCandidate {
+  readonly tenantId: string
+  readonly stopping: unknown
+  readonly client: unknown
+  readonly inflight: number
+  readonly activeRuns: number
+  readonly lastUsedMs: number
+}
+
+/**
+ * The least recently used worker that is ready, not stopping and idle (no request in flight,
+ * no run active), other than `exceptTenantId`'s.
+ */
+export function evictionVictim<V extends EvictionCandidate>(
+  workers: Iterable<V>,
+  exceptTenantId: string,
+): V | undefined {
+  let victim: V | undefined
+  for (const live of workers) {
+    if (live.tenantId === exceptTenantId || live.stopping || !live.client) continue
+    if (live.inflight > 0 || live.activeRuns > 0) continue
+    if (!victim || live.lastUsedMs < victim.lastUsedMs) victim = live
+  }
+  return victim
+}
+
 /**
  * At most `maxWorkers` workers at once. A wake reserves a slot before it launches, so waiters
  * woken together cannot all squeeze through the same freed slot; when all are taken, it

@@ -7,7 +7,8 @@
  * graceful deletion (the object removed once the container stopped), force deletion
  * (gracePeriodSeconds 0), finalizers, merge patches, owner-reference garbage collection of
  * Secrets, pod logs and SelfSubjectAccessReviews. Its kubelet (fake-kubelet.ts) runs
- * containers as real local processes.
+ * containers as real local processes. Over 300 lines on purpose: it is test support, and
+ * one route table for the resources the launcher touches reads as the API surface it fakes.
  */
 import type { ChildProcess } from 'node:child_process'
 import { randomUUID } from 'node:crypto'
