@@ -43,9 +43,13 @@ const STATUS_BY_CODE: Readonly<Record<string, ContentfulStatusCode>> = {
   ENGINE_CLOSED: 503,
 }
 
-/** The JSON body of every error response. */
+/**
+ * The JSON body of every error response. A few errors add fields of their own beside `code`
+ * and `message` (a replicated acknowledgement that timed out names the `runId` it
+ * `committedLocally`): an error carries them as its `details` object.
+ */
 export interface ErrorBody {
-  error: { code: string; message: string }
+  error: { code: string; message: string; [field: string]: unknown }
 }
 
 /** Maps an error code to its HTTP status; unknown codes are server errors (500). */
@@ -74,7 +78,14 @@ export function errorResponse(context: Context, err: unknown): Response {
       : err instanceof Error
         ? err.message
         : String(err)
-  return context.json({ error: { code, message } } satisfies ErrorBody, status)
+  const details = (err as { details?: unknown } | null)?.details
+  const extra =
+    status >= 500 && code === 'INTERNAL'
+      ? {}
+      : typeof details === 'object' && details !== null && !Array.isArray(details)
+        ? details
+        : {}
+  return context.json({ error: { ...extra, code, message } } satisfies ErrorBody, status)
 }
 
 /** The `{error: {code, message}}` of a parsed response body, or null if it has none. */

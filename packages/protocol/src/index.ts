@@ -7,6 +7,15 @@
 export { ProtocolError } from './protocol-error.js'
 export type { ProtocolErrorCode } from './protocol-error.js'
 export { describeValue } from './describe-value.js'
+export {
+  DEFAULT_REPLICATION_ACK_TIMEOUT_MS,
+  DURABILITIES,
+  DURABILITY_HEADER,
+  TENANT_DURABILITY_HEADER,
+  isDurability,
+  parseDurability,
+} from './durability.js'
+export type { Durability } from './durability.js'
 export { errorCode, errorOf, errorResponse, statusForCode } from './error-response.js'
 export type { ErrorBody } from './error-response.js'
 export { optionalInteger, optionalString, readJsonObject, requireString } from './request-body.js'

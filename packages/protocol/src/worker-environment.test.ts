@@ -31,7 +31,7 @@ test('the parser reads back what the serializer wrote, with the defaults filled 
 
 test('optional settings and a placement travel too', () => {
   const env = serializeWorkerEnvironment(
-    { ...settings, concurrency: 8, fenceMarginMs: 1_000 },
+    { ...settings, concurrency: 8, fenceMarginMs: 1_000, replicationAckTimeoutMs: 2_500 },
     {
       tenantDir: '/var/lib/litecell/tenants/acme',
       host: '0.0.0.0',
@@ -42,6 +42,7 @@ test('optional settings and a placement travel too', () => {
   expect(parseWorkerEnvironment(env)).toMatchObject({
     concurrency: 8,
     fenceMarginMs: 1_000,
+    replicationAckTimeoutMs: 2_500,
     host: '0.0.0.0',
     port: 8080,
     advertiseHost: '10.0.0.7',
@@ -58,6 +59,10 @@ test('a missing or malformed variable is INVALID_CONFIG naming it', () => {
     [{ ...env, LITECELL_APP: 'app.ts' }, /LITECELL_APP to be an absolute path/],
     [{ ...env, LITECELL_IDLE_MS: '-1' }, /LITECELL_IDLE_MS to be a non-negative integer, got `-1`/],
     [{ ...env, LITECELL_S3_BUCKET: '', LITECELL_S3_ENDPOINT: '' }, /no storage configured/],
+    [
+      { ...env, LITECELL_REPLICATION_ACK_TIMEOUT_MS: '0' },
+      /LITECELL_REPLICATION_ACK_TIMEOUT_MS to be an integer from 1 and up, got `0`/,
+    ],
   ]
   for (const [broken, message] of cases) {
     expect(() => parseWorkerEnvironment(broken)).toThrow(

@@ -46,6 +46,12 @@ export interface WorkerSettings {
   readonly concurrency?: number
   /** Longest a tenant query may run, from 1 ms; absent: the engine's default. */
   readonly queryTimeoutMs?: number
+  /**
+   * Longest a replicated acknowledgement waits for S3 before answering 503
+   * `STORAGE_UNAVAILABLE` (`committedLocally: true`), from 1 ms.
+   * @default DEFAULT_REPLICATION_ACK_TIMEOUT_MS (15 s)
+   */
+  readonly replicationAckTimeoutMs?: number
   /** Where to start from if the tenant's own replica holds nothing yet (a fork). */
   readonly restoreFrom?: RestoreSource
 }
@@ -84,6 +90,7 @@ export const WORKER_ENV = {
   syncIntervalMs: 'LITECELL_SYNC_INTERVAL_MS',
   concurrency: 'LITECELL_CONCURRENCY',
   queryTimeoutMs: 'LITECELL_QUERY_TIMEOUT_MS',
+  replicationAckTimeoutMs: 'LITECELL_REPLICATION_ACK_TIMEOUT_MS',
   restoreFromTenant: 'LITECELL_RESTORE_FROM_TENANT',
   restoreFromAt: 'LITECELL_RESTORE_FROM_AT',
   tenantDir: 'LITECELL_TENANT_DIR',
@@ -117,6 +124,7 @@ export function serializeWorkerEnvironment(
     fenceMarginMs: settings.fenceMarginMs,
     concurrency: settings.concurrency,
     queryTimeoutMs: settings.queryTimeoutMs,
+    replicationAckTimeoutMs: settings.replicationAckTimeoutMs,
     host: placement.host,
     port: placement.port,
     advertiseHost: placement.advertiseHost,
@@ -169,9 +177,15 @@ export function parseWorkerEnvironment(env: NodeJS.ProcessEnv): WorkerEnvironmen
   const queryTimeoutMs = env[WORKER_ENV.queryTimeoutMs]
     ? integer(WORKER_ENV.queryTimeoutMs)
     : undefined
+  const replicationAckTimeoutMs = env[WORKER_ENV.replicationAckTimeoutMs]
+    ? integer(WORKER_ENV.replicationAckTimeoutMs)
+    : undefined
   const restoreFrom = restoreSourceOf(env, fail)
-  if (queryTimeoutMs === 0) {
-    fail(`Expected ${WORKER_ENV.queryTimeoutMs} to be an integer from 1 and up, got \`0\``)
+  for (const [name, value] of [
+    [WORKER_ENV.queryTimeoutMs, queryTimeoutMs],
+    [WORKER_ENV.replicationAckTimeoutMs, replicationAckTimeoutMs],
+  ] as const) {
+    if (value === 0) fail(`Expected ${name} to be an integer from 1 and up, got \`0\``)
   }
   return {
     tenantId,
@@ -189,6 +203,7 @@ export function parseWorkerEnvironment(env: NodeJS.ProcessEnv): WorkerEnvironmen
     syncIntervalMs: integer(WORKER_ENV.syncIntervalMs, DEFAULT_SYNC_INTERVAL_MS),
     ...(concurrency !== undefined ? { concurrency } : {}),
     ...(queryTimeoutMs !== undefined ? { queryTimeoutMs } : {}),
+    ...(replicationAckTimeoutMs !== undefined ? { replicationAckTimeoutMs } : {}),
     ...(restoreFrom ? { restoreFrom } : {}),
     tenantDir: absolute(WORKER_ENV.tenantDir),
     host,
