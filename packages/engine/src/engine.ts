@@ -88,6 +88,7 @@ export class Engine {
       concurrency: options.concurrency,
       transactionStatements: this.#transactionStatements,
       transactionTimeoutMs: options.transactionTimeoutMs,
+      confirmDurable: options.confirmDurable,
     })
     this.#readView = new RunView(readDb)
     this.#writeView = new RunView(writeDb)

@@ -34,6 +34,8 @@ export interface RunHost {
   /** Time budget of one `ctx.transaction`'s SQL, enforced inside SQLite. */
   readonly transactionTimeoutMs: number
   isClosing(): boolean
+  /** Resolves once everything committed so far is durable beyond this machine (gate). */
+  confirmDurable(): Promise<void>
   hasWorkflow(name: string): boolean
   /** Makes sure the in-process timer fires by `wakeAtMs`. */
   armTimer(wakeAtMs: number): void
@@ -100,9 +102,7 @@ export class RunContext implements WorkflowContext {
    * if any. Stops the run instead when it was halted, cancelled, or the engine is closing.
    */
   enter(kind: StepKind, name: string): CallSlot {
-    if (this.#halt !== null) throw this.#halt
-    if (this.#cancelRequested) this.halt(new CancelSignal())
-    if (this.host.isClosing()) this.halt(new SuspendSignal('close'))
+    this.mayContinue()
     const seq = ++this.#seq
     const record = this.#journal.get(seq)
     if (record !== undefined && (record.name !== name || record.kind !== kind)) {
@@ -114,6 +114,16 @@ export class RunContext implements WorkflowContext {
       )
     }
     return { seq, record }
+  }
+
+  /**
+   * Stops the run here if it was halted, cancelled, or the engine is closing (what every ctx
+   * call checks first; a gated step checks again after its wait).
+   */
+  mayContinue(): void {
+    if (this.#halt !== null) throw this.#halt
+    if (this.#cancelRequested) this.halt(new CancelSignal())
+    if (this.host.isClosing()) this.halt(new SuspendSignal('close'))
   }
 
   /** Stops the run for good in this execution; every later ctx call rethrows `error`. */

@@ -27,6 +27,7 @@ import { IdleMonitor } from './idle-monitor.js'
 import { Lease, transactionBudgetMs, type LeaseLossReason } from './lease.js'
 import { RunStatusStream } from './run-stream.js'
 import { createTenantApi } from './tenant-api.js'
+import { TenantReplication } from './tenant-replication.js'
 import { WorkerError } from './worker-error.js'
 import { WorkerMetrics } from './worker-metrics.js'
 
@@ -58,6 +59,7 @@ export class TenantWorker {
   #idle!: IdleMonitor
   readonly #metrics = new WorkerMetrics()
   readonly #runStream: RunStatusStream
+  #replication!: TenantReplication
   #inflightRequests = 0
   #lastActivityMs = Date.now()
   #lastStatus: WorkerStatus = { activeRuns: 0, nextWakeAt: null }
@@ -99,18 +101,29 @@ export class TenantWorker {
     lap('restoreMs', phaseMs)
     phaseMs = Date.now()
     const app = await loadApp(this.#config.appPath)
+    // Replicated acknowledgements and the output gate (issue 11). A file a crash left here
+    // may hold commits S3 lacks: no final status shows as replicated before it is confirmed.
+    this.#replication = new TenantReplication({
+      runStream: this.#runStream,
+      startedFromLocalFile: source === 'local file',
+      ...(this.#config.replicationAckTimeoutMs !== undefined
+        ? { ackTimeoutMs: this.#config.replicationAckTimeoutMs }
+        : {}),
+    })
     this.#engine = await Engine.open({
       path: dbPath,
       app,
       concurrency: this.#config.concurrency,
       queryTimeoutMs: this.#config.queryTimeoutMs,
       transactionTimeoutMs: transactionBudgetMs(this.#config.leaseTtlMs, this.#config.fenceMarginMs),
+      confirmDurable: this.#replication.confirmDurable,
       observer: {
         ...this.#metrics.observer,
         onRunStatus: (runId, workflow, status) => {
           this.#lastActivityMs = Date.now()
           this.#metrics.observer.onRunStatus?.(runId, workflow, status)
           this.#runStream.publish(runId, workflow, status)
+          this.#replication.observe(runId, workflow, status)
         },
       },
     })
@@ -130,6 +143,7 @@ export class TenantWorker {
         this.#log.warn({ err }, 'litestream restarted')
       },
     })
+    this.#replication.attach(this.#replicator)
     lap('replicateMs', phaseMs)
     const api = createTenantApi({
       tenantId,
@@ -144,6 +158,7 @@ export class TenantWorker {
       hibernate: () => this.hibernate('requested'),
       syncPoint: () => this.syncPoint(),
       runStream: this.#runStream,
+      replication: this.#replication.replication,
     })
     const address = await new Promise<AddressInfo>((resolve) => {
       this.#server = serve({ fetch: api.fetch, hostname: this.#config.host, port: this.#config.port }, resolve)
@@ -232,6 +247,7 @@ export class TenantWorker {
     const startedAtMs = Date.now()
     this.#idle.stop()
     this.#runStream.close()
+    this.#replication.close()
     let code = EXIT_HIBERNATED
     let nextWakeAt: number | null = null
     try {
@@ -270,6 +286,7 @@ export class TenantWorker {
     this.#log.warn({ reason, validUntilMs }, 'lease lost: fencing')
     this.#idle.stop()
     this.#runStream.close()
+    this.#replication.close()
     const msLeft = (marginMs: number) => Math.max(0, validUntilMs - Date.now() - marginMs)
     try {
       await this.#engine.close({ timeoutMs: msLeft(FENCE_SYNC_RESERVE_MS) })
