@@ -17,6 +17,7 @@ export type {
   Caller,
   CreatedTenant,
   CreateTenantRequest,
+  Durability,
   FleetSummary,
   ForkTenantRequest,
   LifecycleFigures,
@@ -41,5 +42,6 @@ export type {
   TenantPage,
   TenantState,
   TenantView,
+  UpdateTenantRequest,
   WorkerView,
 } from './api-types.js'

@@ -24,6 +24,7 @@ import type {
   TenantPage,
   TenantState,
   TenantView,
+  UpdateTenantRequest,
 } from './api-types.js'
 import { LitecellError } from './litecell-error.js'
 
@@ -149,6 +150,11 @@ export class LitecellClient {
 
   forkTenant(id: string, request: ForkTenantRequest): Promise<CreatedTenant> {
     return this.post(apiPath('tenants', id, 'fork'), request)
+  }
+
+  /** Changes a tenant's labels or durability (admin); answers once the change is in S3. */
+  updateTenant(id: string, settings: UpdateTenantRequest): Promise<TenantView> {
+    return this.request('PATCH', apiPath('tenants', id), { body: settings })
   }
 
   deleteTenant(id: string): Promise<{ id: string; deleted: boolean }> {
@@ -341,7 +347,10 @@ async function errorOf(response: Response): Promise<LitecellError> {
   try {
     const body = JSON.parse(text) as { error?: { code?: unknown; message?: unknown } }
     if (typeof body.error?.code === 'string') {
-      return new LitecellError(body.error.code, response.status, String(body.error.message ?? ''))
+      const { code, message, ...details } = body.error as Record<string, unknown>
+      return new LitecellError(body.error.code, response.status, String(message ?? ''), {
+        details,
+      })
     }
   } catch {
     // Not the API's error shape (a proxy in between?): report the status line instead.

@@ -15,17 +15,23 @@ export class LitecellError extends Error {
   readonly status: number
   /** The server's message, without the status and code. */
   readonly detail: string
+  /**
+   * Fields the error answer carries beside code and message, e.g. a replicated acknowledgement
+   * that timed out: `{runId, committedLocally: true}` (or `runIds` for a batch).
+   */
+  readonly details: Readonly<Record<string, unknown>>
 
   constructor(
     code: string,
     status: number,
     detail: string,
-    options: { cause?: unknown; message?: string } = {},
+    options: { cause?: unknown; message?: string; details?: Readonly<Record<string, unknown>> } = {},
   ) {
     super(options.message ?? `${status} ${code}: ${detail}`, { cause: options.cause })
     this.code = code
     this.status = status
     this.detail = detail
+    this.details = options.details ?? {}
   }
 }
 

@@ -4,6 +4,7 @@ import {
   CALLBACK_BASE_PATH,
   errorResponse,
   optionalString,
+  parseDurability,
   parseTenantId,
   readJsonObject,
 } from '@litecell/protocol'
@@ -87,10 +88,12 @@ export function createApi(options: ApiOptions): Hono {
 
   app.post('/v1/tenants', auth.requireAdmin(), async (context) => {
     const body = await readJsonObject(context)
-    const created = tenants.create({
+    const durability = parseDurability(body.durability)
+    const created = await tenants.create({
       id: body.id === undefined ? undefined : parseTenantId(body.id),
       app: optionalString(body, 'app', 63),
       labels: parseLabels(body.labels),
+      ...(durability ? { durability } : {}),
     })
     return context.json(created, 201)
   })
@@ -104,6 +107,16 @@ export function createApi(options: ApiOptions): Hono {
 
   const tenant = new Hono()
   tenant.get('/', auth.requireTenant(), async (context) => context.json(await tenants.show(id(context))))
+  tenant.patch('/', auth.requireAdmin(), async (context) => {
+    const body = await readJsonObject(context)
+    const labels = parseLabels(body.labels)
+    const durability = parseDurability(body.durability)
+    const updated = await tenants.update(id(context), {
+      ...(labels ? { labels } : {}),
+      ...(durability ? { durability } : {}),
+    })
+    return context.json(updated)
+  })
   tenant.post('/hibernate', auth.requireAdmin(), async (context) => context.json(await tenants.hibernate(id(context))))
   tenant.post('/wake', auth.requireAdmin(), async (context) => context.json(await tenants.wake(id(context))))
   tenant.post('/fork', auth.requireAdmin(), async (context) => {
@@ -126,13 +139,14 @@ export function createApi(options: ApiOptions): Hono {
     return streamRuns(fleet, tenantId, {
       signal: context.req.raw.signal,
       exists: () => tenants.exists(tenantId),
+      durability: () => (tenants.exists(tenantId) ? tenants.durabilityOf(tenants.get(tenantId)) : 'local'),
     })
   })
   // Run, query and snapshot routes live in the tenant's worker: wake it and forward.
   for (const path of ['/runs', '/runs/*', '/query', '/snapshot']) {
     tenant.all(path, auth.requireTenant(), async (context) => {
-      tenants.require(id(context))
-      return proxyToWorker(context, fleet, id(context))
+      const record = tenants.get(id(context))
+      return proxyToWorker(context, fleet, record.id, tenants.durabilityOf(record))
     })
   }
   app.route('/v1/tenants/:id', tenant)

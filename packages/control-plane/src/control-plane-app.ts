@@ -1,4 +1,5 @@
 import type { DashboardAssets } from '@litecell/dashboard'
+import type { Durability } from '@litecell/protocol'
 import type { StorageConfig } from '@litecell/replica'
 import type { Hono } from 'hono'
 import type { Logger } from 'pino'
@@ -32,6 +33,19 @@ export interface ControlPlaneAppOptions {
   readonly syncIntervalMs: number
   readonly concurrency?: number | undefined
   readonly queryTimeoutMs?: number | undefined
+  /** Longest a worker's replicated acknowledgement waits for S3 (LITECELL_REPLICATION_ACK_TIMEOUT_MS). */
+  readonly replicationAckTimeoutMs?: number | undefined
+  /**
+   * Durability of tenants created without one (LITECELL_DURABILITY). @default `replicated`
+   * with a launcher of remote workers (pods), else `local`
+   */
+  readonly defaultDurability?: Durability | undefined
+  /**
+   * Resolves once the registry's changes so far are in S3 (its replicator's confirmations):
+   * tenant create, fork, change and delete, and the lease epochs of remote workers, answer
+   * only then. Absent: at once (no replicated registry, e.g. in-process tests).
+   */
+  readonly confirmRegistry?: () => Promise<void>
   /** Where workers call back (the API's URL as they reach it), asked at each launch. */
   readonly controlUrl: () => string
   /** How requests reach workers; default: HTTP (in-process tests route them to worker apps). */
@@ -60,6 +74,8 @@ export function createControlPlaneApp(options: ControlPlaneAppOptions): ControlP
   const apps = new AppCatalog({ ...options.apps })
   let fleet!: Fleet
   const metrics = new FleetMetrics({ registry, activeWorkers: () => fleet.size })
+  const defaultDurability =
+    options.defaultDurability ?? (options.launcher.remoteWorkers ? 'replicated' : 'local')
   fleet = new Fleet({
     metrics,
     registry,
@@ -69,6 +85,7 @@ export function createControlPlaneApp(options: ControlPlaneAppOptions): ControlP
     maxWorkers: options.maxWorkers,
     leaseTtlMs: options.leaseTtlMs,
     ...(options.workerFetch ? { workerFetch: options.workerFetch } : {}),
+    ...(options.confirmRegistry ? { confirmRegistry: options.confirmRegistry } : {}),
     workerSettings: (tenantId, app) => ({
       tenantId,
       controlUrl: options.controlUrl(),
@@ -79,6 +96,9 @@ export function createControlPlaneApp(options: ControlPlaneAppOptions): ControlP
       syncIntervalMs: options.syncIntervalMs,
       ...(options.concurrency !== undefined ? { concurrency: options.concurrency } : {}),
       ...(options.queryTimeoutMs !== undefined ? { queryTimeoutMs: options.queryTimeoutMs } : {}),
+      ...(options.replicationAckTimeoutMs !== undefined
+        ? { replicationAckTimeoutMs: options.replicationAckTimeoutMs }
+        : {}),
     }),
   })
   const tenants = new TenantService({
@@ -86,6 +106,8 @@ export function createControlPlaneApp(options: ControlPlaneAppOptions): ControlP
     fleet,
     apps,
     replicas: options.replicas ?? storedReplicas(storage),
+    defaultDurability,
+    ...(options.confirmRegistry ? { confirmRegistry: options.confirmRegistry } : {}),
   })
   const api = createApi({
     auth: new Auth({ adminTokenHash: options.adminTokenHash, registry }),

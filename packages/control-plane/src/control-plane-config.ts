@@ -3,8 +3,11 @@ import {
   DEFAULT_IDLE_MS,
   DEFAULT_LEASE_TTL_MS,
   DEFAULT_SYNC_INTERVAL_MS,
+  DURABILITIES,
   WORKER_ENV,
+  isDurability,
   storageFromEnv,
+  type Durability,
 } from '@litecell/protocol'
 import { validateStorageConfig, type StorageConfig } from '@litecell/replica'
 import { ControlPlaneError } from './control-plane-error.js'
@@ -20,6 +23,12 @@ export const DEFAULT_PORT = 8787
 export const DEFAULT_DATA_DIR = '.litecell'
 /** Most workers active at once. */
 export const DEFAULT_MAX_WORKERS = 16
+/**
+ * Litestream sync interval of the registry (its monitor runs at half of it). Shorter than the
+ * tenants' default: creating, forking and deleting a tenant wait for their registry change to
+ * be confirmed in S3 (issue 11), and many concurrent changes share one confirmation.
+ */
+export const DEFAULT_REGISTRY_SYNC_INTERVAL_MS = 100
 
 /** Settings of a control plane. */
 export interface ControlPlaneConfig {
@@ -38,6 +47,12 @@ export interface ControlPlaneConfig {
   readonly idleMs: number
   readonly leaseTtlMs: number
   readonly syncIntervalMs: number
+  /** The registry's own Litestream sync interval (LITECELL_REGISTRY_SYNC_INTERVAL_MS). @default 100 */
+  readonly registrySyncIntervalMs?: number
+  /** Durability of tenants created without one (LITECELL_DURABILITY); absent: by launcher. */
+  readonly durability?: Durability
+  /** Longest a replicated acknowledgement waits for S3 (LITECELL_REPLICATION_ACK_TIMEOUT_MS). */
+  readonly replicationAckTimeoutMs?: number
   readonly workerMaxOldSpaceMb: number
   /** Worker processes kept started and waiting, for fast wakes. */
   readonly standbyWorkers: number
@@ -57,7 +72,8 @@ export interface ControlPlaneConfig {
  * LITECELL_MAX_WORKERS, LITECELL_IDLE_MS, LITECELL_LEASE_TTL_MS, LITECELL_SYNC_INTERVAL_MS,
  * LITECELL_WORKER_MAX_OLD_SPACE_MB, LITECELL_STANDBY_WORKERS, LITECELL_S3_* / AWS_* (see the replica package).
  * LITECELL_ADVERTISE_URL, and LITECELL_LAUNCHER=kubernetes with LITECELL_K8S_* (see
- * kubernetes/launcher-options.ts). LITECELL_CONCURRENCY and LITECELL_QUERY_TIMEOUT_MS are
+ * kubernetes/launcher-options.ts), LITECELL_DURABILITY, LITECELL_REGISTRY_SYNC_INTERVAL_MS.
+ * LITECELL_CONCURRENCY, LITECELL_QUERY_TIMEOUT_MS and LITECELL_REPLICATION_ACK_TIMEOUT_MS are
  * worker settings (pods do not inherit this process's environment).
  */
 export function controlPlaneConfigFromEnv(
@@ -73,6 +89,13 @@ export function controlPlaneConfigFromEnv(
   const settings = storageFromEnv(env)
   const storage = settings === null ? null : validateStorageConfig(settings)
   const kubernetes = kubernetesConfig(env, storage)
+  const durability = env.LITECELL_DURABILITY || undefined
+  if (durability !== undefined && !isDurability(durability)) {
+    throw new ControlPlaneError(
+      'INVALID_CONFIG',
+      `Expected LITECELL_DURABILITY to be one of ${DURABILITIES.join(', ')}, got \`${durability}\``,
+    )
+  }
   return {
     port: integer(env, 'LITECELL_PORT', DEFAULT_PORT),
     host: env.LITECELL_HOST || '127.0.0.1',
@@ -93,6 +116,13 @@ export function controlPlaneConfigFromEnv(
     ...(env[WORKER_ENV.queryTimeoutMs]
       ? { queryTimeoutMs: positive(env, WORKER_ENV.queryTimeoutMs) }
       : {}),
+    ...(env[WORKER_ENV.replicationAckTimeoutMs]
+      ? { replicationAckTimeoutMs: positive(env, WORKER_ENV.replicationAckTimeoutMs) }
+      : {}),
+    ...(env.LITECELL_REGISTRY_SYNC_INTERVAL_MS
+      ? { registrySyncIntervalMs: positive(env, 'LITECELL_REGISTRY_SYNC_INTERVAL_MS') }
+      : {}),
+    ...(durability ? { durability } : {}),
     ...(kubernetes ? { kubernetes } : {}),
     ...(env.LITECELL_ADVERTISE_URL
       ? { advertiseUrl: env.LITECELL_ADVERTISE_URL.replace(/\/+$/, '') }

@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net'
 import { join } from 'node:path'
 import { serve, type ServerType } from '@hono/node-server'
 import {
+  CommitConfirmations,
   controlPlaneReplica,
   ensureBucket,
   replicate,
@@ -14,11 +15,18 @@ import {
   type StorageConfig,
 } from '@litecell/replica'
 import { DashboardAssets } from '@litecell/dashboard'
-import { hashSecret, newSecret } from '@litecell/protocol'
+import {
+  DEFAULT_REPLICATION_ACK_TIMEOUT_MS,
+  hashSecret,
+  newSecret,
+} from '@litecell/protocol'
 import pino, { type Logger } from 'pino'
 import { ControlPlaneError } from './control-plane-error.js'
 import { AppCatalog } from './app-catalog.js'
-import type { ControlPlaneConfig } from './control-plane-config.js'
+import {
+  DEFAULT_REGISTRY_SYNC_INTERVAL_MS,
+  type ControlPlaneConfig,
+} from './control-plane-config.js'
 import { createControlPlaneApp } from './control-plane-app.js'
 import type { Fleet } from './fleet/fleet.js'
 import { KubernetesLauncher } from './kubernetes/kubernetes-launcher.js'
@@ -120,9 +128,14 @@ export class ControlPlane {
     const registry = Registry.open(registryPath)
     const recovered = registry.recoverAfterRestart(Date.now())
     if (recovered > 0) log.warn({ tenants: recovered }, 'tenants left active by a previous run will be recovered')
+    const registrySyncIntervalMs = config.registrySyncIntervalMs ?? DEFAULT_REGISTRY_SYNC_INTERVAL_MS
     const registryReplicator = await replicate(registryPath, controlPlaneReplica(storage), {
-      syncIntervalMs: config.syncIntervalMs,
+      syncIntervalMs: registrySyncIntervalMs,
+      monitorIntervalMs: Math.max(10, Math.floor(registrySyncIntervalMs / 2)),
     })
+    // Registry changes that answer only once in S3 (issue 11) share one confirmation per turn.
+    const registryConfirmations = new CommitConfirmations(registryReplicator)
+    const ackTimeoutMs = config.replicationAckTimeoutMs ?? DEFAULT_REPLICATION_ACK_TIMEOUT_MS
 
     const generatedAdminToken = await adminToken(config, registry)
     const adminTokenHash = config.adminToken ? hashSecret(config.adminToken) : registry.getSetting(ADMIN_HASH_SETTING)
@@ -151,6 +164,11 @@ export class ControlPlane {
       syncIntervalMs: config.syncIntervalMs,
       concurrency: config.concurrency,
       queryTimeoutMs: config.queryTimeoutMs,
+      replicationAckTimeoutMs: config.replicationAckTimeoutMs,
+      defaultDurability: config.durability,
+      confirmRegistry: async () => {
+        await registryConfirmations.confirmCommitted({ timeoutMs: ackTimeoutMs })
+      },
       controlUrl: () => config.advertiseUrl ?? url,
       dashboard: DashboardAssets.load(),
     })

@@ -1,5 +1,5 @@
 import type Database from 'libsql'
-import type { RestoreSource } from '@litecell/protocol'
+import type { Durability, RestoreSource } from '@litecell/protocol'
 import { openSqlite } from '@litecell/replica'
 import { ControlPlaneError } from './control-plane-error.js'
 import { REGISTRY_COLUMNS_ADDED, REGISTRY_SCHEMA } from './registry-schema.js'
@@ -44,14 +44,15 @@ export class Registry {
     tokenHash: string
     state: TenantState
     nowMs: number
+    durability?: Durability | null
   }): TenantRecord {
     try {
       this.#db
         .prepare(
-          `INSERT INTO cp_tenants (id, app, labels, token_hash, state, created_at, last_active_at)
-           VALUES (?, ?, ?, ?, ?, ?, ?)`,
+          `INSERT INTO cp_tenants (id, app, labels, token_hash, state, created_at, last_active_at, durability)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
         )
-        .run(tenant.id, tenant.app, JSON.stringify(tenant.labels), tenant.tokenHash, tenant.state, tenant.nowMs, tenant.nowMs)
+        .run(tenant.id, tenant.app, JSON.stringify(tenant.labels), tenant.tokenHash, tenant.state, tenant.nowMs, tenant.nowMs, tenant.durability ?? null)
     } catch (err) {
       if (String((err as Error).message).includes('UNIQUE')) {
         throw new ControlPlaneError('TENANT_EXISTS', `tenant ${tenant.id} already exists`)
@@ -154,6 +155,16 @@ export class Registry {
     }
     if (extra.clearWorker) sets.push('worker_url = NULL', 'worker_pid = NULL', 'worker_started_at = NULL')
     this.#db.prepare(`UPDATE cp_tenants SET ${sets.join(', ')} WHERE id = ?`).run(...args, id)
+  }
+
+  /** Changes a tenant's settings (what is given); `TENANT_NOT_FOUND` if it is gone. */
+  updateSettings(id: string, settings: { labels?: Record<string, string>; durability?: Durability }): TenantRecord {
+    const sets: string[] = []
+    const args: unknown[] = []
+    if (settings.labels !== undefined) (sets.push('labels = ?'), args.push(JSON.stringify(settings.labels)))
+    if (settings.durability !== undefined) (sets.push('durability = ?'), args.push(settings.durability))
+    if (sets.length > 0) this.#db.prepare(`UPDATE cp_tenants SET ${sets.join(', ')} WHERE id = ?`).run(...args, id)
+    return this.require(id)
   }
 
   /** Sets (or clears, with null) where a fork's workers restore from while its replica is empty. */

@@ -1,4 +1,4 @@
-import type { RestoreSource } from '@litecell/protocol'
+import { isDurability, type Durability, type RestoreSource } from '@litecell/protocol'
 
 /** A tenant's state, as the API shows it. */
 export type TenantState = 'hibernated' | 'starting' | 'active' | 'stopping' | 'failed'
@@ -21,6 +21,8 @@ export interface TenantRecord {
   readonly failureReason: string | null
   /** A fork's source, until the fork's own replica holds its state. */
   readonly restoreFrom: RestoreSource | null
+  /** When acknowledgements are sent (issue 11); null: the server's default. */
+  readonly durability: Durability | null
 }
 
 /** A `cp_tenants` row as SQLite returns it. */
@@ -40,6 +42,7 @@ export interface TenantRow {
   worker_started_at: number | null
   failure_reason: string | null
   restore_from: string | null
+  durability: string | null
 }
 
 /** A row as the registry's callers see it. */
@@ -60,5 +63,6 @@ export function toRecord(row: TenantRow): TenantRecord {
     workerStartedAt: row.worker_started_at,
     failureReason: row.failure_reason,
     restoreFrom: row.restore_from === null ? null : (JSON.parse(row.restore_from) as RestoreSource),
+    durability: isDurability(row.durability) ? row.durability : null,
   }
 }

@@ -33,6 +33,8 @@ export interface FleetOptions {
   readonly clock?: () => number
   /** Prometheus metrics to feed, if any. */
   readonly metrics?: FleetMetrics
+  /** Resolves once the registry's changes are confirmed in S3 (lease epochs of pods). */
+  readonly confirmRegistry?: () => Promise<void>
 }
 
 /** A ready worker, for one request: its client and its exit. */
@@ -196,7 +198,7 @@ export class Fleet {
     })
     let live: LiveWorker
     try {
-      live = launchWorker(this.#options, tenantId, this.#clock())
+      live = await launchWorker(this.#options, tenantId, this.#clock())
       this.#workers.set(tenantId, live)
       void live.process.exited.then((exit) => this.#onExit(live, exit))
     } finally {

@@ -1,8 +1,10 @@
 import {
   HIBERNATE_PATH,
   SYNC_POINT_PATH,
+  TENANT_DURABILITY_HEADER,
   WORKER_SECRET_HEADER,
   errorOf,
+  type Durability,
   type SyncPoint,
 } from '@litecell/protocol'
 import { ControlPlaneError } from '../control-plane-error.js'
@@ -52,7 +54,7 @@ export class WorkerClient {
   /**
    * Forwards a tenant API request (`/v1/tenants/<id>/…` and its query) and returns the
    * worker's response unread; a network failure is thrown as it came (the proxy tells
-   * "never sent" from "maybe applied").
+   * "never sent" from "maybe applied"). `durability` is the tenant's setting (issue 11).
    */
   forward(
     method: string,
@@ -61,11 +63,16 @@ export class WorkerClient {
       contentType?: string | undefined
       body?: string | undefined
       signal?: AbortSignal
+      durability?: Durability
     } = {},
   ): Promise<Response> {
+    const headers: Record<string, string> = {
+      'content-type': request.contentType ?? 'application/json',
+    }
+    if (request.durability) headers[TENANT_DURABILITY_HEADER] = request.durability
     return this.#fetch(`${this.url}${pathAndQuery}`, {
       method,
-      headers: this.#headers({ 'content-type': request.contentType ?? 'application/json' }),
+      headers: this.#headers(headers),
       body: request.body,
       ...(request.signal ? { signal: request.signal } : {}),
     })
