@@ -320,7 +320,10 @@ describe('fields of the wrong type or out of range get 400 with a message naming
     batch({ runs: [{ workflow: 'quick' }, 42] }, 'runs[1]'),
     batch({ runs: [{ workflow: 'quick' }, { workflow: 7 }] }, 'workflow'),
     batch({ runs: [{ workflow: 'quick' }], durability: 'REPLICATED' }, 'durability'),
-    batch({ runs: [{ workflow: 'quick' }, { workflow: 'quick', durability: 2 }] }, 'runs[1].durability'),
+    batch(
+      { runs: [{ workflow: 'quick' }, { workflow: 'quick', durability: 2 }] },
+      'runs[1].durability',
+    ),
     event({}, 'name'),
     event({ name: 42 }, 'name'),
     event({ name: 'ping', durability: ['local'] }, 'durability'),

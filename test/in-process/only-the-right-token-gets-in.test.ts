@@ -135,8 +135,7 @@ const ROUTES: readonly Route[] = [
     path: base,
     body: () => ({ labels: { team: 'ml' } }),
     okStatus: 200,
-    check: (reply, t) =>
-      expect(reply.body).toMatchObject({ id: t.tenant, labels: { team: 'ml' } }),
+    check: (reply, t) => expect(reply.body).toMatchObject({ id: t.tenant, labels: { team: 'ml' } }),
   },
   {
     route: 'POST /v1/tenants/:id/hibernate',

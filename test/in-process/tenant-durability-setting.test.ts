@@ -32,20 +32,46 @@ describe('tenant durability', () => {
   test('PATCH changes labels and durability, and only what it names', async () => {
     await server.admin.createTenant({ id: 'patched', app: 'test', labels: { team: 'ml' } })
     const changed = await server.admin.updateTenant('patched', { durability: 'replicated' })
-    expect(changed).toMatchObject({ id: 'patched', durability: 'replicated', labels: { team: 'ml' } })
-    const relabelled = await server.admin.updateTenant('patched', { labels: { team: 'ops', tier: 'gold' } })
-    expect(relabelled).toMatchObject({ durability: 'replicated', labels: { team: 'ops', tier: 'gold' } })
-    expect(await server.admin.updateTenant('patched', {})).toMatchObject({ durability: 'replicated' })
+    expect(changed).toMatchObject({
+      id: 'patched',
+      durability: 'replicated',
+      labels: { team: 'ml' },
+    })
+    const relabelled = await server.admin.updateTenant('patched', {
+      labels: { team: 'ops', tier: 'gold' },
+    })
+    expect(relabelled).toMatchObject({
+      durability: 'replicated',
+      labels: { team: 'ops', tier: 'gold' },
+    })
+    expect(await server.admin.updateTenant('patched', {})).toMatchObject({
+      durability: 'replicated',
+    })
     expect((await server.admin.getTenant('patched')).durability).toBe('replicated')
   })
 
   test('PATCH is for the admin only: 401 without a token, 403 with a tenant token (even its own)', async () => {
     const path = '/v1/tenants/plain'
     const body = { durability: 'replicated' }
-    expectApiError(await server.admin.withToken(undefined).send<any>('PATCH', path, { body }), 401, 'UNAUTHENTICATED')
-    expectApiError(await server.admin.withToken('lct_nobody').send<any>('PATCH', path, { body }), 401)
-    expectApiError(await server.admin.withToken(tokens.plain).send<any>('PATCH', path, { body }), 403, 'FORBIDDEN')
-    expectApiError(await server.admin.withToken(tokens.other).send<any>('PATCH', path, { body }), 403, 'FORBIDDEN')
+    expectApiError(
+      await server.admin.withToken(undefined).send<any>('PATCH', path, { body }),
+      401,
+      'UNAUTHENTICATED',
+    )
+    expectApiError(
+      await server.admin.withToken('lct_nobody').send<any>('PATCH', path, { body }),
+      401,
+    )
+    expectApiError(
+      await server.admin.withToken(tokens.plain).send<any>('PATCH', path, { body }),
+      403,
+      'FORBIDDEN',
+    )
+    expectApiError(
+      await server.admin.withToken(tokens.other).send<any>('PATCH', path, { body }),
+      403,
+      'FORBIDDEN',
+    )
     expect((await server.admin.getTenant('plain')).durability).toBe('local')
   })
 
@@ -59,13 +85,29 @@ describe('tenant durability', () => {
       [{ labels: { team: 7 } }, 'team'],
     ]
     for (const [body, mentions] of cases) {
-      expectApiError(await server.admin.send<any>('PATCH', '/v1/tenants/plain', { body }), 400, 'BAD_REQUEST', mentions)
+      expectApiError(
+        await server.admin.send<any>('PATCH', '/v1/tenants/plain', { body }),
+        400,
+        'BAD_REQUEST',
+        mentions,
+      )
     }
-    expectApiError(await server.admin.send<any>('PATCH', '/v1/tenants/plain', { rawBody: '[1]' }), 400, undefined, 'JSON object')
-    expectApiError(await server.admin.send<any>('PATCH', '/v1/tenants/nobody', { body: {} }), 404, 'TENANT_NOT_FOUND')
+    expectApiError(
+      await server.admin.send<any>('PATCH', '/v1/tenants/plain', { rawBody: '[1]' }),
+      400,
+      undefined,
+      'JSON object',
+    )
+    expectApiError(
+      await server.admin.send<any>('PATCH', '/v1/tenants/nobody', { body: {} }),
+      404,
+      'TENANT_NOT_FOUND',
+    )
     expect(await server.admin.getTenant('plain')).toMatchObject({ durability: 'local', labels: {} })
     expectApiError(
-      await server.admin.send<any>('POST', '/v1/tenants', { body: { id: 'never', durability: 'S3' } }),
+      await server.admin.send<any>('POST', '/v1/tenants', {
+        body: { id: 'never', durability: 'S3' },
+      }),
       400,
       'BAD_REQUEST',
       '`durability`',
@@ -79,7 +121,10 @@ describe('tenant durability', () => {
     })
     expect(started.status).toBe(202)
     expect(started.headers.get('litecell-durability')).toBe('local')
-    const viewed = await server.admin.send<any>('GET', `/v1/tenants/plain/runs/${started.body.runId}`)
+    const viewed = await server.admin.send<any>(
+      'GET',
+      `/v1/tenants/plain/runs/${started.body.runId}`,
+    )
     expect(viewed.headers.get('litecell-durability')).toBe('local')
     const before = (await server.admin.listRuns('plain', { limit: 1000 })).runs.length
     for (const [path, body] of [
@@ -88,7 +133,12 @@ describe('tenant durability', () => {
       [`/runs/${started.body.runId}/cancel`, { durability: 0 }],
       [`/runs/${started.body.runId}/resume`, { durability: 'now' }],
     ] as const) {
-      expectApiError(await server.admin.send<any>('POST', `/v1/tenants/plain${path}`, { body }), 400, 'BAD_REQUEST', 'durability')
+      expectApiError(
+        await server.admin.send<any>('POST', `/v1/tenants/plain${path}`, { body }),
+        400,
+        'BAD_REQUEST',
+        'durability',
+      )
     }
     expect((await server.admin.listRuns('plain', { limit: 1000 })).runs.length).toBe(before)
   })

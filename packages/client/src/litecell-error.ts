@@ -25,7 +25,11 @@ export class LitecellError extends Error {
     code: string,
     status: number,
     detail: string,
-    options: { cause?: unknown; message?: string; details?: Readonly<Record<string, unknown>> } = {},
+    options: {
+      cause?: unknown
+      message?: string
+      details?: Readonly<Record<string, unknown>>
+    } = {},
   ) {
     super(options.message ?? `${status} ${code}: ${detail}`, { cause: options.cause })
     this.code = code

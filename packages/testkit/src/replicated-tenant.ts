@@ -8,11 +8,7 @@
 import { mkdir } from 'node:fs/promises'
 import { join } from 'node:path'
 import { Engine, type AppDefinition, type EngineObserver } from '@litecell/engine'
-import {
-  TENANT_DURABILITY_HEADER,
-  WORKER_SECRET_HEADER,
-  type Durability,
-} from '@litecell/protocol'
+import { TENANT_DURABILITY_HEADER, WORKER_SECRET_HEADER, type Durability } from '@litecell/protocol'
 import {
   replicate,
   tenantReplica,
