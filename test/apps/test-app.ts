@@ -48,6 +48,17 @@ export default {
     crash: async (ctx: any) => {
       await ctx.step('crash', () => process.exit(3))
     },
+    /**
+     * Three steps, the middle one a ledger transaction (issue 11's machine-loss tests): its
+     * output follows from its input, so a result reported before a loss can be compared after.
+     */
+    threeSteps: async (ctx: any, input: { n: number }) => {
+      const doubled = await ctx.step('double', () => input.n * 2)
+      await ctx.transaction('ledger', (tx: any) => {
+        tx.execute('INSERT INTO ledger (run_id, entry) VALUES (?, ?)', [ctx.runId, `n-${input.n}`])
+      })
+      return ctx.step('report', () => ({ n: input.n, doubled }))
+    },
     /** A quick workflow for load. */
     quick: async (ctx: any, input: { n?: number } | null) => ctx.step('add', () => (input?.n ?? 0) + 1),
     /** Burns CPU in a tight loop for `ms`. */
