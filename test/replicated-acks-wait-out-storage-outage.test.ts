@@ -112,7 +112,7 @@ test('acks wait for S3, then 503 STORAGE_UNAVAILABLE with committedLocally; the 
   const retried = await waitFor(
     async () => {
       const reply = await admin.send<any>('POST', runs, { body })
-      return reply.status === 202 && reply
+      return reply.status === 202 ? reply : undefined
     },
     { timeoutMs: 60_000, intervalMs: 500, what: 'the retry to be acknowledged once S3 is back' },
   )
