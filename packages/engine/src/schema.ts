@@ -1,11 +1,10 @@
 import type { Database } from './connection.js'
-import { EngineError } from './engine-error.js'
 
 /**
  * The engine's data model, as one SQL text.
  *
  * Everything the engine owns lives in the tenant's own SQLite file next to the app's tables,
- * under the `lc_` prefix (apps must not create `lc_` tables). Four tables:
+ * under the `lc_` prefix (apps must not create `lc_` tables):
  *
  * - `lc_runs`: one row per workflow run. `id` is the insertion order (list cursors and
  *   "newest first"); `run_id` is the public id. `status` is the API's run status. `input`,
@@ -27,7 +26,20 @@ import { EngineError } from './engine-error.js'
  *   `running`, `retrying`, `sleeping` or `waiting` row marks a call still in progress.
  * - `lc_events`: events sent to a run. `consumed_seq` is `NULL` until a `ctx.waitForEvent`
  *   takes the event, so an event may arrive before the wait does.
- * - `lc_migrations`: which of the app's migrations ran (by position), so each runs once.
+ * - `lc_migrations`: the log of the app migrations applied, in order (`position`), each by
+ *   `name` (`NULL` for a plain SQL string) and `hash` (SHA-256 of its SQL) and the `app` it
+ *   was applied for, so each runs once and a changed or reordered one is noticed (see
+ *   migration.ts).
+ * - `lc_app`: one row, the app this file runs (`name`, the `version` that opened it last),
+ *   so a file opened by another app is refused unless the switch is explicit (app-identity.ts).
+ * - `lc_schedules`: cron schedules (see scheduler.ts). `next_fire_at` is the earliest fire
+ *   time not handled yet (the cursor: a fire is handled when its run is started, or it is
+ *   skipped, in the same commit as the cursor moves); `last_run_id` is the run of the latest
+ *   fire, for `overlap`. A run started for a fire has the idempotency key
+ *   `schedule:<id>:<fire time ISO>`, so a fire never starts two runs.
+ *
+ * `lc_runs.app_version` is the app version a run started under (shown in its view and in a
+ * replay's `NON_DETERMINISM` error).
  *
  * All timestamps are integer epoch milliseconds from the engine's clock.
  */
@@ -48,7 +60,8 @@ CREATE TABLE IF NOT EXISTS lc_runs (
   wake_at         INTEGER,
   created_at      INTEGER NOT NULL,
   updated_at      INTEGER NOT NULL,
-  crash_count     INTEGER NOT NULL DEFAULT 0
+  crash_count     INTEGER NOT NULL DEFAULT 0,
+  app_version     TEXT
 );
 CREATE UNIQUE INDEX IF NOT EXISTS lc_runs_idempotency ON lc_runs (idempotency_key)
   WHERE idempotency_key IS NOT NULL;
@@ -85,42 +98,46 @@ CREATE INDEX IF NOT EXISTS lc_events_pending ON lc_events (run_id, name, id)
 
 CREATE TABLE IF NOT EXISTS lc_migrations (
   position   INTEGER PRIMARY KEY,
-  applied_at INTEGER NOT NULL
+  applied_at INTEGER NOT NULL,
+  name       TEXT,
+  hash       TEXT,
+  app        TEXT
 );
+
+CREATE TABLE IF NOT EXISTS lc_app (
+  id          INTEGER PRIMARY KEY CHECK (id = 1),
+  name        TEXT    NOT NULL,
+  version     TEXT    NOT NULL,
+  recorded_at INTEGER NOT NULL,
+  opened_at   INTEGER NOT NULL
+);
+
+CREATE TABLE IF NOT EXISTS lc_schedules (
+  id           TEXT    PRIMARY KEY,
+  source       TEXT    NOT NULL CHECK (source IN ('app','api')),
+  cron         TEXT    NOT NULL,
+  timezone     TEXT    NOT NULL,
+  workflow     TEXT    NOT NULL,
+  input        TEXT    NOT NULL,
+  overlap      TEXT    NOT NULL CHECK (overlap IN ('skip','allow','queue')),
+  catch_up     TEXT    NOT NULL CHECK (catch_up IN ('latest','all','none')),
+  paused       INTEGER NOT NULL DEFAULT 0,
+  next_fire_at INTEGER,
+  last_fire_at INTEGER,
+  last_run_id  TEXT,
+  last_error   TEXT,
+  created_at   INTEGER NOT NULL,
+  updated_at   INTEGER NOT NULL
+) WITHOUT ROWID;
 `
 
 /**
- * Creates the `lc_` tables if missing, then applies the app's `migrations` that have not run
- * yet, each in its own transaction together with its `lc_migrations` row.
- *
- * @throws {EngineError} `MIGRATION_FAILED` naming the migration's position; earlier migrations
- *   stay applied, the failing one is rolled back.
+ * Creates the `lc_` tables if missing and adds the columns files of older engines lack. The
+ * app's migrations are applied afterwards (migration.ts).
  */
-export function applySchema(db: Database, migrations: readonly string[], nowMs: number): void {
+export function applySchema(db: Database): void {
   db.exec(`BEGIN IMMEDIATE;${SCHEMA_SQL}COMMIT;`)
   upgradeSchema(db)
-  const applied = new Set(
-    (db.prepare('SELECT position FROM lc_migrations').all() as { position: number }[]).map(
-      (row) => row.position,
-    ),
-  )
-  const record = db.prepare('INSERT INTO lc_migrations (position, applied_at) VALUES (?, ?)')
-  migrations.forEach((sql, position) => {
-    if (applied.has(position)) return
-    db.exec('BEGIN IMMEDIATE')
-    try {
-      db.exec(sql)
-      record.run(position, nowMs)
-      db.exec('COMMIT')
-    } catch (error) {
-      if (db.inTransaction) db.exec('ROLLBACK')
-      throw new EngineError(
-        'MIGRATION_FAILED',
-        `apply migration #${position}: ${(error as Error).message}; earlier migrations stay applied, fix this one and reopen`,
-        { cause: error },
-      )
-    }
-  })
 }
 
 /**
@@ -133,5 +150,17 @@ function upgradeSchema(db: Database): void {
   }[]
   if (!columns.some((column) => column.name === 'crash_count')) {
     db.exec('ALTER TABLE lc_runs ADD COLUMN crash_count INTEGER NOT NULL DEFAULT 0')
+  }
+  if (!columns.some((column) => column.name === 'app_version')) {
+    db.exec('ALTER TABLE lc_runs ADD COLUMN app_version TEXT')
+  }
+  // Migrations recorded by position only get their identity in migration.ts, which knows the app.
+  const migrationColumns = db.prepare("SELECT name FROM pragma_table_info('lc_migrations')").all() as {
+    name: string
+  }[]
+  for (const column of ['name', 'hash', 'app']) {
+    if (!migrationColumns.some((existing) => existing.name === column)) {
+      db.exec(`ALTER TABLE lc_migrations ADD COLUMN ${column} TEXT`)
+    }
   }
 }
