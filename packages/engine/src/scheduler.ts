@@ -337,12 +337,14 @@ export class Scheduler implements Schedules {
    * Fires missed while no process ran the schedule (its cursor is in the past at open): moves
    * the cursor to the first fire its `catchUp` still owes. `all` keeps it (the owed fires are
    * bounded when handled), `latest` moves it to the latest fire time, `none` past the fires
-   * older than {@link ON_TIME_GRACE_MS}.
+   * older than {@link ON_TIME_GRACE_MS}. A `queue` schedule whose latest run is unfinished
+   * keeps its cursor: its owed fires were queued behind that run, and a queue runs them all.
    */
   #catchUp(row: ScheduleRow, nowMs: number): void {
     const state = this.#state(row.id)
     const { cron, cursor } = state
     if (cron === null || cursor === null || cursor > nowMs || row.catch_up === 'all') return
+    if (row.overlap === 'queue' && row.last_run_id !== null && this.#isUnfinished(row.last_run_id)) return
     let next: number | null
     if (row.catch_up === 'latest') {
       const latest = cron.latestAtOrBefore(nowMs, 1)[0]
