@@ -27,30 +27,41 @@ export function resolveAppVersion(app: AppDefinition, appVersion: string | undef
 
 /**
  * Refuses a database that records another app than `identity.name`, unless it records
- * `upgradeFrom` (the explicit switch), then records `identity` as the app it runs.
- *
- * Run after the migrations only: if one fails during a switch, the file still names the old
- * app and the switch can be retried or undone.
+ * `upgradeFrom` (the explicit switch). Returns what the file records (`null` if nothing).
  *
  * @throws {EngineError} `APP_MISMATCH` naming both apps and how to switch on purpose.
  */
-export function checkApp(db: Database, identity: AppIdentity, upgradeFrom: string | undefined): void {
+export function checkApp(
+  db: Database,
+  identity: AppIdentity,
+  upgradeFrom: string | undefined,
+): AppIdentity | null {
   const recorded = recordedApp(db)
-  if (recorded === null || recorded.name === identity.name || recorded.name === upgradeFrom) return
+  if (recorded === null || recorded.name === identity.name || recorded.name === upgradeFrom) return recorded
   throw new EngineError(
     'APP_MISMATCH',
     `open tenant database: it runs app \`${recorded.name}\` (version ${recorded.version}), not \`${identity.name}\`; nothing was changed. A tenant's app is switched only on purpose: \`litecell tenants upgrade <tenant> --app ${identity.name}\` (POST /v1/tenants/<tenant>/upgrade {"app": "${identity.name}"})`,
   )
 }
 
-/** Records the app that opened the database (the name only changes through {@link checkApp}). */
-export function recordApp(db: Database, identity: AppIdentity, nowMs: number): void {
-  db.prepare(
-    `INSERT INTO lc_app (id, name, version, recorded_at, opened_at) VALUES (1, ?, ?, ?, ?)
-     ON CONFLICT (id) DO UPDATE SET
-       recorded_at = CASE WHEN name = excluded.name THEN recorded_at ELSE excluded.recorded_at END,
-       name = excluded.name, version = excluded.version, opened_at = excluded.opened_at`,
-  ).run(identity.name, identity.version, nowMs, nowMs)
+/**
+ * Records the app that opened the database (its name changes only through {@link checkApp},
+ * which returned `recorded`); writes nothing when the file records this app and version.
+ * Runs after the migrations: if one fails during a switch, the file still names the old app,
+ * so the switch can be retried or undone.
+ */
+export function recordApp(
+  db: Database,
+  identity: AppIdentity,
+  recorded: AppIdentity | null,
+  nowMs: number,
+): void {
+  if (recorded?.name === identity.name && recorded.version === identity.version) return
+  db.prepare('INSERT OR REPLACE INTO lc_app (id, name, version, recorded_at) VALUES (1, ?, ?, ?)').run(
+    identity.name,
+    identity.version,
+    nowMs,
+  )
 }
 
 /** The app a database records, or `null` for a new file (or one of an older engine). */

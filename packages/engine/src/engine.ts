@@ -128,9 +128,9 @@ export class Engine {
       writeDb = openConnection(resolved.path, { synchronous: resolved.synchronous })
       applySchema(writeDb)
       const identity = { name: resolved.appName, version: resolved.appVersion }
-      checkApp(writeDb, identity, resolved.upgradeFrom)
+      const recorded = checkApp(writeDb, identity, resolved.upgradeFrom)
       applyMigrations(writeDb, resolved.app.migrations ?? [], resolved.appName, resolved.clock())
-      recordApp(writeDb, identity, resolved.clock())
+      recordApp(writeDb, identity, recorded, resolved.clock())
       readDb = openConnection(resolved.path, { synchronous: resolved.synchronous, readOnly: true })
     } catch (error) {
       readDb?.close()

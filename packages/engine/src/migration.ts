@@ -79,15 +79,24 @@ export function applyMigrations(
   nowMs: number,
 ): void {
   const entries = migrations.map(toEntry)
-  let pending: { entry: Entry; adopt: boolean }[]
-  db.exec('BEGIN IMMEDIATE')
-  try {
-    pending = plan(db, entries, appName)
-    db.exec('COMMIT')
-  } catch (error) {
-    if (db.inTransaction) db.exec('ROLLBACK')
-    throw error
+  const rows = db
+    .prepare('SELECT position, name, hash, app FROM lc_migrations ORDER BY position')
+    .all() as AppliedRow[]
+  // A file whose log is in order costs one read at open; fixes to the log (converting an older
+  // engine's rows, a name gained) are written in one transaction, or not at all on a mismatch.
+  const fixes: (() => void)[] = []
+  const pending = plan(db, rows, entries, appName, fixes)
+  if (fixes.length > 0) {
+    db.exec('BEGIN IMMEDIATE')
+    try {
+      for (const fix of fixes) fix()
+      db.exec('COMMIT')
+    } catch (error) {
+      if (db.inTransaction) db.exec('ROLLBACK')
+      throw error
+    }
   }
+  if (pending.length === 0) return
   const record = db.prepare(
     'INSERT INTO lc_migrations (position, applied_at, name, hash, app) VALUES ((SELECT coalesce(max(position), -1) + 1 FROM lc_migrations), ?, ?, ?, ?)',
   )
@@ -108,17 +117,17 @@ export function applyMigrations(
   }
 }
 
-/** Converts rows of older engines, checks the applied ones, and returns what is left to do. */
+/**
+ * Checks the applied migrations (`rows`, converting an older engine's in memory) and returns
+ * what is left to do; the writes that fix the log up go to `fixes`.
+ */
 function plan(
   db: Database,
+  rows: AppliedRow[],
   entries: readonly Entry[],
   appName: string,
+  fixes: (() => void)[],
 ): { entry: Entry; adopt: boolean }[] {
-  const convert = db.prepare('UPDATE lc_migrations SET name = ?, hash = ?, app = ? WHERE position = ?')
-  const rename = db.prepare('UPDATE lc_migrations SET name = ? WHERE position = ?')
-  const rows = db
-    .prepare('SELECT position, name, hash, app FROM lc_migrations ORDER BY position')
-    .all() as AppliedRow[]
   for (const row of rows) {
     if (row.hash !== null) continue
     // An older engine's row: its position was the index in the app's list.
@@ -128,7 +137,12 @@ function plan(
         `this tenant applied migration #${row.position} (recorded by position by an older litecell), but the app lists only ${entries.length} migration(s)`,
       )
     }
-    convert.run(entry.name, entry.hash, appName, row.position)
+    const { position } = row
+    fixes.push(() =>
+      db
+        .prepare('UPDATE lc_migrations SET name = ?, hash = ?, app = ? WHERE position = ?')
+        .run(entry.name, entry.hash, appName, position),
+    )
     Object.assign(row, { name: entry.name, hash: entry.hash, app: appName })
   }
   const own = rows.filter((row) => row.app === appName)
@@ -141,7 +155,10 @@ function plan(
   own.forEach((row, index) => {
     const entry = entries[index] as Entry
     if (row.hash === entry.hash) {
-      if (row.name !== entry.name && entry.name !== null) rename.run(entry.name, row.position)
+      const { name } = entry
+      if (row.name !== name && name !== null) {
+        fixes.push(() => db.prepare('UPDATE lc_migrations SET name = ? WHERE position = ?').run(name, row.position))
+      }
       return
     }
     if (row.name !== null && row.name === entry.name) {
