@@ -14,6 +14,7 @@ import {
   type JsonObject,
 } from './request-body.js'
 import type { RunStatusStream } from './run-stream.js'
+import { addScheduleRoutes } from './schedule-routes.js'
 import { hashSecret, matchesHash } from './secret.js'
 import { WorkerError } from './worker-error.js'
 
@@ -169,6 +170,8 @@ export function createTenantApi(options: TenantApiOptions): Hono {
     }
     return context.json(await engine.fork(context.req.param('runId'), { fromStep }), 201)
   })
+
+  addScheduleRoutes(tenant, engine)
 
   tenant.post('/query', async (context) => {
     const body = await readJsonObject(context)

@@ -7,6 +7,7 @@ import { DEFAULT_TRANSACTION_TIMEOUT_MS, Engine } from '@litecell/engine'
 import { replicate, restore, tenantReplica, type Replicator } from '@litecell/replica'
 import type { Logger } from 'pino'
 import { loadApp } from './app-loader.js'
+import { appVersionOf } from './app-version.js'
 import { ControlClient, type WorkerStatus } from './control-client.js'
 import { IdleMonitor } from './idle-monitor.js'
 import { DEFAULT_HEARTBEAT_FRACTION, Lease, type LeaseLossReason } from './lease.js'
@@ -102,6 +103,7 @@ export class TenantWorker {
     this.#engine = await Engine.open({
       path: dbPath,
       app,
+      appVersion: await appVersionOf(app, this.#config.appPath),
       concurrency: this.#config.concurrency,
       queryTimeoutMs: this.#config.queryTimeoutMs,
       transactionTimeoutMs: transactionBudgetMs(this.#config.leaseTtlMs, this.#config.fenceMarginMs),
