@@ -123,8 +123,8 @@ export function createApi(options: ApiOptions): Hono {
       exists: () => tenants.exists(tenantId),
     })
   })
-  // Run, query and snapshot routes live in the tenant's worker: wake it and forward.
-  for (const path of ['/runs', '/runs/*', '/query', '/snapshot']) {
+  // Run, schedule, query and snapshot routes live in the tenant's worker: wake it and forward.
+  for (const path of ['/runs', '/runs/*', '/schedules', '/schedules/*', '/query', '/snapshot']) {
     tenant.all(path, auth.requireTenant(), async (context) => {
       tenants.require(id(context))
       return proxyToWorker(context, fleet, id(context))
