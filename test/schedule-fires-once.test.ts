@@ -8,7 +8,8 @@ let servers: TestServer[] = []
 
 afterEach(async () => {
   for (const server of servers) await server.stop()
-  for (const dataDir of new Set(servers.map((server) => server.dataDir))) await removeDataDir(dataDir)
+  for (const dataDir of new Set(servers.map((server) => server.dataDir)))
+    await removeDataDir(dataDir)
   servers = []
 })
 
@@ -19,13 +20,20 @@ async function start(dataDir?: string): Promise<TestServer> {
 }
 
 /** The fire times of a schedule's runs (from their idempotency keys), oldest first, and their statuses. */
-async function firedRuns(admin: ApiClient, tenant: string, schedule: string): Promise<{ at: number; status: string }[]> {
+async function firedRuns(
+  admin: ApiClient,
+  tenant: string,
+  schedule: string,
+): Promise<{ at: number; status: string }[]> {
   const prefix = `schedule:${schedule}:`
   const { rows } = await admin.ok('POST', `/v1/tenants/${tenant}/query`, {
     sql: 'SELECT idempotency_key AS key, status FROM lc_runs WHERE idempotency_key LIKE ? ORDER BY idempotency_key',
     args: [`${prefix}%`],
   })
-  return rows.map((row: { key: string; status: string }) => ({ at: Date.parse(row.key.slice(prefix.length)), status: row.status }))
+  return rows.map((row: { key: string; status: string }) => ({
+    at: Date.parse(row.key.slice(prefix.length)),
+    status: row.status,
+  }))
 }
 
 function everySecondFrom(fires: { at: number }[], stepMs: number): number[] {
@@ -47,21 +55,29 @@ test('a schedule starts exactly one run per fire time across SIGKILLs of its wor
     catchUp: 'all',
   })
   for (let kill = 0; kill < 3; kill++) {
-    const pid = await waitFor(async () => (await admin.ok('GET', '/v1/tenants/metronome')).worker?.pid)
+    const pid = await waitFor(
+      async () => (await admin.ok('GET', '/v1/tenants/metronome')).worker?.pid,
+    )
     await new Promise((resolve) => setTimeout(resolve, 1_000 + Math.floor(Math.random() * 1_500)))
     process.kill(pid, 'SIGKILL')
     // The control plane restarts a crashed worker after a backoff; catch-up `all` owes the
     // fires it missed meanwhile.
-    await waitFor(async () => {
-      const tenant = await admin.ok('GET', '/v1/tenants/metronome')
-      return tenant.state === 'active' && tenant.worker?.pid !== pid
-    }, { timeoutMs: 60_000, what: 'a new worker after the kill' })
+    await waitFor(
+      async () => {
+        const tenant = await admin.ok('GET', '/v1/tenants/metronome')
+        return tenant.state === 'active' && tenant.worker?.pid !== pid
+      },
+      { timeoutMs: 60_000, what: 'a new worker after the kill' },
+    )
   }
   await admin.ok('POST', '/v1/tenants/metronome/schedules/tick/pause')
-  const fires = await waitFor(async () => {
-    const runs = await firedRuns(admin, 'metronome', 'tick')
-    return runs.every((run) => run.status === 'succeeded') && runs
-  }, { timeoutMs: 30_000, what: 'every fired run to finish' })
+  const fires = await waitFor(
+    async () => {
+      const runs = await firedRuns(admin, 'metronome', 'tick')
+      return runs.every((run) => run.status === 'succeeded') && runs
+    },
+    { timeoutMs: 30_000, what: 'every fired run to finish' },
+  )
   expect(fires.length).toBeGreaterThan(3)
   expect(fires.map((fire) => fire.at)).toEqual(everySecondFrom(fires, 1_000))
   const { rows } = await admin.ok('POST', '/v1/tenants/metronome/query', {
@@ -90,14 +106,18 @@ test('fires missed while the server was down start on wake as catchUp says', asy
   await first.stop()
   await new Promise((resolve) => setTimeout(resolve, 9_000))
   const { admin } = await start(first.dataDir)
-  const all = await waitFor(async () => {
-    const tenant = await admin.ok('GET', '/v1/tenants/sleepy')
-    if (tenant.state !== 'active') return false
-    const runs = await firedRuns(admin, 'sleepy', 'all')
-    return runs.length > 0 && runs.every((run) => run.status === 'succeeded') && runs
-  }, { timeoutMs: 60_000, what: 'the scheduler to wake the tenant and the missed fires to run' })
+  const all = await waitFor(
+    async () => {
+      const tenant = await admin.ok('GET', '/v1/tenants/sleepy')
+      if (tenant.state !== 'active') return false
+      const runs = await firedRuns(admin, 'sleepy', 'all')
+      return runs.length > 0 && runs.every((run) => run.status === 'succeeded') && runs
+    },
+    { timeoutMs: 60_000, what: 'the scheduler to wake the tenant and the missed fires to run' },
+  )
   const wokeAt = Date.now()
-  for (const id of ['all', 'latest', 'none']) await admin.ok('POST', `/v1/tenants/sleepy/schedules/${id}/pause`)
+  for (const id of ['all', 'latest', 'none'])
+    await admin.ok('POST', `/v1/tenants/sleepy/schedules/${id}/pause`)
   // `all`: every fire from the first one missed on (or an earlier one, if the schedule fired
   // before the hibernation), two seconds apart, none skipped.
   expect(all[0]!.at).toBeLessThan(downAt + 2_000)

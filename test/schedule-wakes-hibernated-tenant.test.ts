@@ -19,7 +19,12 @@ afterAll(async () => {
 test('a schedule fires in a hibernated tenant with no client request', async () => {
   const { admin } = server
   await createTenant(admin, 'cron')
-  await admin.ok('POST', '/v1/tenants/cron/schedules', { id: 'every10s', cron: '*/10 * * * * *', workflow: 'write', input: { entry: 'tick' } })
+  await admin.ok('POST', '/v1/tenants/cron/schedules', {
+    id: 'every10s',
+    cron: '*/10 * * * * *',
+    workflow: 'write',
+    input: { entry: 'tick' },
+  })
   const hibernated = await admin.ok('POST', '/v1/tenants/cron/hibernate')
   expect(hibernated.state).toBe('hibernated')
   expect(hibernated.nextWakeAt).not.toBeNull()
@@ -40,6 +45,9 @@ test('a schedule fires in a hibernated tenant with no client request', async () 
     return schedules[0]?.lastRunId && schedules[0]
   })
   expect(Date.parse(schedule.lastFireAt)).toBeGreaterThanOrEqual(nextFireAt)
-  const run = await admin.ok('GET', `/v1/tenants/cron/runs/${schedule.lastRunId}/result?waitMs=10000`)
+  const run = await admin.ok(
+    'GET',
+    `/v1/tenants/cron/runs/${schedule.lastRunId}/result?waitMs=10000`,
+  )
   expect(run).toMatchObject({ workflow: 'write', status: 'succeeded', output: 'tick' })
 })

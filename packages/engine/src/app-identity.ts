@@ -37,7 +37,8 @@ export function checkApp(
   upgradeFrom: string | undefined,
 ): AppIdentity | null {
   const recorded = recordedApp(db)
-  if (recorded === null || recorded.name === identity.name || recorded.name === upgradeFrom) return recorded
+  if (recorded === null || recorded.name === identity.name || recorded.name === upgradeFrom)
+    return recorded
   throw new EngineError(
     'APP_MISMATCH',
     `open tenant database: it runs app \`${recorded.name}\` (version ${recorded.version}), not \`${identity.name}\`; nothing was changed. A tenant's app is switched only on purpose: \`litecell tenants upgrade <tenant> --app ${identity.name}\` (POST /v1/tenants/<tenant>/upgrade {"app": "${identity.name}"})`,
@@ -57,17 +58,14 @@ export function recordApp(
   nowMs: number,
 ): void {
   if (recorded?.name === identity.name && recorded.version === identity.version) return
-  db.prepare('INSERT OR REPLACE INTO lc_app (id, name, version, recorded_at) VALUES (1, ?, ?, ?)').run(
-    identity.name,
-    identity.version,
-    nowMs,
-  )
+  db.prepare(
+    'INSERT OR REPLACE INTO lc_app (id, name, version, recorded_at) VALUES (1, ?, ?, ?)',
+  ).run(identity.name, identity.version, nowMs)
 }
 
 /** The app a database records, or `null` for a new file (or one of an older engine). */
 export function recordedApp(db: Database): AppIdentity | null {
   const row = db.prepare('SELECT name, version FROM lc_app WHERE id = 1').get() as
-    | AppIdentity
-    | undefined
+    AppIdentity | undefined
   return row ?? null
 }

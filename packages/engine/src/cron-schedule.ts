@@ -31,7 +31,11 @@ export class CronSchedule {
     prefix = '',
   ) {
     if (typeof cron !== 'string' || cron.trim() === '' || cron.length > MAX_CRON_LENGTH) {
-      throw invalid(`${prefix}cron`, cron, `a cron expression of at most ${MAX_CRON_LENGTH} characters`)
+      throw invalid(
+        `${prefix}cron`,
+        cron,
+        `a cron expression of at most ${MAX_CRON_LENGTH} characters`,
+      )
     }
     if (typeof timezone !== 'string' || timezone === '') {
       throw invalid(`${prefix}timezone`, timezone, 'an IANA time zone such as `Europe/Berlin`')
@@ -40,13 +44,23 @@ export class CronSchedule {
       // Intl names a bad zone plainly ("Invalid time zone specified: Mars/Olympus").
       new Intl.DateTimeFormat('en-US', { timeZone: timezone })
     } catch (error) {
-      throw invalid(`${prefix}timezone`, timezone, 'an IANA time zone such as `Europe/Berlin`', error)
+      throw invalid(
+        `${prefix}timezone`,
+        timezone,
+        'an IANA time zone such as `Europe/Berlin`',
+        error,
+      )
     }
     let parsed: Cron
     try {
       parsed = new Cron(cron, { timezone, mode: '5-or-6-parts' })
     } catch (error) {
-      throw invalid(`${prefix}cron`, cron, 'a cron expression of 5 fields (or 6, seconds first)', error)
+      throw invalid(
+        `${prefix}cron`,
+        cron,
+        'a cron expression of 5 fields (or 6, seconds first)',
+        error,
+      )
     }
     this.cron = cron
     this.timezone = timezone

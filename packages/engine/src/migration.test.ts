@@ -23,9 +23,10 @@ function read<T>(path: string, sql: string): T[] {
 }
 
 function tables(path: string): string[] {
-  return read<{ name: string }>(path, "SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'lc_%' ORDER BY name").map(
-    (row) => row.name,
-  )
+  return read<{ name: string }>(
+    path,
+    "SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'lc_%' ORDER BY name",
+  ).map((row) => row.name)
 }
 
 async function openError(promise: Promise<unknown>): Promise<EngineError> {
@@ -60,7 +61,9 @@ describe('app migrations', () => {
     await engine.close()
     const error = await openError(reopen(path, appWith([`${ORDERS} -- edited`, METRICS, ITEMS])))
     expect(error.code).toBe('MIGRATION_MISMATCH')
-    expect(error.message).toMatch(/migration #0 \(sha256:[0-9a-f]{12}\) of the app differs from migration #0 \(sha256:[0-9a-f]{12}\) that this tenant applied/)
+    expect(error.message).toMatch(
+      /migration #0 \(sha256:[0-9a-f]{12}\) of the app differs from migration #0 \(sha256:[0-9a-f]{12}\) that this tenant applied/,
+    )
     expect(error.message).toContain('litecell tenants upgrade <tenant> --app <name>')
     expect(tables(path)).toEqual(['metrics', 'orders'])
   })
@@ -81,9 +84,13 @@ describe('app migrations', () => {
     const { engine, path } = await openTestEngine(appWith(named))
     await engine.close()
     const reordered = await openError(reopen(path, appWith([...named].reverse())))
-    expect(reordered.message).toContain('migration #0 `items` of the app differs from migration #0 `orders`')
+    expect(reordered.message).toContain(
+      'migration #0 `items` of the app differs from migration #0 `orders`',
+    )
     const removed = await openError(reopen(path, appWith(named.slice(0, 1))))
-    expect(removed.message).toContain('the app lists only 1: migration #1 `items` is missing from it')
+    expect(removed.message).toContain(
+      'the app lists only 1: migration #1 `items` is missing from it',
+    )
   })
 
   it('keeps the identity of a plain migration that gains a name', async () => {
@@ -91,7 +98,10 @@ describe('app migrations', () => {
     await engine.close()
     await reopen(path, appWith([{ name: 'orders', sql: ORDERS }, ITEMS]))
     expect(tables(path)).toEqual(['items', 'orders'])
-    expect(read(path, 'SELECT name FROM lc_migrations ORDER BY position')).toEqual([{ name: 'orders' }, { name: null }])
+    expect(read(path, 'SELECT name FROM lc_migrations ORDER BY position')).toEqual([
+      { name: 'orders' },
+      { name: null },
+    ])
   })
 
   it('converts the positions an older engine recorded into names and hashes', async () => {
@@ -107,7 +117,10 @@ describe('app migrations', () => {
     const { runId } = await again.start('w')
     expect((await again.result(runId, { waitMs: 5_000 })).status).toBe('succeeded')
     expect(tables(path)).toEqual(['items', 'metrics', 'orders'])
-    const rows = read<{ hash: string; app: string }>(path, 'SELECT hash, app FROM lc_migrations ORDER BY position')
+    const rows = read<{ hash: string; app: string }>(
+      path,
+      'SELECT hash, app FROM lc_migrations ORDER BY position',
+    )
     expect(rows.map((row) => row.app)).toEqual(['default', 'default', 'default'])
     expect(rows.every((row) => /^sha256:[0-9a-f]{64}$/.test(row.hash))).toBe(true)
   })
@@ -121,14 +134,21 @@ describe('app migrations', () => {
       INSERT INTO lc_migrations VALUES (0, 1), (1, 1);`)
     db.close()
     const error = await openError(reopen(path, appWith([ORDERS])))
-    expect(error.message).toContain('applied migration #1 (recorded by position by an older litecell), but the app lists only 1')
-    expect(read(path, 'SELECT hash FROM lc_migrations ORDER BY position')).toEqual([{ hash: null }, { hash: null }])
+    expect(error.message).toContain(
+      'applied migration #1 (recorded by position by an older litecell), but the app lists only 1',
+    )
+    expect(read(path, 'SELECT hash FROM lc_migrations ORDER BY position')).toEqual([
+      { hash: null },
+      { hash: null },
+    ])
   })
 
   it('fails a migration whose SQL fails with MIGRATION_FAILED, keeping earlier ones', async () => {
     const { engine, path } = await openTestEngine(appWith([ORDERS]))
     await engine.close()
-    const error = await openError(reopen(path, appWith([ORDERS, { name: 'broken', sql: 'CREATE TABLE orders (x)' }])))
+    const error = await openError(
+      reopen(path, appWith([ORDERS, { name: 'broken', sql: 'CREATE TABLE orders (x)' }])),
+    )
     expect(error.code).toBe('MIGRATION_FAILED')
     expect(error.message).toContain('apply migration #1 `broken`: ')
   })
@@ -171,6 +191,8 @@ describe('the app a tenant runs', () => {
     const { engine, path } = await openTestEngine(shop, { appName: 'shop', appVersion: 'v1' })
     await engine.close()
     await reopen(path, shop, { appName: 'shop', appVersion: 'v2' }).then((again) => again.close())
-    expect(read(path, 'SELECT name, version FROM lc_app')).toEqual([{ name: 'shop', version: 'v2' }])
+    expect(read(path, 'SELECT name, version FROM lc_app')).toEqual([
+      { name: 'shop', version: 'v2' },
+    ])
   })
 })

@@ -157,7 +157,11 @@ function plan(
     if (row.hash === entry.hash) {
       const { name } = entry
       if (row.name !== name && name !== null) {
-        fixes.push(() => db.prepare('UPDATE lc_migrations SET name = ? WHERE position = ?').run(name, row.position))
+        fixes.push(() =>
+          db
+            .prepare('UPDATE lc_migrations SET name = ? WHERE position = ?')
+            .run(name, row.position),
+        )
       }
       return
     }

@@ -21,7 +21,9 @@ const versions = {
   v2: async (ctx: WorkflowContext) => {
     const a = await ctx.step('a', () => 1)
     await ctx.sleep(HOUR)
-    const b = (await ctx.patched('new-b')) ? await ctx.step('new', () => 20) : await ctx.step('old', () => 2)
+    const b = (await ctx.patched('new-b'))
+      ? await ctx.step('new', () => 20)
+      : await ctx.step('old', () => 2)
     await ctx.sleep(HOUR)
     return a + b + (await ctx.step('c', () => 100))
   },
@@ -119,7 +121,9 @@ describe('ctx.patched', () => {
     const { run } = await upgradeAfter('v1', 'v4', 2)
     expect(run.status).toBe('failed')
     expect(run.error?.code).toBe('NON_DETERMINISM')
-    expect(run.error?.message).toContain("call #3 is step 'new' but the journal recorded step 'old' (the first call that differs)")
+    expect(run.error?.message).toContain(
+      "call #3 is step 'new' but the journal recorded step 'old' (the first call that differs)",
+    )
     expect(run.error?.message).toContain('started under app version v1 and replays under v4')
     expect(run.error?.message).toContain("ctx.patched('<name>')")
   })
@@ -129,7 +133,9 @@ describe('ctx.patched', () => {
     const { engine } = await openTestEngine(app)
     const { runId } = await engine.start('w')
     const run = await engine.result(runId, { waitMs: 5_000 })
-    expect(run.error?.message).toMatch(/Expected `patch name` to be a string of 1 to 128 characters/)
+    expect(run.error?.message).toMatch(
+      /Expected `patch name` to be a string of 1 to 128 characters/,
+    )
   })
 })
 
@@ -138,11 +144,19 @@ describe('app version of a run', () => {
 
   it('is the app version, else a hash of the workflows, unless the engine is given one', async () => {
     const versioned = await openTestEngine(defineApp({ ...plain, version: '2026.1' }))
-    expect((await versioned.engine.get((await versioned.engine.start('w')).runId)).appVersion).toBe('2026.1')
+    expect((await versioned.engine.get((await versioned.engine.start('w')).runId)).appVersion).toBe(
+      '2026.1',
+    )
     const hashed = await openTestEngine(defineApp(plain))
-    expect((await hashed.engine.get((await hashed.engine.start('w')).runId)).appVersion).toMatch(/^sha256:[0-9a-f]{12}$/)
-    const given = await openTestEngine(defineApp({ ...plain, version: '2026.1' }), { appVersion: 'sha256:abc' })
-    expect((await given.engine.get((await given.engine.start('w')).runId)).appVersion).toBe('sha256:abc')
+    expect((await hashed.engine.get((await hashed.engine.start('w')).runId)).appVersion).toMatch(
+      /^sha256:[0-9a-f]{12}$/,
+    )
+    const given = await openTestEngine(defineApp({ ...plain, version: '2026.1' }), {
+      appVersion: 'sha256:abc',
+    })
+    expect((await given.engine.get((await given.engine.start('w')).runId)).appVersion).toBe(
+      'sha256:abc',
+    )
     expect(given.engine.app).toEqual({ name: 'default', version: 'sha256:abc' })
   })
 })

@@ -14,11 +14,15 @@ const CRASHES = 4
 
 /** Starts the child, waits until its engine is open, lets it fire for `firingMs`, SIGKILLs it. */
 async function fireThenKill(db: string, firingMs: number): Promise<void> {
-  const child = spawn(process.execPath, ['--import', tsx, script, db], { stdio: ['ignore', 'pipe', 'inherit'] })
+  const child = spawn(process.execPath, ['--import', tsx, script, db], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  })
   const exited = new Promise((resolve) => child.on('exit', resolve))
   await new Promise<void>((resolve, reject) => {
     child.stdout.on('data', (chunk: Buffer) => chunk.toString().includes('open') && resolve())
-    child.on('exit', (code) => reject(new Error(`child exited with ${code} before its engine opened`)))
+    child.on('exit', (code) =>
+      reject(new Error(`child exited with ${code} before its engine opened`)),
+    )
   })
   await new Promise((resolve) => setTimeout(resolve, firingMs))
   child.kill('SIGKILL')
@@ -36,7 +40,9 @@ it('a per-second schedule starts exactly one run per fire time across SIGKILLs a
   await engine.close()
   const connection = new Libsql(db, { readonly: true })
   const runs = connection
-    .prepare("SELECT idempotency_key AS key, status FROM lc_runs WHERE idempotency_key LIKE 'schedule:tick:%' ORDER BY idempotency_key")
+    .prepare(
+      "SELECT idempotency_key AS key, status FROM lc_runs WHERE idempotency_key LIKE 'schedule:tick:%' ORDER BY idempotency_key",
+    )
     .all() as { key: string; status: string }[]
   connection.close()
   const fireTimes = runs.map((run) => Date.parse(run.key.slice('schedule:tick:'.length)))

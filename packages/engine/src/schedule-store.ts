@@ -56,7 +56,8 @@ export class ScheduleStore {
 
   #statement(name: keyof typeof SQL): Statement {
     let statement = this.#statements.get(name)
-    if (statement === undefined) this.#statements.set(name, (statement = this.#db.prepare(SQL[name])))
+    if (statement === undefined)
+      this.#statements.set(name, (statement = this.#db.prepare(SQL[name])))
     return statement
   }
 
@@ -68,7 +69,12 @@ export class ScheduleStore {
     return this.#statement('get').get(id) as ScheduleRow | undefined
   }
 
-  insert(spec: ScheduleSpec, source: 'app' | 'api', nextFireAt: number | null, nowMs: number): void {
+  insert(
+    spec: ScheduleSpec,
+    source: 'app' | 'api',
+    nextFireAt: number | null,
+    nowMs: number,
+  ): void {
     this.#statement('insert').run(
       spec.id,
       source,
@@ -85,7 +91,12 @@ export class ScheduleStore {
   }
 
   /** Replaces a schedule's definition (an app's schedule changed), keeping its history. */
-  updateSpec(spec: ScheduleSpec, source: 'app' | 'api', nextFireAt: number | null, nowMs: number): void {
+  updateSpec(
+    spec: ScheduleSpec,
+    source: 'app' | 'api',
+    nextFireAt: number | null,
+    nowMs: number,
+  ): void {
     this.#statement('updateSpec').run(
       source,
       spec.cron,

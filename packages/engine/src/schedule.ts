@@ -115,12 +115,23 @@ export function validateSchedule(
   nowMs: number,
 ): { spec: ScheduleSpec; cron: CronSchedule } {
   if (typeof id !== 'string' || !SCHEDULE_ID.test(id)) {
-    throw invalidInput(what === '' ? 'id' : `${what} id`, id, 'letters, digits, `-` or `_` (at most 64, starting with a letter or digit)')
+    throw invalidInput(
+      what === '' ? 'id' : `${what} id`,
+      id,
+      'letters, digits, `-` or `_` (at most 64, starting with a letter or digit)',
+    )
   }
   if (typeof definition !== 'object' || definition === null || Array.isArray(definition)) {
-    throw invalidInput(what === '' ? 'schedule' : what, definition, 'an object with `cron` and `workflow`')
+    throw invalidInput(
+      what === '' ? 'schedule' : what,
+      definition,
+      'an object with `cron` and `workflow`',
+    )
   }
-  const { cron, timezone, workflow, input, overlap, catchUp } = definition as Record<string, unknown>
+  const { cron, timezone, workflow, input, overlap, catchUp } = definition as Record<
+    string,
+    unknown
+  >
   const parsed = new CronSchedule(cron, timezone ?? 'UTC', nowMs, what === '' ? '' : `${what}.`)
   if (typeof workflow !== 'string' || workflow === '') {
     throw invalidInput(field(what, 'workflow'), workflow, 'a workflow name')

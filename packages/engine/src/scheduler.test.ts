@@ -31,7 +31,9 @@ function firedRuns(path: string, scheduleId: string): FiredRun[] {
   const db = new Libsql(path, { readonly: true })
   try {
     return db
-      .prepare('SELECT run_id, status, idempotency_key, input FROM lc_runs WHERE idempotency_key LIKE ? ORDER BY id')
+      .prepare(
+        'SELECT run_id, status, idempotency_key, input FROM lc_runs WHERE idempotency_key LIKE ? ORDER BY id',
+      )
       .all(`schedule:${scheduleId}:%`) as FiredRun[]
   } finally {
     db.close()
@@ -39,7 +41,9 @@ function firedRuns(path: string, scheduleId: string): FiredRun[] {
 }
 
 function fireTimes(path: string, scheduleId: string): string[] {
-  return firedRuns(path, scheduleId).map((run) => (run.idempotency_key as string).slice(`schedule:${scheduleId}:`.length))
+  return firedRuns(path, scheduleId).map((run) =>
+    (run.idempotency_key as string).slice(`schedule:${scheduleId}:`.length),
+  )
 }
 
 async function codeOf(promise: Promise<unknown>): Promise<string | undefined> {
@@ -73,8 +77,18 @@ describe('schedules', () => {
   it('fires once per fire time, with an idempotency key of the schedule and the fire time', async () => {
     const clock = new ManualClock(T0 + 10_000)
     const { engine, path } = await openTestEngine(app, { clock: clock.now })
-    const created = await engine.schedules.create({ id: 'every-minute', cron: '* * * * *', workflow: 'tick', input: { n: 1 } })
-    expect(created).toMatchObject({ id: 'every-minute', source: 'api', paused: false, nextFireAt: iso(T0 + MINUTE) })
+    const created = await engine.schedules.create({
+      id: 'every-minute',
+      cron: '* * * * *',
+      workflow: 'tick',
+      input: { n: 1 },
+    })
+    expect(created).toMatchObject({
+      id: 'every-minute',
+      source: 'api',
+      paused: false,
+      nextFireAt: iso(T0 + MINUTE),
+    })
     await at(engine, clock, T0 + MINUTE - 1)
     expect(fireTimes(path, 'every-minute')).toEqual([])
     await at(engine, clock, T0 + MINUTE)
@@ -98,7 +112,12 @@ describe('schedules', () => {
     const clock = new ManualClock(T0)
     const { engine } = await openTestEngine(app, { clock: clock.now })
     expect(await engine.nextWakeAt()).toBeNull()
-    await engine.schedules.create({ id: 'nightly', cron: '0 3 * * *', timezone: 'Europe/Berlin', workflow: 'tick' })
+    await engine.schedules.create({
+      id: 'nightly',
+      cron: '0 3 * * *',
+      timezone: 'Europe/Berlin',
+      workflow: 'tick',
+    })
     // 03:00 in Berlin in winter is 02:00 UTC.
     expect(await engine.nextWakeAt()).toBe(T0 + 2 * 60 * MINUTE)
     await engine.schedules.pause('nightly')
@@ -140,35 +159,56 @@ describe('schedules', () => {
   it('validates schedules: the cron parser says what is wrong, and nothing is written', async () => {
     const clock = new ManualClock(T0)
     const { engine } = await openTestEngine(app, { clock: clock.now })
-    const badCron = await errorOf(engine.schedules.create({ id: 'a', cron: '61 * * * *', workflow: 'tick' }))
+    const badCron = await errorOf(
+      engine.schedules.create({ id: 'a', cron: '61 * * * *', workflow: 'tick' }),
+    )
     expect(badCron.code).toBe('INVALID_INPUT')
     expect(badCron.message).toContain('Invalid value for minute: 61')
-    const fields = await errorOf(engine.schedules.create({ id: 'a', cron: '* * *', workflow: 'tick' }))
-    expect(fields.message).toMatch(/Expected `cron`.*got `\* \* \*` \(string\).*five, six, or seven/)
-    const zone = await errorOf(engine.schedules.create({ id: 'a', cron: '* * * * *', timezone: 'Mars/Olympus', workflow: 'tick' }))
+    const fields = await errorOf(
+      engine.schedules.create({ id: 'a', cron: '* * *', workflow: 'tick' }),
+    )
+    expect(fields.message).toMatch(
+      /Expected `cron`.*got `\* \* \*` \(string\).*five, six, or seven/,
+    )
+    const zone = await errorOf(
+      engine.schedules.create({
+        id: 'a',
+        cron: '* * * * *',
+        timezone: 'Mars/Olympus',
+        workflow: 'tick',
+      }),
+    )
     expect(zone.message).toMatch(/Expected `timezone`.*`Mars\/Olympus`.*Invalid time zone/)
-    const never = await errorOf(engine.schedules.create({ id: 'a', cron: '0 0 30 2 *', workflow: 'tick' }))
+    const never = await errorOf(
+      engine.schedules.create({ id: 'a', cron: '0 0 30 2 *', workflow: 'tick' }),
+    )
     expect(never.message).toContain('matches no future date')
-    expect(await codeOf(engine.schedules.create({ id: 'a', cron: '* * * * *', workflow: 'nope' }))).toBe('UNKNOWN_WORKFLOW')
-    expect(await codeOf(engine.schedules.create({ id: 'a b', cron: '* * * * *', workflow: 'tick' }))).toBe('INVALID_INPUT')
+    expect(
+      await codeOf(engine.schedules.create({ id: 'a', cron: '* * * * *', workflow: 'nope' })),
+    ).toBe('UNKNOWN_WORKFLOW')
+    expect(
+      await codeOf(engine.schedules.create({ id: 'a b', cron: '* * * * *', workflow: 'tick' })),
+    ).toBe('INVALID_INPUT')
     const overlap = { id: 'a', cron: '* * * * *', workflow: 'tick', overlap: 'never' } as never
     expect(await codeOf(engine.schedules.create(overlap))).toBe('INVALID_INPUT')
     const catchUp = { id: 'a', cron: '* * * * *', workflow: 'tick', catchUp: 'some' } as never
     expect(await codeOf(engine.schedules.create(catchUp))).toBe('INVALID_INPUT')
     expect(await engine.schedules.list()).toEqual([])
     await engine.schedules.create({ id: 'a', cron: '* * * * *', workflow: 'tick' })
-    expect(await codeOf(engine.schedules.create({ id: 'a', cron: '0 * * * *', workflow: 'tick' }))).toBe('SCHEDULE_EXISTS')
+    expect(
+      await codeOf(engine.schedules.create({ id: 'a', cron: '0 * * * *', workflow: 'tick' })),
+    ).toBe('SCHEDULE_EXISTS')
     expect(await codeOf(engine.schedules.get('missing'))).toBe('SCHEDULE_NOT_FOUND')
     expect(await codeOf(engine.schedules.trigger('missing'))).toBe('SCHEDULE_NOT_FOUND')
   })
 
   it('refuses an app whose schedule is invalid or names a workflow it lacks', () => {
-    expect(() => defineApp({ ...app, schedules: { x: { cron: 'nope', workflow: 'tick' } } })).toThrow(
-      /app\.schedules\.x\.cron/,
-    )
-    expect(() => defineApp({ ...app, schedules: { x: { cron: '* * * * *', workflow: 'gone' } } })).toThrow(
-      /app\.schedules\.x\.workflow/,
-    )
+    expect(() =>
+      defineApp({ ...app, schedules: { x: { cron: 'nope', workflow: 'tick' } } }),
+    ).toThrow(/app\.schedules\.x\.cron/)
+    expect(() =>
+      defineApp({ ...app, schedules: { x: { cron: '* * * * *', workflow: 'gone' } } }),
+    ).toThrow(/app\.schedules\.x\.workflow/)
   })
 
   it('pause stops fires and resume continues from the first fire time after now', async () => {
@@ -178,7 +218,10 @@ describe('schedules', () => {
     expect(await engine.schedules.pause('s')).toMatchObject({ paused: true, nextFireAt: null })
     await at(engine, clock, T0 + 5 * MINUTE)
     expect(fireTimes(path, 's')).toEqual([])
-    expect(await engine.schedules.resume('s')).toMatchObject({ paused: false, nextFireAt: iso(T0 + 6 * MINUTE) })
+    expect(await engine.schedules.resume('s')).toMatchObject({
+      paused: false,
+      nextFireAt: iso(T0 + 6 * MINUTE),
+    })
     await at(engine, clock, T0 + 6 * MINUTE)
     expect(fireTimes(path, 's')).toEqual([iso(T0 + 6 * MINUTE)])
   })
@@ -210,7 +253,10 @@ describe('schedules', () => {
       const { engine, path, clock } = await withHeldRun('skip')
       const runs = firedRuns(path, 's')
       expect(fireTimes(path, 's')).toEqual([iso(T0 + MINUTE)])
-      expect(await engine.schedules.get('s')).toMatchObject({ lastFireAt: iso(T0 + 3 * MINUTE), lastRunId: runs[0]?.run_id })
+      expect(await engine.schedules.get('s')).toMatchObject({
+        lastFireAt: iso(T0 + 3 * MINUTE),
+        lastRunId: runs[0]?.run_id,
+      })
       await engine.sendEvent(runs[0]?.run_id as string, 'release')
       await engine.idle()
       await at(engine, clock, T0 + 4 * MINUTE)
@@ -219,7 +265,11 @@ describe('schedules', () => {
 
     it('allow starts a run for every fire', async () => {
       const { path } = await withHeldRun('allow')
-      expect(fireTimes(path, 's')).toEqual([iso(T0 + MINUTE), iso(T0 + 2 * MINUTE), iso(T0 + 3 * MINUTE)])
+      expect(fireTimes(path, 's')).toEqual([
+        iso(T0 + MINUTE),
+        iso(T0 + 2 * MINUTE),
+        iso(T0 + 3 * MINUTE),
+      ])
     })
 
     it('queue starts each fire once the previous run ended, in fire order', async () => {
@@ -233,7 +283,11 @@ describe('schedules', () => {
       expect(fireTimes(path, 's')).toEqual([iso(T0 + MINUTE), iso(T0 + 2 * MINUTE)])
       await engine.sendEvent(firedRuns(path, 's')[1]?.run_id as string, 'release')
       await engine.idle()
-      expect(fireTimes(path, 's')).toEqual([iso(T0 + MINUTE), iso(T0 + 2 * MINUTE), iso(T0 + 3 * MINUTE)])
+      expect(fireTimes(path, 's')).toEqual([
+        iso(T0 + MINUTE),
+        iso(T0 + 2 * MINUTE),
+        iso(T0 + 3 * MINUTE),
+      ])
       expect((await engine.schedules.get('s')).nextFireAt).toBe(iso(T0 + 4 * MINUTE))
     })
 
@@ -256,7 +310,11 @@ describe('schedules', () => {
   })
 
   describe('catch-up of fires missed while no process ran the tenant', () => {
-    async function missFires(catchUp: 'latest' | 'all' | 'none', downMs: number, cron = '* * * * *') {
+    async function missFires(
+      catchUp: 'latest' | 'all' | 'none',
+      downMs: number,
+      cron = '* * * * *',
+    ) {
       const clock = new ManualClock(T0)
       const scheduled: AppDefinition = defineApp({
         ...app,
@@ -302,7 +360,10 @@ describe('schedules', () => {
 
   it('a fire whose run committed starts no second run at later opens', async () => {
     const clock = new ManualClock(T0)
-    const scheduled = defineApp({ ...app, schedules: { s: { cron: '* * * * *', workflow: 'hold', overlap: 'allow', catchUp: 'all' } } })
+    const scheduled = defineApp({
+      ...app,
+      schedules: { s: { cron: '* * * * *', workflow: 'hold', overlap: 'allow', catchUp: 'all' } },
+    })
     const { engine, path } = await openTestEngine(scheduled, { clock: clock.now })
     await at(engine, clock, T0 + MINUTE)
     await engine.close()
@@ -332,20 +393,35 @@ describe('schedules', () => {
     const clock = new ManualClock(T0 + 10 * 60 * MINUTE)
     const { engine, path } = await openTestEngine(app, { clock: clock.now })
     await engine.schedules.create({ id: 'h', cron: '0 * * * *', workflow: 'tick' })
-    const first = await engine.schedules.backfill('h', { from: iso(T0 + 30 * MINUTE), to: iso(T0 + 3 * 60 * MINUTE) })
+    const first = await engine.schedules.backfill('h', {
+      from: iso(T0 + 30 * MINUTE),
+      to: iso(T0 + 3 * 60 * MINUTE),
+    })
     expect(first.runIds).toHaveLength(2)
     expect(fireTimes(path, 'h')).toEqual([iso(T0 + 60 * MINUTE), iso(T0 + 120 * MINUTE)])
-    const overlapping = await engine.schedules.backfill('h', { from: T0, to: T0 + 3 * 60 * MINUTE + 1 })
+    const overlapping = await engine.schedules.backfill('h', {
+      from: T0,
+      to: T0 + 3 * 60 * MINUTE + 1,
+    })
     expect(overlapping.runIds.slice(1, 3)).toEqual(first.runIds)
     expect(fireTimes(path, 'h')).toHaveLength(4)
     // Fire times later than now are left to the cron.
-    const future = await engine.schedules.backfill('h', { from: T0 + 9 * 60 * MINUTE + 1, to: T0 + 20 * 60 * MINUTE })
+    const future = await engine.schedules.backfill('h', {
+      from: T0 + 9 * 60 * MINUTE + 1,
+      to: T0 + 20 * 60 * MINUTE,
+    })
     expect(future.runIds).toHaveLength(1)
-    const tooMany = await errorOf(engine.schedules.backfill('h', { from: iso(T0 - 60 * 24 * 60 * MINUTE), to: iso(T0) }))
+    const tooMany = await errorOf(
+      engine.schedules.backfill('h', { from: iso(T0 - 60 * 24 * 60 * MINUTE), to: iso(T0) }),
+    )
     expect(tooMany.code).toBe('INVALID_INPUT')
     expect(tooMany.message).toMatch(/more than 1000 fire times of `0 \* \* \* \*`; split it/)
-    expect(await codeOf(engine.schedules.backfill('h', { from: iso(T0), to: iso(T0) }))).toBe('INVALID_INPUT')
-    expect(await codeOf(engine.schedules.backfill('h', { from: 'yesterday', to: iso(T0) }))).toBe('INVALID_INPUT')
+    expect(await codeOf(engine.schedules.backfill('h', { from: iso(T0), to: iso(T0) }))).toBe(
+      'INVALID_INPUT',
+    )
+    expect(await codeOf(engine.schedules.backfill('h', { from: 'yesterday', to: iso(T0) }))).toBe(
+      'INVALID_INPUT',
+    )
     await engine.idle()
     expect(fireTimes(path, 'h')).toHaveLength(5)
   })

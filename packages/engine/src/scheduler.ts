@@ -172,7 +172,10 @@ export class Scheduler implements Schedules {
       )
     }
     if (this.#store.get(spec.id) !== undefined) {
-      throw new EngineError('SCHEDULE_EXISTS', `create schedule ${spec.id}: a schedule with this id exists`)
+      throw new EngineError(
+        'SCHEDULE_EXISTS',
+        `create schedule ${spec.id}: a schedule with this id exists`,
+      )
     }
     const nextFireAt = cron.nextAfter(nowMs)
     this.#host.writer.writeOne(() => this.#store.insert(spec, 'api', nextFireAt, nowMs))
@@ -244,7 +247,11 @@ export class Scheduler implements Schedules {
     const key = options?.idempotencyKey
     const request = validateStartRequest(
       this.#host.executor,
-      { workflow: row.workflow, input: fromJsonText(row.input) ?? null, ...(key === undefined ? {} : { idempotencyKey: key }) },
+      {
+        workflow: row.workflow,
+        input: fromJsonText(row.input) ?? null,
+        ...(key === undefined ? {} : { idempotencyKey: key }),
+      },
       `trigger schedule ${id}`,
     )
     const { writer, runs, clock } = this.#host
@@ -266,10 +273,12 @@ export class Scheduler implements Schedules {
     this.#assertOpen('backfill schedule')
     const fromMs = toMs(range?.from, 'from')
     const toMsValue = toMs(range?.to, 'to')
-    if (fromMs >= toMsValue) throw invalidInput('from', range.from, `a time before \`to\` (${String(range.to)})`)
+    if (fromMs >= toMsValue)
+      throw invalidInput('from', range.from, `a time before \`to\` (${String(range.to)})`)
     const row = this.#row(id, 'backfill')
     const cron = this.#state(id).cron
-    if (cron === null) throw new EngineError('INVALID_STATE', `backfill schedule ${id}: its cron no longer parses`)
+    if (cron === null)
+      throw new EngineError('INVALID_STATE', `backfill schedule ${id}: its cron no longer parses`)
     const nowMs = this.#host.clock()
     const fires = cron.between(fromMs, Math.min(toMsValue, nowMs + 1), MAX_BACKFILL_FIRES)
     if (fires === null) {
@@ -344,7 +353,8 @@ export class Scheduler implements Schedules {
     const state = this.#state(row.id)
     const { cron, cursor } = state
     if (cron === null || cursor === null || cursor > nowMs || row.catch_up === 'all') return
-    if (row.overlap === 'queue' && row.last_run_id !== null && this.#isUnfinished(row.last_run_id)) return
+    if (row.overlap === 'queue' && row.last_run_id !== null && this.#isUnfinished(row.last_run_id))
+      return
     let next: number | null
     if (row.catch_up === 'latest') {
       const latest = cron.latestAtOrBefore(nowMs, 1)[0]
@@ -355,7 +365,12 @@ export class Scheduler implements Schedules {
     if (next === cursor) return
     this.#store.progress(
       row.id,
-      { nextFireAt: next, lastFireAt: row.last_fire_at, lastRunId: row.last_run_id, lastError: row.last_error },
+      {
+        nextFireAt: next,
+        lastFireAt: row.last_fire_at,
+        lastRunId: row.last_run_id,
+        lastError: row.last_error,
+      },
       nowMs,
     )
     state.cursor = next
@@ -377,7 +392,8 @@ export class Scheduler implements Schedules {
     for (const [id, state] of this.#states) {
       if (state.blockedOn !== null && this.#isUnfinished(state.blockedOn)) continue
       state.unblock?.()
-      if (state.cursor !== null && state.cursor <= nowMs) due.push(this.#store.get(id) as ScheduleRow)
+      if (state.cursor !== null && state.cursor <= nowMs)
+        due.push(this.#store.get(id) as ScheduleRow)
     }
     if (due.length === 0) return this.#arm()
     const created: RunRow[] = []
@@ -482,7 +498,11 @@ export class Scheduler implements Schedules {
  */
 function owedFires(cron: CronSchedule, cursor: number, nowMs: number): number[] {
   const fires: number[] = []
-  for (let fire = cron.nextAfter(cursor - 1); fire !== null && fire <= nowMs; fire = cron.nextAfter(fire)) {
+  for (
+    let fire = cron.nextAfter(cursor - 1);
+    fire !== null && fire <= nowMs;
+    fire = cron.nextAfter(fire)
+  ) {
     if (fires.length === MAX_OWED_FIRES) {
       return cron.latestAtOrBefore(nowMs, MAX_OWED_FIRES).filter((latest) => latest >= cursor)
     }
@@ -493,7 +513,11 @@ function owedFires(cron: CronSchedule, cursor: number, nowMs: number): number[] 
 
 function toMs(value: unknown, what: string): number {
   const ms =
-    value instanceof Date ? value.getTime() : typeof value === 'string' || typeof value === 'number' ? new Date(value).getTime() : Number.NaN
+    value instanceof Date
+      ? value.getTime()
+      : typeof value === 'string' || typeof value === 'number'
+        ? new Date(value).getTime()
+        : Number.NaN
   if (!Number.isFinite(ms)) throw invalidInput(what, value, 'an ISO 8601 time or epoch ms')
   return ms
 }

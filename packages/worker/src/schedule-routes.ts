@@ -13,9 +13,13 @@ export function addScheduleRoutes(tenant: Hono, engine: Engine): void {
     return context.json(await engine.schedules.create(body as unknown as ScheduleRequest), 201)
   })
 
-  tenant.get('/schedules', async (context) => context.json({ schedules: await engine.schedules.list() }))
+  tenant.get('/schedules', async (context) =>
+    context.json({ schedules: await engine.schedules.list() }),
+  )
 
-  tenant.get('/schedules/:sid', async (context) => context.json(await engine.schedules.get(context.req.param('sid'))))
+  tenant.get('/schedules/:sid', async (context) =>
+    context.json(await engine.schedules.get(context.req.param('sid'))),
+  )
 
   tenant.delete('/schedules/:sid', async (context) => {
     await engine.schedules.delete(context.req.param('sid'))
