@@ -74,7 +74,7 @@ test('a schedule starts exactly one run per fire time across SIGKILLs of its wor
   const fires = await waitFor(
     async () => {
       const runs = await firedRuns(admin, 'metronome', 'tick')
-      return runs.every((run) => run.status === 'succeeded') && runs
+      return runs.every((run) => run.status === 'succeeded') ? runs : undefined
     },
     { timeoutMs: 30_000, what: 'every fired run to finish' },
   )
@@ -109,9 +109,9 @@ test('fires missed while the server was down start on wake as catchUp says', asy
   const all = await waitFor(
     async () => {
       const tenant = await admin.ok('GET', '/v1/tenants/sleepy')
-      if (tenant.state !== 'active') return false
+      if (tenant.state !== 'active') return undefined
       const runs = await firedRuns(admin, 'sleepy', 'all')
-      return runs.length > 0 && runs.every((run) => run.status === 'succeeded') && runs
+      return runs.length > 0 && runs.every((run) => run.status === 'succeeded') ? runs : undefined
     },
     { timeoutMs: 60_000, what: 'the scheduler to wake the tenant and the missed fires to run' },
   )
