@@ -440,5 +440,9 @@ describe('schedules', () => {
       nextFireAt: iso(T0 + 2 * MINUTE),
     })
     expect(fireTimes(path, 's')).toEqual([])
+    // A backfill cannot start them either, and starts none of the range.
+    const backfill = again.schedules.backfill('s', { from: T0, to: T0 + MINUTE + 1 })
+    expect(await codeOf(backfill)).toBe('UNKNOWN_WORKFLOW')
+    expect(fireTimes(path, 's')).toEqual([])
   })
 })

@@ -288,7 +288,7 @@ export class Scheduler implements Schedules {
       )
     }
     const created: RunRow[] = []
-    const runIds = this.#host.writer.write(() =>
+    const runIds = this.#host.writer.atomic(() =>
       fires.map((fireAt) => {
         const result = this.#startFire(row, fireAt, nowMs)
         if (result.created) created.push(result.row)
