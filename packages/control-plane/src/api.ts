@@ -101,6 +101,11 @@ export function createApi(options: ApiOptions): Hono {
   tenant.get('/', auth.requireTenant(), async (context) => context.json(await tenants.show(id(context))))
   tenant.post('/hibernate', auth.requireAdmin(), async (context) => context.json(await tenants.hibernate(id(context))))
   tenant.post('/wake', auth.requireAdmin(), async (context) => context.json(await tenants.wake(id(context))))
+  tenant.post('/upgrade', auth.requireAdmin(), async (context) => {
+    const body = await readJsonObject(context)
+    const app = optionalString(body, 'app', 64)
+    return context.json(await tenants.upgrade(id(context), app === undefined ? {} : { app }))
+  })
   tenant.post('/fork', auth.requireAdmin(), async (context) => {
     const body = await readJsonObject(context)
     const forked = await tenants.fork(id(context), {

@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs'
 import { join } from 'node:path'
 import type { Logger } from 'pino'
 import {
+  EXIT_APP_REFUSED,
   EXIT_LEASE_LOST,
   EXIT_STORAGE_UNAVAILABLE,
   TENANT_DB_FILE,
@@ -145,7 +146,13 @@ export class Fleet {
       process = this.#options.launcher.launch({
         tenantId,
         epoch,
-        env: { ...this.#options.workerEnv(tenantId, tenant.app), LITECELL_EPOCH: String(epoch), LITECELL_WORKER_SECRET: secret },
+        env: {
+          ...this.#options.workerEnv(tenantId, tenant.app),
+          LITECELL_EPOCH: String(epoch),
+          LITECELL_WORKER_SECRET: secret,
+          LITECELL_APP_NAME: tenant.app,
+          ...(tenant.appUpgradeFrom === null ? {} : { LITECELL_APP_UPGRADE_FROM: tenant.appUpgradeFrom }),
+        },
         logPath: join(this.#options.dataDir, 'logs', `${tenantId}.log`),
       })
     } finally {
@@ -160,6 +167,7 @@ export class Fleet {
       secretHash: hashSecret(secret),
       process,
       startedAtMs,
+      app: tenant.app,
       url: null,
       leaseExpiresAt: null,
       activeRuns: 0,
@@ -183,7 +191,11 @@ export class Fleet {
     clearTimeout(timer)
     if (outcome !== 'ready') {
       if (outcome === 'timeout') process.kill('SIGKILL')
-      await process.exited
+      const exit = await process.exited
+      // The engine refused the file: say why (which app or migration, and what to do).
+      if (exit.code === EXIT_APP_REFUSED && live.refusal) {
+        throw new ControlPlaneError(live.refusal.code, live.refusal.message)
+      }
       throw new ControlPlaneError(
         'WORKER_START_FAILED',
         `wake tenant ${tenantId}: worker ${outcome === 'timeout' ? `not ready within ${startTimeoutMs} ms` : 'exited during start'}; see logs/${tenantId}.log`,
@@ -294,6 +306,16 @@ export class Fleet {
       log.warn({ tenantId: live.tenantId, epoch: live.epoch }, 'hibernate could not verify the replica; retrying later')
       return
     }
+    if (exit.code === EXIT_APP_REFUSED) {
+      // Not a crash: the tenant's file does not match its app, and no retry changes that.
+      // It stays failed, with the reason, until an upgrade or an admin wake.
+      const reason =
+        live.refusal?.message ??
+        `its worker refused the tenant's file (another app, or a changed migration); see logs/${live.tenantId}.log`
+      registry.setState(live.tenantId, 'failed', { failureReason: reason, nextWakeAt: null, clearWorker: true })
+      log.error({ tenantId: live.tenantId, reason }, 'tenant refused by its app')
+      return
+    }
     if (exit.code === EXIT_LEASE_LOST || this.#closed) {
       registry.setState(live.tenantId, 'hibernated', { nextWakeAt: nowMs, clearWorker: true })
       log.warn({ tenantId: live.tenantId, epoch: live.epoch, exit }, 'worker stopped without hibernating')
@@ -345,6 +367,9 @@ export class Fleet {
       this.#options.log.warn({ tenantId, quarantinedRuns }, 'runs quarantined; their crashes no longer count against the tenant')
     }
     const leaseExpiresAt = this.#renew(live)
+    // Its engine opened the file with the tenant's app: an app switch is complete (unless the
+    // app changed again since this worker was launched).
+    if (this.#options.registry.require(tenantId).app === live.app) this.#options.registry.confirmApp(tenantId)
     this.#options.registry.setWorker(tenantId, epoch, { url, pid: live.process.pid ?? 0, startedAtMs: live.startedAtMs })
     live.url = url
     live.markReady()
@@ -407,6 +432,16 @@ export class Fleet {
     return { hibernate: true }
   }
 
+  /** A worker's engine refused the tenant's file; it exits next (see EXIT_APP_REFUSED). */
+  workerRefused(
+    tenantId: string,
+    epoch: number,
+    secret: string | undefined,
+    refusal: NonNullable<LiveWorker['refusal']>,
+  ): void {
+    this.#caller(tenantId, epoch, secret).refusal = refusal
+  }
+
   /** A worker finished a verified hibernation; it exits next. */
   workerHibernated(
     tenantId: string,
@@ -429,6 +464,11 @@ export class Fleet {
   endRequest(live: LiveWorker): void {
     live.inflight -= 1
     live.lastUsedMs = this.#clock()
+  }
+
+  /** Replaces the launcher's standby workers (an app's code changed: see `Launcher.refresh`). */
+  refreshLauncher(): void {
+    this.#options.launcher.refresh?.()
   }
 
   /** Kills the tenant's worker at once (the tenant is being deleted) and waits for its exit. */

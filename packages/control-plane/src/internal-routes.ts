@@ -1,17 +1,19 @@
 import { Hono } from 'hono'
 import {
+  describe,
   optionalInteger,
   readJsonObject,
   requireString,
   type JsonObject,
   type MetricsDelta,
 } from '@litecell/worker'
+import { ControlPlaneError } from './control-plane-error.js'
 import type { Fleet } from './fleet.js'
 import { parseTenantId } from './tenant-id.js'
 
 /**
- * Routes workers call back on: ready, heartbeat (lease renewal), idle (may I hibernate?) and
- * hibernated. Each names tenant and epoch and carries the worker's secret as bearer token;
+ * Routes workers call back on: ready, heartbeat (lease renewal), idle (may I hibernate?),
+ * refused (the engine refused the tenant's file) and hibernated. Each names tenant and epoch and carries the worker's secret as bearer token;
  * a worker whose epoch is not current gets 409 and fences itself.
  */
 export function createInternalRoutes(fleet: Fleet): Hono {
@@ -34,6 +36,14 @@ export function createInternalRoutes(fleet: Fleet): Hono {
       }
       case 'idle':
         return context.json(fleet.workerIdle(tenantId, epoch, secret))
+      case 'refused': {
+        const code = requireString(body, 'code')
+        if (code !== 'APP_MISMATCH' && code !== 'MIGRATION_MISMATCH') {
+          throw new ControlPlaneError('BAD_REQUEST', `Expected \`code\` to be APP_MISMATCH or MIGRATION_MISMATCH, got ${describe(code)}`)
+        }
+        fleet.workerRefused(tenantId, epoch, secret, { code, message: requireString(body, 'message', 4096) })
+        return context.json({ ok: true })
+      }
       case 'hibernated':
         fleet.workerHibernated(tenantId, epoch, secret, nextWakeAt, metricsOf(body))
         return context.json({ ok: true })

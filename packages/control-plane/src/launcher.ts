@@ -32,4 +32,9 @@ export interface Launcher {
   launch(spec: WorkerSpec): WorkerProcess
   /** Releases what the launcher holds besides launched workers (e.g. standby processes). */
   close?(): void
+  /**
+   * Replaces workers started ahead of time (standby processes), whose app modules were
+   * loaded before an app's code changed: a tenant switched to new code must not run the old.
+   */
+  refresh?(): void
 }

@@ -9,6 +9,8 @@ export interface LiveWorker {
   readonly secretHash: string
   readonly process: WorkerProcess
   readonly startedAtMs: number
+  /** The app it was launched with. */
+  readonly app: string
   /** Set once the worker reported ready. */
   url: string | null
   /** Epoch ms at which its lease runs out unless renewed (null until ready). */
@@ -25,6 +27,11 @@ export interface LiveWorker {
   reportedNextWakeAt: number | null | undefined
   /** Set while the worker is stopping; resolves once it exited. */
   stopping: Promise<void> | null
+  /**
+   * Set when the worker's engine refused the tenant's file (`APP_MISMATCH`,
+   * `MIGRATION_MISMATCH`): the wake answers with it and the tenant fails with its message.
+   */
+  refusal?: { code: 'APP_MISMATCH' | 'MIGRATION_MISMATCH'; message: string }
   /** Set when the tenant is being deleted: the exit must not trigger a restart. */
   deleted: boolean
   /** Resolves when the worker announced itself ready. */

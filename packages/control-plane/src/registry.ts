@@ -1,7 +1,7 @@
 import type Database from 'libsql'
 import { openSqlite } from '@litecell/replica'
 import { ControlPlaneError } from './control-plane-error.js'
-import { REGISTRY_SCHEMA } from './registry-schema.js'
+import { REGISTRY_COLUMNS_ADDED, REGISTRY_SCHEMA } from './registry-schema.js'
 import type { TenantListQuery } from './tenant-list-query.js'
 
 /** A tenant's state, as the API shows it. */
@@ -23,6 +23,8 @@ export interface TenantRecord {
   readonly workerPid: number | null
   readonly workerStartedAt: number | null
   readonly failureReason: string | null
+  /** The app the tenant's file may still record after an explicit switch (see `setApp`). */
+  readonly appUpgradeFrom: string | null
 }
 
 interface TenantRow {
@@ -40,6 +42,7 @@ interface TenantRow {
   worker_pid: number | null
   worker_started_at: number | null
   failure_reason: string | null
+  app_upgrade_from: string | null
 }
 
 /**
@@ -63,6 +66,12 @@ export class Registry {
   static open(path: string): Registry {
     const db = openSqlite(path)
     db.exec(REGISTRY_SCHEMA)
+    const columns = (db.prepare("SELECT name FROM pragma_table_info('cp_tenants')").all() as { name: string }[]).map(
+      (row) => row.name,
+    )
+    for (const { column, definition } of REGISTRY_COLUMNS_ADDED) {
+      if (!columns.includes(column)) db.exec(`ALTER TABLE cp_tenants ADD COLUMN ${column} ${definition}`)
+    }
     return new Registry(db)
   }
 
@@ -256,6 +265,19 @@ export class Registry {
     this.#db.prepare('DELETE FROM cp_crashes WHERE tenant_id = ?').run(id)
   }
 
+  /**
+   * Switches a tenant's app: `upgradeFrom` is the app its file may still record (its workers
+   * are told, so the engine accepts the switch) until {@link confirmApp}.
+   */
+  setApp(id: string, app: string, upgradeFrom: string | null): void {
+    this.#db.prepare('UPDATE cp_tenants SET app = ?, app_upgrade_from = ? WHERE id = ?').run(app, upgradeFrom, id)
+  }
+
+  /** A worker of the tenant's app opened its file: the file records that app now. */
+  confirmApp(id: string): void {
+    this.#db.prepare('UPDATE cp_tenants SET app_upgrade_from = NULL WHERE id = ? AND app_upgrade_from IS NOT NULL').run(id)
+  }
+
   /** Removes a tenant and its crash history. */
   delete(id: string): void {
     this.#db.prepare('DELETE FROM cp_crashes WHERE tenant_id = ?').run(id)
@@ -299,5 +321,6 @@ function toRecord(row: TenantRow): TenantRecord {
     workerPid: row.worker_pid,
     workerStartedAt: row.worker_started_at,
     failureReason: row.failure_reason,
+    appUpgradeFrom: row.app_upgrade_from,
   }
 }

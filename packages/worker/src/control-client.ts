@@ -52,6 +52,15 @@ export class ControlClient {
     return answer.hibernate === true
   }
 
+  /**
+   * Reports that the engine refused to open the tenant's file (`APP_MISMATCH`,
+   * `MIGRATION_MISMATCH`): the control plane answers the wake with this error and marks the
+   * tenant failed with it, without counting a crash. The worker exits next.
+   */
+  async refused(code: string, message: string): Promise<void> {
+    await this.#call('refused', { code, message })
+  }
+
   /** Reports a verified, finished hibernation (local files already removed). */
   async hibernated(nextWakeAt: number | null, metrics: MetricsDelta): Promise<void> {
     await this.#call('hibernated', { nextWakeAt, metrics })

@@ -24,6 +24,7 @@ export {
   EXIT_FAILED,
   EXIT_LEASE_LOST,
   EXIT_STORAGE_UNAVAILABLE,
+  EXIT_APP_REFUSED,
 } from './tenant-worker.js'
 export {
   DEFAULT_IDLE_MS,

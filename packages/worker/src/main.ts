@@ -6,7 +6,7 @@
 import pino from 'pino'
 import { installSafetyNet } from './safety-net.js'
 import { awaitAssignment } from './standby.js'
-import { TenantWorker, EXIT_FAILED } from './tenant-worker.js'
+import { APP_REFUSAL_CODES, EXIT_APP_REFUSED, TenantWorker, EXIT_FAILED } from './tenant-worker.js'
 import { workerConfigFromEnv } from './worker-config.js'
 
 /** How long the worker waits for responses in flight (the hibernate call) before it exits. */
@@ -41,6 +41,11 @@ async function main(): Promise<number> {
 main().then(
   (code) => process.exit(code),
   (err: unknown) => {
+    const code = (err as { code?: unknown }).code
+    if (typeof code === 'string' && APP_REFUSAL_CODES.includes(code)) {
+      log.error({ err }, 'tenant refused: its file does not match the app')
+      process.exit(EXIT_APP_REFUSED)
+    }
     log.fatal({ err }, 'worker failed to start')
     process.exit(EXIT_FAILED)
   },

@@ -3,7 +3,7 @@ import { mkdir, rm } from 'node:fs/promises'
 import type { AddressInfo } from 'node:net'
 import { join } from 'node:path'
 import { serve, type ServerType } from '@hono/node-server'
-import { DEFAULT_TRANSACTION_TIMEOUT_MS, Engine } from '@litecell/engine'
+import { DEFAULT_TRANSACTION_TIMEOUT_MS, Engine, type EngineOptions } from '@litecell/engine'
 import { replicate, restore, tenantReplica, type Replicator } from '@litecell/replica'
 import type { Logger } from 'pino'
 import { loadApp } from './app-loader.js'
@@ -34,6 +34,15 @@ export const EXIT_FAILED = 1
 export const EXIT_STORAGE_UNAVAILABLE = 69
 /** The worker lost (or could not renew) its lease and stopped writing. */
 export const EXIT_LEASE_LOST = 75
+/**
+ * The engine refused the tenant's file (another app, a changed migration: see
+ * {@link APP_REFUSAL_CODES}), reported to the control plane first: not a crash, and retrying
+ * cannot help until someone upgrades the tenant or restores its app.
+ */
+export const EXIT_APP_REFUSED = 78
+
+/** Engine errors at open that refuse the tenant's file rather than fail the worker. */
+export const APP_REFUSAL_CODES: readonly string[] = ['APP_MISMATCH', 'MIGRATION_MISMATCH']
 
 /** Why a worker stopped. */
 export type StopReason = 'idle' | 'requested' | 'signal' | LeaseLossReason
@@ -100,10 +109,12 @@ export class TenantWorker {
     lap('restoreMs', phaseMs)
     phaseMs = Date.now()
     const app = await loadApp(this.#config.appPath)
-    this.#engine = await Engine.open({
+    this.#engine = await this.#openEngine({
       path: dbPath,
       app,
+      appName: this.#config.appName,
       appVersion: await appVersionOf(app, this.#config.appPath),
+      ...(this.#config.upgradeFrom === undefined ? {} : { upgradeFrom: this.#config.upgradeFrom }),
       concurrency: this.#config.concurrency,
       queryTimeoutMs: this.#config.queryTimeoutMs,
       transactionTimeoutMs: transactionBudgetMs(this.#config.leaseTtlMs, this.#config.fenceMarginMs),
@@ -179,6 +190,26 @@ export class TenantWorker {
     })
     this.#idle.start()
     this.#log.info({ tenantId, source, url, ...timings, ms: Date.now() - startedAtMs }, 'worker ready')
+  }
+
+  /**
+   * Opens the engine; a refusal of the file is reported to the control plane (with its
+   * message, which names the app or migration and what to do) before it is rethrown.
+   */
+  async #openEngine(options: EngineOptions): Promise<Engine> {
+    try {
+      return await Engine.open(options)
+    } catch (err) {
+      const code = (err as { code?: unknown }).code
+      if (typeof code === 'string' && APP_REFUSAL_CODES.includes(code)) {
+        const message = `wake tenant ${this.#config.tenantId}: ${(err as Error).message.replaceAll('<tenant>', this.#config.tenantId)}`
+        await this.#client.refused(code, message).catch((reportErr: unknown) => {
+          this.#log.warn({ err: reportErr }, 'could not report the refusal')
+        })
+        throw Object.assign(new Error(message, { cause: err }), { code })
+      }
+      throw err
+    }
   }
 
   async #statusNow(): Promise<WorkerStatus> {

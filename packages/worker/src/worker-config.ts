@@ -23,6 +23,13 @@ export interface WorkerConfig {
   readonly tenantDir: string
   /** Absolute path of the app module whose default export defines the workflows. */
   readonly appPath: string
+  /** The app's name in the control plane's catalog (`LITECELL_APP_NAME`), recorded in the tenant's file. */
+  readonly appName: string
+  /**
+   * The app the tenant's file may still record (`LITECELL_APP_UPGRADE_FROM`): set by an
+   * explicit `tenants upgrade` until a worker of the new app opened the file.
+   */
+  readonly upgradeFrom: string | undefined
   readonly storage: StorageConfig
   /** Address the tenant API listens on (loopback unless the worker runs in a pod). */
   readonly host: string
@@ -62,6 +69,8 @@ export function workerConfigFromEnv(env: NodeJS.ProcessEnv = process.env): Worke
     controlUrl: required(env, 'LITECELL_CONTROL_URL'),
     tenantDir,
     appPath,
+    appName: env.LITECELL_APP_NAME || 'default',
+    upgradeFrom: env.LITECELL_APP_UPGRADE_FROM || undefined,
     storage,
     host: env.LITECELL_WORKER_HOST || '127.0.0.1',
     port: integer(env, 'LITECELL_WORKER_PORT', 0),
