@@ -10,17 +10,21 @@ export default {
     { name: 'notes', sql: 'CREATE TABLE notes (run_id TEXT NOT NULL, note TEXT NOT NULL)' },
   ],
   workflows: {
-    train: async (ctx: any, input: { sleepMs: number }) => {
+    train: async (ctx: any, input: { sleepMs: number; sleepAfterMs: number }) => {
       const before = await ctx.step('before', () => 'v1')
       await ctx.sleep(input.sleepMs)
+      let after: string
       if (await ctx.patched('notes')) {
         await ctx.transaction('note', (tx: any) => {
           tx.execute('INSERT INTO notes (run_id, note) VALUES (?, ?)', [ctx.runId, 'written by v2'])
           return null
         })
-        return { before, after: await ctx.step('after-v2', () => 'v2') }
+        after = await ctx.step('after-v2', () => 'v2')
+      } else {
+        after = await ctx.step('after', () => 'v1')
       }
-      return { before, after: await ctx.step('after', () => 'v1') }
+      await ctx.sleep(input.sleepAfterMs)
+      return { before, after }
     },
     quick: async () => 'v2',
   },
