@@ -1,24 +1,16 @@
-import { join, resolve } from 'node:path'
-import { afterAll, beforeAll, expect, test } from 'vitest'
-import { removeDataDir, startServer, type TestServer } from './support/server.js'
-import { waitFor } from './support/wait-for.js'
+import { join } from 'node:path'
+import { callRaw, expectApiError, query, useServer } from '@litecell/testkit/e2e'
+import { REPO_ROOT } from '@litecell/testkit/server'
+import { waitFor } from '@litecell/testkit'
+import { expect, test } from 'vitest'
 
-const APPS = resolve(import.meta.dirname, 'apps')
-let server: TestServer
-
-beforeAll(async () => {
-  server = await startServer({
-    env: { LITECELL_APPS: `v1=${join(APPS, 'upgrade-v1.ts')},v2=${join(APPS, 'upgrade-v2.ts')}` },
-  })
-})
-
-afterAll(async () => {
-  await server?.stop()
-  await removeDataDir(server.dataDir)
+const APPS = join(REPO_ROOT, 'test/apps')
+const server = useServer({
+  env: { LITECELL_APPS: `v1=${join(APPS, 'upgrade-v1.ts')},v2=${join(APPS, 'upgrade-v2.ts')}` },
 })
 
 async function status(runId: string): Promise<string> {
-  return (await server.admin.ok('GET', `/v1/tenants/lab/runs/${runId}`)).status
+  return (await server.admin.getRun('lab', runId)).status
 }
 
 // What it catches: an upgrade that loses or repeats work (a step run twice, a run gone), that
@@ -27,21 +19,21 @@ async function status(runId: string): Promise<string> {
 // take the new branch).
 test('runs started under v1 finish correctly after an upgrade to v2 mid-sleep', async () => {
   const { admin } = server
-  await admin.ok('POST', '/v1/tenants', { id: 'lab', app: 'v1' })
+  await admin.createTenant({ id: 'lab', app: 'v1' })
   // `early` sleeps before the patch point, `late` has gone past it (sleeps after it).
-  const early = await admin.ok('POST', '/v1/tenants/lab/runs', { workflow: 'train', input: { sleepMs: 6_000, sleepAfterMs: 0 } })
-  const late = await admin.ok('POST', '/v1/tenants/lab/runs', { workflow: 'train', input: { sleepMs: 0, sleepAfterMs: 6_000 } })
+  const early = await admin.startRun('lab', { workflow: 'train', input: { sleepMs: 6_000, sleepAfterMs: 0 } })
+  const late = await admin.startRun('lab', { workflow: 'train', input: { sleepMs: 0, sleepAfterMs: 6_000 } })
   await waitFor(async () => (await status(early.runId)) === 'sleeping' && (await status(late.runId)) === 'sleeping')
-  expect((await admin.ok('GET', `/v1/tenants/lab/runs/${late.runId}`)).steps.map((step: { name: string }) => step.name)).toContain('after')
+  expect((await admin.getRun('lab', late.runId)).steps.map((step) => step.name)).toContain('after')
 
-  const upgraded = await admin.ok('POST', '/v1/tenants/lab/upgrade', { app: 'v2' })
+  const upgraded = await admin.upgradeTenant('lab', { app: 'v2' })
   expect(upgraded).toMatchObject({ id: 'lab', app: 'v2', state: 'active' })
 
   const [first, second] = await Promise.all(
-    [early.runId, late.runId].map((runId) => admin.ok('GET', `/v1/tenants/lab/runs/${runId}/result?waitMs=30000`)),
+    [early.runId, late.runId].map((runId) => admin.runResult('lab', runId, { waitMs: 30_000 })),
   )
   expect(first).toMatchObject({ status: 'succeeded', output: { before: 'v1', after: 'v2' }, appVersion: 'v1' })
-  expect(first.steps.map((step: { kind: string; name: string }) => `${step.kind}:${step.name}`)).toEqual([
+  expect(first!.steps.map((step) => `${step.kind}:${step.name}`)).toEqual([
     'step:before',
     'sleep:sleep',
     'patch:notes',
@@ -50,18 +42,16 @@ test('runs started under v1 finish correctly after an upgrade to v2 mid-sleep', 
     'sleep:sleep',
   ])
   expect(second).toMatchObject({ status: 'succeeded', output: { before: 'v1', after: 'v1' }, appVersion: 'v1' })
-  expect(second.steps.map((step: { name: string }) => step.name)).toEqual(['before', 'sleep', 'after', 'sleep'])
+  expect(second!.steps.map((step) => step.name)).toEqual(['before', 'sleep', 'after', 'sleep'])
   // Nothing ran twice: each step once, one note (from the run that took the new branch).
-  for (const run of [first, second]) {
+  for (const run of [first!, second!]) {
     for (const step of run.steps) expect(step.attempts).toBeLessThanOrEqual(1)
   }
-  const notes = await admin.ok('POST', '/v1/tenants/lab/query', { sql: 'SELECT run_id FROM notes' })
-  expect(notes.rows).toEqual([{ run_id: early.runId }])
+  expect(await query(admin, 'lab', 'SELECT run_id FROM notes')).toEqual([{ run_id: early.runId }])
   // The new migration ran at the switch; the file records v2; new runs are v2's.
-  const app = await admin.ok('POST', '/v1/tenants/lab/query', { sql: 'SELECT name, version FROM lc_app' })
-  expect(app.rows).toEqual([{ name: 'v2', version: 'v2' }])
-  const fresh = await admin.ok('POST', '/v1/tenants/lab/runs', { workflow: 'quick' })
-  expect(await admin.ok('GET', `/v1/tenants/lab/runs/${fresh.runId}/result?waitMs=10000`)).toMatchObject({
+  expect(await query(admin, 'lab', 'SELECT name, version FROM lc_app')).toEqual([{ name: 'v2', version: 'v2' }])
+  const fresh = await admin.startRun('lab', { workflow: 'quick' })
+  expect(await admin.runResult('lab', fresh.runId, { waitMs: 10_000 })).toMatchObject({
     output: 'v2',
     appVersion: 'v2',
   })
@@ -69,14 +59,12 @@ test('runs started under v1 finish correctly after an upgrade to v2 mid-sleep', 
 
 test('upgrade is admin only and names a known app', async () => {
   const { admin } = server
-  const { token } = await admin.ok('POST', '/v1/tenants', { id: 'other', app: 'v1' })
-  const asTenant = await admin.as(token).request('POST', '/v1/tenants/other/upgrade', { app: 'v2' })
-  expect(asTenant.status).toBe(403)
-  const unknown = await admin.request('POST', '/v1/tenants/other/upgrade', { app: 'v3' })
-  expect(unknown.status).toBe(400)
-  expect(unknown.body.error.code).toBe('UNKNOWN_APP')
-  const notString = await admin.request('POST', '/v1/tenants/other/upgrade', { app: 7 })
-  expect(notString.status).toBe(400)
-  expect(notString.body.error.message).toContain('Expected `app`')
-  expect((await admin.ok('GET', '/v1/tenants/other')).app).toBe('v1')
+  const { token } = await admin.createTenant({ id: 'other', app: 'v1' })
+  const asTenant = await callRaw(server, 'POST', '/v1/tenants/other/upgrade', `Bearer ${token}`, { app: 'v2' })
+  expectApiError(asTenant, 403, 'FORBIDDEN')
+  const bearer = `Bearer ${server.adminToken}`
+  expectApiError(await callRaw(server, 'POST', '/v1/tenants/other/upgrade', bearer, { app: 'v3' }), 400, 'UNKNOWN_APP', 'v3')
+  expectApiError(await callRaw(server, 'POST', '/v1/tenants/other/upgrade', bearer, { app: 7 }), 400, 'BAD_REQUEST', 'Expected `app`')
+  expectApiError(await callRaw(server, 'POST', '/v1/tenants/nobody/upgrade', bearer, {}), 404, 'TENANT_NOT_FOUND')
+  expect((await admin.getTenant('other')).app).toBe('v1')
 })

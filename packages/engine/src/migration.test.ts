@@ -3,7 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { defineApp } from './app.js'
 import type { EngineError } from './engine-error.js'
 import type { Migration } from './migration.js'
-import { cleanup, openTestEngine, reopen } from './testing.js'
+import { cleanup, openTestEngine, reopen } from '@litecell/testkit/engine'
 
 afterEach(cleanup)
 

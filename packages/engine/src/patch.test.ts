@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import { defineApp, type WorkflowFn } from './app.js'
-import { cleanup, ManualClock, openTestEngine, reopen, runUntilQuiet } from './testing.js'
+import { cleanup, ManualClock, openTestEngine, reopen, runUntilQuiet } from '@litecell/testkit/engine'
 import type { WorkflowContext } from './workflow-context.js'
 
 afterEach(cleanup)

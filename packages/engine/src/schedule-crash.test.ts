@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url'
 import Libsql from 'libsql'
 import { afterEach, expect, it } from 'vitest'
 import app from '../testdata/schedule-crash/app.js'
-import { cleanup, reopen, tempDir } from './testing.js'
+import { cleanup, reopen, tempDir } from '@litecell/testkit/engine'
 
 afterEach(cleanup)
 

@@ -4,7 +4,7 @@ import { defineApp, type AppDefinition } from './app.js'
 import type { Engine } from './engine.js'
 import type { EngineError } from './engine-error.js'
 import { MAX_OWED_FIRES } from './schedule.js'
-import { cleanup, ManualClock, openTestEngine, reopen } from './testing.js'
+import { cleanup, ManualClock, openTestEngine, reopen } from '@litecell/testkit/engine'
 
 afterEach(cleanup)
 

@@ -1,6 +1,6 @@
 import type { Hono } from 'hono'
 import type { Engine, ScheduleRequest } from '@litecell/engine'
-import { optionalString, readJsonObject } from './request-body.js'
+import { optionalString, readJsonObject } from '@litecell/protocol'
 
 /**
  * The tenant's schedule routes (below `/v1/tenants/<id>`), over `engine.schedules`. The

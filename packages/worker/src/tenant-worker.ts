@@ -3,21 +3,35 @@ import { mkdir, rm } from 'node:fs/promises'
 import type { AddressInfo } from 'node:net'
 import { join } from 'node:path'
 import { serve, type ServerType } from '@hono/node-server'
-import { DEFAULT_TRANSACTION_TIMEOUT_MS, Engine, type EngineOptions } from '@litecell/engine'
-import { replicate, restore, tenantReplica, type Replicator } from '@litecell/replica'
+import { Engine, type EngineOptions } from '@litecell/engine'
+import {
+  APP_REFUSAL_CODES,
+  EXIT_FAILED,
+  EXIT_HIBERNATED,
+  EXIT_LEASE_LOST,
+  EXIT_STORAGE_UNAVAILABLE,
+  TENANT_DB_FILE,
+  type AppRefusalCode,
+  type SyncPoint,
+  type WorkerEnvironment,
+} from '@litecell/protocol'
+import {
+  replicate,
+  restore,
+  restorePoints,
+  tenantReplica,
+  type Replicator,
+} from '@litecell/replica'
 import type { Logger } from 'pino'
 import { loadApp } from './app-loader.js'
 import { appVersionOf } from './app-version.js'
 import { ControlClient, type WorkerStatus } from './control-client.js'
 import { IdleMonitor } from './idle-monitor.js'
-import { DEFAULT_HEARTBEAT_FRACTION, Lease, type LeaseLossReason } from './lease.js'
+import { Lease, transactionBudgetMs, type LeaseLossReason } from './lease.js'
 import { RunStatusStream } from './run-stream.js'
 import { createTenantApi } from './tenant-api.js'
+import { WorkerError } from './worker-error.js'
 import { WorkerMetrics } from './worker-metrics.js'
-import type { WorkerConfig } from './worker-config.js'
-
-/** The tenant database's file name inside its folder. */
-export const TENANT_DB_FILE = 'tenant.db'
 
 /** Budget of the verified final sync at hibernation (the lease is renewed meanwhile). */
 export const STOP_VERIFIED_TIMEOUT_MS = 100_000
@@ -26,23 +40,6 @@ export const STOP_VERIFIED_TIMEOUT_MS = 100_000
 const FENCE_SYNC_RESERVE_MS = 1_500
 /** When fencing, Litestream must be gone this long before the lease ends. */
 const FENCE_EXIT_RESERVE_MS = 250
-
-/** Exit codes the control plane reads. */
-export const EXIT_HIBERNATED = 0
-export const EXIT_FAILED = 1
-/** The replica could not be verified (storage down): local files kept, not the tenant's fault. */
-export const EXIT_STORAGE_UNAVAILABLE = 69
-/** The worker lost (or could not renew) its lease and stopped writing. */
-export const EXIT_LEASE_LOST = 75
-/**
- * The engine refused the tenant's file (another app, a changed migration: see
- * {@link APP_REFUSAL_CODES}), reported to the control plane first: not a crash, and retrying
- * cannot help until someone upgrades the tenant or restores its app.
- */
-export const EXIT_APP_REFUSED = 78
-
-/** Engine errors at open that refuse the tenant's file rather than fail the worker. */
-export const APP_REFUSAL_CODES: readonly string[] = ['APP_MISMATCH', 'MIGRATION_MISMATCH']
 
 /** Why a worker stopped. */
 export type StopReason = 'idle' | 'requested' | 'signal' | LeaseLossReason
@@ -54,7 +51,7 @@ export type StopReason = 'idle' | 'requested' | 'signal' | LeaseLossReason
  * removed, exit 0) or by fencing itself (lease lost: stop writing, best-effort sync, exit 75).
  */
 export class TenantWorker {
-  readonly #config: WorkerConfig
+  readonly #config: WorkerEnvironment
   readonly #log: Logger
   readonly #client: ControlClient
   #engine!: Engine
@@ -72,7 +69,7 @@ export class TenantWorker {
   /** Resolves with the process exit code once the worker has stopped. */
   readonly exited: Promise<number>
 
-  private constructor(config: WorkerConfig, log: Logger) {
+  private constructor(config: WorkerEnvironment, log: Logger) {
     this.#config = config
     this.#log = log
     this.#client = new ControlClient({
@@ -86,7 +83,7 @@ export class TenantWorker {
   }
 
   /** Restores, replicates, opens the engine, serves, and announces itself ready. */
-  static async start(config: WorkerConfig, log: Logger): Promise<TenantWorker> {
+  static async start(config: WorkerEnvironment, log: Logger): Promise<TenantWorker> {
     const worker = new TenantWorker(config, log)
     await worker.#start()
     return worker
@@ -100,21 +97,17 @@ export class TenantWorker {
     await mkdir(tenantDir, { recursive: true })
     const timings: Record<string, number> = {}
     const lap = (name: string, sinceMs: number) => (timings[name] = Date.now() - sinceMs)
-    let source = 'local file'
     let phaseMs = Date.now()
-    if (!existsSync(dbPath)) {
-      const { restored } = await restore(replica, dbPath)
-      source = restored ? 'replica' : 'new tenant'
-    }
+    const source = existsSync(dbPath) ? 'local file' : await this.#restore(dbPath)
     lap('restoreMs', phaseMs)
     phaseMs = Date.now()
     const app = await loadApp(this.#config.appPath)
     this.#engine = await this.#openEngine({
       path: dbPath,
       app,
-      appName: this.#config.appName,
+      ...(this.#config.appName === undefined ? {} : { appName: this.#config.appName }),
       appVersion: await appVersionOf(app, this.#config.appPath),
-      ...(this.#config.upgradeFrom === undefined ? {} : { upgradeFrom: this.#config.upgradeFrom }),
+      ...(this.#config.appUpgradeFrom === undefined ? {} : { upgradeFrom: this.#config.appUpgradeFrom }),
       concurrency: this.#config.concurrency,
       queryTimeoutMs: this.#config.queryTimeoutMs,
       transactionTimeoutMs: transactionBudgetMs(this.#config.leaseTtlMs, this.#config.fenceMarginMs),
@@ -155,6 +148,7 @@ export class TenantWorker {
         this.#lastActivityMs = Date.now()
       },
       hibernate: () => this.hibernate('requested'),
+      syncPoint: () => this.syncPoint(),
       runStream: this.#runStream,
     })
     const address = await new Promise<AddressInfo>((resolve) => {
@@ -201,15 +195,43 @@ export class TenantWorker {
       return await Engine.open(options)
     } catch (err) {
       const code = (err as { code?: unknown }).code
-      if (typeof code === 'string' && APP_REFUSAL_CODES.includes(code)) {
+      if (typeof code === 'string' && (APP_REFUSAL_CODES as readonly string[]).includes(code)) {
         const message = `wake tenant ${this.#config.tenantId}: ${(err as Error).message.replaceAll('<tenant>', this.#config.tenantId)}`
-        await this.#client.refused(code, message).catch((reportErr: unknown) => {
+        await this.#client.refused(code as AppRefusalCode, message).catch((reportErr: unknown) => {
           this.#log.warn({ err: reportErr }, 'could not report the refusal')
         })
         throw Object.assign(new Error(message, { cause: err }), { code })
       }
       throw err
     }
+  }
+
+  /**
+   * The tenant's own replica; if it holds nothing yet and the tenant is a fork, its source's
+   * replica as of the pinned time (`NO_RESTORE_POINT` if that holds nothing either). Says
+   * where the file came from.
+   */
+  async #restore(dbPath: string): Promise<string> {
+    const { storage, tenantId, restoreFrom } = this.#config
+    if ((await restore(tenantReplica(storage, tenantId), dbPath)).restored) return 'replica'
+    if (!restoreFrom) return 'new tenant'
+    const { tenantId: source, at } = restoreFrom
+    if (!(await restore(tenantReplica(storage, source), dbPath, { at })).restored) {
+      throw new WorkerError('NO_RESTORE_POINT', `fork tenant ${source} as ${tenantId}: nothing to restore at ${at}`)
+    }
+    return `fork of ${source} at ${at}`
+  }
+
+  /**
+   * Makes the replica current without stopping (a fork "now" of this tenant): proves by a
+   * restore that it holds everything committed so far, and names the time to restore to.
+   */
+  async syncPoint(): Promise<SyncPoint> {
+    const replica = tenantReplica(this.#config.storage, this.#config.tenantId)
+    await this.#replicator.syncVerified({ timeoutMs: STOP_VERIFIED_TIMEOUT_MS })
+    const { latestAt } = await restorePoints(replica)
+    if (latestAt === null) throw new WorkerError('NO_RESTORE_POINT', `sync tenant ${this.#config.tenantId}: the replica lists nothing`)
+    return { at: latestAt }
   }
 
   async #statusNow(): Promise<WorkerStatus> {
@@ -297,15 +319,4 @@ export class TenantWorker {
     await Promise.race([closed, new Promise<void>((resolve) => setTimeout(resolve, timeoutMs).unref())])
     clearInterval(dropIdle)
   }
-}
-
-/**
- * The SQL time budget of one `ctx.transaction`, which blocks the event loop: half of what the
- * lease tolerates (a renewal must land within `ttl - fenceMargin` of the previous one, and a
- * block may start just before a heartbeat), at most the engine's default. With the default
- * lease (10 s, fence margin 4 s, heartbeat every 2 s) that is the default, 2 s.
- */
-function transactionBudgetMs(leaseTtlMs: number, fenceMarginMs: number): number {
-  const toleratedMs = leaseTtlMs - fenceMarginMs - leaseTtlMs * DEFAULT_HEARTBEAT_FRACTION
-  return Math.max(100, Math.min(DEFAULT_TRANSACTION_TIMEOUT_MS, Math.floor(toleratedMs / 2)))
 }

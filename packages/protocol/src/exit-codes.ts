@@ -1,0 +1,26 @@
+/**
+ * How a worker process ends, as the control plane reads its exit code. Anything else (a
+ * signal, another code) is a crash.
+ */
+
+/** A verified hibernation: the replica holds the last transaction and the local files are gone. */
+export const EXIT_HIBERNATED = 0
+/** The worker failed (at start, or its hibernation failed for a reason other than storage). */
+export const EXIT_FAILED = 1
+/** The replica could not be verified (storage down): local files kept, not the tenant's fault. */
+export const EXIT_STORAGE_UNAVAILABLE = 69
+/** The worker lost (or could not renew) its lease and stopped writing. */
+export const EXIT_LEASE_LOST = 75
+/** A new tenant's first wake found nothing to restore from its source (a fork at a bad time). */
+export const EXIT_NO_RESTORE_POINT = 66
+/**
+ * The engine refused the tenant's file (it records another app, or an applied migration
+ * changed: {@link APP_REFUSAL_CODES}); the worker reported why (`refused` callback) before it
+ * exited. Not a crash: no retry helps until the tenant is upgraded or its app restored.
+ */
+export const EXIT_APP_REFUSED = 78
+
+/** The engine's error codes at open that refuse a tenant's file rather than fail the worker. */
+export const APP_REFUSAL_CODES = ['APP_MISMATCH', 'MIGRATION_MISMATCH'] as const
+/** One of {@link APP_REFUSAL_CODES}. */
+export type AppRefusalCode = (typeof APP_REFUSAL_CODES)[number]
