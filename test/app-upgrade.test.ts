@@ -21,9 +21,18 @@ test('runs started under v1 finish correctly after an upgrade to v2 mid-sleep', 
   const { admin } = server
   await admin.createTenant({ id: 'lab', app: 'v1' })
   // `early` sleeps before the patch point, `late` has gone past it (sleeps after it).
-  const early = await admin.startRun('lab', { workflow: 'train', input: { sleepMs: 6_000, sleepAfterMs: 0 } })
-  const late = await admin.startRun('lab', { workflow: 'train', input: { sleepMs: 0, sleepAfterMs: 6_000 } })
-  await waitFor(async () => (await status(early.runId)) === 'sleeping' && (await status(late.runId)) === 'sleeping')
+  const early = await admin.startRun('lab', {
+    workflow: 'train',
+    input: { sleepMs: 6_000, sleepAfterMs: 0 },
+  })
+  const late = await admin.startRun('lab', {
+    workflow: 'train',
+    input: { sleepMs: 0, sleepAfterMs: 6_000 },
+  })
+  await waitFor(
+    async () =>
+      (await status(early.runId)) === 'sleeping' && (await status(late.runId)) === 'sleeping',
+  )
   expect((await admin.getRun('lab', late.runId)).steps.map((step) => step.name)).toContain('after')
 
   const upgraded = await admin.upgradeTenant('lab', { app: 'v2' })
@@ -32,7 +41,11 @@ test('runs started under v1 finish correctly after an upgrade to v2 mid-sleep', 
   const [first, second] = await Promise.all(
     [early.runId, late.runId].map((runId) => admin.runResult('lab', runId, { waitMs: 30_000 })),
   )
-  expect(first).toMatchObject({ status: 'succeeded', output: { before: 'v1', after: 'v2' }, appVersion: 'v1' })
+  expect(first).toMatchObject({
+    status: 'succeeded',
+    output: { before: 'v1', after: 'v2' },
+    appVersion: 'v1',
+  })
   expect(first!.steps.map((step) => `${step.kind}:${step.name}`)).toEqual([
     'step:before',
     'sleep:sleep',
@@ -41,7 +54,11 @@ test('runs started under v1 finish correctly after an upgrade to v2 mid-sleep', 
     'step:after-v2',
     'sleep:sleep',
   ])
-  expect(second).toMatchObject({ status: 'succeeded', output: { before: 'v1', after: 'v1' }, appVersion: 'v1' })
+  expect(second).toMatchObject({
+    status: 'succeeded',
+    output: { before: 'v1', after: 'v1' },
+    appVersion: 'v1',
+  })
   expect(second!.steps.map((step) => step.name)).toEqual(['before', 'sleep', 'after', 'sleep'])
   // Nothing ran twice: each step once, one note (from the run that took the new branch).
   for (const run of [first!, second!]) {
@@ -49,7 +66,9 @@ test('runs started under v1 finish correctly after an upgrade to v2 mid-sleep', 
   }
   expect(await query(admin, 'lab', 'SELECT run_id FROM notes')).toEqual([{ run_id: early.runId }])
   // The new migration ran at the switch; the file records v2; new runs are v2's.
-  expect(await query(admin, 'lab', 'SELECT name, version FROM lc_app')).toEqual([{ name: 'v2', version: 'v2' }])
+  expect(await query(admin, 'lab', 'SELECT name, version FROM lc_app')).toEqual([
+    { name: 'v2', version: 'v2' },
+  ])
   const fresh = await admin.startRun('lab', { workflow: 'quick' })
   expect(await admin.runResult('lab', fresh.runId, { waitMs: 10_000 })).toMatchObject({
     output: 'v2',
@@ -60,11 +79,27 @@ test('runs started under v1 finish correctly after an upgrade to v2 mid-sleep', 
 test('upgrade is admin only and names a known app', async () => {
   const { admin } = server
   const { token } = await admin.createTenant({ id: 'other', app: 'v1' })
-  const asTenant = await callRaw(server, 'POST', '/v1/tenants/other/upgrade', `Bearer ${token}`, { app: 'v2' })
+  const asTenant = await callRaw(server, 'POST', '/v1/tenants/other/upgrade', `Bearer ${token}`, {
+    app: 'v2',
+  })
   expectApiError(asTenant, 403, 'FORBIDDEN')
   const bearer = `Bearer ${server.adminToken}`
-  expectApiError(await callRaw(server, 'POST', '/v1/tenants/other/upgrade', bearer, { app: 'v3' }), 400, 'UNKNOWN_APP', 'v3')
-  expectApiError(await callRaw(server, 'POST', '/v1/tenants/other/upgrade', bearer, { app: 7 }), 400, 'BAD_REQUEST', 'Expected `app`')
-  expectApiError(await callRaw(server, 'POST', '/v1/tenants/nobody/upgrade', bearer, {}), 404, 'TENANT_NOT_FOUND')
+  expectApiError(
+    await callRaw(server, 'POST', '/v1/tenants/other/upgrade', bearer, { app: 'v3' }),
+    400,
+    'UNKNOWN_APP',
+    'v3',
+  )
+  expectApiError(
+    await callRaw(server, 'POST', '/v1/tenants/other/upgrade', bearer, { app: 7 }),
+    400,
+    'BAD_REQUEST',
+    'Expected `app`',
+  )
+  expectApiError(
+    await callRaw(server, 'POST', '/v1/tenants/nobody/upgrade', bearer, {}),
+    404,
+    'TENANT_NOT_FOUND',
+  )
   expect((await admin.getTenant('other')).app).toBe('v1')
 })

@@ -43,7 +43,11 @@ function contiguous(fires: readonly Fire[], stepMs: number): number[] {
   return fires.map((_, i) => first + i * stepMs)
 }
 
-async function allFinished(admin: LitecellClient, tenant: string, schedule: string): Promise<Fire[]> {
+async function allFinished(
+  admin: LitecellClient,
+  tenant: string,
+  schedule: string,
+): Promise<Fire[]> {
   return waitFor(
     async () => {
       const runs = await firedRuns(admin, tenant, schedule)
@@ -67,7 +71,9 @@ test('a schedule starts exactly one run per fire time across SIGKILLs of its wor
     catchUp: 'all',
   })
   for (let kill = 0; kill < 3; kill++) {
-    const pid = await waitFor(async () => (await admin.getTenant('metronome')).worker?.pid ?? undefined)
+    const pid = await waitFor(
+      async () => (await admin.getTenant('metronome')).worker?.pid ?? undefined,
+    )
     await new Promise((resolve) => setTimeout(resolve, 1_000 + Math.floor(Math.random() * 1_500)))
     process.kill(pid, 'SIGKILL')
     // The control plane restarts a crashed worker after a backoff; catch-up `all` owes the
@@ -84,7 +90,11 @@ test('a schedule starts exactly one run per fire time across SIGKILLs of its wor
   const fires = await allFinished(admin, 'metronome', 'tick')
   expect(fires.length).toBeGreaterThan(3)
   expect(fires.map((fire) => fire.at)).toEqual(contiguous(fires, 1_000))
-  const rows = await query(admin, 'metronome', "SELECT count(*) AS n FROM ledger WHERE entry = 'tick'")
+  const rows = await query(
+    admin,
+    'metronome',
+    "SELECT count(*) AS n FROM ledger WHERE entry = 'tick'",
+  )
   expect(rows[0].n).toBe(fires.length)
 })
 

@@ -5,7 +5,9 @@
  */
 export default {
   version: 'v1',
-  migrations: [{ name: 'ledger', sql: 'CREATE TABLE ledger (run_id TEXT NOT NULL, entry TEXT NOT NULL)' }],
+  migrations: [
+    { name: 'ledger', sql: 'CREATE TABLE ledger (run_id TEXT NOT NULL, entry TEXT NOT NULL)' },
+  ],
   workflows: {
     train: async (ctx: any, input: { sleepMs: number; sleepAfterMs: number }) => {
       const before = await ctx.step('before', () => 'v1')
