@@ -244,8 +244,9 @@ export class LitecellClient {
 
   /** The tenant's schedules, by id. */
   async listSchedules(tenantId: string): Promise<ScheduleView[]> {
-    return (await this.get<{ schedules: ScheduleView[] }>(apiPath('tenants', tenantId, 'schedules')))
-      .schedules
+    return (
+      await this.get<{ schedules: ScheduleView[] }>(apiPath('tenants', tenantId, 'schedules'))
+    ).schedules
   }
 
   getSchedule(tenantId: string, id: string): Promise<ScheduleView> {

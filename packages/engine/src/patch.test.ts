@@ -1,6 +1,12 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import { defineApp, type WorkflowFn } from './app.js'
-import { cleanup, ManualClock, openTestEngine, reopen, runUntilQuiet } from '@litecell/testkit/engine'
+import {
+  cleanup,
+  ManualClock,
+  openTestEngine,
+  reopen,
+  runUntilQuiet,
+} from '@litecell/testkit/engine'
 import type { WorkflowContext } from './workflow-context.js'
 
 afterEach(cleanup)

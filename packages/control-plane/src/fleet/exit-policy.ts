@@ -112,7 +112,11 @@ export function settleExit(
       const reason =
         worker.refusal?.message ??
         `its worker refused the tenant's file (another app, or a changed migration); see logs/${tenantId}.log`
-      registry.setState(tenantId, 'failed', { failureReason: reason, nextWakeAt: null, clearWorker: true })
+      registry.setState(tenantId, 'failed', {
+        failureReason: reason,
+        nextWakeAt: null,
+        clearWorker: true,
+      })
       log.error({ tenantId, epoch, reason }, 'tenant refused by its app')
       return kind
     }
