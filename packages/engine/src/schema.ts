@@ -5,7 +5,7 @@ import { EngineError } from './engine-error.js'
  * The engine's data model, as one SQL text.
  *
  * Everything the engine owns lives in the tenant's own SQLite file next to the app's tables,
- * under the `lc_` prefix (apps must not create `lc_` tables). Four tables:
+ * under the `lc_` prefix (apps must not create `lc_` tables). Five tables:
  *
  * - `lc_runs`: one row per workflow run. `id` is the insertion order (list cursors and
  *   "newest first"); `run_id` is the public id. `status` is the API's run status. `input`,
@@ -20,6 +20,15 @@ import { EngineError } from './engine-error.js'
  *   back to `pending`, so every `running` row found at open was executing at an abnormal end.
  *   `crash_count` counts such ends in a row without durable progress of the run in between;
  *   at 3 the run is quarantined (`failed`, code `RUN_QUARANTINED`), see recovery.ts.
+ *   Flow control: `priority` (lower runs first; admission orders a queue's ready runs by
+ *   `(priority, id)`, see queue-admission.ts), `partition_key` (per-partition concurrency of
+ *   its queue), `deduplication_id` (unique among unfinished runs), `debounce_key` (a run still
+ *   `sleeping` before its first execution collects the starts of its key, see debounce.ts),
+ *   `tags` (the run's attributes as a JSON object, indexed in `lc_run_tags`), `timeout_ms` and
+ *   `deadline_at` (the run is cancelled at its deadline, see run-deadline.ts) and `detached`
+ *   (1: a child run that its parent's cancellation does not reach).
+ * - `lc_run_tags`: one row per tag of a run, keyed `(key, value, run_id)` with `run_id` the
+ *   run's `lc_runs.id`, so `tag.k=v` filters walk one index range newest first.
  * - `lc_steps`: the journal. One row per `ctx` call of a run, keyed by `(run_id, seq)`; `seq`
  *   counts ctx calls from 1 in program order. `kind` says which call (step, transaction, sleep,
  *   event, child, result, now, random, uuid). A replay walks the journal: a row with `status`
@@ -48,7 +57,15 @@ CREATE TABLE IF NOT EXISTS lc_runs (
   wake_at         INTEGER,
   created_at      INTEGER NOT NULL,
   updated_at      INTEGER NOT NULL,
-  crash_count     INTEGER NOT NULL DEFAULT 0
+  crash_count     INTEGER NOT NULL DEFAULT 0,
+  priority        INTEGER NOT NULL DEFAULT 0,
+  partition_key   TEXT,
+  deduplication_id TEXT,
+  debounce_key    TEXT,
+  tags            TEXT,
+  timeout_ms      INTEGER,
+  deadline_at     INTEGER,
+  detached        INTEGER NOT NULL DEFAULT 0
 );
 CREATE UNIQUE INDEX IF NOT EXISTS lc_runs_idempotency ON lc_runs (idempotency_key)
   WHERE idempotency_key IS NOT NULL;
@@ -57,6 +74,12 @@ CREATE INDEX IF NOT EXISTS lc_runs_workflow ON lc_runs (workflow, id);
 CREATE INDEX IF NOT EXISTS lc_runs_parent ON lc_runs (parent_run_id) WHERE parent_run_id IS NOT NULL;
 CREATE INDEX IF NOT EXISTS lc_runs_wake ON lc_runs (wake_at)
   WHERE status IN ('sleeping','waiting') AND wake_at IS NOT NULL;
+CREATE TABLE IF NOT EXISTS lc_run_tags (
+  key    TEXT    NOT NULL,
+  value  TEXT    NOT NULL,
+  run_id INTEGER NOT NULL,
+  PRIMARY KEY (key, value, run_id)
+) WITHOUT ROWID;
 
 CREATE TABLE IF NOT EXISTS lc_steps (
   run_id     TEXT    NOT NULL,
@@ -90,6 +113,44 @@ CREATE TABLE IF NOT EXISTS lc_migrations (
 `
 
 /**
+ * The indexes over the flow-control columns of `lc_runs` (added by {@link upgradeSchema} to
+ * files written before them, hence created after it). Each is partial, so runs that do not
+ * use a feature cost no index entry and their status changes no index work:
+ *
+ * - `lc_runs_dedup`: a `deduplication_id` is unique among unfinished runs only; a finished
+ *   run leaves the index, which frees its id.
+ * - `lc_runs_debounce`: the sleeping runs of a debounce key, where a debounced start finds the
+ *   run still collecting its burst.
+ * - `lc_runs_deadline`: the deadlines of unfinished runs, for the earliest one and the due ones.
+ * - `lc_runs_finished`: finished runs by status and age, for retention.
+ * - `lc_events_run`: every event of a run (consumed ones too), for retention.
+ */
+export const FLOW_INDEXES_SQL = `
+CREATE UNIQUE INDEX IF NOT EXISTS lc_runs_dedup ON lc_runs (deduplication_id)
+  WHERE deduplication_id IS NOT NULL AND status NOT IN ('succeeded','failed','cancelled');
+CREATE INDEX IF NOT EXISTS lc_runs_debounce ON lc_runs (workflow, debounce_key)
+  WHERE debounce_key IS NOT NULL AND status = 'sleeping';
+CREATE INDEX IF NOT EXISTS lc_runs_deadline ON lc_runs (deadline_at)
+  WHERE deadline_at IS NOT NULL AND status NOT IN ('succeeded','failed','cancelled');
+CREATE INDEX IF NOT EXISTS lc_runs_finished ON lc_runs (status, updated_at)
+  WHERE status IN ('succeeded','failed','cancelled');
+CREATE INDEX IF NOT EXISTS lc_events_run ON lc_events (run_id);
+`
+
+/** Columns of `lc_runs` added after its first version, with their definitions. */
+const ADDED_RUN_COLUMNS: readonly (readonly [string, string])[] = [
+  ['crash_count', 'INTEGER NOT NULL DEFAULT 0'],
+  ['priority', 'INTEGER NOT NULL DEFAULT 0'],
+  ['partition_key', 'TEXT'],
+  ['deduplication_id', 'TEXT'],
+  ['debounce_key', 'TEXT'],
+  ['tags', 'TEXT'],
+  ['timeout_ms', 'INTEGER'],
+  ['deadline_at', 'INTEGER'],
+  ['detached', 'INTEGER NOT NULL DEFAULT 0'],
+]
+
+/**
  * Creates the `lc_` tables if missing, then applies the app's `migrations` that have not run
  * yet, each in its own transaction together with its `lc_migrations` row.
  *
@@ -99,6 +160,7 @@ CREATE TABLE IF NOT EXISTS lc_migrations (
 export function applySchema(db: Database, migrations: readonly string[], nowMs: number): void {
   db.exec(`BEGIN IMMEDIATE;${SCHEMA_SQL}COMMIT;`)
   upgradeSchema(db)
+  db.exec(`BEGIN IMMEDIATE;${FLOW_INDEXES_SQL}COMMIT;`)
   const applied = new Set(
     (db.prepare('SELECT position FROM lc_migrations').all() as { position: number }[]).map(
       (row) => row.position,
@@ -131,7 +193,9 @@ function upgradeSchema(db: Database): void {
   const columns = db.prepare("SELECT name FROM pragma_table_info('lc_runs')").all() as {
     name: string
   }[]
-  if (!columns.some((column) => column.name === 'crash_count')) {
-    db.exec('ALTER TABLE lc_runs ADD COLUMN crash_count INTEGER NOT NULL DEFAULT 0')
-  }
+  const missing = ADDED_RUN_COLUMNS.filter(([name]) => !columns.some((c) => c.name === name))
+  if (missing.length === 0) return
+  db.exec(
+    `BEGIN IMMEDIATE;${missing.map(([name, type]) => `ALTER TABLE lc_runs ADD COLUMN ${name} ${type};`).join('')}COMMIT;`,
+  )
 }
