@@ -143,12 +143,13 @@ export async function waitForChild<Output>(
     return fromJsonText(child.output) as Output
   }
   if (child === undefined || child.status === 'failed' || child.status === 'cancelled') {
+    const recorded = child === undefined ? undefined : (fromJsonText(child.error) as { message?: string } | undefined)
     const reason =
       child === undefined
-        ? 'is missing'
+        ? 'is missing (deleted by retention?)'
         : child.status === 'failed'
-          ? `failed: ${(fromJsonText(child.error) as { message?: string } | undefined)?.message ?? 'unknown error'}`
-          : 'was cancelled'
+          ? `failed: ${recorded?.message ?? 'unknown error'}`
+          : `was cancelled: ${recorded?.message ?? 'run cancelled'}`
     const error = new EngineError('CHILD_FAILED', `child run ${childRunId} (${workflow}) ${reason}`)
     const text = errorText(error)
     ctx.record({
