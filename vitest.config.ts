@@ -1,15 +1,21 @@
 import { defineConfig } from 'vitest/config'
 
-// `pnpm test` runs both projects; `pnpm test:unit` only the fast, co-located package tests.
-// End-to-end tests start real processes (workers, Litestream, the embedded S3 server), so
-// they get long timeouts and run one file at a time to keep a 2-core machine honest.
+// `pnpm test` runs both projects; `pnpm test:unit` only the fast ones: the co-located package
+// tests and the in-process route tests (`test/in-process/`: the control plane's app with
+// in-process workers, no port or process). End-to-end tests (`test/*.test.ts`) start real
+// processes (workers, Litestream, the embedded S3 server), so they get long timeouts and run
+// one file at a time to keep a 2-core machine honest.
 export default defineConfig({
   test: {
     projects: [
       {
         test: {
           name: 'unit',
-          include: ['packages/*/src/**/*.test.ts', 'packages/dashboard/ui/**/*.test.ts'],
+          include: [
+            'packages/*/src/**/*.test.ts',
+            'packages/dashboard/ui/**/*.test.ts',
+            'test/in-process/**/*.test.ts',
+          ],
           testTimeout: 60_000,
           hookTimeout: 60_000,
         },
@@ -17,7 +23,7 @@ export default defineConfig({
       {
         test: {
           name: 'e2e',
-          include: ['test/**/*.test.ts'],
+          include: ['test/*.test.ts'],
           testTimeout: 180_000,
           hookTimeout: 120_000,
           fileParallelism: false,

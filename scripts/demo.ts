@@ -15,10 +15,10 @@
  */
 import { existsSync } from 'node:fs'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { ApiClient } from './demo/api-client.js'
+import { LitecellServer } from '@litecell/testkit/server'
+import { PatientApi } from './demo/patient-api.js'
 import { Checks } from './demo/checks.js'
 import { crashBurst } from './demo/crash-burst.js'
-import { DemoServer } from './demo/demo-server.js'
 import { formatMs, Narrator } from './demo/narrator.js'
 import { waitUntilReplicated } from './demo/replica-watch.js'
 import { percentile, runLatenciesMs, runToEnd, RunTracker, waitForRuns } from './demo/run-tracker.js'
@@ -53,7 +53,7 @@ const summary: [string, string][] = []
 const interruption = new AbortController()
 const { signal } = interruption
 let interruptedAt = 0
-let server: DemoServer | undefined
+let server: LitecellServer | undefined
 
 process.on('SIGINT', interrupt)
 process.on('SIGTERM', interrupt)
@@ -65,7 +65,16 @@ async function main(): Promise<number> {
 
   say.step('Start a control plane (litecell serve, embedded S3, temp data directory)')
   try {
-    server = await DemoServer.start({ LITECELL_IDLE_MS: String(IDLE_MS) }, signal)
+    // Its own process group, so a terminal's Ctrl-C reaches only the demo (which then stops
+    // the server properly); none of this shell's LITECELL_* settings: the demo runs on its
+    // own embedded S3.
+    server = await LitecellServer.start({
+      label: 'demo',
+      env: { LITECELL_IDLE_MS: String(IDLE_MS) },
+      inherit: (name) => !name.startsWith('LITECELL_'),
+      detached: true,
+      signal,
+    })
   } catch (err) {
     if (!signal.aborted) say.fail((err as Error).message)
     return signal.aborted ? 130 : 1
@@ -74,7 +83,7 @@ async function main(): Promise<number> {
 
   let failure: Error | undefined
   try {
-    await story(new ApiClient(server.url, server.adminToken, signal), server.dataDir)
+    await story(new PatientApi(server.admin, signal), server.dataDir)
   } catch (err) {
     failure = err as Error
     if (!signal.aborted) say.fail(`stopped early: ${failure.message}`)
@@ -82,11 +91,11 @@ async function main(): Promise<number> {
 
   say.step('Shut down (SIGTERM: the control plane hibernates what is still active)')
   const stopStart = performance.now()
-  const exit = await server.stop()
+  const exit = await server.stop({ timeoutMs: 60_000 })
   checks.expect(
     exit.code === 0 && !exit.wasKilled && exit.leftBehind.length === 0,
     'control plane exited 0, no process left behind',
-    `exit code ${exit.code}${exit.wasKilled ? ', had to be killed' : ''}, left behind: [${exit.leftBehind.join(', ')}]\n${server.outputTail()}`,
+    `exit code ${exit.code}${exit.wasKilled ? ', had to be killed' : ''}, left behind: [${exit.leftBehind.join(', ')}]\n${server.output().trimEnd().split('\n').slice(-20).join('\n')}`,
     performance.now() - stopStart,
   )
   const leftLocal = localTenants(server.dataDir)
@@ -117,7 +126,7 @@ async function main(): Promise<number> {
   return 0
 }
 
-async function story(api: ApiClient, dataDir: string): Promise<void> {
+async function story(api: PatientApi, dataDir: string): Promise<void> {
   await createTenants(api)
   const { phaseOne, forkPoint } = await runPhaseOne(api)
   const afterBurst = await runBurstWithCrash(api, phaseOne)
@@ -126,7 +135,7 @@ async function story(api: ApiClient, dataDir: string): Promise<void> {
   await forkAtPoint(api, forkPoint, { phaseOne, afterBurst })
 }
 
-async function createTenants(api: ApiClient): Promise<void> {
+async function createTenants(api: PatientApi): Promise<void> {
   say.step('Create two tenants')
   for (const id of [LAB, SANDBOX]) {
     const tenant = await api.post<{ state: string; token: string }>('/v1/tenants', { id })
@@ -136,7 +145,7 @@ async function createTenants(api: ApiClient): Promise<void> {
 }
 
 /** A sweep on `lab`; once it is in S3, the fork point is noted. */
-async function runPhaseOne(api: ApiClient): Promise<{ phaseOne: TenantContents; forkPoint: string }> {
+async function runPhaseOne(api: PatientApi): Promise<{ phaseOne: TenantContents; forkPoint: string }> {
   say.step(`Phase one on ${LAB}: a sweep over ${PHASE_ONE_LRS.length} learning rates`)
   const startedAt = performance.now()
   const sweep = await runToEnd(api, LAB, phaseOneSweep(), TIMEOUT_MS)
@@ -158,7 +167,7 @@ async function runPhaseOne(api: ApiClient): Promise<{ phaseOne: TenantContents; 
 }
 
 /** 500 runs at `lab`, its worker killed halfway; meanwhile `sandbox` runs its own work. */
-async function runBurstWithCrash(api: ApiClient, phaseOne: TenantContents): Promise<TenantContents> {
+async function runBurstWithCrash(api: PatientApi, phaseOne: TenantContents): Promise<TenantContents> {
   say.step(`Phase two: a burst of ${BURST_RUNS} train runs at ${LAB}, and a crash in the middle`)
   say.info(`each run: warm-up epochs, a ${formatMs(COOL_DOWN_MS)} durable sleep, fine-tune epochs; metrics rows via transactions`)
   const requests = burstRequests(BURST_RUNS)
@@ -207,7 +216,7 @@ async function runBurstWithCrash(api: ApiClient, phaseOne: TenantContents): Prom
 }
 
 /** While `lab` recovers from the kill, the other tenant runs its own work, untouched. */
-async function runSandbox(api: ApiClient): Promise<void> {
+async function runSandbox(api: PatientApi): Promise<void> {
   const startedAt = performance.now()
   const runs = sandboxRequests()
   const tracker = new RunTracker(api, SANDBOX)
@@ -221,7 +230,7 @@ async function runSandbox(api: ApiClient): Promise<void> {
   )
 }
 
-async function hibernateBoth(api: ApiClient, dataDir: string): Promise<void> {
+async function hibernateBoth(api: PatientApi, dataDir: string): Promise<void> {
   say.step('Hibernate both tenants')
   const timings = await Promise.all(
     [LAB, SANDBOX].map(async (id) => {
@@ -247,7 +256,7 @@ async function hibernateBoth(api: ApiClient, dataDir: string): Promise<void> {
   summary.push(['hibernate (verified sync to S3)', timings.join(' · ')])
 }
 
-async function wakeAndQuery(api: ApiClient, dataDir: string, afterBurst: TenantContents): Promise<void> {
+async function wakeAndQuery(api: PatientApi, dataDir: string, afterBurst: TenantContents): Promise<void> {
   say.step(`Wake ${LAB} from S3 and query its metrics`)
   const source = existsSync(tenantDir(dataDir, LAB)) ? 'from the local files its hibernation left' : 'restored from S3'
   const startedAt = performance.now()
@@ -279,7 +288,7 @@ async function wakeAndQuery(api: ApiClient, dataDir: string, afterBurst: TenantC
 }
 
 async function forkAtPoint(
-  api: ApiClient,
+  api: PatientApi,
   forkPoint: string,
   expected: { phaseOne: TenantContents; afterBurst: TenantContents },
 ): Promise<void> {

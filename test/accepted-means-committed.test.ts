@@ -1,17 +1,10 @@
-import { afterAll, beforeAll, expect, test } from 'vitest'
-import { removeDataDir, startServer, type TestServer } from './support/server.js'
-import { createTenant, query, waitForRuns } from './support/tenant.js'
+import { beforeAll, expect, test } from 'vitest'
+import { createTenant, query, useServer, waitForRuns } from '@litecell/testkit/e2e'
 
-let server: TestServer
+const server = useServer({ env: { LITECELL_IDLE_MS: '60000' } })
 
 beforeAll(async () => {
-  server = await startServer({ env: { LITECELL_IDLE_MS: '60000' } })
   await createTenant(server.admin, 'intake')
-})
-
-afterAll(async () => {
-  await server?.stop()
-  await removeDataDir(server.dataDir)
 })
 
 async function countRuns(): Promise<number> {
@@ -22,7 +15,7 @@ async function countRuns(): Promise<number> {
 test('every accepted submission is committed, and a worker killed mid-submission duplicates none', async () => {
   const { admin } = server
   const before = await countRuns()
-  const pid = (await admin.ok('GET', '/v1/tenants/intake')).worker.pid as number
+  const pid = (await admin.get<any>('/v1/tenants/intake')).worker.pid as number
   const accepted: string[] = []
   const refused: number[] = []
   let sent = 0
@@ -30,7 +23,7 @@ test('every accepted submission is committed, and a worker killed mid-submission
     while (sent < 300) {
       const i = sent++
       if (i === 100) process.kill(pid, 'SIGKILL')
-      const response = await admin.post('/v1/tenants/intake/runs', { workflow: 'write', input: { entry: `e-${i}` } })
+      const response = await admin.send<any>('POST', '/v1/tenants/intake/runs', { body: { workflow: 'write', input: { entry: `e-${i}` } } })
       if (response.status === 202) accepted.push(response.body.runId)
       else refused.push(response.status)
     }
@@ -45,19 +38,19 @@ test('every accepted submission is committed, and a worker killed mid-submission
   expect(await countRuns()).toBe(before + accepted.length)
   const ledger = await query(admin, 'intake', 'SELECT count(*) AS n, count(DISTINCT entry) AS d FROM ledger')
   expect(ledger[0]).toEqual({ n: accepted.length, d: accepted.length })
-  expect((await admin.ok('GET', '/v1/tenants/intake')).worker.pid).not.toBe(pid)
+  expect((await admin.get<any>('/v1/tenants/intake')).worker.pid).not.toBe(pid)
 })
 
 test('the same idempotency key gives the same run, also when sent concurrently', async () => {
   const { admin } = server
   const before = await countRuns()
   const body = { workflow: 'quick', input: { n: 1 }, idempotencyKey: 'order-42' }
-  const responses = await Promise.all(Array.from({ length: 8 }, () => admin.post('/v1/tenants/intake/runs', body)))
+  const responses = await Promise.all(Array.from({ length: 8 }, () => admin.send<any>('POST', '/v1/tenants/intake/runs', { body: body })))
   expect(responses.every((response) => response.status === 202)).toBe(true)
   expect(new Set(responses.map((response) => response.body.runId)).size).toBe(1)
   expect(await countRuns()).toBe(before + 1)
 
-  const batch = await admin.ok('POST', '/v1/tenants/intake/runs/batch', {
+  const batch = await admin.post<any>('/v1/tenants/intake/runs/batch', {
     runs: [body, { workflow: 'quick', input: { n: 2 }, idempotencyKey: 'order-43' }],
   })
   expect(batch.runIds[0]).toBe(responses[0]!.body.runId)

@@ -6,31 +6,24 @@
  * process-level safety net, the worker pid changes (the worker died) and crash-loops; without
  * the in-SQLite time budget a runaway transaction blocks the worker until it is fenced.
  */
-import { afterAll, beforeAll, expect, test } from 'vitest'
-import { removeDataDir, startServer, type TestServer } from './support/server.js'
-import { createTenant, waitForRuns } from './support/tenant.js'
+import { beforeAll, expect, test } from 'vitest'
+import { createTenant, useServer, waitForRuns } from '@litecell/testkit/e2e'
 
-let server: TestServer
+const server = useServer()
 
 beforeAll(async () => {
-  server = await startServer()
   await createTenant(server.admin, 'sloppy')
-})
-
-afterAll(async () => {
-  await server?.stop()
-  await removeDataDir(server.dataDir)
 })
 
 test('an async transaction function, a floating rejection and a throwing timer leave the worker and the other runs alone', async () => {
   const { admin } = server
-  const first = await admin.ok('POST', '/v1/tenants/sloppy/runs', { workflow: 'quick', input: { n: 0 } })
+  const first = await admin.post<any>('/v1/tenants/sloppy/runs', { workflow: 'quick', input: { n: 0 } })
   await waitForRuns(admin, 'sloppy', [first.runId])
-  const pid = (await admin.ok('GET', '/v1/tenants/sloppy')).worker.pid as number
+  const pid = (await admin.get<any>('/v1/tenants/sloppy')).worker.pid as number
 
-  const asyncTx = await admin.ok('POST', '/v1/tenants/sloppy/runs', { workflow: 'asyncTransaction' })
-  const floating = await admin.ok('POST', '/v1/tenants/sloppy/runs', { workflow: 'floatingErrors' })
-  const runaway = await admin.ok('POST', '/v1/tenants/sloppy/runs', { workflow: 'runawayTransaction' })
+  const asyncTx = await admin.post<any>('/v1/tenants/sloppy/runs', { workflow: 'asyncTransaction' })
+  const floating = await admin.post<any>('/v1/tenants/sloppy/runs', { workflow: 'floatingErrors' })
+  const runaway = await admin.post<any>('/v1/tenants/sloppy/runs', { workflow: 'runawayTransaction' })
   const [txRun, floatingRun, runawayRun] = await waitForRuns(admin, 'sloppy', [asyncTx.runId, floating.runId, runaway.runId])
   // Its own semantics: the async transaction fails its run (and wrote nothing); the floating
   // errors were never awaited by their run, which succeeds.
@@ -46,14 +39,14 @@ test('an async transaction function, a floating rejection and a throwing timer l
   // fire, then show the worker survived them and serves the tenant's other runs.
   await new Promise((resolve) => setTimeout(resolve, 500))
   const others = await Promise.all(
-    Array.from({ length: 20 }, (_, n) => admin.ok('POST', '/v1/tenants/sloppy/runs', { workflow: 'quick', input: { n } })),
+    Array.from({ length: 20 }, (_, n) => admin.post<any>('/v1/tenants/sloppy/runs', { workflow: 'quick', input: { n } })),
   )
   const done = await waitForRuns(admin, 'sloppy', others.map((run) => run.runId))
   expect(done.map((run) => run.status)).toEqual(Array(20).fill('succeeded'))
-  const tenant = await admin.ok('GET', '/v1/tenants/sloppy')
+  const tenant = await admin.get<any>('/v1/tenants/sloppy')
   expect(tenant.state).toBe('active')
   expect(tenant.worker.pid).toBe(pid)
-  const ledger = await admin.ok('POST', '/v1/tenants/sloppy/query', {
+  const ledger = await admin.post<any>('/v1/tenants/sloppy/query', {
     sql: 'SELECT count(*) AS n FROM ledger WHERE run_id = ?',
     args: [asyncTx.runId],
   })

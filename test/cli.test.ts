@@ -1,19 +1,20 @@
 import { spawn } from 'node:child_process'
-import { mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs'
+import { mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
 import { createServer, type AddressInfo } from 'node:net'
-import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
-import { removeDataDir, startServer, type TestServer } from './support/server.js'
-import { createTenant, query } from './support/tenant.js'
+import { tempDir } from '@litecell/testkit'
+import { createTenant, query, useServer } from '@litecell/testkit/e2e'
 
 const REPO = resolve(import.meta.dirname, '..')
 const CLI = join(REPO, 'packages/cli/src/main.ts')
 
-let server: TestServer
-let scratch: string
+// Tenants stay active between the CLI calls of a test (each call is a process start).
+const server = useServer({ env: { LITECELL_IDLE_MS: '600000' } })
+const scratch = tempDir('cli')
 /** A data dir without an admin-token file, so no test picks up a developer's local token. */
-let emptyDataDir: string
+const emptyDataDir = join(scratch, 'no-data-dir')
+afterAll(() => rmSync(scratch, { recursive: true, force: true }))
 
 interface CliResult {
   code: number | null
@@ -76,19 +77,6 @@ function expectOneErrorLine(result: CliResult, pattern: RegExp): void {
   expect(lines[0]).toMatch(pattern)
   expect(result.stdout).toBe('')
 }
-
-beforeAll(async () => {
-  // Tenants stay active between the CLI calls of a test (each call is a process start).
-  server = await startServer({ env: { LITECELL_IDLE_MS: '600000' } })
-  scratch = mkdtempSync(join(tmpdir(), 'litecell-cli-'))
-  emptyDataDir = join(scratch, 'no-data-dir')
-})
-
-afterAll(async () => {
-  await server?.stop()
-  if (server) await removeDataDir(server.dataDir)
-  if (scratch) await removeDataDir(scratch)
-})
 
 describe('help and usage', () => {
   test('--help lists the command groups and documents the exit codes', async () => {
@@ -192,11 +180,11 @@ describe('tenants', () => {
 
   test('query prints rows as a table (also as a top-level alias); --json prints {columns, rows, truncated}', async () => {
     await createTenant(server.admin, 'cli-q')
-    const { runIds } = await server.admin.ok('POST', '/v1/tenants/cli-q/runs/batch', {
+    const { runIds } = await server.admin.post<any>('/v1/tenants/cli-q/runs/batch', {
       runs: ['alpha', 'beta'].map((entry) => ({ workflow: 'write', input: { entry } })),
     })
     for (const runId of runIds)
-      await server.admin.ok('GET', `/v1/tenants/cli-q/runs/${runId}/result?waitMs=30000`)
+      await server.admin.get<any>(`/v1/tenants/cli-q/runs/${runId}/result?waitMs=30000`)
 
     const human = await cli([
       'tenants',
@@ -267,12 +255,12 @@ describe('tenants', () => {
     const refused = await cli(['tenants', 'delete', 'cli-q-fork'])
     expect(refused.code).toBe(2)
     expectOneErrorLine(refused, /refusing without --yes \(stdin is not a terminal\)/)
-    expect((await server.admin.get('/v1/tenants/cli-q-fork')).status).toBe(200)
+    expect((await server.admin.send<any>('GET', '/v1/tenants/cli-q-fork')).status).toBe(200)
 
     const deleted = await cli(['--json', 'tenants', 'delete', 'cli-q-fork', '--yes'])
     expect(deleted.code).toBe(0)
     expect(deleted.json).toEqual({ id: 'cli-q-fork', deleted: true })
-    expect((await server.admin.get('/v1/tenants/cli-q-fork')).status).toBe(404)
+    expect((await server.admin.send<any>('GET', '/v1/tenants/cli-q-fork')).status).toBe(404)
   })
 })
 
@@ -543,10 +531,7 @@ describe('runs batch', () => {
       failed: 1,
       failedRunIds: [expect.any(String)],
     })
-    const run = await server.admin.ok(
-      'GET',
-      `/v1/tenants/cli-batch/runs/${result.json.failedRunIds[0]}`,
-    )
+    const run = await server.admin.get<any>(`/v1/tenants/cli-batch/runs/${result.json.failedRunIds[0]}`)
     expect(run).toMatchObject({ status: 'failed', input: { entry: null } })
   })
 

@@ -12,10 +12,9 @@ import { mkdirSync, writeFileSync } from 'node:fs'
 import { loadavg } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, expect, test } from 'vitest'
-import { launchBrowser, type TestBrowser } from './support/browser.js'
-import { SCREENSHOT_DIR, openDashboard, type DashboardTab } from './support/dashboard-page.js'
-import { removeDataDir, startServer, type TestServer } from './support/server.js'
-import { waitFor } from './support/wait-for.js'
+import { launchBrowser, SCREENSHOT_DIR, openDashboard, type DashboardTab, type TestBrowser } from '@litecell/testkit/browser'
+import { waitFor } from '@litecell/testkit'
+import { useServer } from '@litecell/testkit/e2e'
 
 const TENANTS = 10_000
 const RUNS = 100_000
@@ -24,20 +23,17 @@ const PARALLEL_CREATES = 32
 /** Generous: a bound on "paginated", not on speed (see the file comment). */
 const USABLE_MS = 5_000
 
-let server: TestServer
+const server = useServer({ env: { LITECELL_IDLE_MS: '600000' } })
 let browser: TestBrowser
 let tab: DashboardTab
 
 beforeAll(async () => {
-  server = await startServer({ env: { LITECELL_IDLE_MS: '600000' } })
   browser = await launchBrowser()
   tab = await openDashboard(browser.browser, server.url)
 }, 120_000)
 
 afterAll(async () => {
   await browser?.close()
-  await server?.stop()
-  if (server) await removeDataDir(server.dataDir)
 })
 
 /** Milliseconds from setting `hash` to `selector` being on screen. */
@@ -66,13 +62,13 @@ test(
   'the first page of 10,000 tenants and of 100,000 runs shows 50 rows, fast',
   async () => {
     const seedStarted = performance.now()
-    await server.admin.ok('POST', '/v1/tenants', { id: 'big', app: 'test', labels: { size: 'big' } })
+    await server.admin.post<any>('/v1/tenants', { id: 'big', app: 'test', labels: { size: 'big' } })
     let next = 1
     await Promise.all(
       Array.from({ length: PARALLEL_CREATES }, async () => {
         while (next < TENANTS) {
           const n = next++
-          await server.admin.ok('POST', '/v1/tenants', { id: `t-${String(n).padStart(5, '0')}`, labels: { shard: String(n % 10) } })
+          await server.admin.post<any>('/v1/tenants', { id: `t-${String(n).padStart(5, '0')}`, labels: { shard: String(n % 10) } })
         }
       }),
     )
@@ -80,15 +76,15 @@ test(
     const runsStarted = performance.now()
     for (let i = 0; i < RUNS / BATCH; i++) {
       const runs = Array.from({ length: BATCH }, (_, j) => ({ workflow: 'quick', input: { n: i * BATCH + j } }))
-      await server.admin.ok('POST', '/v1/tenants/big/runs/batch', { runs })
+      await server.admin.post<any>('/v1/tenants/big/runs/batch', { runs })
     }
     const runsAcceptedMs = Math.round(performance.now() - runsStarted)
     // Measure on a settled tenant: every run done, so the figures are the page's, not the burst's.
     await waitFor(
       async () => {
-        const open = await server.admin.post('/v1/tenants/big/query', {
+        const open = await server.admin.send<any>('POST', '/v1/tenants/big/query', { body: {
           sql: "SELECT count(*) AS n FROM lc_runs WHERE status NOT IN ('succeeded', 'failed')",
-        })
+        } })
         return open.body.rows?.[0]?.n === 0
       },
       { timeoutMs: 300_000, intervalMs: 1000, what: 'the 100,000 runs to finish' },
@@ -96,14 +92,14 @@ test(
     const runsDoneMs = Math.round(performance.now() - runsStarted)
 
     const apiStarted = performance.now()
-    const page = await server.admin.get('/v1/tenants?limit=50')
+    const page = await server.admin.send<any>('GET', '/v1/tenants?limit=50')
     const apiTenantsMs = Math.round(performance.now() - apiStarted)
     expect(page.body.total).toBe(TENANTS)
     const detailStarted = performance.now()
-    await server.admin.get('/v1/tenants/big')
+    await server.admin.send<any>('GET', '/v1/tenants/big')
     const apiTenantDetailMs = Math.round(performance.now() - detailStarted)
     const apiRunsStarted = performance.now()
-    await server.admin.get('/v1/tenants/big/runs?limit=50')
+    await server.admin.send<any>('GET', '/v1/tenants/big/runs?limit=50')
     const apiRunsMs = Math.round(performance.now() - apiRunsStarted)
 
     await tab.signIn(server.adminToken)

@@ -11,29 +11,25 @@
  * test-results/dashboard/ for a person to look at.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
-import { launchBrowser, type TestBrowser } from './support/browser.js'
-import { colouredPixels, openDashboard, type DashboardTab } from './support/dashboard-page.js'
-import { removeDataDir, startServer, type TestServer } from './support/server.js'
-import { waitFor } from './support/wait-for.js'
+import { launchBrowser, colouredPixels, openDashboard, type DashboardTab, type TestBrowser } from '@litecell/testkit/browser'
+import { waitFor } from '@litecell/testkit'
+import { useServer } from '@litecell/testkit/e2e'
 
 const XSS = '<img src=x onerror=alert(1)>'
 const LRS = [0.001, 0.01, 0.1, 1]
 
-let server: TestServer
+const server = useServer({ env: { LITECELL_IDLE_MS: '60000' } })
 let browser: TestBrowser
 let tab: DashboardTab
 let labToken = ''
 
 beforeAll(async () => {
-  server = await startServer({ env: { LITECELL_IDLE_MS: '60000' } })
   browser = await launchBrowser()
   tab = await openDashboard(browser.browser, server.url)
 })
 
 afterAll(async () => {
   await browser?.close()
-  await server?.stop()
-  if (server) await removeDataDir(server.dataDir)
 })
 
 describe('dashboard', () => {
@@ -82,8 +78,8 @@ describe('dashboard', () => {
     await tab.page.click('dialog[open] button:has-text("Done")')
     await tab.page.waitForSelector('tr[data-tenant=lab]')
     // The token works, and the API never shows it again.
-    expect((await server.admin.as(labToken).get('/v1/whoami')).body).toEqual({ kind: 'tenant', tenantId: 'lab' })
-    expect(JSON.stringify((await server.admin.get('/v1/tenants/lab')).body)).not.toContain(labToken)
+    expect((await server.admin.withToken(labToken).send<any>('GET', '/v1/whoami')).body).toEqual({ kind: 'tenant', tenantId: 'lab' })
+    expect(JSON.stringify((await server.admin.send<any>('GET', '/v1/tenants/lab')).body)).not.toContain(labToken)
   })
 
   test('a sweep started from the UI shows its runs turning succeeded without a reload', async () => {
@@ -100,7 +96,7 @@ describe('dashboard', () => {
       { what: 'every run of the sweep succeeded on screen', timeoutMs: 60_000 },
     )
     // A run that sleeps between phases: seen sleeping, then succeeded, with the page left alone.
-    const slow = await server.admin.ok('POST', '/v1/tenants/lab/runs', { workflow: 'train', input: { lr: 0.05, epochs: 4, coolDown: '2s' } })
+    const slow = await server.admin.post<any>('/v1/tenants/lab/runs', { workflow: 'train', input: { lr: 0.05, epochs: 4, coolDown: '2s' } })
     await tab.page.waitForSelector(`tr[data-run="${slow.runId}"][data-status=sleeping]`, { timeout: 20_000 })
     await tab.page.waitForSelector(`tr[data-run="${slow.runId}"][data-status=succeeded]`, { timeout: 30_000 })
     expect(await tab.page.evaluate('window.loadedOnce')).toBe(true)
@@ -109,9 +105,9 @@ describe('dashboard', () => {
   })
 
   test('a run page shows one timeline bar per step, step output on click, and links its children', async () => {
-    const sweep = (await server.admin.get('/v1/tenants/lab/runs?workflow=sweep')).body.runs[0]
+    const sweep = (await server.admin.send<any>('GET', '/v1/tenants/lab/runs?workflow=sweep')).body.runs[0]
     await tab.go(`#/tenants/lab/runs/${sweep.runId}`, '[data-testid=timeline]')
-    const detail = (await server.admin.get(`/v1/tenants/lab/runs/${sweep.runId}`)).body
+    const detail = (await server.admin.send<any>('GET', `/v1/tenants/lab/runs/${sweep.runId}`)).body
     expect(await tab.page.locator('[data-testid=timeline-bar]').count()).toBe(detail.steps.length)
     expect(await tab.page.locator('[data-testid=child-link]').count()).toBe(LRS.length)
     expect(await tab.page.textContent('[data-testid=run-output]')).toContain('"tried": 4')
@@ -120,13 +116,13 @@ describe('dashboard', () => {
     const child = detail.steps.find((step: { kind: string }) => step.kind === 'child').childRunId
     await tab.page.click(`[data-testid=child-link]:has-text("${child}")`)
     await tab.page.waitForSelector(`.breadcrumb :text("${child}")`)
-    const train = (await server.admin.get(`/v1/tenants/lab/runs/${child}`)).body
+    const train = (await server.admin.send<any>('GET', `/v1/tenants/lab/runs/${child}`)).body
     await tab.page.waitForSelector('[data-testid=timeline]')
     expect(await tab.page.locator('[data-testid=timeline-bar]').count()).toBe(train.steps.length)
     const epoch = train.steps.find((step: { name: string }) => step.name === 'warmup-epoch-1')
     await tab.page.click(`.timeline-row[data-seq="${epoch.seq}"]`)
     await tab.page.waitForSelector('[data-testid=step-panel] pre.json')
-    const recorded = (await server.admin.get(`/v1/tenants/lab/runs/${child}/steps/${epoch.seq}`)).body.output
+    const recorded = (await server.admin.send<any>('GET', `/v1/tenants/lab/runs/${child}/steps/${epoch.seq}`)).body.output
     expect(await tab.page.textContent('[data-testid=step-panel] pre.json')).toBe(JSON.stringify(recorded, null, 2))
     await tab.screenshot('run-train')
   })
@@ -147,18 +143,18 @@ describe('dashboard', () => {
     await tab.page.click('.tenant-header button:has-text("Hibernate")')
     await tab.page.click('dialog[open] button[type=submit]')
     await tab.page.waitForSelector('.tenant-header .badge-hibernated', { timeout: 30_000 })
-    expect((await server.admin.get('/v1/tenants/lab')).body.state).toBe('hibernated')
+    expect((await server.admin.send<any>('GET', '/v1/tenants/lab')).body.state).toBe('hibernated')
     await tab.page.waitForSelector('[data-testid=live]:has-text("asleep")')
     await tab.page.click('.tenant-header button:has-text("Wake")')
     await tab.page.waitForSelector('.tenant-header .badge-active', { timeout: 30_000 })
-    expect((await server.admin.get('/v1/tenants/lab')).body.state).toBe('active')
+    expect((await server.admin.send<any>('GET', '/v1/tenants/lab')).body.state).toBe('active')
     await tab.page.waitForSelector('[data-testid=live]:has-text("live")')
     await tab.go('#/', 'tr[data-tenant=lab]')
     await tab.screenshot('tenants')
   })
 
   test('a tenant token sees only its own tenant', async () => {
-    await server.admin.ok('POST', '/v1/tenants', { id: 'other' })
+    await server.admin.post<any>('/v1/tenants', { id: 'other' })
     const own = await openDashboard(browser.browser, server.url)
     await own.signIn(labToken)
     await own.page.waitForSelector('.tenant-header')
@@ -179,9 +175,9 @@ describe('dashboard', () => {
   })
 
   test('tenant-supplied text renders as text and runs no script', async () => {
-    await server.admin.ok('POST', '/v1/tenants', { id: 'xss', app: 'test', labels: { note: XSS } })
-    const { runId } = await server.admin.ok('POST', '/v1/tenants/xss/runs', { workflow: 'write', input: { entry: XSS } })
-    await waitFor(async () => (await server.admin.get(`/v1/tenants/xss/runs/${runId}`)).body.status === 'succeeded')
+    await server.admin.post<any>('/v1/tenants', { id: 'xss', app: 'test', labels: { note: XSS } })
+    const { runId } = await server.admin.post<any>('/v1/tenants/xss/runs', { workflow: 'write', input: { entry: XSS } })
+    await waitFor(async () => (await server.admin.send<any>('GET', `/v1/tenants/xss/runs/${runId}`)).body.status === 'succeeded')
     await tab.go(`#/tenants/xss/runs/${runId}`, '[data-testid=run-output] pre')
     expect(await tab.page.textContent('[data-testid=run-output] pre')).toBe(JSON.stringify(XSS))
     await tab.go(`#/tenants/xss/data?sql=${encodeURIComponent('SELECT entry FROM ledger')}`, '[data-testid=result-table] td')

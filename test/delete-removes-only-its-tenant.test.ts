@@ -1,19 +1,9 @@
 import { existsSync, readdirSync } from 'node:fs'
 import { join } from 'node:path'
-import { afterAll, beforeAll, expect, test } from 'vitest'
-import { removeDataDir, startServer, type TestServer } from './support/server.js'
-import { createTenant, query, waitForRuns } from './support/tenant.js'
+import { expect, test } from 'vitest'
+import { createTenant, query, useServer, waitForRuns } from '@litecell/testkit/e2e'
 
-let server: TestServer
-
-beforeAll(async () => {
-  server = await startServer()
-})
-
-afterAll(async () => {
-  await server?.stop()
-  await removeDataDir(server.dataDir)
-})
+const server = useServer()
 
 /** Every file the embedded S3 server stores under a key prefix. */
 function storedFiles(keyPrefix: string): string[] {
@@ -34,15 +24,15 @@ test('delete removes the tenant, its local files and its replica, and nothing of
   const { admin } = server
   for (const id of ['doomed', 'doomed-not']) {
     await createTenant(admin, id)
-    const { runId } = await admin.ok('POST', `/v1/tenants/${id}/runs`, { workflow: 'write', input: { entry: id } })
+    const { runId } = await admin.post<any>(`/v1/tenants/${id}/runs`, { workflow: 'write', input: { entry: id } })
     await waitForRuns(admin, id, [runId])
-    await admin.ok('POST', `/v1/tenants/${id}/hibernate`)
+    await admin.post<any>(`/v1/tenants/${id}/hibernate`)
   }
   expect(storedFiles('tenants/doomed/').length).toBeGreaterThan(0)
 
-  const deleted = await admin.ok('DELETE', '/v1/tenants/doomed')
+  const deleted = await admin.delete<any>('/v1/tenants/doomed')
   expect(deleted).toEqual({ id: 'doomed', deleted: true })
-  expect((await admin.get('/v1/tenants/doomed')).status).toBe(404)
+  expect((await admin.send<any>('GET', '/v1/tenants/doomed')).status).toBe(404)
   expect(existsSync(join(server.dataDir, 'tenants', 'doomed'))).toBe(false)
   expect(storedFiles('tenants/doomed/')).toEqual([])
 
@@ -54,9 +44,9 @@ test('delete removes the tenant, its local files and its replica, and nothing of
 test('an active tenant can be deleted; its id can then be used afresh', async () => {
   const { admin } = server
   await createTenant(admin, 'busy')
-  const { runId } = await admin.ok('POST', '/v1/tenants/busy/runs', { workflow: 'write', input: { entry: 'old' } })
+  const { runId } = await admin.post<any>('/v1/tenants/busy/runs', { workflow: 'write', input: { entry: 'old' } })
   await waitForRuns(admin, 'busy', [runId])
-  await admin.ok('DELETE', '/v1/tenants/busy')
+  await admin.delete<any>('/v1/tenants/busy')
   await createTenant(admin, 'busy')
   expect(await query(admin, 'busy', 'SELECT count(*) AS n FROM ledger')).toEqual([{ n: 0 }])
 })

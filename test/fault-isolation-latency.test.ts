@@ -9,9 +9,8 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { cpus, loadavg } from 'node:os'
 import { join, resolve } from 'node:path'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
-import { removeDataDir, startServer, type TestServer } from './support/server.js'
-import { createTenant, query, waitForRuns } from './support/tenant.js'
-import { waitFor } from './support/wait-for.js'
+import { waitFor } from '@litecell/testkit'
+import { createTenant, query, useServer, waitForRuns } from '@litecell/testkit/e2e'
 
 const RESULTS_FILE = resolve(import.meta.dirname, '../bench-results/fault-isolation.json')
 /** How long the steady stream runs for the no-fault baseline and the timed faults. */
@@ -21,7 +20,16 @@ const WORKER_MAX_OLD_SPACE_MB = 128
 const STEADY = 'steady'
 const APPS = join(import.meta.dirname, 'apps')
 
-let server: TestServer
+// A long idle time: between phases the steady tenant rests while B is set up, and an idle
+// hibernation there would put a cold wake into the next phase's latency.
+const server = useServer({
+  env: {
+    LITECELL_WORKER_MAX_OLD_SPACE_MB: String(WORKER_MAX_OLD_SPACE_MB),
+    LITECELL_IDLE_MS: '120000',
+    // `broken` fails its migration at every start: a crash loop no run causes.
+    LITECELL_APPS: `test=${APPS}/test-app.ts,broken=${APPS}/broken-app.ts`,
+  },
+})
 
 /** Latencies of the steady tenant's runs per phase, in ms. */
 const phases = new Map<string, number[]>()
@@ -41,32 +49,19 @@ interface PhaseSummary {
 }
 
 beforeAll(async () => {
-  // A long idle time: between phases the steady tenant rests while B is set up, and an idle
-  // hibernation there would put a cold wake into the next phase's latency.
-  server = await startServer({
-    env: {
-      LITECELL_WORKER_MAX_OLD_SPACE_MB: String(WORKER_MAX_OLD_SPACE_MB),
-      LITECELL_IDLE_MS: '120000',
-      // `broken` fails its migration at every start: a crash loop no run causes.
-      LITECELL_APPS: `test=${APPS}/test-app.ts,broken=${APPS}/broken-app.ts`,
-    },
-  })
   await createTenant(server.admin, STEADY)
   // Warm up: wake the steady tenant and let JIT and connection pools settle.
   await steadyStream('warmup', { minRuns: 30, untilMs: 0 })
   phases.delete('warmup')
 })
 
-afterAll(async () => {
-  if (server) steadyLifecycle = lifecycleOf(STEADY)
+// Runs before the server's own afterAll stops it (hooks after tests run in reverse order).
+afterAll(() => {
+  steadyLifecycle = lifecycleOf(STEADY)
   const report = summary()
   console.log(JSON.stringify({ faultIsolation: report }))
   mkdirSync(resolve(RESULTS_FILE, '..'), { recursive: true })
   writeFileSync(RESULTS_FILE, `${JSON.stringify({ faultIsolation: report }, null, 2)}\n`)
-  await server?.stop()
-  // LITECELL_KEEP_DATA=1 keeps the data directory (logs/*.log) for a bug report.
-  if (server && !process.env.LITECELL_KEEP_DATA) await removeDataDir(server.dataDir)
-  else if (server) console.log(`data directory kept: ${server.dataDir}`)
 })
 
 /**
@@ -91,11 +86,11 @@ async function steadyStream(
     const n = steadyRunIds.length
     const t0 = performance.now()
     if (lastEnd !== null) maxGapMs = Math.max(maxGapMs, t0 - lastEnd)
-    const { runId } = await server.admin.ok('POST', `/v1/tenants/${STEADY}/runs`, { workflow: 'quick', input: { n } })
+    const { runId } = await server.admin.post<any>(`/v1/tenants/${STEADY}/runs`, { workflow: 'quick', input: { n } })
     steadyRunIds.push(runId)
-    let run = await server.admin.ok('GET', `/v1/tenants/${STEADY}/runs/${runId}/result?waitMs=10000`)
+    let run = await server.admin.get<any>(`/v1/tenants/${STEADY}/runs/${runId}/result?waitMs=10000`)
     while (!['succeeded', 'failed', 'cancelled'].includes(run.status)) {
-      run = await server.admin.ok('GET', `/v1/tenants/${STEADY}/runs/${runId}/result?waitMs=10000`)
+      run = await server.admin.get<any>(`/v1/tenants/${STEADY}/runs/${runId}/result?waitMs=10000`)
     }
     lastEnd = performance.now()
     latencies.push(lastEnd - t0)
@@ -124,7 +119,7 @@ async function underFault(
 }
 
 async function tenantState(id: string): Promise<any> {
-  return server.admin.ok('GET', `/v1/tenants/${id}`)
+  return server.admin.get<any>(`/v1/tenants/${id}`)
 }
 
 async function untilFailed(id: string): Promise<any> {
@@ -205,11 +200,11 @@ describe.sequential("faults in tenant B leave tenant A's runs intact", () => {
     let failed: any
     await underFault('crashLoop', async () => {
       // Its worker never gets ready (a run that kills its worker would be quarantined instead).
-      await server.admin.post('/v1/tenants/crashy/runs', { workflow: 'quick' })
+      await server.admin.send<any>('POST', '/v1/tenants/crashy/runs', { body: { workflow: 'quick' } })
       failed = await untilFailed('crashy')
     })
     expect(failed.failureReason).toMatch(/crashes/)
-    const refused = await server.admin.post('/v1/tenants/crashy/runs', { workflow: 'quick' })
+    const refused = await server.admin.send<any>('POST', '/v1/tenants/crashy/runs', { body: { workflow: 'quick' } })
     expect(refused.status).toBe(503)
     expect(refused.body.error.code).toBe('TENANT_FAILED')
   })
@@ -219,13 +214,13 @@ describe.sequential("faults in tenant B leave tenant A's runs intact", () => {
     // Back-to-back 1 s busy loops: the spinner's event loop surfaces between them, so its
     // lease stays renewed and it burns CPU for the whole phase instead of being reaped.
     const spins = Math.ceil(PHASE_MS / 1_000) + 4
-    await server.admin.ok('POST', '/v1/tenants/spinner/runs/batch', {
+    await server.admin.post<any>('/v1/tenants/spinner/runs/batch', {
       runs: Array.from({ length: spins }, () => ({ workflow: 'spin', input: { ms: 1_000 } })),
     })
     await underFault('cpuLoop', async () => undefined)
     const spinning = await tenantState('spinner')
     expect(spinning.state).not.toBe('failed')
-    await server.admin.ok('DELETE', '/v1/tenants/spinner')
+    await server.admin.delete<any>('/v1/tenants/spinner')
   })
 
   test('a tenant allocating until its memory cap dies alone (its run quarantined) while every steady run succeeds', async () => {
@@ -233,9 +228,9 @@ describe.sequential("faults in tenant B leave tenant A's runs intact", () => {
     await underFault('memoryCap', async () => {
       // Each recovery re-runs the in-flight hog step, so the worker hits its cap again, until
       // the run is quarantined after its third death.
-      await server.admin.post('/v1/tenants/hungry/runs', { workflow: 'hog', idempotencyKey: 'hog' })
+      await server.admin.send<any>('POST', '/v1/tenants/hungry/runs', { body: { workflow: 'hog', idempotencyKey: 'hog' } })
       await waitFor(
-        async () => (await server.admin.ok('GET', '/v1/tenants/hungry/runs?workflow=hog')).runs[0]?.status === 'failed',
+        async () => (await server.admin.get<any>('/v1/tenants/hungry/runs?workflow=hog')).runs[0]?.status === 'failed',
         { timeoutMs: 110_000, intervalMs: 250, what: 'the hog run to be quarantined' },
       )
     })
@@ -244,7 +239,7 @@ describe.sequential("faults in tenant B leave tenant A's runs intact", () => {
 
   test("a tenant whose worker is SIGKILLed every second leaves every steady run succeeding", async () => {
     await createTenant(server.admin, 'victim')
-    await server.admin.ok('POST', '/v1/tenants/victim/runs/batch', {
+    await server.admin.post<any>('/v1/tenants/victim/runs/batch', {
       runs: Array.from({ length: 20 }, (_, i) => ({ workflow: 'write', input: { entry: `victim-${i}` } })),
     })
     let kills = 0
@@ -258,7 +253,7 @@ describe.sequential("faults in tenant B leave tenant A's runs intact", () => {
           // Five crashes in five minutes mark it failed; an admin wake revives it so the
           // kills go on for the whole phase.
           revivals += 1
-          await server.admin.post('/v1/tenants/victim/wake')
+          await server.admin.send<any>('POST', '/v1/tenants/victim/wake', { body: {} })
         } else if (victim.worker?.pid && victim.state === 'active' && Date.now() - lastKillMs >= 1_000) {
           // Each worker the scheduler restarts is killed once it is up, at most once a second.
           try {
@@ -276,7 +271,7 @@ describe.sequential("faults in tenant B leave tenant A's runs intact", () => {
     // Each restart takes its backoff plus a worker start, so kills come as fast as restarts
     // allow (about every 2-6 s here), not literally every second.
     expect(kills).toBeGreaterThanOrEqual(2)
-    await server.admin.delete('/v1/tenants/victim')
+    await server.admin.send<any>('DELETE', '/v1/tenants/victim')
   })
 
   // Idleness counts activity since the last check, not only what a check sees in flight.

@@ -1,38 +1,29 @@
 import { existsSync } from 'node:fs'
 import { join } from 'node:path'
-import { afterAll, beforeAll, expect, test } from 'vitest'
-import { removeDataDir, startServer, type TestServer } from './support/server.js'
-import { createTenant, query, waitForRuns } from './support/tenant.js'
+import { expect, test } from 'vitest'
+import { waitFor } from '@litecell/testkit'
+import { createTenant, query, useServer, waitForRuns } from '@litecell/testkit/e2e'
 
-let server: TestServer
-
-beforeAll(async () => {
-  server = await startServer()
-})
-
-afterAll(async () => {
-  await server?.stop()
-  await removeDataDir(server.dataDir)
-})
+const server = useServer()
 
 test('hibernate removes the local files only after a verified sync; wake brings back every run, output and app row', async () => {
   const { admin } = server
   await createTenant(admin, 'keep')
-  const { runIds } = await admin.ok<{ runIds: string[] }>('POST', '/v1/tenants/keep/runs/batch', {
+  const { runIds } = await admin.post<{ runIds: string[] }>('/v1/tenants/keep/runs/batch', {
     runs: Array.from({ length: 50 }, (_, i) => ({ workflow: 'write', input: { entry: `row-${i}` } })),
   })
   const before = await waitForRuns(admin, 'keep', runIds)
   expect(before.every((run) => run.status === 'succeeded')).toBe(true)
 
-  const hibernated = await admin.ok('POST', '/v1/tenants/keep/hibernate')
+  const hibernated = await admin.post<any>('/v1/tenants/keep/hibernate')
   expect(hibernated.state).toBe('hibernated')
   expect(existsSync(join(server.dataDir, 'tenants', 'keep'))).toBe(false)
 
-  const woken = await admin.ok('POST', '/v1/tenants/keep/wake')
+  const woken = await admin.post<any>('/v1/tenants/keep/wake')
   expect(woken.state).toBe('active')
   expect(woken.worker.pid).toBeGreaterThan(0)
   for (const [index, runId] of runIds.entries()) {
-    const run = await admin.ok('GET', `/v1/tenants/keep/runs/${runId}`)
+    const run = await admin.get<any>(`/v1/tenants/keep/runs/${runId}`)
     expect(run).toMatchObject({ status: 'succeeded', output: `row-${index}` })
   }
   const rows = await query(admin, 'keep', 'SELECT entry FROM ledger ORDER BY rowid')
@@ -42,23 +33,22 @@ test('hibernate removes the local files only after a verified sync; wake brings 
 test('a tenant-scoped request to a hibernated tenant wakes it first', async () => {
   const { admin } = server
   await createTenant(admin, 'lazy')
-  await admin.ok('POST', '/v1/tenants/lazy/hibernate')
-  const { runId } = await admin.ok('POST', '/v1/tenants/lazy/runs', { workflow: 'quick', input: { n: 41 } })
+  await admin.post<any>('/v1/tenants/lazy/hibernate')
+  const { runId } = await admin.post<any>('/v1/tenants/lazy/runs', { workflow: 'quick', input: { n: 41 } })
   const [run] = await waitForRuns(admin, 'lazy', [runId])
   expect(run).toMatchObject({ status: 'succeeded', output: 42 })
-  const tenant = await admin.ok('GET', '/v1/tenants/lazy')
+  const tenant = await admin.get<any>('/v1/tenants/lazy')
   expect(tenant.state).toBe('active')
 })
 
 test('an idle worker hibernates by itself and reports no pending wake', async () => {
   const { admin } = server
   await createTenant(admin, 'idle')
-  const { runId } = await admin.ok('POST', '/v1/tenants/idle/runs', { workflow: 'quick' })
+  const { runId } = await admin.post<any>('/v1/tenants/idle/runs', { workflow: 'quick' })
   await waitForRuns(admin, 'idle', [runId])
-  const { waitFor } = await import('./support/wait-for.js')
   const tenant = await waitFor(
     async () => {
-      const t = await admin.ok('GET', '/v1/tenants/idle')
+      const t = await admin.get<any>('/v1/tenants/idle')
       return t.state === 'hibernated' && t
     },
     { timeoutMs: 30_000, what: 'idle hibernation' },

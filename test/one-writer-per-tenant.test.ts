@@ -1,18 +1,17 @@
 import { join } from 'node:path'
 import { afterAll, beforeAll, expect, test } from 'vitest'
-import { describeProcess, isAlive, replicatorsOf } from './support/processes.js'
-import { removeDataDir, startServer, type TestServer } from './support/server.js'
-import { createTenant, query, waitForRuns } from './support/tenant.js'
-import { waitFor } from './support/wait-for.js'
+import { describeProcess, isAlive, replicatorsOf, waitFor } from '@litecell/testkit'
+import { createTenant, query, useServer, waitForRuns } from '@litecell/testkit/e2e'
 
 const LEASE_TTL_MS = 6000
-let server: TestServer
+const server = useServer({
+  env: { LITECELL_LEASE_TTL_MS: String(LEASE_TTL_MS), LITECELL_IDLE_MS: '60000' },
+})
 let maxReplicators = 0
 let seenTogether: string[] = []
 let sampler: NodeJS.Timeout
 
-beforeAll(async () => {
-  server = await startServer({ env: { LITECELL_LEASE_TTL_MS: String(LEASE_TTL_MS), LITECELL_IDLE_MS: '60000' } })
+beforeAll(() => {
   const tenantDir = join(server.dataDir, 'tenants', 'solo')
   // Watch, all along, how many Litestream processes replicate the tenant's file.
   sampler = setInterval(() => {
@@ -24,21 +23,20 @@ beforeAll(async () => {
   }, 20)
 })
 
-afterAll(async () => {
+// Runs before the server's own afterAll (hooks after tests run in reverse order).
+afterAll(() => {
   clearInterval(sampler)
   process.kill(server.process.pid!, 'SIGCONT')
-  await server?.stop()
-  await removeDataDir(server.dataDir)
 })
 
 async function workerPid(): Promise<number> {
-  return waitFor(async () => (await server.admin.ok('GET', '/v1/tenants/solo')).worker?.pid as number | undefined)
+  return waitFor(async () => (await server.admin.get<any>('/v1/tenants/solo')).worker?.pid as number | undefined)
 }
 
 test('a worker that cannot renew its lease stops writing and exits before the lease runs out', async () => {
   const { admin } = server
   await createTenant(admin, 'solo')
-  const { runIds } = await admin.ok<{ runIds: string[] }>('POST', '/v1/tenants/solo/runs/batch', {
+  const { runIds } = await admin.post<{ runIds: string[] }>('/v1/tenants/solo/runs/batch', {
     runs: Array.from({ length: 20 }, (_, i) => ({ workflow: 'write', input: { entry: `before-${i}` } })),
   })
   await waitForRuns(admin, 'solo', runIds)
@@ -53,26 +51,26 @@ test('a worker that cannot renew its lease stops writing and exits before the le
   process.kill(server.process.pid!, 'SIGCONT')
 
   // Back in charge, the control plane recovers the tenant with a new lease; nothing was lost.
-  const { runId } = await admin.ok('POST', '/v1/tenants/solo/runs', { workflow: 'write', input: { entry: 'after' } })
+  const { runId } = await admin.post<any>('/v1/tenants/solo/runs', { workflow: 'write', input: { entry: 'after' } })
   await waitForRuns(admin, 'solo', [runId])
   const rows = await query(admin, 'solo', 'SELECT count(*) AS n FROM ledger')
   expect(rows[0].n).toBe(21)
-  const tenant = await admin.ok('GET', '/v1/tenants/solo')
+  const tenant = await admin.get<any>('/v1/tenants/solo')
   expect(tenant.worker.pid).not.toBe(pid)
 })
 
 test('a hung worker is replaced only after its lease expired and it is gone', async () => {
   const { admin } = server
-  const before = await admin.ok('GET', '/v1/tenants/solo')
+  const before = await admin.get<any>('/v1/tenants/solo')
   const pid = before.worker.pid as number
   process.kill(pid, 'SIGSTOP')
   const frozenAt = Date.now()
 
   // A request during the hang waits, then lands on the replacement.
-  const { runId } = await admin.ok('POST', '/v1/tenants/solo/runs', { workflow: 'write', input: { entry: 'during' } })
+  const { runId } = await admin.post<any>('/v1/tenants/solo/runs', { workflow: 'write', input: { entry: 'during' } })
   expect(Date.now() - frozenAt).toBeGreaterThanOrEqual(LEASE_TTL_MS - 2500)
   expect(isAlive(pid)).toBe(false)
-  const after = await admin.ok('GET', '/v1/tenants/solo')
+  const after = await admin.get<any>('/v1/tenants/solo')
   expect(after.worker.epoch).toBeGreaterThan(before.worker.epoch)
   await waitForRuns(admin, 'solo', [runId])
   expect((await query(admin, 'solo', 'SELECT count(*) AS n FROM ledger'))[0].n).toBe(22)

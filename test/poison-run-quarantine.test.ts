@@ -9,24 +9,14 @@
  */
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { afterAll, beforeAll, expect, test } from 'vitest'
-import { removeDataDir, startServer, type TestServer } from './support/server.js'
-import { createTenant, waitForRuns } from './support/tenant.js'
-import { waitFor } from './support/wait-for.js'
+import { expect, test } from 'vitest'
+import { waitFor } from '@litecell/testkit'
+import { createTenant, useServer, waitForRuns } from '@litecell/testkit/e2e'
 
 /** Heap cap of every worker of this server: low, so that the `hog` run dies of it quickly. */
 const MAX_OLD_SPACE_MB = 128
 
-let server: TestServer
-
-beforeAll(async () => {
-  server = await startServer({ env: { LITECELL_WORKER_MAX_OLD_SPACE_MB: String(MAX_OLD_SPACE_MB) } })
-})
-
-afterAll(async () => {
-  await server?.stop()
-  await removeDataDir(server.dataDir)
-})
+const server = useServer({ env: { LITECELL_WORKER_MAX_OLD_SPACE_MB: String(MAX_OLD_SPACE_MB) } })
 
 /**
  * Starts a run and returns it once a worker acknowledged it. A poison run may end its worker
@@ -36,7 +26,7 @@ afterAll(async () => {
 function accept(tenantId: string, workflow: string, key: string, input?: unknown): Promise<{ runId: string }> {
   return waitFor(
     async () => {
-      const response = await server.admin.request('POST', `/v1/tenants/${tenantId}/runs`, { workflow, input, idempotencyKey: key })
+      const response = await server.admin.send<any>('POST', `/v1/tenants/${tenantId}/runs`, { body: { workflow, input, idempotencyKey: key } })
       return response.status < 300 ? (response.body as { runId: string }) : undefined
     },
     { timeoutMs: 120_000, intervalMs: 500, what: `run ${key} of ${tenantId} to be accepted` },
@@ -70,7 +60,7 @@ test('a step that calls process.exit is quarantined after 3 worker deaths while 
   const others = await waitForRuns(admin, 'poisoned', [...before, ...after].map((run) => run.runId), 180_000)
   expect(others.map((run) => run.status)).toEqual(Array(50).fill('succeeded'))
   expect(await crashLinesOf('poisoned')).toHaveLength(3)
-  const tenant = await admin.ok('GET', '/v1/tenants/poisoned')
+  const tenant = await admin.get<any>('/v1/tenants/poisoned')
   expect(tenant.state).not.toBe('failed')
   expect(['active', 'hibernated']).toContain(tenant.state)
   const workerLog = await readFile(join(server.dataDir, 'logs', 'poisoned.log'), 'utf8')
@@ -92,7 +82,7 @@ test('a step that exhausts the heap cap is quarantined too, and its deaths are h
   const crashLines = await crashLinesOf('hungry')
   expect(crashLines).toHaveLength(3)
   for (const line of crashLines) expect(line).toMatch(/signal SIGABRT|code 134/)
-  const tenant = await admin.ok('GET', '/v1/tenants/hungry')
+  const tenant = await admin.get<any>('/v1/tenants/hungry')
   expect(tenant.state).not.toBe('failed')
 }, 400_000)
 
@@ -111,6 +101,6 @@ test('two poison runs in a row are both quarantined and the tenant is never mark
   const done = await waitForRuns(admin, 'twice', later.map((run) => run.runId), 180_000)
   expect(done.map((run) => run.status)).toEqual(Array(10).fill('succeeded'))
   expect((await crashLinesOf('twice')).length).toBeGreaterThanOrEqual(5)
-  const tenant = await admin.ok('GET', '/v1/tenants/twice')
+  const tenant = await admin.get<any>('/v1/tenants/twice')
   expect(tenant.state).not.toBe('failed')
 }, 400_000)

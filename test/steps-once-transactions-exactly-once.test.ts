@@ -1,42 +1,34 @@
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { afterAll, beforeAll, expect, test } from 'vitest'
-import { newDataDir, removeDataDir, startServer, type TestServer } from './support/server.js'
-import { createTenant, query, waitForRuns } from './support/tenant.js'
-import { waitFor } from './support/wait-for.js'
+import { expect, test } from 'vitest'
+import { tempDir, waitFor } from '@litecell/testkit'
+import { createTenant, query, useServer, waitForRuns } from '@litecell/testkit/e2e'
 
-let server: TestServer
-let effectsDir: string
-
-beforeAll(async () => {
-  const dataDir = newDataDir()
-  effectsDir = join(dataDir, 'effects')
-  server = await startServer({ dataDir, env: { LITECELL_CONCURRENCY: '16', LITECELL_TEST_EFFECTS_DIR: effectsDir } })
-})
-
-afterAll(async () => {
-  await server?.stop()
-  await removeDataDir(server.dataDir)
+const dataDir = tempDir('e2e')
+const effectsDir = join(dataDir, 'effects')
+const server = useServer({
+  dataDir,
+  env: { LITECELL_CONCURRENCY: '16', LITECELL_TEST_EFFECTS_DIR: effectsDir },
 })
 
 test('SIGKILL of a worker mid-burst: every run completes, recorded steps never rerun, transactions apply exactly once', async () => {
   const { admin } = server
   await createTenant(admin, 'burst')
   const runs = Array.from({ length: 200 }, () => ({ workflow: 'counted', input: { tenant: 'burst', slowMs: 150 } }))
-  const { runIds } = await admin.ok('POST', '/v1/tenants/burst/runs/batch', { runs })
+  const { runIds } = await admin.post<any>('/v1/tenants/burst/runs/batch', { runs })
   expect(runIds).toHaveLength(200)
 
   // Kill the worker while runs are in their slow step.
   const pid = await waitFor(async () => {
     const lines = readLines(join(effectsDir, 'burst'))
-    const tenant = await admin.ok('GET', '/v1/tenants/burst')
+    const tenant = await admin.get<any>('/v1/tenants/burst')
     return lines.some((line) => line.endsWith(' slow')) && tenant.worker?.pid
   })
   process.kill(pid, 'SIGKILL')
 
   const finished = await waitForRuns(admin, 'burst', runIds)
   expect(finished.every((run) => run.status === 'succeeded')).toBe(true)
-  const tenant = await admin.ok('GET', '/v1/tenants/burst')
+  const tenant = await admin.get<any>('/v1/tenants/burst')
   expect(tenant.worker.pid).not.toBe(pid)
 
   // A step runs again only if it was in flight at the kill: at most one per executing run.

@@ -8,10 +8,15 @@ import { execFileSync } from 'node:child_process'
 import { existsSync, mkdirSync, openSync, closeSync, rmSync, writeSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
-import { startEmbeddedS3, type EmbeddedS3 } from '../packages/replica/src/index.js'
-import { newDataDir, removeDataDir, startServer, type TestServer } from './support/server.js'
-import { createTenant, query, waitForRuns } from './support/tenant.js'
-import { waitFor } from './support/wait-for.js'
+import { startEmbeddedS3, type EmbeddedS3 } from '@litecell/replica'
+import { tempDir, waitFor } from '@litecell/testkit'
+import {
+  createTenant,
+  query,
+  startTestServer,
+  waitForRuns,
+  type TestServer,
+} from '@litecell/testkit/e2e'
 
 /** How long S3 stays down. */
 const OUTAGE_MS = 10_000
@@ -39,7 +44,7 @@ async function startS3Again(): Promise<void> {
 }
 
 beforeAll(async () => {
-  workDir = newDataDir()
+  workDir = tempDir('e2e')
   s3Dir = join(workDir, 's3')
   s3 = await startEmbeddedS3({ dir: s3Dir, port: 0 })
   s3Port = s3.port
@@ -47,7 +52,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   if (!s3Stopped) await s3?.stop()
-  if (workDir) await removeDataDir(workDir)
+  if (workDir) rmSync(workDir, { recursive: true, force: true })
 })
 
 /** Environment pointing `litecell serve` at the test's S3 server, under its own prefix. */
@@ -66,7 +71,7 @@ const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
 /** Submits `count` `write` runs in one batch with entries `<prefix>-<i>`; returns their ids. */
 async function burst(server: TestServer, tenant: string, prefix: string, count: number): Promise<string[]> {
-  const { runIds } = await server.admin.ok<{ runIds: string[] }>('POST', `/v1/tenants/${tenant}/runs/batch`, {
+  const { runIds } = await server.admin.post<{ runIds: string[] }>(`/v1/tenants/${tenant}/runs/batch`, {
     runs: Array.from({ length: count }, (_, i) => ({ workflow: 'write', input: { entry: `${prefix}-${i}` } })),
   })
   return runIds
@@ -76,7 +81,7 @@ async function burst(server: TestServer, tenant: string, prefix: string, count: 
 async function hibernateUntilDone(server: TestServer, tenant: string): Promise<void> {
   await waitFor(
     async () => {
-      const response = await server.admin.post(`/v1/tenants/${tenant}/hibernate`)
+      const response = await server.admin.send<any>('POST', `/v1/tenants/${tenant}/hibernate`, { body: {} })
       if (response.status !== 200) throw new Error(`hibernate → ${response.status} ${JSON.stringify(response.body)}`)
       return response.body.state === 'hibernated'
     },
@@ -88,14 +93,14 @@ describe('S3 down for 10 s during a burst', () => {
   let server: TestServer
 
   beforeAll(async () => {
-    server = await startServer({ env: storageEnv('outage') })
+    server = await startTestServer({ env: storageEnv('outage') })
   })
 
   afterAll(async () => {
     await startS3Again()
     await server?.stop()
     // LITECELL_KEEP_DATA=1 keeps the data directory (logs/*.log) for a bug report.
-    if (server && !process.env.LITECELL_KEEP_DATA) await removeDataDir(server.dataDir)
+    if (server && !process.env.LITECELL_KEEP_DATA) await server.removeDataDir()
     else if (server) console.log(`data directory kept: ${server.dataDir}`)
   })
 
@@ -108,11 +113,11 @@ describe('S3 down for 10 s during a burst', () => {
     expect((await waitForRuns(admin, tenant, before)).map((run) => run.status)).toEqual(before.map(() => 'succeeded'))
     // A run holding a step open keeps the worker busy (not idle) across the outage's start,
     // so the burst below meets the worker that was running when S3 went away.
-    const { runId: holder } = await admin.ok('POST', `/v1/tenants/${tenant}/runs`, {
+    const { runId: holder } = await admin.post<any>(`/v1/tenants/${tenant}/runs`, {
       workflow: 'counted',
       input: { tenant, slowMs: 4_000 },
     })
-    const active = await admin.ok('GET', `/v1/tenants/${tenant}`)
+    const active = await admin.get<any>(`/v1/tenants/${tenant}`)
     const pidBefore = active.worker?.pid
 
     // S3 goes down.
@@ -136,17 +141,17 @@ describe('S3 down for 10 s during a burst', () => {
       // A burst during the outage: a batch plus single submissions; all complete locally.
       during = await burst(server, tenant, 'during', 100)
       for (let i = 0; i < 10; i += 1) {
-        const { runId } = await admin.ok('POST', `/v1/tenants/${tenant}/runs`, { workflow: 'write', input: { entry: `single-${i}` } })
+        const { runId } = await admin.post<any>(`/v1/tenants/${tenant}/runs`, { workflow: 'write', input: { entry: `single-${i}` } })
         during.push(runId)
       }
       const duringRuns = await waitForRuns(admin, tenant, [...during, holder], 60_000)
       expect(duringRuns.map((run) => run.status)).toEqual([...during, holder].map(() => 'succeeded'))
       completedWhileDownMs = Date.now() - outageStartedMs
-      expect((await admin.ok('GET', `/v1/tenants/${tenant}`)).worker?.pid).toBe(pidBefore)
+      expect((await admin.get<any>(`/v1/tenants/${tenant}`)).worker?.pid).toBe(pidBefore)
 
       // Hibernate while S3 is down: it must wait for S3 or fail clearly, never delete the files.
       const hibernateStartedMs = Date.now()
-      const hibernate = admin.post(`/v1/tenants/${tenant}/hibernate`).then((response) => {
+      const hibernate = admin.send<any>('POST', `/v1/tenants/${tenant}/hibernate`, { body: {} }).then((response) => {
         hibernateAnsweredWhileDown = s3Down
         filesWhenAnswered = existsSync(join(tenantDir, 'tenant.db'))
         hibernateMs = Date.now() - hibernateStartedMs
@@ -186,10 +191,10 @@ describe('S3 down for 10 s during a burst', () => {
 
     // After S3 returns: hibernate (verified; local files gone), wake, and count everything.
     // A storage outage is not the tenant's fault: it never becomes `failed` for it.
-    expect((await admin.ok('GET', `/v1/tenants/${tenant}`)).state).not.toBe('failed')
+    expect((await admin.get<any>(`/v1/tenants/${tenant}`)).state).not.toBe('failed')
     await hibernateUntilDone(server, tenant)
     expect(existsSync(tenantDir)).toBe(false)
-    const woken = await admin.ok('POST', `/v1/tenants/${tenant}/wake`)
+    const woken = await admin.post<any>(`/v1/tenants/${tenant}/wake`)
     expect(woken.state).toBe('active')
     const all = [...before, ...during]
     const rows = await query(admin, tenant, 'SELECT run_id, status FROM lc_runs')
@@ -207,14 +212,14 @@ describe('S3 down for 10 s during a burst', () => {
     await createTenant(admin, tenant)
     const before = await burst(server, tenant, 'before', 10)
     expect((await waitForRuns(admin, tenant, before)).every((run) => run.status === 'succeeded')).toBe(true)
-    const { worker } = await admin.ok('GET', `/v1/tenants/${tenant}`)
+    const { worker } = await admin.get<any>(`/v1/tenants/${tenant}`)
     await stopS3()
     try {
       process.kill(worker.pid, 'SIGKILL')
       const started = Date.now()
       const next = await waitFor(
         async () => {
-          const response = await admin.post(`/v1/tenants/${tenant}/runs`, { workflow: 'write', input: { entry: 'while-down' } })
+          const response = await admin.send<any>('POST', `/v1/tenants/${tenant}/runs`, { body: { workflow: 'write', input: { entry: 'while-down' } } })
           return response.status === 202 && (response.body.runId as string)
         },
         { timeoutMs: OUTAGE_MS, intervalMs: 500, what: `tenant ${tenant} to accept runs while S3 is down` },
@@ -223,7 +228,7 @@ describe('S3 down for 10 s during a burst', () => {
       expect(run.status).toBe('succeeded')
     } finally {
       await startS3Again()
-      const state = (await admin.ok('GET', `/v1/tenants/${tenant}`)).state
+      const state = (await admin.get<any>(`/v1/tenants/${tenant}`)).state
       console.log(JSON.stringify({ restartInOutage: { stateAfterOutage: state } }))
     }
   })
@@ -289,12 +294,12 @@ describe('disk full on the data directory', () => {
 
   // Mounted in a hook, not at collection: a run filtered to other tests must leave no mount.
   beforeAll(() => {
-    mountDir = join(newDataDir(), 'small-disk')
+    mountDir = join(tempDir('e2e'), 'small-disk')
     mount = mountSmallDisk(mountDir)
   })
 
   afterAll(async () => {
-    await server?.stop('SIGKILL')
+    await server?.stop({ signal: 'SIGKILL' })
     if (mount.mounted) {
       try {
         execFileSync('umount', ['-l', mountDir], { stdio: 'pipe' })
@@ -310,7 +315,7 @@ describe('disk full on the data directory', () => {
     async (context) => {
       if (!mount.mounted) context.skip(`disk-full case skipped: ${mount.reason}`)
       const dataDir = join(mountDir, 'data')
-      server = await startServer({ dataDir, env: storageEnv('disk-full') })
+      server = await startTestServer({ dataDir, env: storageEnv('disk-full') })
       const { admin } = server
       const tenant = 'full'
       await createTenant(admin, tenant)
@@ -324,7 +329,7 @@ describe('disk full on the data directory', () => {
       const outcomes: { status: number; code?: string; message?: string; runStatus?: string; runError?: unknown }[] = []
       const accepted: string[] = []
       for (let i = 0; i < 20; i += 1) {
-        const response = await admin.post(`/v1/tenants/${tenant}/runs`, { workflow: 'write', input: { entry: `big-${i}-${big}` } })
+        const response = await admin.send<any>('POST', `/v1/tenants/${tenant}/runs`, { body: { workflow: 'write', input: { entry: `big-${i}-${big}` } } })
         if (response.status === 202) {
           accepted.push(response.body.runId)
           const [run] = await waitForRuns(admin, tenant, [response.body.runId], 30_000).catch(() => [undefined])
@@ -334,7 +339,7 @@ describe('disk full on the data directory', () => {
         }
         if (outcomes.filter((outcome) => outcome.status !== 202 || outcome.runStatus === 'failed').length >= 3) break
       }
-      const health = await admin.get('/v1/health')
+      const health = await admin.send<any>('GET', '/v1/health')
       console.log(JSON.stringify({ diskFull: { filledBytes: filled, outcomes, controlPlaneHealth: health.status } }))
       const failures = outcomes.filter((outcome) => outcome.status !== 202 || outcome.runStatus !== 'succeeded')
       expect(failures.length).toBeGreaterThan(0)
@@ -356,7 +361,7 @@ describe('disk full on the data directory', () => {
       // The tenant recovers by itself: new runs succeed.
       const after = await waitFor(
         async () => {
-          const response = await admin.post(`/v1/tenants/${tenant}/runs`, { workflow: 'write', input: { entry: 'after' } })
+          const response = await admin.send<any>('POST', `/v1/tenants/${tenant}/runs`, { body: { workflow: 'write', input: { entry: 'after' } } })
           return response.status === 202 && (response.body.runId as string)
         },
         { timeoutMs: 90_000, intervalMs: 1_000, what: `tenant ${tenant} to accept runs again` },

@@ -12,10 +12,9 @@
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs'
 import { request } from 'node:http'
 import { join } from 'node:path'
-import { afterAll, beforeAll, describe, expect, test } from 'vitest'
-import type { ApiClient, ApiResponse } from './support/api-client.js'
-import { removeDataDir, startServer, type TestServer } from './support/server.js'
-import { createTenant, waitForRuns } from './support/tenant.js'
+import type { ApiReply, LitecellClient } from '@litecell/client'
+import { beforeAll, describe, expect, test } from 'vitest'
+import { createTenant, useServer, waitForRuns } from '@litecell/testkit/e2e'
 
 const TENANT = 'sandboxed'
 const T = `/v1/tenants/${TENANT}`
@@ -23,34 +22,30 @@ const T = `/v1/tenants/${TENANT}`
 const QUERY_TIMEOUT_MS = 3_000
 const SECRET = 'the-neighbours-secret-4711'
 
-let server: TestServer
-let tenant: ApiClient
+const server = useServer({
+  env: { LITECELL_IDLE_MS: '180000', LITECELL_QUERY_TIMEOUT_MS: String(QUERY_TIMEOUT_MS) },
+})
+let tenant: LitecellClient
+let tenantToken = ''
 let secretPath = ''
 let writeTarget = ''
 
 beforeAll(async () => {
-  server = await startServer({
-    env: { LITECELL_IDLE_MS: '180000', LITECELL_QUERY_TIMEOUT_MS: String(QUERY_TIMEOUT_MS) },
-  })
-  tenant = server.admin.as((await createTenant(server.admin, TENANT)).token)
+  tenantToken = (await createTenant(server.admin, TENANT)).token
+  tenant = server.admin.withToken(tenantToken)
   const elsewhere = join(server.dataDir, 'elsewhere')
   mkdirSync(elsewhere, { recursive: true })
   secretPath = join(elsewhere, 'secret.txt')
   writeFileSync(secretPath, SECRET)
   writeTarget = join(elsewhere, 'written-by-a-tenant')
-  const { runIds } = await tenant.ok('POST', `${T}/runs/batch`, {
+  const { runIds } = await tenant.post<any>(`${T}/runs/batch`, {
     runs: ['alpha', 'beta', 'gamma'].map((entry) => ({ workflow: 'write', input: { entry } })),
   })
   await waitForRuns(tenant, TENANT, runIds)
 })
 
-afterAll(async () => {
-  await server?.stop()
-  if (server) await removeDataDir(server.dataDir)
-})
-
-function query(sql: string): Promise<ApiResponse> {
-  return tenant.post(`${T}/query`, { sql })
+function query(sql: string): Promise<ApiReply<any>> {
+  return tenant.send('POST', `${T}/query`, { body: { sql } })
 }
 
 describe('the query route with a tenant token', () => {
@@ -90,7 +85,7 @@ describe('the query route with a tenant token', () => {
       expect(JSON.stringify(reply.body), sql).not.toContain(SECRET)
     }
     expect(existsSync(writeTarget)).toBe(false)
-    const ledger = await tenant.ok('POST', `${T}/query`, { sql: 'SELECT entry FROM ledger ORDER BY entry' })
+    const ledger = await tenant.post<any>(`${T}/query`, { sql: 'SELECT entry FROM ledger ORDER BY entry' })
     expect(ledger.rows).toEqual([{ entry: 'alpha' }, { entry: 'beta' }, { entry: 'gamma' }])
   })
 
@@ -121,13 +116,13 @@ describe('the query route with a tenant token', () => {
   })
 
   test('a runaway query times out inside SQLite, again and again, while runs go on and the worker lives', async () => {
-    const before = await server.admin.ok('GET', T)
+    const before = await server.admin.get<any>(T)
     expect(before.state).toBe('active')
     const pid = before.worker.pid as number
     const runaway = 'WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c) SELECT count(*) FROM c'
     let storming = true
     const storm = (async () => {
-      const replies: ApiResponse[] = []
+      const replies: ApiReply<any>[] = []
       // Six: one more than the crash limit that used to mark the tenant failed.
       for (let i = 0; i < 6; i++) replies.push(await query(runaway))
       storming = false
@@ -136,8 +131,8 @@ describe('the query route with a tenant token', () => {
     const latenciesMs: number[] = []
     while (storming) {
       const started = performance.now()
-      const { runId } = await tenant.ok('POST', `${T}/runs`, { workflow: 'quick', input: { n: latenciesMs.length } })
-      const run = await tenant.ok('GET', `${T}/runs/${runId}/result?waitMs=30000`)
+      const { runId } = await tenant.post<any>(`${T}/runs`, { workflow: 'quick', input: { n: latenciesMs.length } })
+      const run = await tenant.get<any>(`${T}/runs/${runId}/result?waitMs=30000`)
       expect(run.status).toBe('succeeded')
       latenciesMs.push(performance.now() - started)
     }
@@ -150,7 +145,7 @@ describe('the query route with a tenant token', () => {
     // event loop would add to a run started beside it.
     expect(latenciesMs.length).toBeGreaterThanOrEqual(10)
     expect(Math.max(...latenciesMs)).toBeLessThan(2_000)
-    const after = await server.admin.ok('GET', T)
+    const after = await server.admin.get<any>(T)
     expect(after.state).toBe('active')
     expect(after.worker.pid).toBe(pid)
     expect((await query('SELECT count(*) AS n FROM ledger')).body.rows).toEqual([{ n: 3 }])
@@ -185,7 +180,7 @@ describe('other tenant-supplied text', () => {
     // The control plane forwards the path to the worker with the worker secret: the path must
     // be normalized before routing and authentication, not after.
     await createTenant(server.admin, 'neighbour')
-    const token = tenant.token!
+    const token = tenantToken
     for (const [path, status] of [
       [`${T}/runs/%2e%2e/%2e%2e/%2e%2e/%2e%2e/internal/hibernate`, 404],
       [`${T}/runs/%2E%2E/%2E%2E/neighbour/query`, 403],
@@ -194,33 +189,35 @@ describe('other tenant-supplied text', () => {
     ] as const) {
       expect((await rawPost(path, token)).status, path).toBe(status)
     }
-    expect((await server.admin.ok('GET', T)).state).toBe('active')
+    expect((await server.admin.get<any>(T)).state).toBe('active')
   })
 
   test('named args for a plain ? are refused with a 400, not a driver panic that kills the worker', async () => {
     // libsql 0.6 panics (aborting the process) when an object of named arguments meets a
     // nameless `?` parameter; before the guard this request took the worker down.
-    const before = (await server.admin.ok('GET', T)).worker?.pid
-    const answer = await tenant.post(`${T}/query`, { sql: 'SELECT ? AS x', args: { a: 1 } })
+    const before = (await server.admin.get<any>(T)).worker?.pid
+    const answer = await tenant.send<any>('POST', `${T}/query`, { body: { sql: 'SELECT ? AS x', args: { a: 1 } } })
     expect(answer.status).toBe(400)
     expect(answer.body.error.code).toBe('INVALID_INPUT')
-    expect((await tenant.ok('POST', `${T}/query`, { sql: 'SELECT :a AS x', args: { a: 1 } })).rows).toEqual([{ x: 1 }])
-    const after = await server.admin.ok('GET', T)
+    expect((await tenant.post<any>(`${T}/query`, { sql: 'SELECT :a AS x', args: { a: 1 } })).rows).toEqual([{ x: 1 }])
+    const after = await server.admin.get<any>(T)
     expect(after.state).toBe('active')
     if (before !== undefined) expect(after.worker?.pid).toBe(before)
   })
 
   test('SQL-looking run ids, cursors, idempotency keys and event names are data, never SQL', async () => {
     const evil = "x' OR '1'='1'; DROP TABLE ledger; --"
-    expect((await tenant.get(`${T}/runs/${encodeURIComponent(evil)}`)).status).toBe(404)
-    expect((await tenant.get(`${T}/runs?cursor=${encodeURIComponent(evil)}`)).status).toBe(400)
-    expect((await tenant.get(`${T}/runs?workflow=${encodeURIComponent(evil)}`)).body.runs).toEqual([])
-    const { runId } = await tenant.ok('POST', `${T}/runs`, { workflow: 'quick', idempotencyKey: evil })
-    expect((await tenant.ok('POST', `${T}/runs`, { workflow: 'quick', idempotencyKey: evil })).runId).toBe(runId)
-    const sleeper = await tenant.ok('POST', `${T}/runs`, { workflow: 'sleeper', input: { ms: 600_000 } })
-    expect((await tenant.post(`${T}/runs/${sleeper.runId}/events`, { name: evil, payload: evil })).status).toBe(202)
-    await tenant.ok('POST', `${T}/runs/${sleeper.runId}/cancel`)
-    const rows = await tenant.ok('POST', `${T}/query`, {
+    expect((await tenant.send('GET', `${T}/runs/${encodeURIComponent(evil)}`)).status).toBe(404)
+    expect((await tenant.send('GET', `${T}/runs?cursor=${encodeURIComponent(evil)}`)).status).toBe(400)
+    expect((await tenant.send<any>('GET', `${T}/runs?workflow=${encodeURIComponent(evil)}`)).body.runs).toEqual([])
+    const { runId } = await tenant.post<any>(`${T}/runs`, { workflow: 'quick', idempotencyKey: evil })
+    expect((await tenant.post<any>(`${T}/runs`, { workflow: 'quick', idempotencyKey: evil })).runId).toBe(runId)
+    const sleeper = await tenant.post<any>(`${T}/runs`, { workflow: 'sleeper', input: { ms: 600_000 } })
+    expect(
+      (await tenant.send('POST', `${T}/runs/${sleeper.runId}/events`, { body: { name: evil, payload: evil } })).status,
+    ).toBe(202)
+    await tenant.post<any>(`${T}/runs/${sleeper.runId}/cancel`)
+    const rows = await tenant.post<any>(`${T}/query`, {
       sql: 'SELECT (SELECT count(*) FROM ledger) AS ledger, (SELECT count(*) FROM lc_runs WHERE idempotency_key = ?) AS keyed',
       args: [evil],
     })

@@ -1,22 +1,12 @@
-import { afterAll, beforeAll, expect, test } from 'vitest'
-import { removeDataDir, startServer, type TestServer } from './support/server.js'
-import { createTenant, waitForRuns } from './support/tenant.js'
+import { expect, test } from 'vitest'
+import { createTenant, useServer, waitForRuns } from '@litecell/testkit/e2e'
 
 const MAX_WORKERS = 2
-let server: TestServer
-
-beforeAll(async () => {
-  server = await startServer({ env: { LITECELL_MAX_WORKERS: String(MAX_WORKERS), LITECELL_IDLE_MS: '60000' } })
-})
-
-afterAll(async () => {
-  await server?.stop()
-  await removeDataDir(server.dataDir)
-})
+const server = useServer({ env: { LITECELL_MAX_WORKERS: String(MAX_WORKERS), LITECELL_IDLE_MS: '60000' } })
 
 async function activeWorkers(): Promise<number> {
-  const metrics = await server.admin.request('GET', '/metrics')
-  return Number(/^litecell_active_workers (\d+)$/m.exec(String(metrics.body))?.[1] ?? Number.NaN)
+  const metrics = await server.admin.send<any>('GET', '/metrics')
+  return Number(/^litecell_active_workers (\d+)$/m.exec(metrics.text)?.[1] ?? Number.NaN)
 }
 
 test('a burst at more tenants than worker slots never runs more workers than the cap, and every run succeeds', async () => {
@@ -36,9 +26,9 @@ test('a burst at more tenants than worker slots never runs more workers than the
   const submitted = await Promise.all(
     tenants.map(async (id) => {
       for (;;) {
-        const response = await admin.post(`/v1/tenants/${id}/runs/batch`, {
+        const response = await admin.send<any>('POST', `/v1/tenants/${id}/runs/batch`, { body: {
           runs: Array.from({ length: 5 }, (_, n) => ({ workflow: 'quick', input: { n } })),
-        })
+        } })
         if (response.status === 202) return { id, runIds: response.body.runIds as string[] }
         expect(response.status).toBe(429)
       }

@@ -19,8 +19,8 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 // The engine's own connection helper (internal, not part of the package's API) opens the
 // bare connection of the SQLite floor measurement with the same PRAGMAs.
-import { openConnection } from '../../packages/engine/src/connection.js'
-import { defineApp, Engine } from '../../packages/engine/src/index.js'
+import { defineApp, Engine } from '@litecell/engine'
+import { openSqlite } from '@litecell/replica'
 
 type Synchronous = 'NORMAL' | 'FULL'
 
@@ -240,7 +240,10 @@ async function best<T>(
 
 /** µs of one single-row write transaction on a bare connection: the floor a step pays. */
 async function sqliteTxUs(dir: string, synchronous: Synchronous): Promise<number> {
-  const db = openConnection(join(dir, 'floor.db'), { synchronous })
+  // The same storage rules as the engine's own connections (WAL, busy timeout, no automatic
+  // checkpoint), through the public helper the replica package opens files with.
+  const db = openSqlite(join(dir, 'floor.db'))
+  db.exec(`PRAGMA synchronous=${synchronous}`)
   db.exec(
     'CREATE TABLE t (run_id TEXT, seq INTEGER, output TEXT, PRIMARY KEY (run_id, seq)) WITHOUT ROWID',
   )

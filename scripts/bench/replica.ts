@@ -33,17 +33,18 @@ import { join } from 'node:path'
 import { performance } from 'node:perf_hooks'
 import {
   type ReplicaLocation,
+  type ReplicaStore,
   type StorageConfig,
+  openSqlite,
   replicate,
   resolveLitestream,
   restore,
   startEmbeddedS3,
   tenantReplica,
-} from '../../packages/replica/src/index.js'
-import type { Replicator } from '../../packages/replica/src/replicator.js'
-import { S3ReplicaStore } from '../../packages/replica/src/s3-replica-store.js'
-import { openSqlite } from '../../packages/replica/src/sqlite-connection.js'
-import { waitFor } from '../../packages/replica/src/wait-for.js'
+  type Replicator,
+  withReplicaStore,
+} from '@litecell/replica'
+import { waitFor } from '@litecell/testkit'
 
 const SIZES_MB = [1, 50, 200] as const
 const ROW_BYTES = 4_000
@@ -153,7 +154,15 @@ async function lagCase(
   const dbPath = join(dir, 'tenant.db')
   fill(dbPath, 0)
   const replica: ReplicaLocation = tenantReplica(storage, `lag-${name}`)
-  const store = new S3ReplicaStore(storage)
+  return withReplicaStore(storage, (store) => lagSamples(dbPath, replica, store, name))
+}
+
+async function lagSamples(
+  dbPath: string,
+  replica: ReplicaLocation,
+  store: ReplicaStore,
+  name: keyof typeof INTERVALS,
+): Promise<ReturnType<typeof summary> & { nudges: number }> {
   const walKeys = async (): Promise<number> =>
     (await store.list(`${replica.path}/generations/`)).filter((o) => o.key.includes('/wal/')).length
   const replicator = await replicate(dbPath, replica, INTERVALS[name])
@@ -179,7 +188,6 @@ async function lagCase(
     }
   } finally {
     db.close()
-    store.close()
     await replicator.stop()
   }
   // Commits whose upload Litestream missed and the stall watch had to nudge (see README).

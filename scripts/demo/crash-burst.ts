@@ -1,4 +1,4 @@
-import type { ApiClient } from './api-client.js'
+import type { PatientApi } from './patient-api.js'
 import { formatMs, type Narrator } from './narrator.js'
 import { RunTracker, waitForRuns, type RunSummary } from './run-tracker.js'
 
@@ -39,7 +39,7 @@ interface TenantView {
 const KILL_AT_LATEST_MS = 600
 
 export async function crashBurst(options: {
-  api: ApiClient
+  api: PatientApi
   say: Narrator
   tenantId: string
   requests: readonly RunRequest[]
@@ -103,7 +103,7 @@ export async function crashBurst(options: {
 }
 
 /** Polls the tenant until a worker other than `killedPid` serves it. */
-async function waitForReplacement(api: ApiClient, tenantId: string, killedPid: number, killedAt: number) {
+async function waitForReplacement(api: PatientApi, tenantId: string, killedPid: number, killedAt: number) {
   for (;;) {
     const tenant = await api.get<TenantView>(`/v1/tenants/${tenantId}`)
     const pid = tenant.worker?.pid

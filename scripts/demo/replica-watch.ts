@@ -1,12 +1,12 @@
 import { setTimeout as sleep } from 'node:timers/promises'
-import type { ApiClient } from './api-client.js'
+import type { PatientApi } from './patient-api.js'
 
 /**
  * Waits until the tenant's S3 replica holds an object stored at or after ISO time `since`
  * (`GET /v1/tenants/:id` lists its restore points); returns that object's time.
  */
 export async function waitUntilReplicated(
-  api: ApiClient,
+  api: PatientApi,
   tenantId: string,
   since: string,
   options: { timeoutMs: number; signal?: AbortSignal },

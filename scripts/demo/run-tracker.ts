@@ -1,4 +1,4 @@
-import type { ApiClient } from './api-client.js'
+import type { PatientApi } from './patient-api.js'
 
 /** A run as `GET /v1/tenants/:id/runs` lists it. */
 export interface RunSummary {
@@ -19,11 +19,11 @@ const ENDED: ReadonlySet<RunSummary['status']> = new Set(['succeeded', 'failed',
  * between two polls.
  */
 export class RunTracker {
-  readonly #api: ApiClient
+  readonly #api: PatientApi
   readonly #tenantId: string
   readonly #runs = new Map<string, RunSummary | null>()
 
-  constructor(api: ApiClient, tenantId: string) {
+  constructor(api: PatientApi, tenantId: string) {
     this.#api = api
     this.#tenantId = tenantId
   }
@@ -105,7 +105,7 @@ export interface RunDetail {
 
 /** Starts one run and long-polls its result until it ends; throws after `timeoutMs`. */
 export async function runToEnd(
-  api: ApiClient,
+  api: PatientApi,
   tenantId: string,
   request: { workflow: string; input: unknown; idempotencyKey?: string },
   timeoutMs: number,

@@ -1,4 +1,4 @@
-import type { ApiClient } from './api-client.js'
+import type { PatientApi } from './patient-api.js'
 
 /** What a tenant of the experiment app holds, in a few numbers that change with any write. */
 export interface TenantContents {
@@ -16,7 +16,7 @@ const CONTENTS_SQL = `SELECT
   (SELECT coalesce(sum(CAST(round(loss * 1000000) AS INTEGER)), 0) FROM metrics) AS lossChecksum`
 
 /** Reads a tenant's contents with one read-only query (waking the tenant if it sleeps). */
-export async function readContents(api: ApiClient, tenantId: string): Promise<TenantContents> {
+export async function readContents(api: PatientApi, tenantId: string): Promise<TenantContents> {
   const { rows } = await api.post<{ rows: TenantContents[] }>(`/v1/tenants/${tenantId}/query`, { sql: CONTENTS_SQL })
   if (!rows[0]) throw new Error(`query tenant ${tenantId}: no row`)
   return rows[0]

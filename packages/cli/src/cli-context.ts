@@ -1,6 +1,7 @@
 import type { Command } from 'commander'
-import { ApiClient } from './api-client.js'
+import { LitecellClient } from '@litecell/client'
 import { resolveConnection, type Connection } from './connection.js'
+import { usageError } from './cli-error.js'
 import { Output } from './output.js'
 
 /** The global options every command accepts (before or after the command name). */
@@ -12,7 +13,7 @@ export interface GlobalOptions {
 
 /** What a command's action works with. */
 export interface CliContext {
-  readonly client: ApiClient
+  readonly client: LitecellClient
   readonly output: Output
   readonly connection: Connection
 }
@@ -21,8 +22,14 @@ export interface CliContext {
 export function contextOf(command: Command, env: NodeJS.ProcessEnv = process.env): CliContext {
   const options = command.optsWithGlobals<GlobalOptions>()
   const connection = resolveConnection({ url: options.url, token: options.token }, env)
+  let client: LitecellClient
+  try {
+    client = new LitecellClient({ baseUrl: connection.url, token: connection.token })
+  } catch (err) {
+    throw usageError((err as Error).message)
+  }
   return {
-    client: new ApiClient({ baseUrl: connection.url, token: connection.token }),
+    client,
     output: new Output({ json: options.json === true }),
     connection,
   }

@@ -1,3 +1,5 @@
+import { isLitecellError } from '@litecell/client'
+
 /**
  * Exit codes scripts can rely on. They are public API: listed in `litecell --help` and never
  * renumbered.
@@ -73,4 +75,28 @@ export class CliError extends Error {
 /** A usage error (exit 2) with the given message. */
 export function usageError(message: string): CliError {
   return new CliError('USAGE', message, { exitCode: EXIT_CODES.USAGE })
+}
+
+/**
+ * The CLI's form of a client error: the exit code scripts rely on (404 → 3, 401/403 → 4,
+ * anything else → 1) and a hint on what to do, in one line. Undefined for other errors.
+ */
+export function cliErrorOf(err: unknown): CliError | undefined {
+  if (!isLitecellError(err)) return undefined
+  let hint = ''
+  if (err.status === 401) hint = ' (set LITECELL_TOKEN or pass --token)'
+  if (err.code === 'CONNECTION_FAILED') {
+    hint = '; is the server running? start it with `pnpm start`, or set LITECELL_URL'
+  }
+  return new CliError(err.code, `${err.message}${hint}`, {
+    exitCode: exitCodeFor(err.status),
+    cause: err,
+  })
+}
+
+/** Maps an HTTP error status to the CLI's exit code. */
+export function exitCodeFor(status: number): ExitCode {
+  if (status === 404) return EXIT_CODES.NOT_FOUND
+  if (status === 401 || status === 403) return EXIT_CODES.AUTH
+  return EXIT_CODES.ERROR
 }

@@ -1,9 +1,8 @@
 import { readFile } from 'node:fs/promises'
+import type { JsonValue } from '@litecell/client'
 import { CliError, usageError } from './cli-error.js'
 
-/** A JSON value as the API takes it. */
-export type JsonValue =
-  null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue }
+export type { JsonValue } from '@litecell/client'
 
 /**
  * Parses a JSON command-line argument, e.g. a run's input `'{"n": 1}'`; a parse failure is a

@@ -2,7 +2,7 @@ import { createReadStream } from 'node:fs'
 import { stat } from 'node:fs/promises'
 import { createInterface } from 'node:readline'
 import { CliError } from './cli-error.js'
-import type { JsonValue } from './json-input.js'
+import type { JsonValue } from '@litecell/client'
 
 /** One parsed line of a JSONL file. */
 export interface JsonLine {

@@ -1,6 +1,6 @@
 /** The `litecell` command: parse, run, and turn any error into one line and an exit code. */
 import { CommanderError } from 'commander'
-import { EXIT_CODES } from './cli-error.js'
+import { EXIT_CODES, cliErrorOf } from './cli-error.js'
 import { createProgram } from './program.js'
 
 // `litecell … | head` closes stdout early: that is not an error worth a stack trace.
@@ -11,7 +11,8 @@ process.stdout.on('error', (err: NodeJS.ErrnoException) => {
 
 createProgram()
   .parseAsync(process.argv)
-  .catch((err: unknown) => {
+  .catch((thrown: unknown) => {
+    const err = cliErrorOf(thrown) ?? thrown
     if (err instanceof CommanderError) {
       // Commander already printed the message (or the help); only the exit code is ours.
       process.exitCode = err.exitCode === 0 ? EXIT_CODES.OK : EXIT_CODES.USAGE

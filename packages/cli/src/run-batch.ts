@@ -1,5 +1,5 @@
-import { apiPath, type ApiClient } from './api-client.js'
-import { CliError } from './cli-error.js'
+import { apiPath, type LitecellClient } from '@litecell/client'
+import { CliError, cliErrorOf } from './cli-error.js'
 import { countJsonLines, isRereadable, readJsonLines } from './jsonl-reader.js'
 import type { BatchCounts } from './progress.js'
 import { RunCompletions, type EndedRun } from './run-completions.js'
@@ -15,7 +15,7 @@ export const MAX_BACKLOG_RUNS = 50_000
 
 /** What `runs batch` submits, and how. */
 export interface BatchOptions {
-  readonly client: ApiClient
+  readonly client: LitecellClient
   readonly tenantId: string
   readonly workflow: string
   /** JSONL file, one run input per line; `-` for stdin. */
@@ -99,7 +99,7 @@ export async function submitBatch(options: BatchOptions): Promise<BatchSummary> 
       submittedThroughLine = lastLine
       completions?.add(runIds)
     } catch (err) {
-      const cause = err as CliError
+      const cause = cliErrorOf(err) ?? (err as CliError)
       throw new CliError(
         cause.code ?? 'ERROR',
         `submit lines ${firstLine}-${lastLine} of ${path}: ${cause.message} (${summary.submitted} runs submitted before)`,

@@ -1,7 +1,7 @@
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { afterEach, expect, test } from 'vitest'
-import { ApiClient } from './api-client.js'
+import { LitecellClient } from '@litecell/client'
 import { RunCompletions, type EndedRun } from './run-completions.js'
 
 // A hand-written API fake: only to produce what a real server can't be made to do on cue
@@ -44,7 +44,7 @@ async function fakeApi(options: { queryWorks: boolean; pollsBeforeEnd: number })
     })
   })
   await new Promise<void>((listening) => server!.listen(0, '127.0.0.1', listening))
-  const client = new ApiClient({
+  const client = new LitecellClient({
     baseUrl: `http://127.0.0.1:${(server!.address() as AddressInfo).port}`,
   })
   return { client, calls }
@@ -60,7 +60,7 @@ function statusOf(runId: string): string {
   return runId.startsWith('bad') ? 'failed' : 'succeeded'
 }
 
-async function waitForAll(client: ApiClient, runIds: string[]): Promise<EndedRun[]> {
+async function waitForAll(client: LitecellClient, runIds: string[]): Promise<EndedRun[]> {
   const ended: EndedRun[] = []
   const completions = new RunCompletions(client, 't', { onEnd: (run) => ended.push(run) })
   completions.add(runIds.slice(0, 3))

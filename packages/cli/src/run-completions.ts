@@ -1,6 +1,11 @@
-import { ApiError, apiPath, type ApiClient } from './api-client.js'
-import type { QueryResult, RunStatus } from './api-types.js'
-import { waitForRun, withRetries } from './run-waiter.js'
+import {
+  isBusy,
+  isLitecellError,
+  retrying,
+  waitForRun,
+  type LitecellClient,
+  type RunStatus,
+} from '@litecell/client'
 
 /** Run ids per status query: the query route returns at most 1,000 rows. */
 export const QUERY_SLICE_RUNS = 1_000
@@ -34,7 +39,7 @@ export interface EndedRun {
  * first other error stops the waiting and rejects {@link drained}.
  */
 export class RunCompletions {
-  readonly #client: ApiClient
+  readonly #client: LitecellClient
   readonly #tenantId: string
   readonly #onEnd: (run: EndedRun) => void
   /** Insertion-ordered, so the first entries are the oldest runs still pending. */
@@ -46,7 +51,7 @@ export class RunCompletions {
   readonly #done: Promise<void>
 
   constructor(
-    client: ApiClient,
+    client: LitecellClient,
     tenantId: string,
     options: { readonly onEnd: (run: EndedRun) => void },
   ) {
@@ -100,7 +105,7 @@ export class RunCompletions {
       try {
         ended = await this.#pollEnded()
       } catch (err) {
-        if (err instanceof ApiError && err.status === 400) return this.#longPollAll()
+        if (isLitecellError(err) && err.status === 400) return this.#longPollAll()
         this.#error ??= err
         return
       }
@@ -119,11 +124,9 @@ export class RunCompletions {
     let ended = 0
     for (let start = 0; start < window.length; start += QUERY_SLICE_RUNS) {
       const slice = window.slice(start, start + QUERY_SLICE_RUNS)
-      const result = await withRetries(() =>
-        this.#client.post<QueryResult>(apiPath('tenants', this.#tenantId, 'query'), {
-          sql: ENDED_RUNS_SQL,
-          args: [JSON.stringify(slice)],
-        }),
+      const result = await retrying(
+        () => this.#client.query(this.#tenantId, ENDED_RUNS_SQL, [JSON.stringify(slice)]),
+        { forMs: 10_000, initialDelayMs: 250, maxDelayMs: 1_000, isRetryable: isBusy },
       )
       for (const row of result.rows)
         ended += this.#ended(String(row.run_id), row.status as RunStatus)

@@ -2,12 +2,11 @@
  * How runs read for people, and the exit codes of commands that wait for them. With `--json`
  * each prints the API body (or the batch summary) instead.
  */
-import type { RunDetail } from './api-types.js'
+import type { RunDetail, WaitOutcome } from '@litecell/client'
 import { EXIT_CODES } from './cli-error.js'
 import { formatDuration, formatTime, formatValue, truncate, type Output } from './output.js'
 import type { BatchSummary } from './run-batch.js'
 import { TIMELINE_HEAD, runDurationMs, timelineRows } from './run-timeline.js'
-import type { WaitOutcome } from './run-waiter.js'
 
 /** Failed run ids a batch lists for people (all of them are in `--json`). */
 export const LISTED_FAILURES = 10

@@ -1,5 +1,5 @@
 import { expect, test } from 'vitest'
-import type { RunDetail } from './api-types.js'
+import type { RunDetail } from '@litecell/client'
 import { TIMELINE_WIDTH, timelineRows } from './run-timeline.js'
 
 const T0 = Date.parse('2026-01-01T00:00:00.000Z')
@@ -25,6 +25,7 @@ test('each step gets a bar placed on the run time axis, with its duration', () =
       {
         seq: 1,
         name: 'fetch',
+        kind: 'step',
         status: 'succeeded',
         attempts: 1,
         startedAt: at(0),
@@ -33,6 +34,7 @@ test('each step gets a bar placed on the run time axis, with its duration', () =
       {
         seq: 2,
         name: 'save',
+        kind: 'step',
         status: 'succeeded',
         attempts: 2,
         startedAt: at(500),
@@ -52,8 +54,9 @@ test('each step gets a bar placed on the run time axis, with its duration', () =
 test('a step still going is drawn light up to now; a step not started has no bar', () => {
   const rows = timelineRows(
     run([
-      { seq: 1, name: 'sleep', status: 'sleeping', attempts: 0, startedAt: at(0), endedAt: null },
-      { seq: 2, name: 'later', status: 'pending', attempts: 0, startedAt: null, endedAt: null },
+      { seq: 1, name: 'sleep', kind: 'sleep', status: 'sleeping', attempts: 0, startedAt: at(0), endedAt: null },
+      // No engine sends such a step; the CLI still draws none rather than failing.
+      { seq: 2, name: 'later', kind: 'event', status: 'waiting', attempts: 0, startedAt: null as never, endedAt: null },
     ]),
     T0 + 2000,
   )

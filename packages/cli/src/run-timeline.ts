@@ -1,4 +1,4 @@
-import type { RunDetail, StepView } from './api-types.js'
+import type { RunDetail, StepView } from '@litecell/client'
 import { formatDuration, type Cell } from './output.js'
 
 /** Width of a step's bar, in characters. */

@@ -1,6 +1,5 @@
 import { Command, Option } from 'commander'
-import { apiPath } from './api-client.js'
-import type { RunDetail, RunSummary } from './api-types.js'
+import { RUN_STATUSES, apiPath, waitForRun, type RunDetail, type RunSummary } from '@litecell/client'
 import { EXIT_CODES } from './cli-error.js'
 import { contextOf } from './cli-context.js'
 import { jsonFromArgumentOrFile } from './json-input.js'
@@ -9,20 +8,9 @@ import { formatTime } from './output.js'
 import { BatchProgress } from './progress.js'
 import { DEFAULT_CHUNK_RUNS, MAX_CHUNK_RUNS, submitBatch, type BatchSummary } from './run-batch.js'
 import { finishWait, printBatch, printRun } from './run-report.js'
-import { waitForRun } from './run-waiter.js'
 
 /** Exit code after Ctrl-C, as shells report SIGINT (128 + 2). */
 const INTERRUPTED_EXIT_CODE = 130
-
-const RUN_STATUS_CHOICES = [
-  'pending',
-  'running',
-  'sleeping',
-  'waiting',
-  'succeeded',
-  'failed',
-  'cancelled',
-]
 
 /**
  * `litecell runs …`: start runs (one, or a JSONL file of any size), list and inspect them,
@@ -146,7 +134,7 @@ export function runsCommand(): Command {
     .description('list runs, newest first')
     .argument('<tenant>', 'tenant id')
     .addOption(
-      new Option('--status <status>', 'only runs with this status').choices(RUN_STATUS_CHOICES),
+      new Option('--status <status>', 'only runs with this status').choices(RUN_STATUSES),
     )
     .option('--workflow <name>', 'only runs of this workflow')
     .option('--limit <n>', 'runs per page, 1 to 1000 (server default 50)', integerFrom(1, 1000))

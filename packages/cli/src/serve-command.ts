@@ -3,6 +3,7 @@ import { mkdir } from 'node:fs/promises'
 import { join } from 'node:path'
 import { ControlPlane, controlPlaneConfigFromEnv } from '@litecell/control-plane'
 import { EXPERIMENT_APP_PATH } from '@litecell/examples'
+import { WORKER_NODE_ARGS } from '@litecell/worker'
 import pino from 'pino'
 
 /**
@@ -16,7 +17,7 @@ export async function serveCommand(env: NodeJS.ProcessEnv = process.env): Promis
   const destination =
     env.LITECELL_LOG === 'stdout' ? process.stdout : createWriteStream(join(config.dataDir, 'logs', 'control-plane.log'), { flags: 'a' })
   const log = pino({ base: { component: 'control-plane' }, level: env.LITECELL_LOG_LEVEL ?? 'info' }, destination)
-  const controlPlane = await ControlPlane.start(config, { log })
+  const controlPlane = await ControlPlane.start(config, { log, workerNodeArgs: WORKER_NODE_ARGS })
   if (controlPlane.generatedAdminToken) {
     console.log(`admin token (shown once, also saved in ${join(config.dataDir, 'admin-token')}):`)
     console.log(`  ${controlPlane.generatedAdminToken}`)

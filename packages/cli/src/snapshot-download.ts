@@ -4,7 +4,7 @@ import { basename, dirname, join } from 'node:path'
 import { Readable, Writable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import type { ReadableStream as WebReadableStream } from 'node:stream/web'
-import { apiPath, type ApiClient } from './api-client.js'
+import { apiPath, type LitecellClient } from '@litecell/client'
 import { CliError } from './cli-error.js'
 
 /** Where a snapshot went and how big it is. */
@@ -22,7 +22,7 @@ export interface SnapshotFile {
  * old file or the whole new one. `-` writes to stdout instead.
  */
 export async function downloadSnapshot(
-  client: ApiClient,
+  client: LitecellClient,
   tenantId: string,
   path: string,
 ): Promise<SnapshotFile> {

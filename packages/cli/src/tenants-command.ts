@@ -1,6 +1,11 @@
 import { Command } from 'commander'
-import { apiPath } from './api-client.js'
-import type { CreatedTenant, QueryResult, TenantDetail, TenantView } from './api-types.js'
+import {
+  apiPath,
+  type CreatedTenant,
+  type QueryResult,
+  type TenantDetail,
+  type TenantView,
+} from '@litecell/client'
 import { CliError } from './cli-error.js'
 import { contextOf, type CliContext } from './cli-context.js'
 import { confirmByTyping } from './confirm.js'

@@ -1,16 +1,21 @@
 import { Hono } from 'hono'
 import { bodyLimit } from 'hono/body-limit'
-import { errorResponse, optionalString, readJsonObject } from '@litecell/worker'
+import {
+  CALLBACK_BASE_PATH,
+  errorResponse,
+  optionalString,
+  parseTenantId,
+  readJsonObject,
+} from '@litecell/protocol'
 import type { Logger } from 'pino'
 import type { DashboardAssets } from '@litecell/dashboard'
 import type { Auth } from './auth.js'
 import { ControlPlaneError } from './control-plane-error.js'
 import { createDashboardRoutes } from './dashboard-routes.js'
-import type { Fleet } from './fleet.js'
+import type { Fleet } from './fleet/fleet.js'
 import type { FleetSummary } from './fleet-summary.js'
 import { createInternalRoutes } from './internal-routes.js'
 import { parseLabels, parseOptionalTime } from './request-validation.js'
-import { parseTenantId } from './tenant-id.js'
 import { parseTenantListQuery } from './tenant-list-query.js'
 import type { TenantService } from './tenant-service.js'
 import { streamRuns } from './run-stream-proxy.js'
@@ -72,7 +77,7 @@ export function createApi(options: ApiOptions): Hono {
     if (!caller) throw new ControlPlaneError('UNAUTHENTICATED', 'missing or invalid bearer token')
     return context.json(caller)
   })
-  app.route('/internal/v1', createInternalRoutes(fleet))
+  app.route(CALLBACK_BASE_PATH, createInternalRoutes(fleet.leases))
   if (options.metrics) {
     const metrics = options.metrics
     app.get('/metrics', auth.requireAdmin(), async (context) =>

@@ -1,5 +1,5 @@
 import { isAbsolute } from 'node:path'
-import { describe } from '@litecell/worker'
+import { describeValue } from '@litecell/protocol'
 import { ControlPlaneError } from './control-plane-error.js'
 
 /** The app a tenant gets when it names none. */
@@ -23,7 +23,7 @@ export class AppCatalog {
   /** The module path of app `name` (`UNKNOWN_APP`, a 400, if there is none). */
   pathOf(name: string): string {
     const path = this.#paths.get(name)
-    if (path === undefined) throw new ControlPlaneError('UNKNOWN_APP', `no app named ${describe(name)}; known: ${this.names().join(', ')}`)
+    if (path === undefined) throw new ControlPlaneError('UNKNOWN_APP', `no app named ${describeValue(name)}; known: ${this.names().join(', ')}`)
     return path
   }
 

@@ -1,6 +1,6 @@
 import { timingSafeEqual } from 'node:crypto'
 import type { Context, MiddlewareHandler } from 'hono'
-import { hashSecret } from '@litecell/worker'
+import { bearerToken, hashSecret } from '@litecell/protocol'
 import { ControlPlaneError } from './control-plane-error.js'
 import type { Registry } from './registry.js'
 
@@ -23,9 +23,9 @@ export class Auth {
 
   /** The caller a request's `Authorization` header proves, or null. */
   callerOf(authorization: string | undefined): Caller | null {
-    const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization ?? '')
-    if (!match?.[1]) return null
-    const hash = hashSecret(match[1])
+    const token = bearerToken(authorization)
+    if (!token) return null
+    const hash = hashSecret(token)
     const presented = Buffer.from(hash, 'hex')
     if (presented.length === this.#adminHash.length && timingSafeEqual(presented, this.#adminHash)) {
       return { kind: 'admin' }

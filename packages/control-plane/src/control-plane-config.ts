@@ -1,11 +1,17 @@
 import { resolve } from 'node:path'
-import { storageConfigFromEnv, type StorageConfig } from '@litecell/replica'
-import { DEFAULT_IDLE_MS, DEFAULT_LEASE_TTL_MS, DEFAULT_SYNC_INTERVAL_MS } from '@litecell/worker'
+import {
+  DEFAULT_IDLE_MS,
+  DEFAULT_LEASE_TTL_MS,
+  DEFAULT_SYNC_INTERVAL_MS,
+  WORKER_ENV,
+  storageFromEnv,
+} from '@litecell/protocol'
+import { validateStorageConfig, type StorageConfig } from '@litecell/replica'
 import { ControlPlaneError } from './control-plane-error.js'
 import {
   kubernetesLauncherOptionsFromEnv,
   type KubernetesLauncherOptions,
-} from './kubernetes-launcher-options.js'
+} from './kubernetes/launcher-options.js'
 import { DEFAULT_STANDBY_WORKERS, DEFAULT_WORKER_MAX_OLD_SPACE_MB } from './local-launcher.js'
 
 /** Port of the public API. */
@@ -35,8 +41,10 @@ export interface ControlPlaneConfig {
   readonly workerMaxOldSpaceMb: number
   /** Worker processes kept started and waiting, for fast wakes. */
   readonly standbyWorkers: number
-  /** Extra environment for workers (e.g. engine concurrency). */
-  readonly workerEnv: Readonly<Record<string, string>>
+  /** Runs at once in each worker's engine (LITECELL_CONCURRENCY); absent: the engine's default. */
+  readonly concurrency?: number
+  /** Longest a tenant query may run (LITECELL_QUERY_TIMEOUT_MS); absent: the engine's default. */
+  readonly queryTimeoutMs?: number
   /** Set (LITECELL_LAUNCHER=kubernetes): workers run as pods; absent: local processes. */
   readonly kubernetes?: KubernetesLauncherOptions
   /** The control plane's URL as workers reach it (its Service), when not `url`. */
@@ -49,8 +57,8 @@ export interface ControlPlaneConfig {
  * LITECELL_MAX_WORKERS, LITECELL_IDLE_MS, LITECELL_LEASE_TTL_MS, LITECELL_SYNC_INTERVAL_MS,
  * LITECELL_WORKER_MAX_OLD_SPACE_MB, LITECELL_STANDBY_WORKERS, LITECELL_S3_* / AWS_* (see the replica package).
  * LITECELL_ADVERTISE_URL, and LITECELL_LAUNCHER=kubernetes with LITECELL_K8S_* (see
- * kubernetes-launcher-options.ts). LITECELL_CONCURRENCY and LITECELL_QUERY_TIMEOUT_MS are
- * handed to workers as they are (pods do not inherit this process's environment).
+ * kubernetes/launcher-options.ts). LITECELL_CONCURRENCY and LITECELL_QUERY_TIMEOUT_MS are
+ * worker settings (pods do not inherit this process's environment).
  */
 export function controlPlaneConfigFromEnv(
   env: NodeJS.ProcessEnv,
@@ -62,12 +70,8 @@ export function controlPlaneConfigFromEnv(
     if (!name || !path) throw new ControlPlaneError('INVALID_CONFIG', `Expected LITECELL_APPS entries as name=path, got \`${entry}\``)
     apps[name] = resolve(path)
   }
-  const passthrough: Record<string, string> = {}
-  for (const name of ['LITECELL_CONCURRENCY', 'LITECELL_QUERY_TIMEOUT_MS'] as const) {
-    const value = env[name]
-    if (value) passthrough[name] = value
-  }
-  const storage = storageConfigFromEnv(env)
+  const settings = storageFromEnv(env)
+  const storage = settings === null ? null : validateStorageConfig(settings)
   const kubernetes = kubernetesConfig(env, storage)
   return {
     port: integer(env, 'LITECELL_PORT', DEFAULT_PORT),
@@ -83,7 +87,12 @@ export function controlPlaneConfigFromEnv(
     syncIntervalMs: integer(env, 'LITECELL_SYNC_INTERVAL_MS', DEFAULT_SYNC_INTERVAL_MS),
     workerMaxOldSpaceMb: integer(env, 'LITECELL_WORKER_MAX_OLD_SPACE_MB', DEFAULT_WORKER_MAX_OLD_SPACE_MB),
     standbyWorkers: integer(env, 'LITECELL_STANDBY_WORKERS', DEFAULT_STANDBY_WORKERS),
-    workerEnv: passthrough,
+    ...(env[WORKER_ENV.concurrency]
+      ? { concurrency: integer(env, WORKER_ENV.concurrency, 0) }
+      : {}),
+    ...(env[WORKER_ENV.queryTimeoutMs]
+      ? { queryTimeoutMs: positive(env, WORKER_ENV.queryTimeoutMs) }
+      : {}),
     ...(kubernetes ? { kubernetes } : {}),
     ...(env.LITECELL_ADVERTISE_URL
       ? { advertiseUrl: env.LITECELL_ADVERTISE_URL.replace(/\/+$/, '') }
@@ -129,6 +138,14 @@ function integer(env: NodeJS.ProcessEnv, name: string, fallback: number): number
   const value = Number(raw)
   if (!Number.isInteger(value) || value < 0) {
     throw new ControlPlaneError('INVALID_CONFIG', `Expected ${name} to be a non-negative integer, got \`${raw}\``)
+  }
+  return value
+}
+
+function positive(env: NodeJS.ProcessEnv, name: string): number {
+  const value = integer(env, name, 0)
+  if (value < 1) {
+    throw new ControlPlaneError('INVALID_CONFIG', `Expected ${name} to be an integer from 1 and up, got \`${value}\``)
   }
   return value
 }

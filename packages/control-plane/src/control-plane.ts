@@ -14,21 +14,17 @@ import {
   type StorageConfig,
 } from '@litecell/replica'
 import { DashboardAssets } from '@litecell/dashboard'
-import { hashSecret, newSecret } from '@litecell/worker'
+import { hashSecret, newSecret } from '@litecell/protocol'
 import pino, { type Logger } from 'pino'
-import { createApi } from './api.js'
 import { ControlPlaneError } from './control-plane-error.js'
 import { AppCatalog } from './app-catalog.js'
-import { Auth } from './auth.js'
 import type { ControlPlaneConfig } from './control-plane-config.js'
-import { Fleet } from './fleet.js'
-import { FleetMetrics } from './fleet-metrics.js'
-import { fleetSummary } from './fleet-summary.js'
-import { KubernetesLauncher } from './kubernetes-launcher.js'
+import { createControlPlaneApp } from './control-plane-app.js'
+import type { Fleet } from './fleet/fleet.js'
+import { KubernetesLauncher } from './kubernetes/kubernetes-launcher.js'
 import type { Launcher } from './launcher.js'
 import { LocalLauncher } from './local-launcher.js'
 import { Registry } from './registry.js'
-import { TenantService } from './tenant-service.js'
 import { WakeScheduler } from './wake-scheduler.js'
 
 /** The registry's file name in the data directory. */
@@ -83,10 +79,17 @@ export class ControlPlane {
   /** Starts everything and listens; resolves once the API answers. */
   static async start(
     config: ControlPlaneConfig,
-    options: { log?: Logger; launcher?: Launcher } = {},
+    options: {
+      log?: Logger
+      /** Launches the workers; absent: pods (`config.kubernetes`) or local processes. */
+      launcher?: Launcher
+      /** How to run a local worker (`WORKER_NODE_ARGS` of @litecell/worker). */
+      workerNodeArgs?: readonly string[]
+    } = {},
   ): Promise<ControlPlane> {
     const log = options.log ?? pino({ base: { component: 'control-plane' } })
-    const apps = new AppCatalog({ ...config.apps })
+    // Names every app module up front: an app without an absolute path fails the start.
+    new AppCatalog({ ...config.apps })
     // Pods: fail before anything starts if the API, the namespace or RBAC is not right.
     let launcher = options.launcher
     if (!launcher && config.kubernetes) {
@@ -95,7 +98,9 @@ export class ControlPlane {
       log.info({ namespace: kubernetes.namespace }, 'workers run as Kubernetes pods')
       launcher = kubernetes
     }
-    await mkdir(join(config.dataDir, 'tenants'), { recursive: true })
+    if (!launcher && !options.workerNodeArgs) {
+      throw new TypeError('Expected `workerNodeArgs` (how to run a local worker) or a `launcher`')
+    }
     await mkdir(join(config.dataDir, 'logs'), { recursive: true })
 
     let embeddedS3: EmbeddedS3 | undefined
@@ -124,44 +129,30 @@ export class ControlPlane {
     if (!adminTokenHash) throw new Error('no admin token hash')
 
     let url = ''
-    let fleet!: Fleet
-    const metrics = new FleetMetrics({ registry, activeWorkers: () => fleet.size })
-    fleet = new Fleet({
-      metrics,
+    const { api, fleet } = createControlPlaneApp({
       registry,
       launcher:
         launcher ??
         new LocalLauncher({
+          workerNodeArgs: options.workerNodeArgs!,
+          tenantsDir: join(config.dataDir, 'tenants'),
           maxOldSpaceMb: config.workerMaxOldSpaceMb,
           standbyWorkers: config.standbyWorkers,
           preloadApps: Object.values(config.apps),
         }),
+      storage,
+      apps: config.apps,
+      adminTokenHash,
       log,
       dataDir: config.dataDir,
       maxWorkers: config.maxWorkers,
+      idleMs: config.idleMs,
       leaseTtlMs: config.leaseTtlMs,
-      workerEnv: (tenantId, app) => ({
-        ...config.workerEnv,
-        ...storageEnv(storage),
-        LITECELL_TENANT_ID: tenantId,
-        LITECELL_CONTROL_URL: config.advertiseUrl ?? url,
-        LITECELL_TENANT_DIR: join(config.dataDir, 'tenants', tenantId),
-        LITECELL_APP: apps.pathOf(app),
-        LITECELL_IDLE_MS: String(config.idleMs),
-        LITECELL_LEASE_TTL_MS: String(config.leaseTtlMs),
-        LITECELL_SYNC_INTERVAL_MS: String(config.syncIntervalMs),
-      }),
-    })
-    const tenants = new TenantService({ registry, fleet, apps, storage, dataDir: config.dataDir })
-    const api = createApi({
-      auth: new Auth({ adminTokenHash, registry }),
-      fleet,
-      tenants,
-      log,
-      metrics: () => metrics.text(),
+      syncIntervalMs: config.syncIntervalMs,
+      concurrency: config.concurrency,
+      queryTimeoutMs: config.queryTimeoutMs,
+      controlUrl: () => config.advertiseUrl ?? url,
       dashboard: DashboardAssets.load(),
-      fleetSummary: () =>
-        fleetSummary({ registry, metrics, activeWorkers: fleet.size, maxWorkers: config.maxWorkers }),
     })
     let server!: ServerType
     const address = await new Promise<AddressInfo>((resolve) => {
@@ -223,17 +214,4 @@ async function adminToken(config: ControlPlaneConfig, registry: Registry): Promi
   await writeFile(file, `${token}\n`, { mode: 0o600 })
   await chmod(file, 0o600)
   return token
-}
-
-/** The storage settings as the environment a worker reads them from. */
-function storageEnv(storage: StorageConfig): Record<string, string> {
-  const env: Record<string, string> = {
-    LITECELL_S3_BUCKET: storage.bucket,
-    LITECELL_S3_PREFIX: storage.prefix,
-    AWS_REGION: storage.region,
-  }
-  if (storage.endpoint) env.LITECELL_S3_ENDPOINT = storage.endpoint
-  if (storage.accessKeyId) env.AWS_ACCESS_KEY_ID = storage.accessKeyId
-  if (storage.secretAccessKey) env.AWS_SECRET_ACCESS_KEY = storage.secretAccessKey
-  return env
 }

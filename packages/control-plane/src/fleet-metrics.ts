@@ -1,7 +1,8 @@
-import type { MetricsDelta } from '@litecell/worker'
+import type { MetricsDelta } from '@litecell/protocol'
 import { Counter, Gauge, Histogram, Registry as MetricsRegistry } from 'prom-client'
 import { RecentDurations } from './recent-durations.js'
-import type { Registry, TenantState } from './registry.js'
+import type { Registry } from './registry.js'
+import type { TenantState } from './tenant-record.js'
 
 const STATES: readonly TenantState[] = ['hibernated', 'starting', 'active', 'stopping', 'failed']
 /** Buckets (seconds) for wake and hibernate durations. */

@@ -1,6 +1,7 @@
 import type { DurationSummary } from './recent-durations.js'
 import type { FleetMetrics } from './fleet-metrics.js'
-import type { Registry, TenantState } from './registry.js'
+import type { Registry } from './registry.js'
+import type { TenantState } from './tenant-record.js'
 
 /** `GET /v1/fleet`: the fleet at a glance (the dashboard's strip above the tenant list). */
 export interface FleetSummary {

@@ -1,10 +1,10 @@
+import type { WorkerSettings } from '@litecell/protocol'
+
 /** Everything a launcher needs to start one worker for one tenant and lease epoch. */
 export interface WorkerSpec {
-  readonly tenantId: string
-  readonly epoch: number
-  /** Environment of the worker process: its configuration, storage settings and secrets. */
-  readonly env: Readonly<Record<string, string>>
-  /** Where the worker's log lines go (local launcher). */
+  /** The worker's settings; the launcher adds where it runs (its folder and address). */
+  readonly settings: WorkerSettings
+  /** Where the worker's log lines go (local launcher; launcher notes under Kubernetes). */
   readonly logPath: string
 }
 
@@ -24,12 +24,20 @@ export interface WorkerProcess {
 }
 
 /**
- * Starts workers. The local implementation spawns processes on this machine; a Kubernetes
- * implementation would create pods. The control plane never assumes more than this: a
- * worker needs only its tenant id, its lease epoch and S3.
+ * Starts workers. The local implementation spawns processes on this machine; the Kubernetes
+ * implementation creates pods. The control plane never assumes more than this: a worker needs
+ * only its tenant id, its lease epoch and S3.
  */
 export interface Launcher {
   launch(spec: WorkerSpec): WorkerProcess
+  /**
+   * Whether the tenant has files here that its replica may lack (a crash or a failed
+   * hibernation kept them): then its next worker must start from them, and hibernating the
+   * tenant means finishing that job. Always false where a worker's disk dies with it (pods).
+   */
+  hasLocalState(tenantId: string): boolean
+  /** Removes the tenant's local files (it is being deleted); its worker has exited. */
+  removeLocalState(tenantId: string): Promise<void>
   /** Releases what the launcher holds besides launched workers (e.g. standby processes). */
   close?(): void
 }

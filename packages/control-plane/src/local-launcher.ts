@@ -1,7 +1,14 @@
 import { spawn, type ChildProcess } from 'node:child_process'
-import { createWriteStream, mkdirSync, readFileSync, readdirSync } from 'node:fs'
-import { dirname } from 'node:path'
-import { WORKER_NODE_ARGS, type WorkerAssignment } from '@litecell/worker'
+import { createWriteStream, existsSync, mkdirSync, readFileSync, readdirSync } from 'node:fs'
+import { rm } from 'node:fs/promises'
+import { dirname, isAbsolute, join } from 'node:path'
+import {
+  PRELOAD_APPS_ENV,
+  STANDBY_ENV,
+  TENANT_DB_FILE,
+  serializeWorkerEnvironment,
+  type StandbyAssignment,
+} from '@litecell/protocol'
 import type { Launcher, WorkerExit, WorkerProcess, WorkerSpec } from './launcher.js'
 
 /** Heap cap of one worker, so a memory-hungry tenant dies alone. */
@@ -15,6 +22,10 @@ const GROUP_EXIT_TIMEOUT_MS = 30_000
 
 /** Settings of a {@link LocalLauncher}. */
 export interface LocalLauncherOptions {
+  /** Node arguments that run the worker's entry point (`WORKER_NODE_ARGS` of @litecell/worker). */
+  readonly workerNodeArgs: readonly string[]
+  /** Absolute folder holding each tenant's folder (`<tenantsDir>/<id>/tenant.db`). */
+  readonly tenantsDir: string
   /** @default 256 */
   readonly maxOldSpaceMb?: number
   /** @default 1 */
@@ -33,10 +44,25 @@ export class LocalLauncher implements Launcher {
   readonly #maxOldSpaceMb: number
   readonly #standbyWorkers: number
   readonly #preloadApps: readonly string[]
+  readonly #workerNodeArgs: readonly string[]
+  readonly #tenantsDir: string
   #standby: ChildProcess[] = []
   #closed = false
 
-  constructor(options: LocalLauncherOptions = {}) {
+  constructor(options: LocalLauncherOptions) {
+    if (!Array.isArray(options.workerNodeArgs) || options.workerNodeArgs.length === 0) {
+      throw new TypeError(
+        `Expected \`workerNodeArgs\` to be a non-empty list of strings, got \`${String(options.workerNodeArgs)}\``,
+      )
+    }
+    this.#workerNodeArgs = options.workerNodeArgs
+    if (typeof options.tenantsDir !== 'string' || !isAbsolute(options.tenantsDir)) {
+      throw new TypeError(
+        `Expected \`tenantsDir\` to be an absolute path, got \`${String(options.tenantsDir)}\``,
+      )
+    }
+    this.#tenantsDir = options.tenantsDir
+    mkdirSync(this.#tenantsDir, { recursive: true })
     const maxOldSpaceMb = options.maxOldSpaceMb ?? DEFAULT_WORKER_MAX_OLD_SPACE_MB
     if (!Number.isInteger(maxOldSpaceMb) || maxOldSpaceMb < 16) {
       throw new TypeError(`Expected \`maxOldSpaceMb\` to be an integer from 16 and up, got \`${maxOldSpaceMb}\``)
@@ -57,7 +83,9 @@ export class LocalLauncher implements Launcher {
     const log = createWriteStream(spec.logPath, { flags: 'a' })
     child.stdout!.pipe(log, { end: false })
     child.stderr!.pipe(log, { end: false })
-    child.send({ type: 'assign', env: spec.env } satisfies WorkerAssignment)
+    const tenantDir = join(this.#tenantsDir, spec.settings.tenantId)
+    const env = serializeWorkerEnvironment(spec.settings, { tenantDir })
+    child.send({ type: 'assign', env } satisfies StandbyAssignment)
     // A worker counts as exited only once its whole process group is gone: its Litestream
     // does a final sync after the worker dies, and a successor must not start a second
     // replicator on the same path meanwhile (ARCHITECTURE.md invariant 1).
@@ -82,6 +110,15 @@ export class LocalLauncher implements Launcher {
     }
   }
 
+  /** A tenant's database is here between a crash (or a failed hibernation) and its next worker. */
+  hasLocalState(tenantId: string): boolean {
+    return existsSync(join(this.#tenantsDir, tenantId, TENANT_DB_FILE))
+  }
+
+  async removeLocalState(tenantId: string): Promise<void> {
+    await rm(join(this.#tenantsDir, tenantId), { recursive: true, force: true })
+  }
+
   /** Stops the standby workers (assigned workers are the fleet's to stop). */
   close(): void {
     this.#closed = true
@@ -101,11 +138,11 @@ export class LocalLauncher implements Launcher {
   }
 
   #spawn(): ChildProcess {
-    const child = spawn(process.execPath, [`--max-old-space-size=${this.#maxOldSpaceMb}`, ...WORKER_NODE_ARGS], {
+    const child = spawn(process.execPath, [`--max-old-space-size=${this.#maxOldSpaceMb}`, ...this.#workerNodeArgs], {
       env: {
         ...launcherEnv(),
-        LITECELL_STANDBY: '1',
-        LITECELL_PRELOAD_APPS: this.#preloadApps.join(','),
+        [STANDBY_ENV]: '1',
+        [PRELOAD_APPS_ENV]: this.#preloadApps.join(','),
         // The control plane shows the SDK's Node 20 notice once at start; not every worker log.
         AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
       },

@@ -6,7 +6,9 @@
  *   every worker start takes the next epoch, and only the worker holding the current epoch
  *   may renew (`lease_expires_at`). `token_hash` is the SHA-256 of the tenant token (the
  *   token itself is shown once, at creation). `next_wake_at` is the earliest durable timer a
- *   hibernated tenant reported, read by the wake scheduler. Times are epoch milliseconds.
+ *   hibernated tenant reported, read by the wake scheduler. `restore_from` (JSON
+ *   `{tenantId, at}`) is set on a fork: its workers start from that replica while the fork's
+ *   own is empty; cleared at its first verified hibernation. Times are epoch milliseconds.
  * - `cp_crashes`: worker exits that were not a clean hibernation, for crash-loop detection.
  * - `cp_settings`: key/value settings, e.g. the admin token's hash.
  */
@@ -25,7 +27,8 @@ CREATE TABLE IF NOT EXISTS cp_tenants (
   worker_url        TEXT,
   worker_pid        INTEGER,
   worker_started_at INTEGER,
-  failure_reason    TEXT
+  failure_reason    TEXT,
+  restore_from      TEXT
 ) STRICT;
 CREATE UNIQUE INDEX IF NOT EXISTS cp_tenants_token ON cp_tenants (token_hash);
 CREATE INDEX IF NOT EXISTS cp_tenants_created ON cp_tenants (created_at, id);
@@ -42,3 +45,8 @@ CREATE TABLE IF NOT EXISTS cp_settings (
   value TEXT NOT NULL
 ) STRICT;
 `
+
+/** Columns added since the first release, for registries created before them. */
+export const REGISTRY_COLUMNS_ADDED: readonly { column: string; definition: string }[] = [
+  { column: 'restore_from', definition: 'TEXT' },
+]

@@ -5,6 +5,7 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
 import { afterEach, beforeEach, expect, test } from 'vitest'
+import { openSqlite } from '@litecell/replica'
 import { Registry } from './registry.js'
 
 let dir: string
@@ -97,4 +98,24 @@ test('closing the registry and exiting the process never checkpoints (Litestream
   const atClose = JSON.parse(stdout.trim()) as { walBytes: number }
   expect(atClose.walBytes).toBeGreaterThan(32)
   expect(statSync(`${path}-wal`, { throwIfNoEntry: false })?.size).toBe(atClose.walBytes)
+})
+
+test('a fork keeps its source until cleared, also in a registry that predates the column', () => {
+  registry.setRestoreFrom('acme', { tenantId: 'lab', at: '2026-11-23T09:00:00.000Z' })
+  expect(registry.require('acme').restoreFrom).toEqual({ tenantId: 'lab', at: '2026-11-23T09:00:00.000Z' })
+  registry.setRestoreFrom('acme', null)
+  expect(registry.require('acme').restoreFrom).toBeNull()
+
+  const old = join(dir, 'old.db')
+  const db = openSqlite(old)
+  db.exec('CREATE TABLE cp_tenants (id TEXT PRIMARY KEY, app TEXT NOT NULL, labels TEXT NOT NULL, token_hash TEXT NOT NULL, state TEXT NOT NULL, created_at INTEGER NOT NULL, last_active_at INTEGER, next_wake_at INTEGER, epoch INTEGER NOT NULL DEFAULT 0, lease_expires_at INTEGER, worker_url TEXT, worker_pid INTEGER, worker_started_at INTEGER, failure_reason TEXT) STRICT')
+  db.close()
+  const upgraded = Registry.open(old)
+  try {
+    upgraded.createTenant({ id: 'fork', app: 'default', labels: {}, tokenHash: 'h9', state: 'hibernated', nowMs: 0 })
+    upgraded.setRestoreFrom('fork', { tenantId: 'acme', at: '2026-11-23T09:00:00.000Z' })
+    expect(upgraded.require('fork').restoreFrom?.tenantId).toBe('acme')
+  } finally {
+    upgraded.close()
+  }
 })

@@ -1,46 +1,10 @@
 import type Database from 'libsql'
+import type { RestoreSource } from '@litecell/protocol'
 import { openSqlite } from '@litecell/replica'
 import { ControlPlaneError } from './control-plane-error.js'
-import { REGISTRY_SCHEMA } from './registry-schema.js'
+import { REGISTRY_COLUMNS_ADDED, REGISTRY_SCHEMA } from './registry-schema.js'
+import { toRecord, type TenantRecord, type TenantRow, type TenantState } from './tenant-record.js'
 import type { TenantListQuery } from './tenant-list-query.js'
-
-/** A tenant's state, as the API shows it. */
-export type TenantState = 'hibernated' | 'starting' | 'active' | 'stopping' | 'failed'
-
-/** One tenant as the registry knows it. */
-export interface TenantRecord {
-  readonly id: string
-  readonly app: string
-  readonly labels: Readonly<Record<string, string>>
-  readonly tokenHash: string
-  readonly state: TenantState
-  readonly createdAt: number
-  readonly lastActiveAt: number | null
-  readonly nextWakeAt: number | null
-  readonly epoch: number
-  readonly leaseExpiresAt: number | null
-  readonly workerUrl: string | null
-  readonly workerPid: number | null
-  readonly workerStartedAt: number | null
-  readonly failureReason: string | null
-}
-
-interface TenantRow {
-  id: string
-  app: string
-  labels: string
-  token_hash: string
-  state: TenantState
-  created_at: number
-  last_active_at: number | null
-  next_wake_at: number | null
-  epoch: number
-  lease_expires_at: number | null
-  worker_url: string | null
-  worker_pid: number | null
-  worker_started_at: number | null
-  failure_reason: string | null
-}
 
 /**
  * The registry of tenants, leases and settings over the control plane's own SQLite file.
@@ -63,6 +27,12 @@ export class Registry {
   static open(path: string): Registry {
     const db = openSqlite(path)
     db.exec(REGISTRY_SCHEMA)
+    const columns = db.prepare(`SELECT name FROM pragma_table_info('cp_tenants')`).all() as { name: string }[]
+    for (const { column, definition } of REGISTRY_COLUMNS_ADDED) {
+      if (!columns.some((known) => known.name === column)) {
+        db.exec(`ALTER TABLE cp_tenants ADD COLUMN ${column} ${definition}`)
+      }
+    }
     return new Registry(db)
   }
 
@@ -186,6 +156,13 @@ export class Registry {
     this.#db.prepare(`UPDATE cp_tenants SET ${sets.join(', ')} WHERE id = ?`).run(...args, id)
   }
 
+  /** Sets (or clears, with null) where a fork's workers restore from while its replica is empty. */
+  setRestoreFrom(id: string, source: RestoreSource | null): void {
+    this.#db
+      .prepare('UPDATE cp_tenants SET restore_from = ? WHERE id = ?')
+      .run(source === null ? null : JSON.stringify(source), id)
+  }
+
   /** Takes the next lease epoch for a new worker; the tenant becomes `starting`. */
   beginLease(id: string, ttlMs: number, nowMs: number): number {
     const row = this.#db
@@ -280,24 +257,5 @@ export class Registry {
   /** Closes the connection (never checkpoints: Litestream owns that). */
   close(): void {
     this.#db.close()
-  }
-}
-
-function toRecord(row: TenantRow): TenantRecord {
-  return {
-    id: row.id,
-    app: row.app,
-    labels: JSON.parse(row.labels) as Record<string, string>,
-    tokenHash: row.token_hash,
-    state: row.state,
-    createdAt: row.created_at,
-    lastActiveAt: row.last_active_at,
-    nextWakeAt: row.next_wake_at,
-    epoch: row.epoch,
-    leaseExpiresAt: row.lease_expires_at,
-    workerUrl: row.worker_url,
-    workerPid: row.worker_pid,
-    workerStartedAt: row.worker_started_at,
-    failureReason: row.failure_reason,
   }
 }

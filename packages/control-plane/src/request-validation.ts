@@ -1,4 +1,4 @@
-import { describe, type JsonObject } from '@litecell/worker'
+import { describeValue, type JsonObject } from '@litecell/protocol'
 import { ControlPlaneError } from './control-plane-error.js'
 
 /** Most labels a tenant may carry. */
@@ -9,7 +9,7 @@ const LABEL_KEY = /^[a-z0-9][a-z0-9._/-]{0,62}$/i
 export function parseLabels(value: unknown): Record<string, string> | undefined {
   if (value === undefined) return undefined
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    throw new ControlPlaneError('BAD_REQUEST', `Expected \`labels\` to be an object of strings, got ${describe(value)}`)
+    throw new ControlPlaneError('BAD_REQUEST', `Expected \`labels\` to be an object of strings, got ${describeValue(value)}`)
   }
   const entries = Object.entries(value as JsonObject)
   if (entries.length > MAX_LABELS) {
@@ -19,7 +19,7 @@ export function parseLabels(value: unknown): Record<string, string> | undefined 
     if (!LABEL_KEY.test(key) || typeof label !== 'string' || label.length > 256) {
       throw new ControlPlaneError(
         'BAD_REQUEST',
-        `Expected label \`${key.slice(0, 64)}\` to have a short key and a string value of at most 256 characters, got ${describe(label)}`,
+        `Expected label \`${key.slice(0, 64)}\` to have a short key and a string value of at most 256 characters, got ${describeValue(label)}`,
       )
     }
   }
@@ -31,7 +31,7 @@ export function parseOptionalTime(value: unknown, field: string): Date | undefin
   if (value === undefined || value === null) return undefined
   const time = typeof value === 'string' ? new Date(value) : undefined
   if (!time || Number.isNaN(time.getTime()) || !/^\d{4}-\d{2}-\d{2}T/.test(value as string)) {
-    throw new ControlPlaneError('BAD_REQUEST', `Expected \`${field}\` to be an ISO-8601 time, got ${describe(value)}`)
+    throw new ControlPlaneError('BAD_REQUEST', `Expected \`${field}\` to be an ISO-8601 time, got ${describeValue(value)}`)
   }
   return time
 }

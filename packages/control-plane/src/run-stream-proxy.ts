@@ -1,5 +1,5 @@
-import { WORKER_SECRET_HEADER } from '@litecell/worker'
-import type { Fleet } from './fleet.js'
+import type { Fleet } from './fleet/fleet.js'
+import type { WorkerClient } from './fleet/worker-client.js'
 
 /** How often a detached stream looks for the tenant's next worker. */
 export const ATTACH_POLL_MS = 500
@@ -66,10 +66,10 @@ async function relay(
   let isAttached = true // so the first pass reports `detached` if there is no worker
   let lastWriteMs = Date.now()
   while (!signal.aborted && exists()) {
-    const live = fleet.live(tenantId)
-    if (live?.url && !live.stopping) {
+    const worker = fleet.servingWorker(tenantId)
+    if (worker) {
       isAttached = true
-      await relayWorker(`${live.url}/v1/tenants/${tenantId}/runs/stream`, live.secret, send, signal)
+      await relayWorker(worker, tenantId, send, signal)
       lastWriteMs = Date.now()
       continue
     }
@@ -86,9 +86,14 @@ async function relay(
 }
 
 /** Relays one worker's stream until it ends (worker stopping or gone) or the client leaves. */
-async function relayWorker(url: string, secret: string, send: (text: string) => void, signal: AbortSignal): Promise<void> {
+async function relayWorker(
+  worker: WorkerClient,
+  tenantId: string,
+  send: (text: string) => void,
+  signal: AbortSignal,
+): Promise<void> {
   try {
-    const response = await fetch(url, { headers: { [WORKER_SECRET_HEADER]: secret }, signal })
+    const response = await worker.forward('GET', `/v1/tenants/${tenantId}/runs/stream`, { signal })
     if (!response.ok || !response.body) {
       await response.body?.cancel()
       await abortableDelay(ATTACH_POLL_MS, signal)

@@ -1,6 +1,6 @@
-import { describe } from '@litecell/worker'
+import { describeValue } from '@litecell/protocol'
 import { ControlPlaneError } from './control-plane-error.js'
-import type { TenantState } from './registry.js'
+import type { TenantState } from './tenant-record.js'
 
 /** Largest page of `GET /v1/tenants`. */
 export const MAX_TENANT_PAGE = 1_000
@@ -34,13 +34,13 @@ export function parseTenantListQuery(query: Readonly<Record<string, string>>): T
   }
   const state = query.state || undefined
   if (state !== undefined && !STATES.includes(state as TenantState)) {
-    throw new ControlPlaneError('BAD_REQUEST', `Expected \`state\` to be one of ${STATES.join(', ')}, got ${describe(state)}`)
+    throw new ControlPlaneError('BAD_REQUEST', `Expected \`state\` to be one of ${STATES.join(', ')}, got ${describeValue(state)}`)
   }
   let limit: number | undefined
   if (query.limit !== undefined && query.limit !== '') {
     limit = Number(query.limit)
     if (!Number.isInteger(limit) || limit < 1 || limit > MAX_TENANT_PAGE) {
-      throw new ControlPlaneError('BAD_REQUEST', `Expected \`limit\` to be an integer from 1 to ${MAX_TENANT_PAGE}, got ${describe(query.limit)}`)
+      throw new ControlPlaneError('BAD_REQUEST', `Expected \`limit\` to be an integer from 1 to ${MAX_TENANT_PAGE}, got ${describeValue(query.limit)}`)
     }
   }
   const after = query.cursor ? decodeTenantCursor(query.cursor) : undefined
@@ -59,5 +59,5 @@ function decodeTenantCursor(text: string): TenantCursor {
   } catch {
     // fall through to the error below
   }
-  throw new ControlPlaneError('BAD_REQUEST', `Expected \`cursor\` to be a nextCursor from a previous page, got ${describe(text)}`)
+  throw new ControlPlaneError('BAD_REQUEST', `Expected \`cursor\` to be a nextCursor from a previous page, got ${describeValue(text)}`)
 }

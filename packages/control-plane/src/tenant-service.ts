@@ -1,22 +1,11 @@
-import { createWriteStream } from 'node:fs'
-import { mkdir, rename, rm } from 'node:fs/promises'
-import { Readable } from 'node:stream'
-import { pipeline } from 'node:stream/promises'
-import type { ReadableStream as WebReadableStream } from 'node:stream/web'
-import { join } from 'node:path'
-import {
-  deleteReplica,
-  restore,
-  restorePoints,
-  tenantReplica,
-  type StorageConfig,
-} from '@litecell/replica'
-import { TENANT_DB_FILE, WORKER_SECRET_HEADER, hashSecret, newSecret } from '@litecell/worker'
-import type { AppCatalog } from './app-catalog.js'
+import { hashSecret, newSecret } from '@litecell/protocol'
+import { DEFAULT_APP_NAME, type AppCatalog } from './app-catalog.js'
 import { ControlPlaneError } from './control-plane-error.js'
-import type { Fleet } from './fleet.js'
-import type { Registry, TenantRecord } from './registry.js'
+import type { Fleet } from './fleet/fleet.js'
+import type { Registry } from './registry.js'
+import type { TenantRecord } from './tenant-record.js'
 import { newTenantId } from './tenant-id.js'
+import type { TenantReplicas } from './tenant-replicas.js'
 import { encodeTenantCursor, type TenantListQuery } from './tenant-list-query.js'
 
 /** A tenant as the API shows it. */
@@ -41,33 +30,30 @@ export interface CreatedTenant {
 
 /**
  * The tenant operations of the API (create, list, show, hibernate, wake, fork, delete) over
- * the registry, the fleet and the replica store. The control plane never opens a tenant
- * database itself: files move only through restore, the worker, and Litestream.
+ * the registry, the fleet and the replica store. The control plane never holds a tenant
+ * database: tenants' workers restore, replicate and fork them.
  */
 export class TenantService {
   readonly #registry: Registry
   readonly #fleet: Fleet
   readonly #apps: AppCatalog
-  readonly #storage: StorageConfig
-  readonly #tenantsDir: string
+  readonly #replicas: TenantReplicas
 
   constructor(options: {
     registry: Registry
     fleet: Fleet
     apps: AppCatalog
-    storage: StorageConfig
-    dataDir: string
+    replicas: TenantReplicas
   }) {
     this.#registry = options.registry
     this.#fleet = options.fleet
     this.#apps = options.apps
-    this.#storage = options.storage
-    this.#tenantsDir = join(options.dataDir, 'tenants')
+    this.#replicas = options.replicas
   }
 
   /** Creates a hibernated tenant (a new tenant starts empty on its first wake). */
   create(request: { id?: string; app?: string; labels?: Record<string, string> }): CreatedTenant {
-    const app = request.app ?? 'default'
+    const app = request.app ?? DEFAULT_APP_NAME
     this.#apps.pathOf(app)
     const token = newSecret('lct_')
     const tenant = this.#registry.createTenant({
@@ -105,7 +91,7 @@ export class TenantService {
   /** One tenant, with its restore points (null if storage could not be listed). */
   async show(id: string): Promise<TenantView & { replica: unknown }> {
     const view = this.#view(this.#registry.require(id))
-    const replica = await restorePoints(tenantReplica(this.#storage, id)).catch((err: unknown) => ({
+    const replica = await this.#replicas.restorePoints(id).catch((err: unknown) => ({
       error: (err as Error).message,
     }))
     return { ...view, replica }
@@ -125,9 +111,10 @@ export class TenantService {
   }
 
   /**
-   * A new tenant from this tenant's state: now (a consistent snapshot from its worker if it
-   * is active, else its replica), or as of ISO time `at` (point-in-time restore). The new
-   * tenant then replicates to its own path.
+   * A new tenant from this tenant's state, now or as of ISO time `at`. The control plane holds
+   * no file: the new tenant's first worker restores the source's replica as of a pinned time
+   * (see {@link #currentPoint} for "now"), then replicates to its own path. The new id is
+   * reserved (`starting`) until that time is known, so nothing wakes the fork empty.
    */
   async fork(sourceId: string, request: { id: string; at?: Date }): Promise<CreatedTenant> {
     const source = this.#registry.require(sourceId)
@@ -140,56 +127,60 @@ export class TenantService {
       state: 'starting',
       nowMs: Date.now(),
     })
-    const dir = join(this.#tenantsDir, request.id)
     try {
-      await mkdir(dir, { recursive: true })
-      const target = join(dir, TENANT_DB_FILE)
-      let live = this.#fleet.live(sourceId)
-      if (live?.stopping) {
-        // Let a hibernation in progress finish: then the replica holds everything.
-        await live.stopping.catch(() => undefined)
-        live = undefined
-      }
-      if (request.at === undefined && live?.url && !live.stopping) {
-        await this.#snapshotFromWorker(live.url, live.secret, sourceId, target)
-      } else {
-        const { restored } = await restore(tenantReplica(this.#storage, sourceId), target, { at: request.at })
-        if (!restored) {
-          throw new ControlPlaneError(
-            'NO_RESTORE_POINT',
-            `fork tenant ${sourceId}: no replica state${request.at ? ` at ${request.at.toISOString()}` : ''}; see GET /v1/tenants/${sourceId} for restore points`,
-          )
-        }
-      }
+      const at = request.at?.toISOString() ?? (await this.#currentPoint(source))
+      this.#registry.setRestoreFrom(request.id, { tenantId: sourceId, at })
       this.#registry.setState(request.id, 'hibernated', { nextWakeAt: null })
       await this.#fleet.ensureActive(request.id)
     } catch (err) {
-      await this.#fleet.kill(request.id)
-      await rm(dir, { recursive: true, force: true })
+      await this.#fleet.discard(request.id)
       this.#registry.delete(request.id)
-      throw err
+      if ((err as { code?: unknown }).code !== 'NO_RESTORE_POINT') throw err
+      throw new ControlPlaneError(
+        'NO_RESTORE_POINT',
+        `fork tenant ${sourceId}: no replica state${request.at ? ` at ${request.at.toISOString()}` : ''}; see GET /v1/tenants/${sourceId} for restore points`,
+        { cause: err },
+      )
     }
     return { id: request.id, token, state: this.#registry.require(request.id).state }
   }
 
-  async #snapshotFromWorker(url: string, secret: string, tenantId: string, target: string): Promise<void> {
-    const response = await fetch(`${url}/v1/tenants/${tenantId}/snapshot`, {
-      headers: { [WORKER_SECRET_HEADER]: secret },
-    })
-    if (!response.ok) {
-      throw new ControlPlaneError('WORKER_UNAVAILABLE', `fork tenant ${tenantId}: snapshot failed with ${response.status}`)
+  /**
+   * The time a fork "now" pins, such that the source's replica as of it holds every
+   * transaction the source committed before the fork request. A source with a worker, or with
+   * files a crash left (its worker is woken for this), makes its replica current and proves it
+   * by a restore (the worker's verified sync point); otherwise its last hibernation was
+   * verified, so the replica already holds everything and its newest upload is the time. A
+   * worker that begins to hibernate or dies meanwhile is waited out and the question asked
+   * again: its exit says where the state is now.
+   */
+  async #currentPoint(source: TenantRecord): Promise<string> {
+    for (let attempt = 1; ; attempt += 1) {
+      try {
+        const synced =
+          source.state === 'failed'
+            ? undefined
+            : await this.#fleet.withWorkerIfAwake(source.id, (worker) =>
+                worker.client.syncPoint(source.id),
+              )
+        if (synced) return synced.at
+        const { latestAt } = await this.#replicas.restorePoints(source.id)
+        if (latestAt === null) {
+          throw new ControlPlaneError('NO_RESTORE_POINT', `tenant ${source.id} has no replica state`)
+        }
+        return latestAt
+      } catch (err) {
+        const code = (err as { code?: unknown }).code
+        if (attempt >= 3 || (code !== 'WORKER_STOPPING' && code !== 'WORKER_UNAVAILABLE')) throw err
+      }
     }
-    const temporary = `${target}.partial`
-    await pipeline(Readable.fromWeb(response.body as WebReadableStream), createWriteStream(temporary))
-    await rename(temporary, target)
   }
 
   /** Stops the tenant's worker, deletes its local files and its replica, then forgets it. */
   async delete(id: string): Promise<void> {
     this.#registry.require(id)
-    await this.#fleet.kill(id)
-    await rm(join(this.#tenantsDir, id), { recursive: true, force: true })
-    await deleteReplica(tenantReplica(this.#storage, id))
+    await this.#fleet.discard(id)
+    await this.#replicas.delete(id)
     this.#registry.delete(id)
   }
 
@@ -204,13 +195,13 @@ export class TenantService {
       nextWakeAt: iso(tenant.nextWakeAt),
     }
     if (tenant.failureReason) view.failureReason = tenant.failureReason
-    const live = this.#fleet.live(tenant.id)
-    if (live && tenant.state !== 'hibernated') {
+    const worker = this.#fleet.workerView(tenant.id)
+    if (worker && tenant.state !== 'hibernated') {
       view.worker = {
-        pid: live.process.pid ?? null,
-        epoch: live.epoch,
-        startedAt: iso(live.startedAtMs),
-        rssBytes: live.rssBytes ?? null,
+        pid: worker.pid ?? null,
+        epoch: worker.epoch,
+        startedAt: iso(worker.startedAtMs),
+        rssBytes: worker.rssBytes,
       }
     }
     return view

@@ -1,5 +1,5 @@
 import type { Logger } from 'pino'
-import type { Fleet } from './fleet.js'
+import type { Fleet } from './fleet/fleet.js'
 import type { Registry } from './registry.js'
 
 /** How often the scheduler looks for hibernated tenants that are due. */
@@ -35,7 +35,7 @@ export class WakeScheduler {
 
   /** Starts a wake for every due tenant not already being woken. */
   tick(nowMs = Date.now()): void {
-    this.#fleet.reapExpiredLeases(nowMs)
+    this.#fleet.leases.reapExpired(nowMs)
     for (const tenantId of this.#registry.dueTenants(nowMs)) {
       if (this.#waking.has(tenantId)) continue
       this.#waking.add(tenantId)

@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto'
 import type { Context } from 'hono'
-import { WORKER_SECRET_HEADER } from '@litecell/worker'
+import { errorOf } from '@litecell/protocol'
 import { ControlPlaneError } from './control-plane-error.js'
-import type { Fleet } from './fleet.js'
+import type { Fleet } from './fleet/fleet.js'
+import type { WorkerExit } from './launcher.js'
 
 /** How long a retry waits for a dead worker's exit to be noticed. */
 const DEAD_WORKER_WAIT_MS = 5_000
@@ -22,34 +23,33 @@ export async function proxyToWorker(context: Context, fleet: Fleet, tenantId: st
   const raw = method === 'GET' || method === 'HEAD' ? undefined : await context.req.text()
   const body = isSubmission && raw !== undefined ? withIdempotencyKeys(raw) : raw
   const isRetrySafe = method === 'GET' || isSubmission
+  const contentType = context.req.header('content-type')
   for (let attempt = 0; ; attempt += 1) {
-    const live = await fleet.ensureActive(tenantId)
-    fleet.beginRequest(live)
-    let response: Response
-    try {
-      response = await fetch(`${live.url}${url.pathname}${url.search}`, {
-        method,
-        headers: {
-          [WORKER_SECRET_HEADER]: live.secret,
-          'content-type': context.req.header('content-type') ?? 'application/json',
-        },
-        body,
-      })
-    } catch (err) {
-      if (attempt > 0 || !(isRetrySafe || neverSent(err))) {
+    const sent = await fleet.withWorker(tenantId, async (worker) => {
+      try {
+        const response = await worker.client.forward(method, `${url.pathname}${url.search}`, {
+          contentType,
+          body,
+        })
+        return { response, exited: worker.exited }
+      } catch (err) {
+        return { error: err, exited: worker.exited }
+      }
+    })
+    if ('error' in sent) {
+      if (attempt > 0 || !(isRetrySafe || neverSent(sent.error))) {
         throw new ControlPlaneError(
           'WORKER_UNAVAILABLE',
           `tenant ${tenantId}: the worker died during the request; it may or may not have taken effect: check, then retry`,
-          { cause: err },
+          { cause: sent.error },
         )
       }
-      await Promise.race([live.process.exited, delay(DEAD_WORKER_WAIT_MS)])
+      await untilGone(sent.exited)
       continue
-    } finally {
-      fleet.endRequest(live)
     }
+    const { response } = sent
     if (response.status === 503 && attempt === 0 && (await isStopping(response))) {
-      await Promise.race([live.process.exited, delay(DEAD_WORKER_WAIT_MS)])
+      await untilGone(sent.exited)
       continue
     }
     const headers = new Headers()
@@ -90,10 +90,10 @@ function withIdempotencyKeys(raw: string): string {
 }
 
 async function isStopping(response: Response): Promise<boolean> {
-  const payload = (await response.clone().json().catch(() => ({}))) as { error?: { code?: string } }
-  return payload.error?.code === 'WORKER_STOPPING'
+  return errorOf(await response.clone().json().catch(() => null))?.code === 'WORKER_STOPPING'
 }
 
-function delay(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms))
+/** Waits for a dead or stopping worker's exit to be noticed (at most a few seconds). */
+function untilGone(exited: Promise<WorkerExit>): Promise<unknown> {
+  return Promise.race([exited, new Promise((resolve) => setTimeout(resolve, DEAD_WORKER_WAIT_MS))])
 }

@@ -81,10 +81,14 @@ export class DashboardAssets {
 /** Hash of everything the bundle is made from. */
 export async function sourceFingerprint(uiDir: string): Promise<string> {
   const hash = createHash('sha256')
-  const sources = (await readdir(uiDir, { recursive: true, withFileTypes: true }))
-    .filter((entry) => entry.isFile() && !entry.name.endsWith('.test.ts'))
-    .map((entry) => join(entry.parentPath, entry.name))
-    .sort()
+  const sourcesOf = async (dir: string) =>
+    (await readdir(dir, { recursive: true, withFileTypes: true }))
+      .filter((entry) => entry.isFile() && !entry.name.endsWith('.test.ts'))
+      .map((entry) => join(entry.parentPath, entry.name))
+      .sort()
+  // The API client is a workspace package bundled from its sources: its version never moves.
+  const client = await sourcesOf(join(PACKAGE_DIR, 'node_modules', '@litecell', 'client', 'src'))
+  const sources = [...(await sourcesOf(uiDir)), ...client]
   for (const path of [...sources, join(import.meta.dirname, 'dashboard-build.ts')]) {
     hash.update(`${relative(PACKAGE_DIR, path)}\0`).update(await readFile(path)).update('\0')
   }

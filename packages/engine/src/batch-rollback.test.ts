@@ -8,7 +8,7 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import { defineApp } from './app.js'
 import { writeConnectionOf, type Engine } from './engine.js'
-import { cleanup, openTestEngine, waitFor } from './testing.js'
+import { cleanup, openTestEngine, waitFor } from '@litecell/testkit/engine'
 
 afterEach(cleanup)
 

@@ -13,7 +13,7 @@ import { readFileSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { afterEach, describe, expect, it } from 'vitest'
-import { cleanup, tempDir } from './testing.js'
+import { cleanup, tempDir } from '@litecell/testkit/engine'
 
 afterEach(cleanup)
 

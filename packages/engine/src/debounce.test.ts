@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import { defineApp } from './app.js'
-import { cleanup, ManualClock, openTestEngine, reopen, runUntilQuiet } from './testing.js'
+import { cleanup, ManualClock, openTestEngine, reopen, runUntilQuiet } from '@litecell/testkit/engine'
 
 afterEach(cleanup)
 

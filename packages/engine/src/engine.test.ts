@@ -6,7 +6,7 @@ import { defineApp } from './app.js'
 import { openConnection } from './connection.js'
 import { Engine } from './engine.js'
 import type { EngineError } from './engine-error.js'
-import { cleanup, openTestEngine, reopen, tempDir } from './testing.js'
+import { cleanup, openTestEngine, reopen, tempDir } from '@litecell/testkit/engine'
 
 afterEach(cleanup)
 

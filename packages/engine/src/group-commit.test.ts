@@ -2,7 +2,7 @@ import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { openConnection } from './connection.js'
 import { GroupCommit } from './group-commit.js'
-import { cleanup, tempDir } from './testing.js'
+import { cleanup, tempDir } from '@litecell/testkit/engine'
 
 afterEach(cleanup)
 

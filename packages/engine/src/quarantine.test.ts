@@ -16,7 +16,7 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { defineApp } from './app.js'
 import { Engine } from './engine.js'
 import { QUARANTINE_AFTER_CRASHES } from './recovery.js'
-import { cleanup, reopen, tempDir, waitFor } from './testing.js'
+import { cleanup, reopen, tempDir, waitFor } from '@litecell/testkit/engine'
 
 afterEach(cleanup)
 

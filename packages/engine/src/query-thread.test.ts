@@ -3,7 +3,7 @@ import { afterEach, expect, it } from 'vitest'
 import { openConnection } from './connection.js'
 import { QueryThread } from './query-thread.js'
 import { validateQuery } from './query.js'
-import { cleanup, tempDir, waitFor } from './testing.js'
+import { cleanup, tempDir, waitFor } from '@litecell/testkit/engine'
 
 afterEach(cleanup)
 

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import { defineApp } from './app.js'
-import { cleanup, openTestEngine } from './testing.js'
+import { cleanup, openTestEngine } from '@litecell/testkit/engine'
 
 afterEach(cleanup)
 

@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url'
 import Libsql from 'libsql'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { RunDetail } from './run.js'
-import { cleanup, tempDir, waitFor } from './testing.js'
+import { cleanup, tempDir, waitFor } from '@litecell/testkit/engine'
 
 const script = fileURLToPath(new URL('../testdata/crash-recovery/run.ts', import.meta.url))
 const tsx = import.meta.resolve('tsx')

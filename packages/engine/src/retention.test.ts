@@ -3,7 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { defineApp } from './app.js'
 import { sweepRetentionOf, writeConnectionOf, type Engine } from './engine.js'
 import { RETENTION_BATCH_RUNS } from './retention.js'
-import { cleanup, ManualClock, openTestEngine, runUntilQuiet } from './testing.js'
+import { cleanup, ManualClock, openTestEngine, runUntilQuiet } from '@litecell/testkit/engine'
 
 afterEach(cleanup)
 

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import { defineApp } from './app.js'
 import { writeConnectionOf } from './engine.js'
-import { cleanup, openTestEngine } from './testing.js'
+import { cleanup, openTestEngine } from '@litecell/testkit/engine'
 
 afterEach(cleanup)
 

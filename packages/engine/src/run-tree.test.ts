@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import { defineApp } from './app.js'
 import type { Engine } from './engine.js'
-import { cleanup, ManualClock, openTestEngine, runUntilQuiet } from './testing.js'
+import { cleanup, ManualClock, openTestEngine, runUntilQuiet } from '@litecell/testkit/engine'
 
 afterEach(cleanup)
 

@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { defineApp } from './app.js'
 import type { EngineError } from './engine-error.js'
 import { formatIsoMs } from './run-view.js'
-import { cleanup, openTestEngine } from './testing.js'
+import { cleanup, openTestEngine } from '@litecell/testkit/engine'
 
 describe('formatIsoMs', () => {
   it('formats like Date#toISOString', () => {

@@ -11,7 +11,7 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { defineApp } from './app.js'
 import type { Engine } from './engine.js'
 import { ALLOWED_FUNCTIONS, ALLOWED_PRAGMAS, ALLOWED_TABLE_FUNCTIONS } from './sql-sandbox.js'
-import { cleanup, openTestEngine, tempDir } from './testing.js'
+import { cleanup, openTestEngine, tempDir } from '@litecell/testkit/engine'
 
 afterEach(cleanup)
 

@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { defineApp, type WorkflowFn } from './app.js'
 import { TerminalError } from './engine-error.js'
 import { backoffMs } from './step.js'
-import { cleanup, ManualClock, openTestEngine, reopen, runUntilQuiet } from './testing.js'
+import { cleanup, ManualClock, openTestEngine, reopen, runUntilQuiet } from '@litecell/testkit/engine'
 
 afterEach(cleanup)
 

@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { defineApp, type WorkflowFn } from './app.js'
 import { writeConnectionOf } from './engine.js'
 import type { TransactionClient } from './workflow-context.js'
-import { cleanup, openTestEngine } from './testing.js'
+import { cleanup, openTestEngine } from '@litecell/testkit/engine'
 
 afterEach(cleanup)
 

@@ -7,7 +7,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { tenantReplica } from './replica-location.js'
 import { restore } from './restore.js'
 import { openSqlite } from './sqlite-connection.js'
-import { TestFixture } from './test-fixture.js'
+import { TestFixture } from '@litecell/testkit/replica'
 
 const WRITER = fileURLToPath(
   new URL('../testdata/confirmed-commit-survives/write-and-confirm.ts', import.meta.url),

@@ -8,7 +8,7 @@ import {
 import { request as httpRequest } from 'node:http'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createS3Client } from './s3-client.js'
-import { TestFixture } from './test-fixture.js'
+import { TestFixture } from '@litecell/testkit/replica'
 
 // These pin the litecell patch of s3rver 3.7.1 (patches/s3rver@3.7.1.patch).
 describe('embedded S3 (patched s3rver)', () => {

@@ -15,9 +15,10 @@ export {
   formatPosition,
   isCovered,
 } from './replica-position.js'
-export { ensureBucket } from './replica-store.js'
-export { type ReplicateOptions, replicate } from './replication.js'
-export { type Replicator, type StopVerifiedResult } from './replicator.js'
+export { type ReplicaStore, type StoredObject } from './replica-store.js'
+export { ensureBucket, withReplicaStore } from './store-access.js'
+export { type ReplicateOptions, replicate } from './replicate.js'
+export { type Replicator, type StopVerifiedResult, type SyncVerifiedResult } from './replicator.js'
 export {
   type GenerationPoint,
   type RestorePoints,
@@ -25,7 +26,12 @@ export {
   restorePoints,
 } from './restore-points.js'
 export { type RestoreOptions, type RestoreResult, restore } from './restore.js'
-export { type StorageConfig, storageConfigFromEnv } from './storage-config.js'
-export { openSqlite, pinDatabase, type SqliteConnection } from './sqlite-connection.js'
+export { type StorageConfig, validateStorageConfig } from './storage-config.js'
+export {
+  DEFAULT_BUSY_TIMEOUT_MS,
+  type SqliteConnection,
+  openSqlite,
+  pinDatabase,
+} from './sqlite-connection.js'
 export { SYNC_MARKER_TABLE } from './sync-marker.js'
 export { type WalCommit, readLastCommit } from './wal-commit.js'

@@ -1,3 +1,9 @@
+/**
+ * The Litestream supervisor behind {@link Replicator}. Over 300 lines on purpose: start,
+ * restart with backoff, the verified stop (with its quick replacement and final sync), the
+ * verified sync, stop and kill all act on one current Litestream process and its flags, and
+ * splitting them would spread one state machine over several files.
+ */
 import { existsSync } from 'node:fs'
 import { performance } from 'node:perf_hooks'
 import type { LitestreamBinary } from './litestream-binary.js'
@@ -10,15 +16,15 @@ import { ReplicaError, messageOf } from './replica-error.js'
 import type { ReplicaLocation } from './replica-location.js'
 import type { ReplicaLock } from './replica-lock.js'
 import { type ReplicaPosition, formatPosition } from './replica-position.js'
-import { verifyReplicaHolds } from './replica-verification.js'
+import { proveSynced, verifyReplicaHolds } from './replica-verification.js'
 import { StallWatch } from './stall-watch.js'
 import { writeSyncMarker } from './sync-marker.js'
 import { type WalCommit, readLastCommit } from './wal-commit.js'
-import { waitFor } from './wait-for.js'
 import {
   DEFAULT_STOP_VERIFIED_TIMEOUT_MS,
   type Replicator,
   type StopVerifiedResult,
+  type SyncVerifiedResult,
 } from './replicator.js'
 
 /** How long {@link Replicator.stop} waits for the final sync before SIGKILL. */
@@ -61,9 +67,11 @@ export class LitestreamReplicator implements Replicator {
   #state: State = 'running'
   #child: LitestreamProcess | undefined
   #childStartedAtMs = 0
-  #childHasSynced = false
   #childHasBegun = false
-  #childUploadFailed = false
+  /** Resolves once the current process logged a sync, or a failed upload. */
+  #childSettled = signal()
+  /** Verified syncs run one at a time (each proves its own marker). */
+  #syncing: Promise<unknown> = Promise.resolve()
   #restarts = 0
   #failuresInARow = 0
   #restartTimer: NodeJS.Timeout | undefined
@@ -185,6 +193,27 @@ export class LitestreamReplicator implements Replicator {
     }
   }
 
+  syncVerified(opts: { readonly timeoutMs?: number } = {}): Promise<SyncVerifiedResult> {
+    const timeoutMs = opts.timeoutMs ?? DEFAULT_STOP_VERIFIED_TIMEOUT_MS
+    const run = this.#syncing.then(async () => {
+      const { binary, dbPath, replica } = this.#parts
+      if (this.#state !== 'running') {
+        throw new ReplicaError('REPLICA_NOT_VERIFIED', `sync ${dbPath}: replicator is ${this.#state}`)
+      }
+      const proof = await proveSynced({
+        binary,
+        dbPath,
+        replica,
+        timeoutMs,
+        confirm: (commit, confirmMs) => this.confirmed(commit, { timeoutMs: confirmMs, urgent: true }),
+      })
+      this.#note(`sync verified in ${proof.durationMs} ms: replica holds sync marker ${proof.marker}`)
+      return { verifiedAtMs: proof.verifiedAtMs, durationMs: proof.durationMs }
+    })
+    this.#syncing = run.catch(() => undefined)
+    return run
+  }
+
   async stop(opts: { readonly timeoutMs?: number } = {}): Promise<void> {
     const timeoutMs = opts.timeoutMs ?? DEFAULT_STOP_TIMEOUT_MS
     if (!Number.isFinite(timeoutMs) || timeoutMs < 0) {
@@ -223,18 +252,17 @@ export class LitestreamReplicator implements Replicator {
       this.#logs.push(line)
       this.#stallWatch.observe(line)
       this.#parts.watcher.observe(line)
-      if (child === this.#child && isSyncLine(line)) this.#childHasSynced = true
       if (child === this.#child && hasBegunSync(line)) this.#childHasBegun = true
-      if (child === this.#child && line.includes('msg="monitor error"')) {
-        this.#childUploadFailed = true
+      // A sync, or a failed upload (storage down: its final sync is the last chance).
+      if (child === this.#child && (isSyncLine(line) || line.includes('msg="monitor error"'))) {
+        this.#childSettled.resolve()
       }
       this.#parts.onLog?.(line)
     }, quick)
     this.#child = child
     this.#childStartedAtMs = performance.now()
-    this.#childHasSynced = false
     this.#childHasBegun = false
-    this.#childUploadFailed = false
+    this.#childSettled = signal()
     void child.exited.then((exit) => this.#onChildExit(child, describeExit(exit)))
     return child
   }
@@ -262,17 +290,18 @@ export class LitestreamReplicator implements Replicator {
       signal: abort.signal,
     })
     confirmed.catch(() => undefined)
+    let timer: NodeJS.Timeout | undefined
+    const timedOut = new Promise<never>((_, reject) => {
+      const what = 'litestream to open and sync the database'
+      timer = setTimeout(
+        () => reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what}`)),
+        Math.max(timeoutMs, 1),
+      )
+    })
     try {
-      await Promise.race([
-        confirmed,
-        // A failed upload (storage down): its final sync is the last chance, so go on.
-        waitFor(() => this.#childHasSynced || this.#childUploadFailed, {
-          timeoutMs: Math.max(timeoutMs, 1),
-          intervalMs: 5,
-          what: 'litestream to open and sync the database',
-        }),
-      ])
+      await Promise.race([confirmed, this.#childSettled.promise, timedOut])
     } finally {
+      clearTimeout(timer)
       abort.abort()
     }
   }
@@ -343,6 +372,13 @@ export class LitestreamReplicator implements Replicator {
     this.#logs.push(line)
     this.#parts.onLog?.(line)
   }
+}
+
+/** A promise with its `resolve`, for an event that happens once. */
+function signal(): { promise: Promise<void>; resolve: () => void } {
+  let resolve!: () => void
+  const promise = new Promise<void>((done) => (resolve = done))
+  return { promise, resolve }
 }
 
 /** The line Litestream logs once it has opened the database and uploaded WAL. */

@@ -6,14 +6,14 @@ import { PositionWatcher } from './position-watcher.js'
 import { isReplicaError } from './replica-error.js'
 import { type ReplicaLocation, replicaKeyPrefix, tenantReplica } from './replica-location.js'
 import type { ReplicaPosition } from './replica-position.js'
-import { replicate } from './replication.js'
+import { replicate } from './replicate.js'
 import type { Replicator } from './replicator.js'
 import { restore } from './restore.js'
 import { S3ReplicaStore } from './s3-replica-store.js'
 import { type SqliteConnection, openSqlite } from './sqlite-connection.js'
-import { FAST_REPLICATION, TestFixture, createItemsDb } from './test-fixture.js'
+import { FAST_REPLICATION, TestFixture, createItemsDb } from '@litecell/testkit/replica'
 import { type WalCommit, readLastCommit } from './wal-commit.js'
-import { waitFor } from './wait-for.js'
+import { waitFor } from '@litecell/testkit'
 
 const TUNED = { syncIntervalMs: 200, monitorIntervalMs: 100 } as const
 const SEGMENT = /\/generations\/([0-9a-f]{16})\/wal\/([0-9a-f]{8})_([0-9a-f]{8})\.wal\.lz4$/

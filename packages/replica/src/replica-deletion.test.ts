@@ -3,8 +3,8 @@ import { mkdir } from 'node:fs/promises'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { deleteReplica } from './replica-deletion.js'
 import { type ReplicaLocation, tenantReplica } from './replica-location.js'
-import { withReplicaStore } from './replica-store.js'
-import { replicate } from './replication.js'
+import { withReplicaStore } from './store-access.js'
+import { replicate } from './replicate.js'
 import { restorePoints } from './restore-points.js'
 import { restore } from './restore.js'
 import { createS3Client } from './s3-client.js'
@@ -15,7 +15,7 @@ import {
   createItemsDb,
   inspectItems,
   insertItems,
-} from './test-fixture.js'
+} from '@litecell/testkit/replica'
 
 describe('deleteReplica and restorePoints', { timeout: 120_000 }, () => {
   let fx: TestFixture

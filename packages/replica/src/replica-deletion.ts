@@ -4,7 +4,7 @@ import {
   replicaKeyPrefix,
   validateReplicaLocation,
 } from './replica-location.js'
-import { withReplicaStore } from './replica-store.js'
+import { withReplicaStore } from './store-access.js'
 
 /** Result of {@link deleteReplica}. */
 export interface ReplicaDeletion {

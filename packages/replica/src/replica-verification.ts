@@ -2,11 +2,13 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { LitestreamBinary } from './litestream-binary.js'
-import { ReplicaError } from './replica-error.js'
 import type { ReplicaLocation } from './replica-location.js'
-import { withReplicaStore } from './replica-store.js'
+import { withReplicaStore } from './store-access.js'
 import { restoreWith } from './restore.js'
-import { readSyncMarker } from './sync-marker.js'
+import { ReplicaError, messageOf } from './replica-error.js'
+import type { ReplicaPosition } from './replica-position.js'
+import { readSyncMarker, writeSyncMarker } from './sync-marker.js'
+import type { WalCommit } from './wal-commit.js'
 
 /**
  * Prove that the replica holds `marker`: restore its latest state into a private temp
@@ -48,5 +50,33 @@ export async function verifyReplicaHolds(
     }
   } finally {
     await rm(dir, { recursive: true, force: true })
+  }
+}
+
+/**
+ * The verified sync of a running replicator: commit a marker, wait until the position watcher
+ * confirms that commit in S3 (`confirm`), then prove by a restore of that generation that the
+ * replica holds it. Throws `REPLICA_NOT_VERIFIED` (nothing is stopped or deleted either way).
+ */
+export async function proveSynced(parts: {
+  readonly binary: LitestreamBinary
+  readonly dbPath: string
+  readonly replica: ReplicaLocation
+  readonly timeoutMs: number
+  readonly confirm: (commit: WalCommit, timeoutMs: number) => Promise<ReplicaPosition>
+}): Promise<{ marker: string; verifiedAtMs: number; durationMs: number }> {
+  const { binary, dbPath, replica, timeoutMs } = parts
+  const started = performance.now()
+  const remainingMs = (): number => Math.max(1, timeoutMs - (performance.now() - started))
+  try {
+    const { marker, commit } = writeSyncMarker(dbPath)
+    const position = await parts.confirm(commit, remainingMs())
+    await verifyReplicaHolds(binary, replica, marker, remainingMs(), position.generation)
+    return { marker, verifiedAtMs: Date.now(), durationMs: Math.round(performance.now() - started) }
+  } catch (err) {
+    throw new ReplicaError('REPLICA_NOT_VERIFIED', `sync ${dbPath} to ${replica.path}: ${messageOf(err)}`, {
+      cause: err,
+      hint: 'check that the storage is reachable; nothing was stopped or deleted',
+    })
   }
 }

@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { isReplicaError } from './replica-error.js'
 import { type ReplicaLocation, tenantReplica } from './replica-location.js'
-import { replicate } from './replication.js'
+import { replicate } from './replicate.js'
 import { restore } from './restore.js'
 import {
   FAST_REPLICATION,
@@ -14,8 +14,8 @@ import {
   createItemsDb,
   inspectItems,
   insertItems,
-} from './test-fixture.js'
-import { waitFor } from './wait-for.js'
+} from '@litecell/testkit/replica'
+import { waitFor } from '@litecell/testkit'
 
 // Real processes on a shared machine: generous per-test time, one test at a time per file.
 describe('replicate and stopVerified', { timeout: 120_000 }, () => {
@@ -49,6 +49,22 @@ describe('replicate and stopVerified', { timeout: 120_000 }, () => {
     expect(replicator.pid).toBeUndefined()
     expect(await restoredItems()).toEqual({ rows: 1000, integrity: 'ok' })
     expect(existsSync(db)).toBe(true)
+  })
+
+  // Catches a sync point that answers before the upload (a fork "now" missing recent runs) or
+  // that stops replication on the way.
+  it('syncVerified proves what was committed before it is in the replica, and replication goes on', async () => {
+    const replicator = await replicate(db, replica, FAST_REPLICATION)
+    insertItems(db, 500)
+    const [first, second] = await Promise.all([replicator.syncVerified(), replicator.syncVerified()])
+    expect(first!.durationMs).toBeGreaterThan(0)
+    expect(second!.verifiedAtMs).toBeGreaterThanOrEqual(first!.verifiedAtMs)
+    expect(await restoredItems()).toEqual({ rows: 500, integrity: 'ok' })
+    expect(replicator.pid).toBeTypeOf('number')
+    insertItems(db, 250)
+    await replicator.syncVerified()
+    expect(await restoredItems()).toEqual({ rows: 750, integrity: 'ok' })
+    await replicator.stopVerified()
   })
 
   it('restores a 50 MB database exactly after a verified stop', async () => {

@@ -1,3 +1,8 @@
+/**
+ * The {@link Replicator} seam: what `replicate()` (replicate.ts, the entry point, as restore.ts
+ * is for `restore()`) returns. Its implementation is the Litestream supervisor in
+ * litestream-replicator.ts, as s3-replica-store.ts implements replica-store.ts.
+ */
 import type { ConfirmOptions, PositionWatcherStats } from './position-watcher.js'
 import type { ReplicaPosition } from './replica-position.js'
 import type { WalCommit } from './wal-commit.js'
@@ -12,6 +17,14 @@ export interface StopVerifiedResult {
   /** Litestream's exit code (null if it needed SIGKILL); informative only, never trusted. */
   readonly exitCode: number | null
   /** How long stopVerified took, final sync and proof included. */
+  readonly durationMs: number
+}
+
+/** Result of a verified sync. */
+export interface SyncVerifiedResult {
+  /** Epoch time (ms) at which the replica was proven to hold the transactions before the call. */
+  readonly verifiedAtMs: number
+  /** How long the sync and its proof took. */
   readonly durationMs: number
 }
 
@@ -30,6 +43,14 @@ export interface Replicator {
    * Stop the app's writes first: only transactions committed before the call are covered.
    */
   stopVerified(opts?: { readonly timeoutMs?: number }): Promise<StopVerifiedResult>
+  /**
+   * Prove, without stopping, that the replica holds every transaction committed before the
+   * call: commit a marker row, wait for Litestream's next upload, restore the replica into a
+   * temp file and read the marker back (again after each further upload, until it is there or
+   * `timeoutMs` runs out: `REPLICA_NOT_VERIFIED`). Calls run one at a time. A restore of the
+   * replica as of any time after the proof holds those transactions (a fork "now").
+   */
+  syncVerified(opts?: { readonly timeoutMs?: number }): Promise<SyncVerifiedResult>
   /**
    * Stop without verification: SIGTERM (Litestream attempts a final sync), SIGKILL after
    * `timeoutMs`. When fencing, pass the time left on the lease, so that no upload can

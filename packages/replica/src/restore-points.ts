@@ -4,7 +4,8 @@ import {
   replicaKeyPrefix,
   validateReplicaLocation,
 } from './replica-location.js'
-import { type StoredObject, withReplicaStore } from './replica-store.js'
+import type { StoredObject } from './replica-store.js'
+import { withReplicaStore } from './store-access.js'
 
 /** One Litestream snapshot: a full copy of the database at a WAL index. */
 export interface SnapshotPoint {

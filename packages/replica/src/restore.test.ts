@@ -3,7 +3,7 @@ import { mkdir } from 'node:fs/promises'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { isReplicaError } from './replica-error.js'
 import { tenantReplica } from './replica-location.js'
-import { replicate } from './replication.js'
+import { replicate } from './replicate.js'
 import { restore } from './restore.js'
 import {
   FAST_REPLICATION,
@@ -11,8 +11,8 @@ import {
   createItemsDb,
   inspectItems,
   insertItems,
-} from './test-fixture.js'
-import { waitFor } from './wait-for.js'
+} from '@litecell/testkit/replica'
+import { waitFor } from '@litecell/testkit'
 
 describe('restore', { timeout: 120_000 }, () => {
   let fx: TestFixture

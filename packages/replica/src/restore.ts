@@ -11,7 +11,7 @@ import {
   describeReplica,
   validateReplicaLocation,
 } from './replica-location.js'
-import { withReplicaStore } from './replica-store.js'
+import { withReplicaStore } from './store-access.js'
 import { type GenerationPoint, type RestorePoints, restorePoints } from './restore-points.js'
 import { redactSecret } from './storage-config.js'
 

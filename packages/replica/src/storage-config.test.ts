@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { isReplicaError } from './replica-error.js'
 import { controlPlaneReplica, replicaKeyPrefix, tenantReplica } from './replica-location.js'
-import { storageConfigFromEnv } from './storage-config.js'
+import { validateStorageConfig } from './storage-config.js'
 
 function codeOf(fn: () => unknown): string | undefined {
   try {
@@ -13,46 +13,20 @@ function codeOf(fn: () => unknown): string | undefined {
 }
 
 describe('storage config', () => {
-  it('is null when neither bucket nor endpoint is configured', () => {
-    expect(storageConfigFromEnv({ AWS_REGION: 'eu-west-1' })).toBeNull()
-  })
-
-  it('reads every variable', () => {
+  it('is normalized: the prefix loses its surrounding slashes', () => {
     expect(
-      storageConfigFromEnv({
-        LITECELL_S3_ENDPOINT: 'http://minio:9000',
-        LITECELL_S3_BUCKET: 'tenants',
-        LITECELL_S3_PREFIX: '/prod/',
-        AWS_REGION: 'eu-west-1',
-        AWS_ACCESS_KEY_ID: 'AKIA',
-        AWS_SECRET_ACCESS_KEY: 'secret',
-      }),
-    ).toEqual({
-      endpoint: 'http://minio:9000',
-      bucket: 'tenants',
-      prefix: 'prod',
-      region: 'eu-west-1',
-      accessKeyId: 'AKIA',
-      secretAccessKey: 'secret',
-    })
-  })
-
-  it('defaults bucket and region, and leaves credentials to the AWS chain', () => {
-    expect(storageConfigFromEnv({ LITECELL_S3_ENDPOINT: 'http://127.0.0.1:9000' })).toEqual({
-      endpoint: 'http://127.0.0.1:9000',
-      bucket: 'litecell',
-      prefix: '',
-      region: 'us-east-1',
-    })
+      validateStorageConfig({ bucket: 'tenants', prefix: '/prod/', region: 'eu-west-1' }),
+    ).toEqual({ bucket: 'tenants', prefix: 'prod', region: 'eu-west-1' })
   })
 
   it('rejects a bad endpoint and a lone secret with INVALID_CONFIG', () => {
-    expect(codeOf(() => storageConfigFromEnv({ LITECELL_S3_ENDPOINT: 'minio:9000' }))).toBe(
+    const base = { bucket: 'b-1', prefix: '', region: 'us-east-1' }
+    expect(codeOf(() => validateStorageConfig({ ...base, endpoint: 'minio:9000' }))).toBe(
       'INVALID_CONFIG',
     )
-    expect(
-      codeOf(() => storageConfigFromEnv({ LITECELL_S3_BUCKET: 'b-1', AWS_SECRET_ACCESS_KEY: 'x' })),
-    ).toBe('INVALID_CONFIG')
+    expect(codeOf(() => validateStorageConfig({ ...base, secretAccessKey: 'x' }))).toBe(
+      'INVALID_CONFIG',
+    )
   })
 })
 

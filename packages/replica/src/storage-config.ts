@@ -24,31 +24,6 @@ export interface StorageConfig {
   readonly secretAccessKey?: string
 }
 
-/**
- * Read the storage config from the environment: `LITECELL_S3_ENDPOINT`,
- * `LITECELL_S3_BUCKET`, `LITECELL_S3_PREFIX`, `AWS_REGION`, `AWS_ACCESS_KEY_ID`,
- * `AWS_SECRET_ACCESS_KEY`. Returns `null` when neither a bucket nor an endpoint is set
- * (local use: start the embedded S3 server instead).
- *
- * @example
- * const storage = storageConfigFromEnv() ?? (await startEmbeddedS3({ dir })).storage()
- */
-export function storageConfigFromEnv(env: NodeJS.ProcessEnv = process.env): StorageConfig | null {
-  const endpoint = nonEmpty(env.LITECELL_S3_ENDPOINT)
-  const bucket = nonEmpty(env.LITECELL_S3_BUCKET)
-  if (!endpoint && !bucket) return null
-  const accessKeyId = nonEmpty(env.AWS_ACCESS_KEY_ID)
-  const secretAccessKey = nonEmpty(env.AWS_SECRET_ACCESS_KEY)
-  return validateStorageConfig({
-    ...(endpoint ? { endpoint } : {}),
-    bucket: bucket ?? DEFAULT_BUCKET,
-    prefix: env.LITECELL_S3_PREFIX ?? '',
-    region: nonEmpty(env.AWS_REGION) ?? nonEmpty(env.AWS_DEFAULT_REGION) ?? DEFAULT_REGION,
-    ...(accessKeyId ? { accessKeyId } : {}),
-    ...(secretAccessKey ? { secretAccessKey } : {}),
-  })
-}
-
 const BUCKET_PATTERN = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/
 
 /**
@@ -104,10 +79,6 @@ export function redactSecret(text: string, storage: StorageConfig): string {
 /** `a/b/` → `a/b`; `/a` → `a`. */
 export function trimSlashes(value: string): string {
   return value.replace(/^\/+|\/+$/g, '')
-}
-
-function nonEmpty(value: string | undefined): string | undefined {
-  return value === undefined || value.trim() === '' ? undefined : value.trim()
 }
 
 function describe(value: unknown): string {

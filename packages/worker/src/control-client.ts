@@ -1,35 +1,50 @@
+import {
+  CALLBACK_BASE_PATH,
+  callbackPath,
+  errorOf,
+  type HeartbeatReport,
+  type IdleAnswer,
+  type LeaseAnswer,
+  type MetricsDelta,
+  type ReadyReport,
+  type WorkerCallback,
+} from '@litecell/protocol'
 import { WorkerError } from './worker-error.js'
-import type { MetricsDelta } from './worker-metrics.js'
 
 /** Longest one call to the control plane may take; a heartbeat must never hang. */
 export const CONTROL_CALL_TIMEOUT_MS = 3_000
 
 /** What the worker reports about itself on each heartbeat. */
-export interface WorkerStatus {
-  readonly activeRuns: number
-  /** Epoch ms of the next durable timer, or null. */
-  readonly nextWakeAt: number | null
-  /** Metrics since the previous heartbeat. */
-  readonly metrics?: MetricsDelta
-  /** The worker process's resident set size, in bytes (the dashboard shows it). */
-  readonly rssBytes?: number
+export type WorkerStatus = HeartbeatReport
+
+/** Options of a {@link ControlClient}. */
+export interface ControlClientOptions {
+  readonly baseUrl: string
+  readonly tenantId: string
+  readonly epoch: number
+  readonly secret: string
+  /** How requests are sent; in-process tests pass the control plane's `app.request`. */
+  readonly fetch?: (url: string, init: RequestInit) => Promise<Response>
 }
 
 /**
- * The worker's side of the lease protocol: every call names the tenant and the lease epoch
- * and carries the worker secret, so a stale worker (older epoch) is told it lost its lease.
+ * The worker's side of the lease protocol (the control plane's side is its `WorkerClient`):
+ * every call names the tenant and the lease epoch and carries the worker secret, so a stale
+ * worker (older epoch) is told `LEASE_LOST`.
  */
 export class ControlClient {
   readonly #baseUrl: string
   readonly #tenantId: string
   readonly #epoch: number
   readonly #secret: string
+  readonly #fetch: (url: string, init: RequestInit) => Promise<Response>
 
-  constructor(options: { baseUrl: string; tenantId: string; epoch: number; secret: string }) {
+  constructor(options: ControlClientOptions) {
     this.#baseUrl = options.baseUrl.replace(/\/$/, '')
     this.#tenantId = options.tenantId
     this.#epoch = options.epoch
     this.#secret = options.secret
+    this.#fetch = options.fetch ?? fetch
   }
 
   /**
@@ -37,18 +52,19 @@ export class ControlClient {
    * engine quarantined when it opened: the worker deaths that led there were those runs'
    * doing, so the control plane stops counting them against the tenant.
    */
-  async ready(url: string, pid: number, quarantinedRuns = 0): Promise<{ leaseExpiresAt: number }> {
-    return (await this.#call('ready', { url, pid, quarantinedRuns })) as { leaseExpiresAt: number }
+  async ready(url: string, pid: number, quarantinedRuns = 0): Promise<LeaseAnswer> {
+    const report: ReadyReport = { url, pid, quarantinedRuns }
+    return (await this.#call('ready', report)) as LeaseAnswer
   }
 
   /** Renews the lease. Throws `LEASE_LOST` when the control plane gave it to someone else. */
-  async heartbeat(status: WorkerStatus): Promise<{ leaseExpiresAt: number }> {
-    return (await this.#call('heartbeat', status)) as { leaseExpiresAt: number }
+  async heartbeat(status: WorkerStatus): Promise<LeaseAnswer> {
+    return (await this.#call('heartbeat', status)) as LeaseAnswer
   }
 
   /** Asks to hibernate while idle; the control plane says no if requests are in flight. */
   async requestIdleStop(): Promise<boolean> {
-    const answer = (await this.#call('idle', {})) as { hibernate: boolean }
+    const answer = (await this.#call('idle', {})) as IdleAnswer
     return answer.hibernate === true
   }
 
@@ -57,32 +73,35 @@ export class ControlClient {
     await this.#call('hibernated', { nextWakeAt, metrics })
   }
 
-  async #call(action: string, body: object): Promise<unknown> {
+  async #call(callback: WorkerCallback, body: object): Promise<unknown> {
+    const doing = `${callback} tenant ${this.#tenantId}`
     let response: Response
     try {
-      response = await fetch(`${this.#baseUrl}/internal/v1/workers/${action}`, {
-        method: 'POST',
-        headers: { authorization: `Bearer ${this.#secret}`, 'content-type': 'application/json' },
-        body: JSON.stringify({ tenantId: this.#tenantId, epoch: this.#epoch, ...body }),
-        signal: AbortSignal.timeout(CONTROL_CALL_TIMEOUT_MS),
-      })
+      response = await this.#fetch(
+        `${this.#baseUrl}${CALLBACK_BASE_PATH}${callbackPath(callback)}`,
+        {
+          method: 'POST',
+          headers: { authorization: `Bearer ${this.#secret}`, 'content-type': 'application/json' },
+          body: JSON.stringify({ tenantId: this.#tenantId, epoch: this.#epoch, ...body }),
+          signal: AbortSignal.timeout(CONTROL_CALL_TIMEOUT_MS),
+        },
+      )
     } catch (err) {
       throw new WorkerError(
         'CONTROL_PLANE_UNREACHABLE',
-        `${action} tenant ${this.#tenantId}: control plane unreachable at ${this.#baseUrl}`, {
-        cause: err,
-      })
+        `${doing}: control plane unreachable at ${this.#baseUrl}`,
+        { cause: err },
+      )
     }
-    const payload = (await response.json().catch(() => ({}))) as {
-      error?: { code?: string; message?: string }
-    }
-    if (response.status === 409 || payload.error?.code === 'LEASE_LOST') {
-      throw new WorkerError('LEASE_LOST', `${action} tenant ${this.#tenantId}: lease epoch ${this.#epoch} lost`)
+    const payload: unknown = await response.json().catch(() => ({}))
+    const error = errorOf(payload)
+    if (error?.code === 'LEASE_LOST') {
+      throw new WorkerError('LEASE_LOST', `${doing}: lease epoch ${this.#epoch} lost`)
     }
     if (!response.ok) {
       throw new WorkerError(
         'CONTROL_PLANE_REFUSED',
-        `${action} tenant ${this.#tenantId}: control plane answered ${response.status} ${payload.error?.message ?? ''}`,
+        `${doing}: control plane answered ${response.status} ${error?.message ?? ''}`.trim(),
       )
     }
     return payload

@@ -1,3 +1,4 @@
+import { DEFAULT_TRANSACTION_TIMEOUT_MS } from '@litecell/engine'
 import type { ControlClient, WorkerStatus } from './control-client.js'
 
 /** How often the worker renews its lease, as a fraction of the lease TTL. */
@@ -91,4 +92,15 @@ export class Lease {
     this.stop()
     this.#options.onLost(reason, this.#validUntilMs)
   }
+}
+
+/**
+ * The SQL time budget of one `ctx.transaction`, which blocks the event loop: half of what the
+ * lease tolerates (a renewal must land within `ttl - fenceMargin` of the previous one, and a
+ * block may start just before a heartbeat), at most the engine's default. With the default
+ * lease (10 s, fence margin 4 s, heartbeat every 2 s) that is the default, 2 s.
+ */
+export function transactionBudgetMs(leaseTtlMs: number, fenceMarginMs: number): number {
+  const toleratedMs = leaseTtlMs - fenceMarginMs - leaseTtlMs * DEFAULT_HEARTBEAT_FRACTION
+  return Math.max(100, Math.min(DEFAULT_TRANSACTION_TIMEOUT_MS, Math.floor(toleratedMs / 2)))
 }

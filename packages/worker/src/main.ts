@@ -1,13 +1,19 @@
 /**
  * Entry point of a worker process: `node --import tsx main.ts`, configured through its
- * environment by the launcher (see worker-config.ts), either at spawn or, for a standby
- * worker, by an assignment message (see standby.ts). Logs JSON lines to stdout.
+ * environment by the launcher (`parseWorkerEnvironment` in @litecell/protocol), either at spawn
+ * or, for a standby worker, by an assignment message (see standby.ts). Logs JSON lines to
+ * stdout.
  */
+import {
+  EXIT_FAILED,
+  EXIT_NO_RESTORE_POINT,
+  WORKER_ENV,
+  parseWorkerEnvironment,
+} from '@litecell/protocol'
 import pino from 'pino'
 import { installSafetyNet } from './safety-net.js'
 import { awaitAssignment } from './standby.js'
-import { TenantWorker, EXIT_FAILED } from './tenant-worker.js'
-import { workerConfigFromEnv } from './worker-config.js'
+import { TenantWorker } from './tenant-worker.js'
 
 /** How long the worker waits for responses in flight (the hibernate call) before it exits. */
 const EXIT_FLUSH_MS = 2_000
@@ -26,8 +32,8 @@ const safetyNet = installSafetyNet({
 
 async function main(): Promise<number> {
   await awaitAssignment()
-  log = pino({ base: { tenant: process.env.LITECELL_TENANT_ID, pid: process.pid } })
-  const config = workerConfigFromEnv()
+  log = pino({ base: { tenant: process.env[WORKER_ENV.tenantId], pid: process.pid } })
+  const config = parseWorkerEnvironment(process.env)
   safetyNet.setAppPath(config.appPath)
   const worker = await TenantWorker.start(config, log)
   // SIGTERM (an operator, Kubernetes deleting the pod): hibernate properly, then exit.
@@ -42,6 +48,7 @@ main().then(
   (code) => process.exit(code),
   (err: unknown) => {
     log.fatal({ err }, 'worker failed to start')
-    process.exit(EXIT_FAILED)
+    const noSource = (err as { code?: unknown }).code === 'NO_RESTORE_POINT'
+    process.exit(noSource ? EXIT_NO_RESTORE_POINT : EXIT_FAILED)
   },
 )

@@ -1,5 +1,6 @@
 import { dirname, resolve, sep } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
+import { PRELOAD_APPS_ENV } from '@litecell/protocol'
 import type { Logger } from 'pino'
 
 /** Identical safety-net log lines within this window are counted, not repeated. */
@@ -60,7 +61,7 @@ export function installSafetyNet(options: SafetyNetOptions): SafetyNet {
     const root = litecellRoot.startsWith(folder) ? absolute : folder
     appMarkers.push(root, pathToFileURL(root).href)
   }
-  for (const path of (process.env.LITECELL_PRELOAD_APPS ?? '').split(',').filter(Boolean)) addApp(path)
+  for (const path of (process.env[PRELOAD_APPS_ENV] ?? '').split(',').filter(Boolean)) addApp(path)
   const litecellMarkers = [litecellRoot, pathToFileURL(litecellRoot).href]
 
   const originOf = (error: unknown): ErrorOrigin => {

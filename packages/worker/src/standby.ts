@@ -1,11 +1,5 @@
 import { pathToFileURL } from 'node:url'
-
-/** The message a launcher sends a standby worker to give it a tenant. */
-export interface WorkerAssignment {
-  readonly type: 'assign'
-  /** The worker's configuration (see worker-config.ts), merged into its environment. */
-  readonly env: Readonly<Record<string, string>>
-}
+import { PRELOAD_APPS_ENV, STANDBY_ENV, isStandbyAssignment } from '@litecell/protocol'
 
 /**
  * A standby worker has loaded its code (and the apps named in LITECELL_PRELOAD_APPS) before
@@ -14,14 +8,14 @@ export interface WorkerAssignment {
  * the launcher goes away first.
  */
 export async function awaitAssignment(env: NodeJS.ProcessEnv = process.env): Promise<void> {
-  if (env.LITECELL_STANDBY !== '1' || !process.send) return
-  const preload = (env.LITECELL_PRELOAD_APPS ?? '').split(',').filter(Boolean)
+  if (env[STANDBY_ENV] !== '1' || !process.send) return
+  const preload = (env[PRELOAD_APPS_ENV] ?? '').split(',').filter(Boolean)
   await Promise.allSettled(preload.map((path) => import(pathToFileURL(path).href)))
-  const assignment = await new Promise<WorkerAssignment>((resolve) => {
+  const assignment = await new Promise<Readonly<Record<string, string>>>((resolve) => {
     process.once('disconnect', () => process.exit(0))
-    process.on('message', (message: WorkerAssignment) => {
-      if (message?.type === 'assign') resolve(message)
+    process.on('message', (message: unknown) => {
+      if (isStandbyAssignment(message)) resolve(message.env)
     })
   })
-  Object.assign(env, assignment.env)
+  Object.assign(env, assignment)
 }

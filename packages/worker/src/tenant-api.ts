@@ -2,28 +2,30 @@ import { createReadStream } from 'node:fs'
 import { rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import { Readable } from 'node:stream'
-import { Hono } from 'hono'
+import { Hono, type Context, type Next } from 'hono'
 import { RUN_STATUSES, type Engine, type JsonValue, type RunStatus, type StartRequest } from '@litecell/engine'
-import { errorResponse } from './http-error.js'
 import {
-  describe,
+  HIBERNATE_PATH,
+  SYNC_POINT_PATH,
+  WORKER_SECRET_HEADER,
+  describeValue,
+  errorResponse,
+  hashSecret,
+  matchesHash,
   optionalInteger,
   optionalString,
   readJsonObject,
   requireString,
   type JsonObject,
-} from './request-body.js'
+  type SyncPoint,
+} from '@litecell/protocol'
 import type { RunStatusStream } from './run-stream.js'
-import { hashSecret, matchesHash } from './secret.js'
 import { WorkerError } from './worker-error.js'
 
-/** Header carrying the per-worker secret: only the control plane that launched us knows it. */
-export const WORKER_SECRET_HEADER = 'x-litecell-worker-secret'
 /** Longest a `result?waitMs=` long-poll may wait. */
 export const MAX_WAIT_MS = 120_000
 /** Most runs one batch may start (the control plane also caps bodies at 1 MiB). */
 export const MAX_BATCH_RUNS = 10_000
-
 
 /** What the tenant API needs from the worker that hosts it. */
 export interface TenantApiOptions {
@@ -36,6 +38,8 @@ export interface TenantApiOptions {
   readonly scratchDir: string
   /** Hibernates the worker; resolves with its exit code once the files are safe and gone. */
   readonly hibernate: () => Promise<number>
+  /** Makes the replica current without stopping; names the time a restore must ask for. */
+  readonly syncPoint: () => Promise<SyncPoint>
   /** Called around every request, so idle detection sees in-flight requests. */
   readonly onRequest?: (delta: 1 | -1) => void
   /** Run-status changes for `GET /runs/stream` (503 without it). */
@@ -62,7 +66,7 @@ export function createTenantApi(options: TenantApiOptions): Hono {
   })
 
   // Before the stopping gate: a second hibernate request joins the one under way.
-  app.post('/internal/hibernate', async (context) => {
+  app.post(HIBERNATE_PATH, async (context) => {
     const exitCode = await options.hibernate()
     return exitCode === 0
       ? context.json({ hibernated: true })
@@ -72,7 +76,12 @@ export function createTenantApi(options: TenantApiOptions): Hono {
         )
   })
 
-  app.use('/v1/*', async function stoppingGate(context, next) {
+  app.use(SYNC_POINT_PATH, stoppingGate)
+  app.use('/v1/*', stoppingGate)
+
+  app.post(SYNC_POINT_PATH, async (context) => context.json(await options.syncPoint()))
+
+  async function stoppingGate(context: Context, next: Next): Promise<void> {
     if (options.isStopping()) {
       throw new WorkerError('WORKER_STOPPING', `tenant ${tenantId} is stopping; retry shortly`)
     }
@@ -82,7 +91,7 @@ export function createTenantApi(options: TenantApiOptions): Hono {
     } finally {
       options.onRequest?.(-1)
     }
-  })
+  }
 
   const tenant = app.basePath(`/v1/tenants/${tenantId}`)
 
@@ -98,12 +107,12 @@ export function createTenantApi(options: TenantApiOptions): Hono {
     if (!Array.isArray(runs) || runs.length === 0 || runs.length > MAX_BATCH_RUNS) {
       throw new WorkerError(
         'BAD_REQUEST',
-        `Expected \`runs\` to be an array of 1 to ${MAX_BATCH_RUNS} runs, got ${describe(runs)}`,
+        `Expected \`runs\` to be an array of 1 to ${MAX_BATCH_RUNS} runs, got ${describeValue(runs)}`,
       )
     }
     const requests = runs.map((run, index) => {
       if (typeof run !== 'object' || run === null || Array.isArray(run)) {
-        throw new WorkerError('BAD_REQUEST', `Expected \`runs[${index}]\` to be an object, got ${describe(run)}`)
+        throw new WorkerError('BAD_REQUEST', `Expected \`runs[${index}]\` to be an object, got ${describeValue(run)}`)
       }
       return toStartRequest(run as JsonObject)
     })
@@ -115,7 +124,7 @@ export function createTenantApi(options: TenantApiOptions): Hono {
     if (status !== undefined && !RUN_STATUSES.includes(status as RunStatus)) {
       throw new WorkerError(
         'BAD_REQUEST',
-        `Expected \`status\` to be one of ${RUN_STATUSES.join(', ')}, got ${describe(status)}`,
+        `Expected \`status\` to be one of ${RUN_STATUSES.join(', ')}, got ${describeValue(status)}`,
       )
     }
     const page = await engine.list({
@@ -165,7 +174,7 @@ export function createTenantApi(options: TenantApiOptions): Hono {
     const body = await readJsonObject(context)
     const fromStep = optionalInteger(body.fromStep, 'fromStep', 0, Number.MAX_SAFE_INTEGER)
     if (fromStep === undefined) {
-      throw new WorkerError('BAD_REQUEST', `Expected \`fromStep\` to be an integer, got ${describe(body.fromStep)}`)
+      throw new WorkerError('BAD_REQUEST', `Expected \`fromStep\` to be an integer, got ${describeValue(body.fromStep)}`)
     }
     return context.json(await engine.fork(context.req.param('runId'), { fromStep }), 201)
   })
@@ -175,7 +184,7 @@ export function createTenantApi(options: TenantApiOptions): Hono {
     const sql = requireString(body, 'sql', 100_000)
     const args = body.args
     if (args !== undefined && (typeof args !== 'object' || args === null)) {
-      throw new WorkerError('BAD_REQUEST', `Expected \`args\` to be an array or object, got ${describe(args)}`)
+      throw new WorkerError('BAD_REQUEST', `Expected \`args\` to be an array or object, got ${describeValue(args)}`)
     }
     const result = await engine.query(sql, args as JsonValue[] | Record<string, JsonValue> | undefined)
     return context.json(result)

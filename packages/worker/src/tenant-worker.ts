@@ -3,20 +3,32 @@ import { mkdir, rm } from 'node:fs/promises'
 import type { AddressInfo } from 'node:net'
 import { join } from 'node:path'
 import { serve, type ServerType } from '@hono/node-server'
-import { DEFAULT_TRANSACTION_TIMEOUT_MS, Engine } from '@litecell/engine'
-import { replicate, restore, tenantReplica, type Replicator } from '@litecell/replica'
+import { Engine } from '@litecell/engine'
+import {
+  EXIT_FAILED,
+  EXIT_HIBERNATED,
+  EXIT_LEASE_LOST,
+  EXIT_STORAGE_UNAVAILABLE,
+  TENANT_DB_FILE,
+  type SyncPoint,
+  type WorkerEnvironment,
+} from '@litecell/protocol'
+import {
+  replicate,
+  restore,
+  restorePoints,
+  tenantReplica,
+  type Replicator,
+} from '@litecell/replica'
 import type { Logger } from 'pino'
 import { loadApp } from './app-loader.js'
 import { ControlClient, type WorkerStatus } from './control-client.js'
 import { IdleMonitor } from './idle-monitor.js'
-import { DEFAULT_HEARTBEAT_FRACTION, Lease, type LeaseLossReason } from './lease.js'
+import { Lease, transactionBudgetMs, type LeaseLossReason } from './lease.js'
 import { RunStatusStream } from './run-stream.js'
 import { createTenantApi } from './tenant-api.js'
+import { WorkerError } from './worker-error.js'
 import { WorkerMetrics } from './worker-metrics.js'
-import type { WorkerConfig } from './worker-config.js'
-
-/** The tenant database's file name inside its folder. */
-export const TENANT_DB_FILE = 'tenant.db'
 
 /** Budget of the verified final sync at hibernation (the lease is renewed meanwhile). */
 export const STOP_VERIFIED_TIMEOUT_MS = 100_000
@@ -25,14 +37,6 @@ export const STOP_VERIFIED_TIMEOUT_MS = 100_000
 const FENCE_SYNC_RESERVE_MS = 1_500
 /** When fencing, Litestream must be gone this long before the lease ends. */
 const FENCE_EXIT_RESERVE_MS = 250
-
-/** Exit codes the control plane reads. */
-export const EXIT_HIBERNATED = 0
-export const EXIT_FAILED = 1
-/** The replica could not be verified (storage down): local files kept, not the tenant's fault. */
-export const EXIT_STORAGE_UNAVAILABLE = 69
-/** The worker lost (or could not renew) its lease and stopped writing. */
-export const EXIT_LEASE_LOST = 75
 
 /** Why a worker stopped. */
 export type StopReason = 'idle' | 'requested' | 'signal' | LeaseLossReason
@@ -44,7 +48,7 @@ export type StopReason = 'idle' | 'requested' | 'signal' | LeaseLossReason
  * removed, exit 0) or by fencing itself (lease lost: stop writing, best-effort sync, exit 75).
  */
 export class TenantWorker {
-  readonly #config: WorkerConfig
+  readonly #config: WorkerEnvironment
   readonly #log: Logger
   readonly #client: ControlClient
   #engine!: Engine
@@ -62,7 +66,7 @@ export class TenantWorker {
   /** Resolves with the process exit code once the worker has stopped. */
   readonly exited: Promise<number>
 
-  private constructor(config: WorkerConfig, log: Logger) {
+  private constructor(config: WorkerEnvironment, log: Logger) {
     this.#config = config
     this.#log = log
     this.#client = new ControlClient({
@@ -76,7 +80,7 @@ export class TenantWorker {
   }
 
   /** Restores, replicates, opens the engine, serves, and announces itself ready. */
-  static async start(config: WorkerConfig, log: Logger): Promise<TenantWorker> {
+  static async start(config: WorkerEnvironment, log: Logger): Promise<TenantWorker> {
     const worker = new TenantWorker(config, log)
     await worker.#start()
     return worker
@@ -90,12 +94,8 @@ export class TenantWorker {
     await mkdir(tenantDir, { recursive: true })
     const timings: Record<string, number> = {}
     const lap = (name: string, sinceMs: number) => (timings[name] = Date.now() - sinceMs)
-    let source = 'local file'
     let phaseMs = Date.now()
-    if (!existsSync(dbPath)) {
-      const { restored } = await restore(replica, dbPath)
-      source = restored ? 'replica' : 'new tenant'
-    }
+    const source = existsSync(dbPath) ? 'local file' : await this.#restore(dbPath)
     lap('restoreMs', phaseMs)
     phaseMs = Date.now()
     const app = await loadApp(this.#config.appPath)
@@ -142,6 +142,7 @@ export class TenantWorker {
         this.#lastActivityMs = Date.now()
       },
       hibernate: () => this.hibernate('requested'),
+      syncPoint: () => this.syncPoint(),
       runStream: this.#runStream,
     })
     const address = await new Promise<AddressInfo>((resolve) => {
@@ -177,6 +178,34 @@ export class TenantWorker {
     })
     this.#idle.start()
     this.#log.info({ tenantId, source, url, ...timings, ms: Date.now() - startedAtMs }, 'worker ready')
+  }
+
+  /**
+   * The tenant's own replica; if it holds nothing yet and the tenant is a fork, its source's
+   * replica as of the pinned time (`NO_RESTORE_POINT` if that holds nothing either). Says
+   * where the file came from.
+   */
+  async #restore(dbPath: string): Promise<string> {
+    const { storage, tenantId, restoreFrom } = this.#config
+    if ((await restore(tenantReplica(storage, tenantId), dbPath)).restored) return 'replica'
+    if (!restoreFrom) return 'new tenant'
+    const { tenantId: source, at } = restoreFrom
+    if (!(await restore(tenantReplica(storage, source), dbPath, { at })).restored) {
+      throw new WorkerError('NO_RESTORE_POINT', `fork tenant ${source} as ${tenantId}: nothing to restore at ${at}`)
+    }
+    return `fork of ${source} at ${at}`
+  }
+
+  /**
+   * Makes the replica current without stopping (a fork "now" of this tenant): proves by a
+   * restore that it holds everything committed so far, and names the time to restore to.
+   */
+  async syncPoint(): Promise<SyncPoint> {
+    const replica = tenantReplica(this.#config.storage, this.#config.tenantId)
+    await this.#replicator.syncVerified({ timeoutMs: STOP_VERIFIED_TIMEOUT_MS })
+    const { latestAt } = await restorePoints(replica)
+    if (latestAt === null) throw new WorkerError('NO_RESTORE_POINT', `sync tenant ${this.#config.tenantId}: the replica lists nothing`)
+    return { at: latestAt }
   }
 
   async #statusNow(): Promise<WorkerStatus> {
@@ -264,15 +293,4 @@ export class TenantWorker {
     await Promise.race([closed, new Promise<void>((resolve) => setTimeout(resolve, timeoutMs).unref())])
     clearInterval(dropIdle)
   }
-}
-
-/**
- * The SQL time budget of one `ctx.transaction`, which blocks the event loop: half of what the
- * lease tolerates (a renewal must land within `ttl - fenceMargin` of the previous one, and a
- * block may start just before a heartbeat), at most the engine's default. With the default
- * lease (10 s, fence margin 4 s, heartbeat every 2 s) that is the default, 2 s.
- */
-function transactionBudgetMs(leaseTtlMs: number, fenceMarginMs: number): number {
-  const toleratedMs = leaseTtlMs - fenceMarginMs - leaseTtlMs * DEFAULT_HEARTBEAT_FRACTION
-  return Math.max(100, Math.min(DEFAULT_TRANSACTION_TIMEOUT_MS, Math.floor(toleratedMs / 2)))
 }

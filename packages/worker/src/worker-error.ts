@@ -1,6 +1,5 @@
 /** Stable, public error codes of the worker package. */
 export type WorkerErrorCode =
-  | 'INVALID_CONFIG'
   | 'BAD_REQUEST'
   | 'WORKER_STOPPING'
   | 'LEASE_LOST'
@@ -9,6 +8,7 @@ export type WorkerErrorCode =
   | 'NOT_FOUND'
   | 'CONTROL_PLANE_UNREACHABLE'
   | 'CONTROL_PLANE_REFUSED'
+  | 'NO_RESTORE_POINT'
 
 /** Base error of the worker package: a stable `code` plus the `cause` it wraps. */
 export class WorkerError extends Error {

@@ -1,19 +1,8 @@
 import type { EngineObserver, RunStatus } from '@litecell/engine'
+import type { MetricsDelta } from '@litecell/protocol'
 
 /** Most step durations one heartbeat carries; counts stay exact beyond it. */
 export const MAX_STEP_SAMPLES = 2_000
-
-/** What a worker reports since its previous heartbeat; the control plane adds it up. */
-export interface MetricsDelta {
-  /** Runs that reached each status. */
-  runs: Partial<Record<RunStatus, number>>
-  /** Step durations in ms (up to {@link MAX_STEP_SAMPLES}). */
-  stepMs: number[]
-  /** Steps ended, including those beyond the samples. */
-  steps: number
-  /** Times Litestream had to be restarted. */
-  replicationRestarts: number
-}
 
 /**
  * Counts what the engine and the replicator do, as deltas the worker ships with each

@@ -1,6 +1,6 @@
 import type { BenchServer } from './bench-server.js'
 import { forEachLimit } from './fleet.js'
-import { listProcesses, rssBytes } from './process-tree.js'
+import { listProcesses, rssBytes } from '@litecell/testkit'
 import { submitBatch, waitForRunsEnded } from './run-client.js'
 import { progress, type ScenarioRecorder } from './scenario.js'
 import { delay, median, round, toMb } from './stats.js'
@@ -23,7 +23,7 @@ export async function benchActiveRss(server: BenchServer, tenantIds: readonly st
   const processes = listProcesses()
   const perTenant = []
   for (const id of tenantIds) {
-    const tenant = await server.admin.ok('GET', `/v1/tenants/${id}`)
+    const tenant = await server.admin.getTenant(id)
     const pid = tenant.worker?.pid as number | undefined
     if (tenant.state !== 'active' || !pid) throw new Error(`active RSS: ${id} is ${tenant.state} with no worker`)
     // The worker's process group: the worker, its Litestream, and helpers (tsx's esbuild service,

@@ -23,8 +23,8 @@ const BATCH_TIMEOUT_MS = 300_000
  */
 export async function benchApiLatency(server: BenchServer, options: ApiLatencyOptions, recorder: ScenarioRecorder): Promise<void> {
   const admin = server.admin
-  await admin.ok('POST', '/v1/tenants', { id: TENANT, app: 'bench' })
-  await admin.ok('POST', `/v1/tenants/${TENANT}/wake`)
+  await admin.createTenant({ id: TENANT, app: 'bench' })
+  await admin.wakeTenant(TENANT)
   for (let i = 0; i < 20; i++) await runOne(server, i) // warm-up: JIT, connections, statements
 
   const sequential = []
@@ -68,12 +68,11 @@ export async function benchApiLatency(server: BenchServer, options: ApiLatencyOp
 /** One 3-step run submitted and awaited; returns its latency in ms. Throws unless it succeeded correctly. */
 async function runOne(server: BenchServer, n: number): Promise<number> {
   const startedMs = performance.now()
-  const submitted = await withRetry(() => server.admin.post(`/v1/tenants/${TENANT}/runs`, { workflow: 'three-steps', input: { n } }))
-  if (submitted.status !== 202) throw new Error(`submit three-steps: ${submitted.status} ${JSON.stringify(submitted.body)}`)
-  const result = await server.admin.get(`/v1/tenants/${TENANT}/runs/${submitted.body.runId}/result?waitMs=30000`)
+  const submitted = await withRetry(() => server.admin.startRun(TENANT, { workflow: 'three-steps', input: { n } }))
+  const result = await server.admin.runResult(TENANT, submitted.runId, { waitMs: 30_000 })
   const latencyMs = performance.now() - startedMs
-  if (result.status !== 200 || result.body.status !== 'succeeded' || result.body.output !== n + 3) {
-    throw new Error(`three-steps run ${submitted.body.runId}: ${result.status} ${JSON.stringify(result.body)}`)
+  if (result.status !== 'succeeded' || result.output !== n + 3) {
+    throw new Error(`three-steps run ${submitted.runId}: ${JSON.stringify(result)}`)
   }
   return latencyMs
 }

@@ -1,17 +1,16 @@
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
-import { ApiClient } from '../../../test/support/api-client.js'
-import { removeDataDir, startServer, type TestServer } from '../../../test/support/server.js'
-import { isSameProcessAlive, treeOf, type ProcessInfo } from './process-tree.js'
+import type { LitecellClient } from '@litecell/client'
+import { isSameProcessAlive, treeOf, type ProcessInfo } from '@litecell/testkit'
+import { LitecellServer, REPO_ROOT } from '@litecell/testkit/server'
 import { RssSampler } from './rss-sampler.js'
 import { delay } from './stats.js'
 
-const REPO = resolve(import.meta.dirname, '../../..')
 /** The bench app's module, registered as app `bench`. */
-export const BENCH_APP_PATH = join(REPO, 'scripts/bench/apps/bench-app.ts')
+export const BENCH_APP_PATH = join(REPO_ROOT, 'scripts/bench/apps/bench-app.ts')
 /** Where logs of a failed scenario are kept for diagnosis. */
-export const FAILED_LOGS_DIR = join(REPO, 'bench-results/failed-logs')
+export const FAILED_LOGS_DIR = join(REPO_ROOT, 'bench-results/failed-logs')
 /** Longest a SIGTERM'd server may take to hibernate its tenants and exit. */
 const STOP_TIMEOUT_MS = 120_000
 /** Longest its processes (Litestream final syncs) may outlive it. */
@@ -30,17 +29,17 @@ export interface StopReport {
 }
 
 /**
- * A real `litecell serve` (through the e2e helper) in a fresh temp data dir, with the bench
+ * A real `litecell serve` (testkit's {@link LitecellServer}) in a fresh temp data dir, with the bench
  * app registered and product defaults for sync interval and lease TTL, plus an RSS sampler
  * over its whole process tree. `stop()` SIGTERMs it, waits for every process it ever had to
  * end (killing and reporting stragglers), and removes the data dir.
  */
 export class BenchServer {
-  readonly #server: TestServer
+  readonly #server: LitecellServer
   readonly sampler: RssSampler
   #stopped: Promise<StopReport> | undefined
 
-  private constructor(server: TestServer) {
+  private constructor(server: LitecellServer) {
     this.#server = server
     this.sampler = new RssSampler(server.process.pid!)
     this.sampler.start()
@@ -50,7 +49,7 @@ export class BenchServer {
   static async start(env: Record<string, string> = {}): Promise<BenchServer> {
     const dataDir = mkdtempSync(join(tmpdir(), 'litecell-bench-'))
     try {
-      const server = await startServer({
+      const server = await LitecellServer.start({
         dataDir,
         env: {
           LITECELL_APPS: `bench=${BENCH_APP_PATH}`,
@@ -62,12 +61,12 @@ export class BenchServer {
       })
       return new BenchServer(server)
     } catch (err) {
-      await removeDataDir(dataDir)
+      rmSync(dataDir, { recursive: true, force: true })
       throw err
     }
   }
 
-  get admin(): ApiClient {
+  get admin(): LitecellClient {
     return this.#server.admin
   }
 
@@ -120,12 +119,10 @@ export class BenchServer {
   async #stop(): Promise<StopReport> {
     this.sampler.sample()
     const child = this.#server.process
-    const timer = setTimeout(() => child.kill('SIGKILL'), STOP_TIMEOUT_MS)
-    const exitCode = await this.#server.stop('SIGTERM')
-    clearTimeout(timer)
+    const { code: exitCode } = await this.#server.stop({ timeoutMs: STOP_TIMEOUT_MS, leaveSurvivors: true })
     this.sampler.stop()
     const orphans = await reapSurvivors(this.sampler.seen().filter((info) => info.pid !== child.pid))
-    await removeDataDir(this.dataDir)
+    await this.#server.removeDataDir()
     return { exitCode, orphans, leakedTempDirs: removeLitestreamConfigsOf(this.dataDir) }
   }
 }

@@ -15,16 +15,15 @@ export interface ColdWake {
  * the run succeeded with the right output.
  */
 export async function coldWake(server: BenchServer, id: string, n: number): Promise<ColdWake> {
-  const before = await server.admin.ok('GET', `/v1/tenants/${id}`)
+  const before = await server.admin.getTenant(id)
   if (before.state !== 'hibernated') throw new Error(`cold wake ${id}: expected a hibernated tenant, got ${before.state}`)
   const startedMs = performance.now()
-  const submitted = await server.admin.post(`/v1/tenants/${id}/runs`, { workflow: 'three-steps', input: { n } })
+  const submitted = await server.admin.startRun(id, { workflow: 'three-steps', input: { n } })
   const acceptedMs = performance.now() - startedMs
-  if (submitted.status !== 202) throw new Error(`cold wake ${id}: submit ${submitted.status} ${JSON.stringify(submitted.body)}`)
-  const result = await server.admin.get(`/v1/tenants/${id}/runs/${submitted.body.runId}/result?waitMs=60000`)
+  const result = await server.admin.runResult(id, submitted.runId, { waitMs: 60_000 })
   const completedMs = performance.now() - startedMs
-  if (result.status !== 200 || result.body.status !== 'succeeded' || result.body.output !== n + 3) {
-    throw new Error(`cold wake ${id}: first run ${result.status} ${JSON.stringify(result.body)}`)
+  if (result.status !== 'succeeded' || result.output !== n + 3) {
+    throw new Error(`cold wake ${id}: first run ${JSON.stringify(result)}`)
   }
   return { acceptedMs, completedMs }
 }

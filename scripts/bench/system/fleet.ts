@@ -13,7 +13,7 @@ export function fleetTenantIds(count: number): string[] {
 
 /** Creates the fleet's tenants (hibernated, never run). */
 export async function createTenants(server: BenchServer, ids: readonly string[]): Promise<void> {
-  for (const id of ids) await server.admin.ok('POST', '/v1/tenants', { id, app: 'bench' })
+  for (const id of ids) await server.admin.createTenant({ id, app: 'bench' })
 }
 
 /**
@@ -34,14 +34,14 @@ export async function seedFleet(server: BenchServer, ids: readonly string[], con
 export async function hibernateAll(server: BenchServer): Promise<void> {
   const deadline = Date.now() + SETTLE_TIMEOUT_MS
   for (;;) {
-    const { tenants } = await server.admin.ok('GET', '/v1/tenants')
-    const awake = (tenants as { id: string; state: string }[]).filter((t) => t.state !== 'hibernated')
+    const tenants = await server.admin.listTenants()
+    const awake = tenants.filter((t) => t.state !== 'hibernated')
     if (awake.length === 0) return
     if (Date.now() > deadline) throw new Error(`tenants not hibernated after ${SETTLE_TIMEOUT_MS} ms: ${awake.map((t) => `${t.id}=${t.state}`).join(', ')}`)
     await Promise.all(
       awake
         .filter((t) => t.state === 'active')
-        .map((t) => withRetry(() => server.admin.post(`/v1/tenants/${t.id}/hibernate`))),
+        .map((t) => withRetry(() => server.admin.hibernateTenant(t.id))),
     )
     await delay(200)
   }

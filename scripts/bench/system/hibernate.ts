@@ -10,13 +10,12 @@ import { localTenantBytes } from './sized-tenant.js'
  * with no worker and no local database left.
  */
 export async function hibernateVerified(server: BenchServer, id: string): Promise<number> {
-  const before = await server.admin.ok('GET', `/v1/tenants/${id}`)
+  const before = await server.admin.getTenant(id)
   if (before.state !== 'active') throw new Error(`hibernate ${id}: expected an active tenant, got ${before.state}`)
   const startedMs = performance.now()
-  const response = await server.admin.post(`/v1/tenants/${id}/hibernate`)
+  await server.admin.hibernateTenant(id)
   const elapsedMs = performance.now() - startedMs
-  if (response.status !== 200) throw new Error(`hibernate ${id}: ${response.status} ${JSON.stringify(response.body)}`)
-  const after = await server.admin.ok('GET', `/v1/tenants/${id}`)
+  const after = await server.admin.getTenant(id)
   if (after.state !== 'hibernated' || after.worker !== undefined) {
     throw new Error(`hibernate ${id}: afterwards state ${after.state}, worker ${JSON.stringify(after.worker)}`)
   }

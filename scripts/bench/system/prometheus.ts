@@ -1,4 +1,4 @@
-import type { ApiClient } from '../../../test/support/api-client.js'
+import type { LitecellClient } from '@litecell/client'
 
 /** Count and sum (seconds) of one histogram, by its `outcome` label. */
 export interface LifecycleCounts {
@@ -16,10 +16,8 @@ export interface FleetSnapshot {
 }
 
 /** Scrapes the control plane's Prometheus text (admin token). */
-export async function scrapeFleet(admin: ApiClient): Promise<FleetSnapshot> {
-  const response = await admin.get<string>('/metrics')
-  if (response.status !== 200) throw new Error(`GET /metrics → ${response.status}`)
-  const text = String(response.body)
+export async function scrapeFleet(admin: LitecellClient): Promise<FleetSnapshot> {
+  const text = await admin.metrics()
   return {
     wakes: lifecycle(text, 'litecell_wake_duration_seconds'),
     hibernations: lifecycle(text, 'litecell_hibernate_duration_seconds'),

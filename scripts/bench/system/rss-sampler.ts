@@ -1,4 +1,4 @@
-import { treeOf, totalRss, type ProcessInfo } from './process-tree.js'
+import { treeOf, totalRss, type ProcessInfo } from '@litecell/testkit'
 
 /** How often the sampler reads /proc. */
 export const DEFAULT_SAMPLE_INTERVAL_MS = 200

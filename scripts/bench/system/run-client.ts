@@ -1,10 +1,12 @@
 import { randomUUID } from 'node:crypto'
-import type { ApiClient, ApiResponse } from '../../../test/support/api-client.js'
-import { delay } from './stats.js'
+import {
+  isLitecellError,
+  isTransient,
+  retrying,
+  type JsonValue,
+  type LitecellClient,
+} from '@litecell/client'
 
-/** First pause after a 429; it doubles up to {@link MAX_BACKOFF_MS}, with jitter. */
-const FIRST_BACKOFF_MS = 100
-const MAX_BACKOFF_MS = 2_000
 /** Longest a request keeps being retried. */
 const RETRY_DEADLINE_MS = 300_000
 /** Long-poll per request while waiting for runs. */
@@ -29,63 +31,49 @@ export class RetryCounter {
   /** 503 WORKER_START_FAILED: a wake that failed (retried, and reported by the bench). */
   startFailures = 0
   networkErrors = 0
+
+  count(err: unknown): void {
+    if (!isLitecellError(err)) return
+    if (err.code === 'WORKER_START_FAILED') this.startFailures += 1
+    else if (err.status === 0) this.networkErrors += 1
+    else this.overCapacity += 1
+  }
 }
 
 /**
- * Sends a request, retrying a 429 (over capacity), a failed wake (503 WORKER_START_FAILED, as
- * a client would; the bench counts and reports them) and network errors, with exponential
- * backoff and jitter. Only for requests that are safe to resend (reads, submissions with keys).
+ * Sends a request, retrying what a client would (a 429, a worker being replaced, a failed wake
+ * (503 WORKER_START_FAILED; the bench counts and reports them) and network errors) with
+ * exponential backoff and jitter. Only for requests that are safe to resend (reads,
+ * submissions with keys).
  */
-export async function withRetry<T>(
-  send: () => Promise<ApiResponse<T>>,
-  counter?: RetryCounter,
-): Promise<ApiResponse<T>> {
-  const deadline = Date.now() + RETRY_DEADLINE_MS
-  let backoffMs = FIRST_BACKOFF_MS
-  for (;;) {
-    let response: ApiResponse<T> | undefined
-    try {
-      response = await send()
-    } catch (err) {
-      if (Date.now() > deadline) throw err
-      if (counter) counter.networkErrors += 1
-    }
-    const isStartFailure = response?.status === 503 && (response.body as { error?: { code?: string } })?.error?.code === 'WORKER_START_FAILED'
-    if (response && response.status !== 429 && !isStartFailure) return response
-    if (response && counter) {
-      if (isStartFailure) counter.startFailures += 1
-      else counter.overCapacity += 1
-    }
-    if (Date.now() > deadline) return response!
-    await delay(backoffMs * (0.5 + Math.random()))
-    backoffMs = Math.min(MAX_BACKOFF_MS, backoffMs * 2)
-  }
+export function withRetry<T>(send: () => Promise<T>, counter?: RetryCounter): Promise<T> {
+  return retrying(send, {
+    forMs: RETRY_DEADLINE_MS,
+    isRetryable: (err) =>
+      isTransient(err) || (isLitecellError(err) && err.code === 'WORKER_START_FAILED'),
+    onRetry: (err) => counter?.count(err),
+  })
 }
 
 /** Starts runs in one batch call (each with an idempotency key, so a retry is safe); returns their ids. */
 export async function submitBatch(
-  client: ApiClient,
+  client: LitecellClient,
   tenantId: string,
   runs: readonly { workflow: string; input: unknown }[],
   counter?: RetryCounter,
 ): Promise<string[]> {
-  const body = { runs: runs.map((run) => ({ ...run, idempotencyKey: `bench-${randomUUID()}` })) }
-  const response = await withRetry(() => client.post(`/v1/tenants/${tenantId}/runs/batch`, body), counter)
-  if (response.status !== 202) {
-    throw new Error(`submit ${runs.length} runs to ${tenantId}: ${response.status} ${JSON.stringify(response.body)}`)
-  }
-  return response.body.runIds as string[]
+  const keyed = runs.map((run) => ({ ...run, input: run.input as JsonValue, idempotencyKey: `bench-${randomUUID()}` }))
+  return (await withRetry(() => client.startRuns(tenantId, keyed), counter)).runIds
 }
 
 /** Runs read-only SQL in a tenant and returns its rows. */
-export async function queryTenant<T>(client: ApiClient, tenantId: string, sql: string, args: unknown[] = []): Promise<T[]> {
-  const response = await withRetry(() => client.post(`/v1/tenants/${tenantId}/query`, { sql, args }))
-  if (response.status !== 200) throw new Error(`query ${tenantId}: ${response.status} ${JSON.stringify(response.body)}`)
-  return response.body.rows as T[]
+export async function queryTenant<T>(client: LitecellClient, tenantId: string, sql: string, args: unknown[] = []): Promise<T[]> {
+  const result = await withRetry(() => client.query(tenantId, sql, args as JsonValue[]))
+  return result.rows as T[]
 }
 
 /** The runs' rows, in slices the query route can answer. */
-export async function readRuns(client: ApiClient, tenantId: string, runIds: readonly string[]): Promise<RunRow[]> {
+export async function readRuns(client: LitecellClient, tenantId: string, runIds: readonly string[]): Promise<RunRow[]> {
   const rows: RunRow[] = []
   for (let i = 0; i < runIds.length; i += QUERY_SLICE) {
     const slice = JSON.stringify(runIds.slice(i, i + QUERY_SLICE))
@@ -107,7 +95,7 @@ export async function readRuns(client: ApiClient, tenantId: string, runIds: read
  * counts the tenant idle (evicting it) while the bench still waits on it.
  */
 export async function waitForRunsEnded(
-  client: ApiClient,
+  client: LitecellClient,
   tenantId: string,
   runIds: readonly string[],
   timeoutMs: number,
@@ -119,12 +107,12 @@ export async function waitForRunsEnded(
     if (open.length === 0) return rows
     if (Date.now() > deadline) throw new Error(`${open.length} of ${runIds.length} runs of ${tenantId} did not end within ${timeoutMs} ms`)
     const waitMs = Math.max(0, Math.min(LONG_POLL_MS, deadline - Date.now()))
-    await withRetry(() => client.get(`/v1/tenants/${tenantId}/runs/${open[open.length - 1]}/result?waitMs=${waitMs}`))
+    await withRetry(() => client.runResult(tenantId, open[open.length - 1]!, { waitMs }))
   }
 }
 
 /** Runs of the tenant by status (`{succeeded: 2000}`). */
-export async function statusCounts(client: ApiClient, tenantId: string): Promise<Record<string, number>> {
+export async function statusCounts(client: LitecellClient, tenantId: string): Promise<Record<string, number>> {
   const rows = await queryTenant<{ status: string; n: number }>(
     client,
     tenantId,

@@ -1,8 +1,8 @@
 import { join } from 'node:path'
+import { waitForRun } from '@litecell/client'
 import type { BenchServer } from './bench-server.js'
 import { dirBytes } from './disk-usage.js'
 import { queryTenant, withRetry } from './run-client.js'
-import { delay } from './stats.js'
 
 /** A tenant the bench filled to a size. */
 export interface SizedTenant {
@@ -24,18 +24,11 @@ const FILL_TIMEOUT_MS = 20 * 60_000
  */
 export async function createSizedTenant(server: BenchServer, id: string, targetBytes: number): Promise<SizedTenant> {
   const admin = server.admin
-  await admin.ok('POST', '/v1/tenants', { id, app: 'bench' })
-  const submitted = await withRetry(() => admin.post(`/v1/tenants/${id}/runs`, { workflow: 'fill', input: { bytes: targetBytes } }))
-  if (submitted.status !== 202) throw new Error(`fill ${id}: ${submitted.status} ${JSON.stringify(submitted.body)}`)
-  const deadline = Date.now() + FILL_TIMEOUT_MS
-  for (;;) {
-    const result = await admin.get(`/v1/tenants/${id}/runs/${submitted.body.runId}/result?waitMs=30000`)
-    if (result.status !== 200) throw new Error(`fill ${id}: result ${result.status} ${JSON.stringify(result.body)}`)
-    if (result.body.status === 'succeeded') break
-    if (['failed', 'cancelled'].includes(result.body.status)) throw new Error(`fill ${id}: ${JSON.stringify(result.body)}`)
-    if (Date.now() > deadline) throw new Error(`fill ${id}: not done after ${FILL_TIMEOUT_MS} ms`)
-    await delay(10)
-  }
+  await admin.createTenant({ id, app: 'bench' })
+  const submitted = await withRetry(() => admin.startRun(id, { workflow: 'fill', input: { bytes: targetBytes } }))
+  const { run, timedOut } = await waitForRun(admin, id, submitted.runId, { timeoutMs: FILL_TIMEOUT_MS, pollMs: 30_000 })
+  if (timedOut) throw new Error(`fill ${id}: not done after ${FILL_TIMEOUT_MS} ms`)
+  if (run.status !== 'succeeded') throw new Error(`fill ${id}: ${JSON.stringify(run)}`)
   return { id, targetBytes, databaseBytes: await databaseBytes(server, id), rows: await fillRows(server, id) }
 }
 

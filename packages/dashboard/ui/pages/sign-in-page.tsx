@@ -18,7 +18,7 @@ export function SignInPage(props: { onSignedIn: (token: string, caller: Caller) 
       props.onSignedIn(trimmed, await new Api(trimmed).whoami())
     } catch (err) {
       const isRejected = err instanceof ApiError && (err.status === 401 || err.status === 403)
-      setError(isRejected ? new ApiError(401, 'UNAUTHENTICATED', 'That token was not accepted: check it and try again.') : (err as Error))
+      setError(isRejected ? new ApiError('UNAUTHENTICATED', 401, 'That token was not accepted: check it and try again.') : (err as Error))
       setBusy(false)
     }
   }

@@ -3,7 +3,7 @@
 // takes the position of its last commit, waits for the replicator to confirm it in S3, and
 // prints `{"confirmed": <row id>}` while the writes go on. It first prints Litestream's pid.
 import { createInterface } from 'node:readline'
-import { replicate } from '../../src/replication.js'
+import { replicate } from '../../src/replicate.js'
 import { openSqlite } from '../../src/sqlite-connection.js'
 
 const [dbPath, replicaJson, intervalsJson] = process.argv.slice(2)

@@ -1,6 +1,6 @@
 // Child process of replicator.test.ts: replicates a database, prints Litestream's pid as
 // one JSON line, then waits to be SIGKILLed.
-import { replicate } from '../../src/replication.js'
+import { replicate } from '../../src/replicate.js'
 
 const [dbPath, replicaJson] = process.argv.slice(2)
 const replicator = await replicate(dbPath!, JSON.parse(replicaJson!), {

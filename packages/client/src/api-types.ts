@@ -1,0 +1,230 @@
+/**
+ * The request and response bodies of the litecell HTTP API (`../shared/API.md`, and the
+ * README's API section). Declared here, not imported from the server packages: this package
+ * is a client of the HTTP contract only, and loads in a browser. Fields a server may not send
+ * yet (added by later versions) are optional.
+ */
+
+/** A JSON value as the API takes and returns it. */
+export type JsonValue =
+  null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue }
+
+/** Tenant states, as the API spells them. */
+export type TenantState = 'hibernated' | 'starting' | 'active' | 'stopping' | 'failed' | 'deleting'
+/** Every tenant state, busiest first (for lists and filters). */
+export const TENANT_STATES: readonly TenantState[] = [
+  'active',
+  'starting',
+  'stopping',
+  'hibernated',
+  'failed',
+  'deleting',
+]
+
+/** Run statuses, as the API spells them. */
+export type RunStatus =
+  'pending' | 'running' | 'sleeping' | 'waiting' | 'succeeded' | 'failed' | 'cancelled'
+/** Every run status, in lifecycle order. */
+export const RUN_STATUSES: readonly RunStatus[] = [
+  'pending',
+  'running',
+  'sleeping',
+  'waiting',
+  'succeeded',
+  'failed',
+  'cancelled',
+]
+
+/** Statuses a run never leaves (until resumed). */
+export const FINISHED_STATUSES: readonly RunStatus[] = ['succeeded', 'failed', 'cancelled']
+
+/** Whether a run status is final. */
+export function isFinished(status: string): boolean {
+  return (FINISHED_STATUSES as readonly string[]).includes(status)
+}
+
+/** Who a token belongs to (`GET /v1/whoami`). */
+export type Caller = { kind: 'admin' } | { kind: 'tenant'; tenantId: string }
+
+/** A tenant's worker while it has one. */
+export interface WorkerView {
+  pid: number | null
+  epoch: number
+  startedAt: string | null
+  /** Resident set size as of its last heartbeat; null before the first. */
+  rssBytes?: number | null
+}
+
+/** `GET /v1/tenants` entries and the body of hibernate/wake. */
+export interface TenantView {
+  id: string
+  app: string
+  state: TenantState
+  labels: Record<string, string>
+  durability?: string
+  createdAt: string
+  lastActiveAt: string | null
+  nextWakeAt: string | null
+  failureReason?: string
+  worker?: WorkerView
+}
+
+/** `GET /v1/tenants?limit=&cursor=&state=&label.<k>=`: a page of tenants, oldest first. */
+export interface TenantPage {
+  tenants: TenantView[]
+  nextCursor?: string | null
+  total?: number
+}
+
+/** What a tenant's replica can restore (`replica` of `GET /v1/tenants/:id`). */
+export interface RestorePoints {
+  generations: {
+    id: string
+    createdAt: string
+    updatedAt: string
+    snapshots: { index: number; createdAt: string; sizeBytes: number }[]
+  }[]
+  earliestAt: string | null
+  latestAt: string | null
+}
+
+/** `GET /v1/tenants/:id`: the tenant plus its restore points (or why they could not be listed). */
+export interface TenantDetail extends TenantView {
+  replica: RestorePoints | { error: string } | null
+}
+
+/** `POST /v1/tenants` and tenant fork: the token is shown this once. */
+export interface CreatedTenant {
+  id: string
+  token: string
+  state: TenantState
+}
+
+/** `POST /v1/tenants`. */
+export interface CreateTenantRequest {
+  id?: string
+  app?: string
+  labels?: Record<string, string>
+}
+
+/** `POST /v1/tenants/:id/fork`: the new tenant's id, and the time to fork at (default: now). */
+export interface ForkTenantRequest {
+  id: string
+  /** ISO 8601 time. */
+  at?: string
+}
+
+/** Count and median duration of one kind of lifecycle event. */
+export interface LifecycleFigures {
+  count: number
+  p50Ms: number | null
+}
+
+/** `GET /v1/fleet`: the fleet at a glance. */
+export interface FleetSummary {
+  activeWorkers: number
+  maxWorkers: number
+  tenants: Partial<Record<TenantState, number>>
+  lastHour: { wakes: LifecycleFigures; hibernations: LifecycleFigures }
+}
+
+/** One run to start (`POST …/runs`, and each entry of `…/runs/batch`). */
+export interface StartRunRequest {
+  workflow: string
+  input?: JsonValue
+  /** Same key, same run: makes a submission safe to retry. */
+  idempotencyKey?: string
+  queue?: string
+}
+
+/** `POST …/runs`. */
+export interface StartedRun {
+  runId: string
+  status: RunStatus
+}
+
+/** `POST …/runs/batch`. */
+export interface StartedRuns {
+  runIds: string[]
+}
+
+/** `GET …/runs` query. */
+export interface ListRunsQuery {
+  status?: RunStatus
+  workflow?: string
+  limit?: number
+  cursor?: string
+}
+
+/** A run in `GET /v1/tenants/:id/runs`. */
+export interface RunSummary {
+  runId: string
+  workflow: string
+  status: RunStatus
+  queue?: string | null
+  parentRunId?: string
+  createdAt: string
+  updatedAt: string
+}
+
+/** `GET …/runs`: newest first. */
+export interface RunPage {
+  runs: RunSummary[]
+  nextCursor: string | null
+}
+
+/** What a recorded step is. */
+export type StepKind =
+  'step' | 'transaction' | 'sleep' | 'event' | 'child' | 'result' | 'now' | 'random' | 'uuid'
+/** Where a recorded step stands. */
+export type StepStatus = 'running' | 'retrying' | 'sleeping' | 'waiting' | 'succeeded' | 'failed'
+
+/** One recorded step of a run. */
+export interface StepView {
+  seq: number
+  name: string
+  kind: StepKind
+  status: StepStatus
+  attempts: number
+  startedAt: string
+  endedAt: string | null
+  /** The child run a `child` or `result` step refers to. */
+  childRunId?: string
+}
+
+/** Why a run failed. */
+export interface RunError {
+  name?: string
+  message?: string
+  code?: string
+}
+
+/** `GET /v1/tenants/:id/runs/:runId` (and `…/result`, cancel, resume). */
+export interface RunDetail extends RunSummary {
+  input: JsonValue
+  output: JsonValue
+  error: RunError | null
+  steps: StepView[]
+}
+
+/** `GET /v1/tenants/:id/runs/:runId/steps/:seq`: one step with its recorded result. */
+export interface StepDetail extends StepView {
+  output: JsonValue
+  error: RunError | null
+}
+
+/** One event of `GET /v1/tenants/:id/runs/stream`. */
+export interface RunStatusEvent {
+  runId: string
+  workflow: string
+  status: RunStatus
+  at: string
+}
+
+/** `POST /v1/tenants/:id/query`. */
+export interface QueryResult {
+  columns: string[]
+  rows: Record<string, JsonValue>[]
+  truncated?: boolean
+  maxRows?: number
+}

@@ -1,0 +1,45 @@
+/**
+ * `@litecell/client`: the typed client of the litecell HTTP API, on `fetch` alone (no Node
+ * built-ins), for the CLI, the dashboard, scripts and tests.
+ */
+export { LitecellClient } from './litecell-client.js'
+export type { ApiReply, LitecellClientOptions, RequestOptions } from './litecell-client.js'
+export { LitecellError, TRANSIENT_CODES, isLitecellError, isTransient } from './litecell-error.js'
+export type { ClientErrorCode } from './litecell-error.js'
+export { apiPath, withQuery } from './api-path.js'
+export type { QueryParams } from './api-path.js'
+export { retrying } from './retry.js'
+export type { RetryOptions } from './retry.js'
+export { MAX_WAIT_MS, isBusy, waitForRun } from './run-waiter.js'
+export type { WaitOutcome } from './run-waiter.js'
+export { FINISHED_STATUSES, RUN_STATUSES, TENANT_STATES, isFinished } from './api-types.js'
+export type {
+  Caller,
+  CreatedTenant,
+  CreateTenantRequest,
+  FleetSummary,
+  ForkTenantRequest,
+  LifecycleFigures,
+  JsonValue,
+  ListRunsQuery,
+  QueryResult,
+  RestorePoints,
+  RunDetail,
+  RunError,
+  RunPage,
+  RunStatus,
+  RunStatusEvent,
+  RunSummary,
+  StartedRun,
+  StartedRuns,
+  StartRunRequest,
+  StepDetail,
+  StepKind,
+  StepStatus,
+  StepView,
+  TenantDetail,
+  TenantPage,
+  TenantState,
+  TenantView,
+  WorkerView,
+} from './api-types.js'

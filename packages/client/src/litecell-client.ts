@@ -1,0 +1,363 @@
+/**
+ * The litecell API client: one typed method per route of the API, then the generic requests
+ * (`get`, `post`, `send`, …) and the one place requests are sent and errors read. Over 300
+ * lines on purpose: it is the API's one typed surface, and spreading the routes over files
+ * would make "which routes does the client cover" a search instead of a read.
+ */
+import { apiPath, withQuery, type QueryParams } from './api-path.js'
+import type {
+  Caller,
+  CreatedTenant,
+  CreateTenantRequest,
+  FleetSummary,
+  ForkTenantRequest,
+  JsonValue,
+  ListRunsQuery,
+  QueryResult,
+  RunDetail,
+  RunPage,
+  StartedRun,
+  StartedRuns,
+  StartRunRequest,
+  StepDetail,
+  TenantDetail,
+  TenantPage,
+  TenantState,
+  TenantView,
+} from './api-types.js'
+import { LitecellError } from './litecell-error.js'
+
+/** Where and as whom the client talks to the litecell API. */
+export interface LitecellClientOptions {
+  /** Base URL without a trailing path, e.g. `http://127.0.0.1:8787`. */
+  readonly baseUrl: string
+  /** Bearer token (admin or tenant); requests go without one if absent. */
+  readonly token?: string | undefined
+  /** How requests are sent; in-process tests pass an app's `request`. @default globalThis.fetch */
+  readonly fetch?: (url: string, init: RequestInit) => Promise<Response>
+  /** Longest one request waits for its answer. @default no limit */
+  readonly timeoutMs?: number
+}
+
+/** How one request is sent. */
+export interface RequestOptions {
+  /** A JSON body. */
+  readonly body?: unknown
+  /** A body sent as is (malformed JSON, for tests of the API's refusals). */
+  readonly rawBody?: string
+  readonly query?: QueryParams
+  /** Extra request headers (`accept` for a stream or a download). */
+  readonly headers?: Readonly<Record<string, string>>
+  /** Cancels the request. */
+  readonly signal?: AbortSignal
+  readonly timeoutMs?: number
+}
+
+/** An answer as {@link LitecellClient.send} returns it, whatever its status. */
+export interface ApiReply<T = unknown> {
+  readonly status: number
+  readonly headers: Headers
+  readonly text: string
+  /** The parsed JSON body, or undefined if the body is not JSON. */
+  readonly body: T
+}
+
+/**
+ * The typed client of the litecell HTTP API (`../shared/API.md`), on `fetch` only, so it runs
+ * in Node and in a browser. Every method returns the parsed body of a 2xx answer or throws a
+ * {@link LitecellError} carrying the API's `code` and status; {@link send} returns any answer.
+ *
+ * @example
+ * const client = new LitecellClient({ baseUrl: 'http://127.0.0.1:8787', token })
+ * const { runId } = await client.startRun('acme', { workflow: 'train', input: { lr: 0.1 } })
+ * const run = await client.runResult('acme', runId, { waitMs: 30_000 })
+ */
+export class LitecellClient {
+  readonly #baseUrl: string
+  readonly #token: string | undefined
+  readonly #fetch: (url: string, init: RequestInit) => Promise<Response>
+  readonly #timeoutMs: number | undefined
+
+  constructor(options: LitecellClientOptions) {
+    if (typeof options.baseUrl !== 'string' || !/^https?:\/\//.test(options.baseUrl)) {
+      throw new TypeError(
+        `Expected the API URL to start with http:// or https://, got \`${String(options.baseUrl)}\``,
+      )
+    }
+    this.#baseUrl = options.baseUrl.replace(/\/+$/, '')
+    this.#token = options.token
+    this.#fetch = options.fetch ?? ((url, init) => fetch(url, init))
+    this.#timeoutMs = options.timeoutMs
+  }
+
+  /** The base URL requests go to. */
+  get baseUrl(): string {
+    return this.#baseUrl
+  }
+
+  /** The same API as another caller (`undefined`: no token). */
+  withToken(token: string | undefined): LitecellClient {
+    return new LitecellClient({
+      baseUrl: this.#baseUrl,
+      token,
+      fetch: this.#fetch,
+      ...(this.#timeoutMs !== undefined ? { timeoutMs: this.#timeoutMs } : {}),
+    })
+  }
+
+  // ---- tenants ------------------------------------------------------------------------
+
+  createTenant(request: CreateTenantRequest = {}): Promise<CreatedTenant> {
+    return this.post(apiPath('tenants'), request)
+  }
+
+  /** Every tenant, oldest first. */
+  async listTenants(): Promise<TenantView[]> {
+    return (await this.get<TenantPage>(apiPath('tenants'))).tenants
+  }
+
+  /** A page of tenants, oldest first, optionally of one state or with given labels. */
+  listTenantPage(
+    query: {
+      limit?: number
+      cursor?: string
+      state?: TenantState
+      labels?: Record<string, string>
+    } = {},
+  ): Promise<TenantPage> {
+    const labels = Object.entries(query.labels ?? {}).map(([key, value]) => [`label.${key}`, value])
+    return this.get(apiPath('tenants'), {
+      limit: query.limit,
+      cursor: query.cursor,
+      state: query.state,
+      ...Object.fromEntries(labels),
+    })
+  }
+
+  getTenant(id: string): Promise<TenantDetail> {
+    return this.get(apiPath('tenants', id))
+  }
+
+  /** Stops the tenant's worker after a verified final sync; resolves once it is hibernated. */
+  hibernateTenant(id: string): Promise<TenantView> {
+    return this.post(apiPath('tenants', id, 'hibernate'))
+  }
+
+  wakeTenant(id: string): Promise<TenantView> {
+    return this.post(apiPath('tenants', id, 'wake'))
+  }
+
+  forkTenant(id: string, request: ForkTenantRequest): Promise<CreatedTenant> {
+    return this.post(apiPath('tenants', id, 'fork'), request)
+  }
+
+  deleteTenant(id: string): Promise<{ id: string; deleted: boolean }> {
+    return this.delete(apiPath('tenants', id))
+  }
+
+  /** A consistent copy of the tenant's SQLite file, as a streamed response. */
+  snapshot(id: string, options: { signal?: AbortSignal } = {}): Promise<Response> {
+    return this.fetch('GET', apiPath('tenants', id, 'snapshot'), options)
+  }
+
+  /** Read-only SQL on the tenant's database. */
+  query(
+    id: string,
+    sql: string,
+    args?: JsonValue[] | Record<string, JsonValue>,
+  ): Promise<QueryResult> {
+    return this.post(apiPath('tenants', id, 'query'), args === undefined ? { sql } : { sql, args })
+  }
+
+  // ---- runs ---------------------------------------------------------------------------
+
+  startRun(tenantId: string, request: StartRunRequest): Promise<StartedRun> {
+    return this.post(apiPath('tenants', tenantId, 'runs'), request)
+  }
+
+  /** Starts many runs in one commit. */
+  startRuns(tenantId: string, runs: readonly StartRunRequest[]): Promise<StartedRuns> {
+    return this.post(apiPath('tenants', tenantId, 'runs', 'batch'), { runs })
+  }
+
+  listRuns(tenantId: string, query: ListRunsQuery = {}): Promise<RunPage> {
+    return this.get(apiPath('tenants', tenantId, 'runs'), { ...query })
+  }
+
+  getRun(tenantId: string, runId: string): Promise<RunDetail> {
+    return this.get(apiPath('tenants', tenantId, 'runs', runId))
+  }
+
+  /** One recorded step of a run, with its output. */
+  getStep(tenantId: string, runId: string, seq: number): Promise<StepDetail> {
+    return this.get(apiPath('tenants', tenantId, 'runs', runId, 'steps', String(seq)))
+  }
+
+  /** The run once it ended, or as it is after `waitMs` (a long-poll, at most 120 s). */
+  runResult(
+    tenantId: string,
+    runId: string,
+    options: { waitMs?: number } = {},
+  ): Promise<RunDetail> {
+    return this.get(apiPath('tenants', tenantId, 'runs', runId, 'result'), {
+      waitMs: options.waitMs,
+    })
+  }
+
+  sendEvent(tenantId: string, runId: string, event: { name: string; payload?: JsonValue }) {
+    return this.post<{ delivered: boolean }>(
+      apiPath('tenants', tenantId, 'runs', runId, 'events'),
+      event,
+    )
+  }
+
+  cancelRun(tenantId: string, runId: string): Promise<RunDetail> {
+    return this.post(apiPath('tenants', tenantId, 'runs', runId, 'cancel'))
+  }
+
+  resumeRun(tenantId: string, runId: string): Promise<RunDetail> {
+    return this.post(apiPath('tenants', tenantId, 'runs', runId, 'resume'))
+  }
+
+  /** A new run that reuses the recorded steps before `fromStep`. */
+  forkRun(tenantId: string, runId: string, request: { fromStep: number }) {
+    return this.post<{ runId: string }>(
+      apiPath('tenants', tenantId, 'runs', runId, 'fork'),
+      request,
+    )
+  }
+
+  // ---- operations and transport --------------------------------------------------------
+
+  health(): Promise<{ ok: boolean }> {
+    return this.get('/v1/health')
+  }
+
+  /** Who this client's token belongs to; 401 for a token nobody was given. */
+  whoami(): Promise<Caller> {
+    return this.get('/v1/whoami')
+  }
+
+  /** The fleet at a glance: workers, tenants by state, recent wakes and hibernations (admin). */
+  fleet(): Promise<FleetSummary> {
+    return this.get('/v1/fleet')
+  }
+
+  /** The Prometheus text exposition (admin token). */
+  async metrics(): Promise<string> {
+    return (await this.fetch('GET', '/metrics')).text()
+  }
+
+  get<T>(path: string, query?: QueryParams): Promise<T> {
+    return this.request<T>('GET', path, query ? { query } : {})
+  }
+
+  post<T>(path: string, body: unknown = {}): Promise<T> {
+    return this.request<T>('POST', path, { body })
+  }
+
+  delete<T>(path: string): Promise<T> {
+    return this.request<T>('DELETE', path)
+  }
+
+  /** Sends one request and parses the JSON body of its 2xx answer. */
+  async request<T>(method: string, path: string, options: RequestOptions = {}): Promise<T> {
+    const response = await this.fetch(method, path, options)
+    const text = await response.text()
+    try {
+      return (text === '' ? null : JSON.parse(text)) as T
+    } catch (err) {
+      throw new LitecellError(
+        'INVALID_RESPONSE',
+        response.status,
+        `${method} ${path}: expected JSON from ${this.#baseUrl}, got ${JSON.stringify(text.slice(0, 80))}`,
+        { cause: err },
+      )
+    }
+  }
+
+  /** Sends one request and returns its 2xx response unread (a snapshot); errors are thrown. */
+  async fetch(method: string, path: string, options: RequestOptions = {}): Promise<Response> {
+    const response = await this.#send(method, path, options)
+    if (!response.ok) throw await errorOf(response)
+    return response
+  }
+
+  /** Sends one request and returns whatever the API answered: for tests of refusals. */
+  async send<T = unknown>(
+    method: string,
+    path: string,
+    options: RequestOptions = {},
+  ): Promise<ApiReply<T>> {
+    const response = await this.#send(method, path, options)
+    const text = await response.text()
+    let body: unknown
+    try {
+      body = JSON.parse(text)
+    } catch {
+      body = undefined
+    }
+    return { status: response.status, headers: response.headers, text, body: body as T }
+  }
+
+  async #send(method: string, path: string, options: RequestOptions): Promise<Response> {
+    const headers: Record<string, string> = { ...options.headers }
+    const body =
+      options.rawBody ?? (options.body === undefined ? undefined : JSON.stringify(options.body))
+    if (body !== undefined) headers['content-type'] = 'application/json'
+    if (this.#token) headers.authorization = `Bearer ${this.#token}`
+    const timeoutMs = options.timeoutMs ?? this.#timeoutMs
+    const timeout = timeoutMs === undefined ? undefined : AbortSignal.timeout(timeoutMs)
+    const signals = [options.signal, timeout].filter((s): s is AbortSignal => s !== undefined)
+    const signal = signals.length > 1 ? AbortSignal.any(signals) : signals[0]
+    try {
+      return await this.#fetch(`${this.#baseUrl}${withQuery(path, options.query)}`, {
+        method,
+        headers,
+        body,
+        ...(signal ? { signal } : {}),
+      })
+    } catch (err) {
+      if (options.signal?.aborted) throw options.signal.reason
+      if (timeout?.aborted) {
+        throw new LitecellError(
+          'TIMEOUT',
+          0,
+          `${method} ${path}: no answer within ${timeoutMs} ms`,
+          {
+            cause: err,
+            message: `${method} ${path}: no answer from ${this.#baseUrl} within ${timeoutMs} ms`,
+          },
+        )
+      }
+      throw connectionError(this.#baseUrl, err)
+    }
+  }
+}
+
+/** The API's error answer as a {@link LitecellError}. */
+async function errorOf(response: Response): Promise<LitecellError> {
+  const text = await response.text().catch(() => '')
+  try {
+    const body = JSON.parse(text) as { error?: { code?: unknown; message?: unknown } }
+    if (typeof body.error?.code === 'string') {
+      return new LitecellError(body.error.code, response.status, String(body.error.message ?? ''))
+    }
+  } catch {
+    // Not the API's error shape (a proxy in between?): report the status line instead.
+  }
+  const detail =
+    text.trim().split('\n')[0]?.slice(0, 200) || response.statusText || 'request failed'
+  return new LitecellError(`HTTP_${response.status}`, response.status, detail)
+}
+
+function connectionError(baseUrl: string, err: unknown): LitecellError {
+  const cause = (err as { cause?: { code?: unknown; message?: unknown } }).cause
+  const code = typeof cause?.code === 'string' ? cause.code : undefined
+  const reason =
+    code === 'ECONNREFUSED'
+      ? 'connection refused'
+      : (code ?? String(cause?.message ?? (err as Error).message))
+  const detail = `cannot reach ${baseUrl} (${reason})`
+  return new LitecellError('CONNECTION_FAILED', 0, detail, { cause: err, message: detail })
+}

@@ -1,0 +1,55 @@
+import { isTransient } from './litecell-error.js'
+
+/** How {@link retrying} keeps trying. */
+export interface RetryOptions {
+  /** Keep retrying this long after the first attempt. @default 30_000 */
+  readonly forMs?: number
+  /** Which failures to retry. @default isTransient */
+  readonly isRetryable?: (err: unknown) => boolean
+  /** Told about each failure before it is retried (for counting). */
+  readonly onRetry?: (err: unknown) => void
+  /** First pause; it doubles up to `maxDelayMs`, with jitter. @default 100 */
+  readonly initialDelayMs?: number
+  /** @default 2_000 */
+  readonly maxDelayMs?: number
+  /** Stops the retries (the pause ends at once and the signal's reason is thrown). */
+  readonly signal?: AbortSignal
+}
+
+/**
+ * Calls `call` until it succeeds, retrying the failures `isRetryable` accepts (by default the
+ * transient ones: no answer, 429, a worker being replaced) with exponential backoff and
+ * jitter, for at most `forMs`; then the last error is thrown. Only for calls that are safe to
+ * repeat: reads, and submissions that carry idempotency keys.
+ */
+export async function retrying<T>(call: () => Promise<T>, options: RetryOptions = {}): Promise<T> {
+  const deadline = Date.now() + (options.forMs ?? 30_000)
+  const isRetryable = options.isRetryable ?? isTransient
+  let delayMs = options.initialDelayMs ?? 100
+  for (;;) {
+    options.signal?.throwIfAborted()
+    try {
+      return await call()
+    } catch (err) {
+      if (!isRetryable(err) || Date.now() >= deadline) throw err
+      options.onRetry?.(err)
+    }
+    await pause(delayMs * (0.5 + Math.random()), options.signal)
+    delayMs = Math.min(options.maxDelayMs ?? 2_000, delayMs * 2)
+  }
+}
+
+/** A pause that ends early (rejecting) when `signal` aborts. */
+function pause(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort)
+      resolve()
+    }, ms)
+    const onAbort = () => {
+      clearTimeout(timer)
+      reject(signal?.reason)
+    }
+    signal?.addEventListener('abort', onAbort, { once: true })
+  })
+}

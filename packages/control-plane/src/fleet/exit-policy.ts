@@ -1,0 +1,143 @@
+import {
+  EXIT_HIBERNATED,
+  EXIT_LEASE_LOST,
+  EXIT_NO_RESTORE_POINT,
+  EXIT_STORAGE_UNAVAILABLE,
+} from '@litecell/protocol'
+import type { Logger } from 'pino'
+import type { FleetMetrics } from '../fleet-metrics.js'
+import type { WorkerExit } from '../launcher.js'
+import type { Registry } from '../registry.js'
+
+/** Crashes within {@link CRASH_WINDOW_MS} that mark a tenant failed. */
+export const CRASH_LIMIT = 5
+/** The window crash-loop detection looks at. */
+export const CRASH_WINDOW_MS = 5 * 60_000
+/** First restart delay after a crash; doubles with each further crash. */
+export const CRASH_BACKOFF_BASE_MS = 500
+/** Longest restart delay. */
+export const CRASH_BACKOFF_MAX_MS = 30_000
+/** A worker whose hibernation failed on storage is restarted (from its files) after this. */
+export const STORAGE_RETRY_MS = 5_000
+
+/** What a worker's exit means for its tenant. */
+export type ExitKind =
+  /** A verified hibernation: the replica holds everything, the local files are gone. */
+  | 'hibernated'
+  /** The replica could not be verified because of the storage: not the tenant's fault. */
+  | 'storage-unavailable'
+  /** It stopped writing without hibernating (lease lost, or the control plane is closing). */
+  | 'fenced'
+  /** A fork found nothing to restore from its source: retrying cannot help. */
+  | 'no-restore-point'
+  /** Anything else: counted toward `failed`, restarted with backoff. */
+  | 'crashed'
+
+/** Classifies an exit by the protocol's exit codes. */
+export function classifyExit(exit: WorkerExit, closing: boolean): ExitKind {
+  if (exit.code === EXIT_HIBERNATED) return 'hibernated'
+  if (exit.code === EXIT_STORAGE_UNAVAILABLE) return 'storage-unavailable'
+  if (exit.code === EXIT_NO_RESTORE_POINT) return 'no-restore-point'
+  if (exit.code === EXIT_LEASE_LOST || closing) return 'fenced'
+  return 'crashed'
+}
+
+/** Delay before the scheduler restarts a tenant after its `crashCount`-th recent crash. */
+export function crashBackoffMs(crashCount: number): number {
+  return Math.min(CRASH_BACKOFF_MAX_MS, CRASH_BACKOFF_BASE_MS * 2 ** Math.max(0, crashCount - 1))
+}
+
+/** The exited worker, as the policy needs it. */
+export interface ExitedWorker {
+  readonly tenantId: string
+  readonly epoch: number
+  /** What the worker reported when it hibernated (undefined: no report). */
+  readonly reportedNextWakeAt: number | null | undefined
+}
+
+/**
+ * Settles a tenant after its worker's exit (the lease is already ended): a hibernation sets
+ * its next wake; a storage failure or a fence schedules a restart from its files; a crash is
+ * recorded and restarted with backoff, until the tenant crash-loops into `failed`.
+ */
+export function settleExit(
+  parts: { registry: Registry; log: Logger; metrics?: FleetMetrics | undefined },
+  worker: ExitedWorker,
+  exit: WorkerExit,
+  options: { nowMs: number; closing: boolean },
+): ExitKind {
+  const { registry, log } = parts
+  const { tenantId, epoch } = worker
+  const { nowMs } = options
+  const kind = classifyExit(exit, options.closing)
+  switch (kind) {
+    case 'hibernated': {
+      // If the worker could not report its next wake time, wake it soon: it will find out and
+      // hibernate again.
+      const nextWakeAt = worker.reportedNextWakeAt === undefined ? nowMs : worker.reportedNextWakeAt
+      registry.setState(tenantId, 'hibernated', { nextWakeAt, clearWorker: true })
+      // A fork's own replica now holds its state: later wakes restore from it alone.
+      registry.setRestoreFrom(tenantId, null)
+      log.info({ tenantId, epoch, nextWakeAt }, 'tenant hibernated')
+      return kind
+    }
+    case 'storage-unavailable':
+      // Keep its local files, retry later, and never count it toward `failed`.
+      registry.setState(tenantId, 'hibernated', {
+        nextWakeAt: nowMs + STORAGE_RETRY_MS,
+        clearWorker: true,
+      })
+      log.warn({ tenantId, epoch }, 'hibernate could not verify the replica; retrying later')
+      return kind
+    case 'fenced':
+      registry.setState(tenantId, 'hibernated', { nextWakeAt: nowMs, clearWorker: true })
+      log.warn({ tenantId, epoch, exit }, 'worker stopped without hibernating')
+      return kind
+    case 'no-restore-point':
+      registry.setState(tenantId, 'failed', {
+        failureReason: `nothing to restore from its source; see logs/${tenantId}.log`,
+        nextWakeAt: null,
+        clearWorker: true,
+      })
+      return kind
+    case 'crashed':
+      recordCrash(parts, tenantId, exit, nowMs)
+      return kind
+  }
+}
+
+function recordCrash(
+  {
+    registry,
+    log,
+    metrics,
+  }: { registry: Registry; log: Logger; metrics?: FleetMetrics | undefined },
+  tenantId: string,
+  exit: WorkerExit,
+  nowMs: number,
+): void {
+  metrics?.workerCrashed()
+  const detail = `worker exited with ${exit.code !== null ? `code ${exit.code}` : `signal ${exit.signal}`}`
+  const crashes = registry.recordCrash(tenantId, {
+    exitCode: exit.code,
+    detail,
+    nowMs,
+    sinceMs: nowMs - CRASH_WINDOW_MS,
+  })
+  if (crashes >= CRASH_LIMIT) {
+    const reason = `${detail}; ${crashes} crashes within ${CRASH_WINDOW_MS / 60_000} minutes; see logs/${tenantId}.log`
+    registry.setState(tenantId, 'failed', {
+      failureReason: reason,
+      nextWakeAt: null,
+      clearWorker: true,
+    })
+    log.error({ tenantId, reason }, 'tenant failed')
+    return
+  }
+  // Restart through the wake scheduler, after a backoff: the local files it kept hold work.
+  registry.setState(tenantId, 'hibernated', {
+    nextWakeAt: nowMs + crashBackoffMs(crashes),
+    clearWorker: true,
+  })
+  log.warn({ tenantId, crashes, detail }, 'worker crashed; restarting with backoff')
+}

@@ -1,0 +1,297 @@
+import { setTimeout as delay } from 'node:timers/promises'
+import type { WorkerSettings } from '@litecell/protocol'
+import type { Logger } from 'pino'
+import { ControlPlaneError } from '../control-plane-error.js'
+import type { FleetMetrics } from '../fleet-metrics.js'
+import type { Launcher, WorkerExit } from '../launcher.js'
+import type { Registry } from '../registry.js'
+import { settleExit } from './exit-policy.js'
+import { LeaseDesk } from './lease-desk.js'
+import type { LiveWorker, WorkerView } from './live-worker.js'
+import { DEFAULT_START_TIMEOUT_MS, launchWorker, untilReady } from './worker-launch.js'
+import type { WorkerClient, WorkerFetch } from './worker-client.js'
+import { WorkerSlots, evictionVictim } from './worker-slots.js'
+
+/** Settings of a {@link Fleet}. */
+export interface FleetOptions {
+  readonly registry: Registry
+  readonly launcher: Launcher
+  readonly log: Logger
+  /** Folder holding `logs/` (and, for the local launcher, `tenants/`). */
+  readonly dataDir: string
+  readonly maxWorkers: number
+  readonly leaseTtlMs: number
+  readonly startTimeoutMs?: number
+  readonly slotWaitMs?: number
+  /** Settings of a worker for this tenant and app (storage, app path, control URL…). */
+  readonly workerSettings: (
+    tenantId: string,
+    app: string,
+  ) => Omit<WorkerSettings, 'epoch' | 'workerSecret'>
+  /** How requests reach workers (in-process tests); default: HTTP. */
+  readonly workerFetch?: WorkerFetch
+  readonly clock?: () => number
+  /** Prometheus metrics to feed, if any. */
+  readonly metrics?: FleetMetrics
+}
+
+/** A ready worker, for one request: its client and its exit. */
+export interface WorkerHandle {
+  readonly client: WorkerClient
+  readonly exited: Promise<WorkerExit>
+}
+
+/**
+ * The fleet of workers: starts a worker when a tenant must be active (concurrent wakes share
+ * one start), holds at most `maxWorkers` ({@link WorkerSlots}), hibernates them, and settles
+ * their exits ({@link settleExit}); the {@link LeaseDesk} answers their callbacks. Only the
+ * fleet's files hold live workers; the rest of the control plane sees a {@link WorkerView}
+ * or borrows a {@link WorkerHandle} for one request.
+ *
+ * One writer per tenant: a new worker is launched only once the previous one has exited or
+ * its lease has expired, and each launch takes a new lease epoch.
+ */
+export class Fleet {
+  /** The workers' callbacks and the lease reaper. */
+  readonly leases: LeaseDesk
+  readonly #options: FleetOptions
+  readonly #clock: () => number
+  readonly #workers = new Map<string, LiveWorker>()
+  readonly #wakes = new Map<string, Promise<LiveWorker>>()
+  readonly #slots: WorkerSlots<LiveWorker>
+  #closed = false
+
+  constructor(options: FleetOptions) {
+    this.#options = options
+    this.#clock = options.clock ?? Date.now
+    this.#slots = new WorkerSlots({
+      maxWorkers: options.maxWorkers,
+      clock: this.#clock,
+      ...(options.slotWaitMs !== undefined ? { slotWaitMs: options.slotWaitMs } : {}),
+    })
+    this.leases = new LeaseDesk({
+      registry: options.registry,
+      leaseTtlMs: options.leaseTtlMs,
+      log: options.log,
+      clock: this.#clock,
+      metrics: options.metrics,
+      find: (tenantId) => this.#workers.get(tenantId),
+      all: () => this.#workers.values(),
+    })
+  }
+
+  /** How many workers exist (starting, active or stopping). */
+  get size(): number {
+    return this.#workers.size
+  }
+
+  /** The tenant's worker, if it has one. */
+  workerView(tenantId: string): WorkerView | undefined {
+    return this.#workers.get(tenantId)?.view
+  }
+
+  /** The client of the tenant's ready worker if it has one that is not stopping (never wakes). */
+  servingWorker(tenantId: string): WorkerClient | undefined {
+    const live = this.#workers.get(tenantId)
+    return live?.client && !live.stopping ? live.client : undefined
+  }
+
+  /** Wakes the tenant (if needed) and resolves once its worker is ready. */
+  async ensureActive(tenantId: string, options: { force?: boolean } = {}): Promise<void> {
+    await this.#ensureActive(tenantId, options.force === true)
+  }
+
+  /**
+   * Runs `use` with the tenant's ready worker (waking the tenant first), counted as a request
+   * in flight so the worker is not hibernated as idle meanwhile.
+   */
+  async withWorker<T>(tenantId: string, use: (worker: WorkerHandle) => Promise<T>): Promise<T> {
+    const live = await this.#ensureActive(tenantId, false)
+    live.beginRequest(this.#clock())
+    try {
+      return await use({ client: live.client!, exited: live.process.exited })
+    } finally {
+      live.endRequest(this.#clock())
+    }
+  }
+
+  /**
+   * Like {@link withWorker}, but only if the tenant has a worker or local state already (it is
+   * not woken from its replica for this); a hibernation under way is waited out first.
+   * Undefined when the tenant is hibernated with nothing local.
+   */
+  async withWorkerIfAwake<T>(
+    tenantId: string,
+    use: (worker: WorkerHandle) => Promise<T>,
+  ): Promise<T | undefined> {
+    const live = this.#workers.get(tenantId)
+    if (live?.stopping) await live.process.exited
+    const awake = this.#workers.has(tenantId) || this.#options.launcher.hasLocalState(tenantId)
+    return awake ? this.withWorker(tenantId, use) : undefined
+  }
+
+  async #ensureActive(tenantId: string, force: boolean): Promise<LiveWorker> {
+    for (;;) {
+      if (this.#closed) {
+        throw new ControlPlaneError('WORKER_UNAVAILABLE', 'the control plane is shutting down')
+      }
+      const live = this.#workers.get(tenantId)
+      if (live?.client && !live.stopping) return live
+      if (live?.stopping) {
+        await live.stopping.catch(() => undefined)
+        await live.process.exited
+        continue
+      }
+      if (live) {
+        await Promise.race([live.ready, live.process.exited])
+        if (live.client) return live
+        continue
+      }
+      return this.#sharedWake(tenantId, force)
+    }
+  }
+
+  /** One wake per tenant at a time: concurrent callers share it. */
+  #sharedWake(tenantId: string, force: boolean): Promise<LiveWorker> {
+    let wake = this.#wakes.get(tenantId)
+    if (!wake) {
+      const timer = this.#options.metrics?.wakes.startTimer()
+      wake = this.#wake(tenantId, force)
+      void wake.then(
+        () => timer?.({ outcome: 'ok' }),
+        () => timer?.({ outcome: 'error' }),
+      )
+      this.#wakes.set(tenantId, wake)
+      void wake.finally(() => this.#wakes.delete(tenantId)).catch(() => undefined)
+    }
+    return wake
+  }
+
+  async #wake(tenantId: string, force: boolean): Promise<LiveWorker> {
+    const { registry } = this.#options
+    const tenant = registry.require(tenantId)
+    if (tenant.state === 'starting') {
+      // No worker of ours, yet starting: the tenant is being created by a fork.
+      throw new ControlPlaneError(
+        'TENANT_STATE_CONFLICT',
+        `tenant ${tenantId} is being created; retry shortly`,
+      )
+    }
+    if (tenant.state === 'failed') {
+      if (!force) {
+        throw new ControlPlaneError(
+          'TENANT_FAILED',
+          `tenant ${tenantId} failed: ${tenant.failureReason ?? 'unknown'}; an admin wake retries it`,
+        )
+      }
+      registry.clearCrashes(tenantId)
+    }
+    // A lease left by a worker this process does not know (a previous control plane) must
+    // run out before anyone else may write: that worker fences itself before it does.
+    const leaseLeftMs = (tenant.leaseExpiresAt ?? 0) - this.#clock()
+    if (leaseLeftMs > 0) await delay(leaseLeftMs + 250)
+    await this.#slots.reserve(tenantId, () => this.#workers.size, {
+      evict: (exceptTenantId) => this.#evict(exceptTenantId),
+      isGone: (victim) => this.#workers.get(victim.tenantId) !== victim,
+    })
+    let live: LiveWorker
+    try {
+      live = launchWorker(this.#options, tenantId, this.#clock())
+      this.#workers.set(tenantId, live)
+      void live.process.exited.then((exit) => this.#onExit(live, exit))
+    } finally {
+      // The reserved slot became the worker's entry (or is given back on failure).
+      this.#slots.release()
+    }
+    await untilReady(live, this.#options.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS)
+    this.#options.log.info(
+      { tenantId, epoch: live.epoch, pid: live.process.pid, ms: this.#clock() - live.startedAtMs },
+      'tenant active',
+    )
+    return live
+  }
+
+  /** Starts hibernating the least recently used idle worker (not `exceptTenantId`'s). */
+  #evict(exceptTenantId: string): LiveWorker | undefined {
+    const victim = evictionVictim(this.#workers.values(), exceptTenantId)
+    if (victim) void this.hibernate(victim.tenantId).catch(() => undefined)
+    return victim
+  }
+
+  /**
+   * Hibernates a tenant: its worker stops at the next durable point, syncs, verifies the
+   * replica and deletes its local files. Resolves once the worker has exited; rejects if it
+   * could not verify its replica (its files are then kept and it is restarted).
+   */
+  async hibernate(tenantId: string): Promise<void> {
+    const wake = this.#wakes.get(tenantId)
+    if (wake) await wake.catch(() => undefined)
+    let live = this.#workers.get(tenantId)
+    if (!live) {
+      // A crash or a failed hibernation left local files that S3 may lack: finish the job.
+      if (this.#closed || !this.#options.launcher.hasLocalState(tenantId)) return
+      live = await this.#ensureActive(tenantId, false)
+    }
+    if (!live.stopping) {
+      const timer = this.#options.metrics?.hibernations.startTimer()
+      void live.beginStop(this.#stop(live)).then(
+        () => timer?.({ outcome: 'ok' }),
+        () => timer?.({ outcome: 'error' }),
+      )
+    }
+    await live.stopping
+  }
+
+  /**
+   * The one hibernation trigger: the worker's hibernate route, or SIGTERM for a worker that is
+   * not serving (not ready yet, or not answering); then its exit says how it went.
+   */
+  async #stop(live: LiveWorker): Promise<void> {
+    this.#options.registry.setState(live.tenantId, 'stopping')
+    const answered = (await live.client?.hibernate()) ?? false
+    if (!answered) live.process.kill('SIGTERM')
+    await live.hibernation()
+  }
+
+  /** The worker died, hibernated or fenced itself: free its slot and settle the tenant's state. */
+  #onExit(live: LiveWorker, exit: WorkerExit): void {
+    const { registry, log, metrics } = this.#options
+    if (this.#workers.get(live.tenantId) === live) this.#workers.delete(live.tenantId)
+    this.#slots.freed()
+    if (live.deleted || !registry.get(live.tenantId)) return
+    registry.endLease(live.tenantId, live.epoch)
+    settleExit({ registry, log, metrics }, live, exit, {
+      nowMs: this.#clock(),
+      closing: this.#closed,
+    })
+  }
+
+  /**
+   * Kills the tenant's worker at once and removes its local state (the tenant is being deleted,
+   * or its creation failed); resolves once the worker has exited.
+   */
+  async discard(tenantId: string): Promise<void> {
+    const wake = this.#wakes.get(tenantId)
+    if (wake) await wake.catch(() => undefined)
+    const live = this.#workers.get(tenantId)
+    if (live) {
+      live.markDeleted()
+      live.process.kill('SIGKILL')
+      await live.process.exited
+    }
+    await this.#options.launcher.removeLocalState(tenantId)
+  }
+
+  /**
+   * Hibernates every worker (control plane shutdown); no new wakes start. Resolves with the
+   * tenants whose hibernation failed: their local files are kept for the next start.
+   */
+  async close(): Promise<string[]> {
+    this.#closed = true
+    await Promise.allSettled([...this.#wakes.values()])
+    const ids = [...this.#workers.keys()]
+    const results = await Promise.allSettled(ids.map((id) => this.hibernate(id)))
+    this.#options.launcher.close?.()
+    return ids.filter((_, index) => results[index]!.status === 'rejected')
+  }
+}

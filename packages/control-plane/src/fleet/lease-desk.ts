@@ -1,0 +1,146 @@
+import {
+  matchesHash,
+  type CallbackCaller,
+  type HeartbeatReport,
+  type HibernatedReport,
+  type IdleAnswer,
+  type LeaseAnswer,
+  type ReadyReport,
+} from '@litecell/protocol'
+import type { Logger } from 'pino'
+import { ControlPlaneError } from '../control-plane-error.js'
+import type { FleetMetrics } from '../fleet-metrics.js'
+import type { Registry } from '../registry.js'
+import type { LiveWorker } from './live-worker.js'
+
+/** What the lease desk works with. */
+export interface LeaseDeskOptions {
+  readonly registry: Registry
+  readonly leaseTtlMs: number
+  readonly log: Logger
+  readonly clock: () => number
+  readonly metrics?: FleetMetrics | undefined
+  /** The fleet's live worker of a tenant, if any. */
+  readonly find: (tenantId: string) => LiveWorker | undefined
+  /** Every live worker of the fleet. */
+  readonly all: () => Iterable<LiveWorker>
+}
+
+/**
+ * The control plane's side of the lease protocol: the callbacks workers make (ready,
+ * heartbeat, idle, hibernated), each checked against the live worker that holds the tenant's
+ * current epoch and its secret (`LEASE_LOST` otherwise: the worker fences itself), and the
+ * reaper of leases that ran out.
+ */
+export class LeaseDesk {
+  readonly #options: LeaseDeskOptions
+
+  constructor(options: LeaseDeskOptions) {
+    this.#options = options
+  }
+
+  /**
+   * A worker reports it serves at `url`. If its engine quarantined runs on opening, the
+   * recent crashes were theirs (a run that keeps killing its worker), not the tenant's: they
+   * no longer count toward marking the tenant `failed`.
+   */
+  ready(caller: CallbackCaller, secret: string | undefined, report: ReadyReport): LeaseAnswer {
+    const live = this.#caller(caller, secret)
+    if (report.quarantinedRuns > 0) {
+      this.#options.registry.clearCrashes(live.tenantId)
+      this.#options.log.warn(
+        { tenantId: live.tenantId, quarantinedRuns: report.quarantinedRuns },
+        'runs quarantined; their crashes no longer count against the tenant',
+      )
+    }
+    const leaseExpiresAt = this.#renew(live)
+    this.#options.registry.setWorker(live.tenantId, live.epoch, {
+      url: report.url,
+      pid: live.process.pid ?? 0,
+      startedAtMs: live.startedAtMs,
+    })
+    live.markReady(report.url)
+    return { leaseExpiresAt }
+  }
+
+  /** A worker renews its lease and reports its load. */
+  heartbeat(
+    caller: CallbackCaller,
+    secret: string | undefined,
+    report: HeartbeatReport,
+  ): LeaseAnswer {
+    const live = this.#caller(caller, secret)
+    this.#options.metrics?.record(report.metrics)
+    live.reportLoad(report.activeRuns, this.#options.clock(), report.rssBytes)
+    return { leaseExpiresAt: this.#renew(live) }
+  }
+
+  /** An idle worker asks to hibernate; refused while requests are being proxied to it. */
+  idle(caller: CallbackCaller, secret: string | undefined): IdleAnswer {
+    const live = this.#caller(caller, secret)
+    if (live.inflight > 0 || live.stopping) return { hibernate: false }
+    this.#options.registry.setState(live.tenantId, 'stopping')
+    // Idle hibernations are timed too (they are most of them), from approval to exit.
+    const timer = this.#options.metrics?.hibernations.startTimer()
+    void live.beginStop(live.hibernation()).then(
+      () => timer?.({ outcome: 'ok' }),
+      () => timer?.({ outcome: 'error' }),
+    )
+    return { hibernate: true }
+  }
+
+  /** A worker finished a verified hibernation; it exits next. */
+  hibernated(caller: CallbackCaller, secret: string | undefined, report: HibernatedReport): void {
+    const live = this.#caller(caller, secret)
+    this.#options.metrics?.record(report.metrics)
+    live.reportHibernated(report.nextWakeAt)
+  }
+
+  /**
+   * Kills workers whose lease ran out without renewal (hung, frozen or partitioned). By then a
+   * healthy worker has fenced itself; the kill makes sure, and its exit (a crash) lets a
+   * replacement start.
+   */
+  reapExpired(nowMs = this.#options.clock()): void {
+    for (const live of this.#options.all()) {
+      const expiresAt = live.leaseExpiresAt
+      if (expiresAt !== null && expiresAt < nowMs) {
+        this.#options.log.warn(
+          { tenantId: live.tenantId, epoch: live.epoch },
+          'lease expired; killing worker',
+        )
+        live.leaseRenewed(null)
+        live.process.kill('SIGKILL')
+      }
+    }
+  }
+
+  /** The live worker a callback comes from; `LEASE_LOST` for a stale or unknown one. */
+  #caller({ tenantId, epoch }: CallbackCaller, secret: string | undefined): LiveWorker {
+    const live = this.#options.find(tenantId)
+    if (!live || live.epoch !== epoch || !matchesHash(secret, live.secretHash)) {
+      throw new ControlPlaneError(
+        'LEASE_LOST',
+        `lease epoch ${epoch} of tenant ${tenantId} is not current`,
+      )
+    }
+    return live
+  }
+
+  /** Extends the live worker's lease in the registry (and in memory, for the reaper). */
+  #renew(live: LiveWorker): number {
+    const { registry, leaseTtlMs, clock } = this.#options
+    const expiresAt = registry.renewLease(
+      live.tenantId,
+      live.epoch,
+      leaseTtlMs,
+      clock(),
+      live.lastUsedMs,
+    )
+    if (expiresAt === null) {
+      throw new ControlPlaneError('LEASE_LOST', `lease of tenant ${live.tenantId} is gone`)
+    }
+    live.leaseRenewed(expiresAt)
+    return expiresAt
+  }
+}

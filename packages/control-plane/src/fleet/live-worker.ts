@@ -1,0 +1,174 @@
+import { ControlPlaneError } from '../control-plane-error.js'
+import type { WorkerExit, WorkerProcess } from '../launcher.js'
+import { WorkerClient, type WorkerFetch } from './worker-client.js'
+
+/** A live worker as code outside the fleet may see it. */
+export interface WorkerView {
+  readonly pid: number | undefined
+  readonly epoch: number
+  readonly startedAtMs: number
+  /** Where it serves; null until it reported ready. */
+  readonly url: string | null
+  /** Its resident set size in bytes as of its last heartbeat; null before the first. */
+  readonly rssBytes: number | null
+}
+
+/**
+ * What the control plane knows, in memory, about one running worker: its identity (tenant,
+ * lease epoch, secret, process) and the state the fleet's parts change through the methods
+ * below (ready, lease renewed, load, requests in flight, stopping). Only the fleet's files
+ * hold a `LiveWorker`; the rest of the control plane sees a {@link WorkerView}.
+ */
+export class LiveWorker {
+  readonly tenantId: string
+  readonly epoch: number
+  readonly process: WorkerProcess
+  readonly startedAtMs: number
+  /** SHA-256 of the worker's secret: callbacks prove themselves with the secret. */
+  readonly secretHash: string
+  readonly #secret: string
+  readonly #fetch: WorkerFetch | undefined
+  readonly #ready: Promise<void>
+  #markReady!: () => void
+  #client: WorkerClient | null = null
+  #leaseExpiresAt: number | null = null
+  #activeRuns = 0
+  #rssBytes: number | null = null
+  #inflight = 0
+  #lastUsedMs: number
+  #reportedNextWakeAt: number | null | undefined = undefined
+  #stopping: Promise<void> | null = null
+  #deleted = false
+
+  constructor(parts: {
+    tenantId: string
+    epoch: number
+    process: WorkerProcess
+    startedAtMs: number
+    secret: string
+    secretHash: string
+    fetch?: WorkerFetch
+  }) {
+    this.tenantId = parts.tenantId
+    this.epoch = parts.epoch
+    this.process = parts.process
+    this.startedAtMs = parts.startedAtMs
+    this.#secret = parts.secret
+    this.secretHash = parts.secretHash
+    this.#fetch = parts.fetch
+    this.#lastUsedMs = parts.startedAtMs
+    this.#ready = new Promise<void>((resolve) => (this.#markReady = resolve))
+  }
+
+  /** The worker's client, once it reported ready. */
+  get client(): WorkerClient | null {
+    return this.#client
+  }
+
+  /** Resolves when the worker announced itself ready. */
+  get ready(): Promise<void> {
+    return this.#ready
+  }
+
+  get view(): WorkerView {
+    const { pid } = this.process
+    return {
+      pid,
+      epoch: this.epoch,
+      startedAtMs: this.startedAtMs,
+      url: this.#client?.url ?? null,
+      rssBytes: this.#rssBytes,
+    }
+  }
+
+  /** The worker serves at `url`. */
+  markReady(url: string): void {
+    this.#client = new WorkerClient({
+      url,
+      secret: this.#secret,
+      ...(this.#fetch ? { fetch: this.#fetch } : {}),
+    })
+    this.#markReady()
+  }
+
+  /** Epoch ms at which its lease runs out unless renewed (null until ready, or once reaped). */
+  get leaseExpiresAt(): number | null {
+    return this.#leaseExpiresAt
+  }
+
+  leaseRenewed(expiresAt: number | null): void {
+    this.#leaseExpiresAt = expiresAt
+  }
+
+  /** Runs executing in the worker, as of its last heartbeat. */
+  get activeRuns(): number {
+    return this.#activeRuns
+  }
+
+  /** Epoch ms of the last request or heartbeat with work: for least-recently-used eviction. */
+  get lastUsedMs(): number {
+    return this.#lastUsedMs
+  }
+
+  /** A heartbeat's load report. */
+  reportLoad(activeRuns: number, nowMs: number, rssBytes?: number): void {
+    if (activeRuns > 0) this.#lastUsedMs = nowMs
+    this.#activeRuns = activeRuns
+    if (rssBytes !== undefined) this.#rssBytes = rssBytes
+  }
+
+  /** Requests being proxied to it right now (an idle worker is not stopped under them). */
+  get inflight(): number {
+    return this.#inflight
+  }
+
+  beginRequest(nowMs: number): void {
+    this.#inflight += 1
+    this.#lastUsedMs = nowMs
+  }
+
+  endRequest(nowMs: number): void {
+    this.#inflight -= 1
+    this.#lastUsedMs = nowMs
+  }
+
+  /** The next wake time the worker reported when it hibernated (undefined: no report). */
+  get reportedNextWakeAt(): number | null | undefined {
+    return this.#reportedNextWakeAt
+  }
+
+  reportHibernated(nextWakeAt: number | null): void {
+    this.#reportedNextWakeAt = nextWakeAt
+  }
+
+  /** Set while the worker is stopping; resolves once it exited after a verified hibernation. */
+  get stopping(): Promise<void> | null {
+    return this.#stopping
+  }
+
+  /** Marks the worker stopping (once): resolves like {@link hibernation}. */
+  beginStop(stop: Promise<void>): Promise<void> {
+    this.#stopping ??= stop
+    this.#stopping.catch(() => undefined) // reported to whoever awaits it; the exit handler restarts
+    return this.#stopping
+  }
+
+  /** The tenant is being deleted: the exit must not trigger a restart. */
+  get deleted(): boolean {
+    return this.#deleted
+  }
+
+  markDeleted(): void {
+    this.#deleted = true
+  }
+
+  /** Resolves when the worker exits after a verified hibernation; rejects on any other exit. */
+  async hibernation(): Promise<void> {
+    const exit: WorkerExit = await this.process.exited
+    if (exit.code === 0) return
+    throw new ControlPlaneError(
+      'WORKER_UNAVAILABLE',
+      `hibernate tenant ${this.tenantId}: the worker could not verify its replica (exit ${exit.code ?? exit.signal}); its local files are kept and it will be restarted; see logs/${this.tenantId}.log`,
+    )
+  }
+}

@@ -1,0 +1,84 @@
+import { join } from 'node:path'
+import {
+  EXIT_NO_RESTORE_POINT,
+  hashSecret,
+  newSecret,
+  type WorkerSettings,
+} from '@litecell/protocol'
+import { ControlPlaneError } from '../control-plane-error.js'
+import type { Launcher } from '../launcher.js'
+import type { Registry } from '../registry.js'
+import { LiveWorker } from './live-worker.js'
+import type { WorkerFetch } from './worker-client.js'
+
+/** Longest a worker may take from launch to ready. */
+export const DEFAULT_START_TIMEOUT_MS = 30_000
+
+/** What a launch needs from the fleet's settings. */
+export interface LaunchParts {
+  readonly registry: Registry
+  readonly launcher: Launcher
+  readonly dataDir: string
+  readonly leaseTtlMs: number
+  readonly workerSettings: (
+    tenantId: string,
+    app: string,
+  ) => Omit<WorkerSettings, 'epoch' | 'workerSecret'>
+  readonly workerFetch?: WorkerFetch | undefined
+}
+
+/**
+ * Launches a worker for the tenant under a new lease epoch (the tenant becomes `starting`)
+ * with a fresh secret that only this control plane and the worker know; a fork's worker is
+ * told its source.
+ */
+export function launchWorker(parts: LaunchParts, tenantId: string, nowMs: number): LiveWorker {
+  const { registry, launcher, dataDir, leaseTtlMs } = parts
+  const tenant = registry.require(tenantId)
+  const epoch = registry.beginLease(tenantId, leaseTtlMs, nowMs)
+  const secret = newSecret()
+  const settings: WorkerSettings = {
+    ...parts.workerSettings(tenantId, tenant.app),
+    epoch,
+    workerSecret: secret,
+    ...(tenant.restoreFrom ? { restoreFrom: tenant.restoreFrom } : {}),
+  }
+  const process = launcher.launch({ settings, logPath: join(dataDir, 'logs', `${tenantId}.log`) })
+  return new LiveWorker({
+    tenantId,
+    epoch,
+    process,
+    startedAtMs: nowMs,
+    secret,
+    secretHash: hashSecret(secret),
+    ...(parts.workerFetch ? { fetch: parts.workerFetch } : {}),
+  })
+}
+
+/**
+ * Resolves once the worker reported ready; `WORKER_START_FAILED` (naming its log) if it exits
+ * first or is not ready within `timeoutMs` (it is then killed).
+ */
+export async function untilReady(live: LiveWorker, timeoutMs: number): Promise<void> {
+  const { tenantId, process } = live
+  let timer: NodeJS.Timeout | undefined
+  const outcome = await Promise.race([
+    live.ready.then(() => 'ready' as const),
+    process.exited.then(() => 'exited' as const),
+    new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), timeoutMs))),
+  ])
+  clearTimeout(timer)
+  if (outcome === 'ready') return
+  if (outcome === 'timeout') process.kill('SIGKILL')
+  const exit = await process.exited
+  if (exit.code === EXIT_NO_RESTORE_POINT) {
+    throw new ControlPlaneError(
+      'NO_RESTORE_POINT',
+      `wake tenant ${tenantId}: its source holds nothing at the time asked; see logs/${tenantId}.log`,
+    )
+  }
+  throw new ControlPlaneError(
+    'WORKER_START_FAILED',
+    `wake tenant ${tenantId}: worker ${outcome === 'timeout' ? `not ready within ${timeoutMs} ms` : 'exited during start'}; see logs/${tenantId}.log`,
+  )
+}

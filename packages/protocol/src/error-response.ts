@@ -1,0 +1,85 @@
+import type { Context } from 'hono'
+import type { ContentfulStatusCode } from 'hono/utils/http-status'
+
+/**
+ * The one place where an error `code` (from any litecell package) becomes an HTTP status.
+ * Both the worker's tenant API and the control plane's public API answer through it, so a
+ * client sees the same `{error: {code, message}}` whichever process produced the error.
+ * Codes are matched by value (duck typing), never by `instanceof` across packages.
+ */
+const STATUS_BY_CODE: Readonly<Record<string, ContentfulStatusCode>> = {
+  BAD_REQUEST: 400,
+  INVALID_INPUT: 400,
+  INVALID_JSON: 400,
+  INVALID_TENANT_ID: 400,
+  UNKNOWN_WORKFLOW: 400,
+  UNKNOWN_APP: 400,
+  NO_RESTORE_POINT: 400,
+  QUERY_NOT_READ_ONLY: 400,
+  QUERY_NOT_ALLOWED: 400,
+  QUERY_TIMEOUT: 400,
+  QUERY_FAILED: 400,
+  NOT_SERIALIZABLE: 400,
+  UNAUTHENTICATED: 401,
+  FORBIDDEN: 403,
+  NOT_FOUND: 404,
+  RUN_NOT_FOUND: 404,
+  TENANT_NOT_FOUND: 404,
+  INVALID_STATE: 409,
+  IDEMPOTENCY_CONFLICT: 409,
+  TENANT_EXISTS: 409,
+  TENANT_STATE_CONFLICT: 409,
+  // A worker callback whose lease epoch is not current: the worker fences itself.
+  LEASE_LOST: 409,
+  BODY_TOO_LARGE: 413,
+  OVER_CAPACITY: 429,
+  TENANT_FAILED: 503,
+  STORAGE_UNAVAILABLE: 503,
+  STORAGE_FAILED: 503,
+  REPLICA_NOT_VERIFIED: 503,
+  WORKER_UNAVAILABLE: 503,
+  WORKER_START_FAILED: 503,
+  WORKER_STOPPING: 503,
+  ENGINE_CLOSED: 503,
+}
+
+/** The JSON body of every error response. */
+export interface ErrorBody {
+  error: { code: string; message: string }
+}
+
+/** Maps an error code to its HTTP status; unknown codes are server errors (500). */
+export function statusForCode(code: string): ContentfulStatusCode {
+  return STATUS_BY_CODE[code] ?? 500
+}
+
+/** Reads the stable `code` of any litecell error, or `INTERNAL` for anything else. */
+export function errorCode(err: unknown): string {
+  if (typeof err === 'object' && err !== null && 'code' in err && typeof err.code === 'string') {
+    return /^[A-Z][A-Z0-9_]+$/.test(err.code) ? err.code : 'INTERNAL'
+  }
+  return 'INTERNAL'
+}
+
+/**
+ * Turns an error into the API's error response. Unexpected errors (500) keep their detail
+ * out of the response: the caller logs them, the client gets a generic message.
+ */
+export function errorResponse(context: Context, err: unknown): Response {
+  const code = errorCode(err)
+  const status = statusForCode(code)
+  const message =
+    status >= 500 && code === 'INTERNAL'
+      ? 'internal error; see the server log'
+      : err instanceof Error
+        ? err.message
+        : String(err)
+  return context.json({ error: { code, message } } satisfies ErrorBody, status)
+}
+
+/** The `{error: {code, message}}` of a parsed response body, or null if it has none. */
+export function errorOf(payload: unknown): ErrorBody['error'] | null {
+  const error = (payload as { error?: { code?: unknown; message?: unknown } } | null)?.error
+  if (typeof error?.code !== 'string') return null
+  return { code: error.code, message: typeof error.message === 'string' ? error.message : '' }
+}

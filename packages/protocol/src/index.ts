@@ -1,0 +1,74 @@
+/**
+ * The wire contract between the control plane and its workers, and the pieces both sides
+ * share: internal routes and bodies, error codes → HTTP status, request-body helpers, secrets,
+ * the tenant id, exit codes, and the worker's environment (serializer beside parser).
+ * Depends on no other litecell package.
+ */
+export { ProtocolError } from './protocol-error.js'
+export type { ProtocolErrorCode } from './protocol-error.js'
+export { describeValue } from './describe-value.js'
+export { errorCode, errorOf, errorResponse, statusForCode } from './error-response.js'
+export type { ErrorBody } from './error-response.js'
+export { optionalInteger, optionalString, readJsonObject, requireString } from './request-body.js'
+export type { JsonObject } from './request-body.js'
+export { bearerToken, hashSecret, matchesHash, newSecret } from './secret.js'
+export { TENANT_ID_PATTERN, isTenantId, parseTenantId } from './tenant-id.js'
+export {
+  EXIT_FAILED,
+  EXIT_HIBERNATED,
+  EXIT_LEASE_LOST,
+  EXIT_NO_RESTORE_POINT,
+  EXIT_STORAGE_UNAVAILABLE,
+} from './exit-codes.js'
+export {
+  DEFAULT_STORAGE_BUCKET,
+  DEFAULT_STORAGE_REGION,
+  storageFromEnv,
+  storageToEnv,
+} from './storage-env.js'
+export type { StorageSettings } from './storage-env.js'
+export {
+  DEFAULT_FENCE_MARGIN_MS,
+  DEFAULT_IDLE_MS,
+  DEFAULT_LEASE_TTL_MS,
+  DEFAULT_SYNC_INTERVAL_MS,
+  DEFAULT_WORKER_HOST,
+  TENANT_DB_FILE,
+  WORKER_ENV,
+  parseWorkerEnvironment,
+  serializeWorkerEnvironment,
+} from './worker-environment.js'
+export type {
+  RestoreSource,
+  WorkerEnvironment,
+  WorkerPlacement,
+  WorkerSettings,
+} from './worker-environment.js'
+export { PRELOAD_APPS_ENV, STANDBY_ENV, isStandbyAssignment } from './standby.js'
+export type { StandbyAssignment } from './standby.js'
+export {
+  CALLBACK_BASE_PATH,
+  CALLBACK_ROUTE,
+  HIBERNATE_PATH,
+  SYNC_POINT_PATH,
+  WORKER_CALLBACKS,
+  WORKER_SECRET_HEADER,
+  callbackPath,
+  isWorkerCallback,
+  parseCallbackCaller,
+  parseHeartbeatReport,
+  parseHibernatedReport,
+  parseMetricsDelta,
+  parseReadyReport,
+} from './internal-api.js'
+export type {
+  CallbackCaller,
+  HeartbeatReport,
+  HibernatedReport,
+  IdleAnswer,
+  LeaseAnswer,
+  MetricsDelta,
+  ReadyReport,
+  SyncPoint,
+  WorkerCallback,
+} from './internal-api.js'

@@ -1,0 +1,149 @@
+/**
+ * What /proc says about processes (Linux; elsewhere every list is empty): the tests' checks of
+ * the one-writer invariant, the benchmark's memory figures and the demo's clean-up read it.
+ */
+import { readFileSync, readdirSync } from 'node:fs'
+
+/** One process as /proc shows it. */
+export interface ProcessInfo {
+  readonly pid: number
+  readonly ppid: number
+  /** Process group: a worker leads its own group, holding its Litestream. */
+  readonly pgid: number
+  /** Start time in clock ticks since boot: with the pid, it names a process unambiguously. */
+  readonly startTicks: number
+  readonly command: string
+  /** `R`, `S`, `Z`…: a zombie (`Z`) has exited but is not yet reaped. */
+  readonly state: string
+}
+
+/** One process, or undefined if it is gone. */
+export function readProcess(pid: number): ProcessInfo | undefined {
+  let stat: string
+  try {
+    stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+  } catch {
+    return undefined
+  }
+  // The command (field 2) may hold spaces and parentheses: split after its last ')'.
+  const close = stat.lastIndexOf(')')
+  const fields = stat.slice(close + 2).split(' ')
+  return {
+    pid,
+    command: stat.slice(stat.indexOf('(') + 1, close),
+    state: fields[0] ?? '?',
+    ppid: Number(fields[1]),
+    pgid: Number(fields[2]),
+    startTicks: Number(fields[19]),
+  }
+}
+
+/** Every live process on the machine (zombies and those that end while being read are left out). */
+export function listProcesses(): ProcessInfo[] {
+  const processes: ProcessInfo[] = []
+  for (const pid of pids()) {
+    const info = readProcess(pid)
+    if (info && info.state !== 'Z') processes.push(info)
+  }
+  return processes
+}
+
+/** True while a process with this pid runs (a zombie, exited but not yet reaped, does not). */
+export function isAlive(pid: number): boolean {
+  const info = readProcess(pid)
+  return info !== undefined && info.state !== 'Z'
+}
+
+/** Whether this very process (pid and start time) still runs. */
+export function isSameProcessAlive(info: ProcessInfo): boolean {
+  const now = readProcess(info.pid)
+  return now !== undefined && now.state !== 'Z' && now.startTicks === info.startTicks
+}
+
+/** `state S ppid=… pgid=…` of a process, for failure messages. */
+export function describeProcess(pid: number): string {
+  const info = readProcess(pid)
+  return info ? `state ${info.state} ppid=${info.ppid} pgid=${info.pgid}` : 'gone'
+}
+
+/** Resident set size of a process in bytes (VmRSS), 0 if it is gone. */
+export function rssBytes(pid: number): number {
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8')
+    const match = /^VmRSS:\s+(\d+)\s+kB/m.exec(status)
+    return match?.[1] ? Number(match[1]) * 1024 : 0
+  } catch {
+    return 0
+  }
+}
+
+/** Sum of VmRSS over processes, in bytes. */
+export function totalRss(processes: readonly ProcessInfo[]): number {
+  return processes.reduce((sum, info) => sum + rssBytes(info.pid), 0)
+}
+
+/**
+ * The process tree of `rootPid`: its descendants, plus members of any process group led by
+ * one of them (a worker's Litestream outlives the worker for its final sync, reparented away
+ * from the tree, but stays in the worker's group).
+ */
+export function treeOf(
+  rootPid: number,
+  processes: readonly ProcessInfo[] = listProcesses(),
+): ProcessInfo[] {
+  const children = new Map<number, ProcessInfo[]>()
+  for (const info of processes) {
+    const list = children.get(info.ppid) ?? []
+    list.push(info)
+    children.set(info.ppid, list)
+  }
+  const members = new Map<number, ProcessInfo>()
+  const root = processes.find((info) => info.pid === rootPid)
+  const stack = root ? [root] : []
+  while (stack.length > 0) {
+    const info = stack.pop()!
+    if (members.has(info.pid)) continue
+    members.set(info.pid, info)
+    stack.push(...(children.get(info.pid) ?? []))
+  }
+  const groups = new Set(
+    [...members.values()].filter((info) => info.pid === info.pgid).map((info) => info.pid),
+  )
+  for (const info of processes) {
+    if (groups.has(info.pgid) && !members.has(info.pid)) members.set(info.pid, info)
+  }
+  return [...members.values()]
+}
+
+/**
+ * Pids of the Litestream processes replicating a database under `dir` (read from each
+ * Litestream's command line and config file). A child a Litestream has forked for its `-exec`
+ * watchdog shows Litestream's command line until it execs: not counted.
+ */
+export function replicatorsOf(dir: string): number[] {
+  const candidates: { pid: number; ppid: number }[] = []
+  for (const pid of pids()) {
+    try {
+      const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0')
+      if (!argv[0]?.endsWith('litestream') || argv[1] !== 'replicate') continue
+      const config = argv[argv.indexOf('-config') + 1]
+      if (!config || !readFileSync(config, 'utf8').includes(dir)) continue
+      candidates.push({ pid, ppid: readProcess(pid)?.ppid ?? 0 })
+    } catch {
+      // the process ended while we looked
+    }
+  }
+  const ids = candidates.map((candidate) => candidate.pid)
+  return candidates.filter((candidate) => !ids.includes(candidate.ppid)).map((c) => c.pid)
+}
+
+/** The numeric entries of /proc; none where there is no /proc. */
+export function pids(): number[] {
+  let entries: string[]
+  try {
+    entries = readdirSync('/proc')
+  } catch {
+    return []
+  }
+  return entries.filter((entry) => /^\d+$/.test(entry)).map(Number)
+}
