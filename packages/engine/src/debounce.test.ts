@@ -1,6 +1,12 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import { defineApp } from './app.js'
-import { cleanup, ManualClock, openTestEngine, reopen, runUntilQuiet } from '@litecell/testkit/engine'
+import {
+  cleanup,
+  ManualClock,
+  openTestEngine,
+  reopen,
+  runUntilQuiet,
+} from '@litecell/testkit/engine'
 
 afterEach(cleanup)
 
@@ -119,7 +125,10 @@ describe('debounce', () => {
     for (const debounce of bad) {
       await expect(
         engine.start('job', null, { debounce: debounce as never }),
-      ).rejects.toMatchObject({ code: 'INVALID_INPUT', message: expect.stringContaining('debounce') })
+      ).rejects.toMatchObject({
+        code: 'INVALID_INPUT',
+        message: expect.stringContaining('debounce'),
+      })
     }
     await expect(
       engine.start('job', null, { debounce: { key: 'k', delayMs: 5 }, deduplicationId: 'd' }),

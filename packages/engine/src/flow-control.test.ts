@@ -1,6 +1,12 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import { defineApp } from './app.js'
-import { cleanup, ManualClock, openTestEngine, reopen, runUntilQuiet } from '@litecell/testkit/engine'
+import {
+  cleanup,
+  ManualClock,
+  openTestEngine,
+  reopen,
+  runUntilQuiet,
+} from '@litecell/testkit/engine'
 
 afterEach(cleanup)
 
@@ -76,7 +82,10 @@ describe('priority', () => {
     for (const priority of [1.5, '1', 2_000_000, -2_000_000, Number.NaN]) {
       await expect(
         engine.start('job', null, { priority: priority as number }),
-      ).rejects.toMatchObject({ code: 'INVALID_INPUT', message: expect.stringContaining('priority') })
+      ).rejects.toMatchObject({
+        code: 'INVALID_INPUT',
+        message: expect.stringContaining('priority'),
+      })
     }
     expect((await engine.list()).runs).toHaveLength(0)
   })

@@ -27,7 +27,9 @@ const app = defineApp({
 
 /** Rows of the engine's tables (through the write connection). */
 function count(engine: Engine, table: string): number {
-  return (writeConnectionOf(engine).prepare(`SELECT count(*) AS n FROM ${table}`).get() as { n: number }).n
+  return (
+    writeConnectionOf(engine).prepare(`SELECT count(*) AS n FROM ${table}`).get() as { n: number }
+  ).n
 }
 
 describe('retention', () => {
@@ -127,7 +129,9 @@ describe('retention keeps the file bounded', () => {
     const db = writeConnectionOf(engine)
     const sizes: number[] = []
     for (let wave = 0; wave < 50; wave++) {
-      await engine.startMany(Array.from({ length: 1_000 }, (_, i) => ({ workflow: 'three', input: i })))
+      await engine.startMany(
+        Array.from({ length: 1_000 }, (_, i) => ({ workflow: 'three', input: i })),
+      )
       await engine.idle()
       clock.advance(500)
       await sweepRetentionOf(engine)

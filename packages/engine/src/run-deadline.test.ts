@@ -1,6 +1,12 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import { defineApp } from './app.js'
-import { cleanup, ManualClock, openTestEngine, reopen, runUntilQuiet } from '@litecell/testkit/engine'
+import {
+  cleanup,
+  ManualClock,
+  openTestEngine,
+  reopen,
+  runUntilQuiet,
+} from '@litecell/testkit/engine'
 
 afterEach(cleanup)
 
@@ -32,7 +38,9 @@ describe('run timeouts', () => {
     await engine.idle()
     const started = await engine.get(runId)
     expect(started.deadlineAt).toBe(new Date(clock.nowMs + 2_000).toISOString())
-    const [child, detached] = started.steps.filter((s) => s.kind === 'child').map((s) => s.childRunId)
+    const [child, detached] = started.steps
+      .filter((s) => s.kind === 'child')
+      .map((s) => s.childRunId)
     expect(await engine.nextWakeAt()).toBe(clock.nowMs + 2_000)
     clock.advance(2_000)
     await engine.idle()
@@ -106,10 +114,16 @@ describe('run timeouts', () => {
     for (const timeoutMs of [0, -5, 1.5, '10s']) {
       await expect(
         engine.start('nap', null, { timeoutMs: timeoutMs as number }),
-      ).rejects.toMatchObject({ code: 'INVALID_INPUT', message: expect.stringContaining('timeoutMs') })
+      ).rejects.toMatchObject({
+        code: 'INVALID_INPUT',
+        message: expect.stringContaining('timeoutMs'),
+      })
     }
     expect(() =>
-      defineApp({ workflows: { a: async () => null }, workflowOptions: { a: { timeoutMs: 'soon' } } }),
+      defineApp({
+        workflows: { a: async () => null },
+        workflowOptions: { a: { timeoutMs: 'soon' } },
+      }),
     ).toThrow(/timeoutMs/)
   })
 })

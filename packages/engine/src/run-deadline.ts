@@ -10,8 +10,7 @@ export interface ExpiredRun {
 
 // The same terms as the partial index lc_runs_deadline, which the queries name: only
 // unfinished runs with a deadline are in it.
-const IN_INDEX =
-  "deadline_at IS NOT NULL AND status NOT IN ('succeeded','failed','cancelled')"
+const IN_INDEX = "deadline_at IS NOT NULL AND status NOT IN ('succeeded','failed','cancelled')"
 
 /**
  * Run deadlines (`timeoutMs`). A run's deadline is `lc_runs.deadline_at`, set when it is

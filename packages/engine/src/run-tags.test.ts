@@ -36,7 +36,11 @@ describe('run tags', () => {
     expect(both.runs[0]?.tags).toEqual({ dataset: 'cifar', lr: '0.1' })
     const lr = await engine.list({ tags: { lr: '0.1' }, limit: 2 })
     expect(lr.runs.map((run) => run.runId)).toEqual([ids[4], ids[3]])
-    const rest = await engine.list({ tags: { lr: '0.1' }, limit: 2, cursor: lr.nextCursor as string })
+    const rest = await engine.list({
+      tags: { lr: '0.1' },
+      limit: 2,
+      cursor: lr.nextCursor as string,
+    })
     expect(rest.runs.map((run) => run.runId)).toEqual([ids[1], ids[0]])
     expect(rest.nextCursor).toBeNull()
     const failed = await engine.list({ tags: { lr: '0.1' }, status: 'failed' })
@@ -51,7 +55,10 @@ describe('run tags', () => {
     await engine.idle()
     const children = await engine.list({ tags: { role: 'child' } })
     expect(children.runs).toHaveLength(1)
-    expect(children.runs[0]).toMatchObject({ workflow: 'train', tags: { role: 'child', lr: '0.5' } })
+    expect(children.runs[0]).toMatchObject({
+      workflow: 'train',
+      tags: { role: 'child', lr: '0.5' },
+    })
   })
 
   it('answers a tag filter from the tag index, not by scanning runs', async () => {
@@ -94,7 +101,10 @@ describe('run tags', () => {
       })
     }
     await expect(
-      engine.startMany([{ workflow: 'train', tags: { ok: 'yes' } }, { workflow: 'train', tags: { lr: 1 } as never }]),
+      engine.startMany([
+        { workflow: 'train', tags: { ok: 'yes' } },
+        { workflow: 'train', tags: { lr: 1 } as never },
+      ]),
     ).rejects.toMatchObject({ code: 'INVALID_INPUT' })
     expect((await engine.list()).runs).toHaveLength(0)
   })
@@ -123,6 +133,8 @@ describe('statuses', () => {
         message: expect.stringContaining('runIds'),
       })
     }
-    expect(await engine.statuses(Array.from({ length: 1_000 }, (_, i) => `r${i}`))).toHaveLength(1_000)
+    expect(await engine.statuses(Array.from({ length: 1_000 }, (_, i) => `r${i}`))).toHaveLength(
+      1_000,
+    )
   })
 })

@@ -35,7 +35,11 @@ export function validateTag(key: unknown, value: unknown, what: string): void {
     )
   }
   if (typeof value !== 'string' || value.length > MAX_TAG_VALUE_LENGTH) {
-    throw invalidInput(`${what}.${key}`, value, `a string of 0 to ${MAX_TAG_VALUE_LENGTH} characters`)
+    throw invalidInput(
+      `${what}.${key}`,
+      value,
+      `a string of 0 to ${MAX_TAG_VALUE_LENGTH} characters`,
+    )
   }
 }
 

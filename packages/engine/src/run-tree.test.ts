@@ -80,9 +80,13 @@ describe('resume and children', () => {
       workflows: {
         parent: async (ctx) => ctx.child('child'),
         child: async (ctx) =>
-          ctx.step('boom', () => {
-            throw new Error('bad')
-          }, { retries: 0 }),
+          ctx.step(
+            'boom',
+            () => {
+              throw new Error('bad')
+            },
+            { retries: 0 },
+          ),
       },
     })
     const { engine } = await openTestEngine(app)

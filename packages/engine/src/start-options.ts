@@ -150,7 +150,8 @@ function resolveDebounce(
     }
     const { key, delayMs } = debounce as { key?: unknown; delayMs?: unknown }
     const text = optionalText(key, 'debounce.key', MAX_DEBOUNCE_KEY_LENGTH)
-    if (text === null) bad('debounce.key', key, `a string of 1 to ${MAX_DEBOUNCE_KEY_LENGTH} characters`)
+    if (text === null)
+      bad('debounce.key', key, `a string of 1 to ${MAX_DEBOUNCE_KEY_LENGTH} characters`)
     if (!(Number.isSafeInteger(delayMs) && (delayMs as number) >= 1)) {
       bad('debounce.delayMs', delayMs, 'a number of ms from 1 and up')
     }
