@@ -34,7 +34,7 @@ async function hibernateUntilWoken(
   const woken = await waitFor(
     async () => {
       const view = await server.admin.getTenant(tenant)
-      return view.state !== 'hibernated' && view
+      return view.state !== 'hibernated' ? view : undefined
     },
     { timeoutMs: 30_000, what: `the scheduler to wake ${tenant}` },
   )
@@ -51,7 +51,7 @@ test('a run past its timeout on a hibernated tenant is cancelled with its childr
   const { runId } = await admin.startRun('deadline', { workflow: 'parent', timeoutMs: 4_000 })
   const view = await waitFor(async () => {
     const run = await admin.getRun('deadline', runId)
-    return run.status === 'waiting' && run
+    return run.status === 'waiting' ? run : undefined
   })
   const [child, detached] = view.steps.flatMap((step) => (step.childRunId ? [step.childRunId] : []))
   const { nextWakeAt, wokeAt } = await hibernateUntilWoken('deadline')
