@@ -27,7 +27,7 @@ import { RunStore as Store } from './run-store.js'
 import { RunView } from './run-view.js'
 import { applySchema } from './schema.js'
 import { DebounceStore } from './debounce.js'
-import { Retention } from './retention.js'
+import { Retention, syncRetentionIndex } from './retention.js'
 import { CANCELLED_ERROR_TEXT, RunDeadlines } from './run-deadline.js'
 import { RunTagStore } from './run-tags.js'
 import { RunTree } from './run-tree.js'
@@ -150,6 +150,7 @@ export class Engine {
     try {
       writeDb = openConnection(resolved.path, { synchronous: resolved.synchronous })
       applySchema(writeDb, resolved.app.migrations ?? [], resolved.clock())
+      syncRetentionIndex(writeDb, resolved.app.retention)
       readDb = openConnection(resolved.path, { synchronous: resolved.synchronous, readOnly: true })
     } catch (error) {
       readDb?.close()

@@ -3,7 +3,13 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { defineApp } from './app.js'
 import { sweepRetentionOf, writeConnectionOf, type Engine } from './engine.js'
 import { RETENTION_BATCH_RUNS } from './retention.js'
-import { cleanup, ManualClock, openTestEngine, runUntilQuiet } from '@litecell/testkit/engine'
+import {
+  cleanup,
+  ManualClock,
+  openTestEngine,
+  reopen,
+  runUntilQuiet,
+} from '@litecell/testkit/engine'
 
 afterEach(cleanup)
 
@@ -94,6 +100,23 @@ describe('retention', () => {
     commits.push(await sweeping)
     expect(commits).toEqual([total])
     expect((await engine.list()).runs.map((run) => run.runId)).toEqual([between.runId])
+  })
+
+  it('keeps its index only while the app has a policy (finished runs cost no entry otherwise)', async () => {
+    const indexes = (engine: Engine) =>
+      (
+        writeConnectionOf(engine)
+          .prepare(
+            "SELECT name FROM sqlite_schema WHERE type = 'index' AND name = 'lc_runs_finished'",
+          )
+          .all() as { name: string }[]
+      ).length
+    const { engine, path } = await openTestEngine(app)
+    expect(indexes(engine)).toBe(1)
+    await engine.close()
+    const without = await reopen(path, defineApp({ workflows: app.workflows }))
+    expect(indexes(without)).toBe(0)
+    await expect(sweepRetentionOf(without)).resolves.toBe(0)
   })
 
   it('refuses a bad retention policy when the app is defined', () => {

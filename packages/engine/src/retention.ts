@@ -16,6 +16,24 @@ type FinalStatus = 'succeeded' | 'failed' | 'cancelled'
 const FINISHED = "status IN ('succeeded','failed','cancelled')"
 
 /**
+ * The index retention finds old finished runs through. It exists only while the app has a
+ * retention policy: an entry per finished run cost ≈ 10 µs per run in the burst benchmark
+ * (measured raw: insert + running + finish of 20,000 runs, 23–37 µs per run without it,
+ * 37–42 µs with it), which apps without retention should not pay.
+ */
+const RETENTION_INDEX_SQL = `CREATE INDEX IF NOT EXISTS lc_runs_finished ON lc_runs (status, updated_at)
+  WHERE ${FINISHED}`
+
+/**
+ * Creates the retention index if the app has a policy, and drops it if not (an app that no
+ * longer has one stops paying for it). Creating it on a big file scans `lc_runs` once.
+ */
+export function syncRetentionIndex(db: Database, policy: RetentionPolicy | undefined): void {
+  const enabled = Object.values(policy ?? {}).some((keep) => keep !== undefined)
+  db.exec(enabled ? RETENTION_INDEX_SQL : 'DROP INDEX IF EXISTS lc_runs_finished')
+}
+
+/**
  * Deletes finished runs older than the app's {@link RetentionPolicy} (by the time they
  * ended, `updated_at`), with their journal (`lc_steps`), events and tags.
  *
@@ -41,11 +59,7 @@ export class Retention {
   readonly #clock: () => number
   readonly #isExecuting: (runId: string) => boolean
   readonly #keepMs: readonly (readonly [FinalStatus, number])[]
-  readonly #candidates: Statement
-  readonly #deleteSteps: Statement
-  readonly #deleteEvents: Statement
-  readonly #deleteTags: Statement
-  readonly #deleteRuns: Statement
+  readonly #statements: RetentionStatements | null
   readonly intervalMs: number
   #timer: NodeJS.Timeout | null = null
   #sweeping: Promise<number> | null = null
@@ -69,22 +83,8 @@ export class Retention {
       RETENTION_MAX_INTERVAL_MS,
       Math.max(RETENTION_MIN_INTERVAL_MS, Math.floor(shortest / 4)),
     )
-    this.#candidates = db.prepare(
-      `SELECT id, run_id, tags FROM lc_runs AS r INDEXED BY lc_runs_finished
-       WHERE ${FINISHED} AND status = ? AND updated_at < ?
-         AND (parent_run_id IS NULL OR NOT EXISTS (
-           SELECT 1 FROM lc_runs AS p WHERE p.run_id = r.parent_run_id AND p.status NOT IN ('succeeded','failed','cancelled')))
-       LIMIT ?`,
-    )
-    const ids = 'SELECT value FROM json_each(?)'
-    this.#deleteSteps = db.prepare(`DELETE FROM lc_steps WHERE run_id IN (${ids})`)
-    this.#deleteEvents = db.prepare(`DELETE FROM lc_events WHERE run_id IN (${ids})`)
-    this.#deleteTags = db.prepare(
-      `DELETE FROM lc_run_tags WHERE (key, value, run_id) IN (
-         SELECT t.key, t.value, r.id FROM lc_runs AS r, json_each(r.tags) AS t
-         WHERE r.id IN (${ids}) AND r.tags IS NOT NULL)`,
-    )
-    this.#deleteRuns = db.prepare(`DELETE FROM lc_runs WHERE id IN (${ids})`)
+    // Prepared only with a policy: the index the candidates query names exists only then.
+    this.#statements = this.#keepMs.length === 0 ? null : prepareStatements(db)
   }
 
   /** True if the app has a retention policy. */
@@ -138,8 +138,9 @@ export class Retention {
 
   /** Deletes up to one batch of runs of `status` that ended before `cutoffMs`. */
   #deleteBatch(status: FinalStatus, cutoffMs: number): number {
+    const statements = this.#statements as RetentionStatements
     return this.#writer.write(() => {
-      const rows = this.#candidates.all(status, cutoffMs, RETENTION_BATCH_RUNS) as {
+      const rows = statements.candidates.all(status, cutoffMs, RETENTION_BATCH_RUNS) as {
         id: number
         run_id: string
         tags: string | null
@@ -148,11 +149,40 @@ export class Retention {
       if (runs.length === 0) return 0
       const runIds = JSON.stringify(runs.map((row) => row.run_id))
       const ids = JSON.stringify(runs.map((row) => row.id))
-      this.#deleteSteps.run(runIds)
-      this.#deleteEvents.run(runIds)
-      if (runs.some((row) => row.tags !== null)) this.#deleteTags.run(ids)
-      this.#deleteRuns.run(ids)
+      statements.deleteSteps.run(runIds)
+      statements.deleteEvents.run(runIds)
+      if (runs.some((row) => row.tags !== null)) statements.deleteTags.run(ids)
+      statements.deleteRuns.run(ids)
       return runs.length
     })
+  }
+}
+
+interface RetentionStatements {
+  readonly candidates: Statement
+  readonly deleteSteps: Statement
+  readonly deleteEvents: Statement
+  readonly deleteTags: Statement
+  readonly deleteRuns: Statement
+}
+
+function prepareStatements(db: Database): RetentionStatements {
+  const ids = 'SELECT value FROM json_each(?)'
+  return {
+    candidates: db.prepare(
+      `SELECT id, run_id, tags FROM lc_runs AS r INDEXED BY lc_runs_finished
+       WHERE ${FINISHED} AND status = ? AND updated_at < ?
+         AND (parent_run_id IS NULL OR NOT EXISTS (
+           SELECT 1 FROM lc_runs AS p WHERE p.run_id = r.parent_run_id AND p.status NOT IN ('succeeded','failed','cancelled')))
+       LIMIT ?`,
+    ),
+    deleteSteps: db.prepare(`DELETE FROM lc_steps WHERE run_id IN (${ids})`),
+    deleteEvents: db.prepare(`DELETE FROM lc_events WHERE run_id IN (${ids})`),
+    deleteTags: db.prepare(
+      `DELETE FROM lc_run_tags WHERE (key, value, run_id) IN (
+         SELECT t.key, t.value, r.id FROM lc_runs AS r, json_each(r.tags) AS t
+         WHERE r.id IN (${ids}) AND r.tags IS NOT NULL)`,
+    ),
+    deleteRuns: db.prepare(`DELETE FROM lc_runs WHERE id IN (${ids})`),
   }
 }
