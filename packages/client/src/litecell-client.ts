@@ -16,6 +16,7 @@ import type {
   QueryResult,
   RunDetail,
   RunPage,
+  RunStatusEntry,
   StartedRun,
   StartedRuns,
   StartRunRequest,
@@ -27,6 +28,7 @@ import type {
   UpdateTenantRequest,
 } from './api-types.js'
 import { LitecellError } from './litecell-error.js'
+import type { BackfillRequest, CreateScheduleRequest, ScheduleView } from './schedule-types.js'
 
 /** Where and as whom the client talks to the litecell API. */
 export interface LitecellClientOptions {
@@ -148,6 +150,14 @@ export class LitecellClient {
     return this.post(apiPath('tenants', id, 'wake'))
   }
 
+  /**
+   * Switches the tenant to app `app` (default: its own, to run its changed code): hibernates
+   * it at its next durable point, switches, wakes it (admin only).
+   */
+  upgradeTenant(id: string, request: { app?: string } = {}): Promise<TenantView> {
+    return this.post(apiPath('tenants', id, 'upgrade'), request)
+  }
+
   forkTenant(id: string, request: ForkTenantRequest): Promise<CreatedTenant> {
     return this.post(apiPath('tenants', id, 'fork'), request)
   }
@@ -187,7 +197,22 @@ export class LitecellClient {
   }
 
   listRuns(tenantId: string, query: ListRunsQuery = {}): Promise<RunPage> {
-    return this.get(apiPath('tenants', tenantId, 'runs'), { ...query })
+    const { tags, ...rest } = query
+    const params: Record<string, string | number | undefined> = { ...rest }
+    for (const [key, value] of Object.entries(tags ?? {})) params[`tag.${key}`] = value
+    return this.get(apiPath('tenants', tenantId, 'runs'), params)
+  }
+
+  /**
+   * The status of each run, in order (at most 1,000 ids, `MAX_STATUS_RUN_IDS`); unknown ids
+   * come back as `{ runId, status: null, notFound: true }`.
+   */
+  async runStatuses(tenantId: string, runIds: readonly string[]): Promise<RunStatusEntry[]> {
+    const { runs } = await this.post<{ runs: RunStatusEntry[] }>(
+      apiPath('tenants', tenantId, 'runs', 'status'),
+      { runIds },
+    )
+    return runs
   }
 
   getRun(tenantId: string, runId: string): Promise<RunDetail> {
@@ -231,6 +256,50 @@ export class LitecellClient {
       apiPath('tenants', tenantId, 'runs', runId, 'fork'),
       request,
     )
+  }
+
+  // ---- schedules ------------------------------------------------------------------------
+
+  createSchedule(tenantId: string, request: CreateScheduleRequest): Promise<ScheduleView> {
+    return this.post(apiPath('tenants', tenantId, 'schedules'), request)
+  }
+
+  /** The tenant's schedules, by id. */
+  async listSchedules(tenantId: string): Promise<ScheduleView[]> {
+    return (
+      await this.get<{ schedules: ScheduleView[] }>(apiPath('tenants', tenantId, 'schedules'))
+    ).schedules
+  }
+
+  getSchedule(tenantId: string, id: string): Promise<ScheduleView> {
+    return this.get(apiPath('tenants', tenantId, 'schedules', id))
+  }
+
+  deleteSchedule(tenantId: string, id: string): Promise<{ deleted: boolean }> {
+    return this.delete(apiPath('tenants', tenantId, 'schedules', id))
+  }
+
+  pauseSchedule(tenantId: string, id: string): Promise<ScheduleView> {
+    return this.post(apiPath('tenants', tenantId, 'schedules', id, 'pause'))
+  }
+
+  /** Fires again from the first fire time after now. */
+  resumeSchedule(tenantId: string, id: string): Promise<ScheduleView> {
+    return this.post(apiPath('tenants', tenantId, 'schedules', id, 'resume'))
+  }
+
+  /** Starts one run of the schedule now. */
+  triggerSchedule(
+    tenantId: string,
+    id: string,
+    options: { idempotencyKey?: string } = {},
+  ): Promise<{ runId: string }> {
+    return this.post(apiPath('tenants', tenantId, 'schedules', id, 'trigger'), options)
+  }
+
+  /** A run for every fire time in [from, to) up to now, each once. */
+  backfillSchedule(tenantId: string, id: string, range: BackfillRequest): Promise<StartedRuns> {
+    return this.post(apiPath('tenants', tenantId, 'schedules', id, 'backfill'), range)
   }
 
   // ---- operations and transport --------------------------------------------------------
@@ -345,12 +414,11 @@ export class LitecellClient {
 async function errorOf(response: Response): Promise<LitecellError> {
   const text = await response.text().catch(() => '')
   try {
-    const body = JSON.parse(text) as { error?: { code?: unknown; message?: unknown } }
-    if (typeof body.error?.code === 'string') {
-      const { code, message, ...details } = body.error as Record<string, unknown>
-      return new LitecellError(body.error.code, response.status, String(message ?? ''), {
-        details,
-      })
+    const body = JSON.parse(text) as { error?: Record<string, unknown> }
+    const error = body.error
+    if (typeof error?.code === 'string') {
+      const { code, message, ...details } = error
+      return new LitecellError(code, response.status, String(message ?? ''), { details })
     }
   } catch {
     // Not the API's error shape (a proxy in between?): report the status line instead.

@@ -16,8 +16,10 @@ export class LitecellError extends Error {
   /** The server's message, without the status and code. */
   readonly detail: string
   /**
-   * Fields the error answer carries beside code and message, e.g. a replicated acknowledgement
-   * that timed out: `{runId, committedLocally: true}` (or `runIds` for a batch).
+   * Facts the error answer carries beside its message: `DUPLICATE_RUN` has `runId`, the
+   * unfinished run holding the deduplication id; a replicated acknowledgement that timed out
+   * (`STORAGE_UNAVAILABLE`) has `runId` (or `runIds` for a batch) and `committedLocally: true`.
+   * Empty for most errors.
    */
   readonly details: Readonly<Record<string, unknown>>
 

@@ -19,6 +19,9 @@ export type ControlPlaneErrorCode =
   | 'NOT_FOUND'
   | 'INVALID_CONFIG'
   | 'STORAGE_UNAVAILABLE'
+  // A worker's engine refused the tenant's file (see the worker's EXIT_APP_REFUSED).
+  | 'APP_MISMATCH'
+  | 'MIGRATION_MISMATCH'
 
 /** Base error of the control plane: a stable `code` plus the `cause` it wraps. */
 export class ControlPlaneError extends Error {

@@ -8,7 +8,9 @@
  *   token itself is shown once, at creation). `next_wake_at` is the earliest durable timer a
  *   hibernated tenant reported, read by the wake scheduler. `restore_from` (JSON
  *   `{tenantId, at}`) is set on a fork: its workers start from that replica while the fork's
- *   own is empty; cleared at its first verified hibernation. `durability` (`local` or
+ *   own is empty; cleared at its first verified hibernation. `app_upgrade_from` is set by an
+ *   explicit app switch (`POST /v1/tenants/:id/upgrade`) to the app the tenant's file may
+ *   still record, until a worker of the new app opened it. `durability` (`local` or
  *   `replicated`, issue 11) says when the tenant's acknowledgements are sent; NULL (a tenant
  *   from before the setting) follows the server's default. Times are epoch milliseconds.
  * - `cp_crashes`: worker exits that were not a clean hibernation, for crash-loop detection.
@@ -31,6 +33,7 @@ CREATE TABLE IF NOT EXISTS cp_tenants (
   worker_started_at INTEGER,
   failure_reason    TEXT,
   restore_from      TEXT,
+  app_upgrade_from  TEXT,
   durability        TEXT
 ) STRICT;
 CREATE UNIQUE INDEX IF NOT EXISTS cp_tenants_token ON cp_tenants (token_hash);
@@ -52,5 +55,6 @@ CREATE TABLE IF NOT EXISTS cp_settings (
 /** Columns added since the first release, for registries created before them. */
 export const REGISTRY_COLUMNS_ADDED: readonly { column: string; definition: string }[] = [
   { column: 'restore_from', definition: 'TEXT' },
+  { column: 'app_upgrade_from', definition: 'TEXT' },
   { column: 'durability', definition: 'TEXT' },
 ]

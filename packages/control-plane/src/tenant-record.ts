@@ -21,6 +21,8 @@ export interface TenantRecord {
   readonly failureReason: string | null
   /** A fork's source, until the fork's own replica holds its state. */
   readonly restoreFrom: RestoreSource | null
+  /** The app the tenant's file may still record after an explicit switch (see `Registry.setApp`). */
+  readonly appUpgradeFrom: string | null
   /** When acknowledgements are sent (issue 11); null: the server's default. */
   readonly durability: Durability | null
 }
@@ -42,6 +44,7 @@ export interface TenantRow {
   worker_started_at: number | null
   failure_reason: string | null
   restore_from: string | null
+  app_upgrade_from: string | null
   durability: string | null
 }
 
@@ -63,6 +66,7 @@ export function toRecord(row: TenantRow): TenantRecord {
     workerStartedAt: row.worker_started_at,
     failureReason: row.failure_reason,
     restoreFrom: row.restore_from === null ? null : (JSON.parse(row.restore_from) as RestoreSource),
+    appUpgradeFrom: row.app_upgrade_from,
     durability: isDurability(row.durability) ? row.durability : null,
   }
 }

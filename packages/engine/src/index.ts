@@ -1,5 +1,32 @@
 export { defineApp } from './app.js'
-export type { App, AppDefinition, QueueDefinition, WorkflowFn } from './app.js'
+export type {
+  App,
+  AppDefinition,
+  QueueDefinition,
+  RetentionPolicy,
+  WorkflowFn,
+  WorkflowOptions,
+} from './app.js'
+export { DEFAULT_APP_NAME } from './app-identity.js'
+export type { AppIdentity } from './app-identity.js'
+export { migrationHash } from './migration.js'
+export type { Migration, MigrationDefinition } from './migration.js'
+export {
+  MAX_BACKFILL_FIRES,
+  MAX_OWED_FIRES,
+  ON_TIME_GRACE_MS,
+  SCHEDULE_CATCH_UPS,
+  SCHEDULE_ID,
+  SCHEDULE_OVERLAPS,
+} from './schedule.js'
+export type {
+  ScheduleCatchUp,
+  ScheduleDefinition,
+  ScheduleOverlap,
+  ScheduleRequest,
+  ScheduleView,
+} from './schedule.js'
+export type { Schedules } from './scheduler.js'
 export type { Duration } from './duration.js'
 export { Engine } from './engine.js'
 export { RUN_STATUSES } from './run.js'
@@ -12,13 +39,25 @@ export type { EngineObserver } from './observer.js'
 export type { QueryOptions, QueryResult } from './query.js'
 export { QUARANTINE_AFTER_CRASHES } from './recovery.js'
 export type { QuarantinedRun, RecoveryReport } from './recovery.js'
+export { MAX_TAG_KEY_LENGTH, MAX_TAG_VALUE_LENGTH, MAX_TAGS, TAG_KEY_PATTERN } from './run-tags.js'
+export { MAX_STATUS_RUN_IDS } from './run-view.js'
+export {
+  MAX_DEBOUNCE_KEY_LENGTH,
+  MAX_DEDUPLICATION_ID_LENGTH,
+  MAX_PARTITION_KEY_LENGTH,
+  MAX_PRIORITY,
+  MIN_PRIORITY,
+} from './start-options.js'
 export type {
+  DebounceOptions,
   ListOptions,
   ListPage,
   RunDetail,
   RunError,
   RunStatus,
+  RunStatusEntry,
   RunSummary,
+  RunTags,
   StartOptions,
   StartRequest,
   StepDetail,
@@ -29,6 +68,7 @@ export type {
 export type {
   Backoff,
   ChildHandle,
+  ChildOptions,
   SqlArgs,
   SqlRow,
   SqlStatement,

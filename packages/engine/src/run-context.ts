@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto'
+import type { AppDefinition, QueueDefinition } from './app.js'
 import { startChild, waitForChild } from './child.js'
 import { toMs, type Duration } from './duration.js'
 import { EngineError } from './engine-error.js'
@@ -7,8 +8,10 @@ import type { Journal, StepRow } from './journal.js'
 import { fromJsonText, toJsonText, type JsonValue } from './json.js'
 import type { EngineObserver } from './observer.js'
 import type { StepKind } from './run.js'
+import { deprecatePatch, patched } from './patch.js'
 import { failureOf } from './recorded-error.js'
 import type { RunStore } from './run-store.js'
+import type { RunTagStore } from './run-tags.js'
 import { CancelSignal, SuspendSignal } from './signal.js'
 import { waitForEvent } from './event-wait.js'
 import { runStep } from './step.js'
@@ -16,6 +19,7 @@ import { runTransaction } from './transaction.js'
 import type { TransactionStatements } from './transaction-statements.js'
 import type {
   ChildHandle,
+  ChildOptions,
   StepAttempt,
   StepOptions,
   TransactionClient,
@@ -33,10 +37,16 @@ export interface RunHost {
   readonly transactionStatements: TransactionStatements
   /** Time budget of one `ctx.transaction`'s SQL, enforced inside SQLite. */
   readonly transactionTimeoutMs: number
+  /** The tag index, for child runs started with tags. */
+  readonly tags: RunTagStore
+  /** The app (per-workflow defaults of child runs). */
+  readonly app: AppDefinition
   isClosing(): boolean
   /** Resolves once everything committed so far is durable beyond this machine (gate). */
   confirmDurable(): Promise<void>
   hasWorkflow(name: string): boolean
+  hasQueue(name: string): boolean
+  queueDefinition(name: string | null): QueueDefinition | undefined
   /** Makes sure the in-process timer fires by `wakeAtMs`. */
   armTimer(wakeAtMs: number): void
   /** Executes (or re-executes) a run soon. */
@@ -106,12 +116,7 @@ export class RunContext implements WorkflowContext {
     const seq = ++this.#seq
     const record = this.#journal.get(seq)
     if (record !== undefined && (record.name !== name || record.kind !== kind)) {
-      this.halt(
-        new EngineError(
-          'NON_DETERMINISM',
-          `replay workflow ${this.workflow} run ${this.runId}: call #${seq} is ${kind} '${name}' but the journal recorded ${record.kind} '${record.name}'; the workflow code changed or branches on something outside ctx. Revert the change, or fork the run from step ${seq}`,
-        ),
-      )
+      this.halt(nonDeterminism(this, seq, `${kind} '${name}'`, `${record.kind} '${record.name}'`))
     }
     return { seq, record }
   }
@@ -124,6 +129,15 @@ export class RunContext implements WorkflowContext {
     if (this.#halt !== null) throw this.#halt
     if (this.#cancelRequested) this.halt(new CancelSignal())
     if (this.host.isClosing()) this.halt(new SuspendSignal('close'))
+  }
+
+  /**
+   * The journal record of the next call, without taking its sequence number (`ctx.patched`
+   * decides from it whether the run went past this point under older code).
+   */
+  peekNext(): StepRow | undefined {
+    if (this.#halt !== null) throw this.#halt
+    return this.#journal.get(this.#seq + 1)
   }
 
   /** Stops the run for good in this execution; every later ctx call rethrows `error`. */
@@ -252,18 +266,31 @@ export class RunContext implements WorkflowContext {
   startChild<Output = JsonValue>(
     workflow: string,
     input?: JsonValue,
+    options?: ChildOptions,
   ): Promise<ChildHandle<Output>> {
-    return startChild<Output>(this, workflow, input)
+    return startChild<Output>(this, workflow, input, options)
   }
 
-  async child<Output = JsonValue>(workflow: string, input?: JsonValue): Promise<Output> {
-    const handle = await startChild<Output>(this, workflow, input)
+  async child<Output = JsonValue>(
+    workflow: string,
+    input?: JsonValue,
+    options?: ChildOptions,
+  ): Promise<Output> {
+    const handle = await startChild<Output>(this, workflow, input, options)
     return handle.result()
   }
 
   /** Waits for a child started by this run; used by {@link ChildHandle.result}. */
   childResult<Output>(childRunId: string, workflow: string): Promise<Output> {
     return waitForChild<Output>(this, childRunId, workflow)
+  }
+
+  patched(name: string): Promise<boolean> {
+    return patched(this, name)
+  }
+
+  deprecatePatch(name: string): Promise<void> {
+    return deprecatePatch(this, name)
   }
 
   now(): Promise<number> {
@@ -297,6 +324,26 @@ export class RunContext implements WorkflowContext {
     await this.durable()
     return value
   }
+}
+
+/**
+ * The `NON_DETERMINISM` error of a replay whose call #`seq` differs from its record: it names
+ * the first differing call (every earlier one matched) and the app versions the run started
+ * and now replays under, the likeliest cause being a deploy between the two.
+ */
+function nonDeterminism(ctx: RunContext, seq: number, call: string, recorded: string): EngineError {
+  const current = ctx.host.runs.appVersion
+  const started = ctx.host.runs.get(ctx.runId)?.app_version ?? null
+  const versions =
+    started === null || current === null
+      ? ''
+      : started === current
+        ? ` The run started under app version ${started}, the version replaying it.`
+        : ` The run started under app version ${started} and replays under ${current}: guard the change with \`if (await ctx.patched('<name>'))\` so runs already past this point keep their calls.`
+  return new EngineError(
+    'NON_DETERMINISM',
+    `replay workflow ${ctx.workflow} run ${ctx.runId}: call #${seq} is ${call} but the journal recorded ${recorded} (the first call that differs).${versions} The workflow code changed or branches on something outside ctx: revert the change, or fork the run from step ${seq}`,
+  )
 }
 
 function sleepRow(

@@ -1,5 +1,6 @@
 import type { Duration } from './duration.js'
 import type { JsonValue } from './json.js'
+import type { RunTags } from './run.js'
 
 /** Retry backoff of a step: attempt n waits `min(initialMs * factor^(n-1), maxMs)`. */
 export interface Backoff {
@@ -73,6 +74,25 @@ export interface TransactionClient {
    * tx.execute({ sql: 'SELECT * FROM metrics WHERE run_id = :id', args: { id: runId } })
    */
   execute(statement: string | SqlStatement, args?: SqlArgs): SqlRow[]
+}
+
+/** Options of `ctx.startChild` / `ctx.child`. */
+export interface ChildOptions {
+  /** A queue declared in the app's `queues`; the default queue if absent. */
+  readonly queue?: string
+  /** Admission order within its queue, as `StartOptions.priority`. @default 0 */
+  readonly priority?: number
+  /** The partition of its queue, as `StartOptions.partitionKey`. */
+  readonly partitionKey?: string
+  /** The child's attributes, as `StartOptions.tags`. */
+  readonly tags?: RunTags
+  /** The child is cancelled this long after its start unless it ended. */
+  readonly timeoutMs?: number
+  /**
+   * A detached child is not cancelled when its parent is (by `cancel` or its timeout); the
+   * parent may still wait for its result. @default false
+   */
+  readonly detached?: boolean
 }
 
 /** A child run started by `ctx.startChild`. */
@@ -159,14 +179,57 @@ export interface WorkflowContext {
 
   /**
    * Starts a child run of `workflow` with its own journal; the start is recorded, so replays
-   * return the same child instead of starting another. The child runs on the default queue.
+   * return the same child instead of starting another (the options of a replayed call are
+   * not compared: the recorded child is returned as it was started). The child runs on the
+   * default queue unless `options.queue` says otherwise. Cancelling the parent (or its
+   * timeout) cancels its unfinished children, unless started with `detached: true`; a parent
+   * that ends on its own leaves unfinished children running.
    *
    * @throws {EngineError} `UNKNOWN_WORKFLOW`, `INVALID_INPUT` (recorded nothing).
    */
-  startChild<Output = JsonValue>(workflow: string, input?: JsonValue): Promise<ChildHandle<Output>>
+  startChild<Output = JsonValue>(
+    workflow: string,
+    input?: JsonValue,
+    options?: ChildOptions,
+  ): Promise<ChildHandle<Output>>
 
   /** `startChild` then `result()`: two ctx calls. */
-  child<Output = JsonValue>(workflow: string, input?: JsonValue): Promise<Output>
+  child<Output = JsonValue>(
+    workflow: string,
+    input?: JsonValue,
+    options?: ChildOptions,
+  ): Promise<Output>
+
+  /**
+   * Versioning: lets changed code run beside runs that went past this point under the old
+   * code. `true` for a run that reaches this point for the first time under code that asks
+   * (the answer is recorded as a `patch` journal entry, so its replays say `true` too), and
+   * for every replay of such a run; `false` for a run whose journal already holds another
+   * call at this point (it ran the old code here), without taking a sequence number, so the
+   * old branch's calls replay where they were recorded. A run stopped inside a step at this
+   * point (in flight at a crash, so not recorded) gets `true`: it had not passed the point.
+   *
+   * Three stages, as in Temporal and DBOS:
+   * 1. `if (await ctx.patched('fast-loss')) { new code } else { old code }`: deploy. Runs
+   *    past this point keep the old branch, every other run takes the new one.
+   * 2. Once no run that started before stage 1 is unfinished: `await
+   *    ctx.deprecatePatch('fast-loss'); new code` (the old branch is gone).
+   * 3. Once no run that started before stage 2 is unfinished: delete the call.
+   *
+   * Names are per call site (1–128 characters); two `patched` calls with the same name at two
+   * points record two markers.
+   */
+  patched(name: string): Promise<boolean>
+
+  /**
+   * Stage 2 of {@link patched}: the patched branch is the only code left. A run that recorded
+   * this patch's marker here replays past it; any other run (including new ones) records
+   * nothing, so once the runs with a marker ended the call can be deleted (stage 3). A run that
+   * went past this point under the code before the patch (no marker) meets the new code's
+   * calls where its journal recorded the old ones and fails with `NON_DETERMINISM`: deprecate
+   * a patch only once such runs are finished.
+   */
+  deprecatePatch(name: string): Promise<void>
 
   /** The clock's time in epoch ms, recorded so replays see the same value. */
   now(): Promise<number>

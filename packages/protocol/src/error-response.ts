@@ -24,11 +24,18 @@ const STATUS_BY_CODE: Readonly<Record<string, ContentfulStatusCode>> = {
   FORBIDDEN: 403,
   NOT_FOUND: 404,
   RUN_NOT_FOUND: 404,
+  SCHEDULE_NOT_FOUND: 404,
   TENANT_NOT_FOUND: 404,
   INVALID_STATE: 409,
   IDEMPOTENCY_CONFLICT: 409,
+  DUPLICATE_RUN: 409,
   TENANT_EXISTS: 409,
   TENANT_STATE_CONFLICT: 409,
+  SCHEDULE_EXISTS: 409,
+  // The tenant's file runs another app, or an applied migration changed: an explicit
+  // `tenants upgrade` (or restoring the app) resolves it, retrying does not.
+  APP_MISMATCH: 409,
+  MIGRATION_MISMATCH: 409,
   // A worker callback whose lease epoch is not current: the worker fences itself.
   LEASE_LOST: 409,
   BODY_TOO_LARGE: 413,
@@ -44,12 +51,13 @@ const STATUS_BY_CODE: Readonly<Record<string, ContentfulStatusCode>> = {
 }
 
 /**
- * The JSON body of every error response. A few errors add fields of their own beside `code`
- * and `message` (a replicated acknowledgement that timed out names the `runId` it
- * `committedLocally`): an error carries them as its `details` object.
+ * The JSON body of every error response. Some codes carry facts beside the message, as
+ * fields of `error`: `DUPLICATE_RUN` names the unfinished run holding the deduplication id
+ * (`runId`); a replicated acknowledgement that timed out (`STORAGE_UNAVAILABLE`) names the
+ * `runId` (or `runIds`) it `committedLocally`.
  */
 export interface ErrorBody {
-  error: { code: string; message: string; [field: string]: unknown }
+  error: { code: string; message: string; runId?: string; [field: string]: unknown }
 }
 
 /** Maps an error code to its HTTP status; unknown codes are server errors (500). */
@@ -78,14 +86,33 @@ export function errorResponse(context: Context, err: unknown): Response {
       : err instanceof Error
         ? err.message
         : String(err)
+  // An internal error's details stay in the log; a 503 `STORAGE_UNAVAILABLE` names its runs.
+  const details = status >= 500 && code === 'INTERNAL' ? {} : detailsOf(err)
+  return context.json({ error: { ...details, code, message } } satisfies ErrorBody, status)
+}
+
+/**
+ * The `details` an error carries for the client (the engine's `DUPLICATE_RUN` has
+ * `{ runId }`, a replicated acknowledgement's timeout `{ runId | runIds, committedLocally }`):
+ * its string, number, boolean and string-list fields, under camelCase keys.
+ */
+function detailsOf(err: unknown): Record<string, string | number | boolean | string[]> {
   const details = (err as { details?: unknown } | null)?.details
-  const extra =
-    status >= 500 && code === 'INTERNAL'
-      ? {}
-      : typeof details === 'object' && details !== null && !Array.isArray(details)
-        ? details
-        : {}
-  return context.json({ error: { ...extra, code, message } } satisfies ErrorBody, status)
+  if (typeof details !== 'object' || details === null) return {}
+  const out: Record<string, string | number | boolean | string[]> = {}
+  for (const [key, value] of Object.entries(details)) {
+    if (!/^[a-z][A-Za-z]*$/.test(key)) continue
+    const isList = Array.isArray(value) && value.every((item) => typeof item === 'string')
+    if (
+      typeof value === 'string' ||
+      typeof value === 'number' ||
+      typeof value === 'boolean' ||
+      isList
+    ) {
+      out[key] = value as string | number | boolean | string[]
+    }
+  }
+  return out
 }
 
 /** The `{error: {code, message}}` of a parsed response body, or null if it has none. */

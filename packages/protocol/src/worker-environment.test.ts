@@ -31,7 +31,14 @@ test('the parser reads back what the serializer wrote, with the defaults filled 
 
 test('optional settings and a placement travel too', () => {
   const env = serializeWorkerEnvironment(
-    { ...settings, concurrency: 8, fenceMarginMs: 1_000, replicationAckTimeoutMs: 2_500 },
+    {
+      ...settings,
+      concurrency: 8,
+      fenceMarginMs: 1_000,
+      appName: 'shop',
+      appUpgradeFrom: 'lab',
+      replicationAckTimeoutMs: 2_500,
+    },
     {
       tenantDir: '/var/lib/litecell/tenants/acme',
       host: '0.0.0.0',
@@ -42,6 +49,8 @@ test('optional settings and a placement travel too', () => {
   expect(parseWorkerEnvironment(env)).toMatchObject({
     concurrency: 8,
     fenceMarginMs: 1_000,
+    appName: 'shop',
+    appUpgradeFrom: 'lab',
     replicationAckTimeoutMs: 2_500,
     host: '0.0.0.0',
     port: 8080,

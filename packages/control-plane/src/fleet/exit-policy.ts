@@ -1,4 +1,5 @@
 import {
+  EXIT_APP_REFUSED,
   EXIT_HIBERNATED,
   EXIT_LEASE_LOST,
   EXIT_NO_RESTORE_POINT,
@@ -30,6 +31,8 @@ export type ExitKind =
   | 'fenced'
   /** A fork found nothing to restore from its source: retrying cannot help. */
   | 'no-restore-point'
+  /** Its engine refused the tenant's file (another app, a changed migration): nor can that. */
+  | 'refused'
   /** Anything else: counted toward `failed`, restarted with backoff. */
   | 'crashed'
 
@@ -38,6 +41,7 @@ export function classifyExit(exit: WorkerExit, closing: boolean): ExitKind {
   if (exit.code === EXIT_HIBERNATED) return 'hibernated'
   if (exit.code === EXIT_STORAGE_UNAVAILABLE) return 'storage-unavailable'
   if (exit.code === EXIT_NO_RESTORE_POINT) return 'no-restore-point'
+  if (exit.code === EXIT_APP_REFUSED) return 'refused'
   if (exit.code === EXIT_LEASE_LOST || closing) return 'fenced'
   return 'crashed'
 }
@@ -53,6 +57,8 @@ export interface ExitedWorker {
   readonly epoch: number
   /** What the worker reported when it hibernated (undefined: no report). */
   readonly reportedNextWakeAt: number | null | undefined
+  /** Why its engine refused the tenant's file, if it reported that. */
+  readonly refusal?: { readonly message: string } | null
 }
 
 /**
@@ -100,6 +106,20 @@ export function settleExit(
         clearWorker: true,
       })
       return kind
+    case 'refused': {
+      // Not a crash: the tenant's file does not match its app, and no retry changes that. It
+      // stays failed, with the reason, until an upgrade or an admin wake.
+      const reason =
+        worker.refusal?.message ??
+        `its worker refused the tenant's file (another app, or a changed migration); see logs/${tenantId}.log`
+      registry.setState(tenantId, 'failed', {
+        failureReason: reason,
+        nextWakeAt: null,
+        clearWorker: true,
+      })
+      log.error({ tenantId, epoch, reason }, 'tenant refused by its app')
+      return kind
+    }
     case 'crashed':
       recordCrash(parts, tenantId, exit, nowMs)
       return kind

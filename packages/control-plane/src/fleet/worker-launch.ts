@@ -1,5 +1,6 @@
 import { join } from 'node:path'
 import {
+  EXIT_APP_REFUSED,
   EXIT_NO_RESTORE_POINT,
   hashSecret,
   newSecret,
@@ -62,6 +63,8 @@ export async function launchWorker(
   const secret = newSecret()
   const settings: WorkerSettings = {
     ...parts.workerSettings(tenantId, tenant.app),
+    appName: tenant.app,
+    ...(tenant.appUpgradeFrom === null ? {} : { appUpgradeFrom: tenant.appUpgradeFrom }),
     epoch,
     workerSecret: secret,
     ...(tenant.restoreFrom ? { restoreFrom: tenant.restoreFrom } : {}),
@@ -69,6 +72,7 @@ export async function launchWorker(
   const process = launcher.launch({ settings, logPath: join(dataDir, 'logs', `${tenantId}.log`) })
   return new LiveWorker({
     tenantId,
+    app: tenant.app,
     epoch,
     process,
     startedAtMs: nowMs,
@@ -94,6 +98,10 @@ export async function untilReady(live: LiveWorker, timeoutMs: number): Promise<v
   if (outcome === 'ready') return
   if (outcome === 'timeout') process.kill('SIGKILL')
   const exit = await process.exited
+  // The engine refused the file: say why (which app or migration, and what to do).
+  if (exit.code === EXIT_APP_REFUSED && live.refusal) {
+    throw new ControlPlaneError(live.refusal.code, live.refusal.message)
+  }
   if (exit.code === EXIT_NO_RESTORE_POINT) {
     throw new ControlPlaneError(
       'NO_RESTORE_POINT',
