@@ -147,8 +147,9 @@ async function burstCase(durability: 'local' | 'replicated'): Promise<Record<str
 /** The burst as BURST_BATCHES batches sent at once (`POST /runs/batch`, one commit each). */
 async function batchBurstCase(
   durability: 'local' | 'replicated',
+  intervals: keyof typeof INTERVALS = 'default',
 ): Promise<Record<string, unknown>> {
-  const tenant = await ReplicatedTenant.start({ app, replication: INTERVALS.default })
+  const tenant = await ReplicatedTenant.start({ app, replication: INTERVALS[intervals] })
   try {
     await timedStart(tenant, 0, 'replicated')
     const before = tenant.replicator.watcherStats()
@@ -170,6 +171,7 @@ async function batchBurstCase(
     const watcherRequests =
       after.listRequests + after.getRequests - before.listRequests - before.getRequests
     return {
+      ...INTERVALS[intervals],
       runs: BURST_RUNS,
       batches: BURST_BATCHES,
       allAcknowledgedInMs: round(allAcknowledgedMs),
@@ -229,6 +231,7 @@ async function main(): Promise<void> {
         local: await burstCase('local'),
         batchedReplicated: await batchBurstCase('replicated'),
         batchedLocal: await batchBurstCase('local'),
+        batchedReplicatedTuned: await batchBurstCase('replicated', 'tuned'),
       }
     : null
   const registryCreateMs = CASES.has('create') ? await createCase() : null
