@@ -18,6 +18,7 @@ export type ControlPlaneErrorCode =
   | 'NO_RESTORE_POINT'
   | 'NOT_FOUND'
   | 'INVALID_CONFIG'
+  | 'REGISTRY_UNRESTORABLE'
 
 /** Base error of the control plane: a stable `code` plus the `cause` it wraps. */
 export class ControlPlaneError extends Error {

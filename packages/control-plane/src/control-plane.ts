@@ -7,7 +7,6 @@ import {
   controlPlaneReplica,
   ensureBucket,
   replicate,
-  restore,
   startEmbeddedS3,
   type EmbeddedS3,
   type Replicator,
@@ -24,7 +23,8 @@ import type { Fleet } from './fleet/fleet.js'
 import { KubernetesLauncher } from './kubernetes/kubernetes-launcher.js'
 import type { Launcher } from './launcher.js'
 import { LocalLauncher } from './local-launcher.js'
-import { Registry } from './registry.js'
+import type { Registry } from './registry.js'
+import { openRegistry } from './registry-restore.js'
 import { WakeScheduler } from './wake-scheduler.js'
 
 /** The registry's file name in the data directory. */
@@ -85,6 +85,8 @@ export class ControlPlane {
       launcher?: Launcher
       /** How to run a local worker (`WORKER_NODE_ARGS` of @litecell/worker). */
       workerNodeArgs?: readonly string[]
+      /** Start with an empty registry even if storage holds one (see `openRegistry`). */
+      newRegistry?: boolean
     } = {},
   ): Promise<ControlPlane> {
     const log = options.log ?? pino({ base: { component: 'control-plane' } })
@@ -113,11 +115,12 @@ export class ControlPlane {
     await ensureBucket(storage)
 
     const registryPath = join(config.dataDir, REGISTRY_FILE)
-    if (!existsSync(registryPath)) {
-      const { restored } = await restore(controlPlaneReplica(storage), registryPath)
-      if (restored) log.info('registry restored from S3')
-    }
-    const registry = Registry.open(registryPath)
+    const registry = await openRegistry({
+      storage,
+      path: registryPath,
+      newRegistry: options.newRegistry === true,
+      log,
+    })
     const recovered = registry.recoverAfterRestart(Date.now())
     if (recovered > 0) log.warn({ tenants: recovered }, 'tenants left active by a previous run will be recovered')
     const registryReplicator = await replicate(registryPath, controlPlaneReplica(storage), {
