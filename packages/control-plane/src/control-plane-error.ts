@@ -19,6 +19,7 @@ export type ControlPlaneErrorCode =
   | 'NOT_FOUND'
   | 'INVALID_CONFIG'
   | 'REGISTRY_UNRESTORABLE'
+  | 'STORAGE_UNAVAILABLE'
 
 /** Base error of the control plane: a stable `code` plus the `cause` it wraps. */
 export class ControlPlaneError extends Error {

@@ -152,6 +152,8 @@ export class ControlPlane {
       idleMs: config.idleMs,
       leaseTtlMs: config.leaseTtlMs,
       syncIntervalMs: config.syncIntervalMs,
+      stopTimeoutMs: config.stopTimeoutMs,
+      syncTimeoutMs: config.syncTimeoutMs,
       concurrency: config.concurrency,
       queryTimeoutMs: config.queryTimeoutMs,
       controlUrl: () => config.advertiseUrl ?? url,

@@ -26,12 +26,14 @@ test('the parser reads back what the serializer wrote, with the defaults filled 
     port: 0,
     advertiseHost: '127.0.0.1',
     fenceMarginMs: 3_000,
+    stopTimeoutMs: 60_000,
+    syncTimeoutMs: 100_000,
   })
 })
 
 test('optional settings and a placement travel too', () => {
   const env = serializeWorkerEnvironment(
-    { ...settings, concurrency: 8, fenceMarginMs: 1_000 },
+    { ...settings, concurrency: 8, fenceMarginMs: 1_000, stopTimeoutMs: 5_000, syncTimeoutMs: 9_000 },
     {
       tenantDir: '/var/lib/litecell/tenants/acme',
       host: '0.0.0.0',
@@ -42,6 +44,8 @@ test('optional settings and a placement travel too', () => {
   expect(parseWorkerEnvironment(env)).toMatchObject({
     concurrency: 8,
     fenceMarginMs: 1_000,
+    stopTimeoutMs: 5_000,
+    syncTimeoutMs: 9_000,
     host: '0.0.0.0',
     port: 8080,
     advertiseHost: '10.0.0.7',

@@ -11,6 +11,13 @@ export const DEFAULT_LEASE_TTL_MS = 10_000
 export const DEFAULT_FENCE_MARGIN_MS = 4_000
 /** Litestream sync interval while the worker runs. */
 export const DEFAULT_SYNC_INTERVAL_MS = 1_000
+/**
+ * How long a stop (hibernation, eviction, shutdown) waits for runs to reach a durable point;
+ * past it the worker stops waiting (those runs resume on the next wake).
+ */
+export const DEFAULT_STOP_TIMEOUT_MS = 60_000
+/** Budget of a stop's verified final sync (final upload plus the proof by restore). */
+export const DEFAULT_SYNC_TIMEOUT_MS = 100_000
 /** Where the tenant API listens unless the launcher says otherwise. */
 export const DEFAULT_WORKER_HOST = '127.0.0.1'
 /** The tenant database's file name inside the worker's `tenantDir`. */
@@ -42,6 +49,10 @@ export interface WorkerSettings {
   /** @default min(DEFAULT_FENCE_MARGIN_MS, leaseTtlMs / 2) */
   readonly fenceMarginMs?: number
   readonly syncIntervalMs: number
+  /** @default DEFAULT_STOP_TIMEOUT_MS */
+  readonly stopTimeoutMs?: number
+  /** @default DEFAULT_SYNC_TIMEOUT_MS */
+  readonly syncTimeoutMs?: number
   /** Runs at once in the engine; absent: the engine's default. */
   readonly concurrency?: number
   /** Longest a tenant query may run, from 1 ms; absent: the engine's default. */
@@ -69,6 +80,8 @@ export interface WorkerEnvironment extends WorkerSettings {
   readonly port: number
   readonly advertiseHost: string
   readonly fenceMarginMs: number
+  readonly stopTimeoutMs: number
+  readonly syncTimeoutMs: number
 }
 
 /** The environment variable of each setting: the one spelling both sides use. */
@@ -82,6 +95,8 @@ export const WORKER_ENV = {
   leaseTtlMs: 'LITECELL_LEASE_TTL_MS',
   fenceMarginMs: 'LITECELL_FENCE_MARGIN_MS',
   syncIntervalMs: 'LITECELL_SYNC_INTERVAL_MS',
+  stopTimeoutMs: 'LITECELL_STOP_TIMEOUT_MS',
+  syncTimeoutMs: 'LITECELL_SYNC_TIMEOUT_MS',
   concurrency: 'LITECELL_CONCURRENCY',
   queryTimeoutMs: 'LITECELL_QUERY_TIMEOUT_MS',
   restoreFromTenant: 'LITECELL_RESTORE_FROM_TENANT',
@@ -115,6 +130,8 @@ export function serializeWorkerEnvironment(
   }
   const optional = {
     fenceMarginMs: settings.fenceMarginMs,
+    stopTimeoutMs: settings.stopTimeoutMs,
+    syncTimeoutMs: settings.syncTimeoutMs,
     concurrency: settings.concurrency,
     queryTimeoutMs: settings.queryTimeoutMs,
     host: placement.host,
@@ -187,6 +204,8 @@ export function parseWorkerEnvironment(env: NodeJS.ProcessEnv): WorkerEnvironmen
       Math.min(DEFAULT_FENCE_MARGIN_MS, Math.floor(leaseTtlMs / 2)),
     ),
     syncIntervalMs: integer(WORKER_ENV.syncIntervalMs, DEFAULT_SYNC_INTERVAL_MS),
+    stopTimeoutMs: integer(WORKER_ENV.stopTimeoutMs, DEFAULT_STOP_TIMEOUT_MS),
+    syncTimeoutMs: integer(WORKER_ENV.syncTimeoutMs, DEFAULT_SYNC_TIMEOUT_MS),
     ...(concurrency !== undefined ? { concurrency } : {}),
     ...(queryTimeoutMs !== undefined ? { queryTimeoutMs } : {}),
     ...(restoreFrom ? { restoreFrom } : {}),

@@ -1,6 +1,7 @@
 import { join } from 'node:path'
 import {
   EXIT_NO_RESTORE_POINT,
+  EXIT_STORAGE_UNAVAILABLE,
   hashSecret,
   newSecret,
   type WorkerSettings,
@@ -71,6 +72,12 @@ export async function untilReady(live: LiveWorker, timeoutMs: number): Promise<v
   if (outcome === 'ready') return
   if (outcome === 'timeout') process.kill('SIGKILL')
   const exit = await process.exited
+  if (exit.code === EXIT_STORAGE_UNAVAILABLE) {
+    throw new ControlPlaneError(
+      'STORAGE_UNAVAILABLE',
+      `wake tenant ${tenantId}: the storage is unreachable; the tenant is retried with backoff, never marked failed for it`,
+    )
+  }
   if (exit.code === EXIT_NO_RESTORE_POINT) {
     throw new ControlPlaneError(
       'NO_RESTORE_POINT',
