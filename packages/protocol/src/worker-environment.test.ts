@@ -33,7 +33,13 @@ test('the parser reads back what the serializer wrote, with the defaults filled 
 
 test('optional settings and a placement travel too', () => {
   const env = serializeWorkerEnvironment(
-    { ...settings, concurrency: 8, fenceMarginMs: 1_000, stopTimeoutMs: 5_000, syncTimeoutMs: 9_000 },
+    {
+      ...settings,
+      concurrency: 8,
+      fenceMarginMs: 1_000,
+      stopTimeoutMs: 5_000,
+      syncTimeoutMs: 9_000,
+    },
     {
       tenantDir: '/var/lib/litecell/tenants/acme',
       host: '0.0.0.0',
