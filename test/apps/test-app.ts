@@ -92,6 +92,18 @@ export default {
       await ctx.step('exit', () => process.exit(1))
       return 'unreachable'
     },
+    /** A step that awaits a promise that never settles: only a stop deadline ends it. */
+    hang: async (ctx: any) => {
+      await ctx.step('hang', () => new Promise(() => undefined))
+      return 'unreachable'
+    },
+    /** `steps` steps of `stepMs` each (a long workflow that survives its control plane). */
+    slowSteps: async (ctx: any, input: { steps: number; stepMs: number }) => {
+      for (let i = 0; i < input.steps; i += 1) {
+        await ctx.step(`step-${i}`, () => pause(input.stepMs).then(() => process.pid))
+      }
+      return { steps: input.steps, pid: process.pid }
+    },
     /** Allocates until the worker's heap cap kills it. */
     hog: async (ctx: any) =>
       ctx.step('hog', () => {
