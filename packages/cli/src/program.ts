@@ -1,6 +1,7 @@
 import { Command } from 'commander'
 import { EXIT_CODES_HELP } from './cli-error.js'
 import { runsCommand } from './runs-command.js'
+import { schedulesCommand } from './schedules-command.js'
 import { queryCommand, snapshotCommand, tenantsCommand } from './tenants-command.js'
 
 /**
@@ -33,6 +34,7 @@ export function createProgram(): Command {
     })
   program.addCommand(tenantsCommand())
   program.addCommand(runsCommand())
+  program.addCommand(schedulesCommand())
   program.addCommand(queryCommand().description('same as `tenants query`'))
   program.addCommand(snapshotCommand().description('same as `tenants snapshot`'))
   configureTree(program)

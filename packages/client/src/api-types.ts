@@ -175,7 +175,17 @@ export interface RunPage {
 
 /** What a recorded step is. */
 export type StepKind =
-  'step' | 'transaction' | 'sleep' | 'event' | 'child' | 'result' | 'now' | 'random' | 'uuid'
+  | 'step'
+  | 'transaction'
+  | 'sleep'
+  | 'event'
+  | 'child'
+  | 'result'
+  | 'now'
+  | 'random'
+  | 'uuid'
+  /** A `ctx.patched` marker: the run took the patched branch here. */
+  | 'patch'
 /** Where a recorded step stands. */
 export type StepStatus = 'running' | 'retrying' | 'sleeping' | 'waiting' | 'succeeded' | 'failed'
 
@@ -204,6 +214,8 @@ export interface RunDetail extends RunSummary {
   input: JsonValue
   output: JsonValue
   error: RunError | null
+  /** The app version the run started under (null for runs of older engines). */
+  appVersion: string | null
   steps: StepView[]
 }
 

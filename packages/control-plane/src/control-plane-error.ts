@@ -20,6 +20,9 @@ export type ControlPlaneErrorCode =
   | 'INVALID_CONFIG'
   | 'REGISTRY_UNRESTORABLE'
   | 'STORAGE_UNAVAILABLE'
+  // A worker's engine refused the tenant's file (see the worker's EXIT_APP_REFUSED).
+  | 'APP_MISMATCH'
+  | 'MIGRATION_MISMATCH'
 
 /** Base error of the control plane: a stable `code` plus the `cause` it wraps. */
 export class ControlPlaneError extends Error {

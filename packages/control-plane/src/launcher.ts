@@ -40,4 +40,9 @@ export interface Launcher {
   removeLocalState(tenantId: string): Promise<void>
   /** Releases what the launcher holds besides launched workers (e.g. standby processes). */
   close?(): void
+  /**
+   * Replaces workers started ahead of time (standby processes), whose app modules were
+   * loaded before an app's code changed: a tenant switched to new code must not run the old.
+   */
+  refresh?(): void
 }

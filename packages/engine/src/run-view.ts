@@ -74,6 +74,7 @@ export class RunView {
       input: fromJsonText(row.input) ?? null,
       output: fromJsonText(row.output) ?? null,
       error: (fromJsonText(row.error) as RunError | undefined) ?? null,
+      appVersion: row.app_version,
       steps,
     }
   }

@@ -17,6 +17,17 @@ export const EXIT_STORAGE_UNAVAILABLE = 69
 export const EXIT_LEASE_LOST = 75
 /** A new tenant's first wake found nothing to restore from its source (a fork at a bad time). */
 export const EXIT_NO_RESTORE_POINT = 66
+/**
+ * The engine refused the tenant's file (it records another app, or an applied migration
+ * changed: {@link APP_REFUSAL_CODES}); the worker reported why (`refused` callback) before it
+ * exited. Not a crash: no retry helps until the tenant is upgraded or its app restored.
+ */
+export const EXIT_APP_REFUSED = 78
+
+/** The engine's error codes at open that refuse a tenant's file rather than fail the worker. */
+export const APP_REFUSAL_CODES = ['APP_MISMATCH', 'MIGRATION_MISMATCH'] as const
+/** One of {@link APP_REFUSAL_CODES}. */
+export type AppRefusalCode = (typeof APP_REFUSAL_CODES)[number]
 
 /** Error codes meaning the storage is down or refuses us: the storage's fault, not the tenant's. */
 const STORAGE_OUTAGE_CODES = new Set([

@@ -14,6 +14,8 @@ export type { JsonObject } from './request-body.js'
 export { bearerToken, hashSecret, matchesHash, newSecret } from './secret.js'
 export { TENANT_ID_PATTERN, isTenantId, parseTenantId } from './tenant-id.js'
 export {
+  APP_REFUSAL_CODES,
+  EXIT_APP_REFUSED,
   EXIT_FAILED,
   EXIT_HIBERNATED,
   EXIT_LEASE_LOST,
@@ -21,6 +23,7 @@ export {
   EXIT_STORAGE_UNAVAILABLE,
   isStorageOutage,
 } from './exit-codes.js'
+export type { AppRefusalCode } from './exit-codes.js'
 export {
   DEFAULT_STORAGE_BUCKET,
   DEFAULT_STORAGE_REGION,
@@ -63,6 +66,7 @@ export {
   parseHibernatedReport,
   parseMetricsDelta,
   parseReadyReport,
+  parseRefusedReport,
 } from './internal-api.js'
 export type {
   CallbackCaller,
@@ -72,6 +76,7 @@ export type {
   LeaseAnswer,
   MetricsDelta,
   ReadyReport,
+  RefusedReport,
   SyncPoint,
   WorkerCallback,
 } from './internal-api.js'

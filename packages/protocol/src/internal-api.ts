@@ -1,3 +1,6 @@
+import { describeValue } from './describe-value.js'
+import { APP_REFUSAL_CODES, type AppRefusalCode } from './exit-codes.js'
+import { ProtocolError } from './protocol-error.js'
 import { optionalInteger, requireString, type JsonObject } from './request-body.js'
 import { parseTenantId } from './tenant-id.js'
 
@@ -30,12 +33,13 @@ export interface SyncPoint {
 }
 
 /** The callbacks a worker makes on the control plane. */
-export type WorkerCallback = 'ready' | 'heartbeat' | 'idle' | 'hibernated'
+export type WorkerCallback = 'ready' | 'heartbeat' | 'idle' | 'hibernated' | 'refused'
 export const WORKER_CALLBACKS: readonly WorkerCallback[] = [
   'ready',
   'heartbeat',
   'idle',
   'hibernated',
+  'refused',
 ]
 
 /** The route of the callbacks below {@link CALLBACK_BASE_PATH}, for a router. */
@@ -91,6 +95,15 @@ export interface HibernatedReport {
   readonly metrics?: MetricsDelta
 }
 
+/**
+ * `refused`: the engine refused the tenant's file; `message` names the app or migration and
+ * what to do. The worker exits with `EXIT_APP_REFUSED` next.
+ */
+export interface RefusedReport {
+  readonly code: AppRefusalCode
+  readonly message: string
+}
+
 /** The answer to `ready` and `heartbeat`. */
 export interface LeaseAnswer {
   readonly leaseExpiresAt: number
@@ -137,6 +150,18 @@ export function parseHibernatedReport(body: JsonObject): HibernatedReport {
     nextWakeAt: optionalInteger(body.nextWakeAt, 'nextWakeAt', 0, MAX) ?? null,
     ...metricsField(body),
   }
+}
+
+/** Reads a `refused` body (`BAD_REQUEST` for a code that is not a refusal). */
+export function parseRefusedReport(body: JsonObject): RefusedReport {
+  const code = requireString(body, 'code')
+  if (!(APP_REFUSAL_CODES as readonly string[]).includes(code)) {
+    throw new ProtocolError(
+      'BAD_REQUEST',
+      `Expected \`code\` to be one of ${APP_REFUSAL_CODES.join(', ')}, got ${describeValue(code)}`,
+    )
+  }
+  return { code: code as AppRefusalCode, message: requireString(body, 'message', 4096) }
 }
 
 /** Whether a route parameter names a worker callback. */

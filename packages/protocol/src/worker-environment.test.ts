@@ -39,6 +39,8 @@ test('optional settings and a placement travel too', () => {
       fenceMarginMs: 1_000,
       stopTimeoutMs: 5_000,
       syncTimeoutMs: 9_000,
+      appName: 'shop',
+      appUpgradeFrom: 'lab',
     },
     {
       tenantDir: '/var/lib/litecell/tenants/acme',
@@ -52,6 +54,8 @@ test('optional settings and a placement travel too', () => {
     fenceMarginMs: 1_000,
     stopTimeoutMs: 5_000,
     syncTimeoutMs: 9_000,
+    appName: 'shop',
+    appUpgradeFrom: 'lab',
     host: '0.0.0.0',
     port: 8080,
     advertiseHost: '10.0.0.7',

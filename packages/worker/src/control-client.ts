@@ -1,4 +1,5 @@
 import {
+  type AppRefusalCode,
   CALLBACK_BASE_PATH,
   callbackPath,
   errorOf,
@@ -7,6 +8,7 @@ import {
   type LeaseAnswer,
   type MetricsDelta,
   type ReadyReport,
+  type RefusedReport,
   type WorkerCallback,
 } from '@litecell/protocol'
 import { WorkerError } from './worker-error.js'
@@ -66,6 +68,15 @@ export class ControlClient {
   async requestIdleStop(): Promise<boolean> {
     const answer = (await this.#call('idle', {})) as IdleAnswer
     return answer.hibernate === true
+  }
+
+  /**
+   * Reports that the engine refused to open the tenant's file (`APP_MISMATCH`,
+   * `MIGRATION_MISMATCH`): the control plane answers the wake with this error and marks the
+   * tenant failed with it, without counting a crash. The worker exits next.
+   */
+  async refused(code: AppRefusalCode, message: string): Promise<void> {
+    await this.#call('refused', { code, message } satisfies RefusedReport)
   }
 
   /** Reports a verified, finished hibernation (local files already removed). */

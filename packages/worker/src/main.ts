@@ -5,6 +5,8 @@
  * stdout.
  */
 import {
+  APP_REFUSAL_CODES,
+  EXIT_APP_REFUSED,
   EXIT_FAILED,
   EXIT_NO_RESTORE_POINT,
   EXIT_STORAGE_UNAVAILABLE,
@@ -49,6 +51,11 @@ async function main(): Promise<number> {
 main().then(
   (code) => process.exit(code),
   (err: unknown) => {
+    const code = (err as { code?: unknown }).code
+    if (typeof code === 'string' && (APP_REFUSAL_CODES as readonly string[]).includes(code)) {
+      log.error({ err }, 'tenant refused: its file does not match the app')
+      process.exit(EXIT_APP_REFUSED)
+    }
     log.fatal({ err }, 'worker failed to start')
     process.exit(startFailureExitCode((err as { code?: unknown }).code))
   },

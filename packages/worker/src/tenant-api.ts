@@ -20,6 +20,7 @@ import {
   type SyncPoint,
 } from '@litecell/protocol'
 import type { RunStatusStream } from './run-stream.js'
+import { addScheduleRoutes } from './schedule-routes.js'
 import { WorkerError } from './worker-error.js'
 
 /** Longest a `result?waitMs=` long-poll may wait. */
@@ -178,6 +179,8 @@ export function createTenantApi(options: TenantApiOptions): Hono {
     }
     return context.json(await engine.fork(context.req.param('runId'), { fromStep }), 201)
   })
+
+  addScheduleRoutes(tenant, engine)
 
   tenant.post('/query', async (context) => {
     const body = await readJsonObject(context)

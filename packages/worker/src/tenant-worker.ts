@@ -3,8 +3,14 @@ import { mkdir } from 'node:fs/promises'
 import type { AddressInfo } from 'node:net'
 import { join } from 'node:path'
 import { serve, type ServerType } from '@hono/node-server'
-import { Engine } from '@litecell/engine'
-import { TENANT_DB_FILE, type SyncPoint, type WorkerEnvironment } from '@litecell/protocol'
+import { Engine, type EngineOptions } from '@litecell/engine'
+import {
+  APP_REFUSAL_CODES,
+  TENANT_DB_FILE,
+  type AppRefusalCode,
+  type SyncPoint,
+  type WorkerEnvironment,
+} from '@litecell/protocol'
 import {
   replicate,
   restore,
@@ -14,6 +20,7 @@ import {
 } from '@litecell/replica'
 import type { Logger } from 'pino'
 import { loadApp } from './app-loader.js'
+import { appVersionOf } from './app-version.js'
 import { ControlClient, type WorkerStatus } from './control-client.js'
 import { IdleMonitor } from './idle-monitor.js'
 import { Lease, transactionBudgetMs } from './lease.js'
@@ -88,9 +95,12 @@ export class TenantWorker {
     lap('restoreMs', phaseMs)
     phaseMs = Date.now()
     const app = await loadApp(this.#config.appPath)
-    this.#engine = await Engine.open({
+    this.#engine = await this.#openEngine({
       path: dbPath,
       app,
+      ...(this.#config.appName === undefined ? {} : { appName: this.#config.appName }),
+      appVersion: await appVersionOf(app, this.#config.appPath),
+      ...(this.#config.appUpgradeFrom === undefined ? {} : { upgradeFrom: this.#config.appUpgradeFrom }),
       concurrency: this.#config.concurrency,
       queryTimeoutMs: this.#config.queryTimeoutMs,
       transactionTimeoutMs: transactionBudgetMs(this.#config.leaseTtlMs, this.#config.fenceMarginMs),
@@ -183,6 +193,26 @@ export class TenantWorker {
     })
     this.#idle.start()
     this.#log.info({ tenantId, source, url, ...timings, ms: Date.now() - startedAtMs }, 'worker ready')
+  }
+
+  /**
+   * Opens the engine; a refusal of the file is reported to the control plane (with its
+   * message, which names the app or migration and what to do) before it is rethrown.
+   */
+  async #openEngine(options: EngineOptions): Promise<Engine> {
+    try {
+      return await Engine.open(options)
+    } catch (err) {
+      const code = (err as { code?: unknown }).code
+      if (typeof code === 'string' && (APP_REFUSAL_CODES as readonly string[]).includes(code)) {
+        const message = `wake tenant ${this.#config.tenantId}: ${(err as Error).message.replaceAll('<tenant>', this.#config.tenantId)}`
+        await this.#client.refused(code as AppRefusalCode, message).catch((reportErr: unknown) => {
+          this.#log.warn({ err: reportErr }, 'could not report the refusal')
+        })
+        throw Object.assign(new Error(message, { cause: err }), { code })
+      }
+      throw err
+    }
   }
 
   /**

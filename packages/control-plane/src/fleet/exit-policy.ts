@@ -1,4 +1,5 @@
 import {
+  EXIT_APP_REFUSED,
   EXIT_HIBERNATED,
   EXIT_LEASE_LOST,
   EXIT_NO_RESTORE_POINT,
@@ -32,6 +33,8 @@ export type ExitKind =
   | 'fenced'
   /** A fork found nothing to restore from its source: retrying cannot help. */
   | 'no-restore-point'
+  /** Its engine refused the tenant's file (another app, a changed migration): nor can that. */
+  | 'refused'
   /** Anything else: counted toward `failed`, restarted with backoff. */
   | 'crashed'
 
@@ -47,6 +50,7 @@ export function classifyExit(
   if (exit.code === EXIT_HIBERNATED && options.reportedHibernation) return 'hibernated'
   if (exit.code === EXIT_STORAGE_UNAVAILABLE) return 'storage-unavailable'
   if (exit.code === EXIT_NO_RESTORE_POINT) return 'no-restore-point'
+  if (exit.code === EXIT_APP_REFUSED) return 'refused'
   if (exit.code === EXIT_LEASE_LOST || options.closing) return 'fenced'
   return 'crashed'
 }
@@ -69,6 +73,8 @@ export interface ExitedWorker {
   readonly reportedNextWakeAt: number | null | undefined
   /** Whether it reported ready (a storage failure before that happened at its start). */
   readonly wasReady: boolean
+  /** Why its engine refused the tenant's file, if it reported that. */
+  readonly refusal?: { readonly message: string } | null
 }
 
 /**
@@ -135,6 +141,20 @@ export function settleExit(
         clearWorker: true,
       })
       return kind
+    case 'refused': {
+      // Not a crash: the tenant's file does not match its app, and no retry changes that. It
+      // stays failed, with the reason, until an upgrade or an admin wake.
+      const reason =
+        worker.refusal?.message ??
+        `its worker refused the tenant's file (another app, or a changed migration); see logs/${tenantId}.log`
+      registry.setState(tenantId, 'failed', {
+        failureReason: reason,
+        nextWakeAt: null,
+        clearWorker: true,
+      })
+      log.error({ tenantId, epoch, reason }, 'tenant refused by its app')
+      return kind
+    }
     case 'crashed':
       recordCrash(parts, tenantId, exit, nowMs)
       return kind

@@ -6,6 +6,7 @@ import {
   type IdleAnswer,
   type LeaseAnswer,
   type ReadyReport,
+  type RefusedReport,
 } from '@litecell/protocol'
 import type { Logger } from 'pino'
 import { ControlPlaneError } from '../control-plane-error.js'
@@ -56,6 +57,10 @@ export class LeaseDesk {
       )
     }
     const leaseExpiresAt = this.#renew(live)
+    // Its engine opened the file with the tenant's app: an app switch is complete (unless the
+    // app changed again since this worker was launched).
+    const { registry } = this.#options
+    if (registry.require(live.tenantId).app === live.app) registry.confirmApp(live.tenantId)
     this.#options.registry.setWorker(live.tenantId, live.epoch, {
       url: report.url,
       pid: live.process.pid ?? 0,
@@ -89,6 +94,11 @@ export class LeaseDesk {
       () => timer?.({ outcome: 'error' }),
     )
     return { hibernate: true }
+  }
+
+  /** A worker's engine refused the tenant's file; it exits next (`EXIT_APP_REFUSED`). */
+  refused(caller: CallbackCaller, secret: string | undefined, report: RefusedReport): void {
+    this.#caller(caller, secret).reportRefused(report)
   }
 
   /** A worker finished a verified hibernation; it exits next. */

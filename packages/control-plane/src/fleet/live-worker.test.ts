@@ -23,6 +23,7 @@ function stubbornProcess(): WorkerProcess & { signals: string[] } {
 function liveWorker(process: WorkerProcess): LiveWorker {
   return new LiveWorker({
     tenantId: 'acme',
+    app: 'test',
     epoch: 1,
     process,
     startedAtMs: 0,

@@ -1,4 +1,5 @@
 import { EXIT_HIBERNATED } from '@litecell/protocol'
+import type { RefusedReport } from '@litecell/protocol'
 import { ControlPlaneError } from '../control-plane-error.js'
 import type { WorkerExit, WorkerProcess } from '../launcher.js'
 import { WorkerClient, type WorkerFetch } from './worker-client.js'
@@ -37,6 +38,8 @@ export class LiveWorker {
   readonly epoch: number
   readonly process: WorkerProcess
   readonly startedAtMs: number
+  /** The app it was launched with. */
+  readonly app: string
   /** SHA-256 of the worker's secret: callbacks prove themselves with the secret. */
   readonly secretHash: string
   readonly #secret: string
@@ -52,12 +55,14 @@ export class LiveWorker {
   #reportedNextWakeAt: number | null | undefined = undefined
   #stopping: Promise<void> | null = null
   #deleted = false
+  #refusal: RefusedReport | null = null
 
   constructor(parts: {
     tenantId: string
     epoch: number
     process: WorkerProcess
     startedAtMs: number
+    app: string
     secret: string
     secretHash: string
     fetch?: WorkerFetch
@@ -66,6 +71,7 @@ export class LiveWorker {
     this.epoch = parts.epoch
     this.process = parts.process
     this.startedAtMs = parts.startedAtMs
+    this.app = parts.app
     this.#secret = parts.secret
     this.secretHash = parts.secretHash
     this.#fetch = parts.fetch
@@ -175,6 +181,18 @@ export class LiveWorker {
     this.#stopping = stop
     this.#stopping.catch(() => undefined) // reported to whoever awaits it; the exit handler restarts
     return this.#stopping
+  }
+
+  /**
+   * Why its engine refused the tenant's file (`APP_MISMATCH`, `MIGRATION_MISMATCH`), if it
+   * did: the wake answers with it and the tenant fails with its message.
+   */
+  get refusal(): RefusedReport | null {
+    return this.#refusal
+  }
+
+  reportRefused(report: RefusedReport): void {
+    this.#refusal = report
   }
 
   /** The tenant is being deleted: the exit must not trigger a restart. */

@@ -1,5 +1,6 @@
 import { join } from 'node:path'
 import {
+  EXIT_APP_REFUSED,
   EXIT_NO_RESTORE_POINT,
   EXIT_STORAGE_UNAVAILABLE,
   hashSecret,
@@ -40,6 +41,8 @@ export function launchWorker(parts: LaunchParts, tenantId: string, nowMs: number
   const secret = newSecret()
   const settings: WorkerSettings = {
     ...parts.workerSettings(tenantId, tenant.app),
+    appName: tenant.app,
+    ...(tenant.appUpgradeFrom === null ? {} : { appUpgradeFrom: tenant.appUpgradeFrom }),
     epoch,
     workerSecret: secret,
     ...(tenant.restoreFrom ? { restoreFrom: tenant.restoreFrom } : {}),
@@ -47,6 +50,7 @@ export function launchWorker(parts: LaunchParts, tenantId: string, nowMs: number
   const process = launcher.launch({ settings, logPath: join(dataDir, 'logs', `${tenantId}.log`) })
   return new LiveWorker({
     tenantId,
+    app: tenant.app,
     epoch,
     process,
     startedAtMs: nowMs,
@@ -77,6 +81,10 @@ export async function untilReady(live: LiveWorker, timeoutMs: number): Promise<v
       'STORAGE_UNAVAILABLE',
       `wake tenant ${tenantId}: the storage is unreachable; the tenant is retried with backoff, never marked failed for it`,
     )
+  }
+  // The engine refused the file: say why (which app or migration, and what to do).
+  if (exit.code === EXIT_APP_REFUSED && live.refusal) {
+    throw new ControlPlaneError(live.refusal.code, live.refusal.message)
   }
   if (exit.code === EXIT_NO_RESTORE_POINT) {
     throw new ControlPlaneError(

@@ -96,6 +96,10 @@ export class InProcessWorker implements WorkerProcess {
     const engine = await Engine.open({
       path: dbPath,
       app: await loadApp(this.#settings.appPath),
+      ...(this.#settings.appName !== undefined ? { appName: this.#settings.appName } : {}),
+      ...(this.#settings.appUpgradeFrom !== undefined
+        ? { upgradeFrom: this.#settings.appUpgradeFrom }
+        : {}),
       ...(this.#settings.concurrency !== undefined
         ? { concurrency: this.#settings.concurrency }
         : {}),
