@@ -132,7 +132,7 @@ export class ControlPlane {
     if (!adminTokenHash) throw new Error('no admin token hash')
 
     let url = ''
-    const { api, fleet } = createControlPlaneApp({
+    const { api, fleet, tenants } = createControlPlaneApp({
       registry,
       launcher:
         launcher ??
@@ -166,6 +166,11 @@ export class ControlPlane {
     url = `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${address.port}`
     const scheduler = new WakeScheduler({ registry, fleet, log })
     scheduler.start()
+    // A delete a crash interrupted goes on from where it was (the tenant stays unreachable).
+    void tenants.resumeDeletes().then(
+      (ids) => ids.length > 0 && log.warn({ tenants: ids }, 'finished deletes a previous run left unfinished'),
+      (err: unknown) => log.error({ err }, 'could not finish an interrupted delete; retried at the next start'),
+    )
     return new ControlPlane({
       url,
       generatedAdminToken,

@@ -10,7 +10,12 @@
  *   `{tenantId, at}`) is set on a fork: its workers start from that replica while the fork's
  *   own is empty; cleared at its first verified hibernation. `app_upgrade_from` is set by an
  *   explicit app switch (`POST /v1/tenants/:id/upgrade`) to the app the tenant's file may
- *   still record, until a worker of the new app opened it. Times are epoch milliseconds.
+ *   still record, until a worker of the new app opened it. `incarnation` is fixed at creation
+ *   (see `@litecell/protocol`'s `newIncarnation`): the tenant's replica path and the mark of
+ *   its local folder; null for tenants created before incarnations. State `deleting` is set
+ *   first by a delete and never changed by anything else: the row goes once its worker, files
+ *   and replica are gone (a start resumes a delete a crash interrupted). Times are epoch
+ *   milliseconds.
  * - `cp_crashes`: worker exits that were not a clean hibernation, for crash-loop detection.
  * - `cp_settings`: key/value settings, e.g. the admin token's hash.
  */
@@ -31,7 +36,8 @@ CREATE TABLE IF NOT EXISTS cp_tenants (
   worker_started_at INTEGER,
   failure_reason    TEXT,
   restore_from      TEXT,
-  app_upgrade_from  TEXT
+  app_upgrade_from  TEXT,
+  incarnation       TEXT
 ) STRICT;
 CREATE UNIQUE INDEX IF NOT EXISTS cp_tenants_token ON cp_tenants (token_hash);
 CREATE INDEX IF NOT EXISTS cp_tenants_created ON cp_tenants (created_at, id);
@@ -53,4 +59,5 @@ CREATE TABLE IF NOT EXISTS cp_settings (
 export const REGISTRY_COLUMNS_ADDED: readonly { column: string; definition: string }[] = [
   { column: 'restore_from', definition: 'TEXT' },
   { column: 'app_upgrade_from', definition: 'TEXT' },
+  { column: 'incarnation', definition: 'TEXT' },
 ]

@@ -1,7 +1,7 @@
 import type { RestoreSource } from '@litecell/protocol'
 
 /** A tenant's state, as the API shows it. */
-export type TenantState = 'hibernated' | 'starting' | 'active' | 'stopping' | 'failed'
+export type TenantState = 'hibernated' | 'starting' | 'active' | 'stopping' | 'failed' | 'deleting'
 
 /** One tenant as the registry knows it. */
 export interface TenantRecord {
@@ -23,6 +23,8 @@ export interface TenantRecord {
   readonly restoreFrom: RestoreSource | null
   /** The app the tenant's file may still record after an explicit switch (see `Registry.setApp`). */
   readonly appUpgradeFrom: string | null
+  /** Which life of the id this is (null: created before incarnations); see the registry schema. */
+  readonly incarnation: string | null
 }
 
 /** A `cp_tenants` row as SQLite returns it. */
@@ -43,6 +45,7 @@ export interface TenantRow {
   failure_reason: string | null
   restore_from: string | null
   app_upgrade_from: string | null
+  incarnation: string | null
 }
 
 /** A row as the registry's callers see it. */
@@ -64,5 +67,6 @@ export function toRecord(row: TenantRow): TenantRecord {
     failureReason: row.failure_reason,
     restoreFrom: row.restore_from === null ? null : (JSON.parse(row.restore_from) as RestoreSource),
     appUpgradeFrom: row.app_upgrade_from,
+    incarnation: row.incarnation,
   }
 }

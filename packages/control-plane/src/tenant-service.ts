@@ -3,6 +3,7 @@ import { DEFAULT_APP_NAME, type AppCatalog } from './app-catalog.js'
 import { ControlPlaneError } from './control-plane-error.js'
 import type { Fleet } from './fleet/fleet.js'
 import type { Registry } from './registry.js'
+import { TenantDeletion } from './tenant-deletion.js'
 import type { TenantRecord } from './tenant-record.js'
 import { newTenantId } from './tenant-id.js'
 import type { TenantReplicas } from './tenant-replicas.js'
@@ -38,6 +39,7 @@ export class TenantService {
   readonly #fleet: Fleet
   readonly #apps: AppCatalog
   readonly #replicas: TenantReplicas
+  readonly #deletion: TenantDeletion
 
   constructor(options: {
     registry: Registry
@@ -49,6 +51,7 @@ export class TenantService {
     this.#fleet = options.fleet
     this.#apps = options.apps
     this.#replicas = options.replicas
+    this.#deletion = new TenantDeletion(options)
   }
 
   /** Creates a hibernated tenant (a new tenant starts empty on its first wake). */
@@ -90,8 +93,9 @@ export class TenantService {
 
   /** One tenant, with its restore points (null if storage could not be listed). */
   async show(id: string): Promise<TenantView & { replica: unknown }> {
-    const view = this.#view(this.#registry.require(id))
-    const replica = await this.#replicas.restorePoints(id).catch((err: unknown) => ({
+    const tenant = this.#registry.require(id)
+    const view = this.#view(tenant)
+    const replica = await this.#replicas.restorePoints(id, tenant.incarnation).catch((err: unknown) => ({
       error: (err as Error).message,
     }))
     return { ...view, replica }
@@ -153,7 +157,11 @@ export class TenantService {
     })
     try {
       const at = request.at?.toISOString() ?? (await this.#currentPoint(source))
-      this.#registry.setRestoreFrom(request.id, { tenantId: sourceId, at })
+      this.#registry.setRestoreFrom(request.id, {
+        tenantId: sourceId,
+        at,
+        ...(source.incarnation === null ? {} : { incarnation: source.incarnation }),
+      })
       this.#registry.setState(request.id, 'hibernated', { nextWakeAt: null })
       await this.#fleet.ensureActive(request.id)
     } catch (err) {
@@ -188,7 +196,7 @@ export class TenantService {
                 worker.client.syncPoint(source.id),
               )
         if (synced) return synced.at
-        const { latestAt } = await this.#replicas.restorePoints(source.id)
+        const { latestAt } = await this.#replicas.restorePoints(source.id, source.incarnation)
         if (latestAt === null) {
           throw new ControlPlaneError('NO_RESTORE_POINT', `tenant ${source.id} has no replica state`)
         }
@@ -200,12 +208,18 @@ export class TenantService {
     }
   }
 
-  /** Stops the tenant's worker, deletes its local files and its replica, then forgets it. */
+  /**
+   * Marks the tenant `deleting` (nothing reaches or wakes it from then on), stops its worker,
+   * deletes its local files and every replica of its id, then forgets it (see
+   * {@link TenantDeletion}).
+   */
   async delete(id: string): Promise<void> {
-    this.#registry.require(id)
-    await this.#fleet.discard(id)
-    await this.#replicas.delete(id)
-    this.#registry.delete(id)
+    await this.#deletion.delete(id)
+  }
+
+  /** Finishes the deletes a crash interrupted (at start); resolves with their tenant ids. */
+  resumeDeletes(): Promise<string[]> {
+    return this.#deletion.resume()
   }
 
   #view(tenant: TenantRecord): TenantView {

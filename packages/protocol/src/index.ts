@@ -13,6 +13,7 @@ export { optionalInteger, optionalString, readJsonObject, requireString } from '
 export type { JsonObject } from './request-body.js'
 export { bearerToken, hashSecret, matchesHash, newSecret } from './secret.js'
 export { TENANT_ID_PATTERN, isTenantId, parseTenantId } from './tenant-id.js'
+export { INCARNATION_PATTERN, isIncarnation, newIncarnation } from './incarnation.js'
 export {
   APP_REFUSAL_CODES,
   EXIT_APP_REFUSED,

@@ -41,6 +41,7 @@ test('optional settings and a placement travel too', () => {
       syncTimeoutMs: 9_000,
       appName: 'shop',
       appUpgradeFrom: 'lab',
+      incarnation: '0123456789abcdef',
     },
     {
       tenantDir: '/var/lib/litecell/tenants/acme',
@@ -56,6 +57,7 @@ test('optional settings and a placement travel too', () => {
     syncTimeoutMs: 9_000,
     appName: 'shop',
     appUpgradeFrom: 'lab',
+    incarnation: '0123456789abcdef',
     host: '0.0.0.0',
     port: 8080,
     advertiseHost: '10.0.0.7',
@@ -72,6 +74,7 @@ test('a missing or malformed variable is INVALID_CONFIG naming it', () => {
     [{ ...env, LITECELL_APP: 'app.ts' }, /LITECELL_APP to be an absolute path/],
     [{ ...env, LITECELL_IDLE_MS: '-1' }, /LITECELL_IDLE_MS to be a non-negative integer, got `-1`/],
     [{ ...env, LITECELL_S3_BUCKET: '', LITECELL_S3_ENDPOINT: '' }, /no storage configured/],
+    [{ ...env, LITECELL_INCARNATION: '../x' }, /LITECELL_INCARNATION to be an incarnation id/],
   ]
   for (const [broken, message] of cases) {
     expect(() => parseWorkerEnvironment(broken)).toThrow(
@@ -81,7 +84,11 @@ test('a missing or malformed variable is INVALID_CONFIG naming it', () => {
 })
 
 test('a fork names its source and time; half a source is INVALID_CONFIG', () => {
-  const restoreFrom = { tenantId: 'lab', at: '2026-11-23T09:00:00.000Z' }
+  const restoreFrom = {
+    tenantId: 'lab',
+    at: '2026-11-23T09:00:00.000Z',
+    incarnation: 'fedcba9876543210',
+  }
   const env = serializeWorkerEnvironment({ ...settings, restoreFrom }, { tenantDir: '/t/acme' })
   expect(parseWorkerEnvironment(env).restoreFrom).toEqual(restoreFrom)
   expect(() => parseWorkerEnvironment({ ...env, LITECELL_RESTORE_FROM_AT: 'yesterday' })).toThrow(

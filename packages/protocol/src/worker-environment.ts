@@ -1,6 +1,7 @@
 import { isAbsolute } from 'node:path'
 import { ProtocolError } from './protocol-error.js'
 import { storageFromEnv, storageToEnv, type StorageSettings } from './storage-env.js'
+import { isIncarnation } from './incarnation.js'
 import { isTenantId } from './tenant-id.js'
 
 /** Idle time after which a worker hibernates its tenant. */
@@ -29,6 +30,8 @@ export const TENANT_DB_FILE = 'tenant.db'
  */
 export interface RestoreSource {
   readonly tenantId: string
+  /** The source's incarnation (see {@link WorkerSettings.incarnation}); absent: a legacy tenant. */
+  readonly incarnation?: string
   /** ISO 8601 time; pinned, so a second first wake restores the very same state. */
   readonly at: string
 }
@@ -36,6 +39,13 @@ export interface RestoreSource {
 /** What the control plane decides for one worker: its tenant, lease, app, storage and timing. */
 export interface WorkerSettings {
   readonly tenantId: string
+  /**
+   * Which life of the tenant id this is: a tenant deleted and created again under the same id
+   * gets a new one. Its replica lives under it (`tenants/<id>/<incarnation>`) and its local
+   * folder is marked with it, so a worker never takes up an older life's file. Absent: a
+   * tenant created before incarnations (its replica at `tenants/<id>`).
+   */
+  readonly incarnation?: string
   readonly epoch: number
   /** The per-worker secret: the control plane and the worker prove themselves with it. */
   readonly workerSecret: string
@@ -94,6 +104,7 @@ export interface WorkerEnvironment extends WorkerSettings {
 /** The environment variable of each setting: the one spelling both sides use. */
 export const WORKER_ENV = {
   tenantId: 'LITECELL_TENANT_ID',
+  incarnation: 'LITECELL_INCARNATION',
   epoch: 'LITECELL_EPOCH',
   workerSecret: 'LITECELL_WORKER_SECRET',
   controlUrl: 'LITECELL_CONTROL_URL',
@@ -110,6 +121,7 @@ export const WORKER_ENV = {
   queryTimeoutMs: 'LITECELL_QUERY_TIMEOUT_MS',
   restoreFromTenant: 'LITECELL_RESTORE_FROM_TENANT',
   restoreFromAt: 'LITECELL_RESTORE_FROM_AT',
+  restoreFromIncarnation: 'LITECELL_RESTORE_FROM_INCARNATION',
   tenantDir: 'LITECELL_TENANT_DIR',
   host: 'LITECELL_WORKER_HOST',
   port: 'LITECELL_WORKER_PORT',
@@ -138,6 +150,7 @@ export function serializeWorkerEnvironment(
     [WORKER_ENV.tenantDir]: placement.tenantDir,
   }
   const optional = {
+    incarnation: settings.incarnation,
     appName: settings.appName,
     appUpgradeFrom: settings.appUpgradeFrom,
     fenceMarginMs: settings.fenceMarginMs,
@@ -155,6 +168,9 @@ export function serializeWorkerEnvironment(
   if (settings.restoreFrom) {
     env[WORKER_ENV.restoreFromTenant] = settings.restoreFrom.tenantId
     env[WORKER_ENV.restoreFromAt] = settings.restoreFrom.at
+    if (settings.restoreFrom.incarnation) {
+      env[WORKER_ENV.restoreFromIncarnation] = settings.restoreFrom.incarnation
+    }
   }
   return env
 }
@@ -207,6 +223,7 @@ export function parseWorkerEnvironment(env: NodeJS.ProcessEnv): WorkerEnvironmen
     workerSecret: required(WORKER_ENV.workerSecret),
     controlUrl: required(WORKER_ENV.controlUrl),
     appPath: absolute(WORKER_ENV.appPath),
+    ...incarnationOf(env, fail),
     ...(env[WORKER_ENV.appName] ? { appName: env[WORKER_ENV.appName] } : {}),
     ...(env[WORKER_ENV.appUpgradeFrom] ? { appUpgradeFrom: env[WORKER_ENV.appUpgradeFrom] } : {}),
     storage,
@@ -242,5 +259,23 @@ function restoreSourceOf(
   if (!at || Number.isNaN(Date.parse(at))) {
     fail(`Expected ${WORKER_ENV.restoreFromAt} to be an ISO 8601 time, got \`${at ?? ''}\``)
   }
-  return { tenantId: tenantId as string, at: at as string }
+  const incarnation = env[WORKER_ENV.restoreFromIncarnation]
+  if (incarnation !== undefined && !isIncarnation(incarnation)) {
+    fail(
+      `Expected ${WORKER_ENV.restoreFromIncarnation} to be an incarnation id, got \`${incarnation}\``,
+    )
+  }
+  return { tenantId: tenantId as string, at: at as string, ...(incarnation ? { incarnation } : {}) }
+}
+
+function incarnationOf(
+  env: NodeJS.ProcessEnv,
+  fail: (message: string) => never,
+): { incarnation?: string } {
+  const incarnation = env[WORKER_ENV.incarnation]
+  if (incarnation === undefined) return {}
+  if (!isIncarnation(incarnation)) {
+    fail(`Expected ${WORKER_ENV.incarnation} to be an incarnation id, got \`${incarnation}\``)
+  }
+  return { incarnation }
 }

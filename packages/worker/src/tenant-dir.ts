@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto'
 import { existsSync } from 'node:fs'
-import { open, readdir, rename, rm } from 'node:fs/promises'
+import { mkdir, open, readFile, readdir, rename, rm, writeFile } from 'node:fs/promises'
 import { basename, dirname, join } from 'node:path'
 
 /**
@@ -43,6 +43,33 @@ export async function sweepTombstones(dir: string): Promise<number> {
     tombstones.map((name) => rm(join(dirname(dir), name), { recursive: true, force: true })),
   )
   return tombstones.length
+}
+
+/** The file in a tenant's folder naming the incarnation the folder belongs to. */
+export const INCARNATION_FILE = 'incarnation'
+
+/**
+ * Makes `dir` this incarnation's folder (issue 9, item 6). A folder already there that is
+ * marked with another incarnation, or not marked at all, belongs to an older life of the
+ * tenant id (a deleted tenant whose files a crash left): it is refused, removed through a
+ * tombstone, never served or replicated as the new tenant's state. The mark is written (and
+ * made durable) before any database file exists in the folder. With no incarnation (a tenant
+ * created before incarnations) the folder is taken as it is. Resolves true if a folder was
+ * refused.
+ */
+export async function claimTenantDir(dir: string, incarnation: string | undefined): Promise<boolean> {
+  if (incarnation === undefined) {
+    await mkdir(dir, { recursive: true })
+    return false
+  }
+  const markPath = join(dir, INCARNATION_FILE)
+  const mark = existsSync(dir) ? await readFile(markPath, 'utf8').catch(() => null) : undefined
+  if (mark === incarnation) return false
+  if (mark !== undefined) await removeTenantDir(dir)
+  await mkdir(dir, { recursive: true })
+  await writeFile(markPath, incarnation, { flush: true })
+  await syncDirectory(dir)
+  return mark !== undefined
 }
 
 async function syncDirectory(dir: string): Promise<void> {

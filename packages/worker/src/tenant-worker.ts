@@ -1,5 +1,4 @@
 import { existsSync } from 'node:fs'
-import { mkdir } from 'node:fs/promises'
 import type { AddressInfo } from 'node:net'
 import { join } from 'node:path'
 import { serve, type ServerType } from '@hono/node-server'
@@ -27,7 +26,7 @@ import { Lease, transactionBudgetMs } from './lease.js'
 import { RunStatusStream } from './run-stream.js'
 import { Shutdown, type StopReason } from './shutdown.js'
 import { createTenantApi } from './tenant-api.js'
-import { sweepTombstones } from './tenant-dir.js'
+import { claimTenantDir, sweepTombstones } from './tenant-dir.js'
 import { WorkerError } from './worker-error.js'
 import { WorkerMetrics } from './worker-metrics.js'
 
@@ -83,11 +82,13 @@ export class TenantWorker {
     const { tenantId, tenantDir } = this.#config
     const startedAtMs = Date.now()
     const dbPath = join(tenantDir, TENANT_DB_FILE)
-    const replica = tenantReplica(this.#config.storage, tenantId)
+    const replica = tenantReplica(this.#config.storage, tenantId, this.#config.incarnation)
     // A teardown a crash interrupted left a tombstone: never state, only to be swept.
     const swept = await sweepTombstones(tenantDir)
     if (swept > 0) this.#log.warn({ tombstones: swept }, 'removed what an interrupted teardown left')
-    await mkdir(tenantDir, { recursive: true })
+    if (await claimTenantDir(tenantDir, this.#config.incarnation)) {
+      this.#log.warn({ incarnation: this.#config.incarnation }, "refused (removed) a local folder of an older incarnation of this tenant id")
+    }
     const timings: Record<string, number> = {}
     const lap = (name: string, sinceMs: number) => (timings[name] = Date.now() - sinceMs)
     let phaseMs = Date.now()
@@ -221,11 +222,12 @@ export class TenantWorker {
    * where the file came from.
    */
   async #restore(dbPath: string): Promise<string> {
-    const { storage, tenantId, restoreFrom } = this.#config
-    if ((await restore(tenantReplica(storage, tenantId), dbPath)).restored) return 'replica'
+    const { storage, tenantId, incarnation, restoreFrom } = this.#config
+    if ((await restore(tenantReplica(storage, tenantId, incarnation), dbPath)).restored) return 'replica'
     if (!restoreFrom) return 'new tenant'
     const { tenantId: source, at } = restoreFrom
-    if (!(await restore(tenantReplica(storage, source), dbPath, { at })).restored) {
+    const sourceReplica = tenantReplica(storage, source, restoreFrom.incarnation)
+    if (!(await restore(sourceReplica, dbPath, { at })).restored) {
       throw new WorkerError('NO_RESTORE_POINT', `fork tenant ${source} as ${tenantId}: nothing to restore at ${at}`)
     }
     return `fork of ${source} at ${at}`
@@ -236,7 +238,7 @@ export class TenantWorker {
    * restore that it holds everything committed so far, and names the time to restore to.
    */
   async syncPoint(): Promise<SyncPoint> {
-    const replica = tenantReplica(this.#config.storage, this.#config.tenantId)
+    const replica = tenantReplica(this.#config.storage, this.#config.tenantId, this.#config.incarnation)
     await this.#replicator.syncVerified({ timeoutMs: this.#config.syncTimeoutMs })
     const { latestAt } = await restorePoints(replica)
     if (latestAt === null) throw new WorkerError('NO_RESTORE_POINT', `sync tenant ${this.#config.tenantId}: the replica lists nothing`)

@@ -275,8 +275,10 @@ export class Fleet {
     const { registry, log, metrics } = this.#options
     if (this.#workers.get(live.tenantId) === live) this.#workers.delete(live.tenantId)
     this.#slots.freed()
-    if (live.deleted || !registry.get(live.tenantId)) return
+    if (!registry.get(live.tenantId)) return
+    // Ended even for a deleted tenant's worker: its delete waits out only leases still held.
     registry.endLease(live.tenantId, live.epoch)
+    if (live.deleted) return
     const nowMs = this.#clock()
     const storageDown = exit.code === EXIT_STORAGE_UNAVAILABLE
     const storageFailures = storageDown ? this.#storage.failed(live.tenantId, nowMs) : 0

@@ -32,7 +32,8 @@ export interface LaunchParts {
 /**
  * Launches a worker for the tenant under a new lease epoch (the tenant becomes `starting`)
  * with a fresh secret that only this control plane and the worker know; a fork's worker is
- * told its source.
+ * told its source. The worker learns the tenant's incarnation: it replicates under it and
+ * refuses a local folder of another.
  */
 export function launchWorker(parts: LaunchParts, tenantId: string, nowMs: number): LiveWorker {
   const { registry, launcher, dataDir, leaseTtlMs } = parts
@@ -41,6 +42,7 @@ export function launchWorker(parts: LaunchParts, tenantId: string, nowMs: number
   const secret = newSecret()
   const settings: WorkerSettings = {
     ...parts.workerSettings(tenantId, tenant.app),
+    ...(tenant.incarnation === null ? {} : { incarnation: tenant.incarnation }),
     appName: tenant.app,
     ...(tenant.appUpgradeFrom === null ? {} : { appUpgradeFrom: tenant.appUpgradeFrom }),
     epoch,
