@@ -8,12 +8,17 @@
  * wake in between restores or recreates the database and replicates it; a delete a crash
  * interrupted that leaves the tenant half there, woken by its timer; a worker that trusts a
  * local `tenant.db` or a replica of a deleted tenant with the same id (the new tenant starts
- * from the old one's data). Mutation checks: see the README's guarantees table.
+ * from the old one's data).
+ *
+ * Mutation checks (applied once each, the named test failed, reverted): a worker that ignores
+ * its incarnation (replica at `tenants/<id>`, its folder taken as found): "reused id" restored
+ * the old row (n = 1); `Registry.require` serving a `deleting` tenant: "crash interrupted" got
+ * 200 for the half-deleted tenant.
  */
 import { cpSync, existsSync, readFileSync, readdirSync } from 'node:fs'
 import { rm } from 'node:fs/promises'
 import { join } from 'node:path'
-import { afterAll, expect, test } from 'vitest'
+import { afterAll, beforeAll, expect, test } from 'vitest'
 import { openSqlite } from '@litecell/replica'
 import { tempDir, waitFor } from '@litecell/testkit'
 import {
@@ -27,6 +32,9 @@ import {
 const dataDir = tempDir('e2e')
 let server: TestServer | undefined
 
+beforeAll(async () => {
+  server = await startTestServer({ dataDir })
+})
 afterAll(async () => {
   await server?.stop()
   await rm(dataDir, { recursive: true, force: true })
@@ -74,8 +82,7 @@ async function tenantWithEntry(id: string, entry: string): Promise<void> {
 test('a delete racing requests and a due timer leaves nothing: no row, no folder, no replica, and the id starts afresh', async () => {
   // Catches: tear down first, forget last: a request or the timer in between wakes a worker
   // that restores (or creates) the database and replicates it again.
-  server = await startTestServer({ dataDir })
-  const { admin } = server
+  const { admin } = server!
   await tenantWithEntry('racer', 'old')
   await admin.post<any>('/v1/tenants/racer/runs', { workflow: 'sleeper', input: { ms: 500 } })
   await admin.post<any>('/v1/tenants/racer/hibernate')
