@@ -18,13 +18,15 @@ const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 export default {
   migrations: ['CREATE TABLE ledger (run_id TEXT NOT NULL, entry TEXT NOT NULL)'],
   workflows: {
-    /** Two counted steps, one ledger transaction, one slow counted step. */
+    /** Two counted steps, one ledger transaction, one slow counted step (its start counted too). */
     counted: async (ctx: any, input: { tenant: string; slowMs?: number }) => {
       await ctx.step('first', () => effect(input.tenant, `${ctx.runId} first`))
       await ctx.transaction('ledger', (tx: any) => {
         tx.execute('INSERT INTO ledger (run_id, entry) VALUES (?, ?)', [ctx.runId, 'paid'])
       })
       await ctx.step('slow', async () => {
+        // The workflow got here, so `first` and `ledger` are recorded: never to run again.
+        effect(input.tenant, `${ctx.runId} slow-begin`)
         await pause(input.slowMs ?? 100)
         effect(input.tenant, `${ctx.runId} slow`)
       })
