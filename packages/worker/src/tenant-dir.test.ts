@@ -1,8 +1,22 @@
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, beforeEach, expect, test } from 'vitest'
-import { INCARNATION_FILE, claimTenantDir } from './tenant-dir.js'
+import {
+  INCARNATION_FILE,
+  claimTenantDir,
+  isTombstoneOf,
+  removeTenantDir,
+  sweepTombstones,
+} from './tenant-dir.js'
 
 let root: string
 let dir: string
@@ -47,4 +61,31 @@ test('with no incarnation (a tenant from before them) the folder is taken as it 
   leftBehind(null)
   expect(await claimTenantDir(dir, undefined)).toBe(false)
   expect(existsSync(join(dir, 'tenant.db'))).toBe(true)
+})
+
+test('teardown leaves neither the folder nor its tombstone behind', async () => {
+  // The atomic step itself (the rename a crash cannot split) is not observable here without
+  // killing the process inside `rm`; the test below covers what such a crash leaves.
+  leftBehind(NEW)
+  writeFileSync(join(dir, 'tenant.db-wal'), 'newest commits')
+  await removeTenantDir(dir)
+  expect(existsSync(dir)).toBe(false)
+  expect(readdirSync(root)).toEqual([])
+})
+
+test('tombstones a crash left are swept and never read; the tenant folder is left alone', async () => {
+  // A crash between the rename and the delete: the tombstone holds tenant.db without its WAL.
+  const tombstone = join(root, '.acme.tombstone-0123456789ab')
+  mkdirSync(tombstone)
+  writeFileSync(join(tombstone, 'tenant.db'), 'stale')
+  expect(isTombstoneOf(dir, '.acme.tombstone-0123456789ab')).toBe(true)
+  expect(isTombstoneOf(dir, 'acme')).toBe(false)
+  // Another tenant's tombstone is not this one's to sweep.
+  expect(isTombstoneOf(dir, '.acme-2.tombstone-0123456789ab')).toBe(false)
+  leftBehind(NEW)
+  expect(await sweepTombstones(dir)).toBe(1)
+  expect(existsSync(tombstone)).toBe(false)
+  expect(readFileSync(join(dir, 'tenant.db'), 'utf8')).toBe('old state')
+  // A new incarnation never takes anything from a tombstone either: it starts from nothing.
+  expect(await claimTenantDir(join(root, 'other'), NEW)).toBe(false)
 })
