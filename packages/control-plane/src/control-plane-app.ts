@@ -1,5 +1,5 @@
 import type { DashboardAssets } from '@litecell/dashboard'
-import type { Durability } from '@litecell/protocol'
+import { DEFAULT_STOP_TIMEOUT_MS, DEFAULT_SYNC_TIMEOUT_MS, type Durability } from '@litecell/protocol'
 import type { StorageConfig } from '@litecell/replica'
 import type { Hono } from 'hono'
 import type { Logger } from 'pino'
@@ -7,6 +7,7 @@ import { createApi } from './api.js'
 import { AppCatalog } from './app-catalog.js'
 import { Auth } from './auth.js'
 import { Fleet } from './fleet/fleet.js'
+import { stopDeadlineMs } from './fleet/live-worker.js'
 import type { WorkerFetch } from './fleet/worker-client.js'
 import { FleetMetrics } from './fleet-metrics.js'
 import { fleetSummary } from './fleet-summary.js'
@@ -31,6 +32,10 @@ export interface ControlPlaneAppOptions {
   readonly idleMs: number
   readonly leaseTtlMs: number
   readonly syncIntervalMs: number
+  /** @default DEFAULT_STOP_TIMEOUT_MS of @litecell/protocol */
+  readonly stopTimeoutMs?: number | undefined
+  /** @default DEFAULT_SYNC_TIMEOUT_MS of @litecell/protocol */
+  readonly syncTimeoutMs?: number | undefined
   readonly concurrency?: number | undefined
   readonly queryTimeoutMs?: number | undefined
   /** Longest a worker's replicated acknowledgement waits for S3 (LITECELL_REPLICATION_ACK_TIMEOUT_MS). */
@@ -72,6 +77,8 @@ export interface ControlPlaneApp {
 export function createControlPlaneApp(options: ControlPlaneAppOptions): ControlPlaneApp {
   const { registry, storage, log } = options
   const apps = new AppCatalog({ ...options.apps })
+  const stopTimeoutMs = options.stopTimeoutMs ?? DEFAULT_STOP_TIMEOUT_MS
+  const syncTimeoutMs = options.syncTimeoutMs ?? DEFAULT_SYNC_TIMEOUT_MS
   let fleet!: Fleet
   const metrics = new FleetMetrics({ registry, activeWorkers: () => fleet.size })
   const defaultDurability =
@@ -84,6 +91,7 @@ export function createControlPlaneApp(options: ControlPlaneAppOptions): ControlP
     dataDir: options.dataDir,
     maxWorkers: options.maxWorkers,
     leaseTtlMs: options.leaseTtlMs,
+    stopDeadlineMs: stopDeadlineMs(stopTimeoutMs, syncTimeoutMs),
     ...(options.workerFetch ? { workerFetch: options.workerFetch } : {}),
     ...(options.confirmRegistry ? { confirmRegistry: options.confirmRegistry } : {}),
     workerSettings: (tenantId, app) => ({
@@ -94,6 +102,8 @@ export function createControlPlaneApp(options: ControlPlaneAppOptions): ControlP
       idleMs: options.idleMs,
       leaseTtlMs: options.leaseTtlMs,
       syncIntervalMs: options.syncIntervalMs,
+      stopTimeoutMs,
+      syncTimeoutMs,
       ...(options.concurrency !== undefined ? { concurrency: options.concurrency } : {}),
       ...(options.queryTimeoutMs !== undefined ? { queryTimeoutMs: options.queryTimeoutMs } : {}),
       ...(options.replicationAckTimeoutMs !== undefined

@@ -12,7 +12,13 @@
  *   explicit app switch (`POST /v1/tenants/:id/upgrade`) to the app the tenant's file may
  *   still record, until a worker of the new app opened it. `durability` (`local` or
  *   `replicated`, issue 11) says when the tenant's acknowledgements are sent; NULL (a tenant
- *   from before the setting) follows the server's default. Times are epoch milliseconds.
+ *   from before the setting) follows the server's default.
+ *   `incarnation` is fixed at creation
+ *   (see `@litecell/protocol`'s `newIncarnation`): the tenant's replica path and the mark of
+ *   its local folder; null for tenants created before incarnations. State `deleting` is set
+ *   first by a delete and never changed by anything else: the row goes once its worker, files
+ *   and replica are gone (a start resumes a delete a crash interrupted). Times are epoch
+ *   milliseconds.
  * - `cp_crashes`: worker exits that were not a clean hibernation, for crash-loop detection.
  * - `cp_settings`: key/value settings, e.g. the admin token's hash.
  */
@@ -34,7 +40,8 @@ CREATE TABLE IF NOT EXISTS cp_tenants (
   failure_reason    TEXT,
   restore_from      TEXT,
   app_upgrade_from  TEXT,
-  durability        TEXT
+  durability        TEXT,
+  incarnation       TEXT
 ) STRICT;
 CREATE UNIQUE INDEX IF NOT EXISTS cp_tenants_token ON cp_tenants (token_hash);
 CREATE INDEX IF NOT EXISTS cp_tenants_created ON cp_tenants (created_at, id);
@@ -57,4 +64,5 @@ export const REGISTRY_COLUMNS_ADDED: readonly { column: string; definition: stri
   { column: 'restore_from', definition: 'TEXT' },
   { column: 'app_upgrade_from', definition: 'TEXT' },
   { column: 'durability', definition: 'TEXT' },
+  { column: 'incarnation', definition: 'TEXT' },
 ]

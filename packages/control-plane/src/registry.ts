@@ -1,5 +1,5 @@
 import type Database from 'libsql'
-import type { Durability, RestoreSource } from '@litecell/protocol'
+import { newIncarnation, type Durability, type RestoreSource } from '@litecell/protocol'
 import { openSqlite } from '@litecell/replica'
 import { ControlPlaneError } from './control-plane-error.js'
 import { REGISTRY_COLUMNS_ADDED, REGISTRY_SCHEMA } from './registry-schema.js'
@@ -36,7 +36,7 @@ export class Registry {
     return new Registry(db)
   }
 
-  /** Adds a tenant; `TENANT_EXISTS` if the id is taken. */
+  /** Adds a tenant, as a new incarnation of its id; `TENANT_EXISTS` if the id is taken. */
   createTenant(tenant: {
     id: string
     app: string
@@ -49,10 +49,10 @@ export class Registry {
     try {
       this.#db
         .prepare(
-          `INSERT INTO cp_tenants (id, app, labels, token_hash, state, created_at, last_active_at, durability)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+          `INSERT INTO cp_tenants (id, app, labels, token_hash, state, created_at, last_active_at, durability, incarnation)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
         )
-        .run(tenant.id, tenant.app, JSON.stringify(tenant.labels), tenant.tokenHash, tenant.state, tenant.nowMs, tenant.nowMs, tenant.durability ?? null)
+        .run(tenant.id, tenant.app, JSON.stringify(tenant.labels), tenant.tokenHash, tenant.state, tenant.nowMs, tenant.nowMs, tenant.durability ?? null, newIncarnation())
     } catch (err) {
       if (String((err as Error).message).includes('UNIQUE')) {
         throw new ControlPlaneError('TENANT_EXISTS', `tenant ${tenant.id} already exists`)
@@ -76,11 +76,36 @@ export class Registry {
     return row?.id ?? null
   }
 
-  /** The tenant, or `TENANT_NOT_FOUND`. */
+  /**
+   * The tenant, or `TENANT_NOT_FOUND` (also while it is being deleted: no route reaches a
+   * `deleting` tenant, and nothing wakes it).
+   */
   require(id: string): TenantRecord {
     const tenant = this.get(id)
     if (!tenant) throw new ControlPlaneError('TENANT_NOT_FOUND', `no tenant ${id}`)
+    if (tenant.state === 'deleting') {
+      throw new ControlPlaneError('TENANT_NOT_FOUND', `no tenant ${id}: it is being deleted`)
+    }
     return tenant
+  }
+
+  /**
+   * Marks the tenant `deleting` (the first step of a delete): from now on no lease is begun or
+   * renewed, no worker becomes its server, no state change applies, and no timer wakes it.
+   * False if there is no such tenant.
+   */
+  markDeleting(id: string): boolean {
+    const result = this.#db
+      .prepare(`UPDATE cp_tenants SET state = 'deleting', next_wake_at = NULL WHERE id = ?`)
+      .run(id)
+    return result.changes === 1
+  }
+
+  /** Tenants whose delete has begun and not finished (a crash interrupted it). */
+  deletingTenants(): string[] {
+    return (
+      this.#db.prepare(`SELECT id FROM cp_tenants WHERE state = 'deleting' ORDER BY id`).all() as { id: string }[]
+    ).map((row) => row.id)
   }
 
   /**
@@ -137,7 +162,7 @@ export class Registry {
     return Object.fromEntries(rows.map((row) => [row.state, row.n]))
   }
 
-  /** Sets the state (and optional columns) of a tenant. */
+  /** Sets the state (and optional columns) of a tenant; never of one being deleted. */
   setState(
     id: string,
     state: TenantState,
@@ -154,7 +179,9 @@ export class Registry {
       args.push(extra.failureReason)
     }
     if (extra.clearWorker) sets.push('worker_url = NULL', 'worker_pid = NULL', 'worker_started_at = NULL')
-    this.#db.prepare(`UPDATE cp_tenants SET ${sets.join(', ')} WHERE id = ?`).run(...args, id)
+    this.#db
+      .prepare(`UPDATE cp_tenants SET ${sets.join(', ')} WHERE id = ? AND state != 'deleting'`)
+      .run(...args, id)
   }
 
   /** Changes a tenant's settings (what is given); `TENANT_NOT_FOUND` if it is gone. */
@@ -174,13 +201,16 @@ export class Registry {
       .run(source === null ? null : JSON.stringify(source), id)
   }
 
-  /** Takes the next lease epoch for a new worker; the tenant becomes `starting`. */
+  /**
+   * Takes the next lease epoch for a new worker; the tenant becomes `starting`.
+   * `TENANT_NOT_FOUND` if it is gone or being deleted.
+   */
   beginLease(id: string, ttlMs: number, nowMs: number): number {
     const row = this.#db
       .prepare(
         `UPDATE cp_tenants SET epoch = epoch + 1, lease_expires_at = ?, state = 'starting',
            failure_reason = NULL, worker_url = NULL, worker_pid = NULL, worker_started_at = NULL
-         WHERE id = ? RETURNING epoch`,
+         WHERE id = ? AND state != 'deleting' RETURNING epoch`,
       )
       .all(nowMs + ttlMs, id)[0] as { epoch: number } | undefined
     if (!row) throw new ControlPlaneError('TENANT_NOT_FOUND', `no tenant ${id}`)
@@ -204,7 +234,7 @@ export class Registry {
     const result = this.#db
       .prepare(
         `UPDATE cp_tenants SET state = 'active', worker_url = ?, worker_pid = ?, worker_started_at = ?,
-           last_active_at = ? WHERE id = ? AND epoch = ?`,
+           last_active_at = ? WHERE id = ? AND epoch = ? AND state != 'deleting'`,
       )
       .run(worker.url, worker.pid, worker.startedAtMs, worker.startedAtMs, id, epoch)
     return result.changes === 1

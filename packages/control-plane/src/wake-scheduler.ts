@@ -1,6 +1,7 @@
 import type { Logger } from 'pino'
 import type { Fleet } from './fleet/fleet.js'
 import type { Registry } from './registry.js'
+import { RepeatLimiter } from './repeat-limiter.js'
 
 /** How often the scheduler looks for hibernated tenants that are due. */
 export const DEFAULT_WAKE_INTERVAL_MS = 500
@@ -16,6 +17,8 @@ export class WakeScheduler {
   readonly #log: Logger
   readonly #intervalMs: number
   readonly #waking = new Set<string>()
+  /** A wake failing the same way again (storage down, a failed tenant) is one line a minute. */
+  readonly #failures = new RepeatLimiter()
   #timer: NodeJS.Timeout | undefined
 
   constructor(options: { registry: Registry; fleet: Fleet; log: Logger; intervalMs?: number }) {
@@ -43,7 +46,12 @@ export class WakeScheduler {
         .ensureActive(tenantId)
         .then(
           () => this.#log.info({ tenantId }, 'woke due tenant'),
-          (err: unknown) => this.#log.warn({ tenantId, err: (err as Error).message }, 'scheduled wake failed'),
+          (err: unknown) => {
+            const message = (err as Error).message
+            const repeats = this.#failures.admit(`${tenantId} ${message}`)
+            if (repeats === null) return
+            this.#log.warn({ tenantId, err: message, ...(repeats > 0 ? { repeats } : {}) }, 'scheduled wake failed')
+          },
         )
         .finally(() => this.#waking.delete(tenantId))
     }

@@ -1,5 +1,5 @@
 import { setTimeout as delay } from 'node:timers/promises'
-import type { WorkerSettings } from '@litecell/protocol'
+import { EXIT_STORAGE_UNAVAILABLE, type WorkerSettings } from '@litecell/protocol'
 import type { Logger } from 'pino'
 import { ControlPlaneError } from '../control-plane-error.js'
 import type { FleetMetrics } from '../fleet-metrics.js'
@@ -8,6 +8,7 @@ import type { Registry } from '../registry.js'
 import { settleExit } from './exit-policy.js'
 import { LeaseDesk } from './lease-desk.js'
 import type { LiveWorker, WorkerView } from './live-worker.js'
+import { StorageBackoff } from './storage-backoff.js'
 import { DEFAULT_START_TIMEOUT_MS, launchWorker, untilReady } from './worker-launch.js'
 import type { WorkerClient, WorkerFetch } from './worker-client.js'
 import { WorkerSlots, evictionVictim } from './worker-slots.js'
@@ -21,6 +22,8 @@ export interface FleetOptions {
   readonly dataDir: string
   readonly maxWorkers: number
   readonly leaseTtlMs: number
+  /** How long a stopping worker may take before it is killed (`stopDeadlineMs()`). */
+  readonly stopDeadlineMs: number
   readonly startTimeoutMs?: number
   readonly slotWaitMs?: number
   /** Settings of a worker for this tenant and app (storage, app path, control URL…). */
@@ -61,6 +64,7 @@ export class Fleet {
   readonly #workers = new Map<string, LiveWorker>()
   readonly #wakes = new Map<string, Promise<LiveWorker>>()
   readonly #slots: WorkerSlots<LiveWorker>
+  readonly #storage = new StorageBackoff()
   #closed = false
 
   constructor(options: FleetOptions) {
@@ -77,6 +81,7 @@ export class Fleet {
       log: options.log,
       clock: this.#clock,
       metrics: options.metrics,
+      stopDeadlineMs: options.stopDeadlineMs,
       find: (tenantId) => this.#workers.get(tenantId),
       all: () => this.#workers.values(),
     })
@@ -198,6 +203,7 @@ export class Fleet {
       }
       registry.clearCrashes(tenantId)
     }
+    if (!force) this.#storage.checkWake(tenantId, this.#clock())
     // A lease left by a worker this process does not know (a previous control plane) must
     // run out before anyone else may write: that worker fences itself before it does.
     const leaseLeftMs = (tenant.leaseExpiresAt ?? 0) - this.#clock()
@@ -216,6 +222,7 @@ export class Fleet {
       this.#slots.release()
     }
     await untilReady(live, this.#options.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS)
+    this.#storage.cleared(tenantId)
     this.#options.log.info(
       { tenantId, epoch: live.epoch, pid: live.process.pid, ms: this.#clock() - live.startedAtMs },
       'tenant active',
@@ -246,7 +253,7 @@ export class Fleet {
     }
     if (!live.stopping) {
       const timer = this.#options.metrics?.hibernations.startTimer()
-      void live.beginStop(this.#stop(live)).then(
+      void live.beginStop(this.#stop(live), this.#options.stopDeadlineMs).then(
         () => timer?.({ outcome: 'ok' }),
         () => timer?.({ outcome: 'error' }),
       )
@@ -260,7 +267,7 @@ export class Fleet {
    */
   async #stop(live: LiveWorker): Promise<void> {
     this.#options.registry.setState(live.tenantId, 'stopping')
-    const answered = (await live.client?.hibernate()) ?? false
+    const answered = (await live.client?.hibernate(this.#options.stopDeadlineMs)) ?? false
     if (!answered) live.process.kill('SIGTERM')
     await live.hibernation()
   }
@@ -270,11 +277,18 @@ export class Fleet {
     const { registry, log, metrics } = this.#options
     if (this.#workers.get(live.tenantId) === live) this.#workers.delete(live.tenantId)
     this.#slots.freed()
-    if (live.deleted || !registry.get(live.tenantId)) return
+    if (!registry.get(live.tenantId)) return
+    // Ended even for a deleted tenant's worker: its delete waits out only leases still held.
     registry.endLease(live.tenantId, live.epoch)
+    if (live.deleted) return
+    const nowMs = this.#clock()
+    const storageDown = exit.code === EXIT_STORAGE_UNAVAILABLE
+    const storageFailures = storageDown ? this.#storage.failed(live.tenantId, nowMs) : 0
+    if (!storageDown) this.#storage.cleared(live.tenantId)
     settleExit({ registry, log, metrics }, live, exit, {
-      nowMs: this.#clock(),
+      nowMs,
       closing: this.#closed,
+      storageFailures,
     })
   }
 
