@@ -48,6 +48,9 @@ export function createApi(options: ApiOptions): Hono {
 
   app.onError((err, context) => {
     const response = errorResponse(context, err)
+    if (err instanceof ControlPlaneError && err.retryAfterSeconds !== undefined) {
+      response.headers.set('retry-after', String(err.retryAfterSeconds))
+    }
     if (response.status >= 500) log.error({ err, path: context.req.path }, 'request failed')
     return response
   })

@@ -146,6 +146,8 @@ export class ControlPlane {
       log,
       dataDir: config.dataDir,
       maxWorkers: config.maxWorkers,
+      wakeWaitMs: config.wakeWaitMs,
+      maxStarting: config.maxStarting,
       idleMs: config.idleMs,
       leaseTtlMs: config.leaseTtlMs,
       syncIntervalMs: config.syncIntervalMs,
@@ -159,7 +161,7 @@ export class ControlPlane {
       server = serve({ fetch: api.fetch, hostname: config.host, port: config.port }, resolve)
     })
     url = `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${address.port}`
-    const scheduler = new WakeScheduler({ registry, fleet, log })
+    const scheduler = new WakeScheduler({ registry, fleet, log, maxWakes: config.maxWorkers })
     scheduler.start()
     return new ControlPlane({
       url,

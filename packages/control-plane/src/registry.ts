@@ -2,7 +2,11 @@ import type Database from 'libsql'
 import type { RestoreSource } from '@litecell/protocol'
 import { openSqlite } from '@litecell/replica'
 import { ControlPlaneError } from './control-plane-error.js'
-import { REGISTRY_COLUMNS_ADDED, REGISTRY_SCHEMA } from './registry-schema.js'
+import {
+  REGISTRY_COLUMNS_ADDED,
+  REGISTRY_LABELS_BACKFILL,
+  REGISTRY_SCHEMA,
+} from './registry-schema.js'
 import { toRecord, type TenantRecord, type TenantRow, type TenantState } from './tenant-record.js'
 import type { TenantListQuery } from './tenant-list-query.js'
 
@@ -26,6 +30,9 @@ export class Registry {
    */
   static open(path: string): Registry {
     const db = openSqlite(path)
+    const hadLabels = db
+      .prepare(`SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = 'cp_tenant_labels'`)
+      .get()
     db.exec(REGISTRY_SCHEMA)
     const columns = db.prepare(`SELECT name FROM pragma_table_info('cp_tenants')`).all() as { name: string }[]
     for (const { column, definition } of REGISTRY_COLUMNS_ADDED) {
@@ -33,6 +40,7 @@ export class Registry {
         db.exec(`ALTER TABLE cp_tenants ADD COLUMN ${column} ${definition}`)
       }
     }
+    if (!hadLabels) db.exec(REGISTRY_LABELS_BACKFILL)
     return new Registry(db)
   }
 
@@ -46,12 +54,16 @@ export class Registry {
     nowMs: number
   }): TenantRecord {
     try {
-      this.#db
-        .prepare(
-          `INSERT INTO cp_tenants (id, app, labels, token_hash, state, created_at, last_active_at)
-           VALUES (?, ?, ?, ?, ?, ?, ?)`,
-        )
-        .run(tenant.id, tenant.app, JSON.stringify(tenant.labels), tenant.tokenHash, tenant.state, tenant.nowMs, tenant.nowMs)
+      this.#db.transaction(() => {
+        this.#db
+          .prepare(
+            `INSERT INTO cp_tenants (id, app, labels, token_hash, state, created_at, last_active_at)
+             VALUES (?, ?, ?, ?, ?, ?, ?)`,
+          )
+          .run(tenant.id, tenant.app, JSON.stringify(tenant.labels), tenant.tokenHash, tenant.state, tenant.nowMs, tenant.nowMs)
+        const label = this.#db.prepare('INSERT INTO cp_tenant_labels (key, value, tenant_id) VALUES (?, ?, ?)')
+        for (const [key, value] of Object.entries(tenant.labels)) label.run(key, value, tenant.id)
+      })()
     } catch (err) {
       if (String((err as Error).message).includes('UNIQUE')) {
         throw new ControlPlaneError('TENANT_EXISTS', `tenant ${tenant.id} already exists`)
@@ -111,9 +123,8 @@ export class Registry {
     const args: (string | number)[] = []
     if (filter.state) (where.push('state = ?'), args.push(filter.state))
     for (const [key, value] of Object.entries(filter.labels)) {
-      // Label keys are checked at creation ([a-z0-9._/-]), and the path is a bound value.
-      where.push('json_extract(labels, ?) = ?')
-      args.push(`$."${key.replaceAll('"', '')}"`, value)
+      where.push('id IN (SELECT tenant_id FROM cp_tenant_labels WHERE key = ? AND value = ?)')
+      args.push(key, value)
     }
     const total = (
       this.#db.prepare(`SELECT count(*) AS n FROM cp_tenants ${where.length ? `WHERE ${where.join(' AND ')}` : ''}`).get(...args) as { n: number }
@@ -207,12 +218,18 @@ export class Registry {
     return result.changes === 1
   }
 
-  /** Hibernated tenants whose next wake time has come. */
-  dueTenants(nowMs: number): string[] {
+  /**
+   * Hibernated tenants whose next wake time has come, earliest first, at most `limit` (read
+   * through the partial index `cp_tenants_due`, never a scan of every tenant).
+   */
+  dueTenants(nowMs: number, limit = -1): string[] {
     return (
       this.#db
-        .prepare(`SELECT id FROM cp_tenants WHERE state = 'hibernated' AND next_wake_at <= ? ORDER BY next_wake_at`)
-        .all(nowMs) as { id: string }[]
+        .prepare(
+          `SELECT id FROM cp_tenants WHERE state = 'hibernated' AND next_wake_at <= ?
+           ORDER BY next_wake_at, id LIMIT ?`,
+        )
+        .all(nowMs, limit) as { id: string }[]
     ).map((row) => row.id)
   }
 
@@ -248,8 +265,11 @@ export class Registry {
 
   /** Removes a tenant and its crash history. */
   delete(id: string): void {
-    this.#db.prepare('DELETE FROM cp_crashes WHERE tenant_id = ?').run(id)
-    this.#db.prepare('DELETE FROM cp_tenants WHERE id = ?').run(id)
+    this.#db.transaction(() => {
+      this.#db.prepare('DELETE FROM cp_crashes WHERE tenant_id = ?').run(id)
+      this.#db.prepare('DELETE FROM cp_tenant_labels WHERE tenant_id = ?').run(id)
+      this.#db.prepare('DELETE FROM cp_tenants WHERE id = ?').run(id)
+    })()
   }
 
   /** A setting, or null. */

@@ -71,3 +71,16 @@ export class IdleMonitor {
     }
   }
 }
+
+/**
+ * Whether the engine could stop now without delaying anything: no run executing or queued,
+ * no timer or schedule fire due. A closed engine is not idle (it is stopping already).
+ */
+export async function isEngineIdle(
+  engine: { activeRuns(): number; nextWakeAt(): Promise<number | null> },
+  nowMs = Date.now(),
+): Promise<boolean> {
+  if (engine.activeRuns() > 0) return false
+  const nextWakeAt = await engine.nextWakeAt().catch(() => nowMs)
+  return nextWakeAt === null || nextWakeAt > nowMs
+}

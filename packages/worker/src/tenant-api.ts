@@ -39,6 +39,11 @@ export interface TenantApiOptions {
   readonly scratchDir: string
   /** Hibernates the worker; resolves with its exit code once the files are safe and gone. */
   readonly hibernate: () => Promise<number>
+  /**
+   * Whether the worker could hand its slot over now: no run executing, no request in flight,
+   * no timer due (`POST hibernate?ifIdle=1` hibernates only then). Absent: never idle.
+   */
+  readonly isIdle?: () => Promise<boolean>
   /** Makes the replica current without stopping; names the time a restore must ask for. */
   readonly syncPoint: () => Promise<SyncPoint>
   /** Called around every request, so idle detection sees in-flight requests. */
@@ -68,6 +73,12 @@ export function createTenantApi(options: TenantApiOptions): Hono {
 
   // Before the stopping gate: a second hibernate request joins the one under way.
   app.post(HIBERNATE_PATH, async (context) => {
+    if (context.req.query('ifIdle') !== undefined) {
+      // A hand-over: answer at once whether the hibernation began (the exit tells the rest).
+      const idle = options.isStopping() || ((await options.isIdle?.()) ?? false)
+      if (idle) void options.hibernate()
+      return context.json({ hibernating: idle })
+    }
     const exitCode = await options.hibernate()
     return exitCode === 0
       ? context.json({ hibernated: true })

@@ -26,7 +26,7 @@ import type { Logger } from 'pino'
 import { loadApp } from './app-loader.js'
 import { appVersionOf } from './app-version.js'
 import { ControlClient, type WorkerStatus } from './control-client.js'
-import { IdleMonitor } from './idle-monitor.js'
+import { IdleMonitor, isEngineIdle } from './idle-monitor.js'
 import { Lease, transactionBudgetMs, type LeaseLossReason } from './lease.js'
 import { RunStatusStream } from './run-stream.js'
 import { createTenantApi } from './tenant-api.js'
@@ -148,6 +148,7 @@ export class TenantWorker {
         this.#lastActivityMs = Date.now()
       },
       hibernate: () => this.hibernate('requested'),
+      isIdle: async () => this.#inflightRequests === 0 && (await isEngineIdle(this.#engine)),
       syncPoint: () => this.syncPoint(),
       runStream: this.#runStream,
     })

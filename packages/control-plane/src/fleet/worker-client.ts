@@ -9,6 +9,8 @@ import { ControlPlaneError } from '../control-plane-error.js'
 
 /** Longest a hibernate waits for the worker's verified final sync. */
 export const HIBERNATE_TIMEOUT_MS = 120_000
+/** Longest a worker may take to say whether it hands its slot over. */
+export const HAND_OVER_ANSWER_MS = 5_000
 
 /** How a request reaches a worker; in-process tests pass the worker app's `request`. */
 export type WorkerFetch = (url: string, init: RequestInit) => Promise<Response>
@@ -44,6 +46,25 @@ export class WorkerClient {
         signal: AbortSignal.timeout(timeoutMs),
       })
       return true
+    } catch {
+      return false
+    }
+  }
+
+  /**
+   * Asks the worker to hibernate only if it is idle (no run executing, no request in flight,
+   * no timer due): it answers at once whether it began to. False when it is busy or did not
+   * answer within `timeoutMs`.
+   */
+  async hibernateIfIdle(timeoutMs = HAND_OVER_ANSWER_MS): Promise<boolean> {
+    try {
+      const response = await this.#fetch(`${this.url}${HIBERNATE_PATH}?ifIdle=1`, {
+        method: 'POST',
+        headers: this.#headers(),
+        signal: AbortSignal.timeout(timeoutMs),
+      })
+      const answer = (await response.json()) as { hibernating?: unknown }
+      return response.ok && answer.hibernating === true
     } catch {
       return false
     }
