@@ -10,6 +10,9 @@ import {
 import { toRecord, type TenantRecord, type TenantRow, type TenantState } from './tenant-record.js'
 import type { TenantListQuery } from './tenant-list-query.js'
 
+/** Most prepared statements kept. */
+const MAX_CACHED_STATEMENTS = 128
+
 /**
  * The registry of tenants, leases and settings over the control plane's own SQLite file.
  * One synchronous connection: the registry sees a handful of small writes per tenant
@@ -18,6 +21,8 @@ import type { TenantListQuery } from './tenant-list-query.js'
  */
 export class Registry {
   readonly #db: Database
+  /** Prepared statements by SQL text: every request reads the registry, so none is prepared twice. */
+  readonly #statements = new Map<string, Database.Statement>()
 
   private constructor(db: Database) {
     this.#db = db
@@ -55,13 +60,12 @@ export class Registry {
   }): TenantRecord {
     try {
       this.#db.transaction(() => {
-        this.#db
-          .prepare(
+        this.#sql(
             `INSERT INTO cp_tenants (id, app, labels, token_hash, state, created_at, last_active_at)
              VALUES (?, ?, ?, ?, ?, ?, ?)`,
           )
           .run(tenant.id, tenant.app, JSON.stringify(tenant.labels), tenant.tokenHash, tenant.state, tenant.nowMs, tenant.nowMs)
-        const label = this.#db.prepare('INSERT INTO cp_tenant_labels (key, value, tenant_id) VALUES (?, ?, ?)')
+        const label = this.#sql('INSERT INTO cp_tenant_labels (key, value, tenant_id) VALUES (?, ?, ?)')
         for (const [key, value] of Object.entries(tenant.labels)) label.run(key, value, tenant.id)
       })()
     } catch (err) {
@@ -75,13 +79,13 @@ export class Registry {
 
   /** The tenant, or null. */
   get(id: string): TenantRecord | null {
-    const row = this.#db.prepare('SELECT * FROM cp_tenants WHERE id = ?').all(id)[0] as TenantRow | undefined
+    const row = this.#sql('SELECT * FROM cp_tenants WHERE id = ?').all(id)[0] as TenantRow | undefined
     return row ? toRecord(row) : null
   }
 
   /** The id of the tenant whose token has this hash, or null. */
   tenantIdByTokenHash(tokenHash: string): string | null {
-    const row = this.#db.prepare('SELECT id FROM cp_tenants WHERE token_hash = ?').all(tokenHash)[0] as
+    const row = this.#sql('SELECT id FROM cp_tenants WHERE token_hash = ?').all(tokenHash)[0] as
       | { id: string }
       | undefined
     return row?.id ?? null
@@ -111,7 +115,7 @@ export class Registry {
 
   /** Every tenant, oldest first. */
   list(): TenantRecord[] {
-    return (this.#db.prepare('SELECT * FROM cp_tenants ORDER BY created_at, id').all() as TenantRow[]).map(toRecord)
+    return (this.#sql('SELECT * FROM cp_tenants ORDER BY created_at, id').all() as TenantRow[]).map(toRecord)
   }
 
   /**
@@ -127,7 +131,7 @@ export class Registry {
       args.push(key, value)
     }
     const total = (
-      this.#db.prepare(`SELECT count(*) AS n FROM cp_tenants ${where.length ? `WHERE ${where.join(' AND ')}` : ''}`).get(...args) as { n: number }
+      this.#sql(`SELECT count(*) AS n FROM cp_tenants ${where.length ? `WHERE ${where.join(' AND ')}` : ''}`).get(...args) as { n: number }
     ).n
     if (filter.after) {
       where.push('(created_at > ? OR (created_at = ? AND id > ?))')
@@ -143,7 +147,7 @@ export class Registry {
 
   /** How many tenants are in each state. */
   countByState(): Partial<Record<TenantState, number>> {
-    const rows = this.#db.prepare('SELECT state, count(*) AS n FROM cp_tenants GROUP BY state').all() as { state: TenantState; n: number }[]
+    const rows = this.#sql('SELECT state, count(*) AS n FROM cp_tenants GROUP BY state').all() as { state: TenantState; n: number }[]
     return Object.fromEntries(rows.map((row) => [row.state, row.n]))
   }
 
@@ -164,7 +168,7 @@ export class Registry {
       args.push(extra.failureReason)
     }
     if (extra.clearWorker) sets.push('worker_url = NULL', 'worker_pid = NULL', 'worker_started_at = NULL')
-    this.#db.prepare(`UPDATE cp_tenants SET ${sets.join(', ')} WHERE id = ?`).run(...args, id)
+    this.#sql(`UPDATE cp_tenants SET ${sets.join(', ')} WHERE id = ?`).run(...args, id)
   }
 
   /** Sets (or clears, with null) where a fork's workers restore from while its replica is empty. */
@@ -224,9 +228,11 @@ export class Registry {
    */
   dueTenants(nowMs: number, limit = -1): string[] {
     return (
-      this.#db
-        .prepare(
-          `SELECT id FROM cp_tenants WHERE state = 'hibernated' AND next_wake_at <= ?
+      this.#sql(
+          // INDEXED BY: without statistics the planner may prefer the state index, which
+          // reads every hibernated tenant to sort them.
+          `SELECT id FROM cp_tenants INDEXED BY cp_tenants_due_at
+           WHERE state = 'hibernated' AND next_wake_at <= ?
            ORDER BY next_wake_at, id LIMIT ?`,
         )
         .all(nowMs, limit) as { id: string }[]
@@ -238,7 +244,7 @@ export class Registry {
     this.#db
       .prepare('INSERT INTO cp_crashes (tenant_id, at, exit_code, detail) VALUES (?, ?, ?, ?)')
       .run(id, crash.nowMs, crash.exitCode, crash.detail)
-    this.#db.prepare('DELETE FROM cp_crashes WHERE tenant_id = ? AND at < ?').run(id, crash.sinceMs)
+    this.#sql('DELETE FROM cp_crashes WHERE tenant_id = ? AND at < ?').run(id, crash.sinceMs)
     const row = this.#db
       .prepare('SELECT count(*) AS n FROM cp_crashes WHERE tenant_id = ? AND at >= ?')
       .all(id, crash.sinceMs)[0] as { n: number }
@@ -247,7 +253,7 @@ export class Registry {
 
   /** Forgets a tenant's crash history (an admin woke a failed tenant). */
   clearCrashes(id: string): void {
-    this.#db.prepare('DELETE FROM cp_crashes WHERE tenant_id = ?').run(id)
+    this.#sql('DELETE FROM cp_crashes WHERE tenant_id = ?').run(id)
   }
 
   /**
@@ -255,26 +261,26 @@ export class Registry {
    * are told, so the engine accepts the switch) until {@link confirmApp}.
    */
   setApp(id: string, app: string, upgradeFrom: string | null): void {
-    this.#db.prepare('UPDATE cp_tenants SET app = ?, app_upgrade_from = ? WHERE id = ?').run(app, upgradeFrom, id)
+    this.#sql('UPDATE cp_tenants SET app = ?, app_upgrade_from = ? WHERE id = ?').run(app, upgradeFrom, id)
   }
 
   /** A worker of the tenant's app opened its file: the file records that app now. */
   confirmApp(id: string): void {
-    this.#db.prepare('UPDATE cp_tenants SET app_upgrade_from = NULL WHERE id = ? AND app_upgrade_from IS NOT NULL').run(id)
+    this.#sql('UPDATE cp_tenants SET app_upgrade_from = NULL WHERE id = ? AND app_upgrade_from IS NOT NULL').run(id)
   }
 
   /** Removes a tenant and its crash history. */
   delete(id: string): void {
     this.#db.transaction(() => {
-      this.#db.prepare('DELETE FROM cp_crashes WHERE tenant_id = ?').run(id)
-      this.#db.prepare('DELETE FROM cp_tenant_labels WHERE tenant_id = ?').run(id)
-      this.#db.prepare('DELETE FROM cp_tenants WHERE id = ?').run(id)
+      this.#sql('DELETE FROM cp_crashes WHERE tenant_id = ?').run(id)
+      this.#sql('DELETE FROM cp_tenant_labels WHERE tenant_id = ?').run(id)
+      this.#sql('DELETE FROM cp_tenants WHERE id = ?').run(id)
     })()
   }
 
   /** A setting, or null. */
   getSetting(key: string): string | null {
-    const row = this.#db.prepare('SELECT value FROM cp_settings WHERE key = ?').all(key)[0] as
+    const row = this.#sql('SELECT value FROM cp_settings WHERE key = ?').all(key)[0] as
       | { value: string }
       | undefined
     return row?.value ?? null
@@ -285,6 +291,17 @@ export class Registry {
     this.#db
       .prepare('INSERT INTO cp_settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value')
       .run(key, value)
+  }
+
+  #sql(text: string): Database.Statement {
+    let statement = this.#statements.get(text)
+    if (!statement) {
+      // Filters make a handful of shapes; a bound keeps odd ones from piling up.
+      if (this.#statements.size >= MAX_CACHED_STATEMENTS) this.#statements.clear()
+      statement = this.#db.prepare(text)
+      this.#statements.set(text, statement)
+    }
+    return statement
   }
 
   /** Closes the connection (never checkpoints: Litestream owns that). */

@@ -53,6 +53,7 @@ export class WakeScheduler {
 
   stop(): void {
     clearInterval(this.#timer)
+    this.#timer = undefined
   }
 
   /** Scheduled wakes under way. */

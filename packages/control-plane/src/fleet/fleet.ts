@@ -265,7 +265,10 @@ export class Fleet {
           !this.#asked.has(live) &&
           nowMs - (this.#declinedAt.get(live) ?? -Infinity) >= HAND_OVER_RETRY_MS,
       )
-      .sort((a, b) => Number(a.activeRuns > 0) - Number(b.activeRuns > 0) || a.lastUsedMs - b.lastUsedMs)
+      .sort(
+        (a, b) =>
+          Number(a.activeRuns > 0) - Number(b.activeRuns > 0) || a.lastUsedMs - b.lastUsedMs,
+      )
     for (const live of candidates.slice(0, wanted)) void this.#askHandOver(live)
   }
 
