@@ -3,7 +3,13 @@ import { rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import { Readable } from 'node:stream'
 import { Hono, type Context, type Next } from 'hono'
-import { RUN_STATUSES, type Engine, type JsonValue, type RunStatus, type StartRequest } from '@litecell/engine'
+import {
+  RUN_STATUSES,
+  type Engine,
+  type JsonValue,
+  type RunStatus,
+  type StartRequest,
+} from '@litecell/engine'
 import {
   HIBERNATE_PATH,
   SYNC_POINT_PATH,
@@ -25,6 +31,11 @@ import { WorkerError } from './worker-error.js'
 
 /** Longest a `result?waitMs=` long-poll may wait. */
 export const MAX_WAIT_MS = 120_000
+/** Longest a hand-over request (`hibernate?ifIdle=1&waitMs=`) waits for the worker to go idle. */
+export const MAX_HAND_OVER_WAIT_MS = 10_000
+/** How often a waiting hand-over looks at the engine (in memory first, then one small query). */
+const HAND_OVER_CHECK_MS = 20
+
 /** Most runs one batch may start (the control plane also caps bodies at 1 MiB). */
 export const MAX_BATCH_RUNS = 10_000
 
@@ -74,8 +85,11 @@ export function createTenantApi(options: TenantApiOptions): Hono {
   // Before the stopping gate: a second hibernate request joins the one under way.
   app.post(HIBERNATE_PATH, async (context) => {
     if (context.req.query('ifIdle') !== undefined) {
-      // A hand-over: answer at once whether the hibernation began (the exit tells the rest).
-      const idle = options.isStopping() || ((await options.isIdle?.()) ?? false)
+      // A hand-over: hibernate as soon as idle within `waitMs`, and answer whether the
+      // hibernation began (the exit tells the rest).
+      const waitMs =
+        optionalInteger(context.req.query('waitMs'), 'waitMs', 0, MAX_HAND_OVER_WAIT_MS) ?? 0
+      const idle = await untilIdle(options, waitMs)
       if (idle) void options.hibernate()
       return context.json({ hibernating: idle })
     }
@@ -83,7 +97,12 @@ export function createTenantApi(options: TenantApiOptions): Hono {
     return exitCode === 0
       ? context.json({ hibernated: true })
       : context.json(
-          { error: { code: 'REPLICA_NOT_VERIFIED', message: `hibernate tenant ${tenantId} failed; local files kept, see the worker log` } },
+          {
+            error: {
+              code: 'REPLICA_NOT_VERIFIED',
+              message: `hibernate tenant ${tenantId} failed; local files kept, see the worker log`,
+            },
+          },
           503,
         )
   })
@@ -124,7 +143,10 @@ export function createTenantApi(options: TenantApiOptions): Hono {
     }
     const requests = runs.map((run, index) => {
       if (typeof run !== 'object' || run === null || Array.isArray(run)) {
-        throw new WorkerError('BAD_REQUEST', `Expected \`runs[${index}]\` to be an object, got ${describeValue(run)}`)
+        throw new WorkerError(
+          'BAD_REQUEST',
+          `Expected \`runs[${index}]\` to be an object, got ${describeValue(run)}`,
+        )
       }
       return toStartRequest(run as JsonObject)
     })
@@ -151,16 +173,24 @@ export function createTenantApi(options: TenantApiOptions): Hono {
   // An open stream does not count as a request in flight: watching a tenant keeps it no
   // longer awake than it would be otherwise.
   tenant.get('/runs/stream', () => {
-    if (!options.runStream) throw new WorkerError('WORKER_STOPPING', `tenant ${tenantId}: no run stream`)
+    if (!options.runStream)
+      throw new WorkerError('WORKER_STOPPING', `tenant ${tenantId}: no run stream`)
     return options.runStream.response()
   })
 
   tenant.get('/runs/:runId/steps/:seq', async (context) => {
-    const seq = optionalInteger(context.req.param('seq'), 'seq', 1, Number.MAX_SAFE_INTEGER) as number
+    const seq = optionalInteger(
+      context.req.param('seq'),
+      'seq',
+      1,
+      Number.MAX_SAFE_INTEGER,
+    ) as number
     return context.json(await engine.step(context.req.param('runId'), seq))
   })
 
-  tenant.get('/runs/:runId', async (context) => context.json(await engine.get(context.req.param('runId'))))
+  tenant.get('/runs/:runId', async (context) =>
+    context.json(await engine.get(context.req.param('runId'))),
+  )
 
   tenant.get('/runs/:runId/result', async (context) => {
     const waitMs = optionalInteger(context.req.query('waitMs'), 'waitMs', 0, MAX_WAIT_MS) ?? 0
@@ -186,7 +216,10 @@ export function createTenantApi(options: TenantApiOptions): Hono {
     const body = await readJsonObject(context)
     const fromStep = optionalInteger(body.fromStep, 'fromStep', 0, Number.MAX_SAFE_INTEGER)
     if (fromStep === undefined) {
-      throw new WorkerError('BAD_REQUEST', `Expected \`fromStep\` to be an integer, got ${describeValue(body.fromStep)}`)
+      throw new WorkerError(
+        'BAD_REQUEST',
+        `Expected \`fromStep\` to be an integer, got ${describeValue(body.fromStep)}`,
+      )
     }
     return context.json(await engine.fork(context.req.param('runId'), { fromStep }), 201)
   })
@@ -198,9 +231,15 @@ export function createTenantApi(options: TenantApiOptions): Hono {
     const sql = requireString(body, 'sql', 100_000)
     const args = body.args
     if (args !== undefined && (typeof args !== 'object' || args === null)) {
-      throw new WorkerError('BAD_REQUEST', `Expected \`args\` to be an array or object, got ${describeValue(args)}`)
+      throw new WorkerError(
+        'BAD_REQUEST',
+        `Expected \`args\` to be an array or object, got ${describeValue(args)}`,
+      )
     }
-    const result = await engine.query(sql, args as JsonValue[] | Record<string, JsonValue> | undefined)
+    const result = await engine.query(
+      sql,
+      args as JsonValue[] | Record<string, JsonValue> | undefined,
+    )
     return context.json(result)
   })
 
@@ -228,4 +267,14 @@ function toStartRequest(body: JsonObject): StartRequest {
   if (idempotencyKey !== undefined) request.idempotencyKey = idempotencyKey
   if (queue !== undefined) request.queue = queue
   return request
+}
+
+/** Whether the worker is (or within `waitMs` becomes) idle, or is stopping already. */
+async function untilIdle(options: TenantApiOptions, waitMs: number): Promise<boolean> {
+  const deadline = Date.now() + waitMs
+  for (;;) {
+    if (options.isStopping() || ((await options.isIdle?.()) ?? false)) return true
+    if (Date.now() >= deadline) return false
+    await new Promise((resolve) => setTimeout(resolve, HAND_OVER_CHECK_MS))
+  }
 }

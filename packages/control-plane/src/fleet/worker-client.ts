@@ -9,7 +9,9 @@ import { ControlPlaneError } from '../control-plane-error.js'
 
 /** Longest a hibernate waits for the worker's verified final sync. */
 export const HIBERNATE_TIMEOUT_MS = 120_000
-/** Longest a worker may take to say whether it hands its slot over. */
+/** How long a worker asked to hand its slot over may wait to go idle (a run about to end). */
+export const HAND_OVER_WAIT_MS = 1_000
+/** Longest a worker may take beyond that to answer. */
 export const HAND_OVER_ANSWER_MS = 5_000
 
 /** How a request reaches a worker; in-process tests pass the worker app's `request`. */
@@ -52,16 +54,16 @@ export class WorkerClient {
   }
 
   /**
-   * Asks the worker to hibernate only if it is idle (no run executing, no request in flight,
-   * no timer due): it answers at once whether it began to. False when it is busy or did not
-   * answer within `timeoutMs`.
+   * Asks the worker to hibernate as soon as it is idle (no run executing, no request in
+   * flight, no timer due) within `waitMs`: it answers whether it began to. False when it
+   * stayed busy, or did not answer.
    */
-  async hibernateIfIdle(timeoutMs = HAND_OVER_ANSWER_MS): Promise<boolean> {
+  async hibernateIfIdle(waitMs = HAND_OVER_WAIT_MS): Promise<boolean> {
     try {
-      const response = await this.#fetch(`${this.url}${HIBERNATE_PATH}?ifIdle=1`, {
+      const response = await this.#fetch(`${this.url}${HIBERNATE_PATH}?ifIdle=1&waitMs=${waitMs}`, {
         method: 'POST',
         headers: this.#headers(),
-        signal: AbortSignal.timeout(timeoutMs),
+        signal: AbortSignal.timeout(waitMs + HAND_OVER_ANSWER_MS),
       })
       const answer = (await response.json()) as { hibernating?: unknown }
       return response.ok && answer.hibernating === true

@@ -9,7 +9,8 @@
  * tenant's slot until its idle timeout (then this test times out: in-process workers never
  * hibernate by themselves), and due timers starved behind the busy tenant.
  *
- * In-process (the real control plane app, fleet, registry, scheduler and engine; workers in
+ * In the end-to-end project for its length (two minutes on a loaded machine), though
+ * in-process (the real control plane app, fleet, registry, scheduler and engine; workers in
  * this process, replicas as folders): a real process per wake would make 1,000 wakes take many
  * minutes on a loaded 2-core machine. The tenants' files are copies of one tenant's file
  * holding a sleeping run, so setting them up costs a file copy each. Bounds are generous; the
