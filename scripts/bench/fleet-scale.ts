@@ -21,7 +21,12 @@ import { createTenants, forEachLimit } from './system/fleet.js'
 import { benchFleetBurst } from './system/fleet-burst.js'
 import { describeMachine } from './system/machine.js'
 import { writeReport, type BenchReport } from './system/report.js'
-import { progress, runScenario, type ScenarioRecorder, type ScenarioResult } from './system/scenario.js'
+import {
+  progress,
+  runScenario,
+  type ScenarioRecorder,
+  type ScenarioResult,
+} from './system/scenario.js'
 import { round, summarize } from './system/stats.js'
 
 const RESULTS_PATH = resolve(import.meta.dirname, '../../bench-results/fleet-scale.json')
@@ -46,17 +51,29 @@ function ownRssMb(pid: number): number {
   return line ? round(Number(line[1]) / 1024, 1) : Number.NaN
 }
 
-async function benchRegistryScale(server: BenchServer, count: number, r: ScenarioRecorder): Promise<void> {
+async function benchRegistryScale(
+  server: BenchServer,
+  count: number,
+  r: ScenarioRecorder,
+): Promise<void> {
   const ids = Array.from({ length: count }, (_, n) => `scale-${String(n).padStart(5, '0')}`)
   const createdFrom = performance.now()
   await forEachLimit(ids, CREATE_CONCURRENCY, async (id) => {
-    await server.admin.createTenant({ id, app: 'bench', labels: { group: `g${Number(id.slice(6)) % 10}` } })
+    await server.admin.createTenant({
+      id,
+      app: 'bench',
+      labels: { group: `g${Number(id.slice(6)) % 10}` },
+    })
   })
   const createSeconds = (performance.now() - createdFrom) / 1000
   const createsPerSec = round(count / createSeconds, 0)
   progress(`${count} tenants created in ${round(createSeconds, 1)} s (${createsPerSec}/s)`)
   const fleet = (await server.admin.fleet()) as { tenants: Record<string, number> }
-  r.check(`all ${count} tenants hibernated`, (fleet.tenants.hibernated ?? 0) >= count, JSON.stringify(fleet.tenants))
+  r.check(
+    `all ${count} tenants hibernated`,
+    (fleet.tenants.hibernated ?? 0) >= count,
+    JSON.stringify(fleet.tenants),
+  )
 
   const pageMs: number[] = []
   const timed = async (query: Parameters<typeof server.admin.listTenantPage>[0]) => {
@@ -84,7 +101,14 @@ async function benchRegistryScale(server: BenchServer, count: number, r: Scenari
   const rssMb = ownRssMb(server.pid)
   const pages = summarize(pageMs)
   const filtered = summarize(filteredMs)
-  r.figures.registry = { tenants: count, createsPerSec, createSeconds: round(createSeconds, 1), pageMs: pages, filteredPageMs: filtered, controlPlaneRssMb: rssMb }
+  r.figures.registry = {
+    tenants: count,
+    createsPerSec,
+    createSeconds: round(createSeconds, 1),
+    pageMs: pages,
+    filteredPageMs: filtered,
+    controlPlaneRssMb: rssMb,
+  }
   r.row(`${count} tenants: creates/s (API, ${CREATE_CONCURRENCY} at a time)`, createsPerSec)
   r.row(`  GET /v1/tenants?limit=${PAGE} p50 / p99 ms (cursor walk)`, `${pages.p50} / ${pages.p99}`)
   r.row(`  same with state= or label. filter, p50 / p99 ms`, `${filtered.p50} / ${filtered.p99}`)
@@ -92,20 +116,37 @@ async function benchRegistryScale(server: BenchServer, count: number, r: Scenari
 }
 
 async function main(): Promise<ScenarioResult[]> {
-  process.stderr.write(`litecell bench:fleet on ${machine.cpuCount} × ${machine.cpuModel}, load ${machine.loadAverage.join(' / ')}\n`)
+  process.stderr.write(
+    `litecell bench:fleet on ${machine.cpuCount} × ${machine.cpuModel}, load ${machine.loadAverage.join(' / ')}\n`,
+  )
   const maxWorkers = Number(values['max-workers'])
   const server = await BenchServer.start({ LITECELL_MAX_WORKERS: String(maxWorkers) })
   const results: ScenarioResult[] = []
   try {
-    results.push(await runScenario('Registry at scale', (r) => benchRegistryScale(server, Number(values.tenants), r)))
+    results.push(
+      await runScenario('Registry at scale', (r) =>
+        benchRegistryScale(server, Number(values.tenants), r),
+      ),
+    )
     if (values.burst) {
       results.push(
         await runScenario('Fleet burst', async (r) => {
-          const ids = Array.from({ length: Number(values['burst-tenants']) }, (_, n) => `burst-${String(n).padStart(3, '0')}`)
+          const ids = Array.from(
+            { length: Number(values['burst-tenants']) },
+            (_, n) => `burst-${String(n).padStart(3, '0')}`,
+          )
           await createTenants(server, ids)
-          await benchFleetBurst(server, { tenantIds: ids, runsPerTenant: Number(values.runs), maxWorkers, repeats: 1 }, r)
+          await benchFleetBurst(
+            server,
+            { tenantIds: ids, runsPerTenant: Number(values.runs), maxWorkers, repeats: 1 },
+            r,
+          )
           const figures = r.figures.burst as { median: { overCapacity429: number } }
-          r.check('no 429 reached the client', figures.median.overCapacity429 === 0, `${figures.median.overCapacity429} × 429`)
+          r.check(
+            'no 429 reached the client',
+            figures.median.overCapacity429 === 0,
+            `${figures.median.overCapacity429} × 429`,
+          )
         }),
       )
     }
