@@ -10,3 +10,9 @@ test("the client's run statuses are the engine's, in the same order", () => {
   expect(RUN_STATUSES).toEqual(ENGINE_RUN_STATUSES)
   for (const status of FINISHED_STATUSES) expect(ENGINE_RUN_STATUSES).toContain(status)
 })
+
+test("the client's bulk status limit is the engine's", async () => {
+  const client = await import('@litecell/client')
+  const engine = await import('@litecell/engine')
+  expect(client.MAX_STATUS_RUN_IDS).toBe(engine.MAX_STATUS_RUN_IDS)
+})

@@ -12,7 +12,13 @@ export { retrying } from './retry.js'
 export type { RetryOptions } from './retry.js'
 export { MAX_WAIT_MS, isBusy, waitForRun } from './run-waiter.js'
 export type { WaitOutcome } from './run-waiter.js'
-export { FINISHED_STATUSES, RUN_STATUSES, TENANT_STATES, isFinished } from './api-types.js'
+export {
+  FINISHED_STATUSES,
+  MAX_STATUS_RUN_IDS,
+  RUN_STATUSES,
+  TENANT_STATES,
+  isFinished,
+} from './api-types.js'
 export type {
   Caller,
   CreatedTenant,
@@ -28,6 +34,7 @@ export type {
   RunError,
   RunPage,
   RunStatus,
+  RunStatusEntry,
   RunStatusEvent,
   RunSummary,
   StartedRun,

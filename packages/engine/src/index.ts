@@ -1,5 +1,12 @@
 export { defineApp } from './app.js'
-export type { App, AppDefinition, QueueDefinition, WorkflowFn } from './app.js'
+export type {
+  App,
+  AppDefinition,
+  QueueDefinition,
+  RetentionPolicy,
+  WorkflowFn,
+  WorkflowOptions,
+} from './app.js'
 export { DEFAULT_APP_NAME } from './app-identity.js'
 export type { AppIdentity } from './app-identity.js'
 export { migrationHash } from './migration.js'
@@ -32,13 +39,25 @@ export type { EngineObserver } from './observer.js'
 export type { QueryOptions, QueryResult } from './query.js'
 export { QUARANTINE_AFTER_CRASHES } from './recovery.js'
 export type { QuarantinedRun, RecoveryReport } from './recovery.js'
+export { MAX_TAG_KEY_LENGTH, MAX_TAG_VALUE_LENGTH, MAX_TAGS, TAG_KEY_PATTERN } from './run-tags.js'
+export { MAX_STATUS_RUN_IDS } from './run-view.js'
+export {
+  MAX_DEBOUNCE_KEY_LENGTH,
+  MAX_DEDUPLICATION_ID_LENGTH,
+  MAX_PARTITION_KEY_LENGTH,
+  MAX_PRIORITY,
+  MIN_PRIORITY,
+} from './start-options.js'
 export type {
+  DebounceOptions,
   ListOptions,
   ListPage,
   RunDetail,
   RunError,
   RunStatus,
+  RunStatusEntry,
   RunSummary,
+  RunTags,
   StartOptions,
   StartRequest,
   StepDetail,
@@ -49,6 +68,7 @@ export type {
 export type {
   Backoff,
   ChildHandle,
+  ChildOptions,
   SqlArgs,
   SqlRow,
   SqlStatement,
