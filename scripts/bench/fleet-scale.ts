@@ -132,11 +132,13 @@ async function main(): Promise<ScenarioResult[]> {
   })
   const results: ScenarioResult[] = []
   try {
-    results.push(
-      await runScenario('Registry at scale', (r) =>
-        benchRegistryScale(server, Number(values.tenants), r),
-      ),
-    )
+    if (Number(values.tenants) > 0) {
+      results.push(
+        await runScenario('Registry at scale', (r) =>
+          benchRegistryScale(server, Number(values.tenants), r),
+        ),
+      )
+    }
     if (values.burst) {
       results.push(
         await runScenario('Fleet burst', async (r) => {
