@@ -72,6 +72,9 @@ export class IdleMonitor {
   }
 }
 
+/** A worker hands its slot over only after this long with no request and no run change. */
+export const HAND_OVER_QUIET_MS = 1_000
+
 /**
  * Whether the engine could stop now without delaying anything: no run executing or queued,
  * no timer or schedule fire due. A closed engine is not idle (it is stopping already).

@@ -10,7 +10,7 @@ import { ControlPlaneError } from '../control-plane-error.js'
 /** Longest a hibernate waits for the worker's verified final sync. */
 export const HIBERNATE_TIMEOUT_MS = 120_000
 /** How long a worker asked to hand its slot over may wait to go idle (a run about to end). */
-export const HAND_OVER_WAIT_MS = 1_000
+export const HAND_OVER_WAIT_MS = 3_000
 /** Longest a worker may take beyond that to answer. */
 export const HAND_OVER_ANSWER_MS = 5_000
 
