@@ -29,6 +29,10 @@ export interface ControlPlaneAppOptions {
   /** Folder holding `logs/`. */
   readonly dataDir: string
   readonly maxWorkers: number
+  /** Longest a wake waits for a worker slot before 429 (default 60 s). */
+  readonly wakeWaitMs?: number | undefined
+  /** Most workers starting at once (default two per core). */
+  readonly maxStarting?: number | undefined
   readonly idleMs: number
   readonly leaseTtlMs: number
   readonly syncIntervalMs: number
@@ -90,6 +94,8 @@ export function createControlPlaneApp(options: ControlPlaneAppOptions): ControlP
     log,
     dataDir: options.dataDir,
     maxWorkers: options.maxWorkers,
+    wakeWaitMs: options.wakeWaitMs,
+    maxStarting: options.maxStarting,
     leaseTtlMs: options.leaseTtlMs,
     stopDeadlineMs: stopDeadlineMs(stopTimeoutMs, syncTimeoutMs),
     ...(options.workerFetch ? { workerFetch: options.workerFetch } : {}),

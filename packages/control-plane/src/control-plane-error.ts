@@ -28,9 +28,16 @@ export type ControlPlaneErrorCode =
 export class ControlPlaneError extends Error {
   override name = 'ControlPlaneError'
   readonly code: ControlPlaneErrorCode
+  /** When to try again (sent as Retry-After), for refusals that pass (`OVER_CAPACITY`). */
+  readonly retryAfterSeconds: number | undefined
 
-  constructor(code: ControlPlaneErrorCode, message: string, options?: { cause?: unknown }) {
-    super(message, options)
+  constructor(
+    code: ControlPlaneErrorCode,
+    message: string,
+    options?: { cause?: unknown; retryAfterSeconds?: number },
+  ) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause })
     this.code = code
+    this.retryAfterSeconds = options?.retryAfterSeconds
   }
 }

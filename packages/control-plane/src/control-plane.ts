@@ -162,6 +162,8 @@ export class ControlPlane {
       log,
       dataDir: config.dataDir,
       maxWorkers: config.maxWorkers,
+      wakeWaitMs: config.wakeWaitMs,
+      maxStarting: config.maxStarting,
       idleMs: config.idleMs,
       leaseTtlMs: config.leaseTtlMs,
       syncIntervalMs: config.syncIntervalMs,
@@ -182,7 +184,7 @@ export class ControlPlane {
       server = serve({ fetch: api.fetch, hostname: config.host, port: config.port }, resolve)
     })
     url = `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${address.port}`
-    const scheduler = new WakeScheduler({ registry, fleet, log })
+    const scheduler = new WakeScheduler({ registry, fleet, log, maxWakes: config.maxWorkers })
     scheduler.start()
     // A delete a crash interrupted goes on from where it was (the tenant stays unreachable).
     void tenants.resumeDeletes().then(

@@ -72,6 +72,38 @@ test('only hibernated tenants whose wake time has come are due', () => {
   expect(registry.dueTenants(1_000)).toEqual(['acme'])
 })
 
+test('due tenants come earliest first, at most the limit asked, through the due index', () => {
+  for (const [id, at] of [['c', 300], ['a', 100], ['b', 200]] as const) {
+    registry.createTenant({ id, app: 'default', labels: {}, tokenHash: `h-${id}`, state: 'hibernated', nowMs: 0 })
+    registry.setState(id, 'hibernated', { nextWakeAt: at })
+  }
+  expect(registry.dueTenants(1_000, 2)).toEqual(['a', 'b'])
+  expect(registry.dueTenants(1_000)).toEqual(['a', 'b', 'c'])
+  expect(queryPlan(dir, `SELECT id FROM cp_tenants INDEXED BY cp_tenants_due_at WHERE state = 'hibernated' AND next_wake_at <= 5 ORDER BY next_wake_at, id LIMIT 2`)).not.toMatch(/TEMP B-TREE/)
+})
+
+test('a label filter finds tenants through the label index, and a deleted tenant loses its labels', () => {
+  registry.createTenant({ id: 'blue', app: 'default', labels: { team: 'ml', tier: 'gold' }, tokenHash: 'hb', state: 'hibernated', nowMs: 1 })
+  registry.createTenant({ id: 'green', app: 'default', labels: { team: 'ml' }, tokenHash: 'hg', state: 'hibernated', nowMs: 2 })
+  const ids = (labels: Record<string, string>) => registry.page({ labels }).tenants.map((tenant) => tenant.id)
+  expect(ids({ team: 'ml' })).toEqual(['blue', 'green'])
+  expect(ids({ team: 'ml', tier: 'gold' })).toEqual(['blue'])
+  registry.delete('blue')
+  expect(ids({ tier: 'gold' })).toEqual([])
+  expect(queryPlan(dir, `SELECT tenant_id FROM cp_tenant_labels WHERE key = 'team' AND value = 'ml'`)).toMatch(/USING PRIMARY KEY|COVERING INDEX/)
+  expect(queryPlan(dir, `SELECT id FROM cp_tenants WHERE state = 'active' ORDER BY created_at, id`)).toMatch(/cp_tenants_state/)
+})
+
+test('a registry from before the label table gets its labels indexed when opened', () => {
+  registry.createTenant({ id: 'old', app: 'default', labels: { team: 'ops' }, tokenHash: 'ho', state: 'hibernated', nowMs: 1 })
+  registry.close()
+  const db = openSqlite(join(dir, 'registry.db'))
+  db.exec('DROP TABLE cp_tenant_labels')
+  db.close()
+  registry = Registry.open(join(dir, 'registry.db'))
+  expect(registry.page({ labels: { team: 'ops' } }).tenants.map((tenant) => tenant.id)).toEqual(['old'])
+})
+
 test('crashes are counted within the window only', () => {
   for (const nowMs of [0, 1_000, 2_000]) {
     registry.recordCrash('acme', { exitCode: 1, detail: 'x', nowMs, sinceMs: nowMs - 1_500 })
@@ -146,3 +178,13 @@ test('a fork keeps its source until cleared, also in a registry that predates th
     upgraded.close()
   }
 })
+
+/** SQLite's query plan for `sql` on the registry file, as one line. */
+function queryPlan(dir: string, sql: string): string {
+  const db = openSqlite(join(dir, 'registry.db'))
+  try {
+    return (db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all() as { detail: string }[]).map((row) => row.detail).join('; ')
+  } finally {
+    db.close()
+  }
+}

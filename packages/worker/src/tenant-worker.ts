@@ -21,8 +21,8 @@ import type { Logger } from 'pino'
 import { loadApp } from './app-loader.js'
 import { appVersionOf } from './app-version.js'
 import { ControlClient, type WorkerStatus } from './control-client.js'
-import { IdleMonitor } from './idle-monitor.js'
-import { Lease, transactionBudgetMs } from './lease.js'
+import { HAND_OVER_QUIET_MS, IdleMonitor, isEngineIdle } from './idle-monitor.js'
+import { Lease, transactionBudgetMs, type LeaseLossReason } from './lease.js'
 import { RunStatusStream } from './run-stream.js'
 import { Shutdown, type StopReason } from './shutdown.js'
 import { createTenantApi } from './tenant-api.js'
@@ -173,6 +173,12 @@ export class TenantWorker {
         this.#lastActivityMs = Date.now()
       },
       hibernate: () => this.hibernate('requested'),
+      // Quiet for a moment too: a client that just got its runs' results usually reads once
+      // more, and handing over between the two would wake the tenant again at once.
+      isIdle: async () =>
+        this.#inflightRequests === 0 &&
+        Date.now() - this.#lastActivityMs >= HAND_OVER_QUIET_MS &&
+        (await isEngineIdle(this.#engine)),
       syncPoint: () => this.syncPoint(),
       runStream: this.#runStream,
       replication: this.#replication.replication,

@@ -27,6 +27,8 @@ export interface LeaseDeskOptions {
   readonly find: (tenantId: string) => LiveWorker | undefined
   /** Every live worker of the fleet. */
   readonly all: () => Iterable<LiveWorker>
+  /** A worker became ready, reported its load or stopped: waiting wakes may look again. */
+  readonly changed?: () => void
 }
 
 /**
@@ -67,6 +69,7 @@ export class LeaseDesk {
       startedAtMs: live.startedAtMs,
     })
     live.markReady(report.url)
+    this.#options.changed?.()
     return { leaseExpiresAt }
   }
 
@@ -79,7 +82,9 @@ export class LeaseDesk {
     const live = this.#caller(caller, secret)
     this.#options.metrics?.record(report.metrics)
     live.reportLoad(report.activeRuns, this.#options.clock(), report.rssBytes)
-    return { leaseExpiresAt: this.#renew(live) }
+    const leaseExpiresAt = this.#renew(live)
+    if (report.activeRuns === 0) this.#options.changed?.()
+    return { leaseExpiresAt }
   }
 
   /** An idle worker asks to hibernate; refused while requests are being proxied to it. */
@@ -93,6 +98,7 @@ export class LeaseDesk {
       () => timer?.({ outcome: 'ok' }),
       () => timer?.({ outcome: 'error' }),
     )
+    this.#options.changed?.()
     return { hibernate: true }
   }
 
