@@ -1,5 +1,9 @@
 import type { DashboardAssets } from '@litecell/dashboard'
-import { DEFAULT_STOP_TIMEOUT_MS, DEFAULT_SYNC_TIMEOUT_MS, type Durability } from '@litecell/protocol'
+import {
+  DEFAULT_STOP_TIMEOUT_MS,
+  DEFAULT_SYNC_TIMEOUT_MS,
+  type Durability,
+} from '@litecell/protocol'
 import type { StorageConfig } from '@litecell/replica'
 import type { Hono } from 'hono'
 import type { Logger } from 'pino'
