@@ -103,4 +103,4 @@ test('after SIGKILL of everything and a wipe of all but s3/, each tenant comes b
   const [check] = await query(server.admin, 'gamma', 'PRAGMA integrity_check')
   expect(check).toEqual({ integrity_check: 'ok' })
   console.log(JSON.stringify({ uncleanRecovery: { verified: 30, committed: 50, recovered: entries.length } }))
-})
+}, 400_000) // two servers started and one stopped, on a machine shared with other test runs
