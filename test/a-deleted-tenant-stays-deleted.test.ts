@@ -69,13 +69,18 @@ function editRegistry(sql: string): void {
 function workersReady(tenantId: string): number {
   const path = join(dataDir, 'logs', `${tenantId}.log`)
   if (!existsSync(path)) return 0
-  return readFileSync(path, 'utf8').split('\n').filter((line) => line.includes('"worker ready"')).length
+  return readFileSync(path, 'utf8')
+    .split('\n')
+    .filter((line) => line.includes('"worker ready"')).length
 }
 
 async function tenantWithEntry(id: string, entry: string): Promise<void> {
   const { admin } = server!
   await createTenant(admin, id)
-  const { runId } = await admin.post<any>(`/v1/tenants/${id}/runs`, { workflow: 'write', input: { entry } })
+  const { runId } = await admin.post<any>(`/v1/tenants/${id}/runs`, {
+    workflow: 'write',
+    input: { entry },
+  })
   await waitForRuns(admin, id, [runId])
 }
 
@@ -92,7 +97,7 @@ test('a delete racing requests and a due timer leaves nothing: no row, no folder
   let deleted = false
   const hammer = async () => {
     // Until well after the delete answered: every wake path, as fast as it answers.
-    for (let until = Infinity; Date.now() < until; ) {
+    for (let until = Infinity; Date.now() < until;) {
       const replies = await Promise.all([
         admin.send<any>('POST', '/v1/tenants/racer/runs', { body: { workflow: 'quick' } }),
         admin.send<any>('POST', '/v1/tenants/racer/wake'),
@@ -126,7 +131,9 @@ test('a delete a crash interrupted is finished at the next start, and its due ti
     workflow: 'sleeper',
     input: { ms: 1_000 },
   })
-  await waitFor(async () => (await admin.get<any>(`/v1/tenants/half/runs/${runId}`)).status === 'sleeping')
+  await waitFor(
+    async () => (await admin.get<any>(`/v1/tenants/half/runs/${runId}`)).status === 'sleeping',
+  )
   await admin.post<any>('/v1/tenants/half/hibernate')
   expect((await server!.stop()).code).toBe(0)
   const readyBefore = workersReady('half')
@@ -136,10 +143,17 @@ test('a delete a crash interrupted is finished at the next start, and its due ti
   server = await startTestServer({ dataDir })
   const restarted = server.admin
   expect((await restarted.send<any>('GET', '/v1/tenants/half')).status).toBe(404)
-  expect((await restarted.send<any>('POST', '/v1/tenants/half/runs', { body: { workflow: 'quick' } })).status).toBe(404)
-  await waitFor(() => storedFiles('half').length === 0, { timeoutMs: 30_000, what: 'the replica to go' })
+  expect(
+    (await restarted.send<any>('POST', '/v1/tenants/half/runs', { body: { workflow: 'quick' } }))
+      .status,
+  ).toBe(404)
+  await waitFor(() => storedFiles('half').length === 0, {
+    timeoutMs: 30_000,
+    what: 'the replica to go',
+  })
   await waitFor(
-    async () => !(await restarted.get<any>('/v1/tenants')).tenants.some((t: any) => t.id === 'half'),
+    async () =>
+      !(await restarted.get<any>('/v1/tenants')).tenants.some((t: any) => t.id === 'half'),
     { timeoutMs: 30_000, what: 'the row to go' },
   )
   expect(workersReady('half')).toBe(readyBefore)
@@ -169,7 +183,9 @@ test("a tenant created again under a reused id starts empty, though the old one'
   server = await startTestServer({ dataDir })
   for (const id of ['again-s3', 'again-local']) {
     await createTenant(server.admin, id)
-    expect(await query(server.admin, id, 'SELECT count(*) AS n FROM ledger'), id).toEqual([{ n: 0 }])
+    expect(await query(server.admin, id, 'SELECT count(*) AS n FROM ledger'), id).toEqual([
+      { n: 0 },
+    ])
   }
   const log = readFileSync(join(dataDir, 'logs', 'again-local.log'), 'utf8')
   expect(log).toContain('refused (removed) a local folder of an older incarnation')

@@ -65,7 +65,10 @@ test('with everything but s3/ deleted, the registry and every tenant come back f
 })
 
 test('after SIGKILL of everything and a wipe of all but s3/, each tenant comes back with every commit up to its last verified point, as a prefix', async () => {
-  server = await startTestServer({ dataDir })
+  // A server of its own, on a data directory of its own (the clean case's server stops first).
+  await server?.stop()
+  const uncleanDir = tempDir('e2e')
+  server = await startTestServer({ dataDir: uncleanDir })
   const { admin } = server
   await createTenant(admin, 'gamma')
   const { runIds } = await admin.post<{ runIds: string[] }>('/v1/tenants/gamma/runs/batch', {
@@ -85,11 +88,11 @@ test('after SIGKILL of everything and a wipe of all but s3/, each tenant comes b
   await server.stop({ signal: 'SIGKILL' })
   server.family.killAll()
   expect(server.family.living()).toEqual([])
-  for (const entry of readdirSync(dataDir)) {
-    if (entry !== 's3') await rm(join(dataDir, entry), { recursive: true, force: true })
+  for (const entry of readdirSync(uncleanDir)) {
+    if (entry !== 's3') await rm(join(uncleanDir, entry), { recursive: true, force: true })
   }
 
-  server = await startTestServer({ dataDir })
+  server = await startTestServer({ dataDir: uncleanDir })
   const ids = (await server.admin.get<any>('/v1/tenants')).tenants.map((t: { id: string }) => t.id)
   expect(ids).toEqual(expect.arrayContaining(['gamma', 'gamma-copy']))
   const rows = await query(server.admin, 'gamma', 'SELECT entry FROM ledger ORDER BY rowid')
@@ -100,4 +103,4 @@ test('after SIGKILL of everything and a wipe of all but s3/, each tenant comes b
   const [check] = await query(server.admin, 'gamma', 'PRAGMA integrity_check')
   expect(check).toEqual({ integrity_check: 'ok' })
   console.log(JSON.stringify({ uncleanRecovery: { verified: 30, committed: 50, recovered: entries.length } }))
-})
+}, 400_000) // two servers started and one stopped, on a machine shared with other test runs

@@ -106,8 +106,14 @@ test('a hibernation whose replica misses the last commit fails and keeps the fil
   }
 
   // With S3 back the tenant hibernates for real, and wakes with every row, the last included.
-  await waitFor(async () => (await admin.send<any>('POST', '/v1/tenants/unsynced/hibernate', { body: {} })).status === 200, {
-    timeoutMs: 60_000,
+  await waitFor(async () => {
+    const reply = await admin.send<any>('POST', '/v1/tenants/unsynced/hibernate', { body: {} })
+    if (reply.status !== 200) throw new Error(`hibernate answered ${reply.status}: ${JSON.stringify(reply.body)}`)
+    return true
+  }, {
+    // Generous: each try may restart the worker from its files (a storage backoff of up to
+    // 15 s first) and sync, on a machine shared by other test runs.
+    timeoutMs: 180_000,
     intervalMs: 1_000,
     what: 'a verified hibernation once S3 is back',
   })

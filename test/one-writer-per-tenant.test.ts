@@ -2,11 +2,12 @@
  * One writer per tenant (invariant 1): never two Litestream processes on one tenant's file,
  * sampled every 20 ms through every test of the file (each kills or freezes a worker).
  *
- * Mutation checks (each applied once, the named test failed, reverted):
- * - the local launcher reporting a worker's exit without waiting for its process group (where
- *   its Litestream lives): "a worker killed alone…" sees two replicators at once;
- * - a worker that never fences (lease loss ignored): "a worker that cannot renew…" times out,
- *   its Litestream alive past the lease;
+ * Mutation check, applied once (issue 9, item 16): the local launcher reporting a worker's
+ * exit without waiting for its process group (where its Litestream lives). Result: NOT caught
+ * (all four tests passed at load ≈ 25): when the worker alone is SIGKILLed its Litestream was
+ * gone before the replacement's started. The staged case stays as a check of the behaviour;
+ * catching that mutation needs a Litestream that outlives its worker for longer (e.g. held in
+ * a final sync against a slow S3), not done yet.
  * The fence bound is measured from the last lease renewal that succeeded (the `validUntilMs`
  * the worker logs as it fences), not from the moment of the freeze.
  */

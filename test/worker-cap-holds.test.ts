@@ -5,8 +5,9 @@
  * worker is really gone), not only from the fleet's own counter, which a bookkeeping slip
  * (a slot freed before its worker's processes are gone) would fool along with itself.
  *
- * Mutation check: a fleet that frees a slot when a hibernation begins rather than when the
- * worker's process group is gone keeps its counter at the cap but fails the OS count.
+ * The breakage it is meant to catch: a fleet that frees a slot when a hibernation begins
+ * rather than when the worker's process group is gone (its counter stays at the cap, the OS
+ * count does not). That mutation has not been applied yet (issue 9, item 21).
  */
 import { join } from 'node:path'
 import { expect, test } from 'vitest'

@@ -57,7 +57,10 @@ export const INCARNATION_FILE = 'incarnation'
  * created before incarnations) the folder is taken as it is. Resolves true if a folder was
  * refused.
  */
-export async function claimTenantDir(dir: string, incarnation: string | undefined): Promise<boolean> {
+export async function claimTenantDir(
+  dir: string,
+  incarnation: string | undefined,
+): Promise<boolean> {
   if (incarnation === undefined) {
     await mkdir(dir, { recursive: true })
     return false
