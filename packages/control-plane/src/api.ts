@@ -16,6 +16,7 @@ import { createDashboardRoutes } from './dashboard-routes.js'
 import type { Fleet } from './fleet/fleet.js'
 import type { FleetSummary } from './fleet-summary.js'
 import { createInternalRoutes } from './internal-routes.js'
+import { RequestErrorLog } from './request-error-log.js'
 import { parseLabels, parseOptionalTime } from './request-validation.js'
 import { parseTenantListQuery } from './tenant-list-query.js'
 import type { TenantService } from './tenant-service.js'
@@ -47,9 +48,13 @@ export function createApi(options: ApiOptions): Hono {
   const { auth, fleet, tenants, log } = options
   const app = new Hono()
 
+  const errors = new RequestErrorLog(log)
   app.onError((err, context) => {
     const response = errorResponse(context, err)
-    if (response.status >= 500) log.error({ err, path: context.req.path }, 'request failed')
+    if (err instanceof ControlPlaneError && err.retryAfterSeconds !== undefined) {
+      response.headers.set('retry-after', String(err.retryAfterSeconds))
+    }
+    errors.record(context, err, response.status)
     return response
   })
   app.notFound(() => {

@@ -1,7 +1,7 @@
 import { isDurability, type Durability, type RestoreSource } from '@litecell/protocol'
 
 /** A tenant's state, as the API shows it. */
-export type TenantState = 'hibernated' | 'starting' | 'active' | 'stopping' | 'failed'
+export type TenantState = 'hibernated' | 'starting' | 'active' | 'stopping' | 'failed' | 'deleting'
 
 /** One tenant as the registry knows it. */
 export interface TenantRecord {
@@ -25,6 +25,8 @@ export interface TenantRecord {
   readonly appUpgradeFrom: string | null
   /** When acknowledgements are sent (issue 11); null: the server's default. */
   readonly durability: Durability | null
+  /** Which life of the id this is (null: created before incarnations); see the registry schema. */
+  readonly incarnation: string | null
 }
 
 /** A `cp_tenants` row as SQLite returns it. */
@@ -46,6 +48,7 @@ export interface TenantRow {
   restore_from: string | null
   app_upgrade_from: string | null
   durability: string | null
+  incarnation: string | null
 }
 
 /** A row as the registry's callers see it. */
@@ -68,5 +71,6 @@ export function toRecord(row: TenantRow): TenantRecord {
     restoreFrom: row.restore_from === null ? null : (JSON.parse(row.restore_from) as RestoreSource),
     appUpgradeFrom: row.app_upgrade_from,
     durability: isDurability(row.durability) ? row.durability : null,
+    incarnation: row.incarnation,
   }
 }

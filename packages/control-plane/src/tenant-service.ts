@@ -3,6 +3,7 @@ import { DEFAULT_APP_NAME, type AppCatalog } from './app-catalog.js'
 import { ControlPlaneError } from './control-plane-error.js'
 import type { Fleet } from './fleet/fleet.js'
 import type { Registry } from './registry.js'
+import { TenantDeletion } from './tenant-deletion.js'
 import type { TenantRecord } from './tenant-record.js'
 import { newTenantId } from './tenant-id.js'
 import type { TenantReplicas } from './tenant-replicas.js'
@@ -42,6 +43,7 @@ export class TenantService {
   readonly #replicas: TenantReplicas
   readonly #defaultDurability: Durability
   readonly #confirmRegistry: () => Promise<void>
+  readonly #deletion: TenantDeletion
 
   constructor(options: {
     registry: Registry
@@ -63,6 +65,7 @@ export class TenantService {
     this.#replicas = options.replicas
     this.#defaultDurability = options.defaultDurability ?? 'local'
     this.#confirmRegistry = options.confirmRegistry ?? (() => Promise.resolve())
+    this.#deletion = new TenantDeletion(options)
   }
 
   /**
@@ -138,8 +141,9 @@ export class TenantService {
 
   /** One tenant, with its restore points (null if storage could not be listed). */
   async show(id: string): Promise<TenantView & { replica: unknown }> {
-    const view = this.#view(this.#registry.require(id))
-    const replica = await this.#replicas.restorePoints(id).catch((err: unknown) => ({
+    const tenant = this.#registry.require(id)
+    const view = this.#view(tenant)
+    const replica = await this.#replicas.restorePoints(id, tenant.incarnation).catch((err: unknown) => ({
       error: (err as Error).message,
     }))
     return { ...view, replica }
@@ -202,7 +206,11 @@ export class TenantService {
     })
     try {
       const at = request.at?.toISOString() ?? (await this.#currentPoint(source))
-      this.#registry.setRestoreFrom(request.id, { tenantId: sourceId, at })
+      this.#registry.setRestoreFrom(request.id, {
+        tenantId: sourceId,
+        at,
+        ...(source.incarnation === null ? {} : { incarnation: source.incarnation }),
+      })
       this.#registry.setState(request.id, 'hibernated', { nextWakeAt: null })
       // The fork's row and its pinned source are in S3 before its first worker writes
       // anything to its replica: a lost machine cannot leave that replica orphaned.
@@ -240,7 +248,7 @@ export class TenantService {
                 worker.client.syncPoint(source.id),
               )
         if (synced) return synced.at
-        const { latestAt } = await this.#replicas.restorePoints(source.id)
+        const { latestAt } = await this.#replicas.restorePoints(source.id, source.incarnation)
         if (latestAt === null) {
           throw new ControlPlaneError('NO_RESTORE_POINT', `tenant ${source.id} has no replica state`)
         }
@@ -253,16 +261,19 @@ export class TenantService {
   }
 
   /**
-   * Stops the tenant's worker, deletes its local files and its replica, then forgets it;
-   * answers once the registry without it is in S3, so a control plane restored from S3 never
-   * brings the tenant (and its token) back.
+   * Marks the tenant `deleting` (nothing reaches or wakes it from then on), stops its worker,
+   * deletes its local files and every replica of its id, then forgets it (see
+   * {@link TenantDeletion}); answers once the registry without it is in S3, so a control plane
+   * restored from S3 never brings the tenant (and its token) back.
    */
   async delete(id: string): Promise<void> {
-    this.#registry.require(id)
-    await this.#fleet.discard(id)
-    await this.#replicas.delete(id)
-    this.#registry.delete(id)
+    await this.#deletion.delete(id)
     await this.#confirmed(`delete tenant ${id}`)
+  }
+
+  /** Finishes the deletes a crash interrupted (at start); resolves with their tenant ids. */
+  resumeDeletes(): Promise<string[]> {
+    return this.#deletion.resume()
   }
 
   /** The registry's changes so far are in S3, else `STORAGE_UNAVAILABLE` naming `doing`. */

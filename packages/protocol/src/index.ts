@@ -22,6 +22,7 @@ export { optionalInteger, optionalString, readJsonObject, requireString } from '
 export type { JsonObject } from './request-body.js'
 export { bearerToken, hashSecret, matchesHash, newSecret } from './secret.js'
 export { TENANT_ID_PATTERN, isTenantId, parseTenantId } from './tenant-id.js'
+export { INCARNATION_PATTERN, isIncarnation, newIncarnation } from './incarnation.js'
 export {
   APP_REFUSAL_CODES,
   EXIT_APP_REFUSED,
@@ -30,6 +31,7 @@ export {
   EXIT_LEASE_LOST,
   EXIT_NO_RESTORE_POINT,
   EXIT_STORAGE_UNAVAILABLE,
+  isStorageOutage,
 } from './exit-codes.js'
 export type { AppRefusalCode } from './exit-codes.js'
 export {
@@ -43,7 +45,9 @@ export {
   DEFAULT_FENCE_MARGIN_MS,
   DEFAULT_IDLE_MS,
   DEFAULT_LEASE_TTL_MS,
+  DEFAULT_STOP_TIMEOUT_MS,
   DEFAULT_SYNC_INTERVAL_MS,
+  DEFAULT_SYNC_TIMEOUT_MS,
   DEFAULT_WORKER_HOST,
   TENANT_DB_FILE,
   WORKER_ENV,

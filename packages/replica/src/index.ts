@@ -35,6 +35,7 @@ export {
   DEFAULT_BUSY_TIMEOUT_MS,
   type SqliteConnection,
   openSqlite,
+  openSqliteReadOnly,
   pinDatabase,
 } from './sqlite-connection.js'
 export { SYNC_MARKER_TABLE } from './sync-marker.js'

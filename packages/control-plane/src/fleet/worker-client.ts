@@ -11,6 +11,10 @@ import { ControlPlaneError } from '../control-plane-error.js'
 
 /** Longest a hibernate waits for the worker's verified final sync. */
 export const HIBERNATE_TIMEOUT_MS = 120_000
+/** How long a worker asked to hand its slot over may wait to go idle (a run about to end). */
+export const HAND_OVER_WAIT_MS = 3_000
+/** Longest a worker may take beyond that to answer. */
+export const HAND_OVER_ANSWER_MS = 5_000
 
 /** How a request reaches a worker; in-process tests pass the worker app's `request`. */
 export type WorkerFetch = (url: string, init: RequestInit) => Promise<Response>
@@ -46,6 +50,25 @@ export class WorkerClient {
         signal: AbortSignal.timeout(timeoutMs),
       })
       return true
+    } catch {
+      return false
+    }
+  }
+
+  /**
+   * Asks the worker to hibernate as soon as it is idle (no run executing, no request in
+   * flight, no timer due) within `waitMs`: it answers whether it began to. False when it
+   * stayed busy, or did not answer.
+   */
+  async hibernateIfIdle(waitMs = HAND_OVER_WAIT_MS): Promise<boolean> {
+    try {
+      const response = await this.#fetch(`${this.url}${HIBERNATE_PATH}?ifIdle=1&waitMs=${waitMs}`, {
+        method: 'POST',
+        headers: this.#headers(),
+        signal: AbortSignal.timeout(waitMs + HAND_OVER_ANSWER_MS),
+      })
+      const answer = (await response.json()) as { hibernating?: unknown }
+      return response.ok && answer.hibernating === true
     } catch {
       return false
     }

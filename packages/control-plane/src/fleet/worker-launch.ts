@@ -2,6 +2,7 @@ import { join } from 'node:path'
 import {
   EXIT_APP_REFUSED,
   EXIT_NO_RESTORE_POINT,
+  EXIT_STORAGE_UNAVAILABLE,
   hashSecret,
   newSecret,
   type WorkerSettings,
@@ -38,6 +39,8 @@ export interface LaunchParts {
  * from S3 must not hand the same epoch out again (`STORAGE_UNAVAILABLE` if S3 does not
  * confirm; the tenant stays hibernated). A local worker shares this machine's fate, so its
  * epoch is not waited for: a machine loss takes the worker with it.
+ * The worker learns the tenant's incarnation: it replicates under it and
+ * refuses a local folder of another.
  */
 export async function launchWorker(
   parts: LaunchParts,
@@ -63,6 +66,7 @@ export async function launchWorker(
   const secret = newSecret()
   const settings: WorkerSettings = {
     ...parts.workerSettings(tenantId, tenant.app),
+    ...(tenant.incarnation === null ? {} : { incarnation: tenant.incarnation }),
     appName: tenant.app,
     ...(tenant.appUpgradeFrom === null ? {} : { appUpgradeFrom: tenant.appUpgradeFrom }),
     epoch,
@@ -98,6 +102,12 @@ export async function untilReady(live: LiveWorker, timeoutMs: number): Promise<v
   if (outcome === 'ready') return
   if (outcome === 'timeout') process.kill('SIGKILL')
   const exit = await process.exited
+  if (exit.code === EXIT_STORAGE_UNAVAILABLE) {
+    throw new ControlPlaneError(
+      'STORAGE_UNAVAILABLE',
+      `wake tenant ${tenantId}: the storage is unreachable; the tenant is retried with backoff, never marked failed for it`,
+    )
+  }
   // The engine refused the file: say why (which app or migration, and what to do).
   if (exit.code === EXIT_APP_REFUSED && live.refusal) {
     throw new ControlPlaneError(live.refusal.code, live.refusal.message)
