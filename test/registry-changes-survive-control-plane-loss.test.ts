@@ -48,6 +48,7 @@ function start(): Promise<TestServer> {
       AWS_SECRET_ACCESS_KEY: 'S3RVER',
       AWS_REGION: 'us-east-1',
       LITECELL_IDLE_MS: '120000',
+      LITECELL_LEASE_TTL_MS: '30000',
       // A long registry sync interval widens the window a premature answer would fall into.
       LITECELL_REGISTRY_SYNC_INTERVAL_MS: '1000',
     },

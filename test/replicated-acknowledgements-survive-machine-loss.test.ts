@@ -20,7 +20,8 @@ import { expect, test } from 'vitest'
 import { runMachineLoss, type MachineLossReport } from '@litecell/testkit/machine-loss'
 import { useServer } from '@litecell/testkit/e2e'
 
-const server = useServer({ env: { LITECELL_IDLE_MS: '120000' } })
+// A long lease: on a loaded machine a late heartbeat would fence the worker mid-drill.
+const server = useServer({ env: { LITECELL_IDLE_MS: '120000', LITECELL_LEASE_TTL_MS: '30000' } })
 
 /** Creates an awake tenant of `durability`, runs the drill on it and prints the figures. */
 async function drill(

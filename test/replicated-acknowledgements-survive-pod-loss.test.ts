@@ -49,7 +49,8 @@ test('replicated by default with pods: every acknowledged run and every reported
       embeddedS3Port: 0,
       maxWorkers: 4,
       idleMs: 120_000,
-      leaseTtlMs: 8_000,
+      // A long lease: on a loaded machine a late heartbeat would fence the pod mid-drill.
+      leaseTtlMs: 30_000,
       syncIntervalMs: 200,
       workerMaxOldSpaceMb: 256,
       standbyWorkers: 0,

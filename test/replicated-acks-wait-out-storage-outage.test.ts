@@ -1,6 +1,8 @@
 /**
- * S3 down for 10 s under a `replicated` tenant (issue 11), end to end with real processes:
- * the acknowledgement of a run started during the outage waits for S3, then answers 503
+ * S3 down for 10 s under a `replicated` tenant (issue 11), end to end with real processes.
+ * The tenant starts `local` and is switched by PATCH while its worker runs (the next answer
+ * says `replicated`). Then the acknowledgement of a run started during the outage waits for
+ * S3, then answers 503
  * `STORAGE_UNAVAILABLE` with the run's id and `committedLocally: true` once
  * LITECELL_REPLICATION_ACK_TIMEOUT_MS has passed; a run that finished locally is not shown as
  * finished; once S3 is back a retry with the same idempotency key returns the same run, and
@@ -41,6 +43,7 @@ beforeAll(async () => {
       AWS_SECRET_ACCESS_KEY: 'S3RVER',
       AWS_REGION: 'us-east-1',
       LITECELL_IDLE_MS: '120000',
+      LITECELL_LEASE_TTL_MS: '30000',
       LITECELL_REPLICATION_ACK_TIMEOUT_MS: String(ACK_TIMEOUT_MS),
     },
   })
@@ -58,9 +61,15 @@ test('acks wait for S3, then 503 STORAGE_UNAVAILABLE with committedLocally; the 
   const admin = server!.admin
   const tenant = 'outage'
   const runs = `/v1/tenants/${tenant}/runs`
-  await admin.createTenant({ id: tenant, app: 'test', durability: 'replicated' })
-  const before = await admin.startRun(tenant, { workflow: 'write', input: { entry: 'before' } })
-  expect((await admin.runResult(tenant, before.runId, { waitMs: 30_000 })).status).toBe('succeeded')
+  // Created `local`, switched to `replicated` by PATCH while its worker runs.
+  await admin.createTenant({ id: tenant, app: 'test' })
+  const first = await admin.send<any>('POST', runs, { body: { workflow: 'write', input: { entry: 'first' } } })
+  expect(first.headers.get('litecell-durability')).toBe('local')
+  expect((await admin.updateTenant(tenant, { durability: 'replicated' })).durability).toBe('replicated')
+  const before = await admin.send<any>('POST', runs, { body: { workflow: 'write', input: { entry: 'before' } } })
+  expect(before.status).toBe(202)
+  expect(before.headers.get('litecell-durability')).toBe('replicated')
+  expect((await admin.runResult(tenant, before.body.runId, { waitMs: 30_000 })).status).toBe('succeeded')
 
   await s3!.stop()
   s3 = undefined
@@ -134,8 +143,8 @@ test('acks wait for S3, then 503 STORAGE_UNAVAILABLE with committedLocally; the 
       what: `tenant ${tenant} to wake from S3`,
     },
   )
-  const ended = await waitForRuns(admin, tenant, [before.runId, runId, batchId], 60_000)
-  expect(ended.map((run) => run.status)).toEqual(['succeeded', 'succeeded', 'succeeded'])
+  const ended = await waitForRuns(admin, tenant, [first.body.runId, before.body.runId, runId, batchId], 60_000)
+  expect(ended.map((run) => run.status)).toEqual(['succeeded', 'succeeded', 'succeeded', 'succeeded'])
   const ledger = await query(admin, tenant, 'SELECT entry FROM ledger ORDER BY entry')
-  expect(ledger.map((row) => row.entry)).toEqual(['batched', 'before', 'during'])
+  expect(ledger.map((row) => row.entry)).toEqual(['batched', 'before', 'during', 'first'])
 })
