@@ -23,9 +23,9 @@ export function createProgram(): Command {
     .command('serve')
     .description('run the control plane (embedded S3 unless LITECELL_S3_ENDPOINT is set)')
     .action(async () => {
-      // Imported on use: the control plane's module graph would slow every other command.
-      const { serveCommand } = await import('./serve-command.js')
-      await serveCommand()
+      // Loaded on use: the control plane's module graph would slow every other command.
+      const { runServe } = await import('./serve-loader.js')
+      await runServe()
     })
   program.addCommand(tenantsCommand())
   program.addCommand(runsCommand())
