@@ -39,11 +39,12 @@ export async function waitForRun(
   }
 }
 
+/** 503 codes that wait for a person (an admin's wake, a fixed app), not for time. */
+const STUCK_CODES: ReadonlySet<string> = new Set(['TENANT_FAILED', 'APP_LOAD_FAILED'])
+
 /** 429 or 503 from a tenant that is not failed: a worker restarting, a full fleet. */
 export function isBusy(err: unknown): boolean {
   return (
-    isLitecellError(err) &&
-    (err.status === 429 || err.status === 503) &&
-    err.code !== 'TENANT_FAILED'
+    isLitecellError(err) && (err.status === 429 || err.status === 503) && !STUCK_CODES.has(err.code)
   )
 }

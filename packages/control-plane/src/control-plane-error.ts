@@ -18,6 +18,8 @@ export type ControlPlaneErrorCode =
   | 'NO_RESTORE_POINT'
   | 'NOT_FOUND'
   | 'INVALID_CONFIG'
+  // The tenant's app module does not load (the worker's report, at a wake).
+  | 'APP_LOAD_FAILED'
 
 /** Base error of the control plane: a stable `code` plus the `cause` it wraps. */
 export class ControlPlaneError extends Error {

@@ -7,6 +7,7 @@ import {
   parseHeartbeatReport,
   parseHibernatedReport,
   parseReadyReport,
+  parseRefusalReport,
   readJsonObject,
 } from '@litecell/protocol'
 import { ControlPlaneError } from './control-plane-error.js'
@@ -14,7 +15,7 @@ import type { LeaseDesk } from './fleet/lease-desk.js'
 
 /**
  * Routes workers call back on (`@litecell/protocol`'s internal API): ready, heartbeat (lease
- * renewal), idle (may I hibernate?) and hibernated. Each names tenant and epoch and carries
+ * renewal), idle (may I hibernate?), hibernated and refused (it cannot serve the tenant). Each names tenant and epoch and carries
  * the worker's secret as bearer token; a worker whose epoch is not current gets `LEASE_LOST`
  * and fences itself.
  */
@@ -37,6 +38,9 @@ export function createInternalRoutes(leases: LeaseDesk): Hono {
         return context.json(leases.idle(caller, secret))
       case 'hibernated':
         leases.hibernated(caller, secret, parseHibernatedReport(body))
+        return context.json({ ok: true })
+      case 'refused':
+        leases.refused(caller, secret, parseRefusalReport(body))
         return context.json({ ok: true })
     }
   })

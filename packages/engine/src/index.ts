@@ -1,4 +1,4 @@
-export { defineApp } from './app.js'
+export { defineApp, validateApp } from './app.js'
 export type { App, AppDefinition, QueueDefinition, WorkflowFn } from './app.js'
 export type { Duration } from './duration.js'
 export { Engine } from './engine.js'

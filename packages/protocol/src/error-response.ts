@@ -39,6 +39,8 @@ const STATUS_BY_CODE: Readonly<Record<string, ContentfulStatusCode>> = {
   REPLICA_NOT_VERIFIED: 503,
   WORKER_UNAVAILABLE: 503,
   WORKER_START_FAILED: 503,
+  // The tenant's app module does not load: fix the app, then wake the tenant.
+  APP_LOAD_FAILED: 503,
   WORKER_STOPPING: 503,
   ENGINE_CLOSED: 503,
 }

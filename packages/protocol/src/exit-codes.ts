@@ -13,3 +13,9 @@ export const EXIT_STORAGE_UNAVAILABLE = 69
 export const EXIT_LEASE_LOST = 75
 /** A new tenant's first wake found nothing to restore from its source (a fork at a bad time). */
 export const EXIT_NO_RESTORE_POINT = 66
+/**
+ * The tenant's app module could not be loaded (a compile error, a missing file, a bad default
+ * export): not the tenant's crash, and a restart cannot help until the app is fixed. The worker
+ * reports the module's own error first (the `refused` callback).
+ */
+export const EXIT_APP_LOAD_FAILED = 78

@@ -14,6 +14,7 @@ export type { JsonObject } from './request-body.js'
 export { bearerToken, hashSecret, matchesHash, newSecret } from './secret.js'
 export { TENANT_ID_PATTERN, isTenantId, parseTenantId } from './tenant-id.js'
 export {
+  EXIT_APP_LOAD_FAILED,
   EXIT_FAILED,
   EXIT_HIBERNATED,
   EXIT_LEASE_LOST,
@@ -60,6 +61,8 @@ export {
   parseHibernatedReport,
   parseMetricsDelta,
   parseReadyReport,
+  parseRefusalReport,
+  MAX_REFUSAL_MESSAGE_LENGTH,
 } from './internal-api.js'
 export type {
   CallbackCaller,
@@ -69,6 +72,7 @@ export type {
   LeaseAnswer,
   MetricsDelta,
   ReadyReport,
+  RefusalReport,
   SyncPoint,
   WorkerCallback,
 } from './internal-api.js'

@@ -1,3 +1,5 @@
+import { describeValue } from './describe-value.js'
+import { ProtocolError } from './protocol-error.js'
 import { optionalInteger, requireString, type JsonObject } from './request-body.js'
 import { parseTenantId } from './tenant-id.js'
 
@@ -30,12 +32,13 @@ export interface SyncPoint {
 }
 
 /** The callbacks a worker makes on the control plane. */
-export type WorkerCallback = 'ready' | 'heartbeat' | 'idle' | 'hibernated'
+export type WorkerCallback = 'ready' | 'heartbeat' | 'idle' | 'hibernated' | 'refused'
 export const WORKER_CALLBACKS: readonly WorkerCallback[] = [
   'ready',
   'heartbeat',
   'idle',
   'hibernated',
+  'refused',
 ]
 
 /** The route of the callbacks below {@link CALLBACK_BASE_PATH}, for a router. */
@@ -91,6 +94,21 @@ export interface HibernatedReport {
   readonly metrics?: MetricsDelta
 }
 
+/**
+ * `refused`: the worker cannot serve the tenant and exits next, for a reason no restart fixes
+ * (its app does not load: `APP_LOAD_FAILED`, then exit code `EXIT_APP_LOAD_FAILED`). The control
+ * plane answers the wake that launched it with this code and message.
+ */
+export interface RefusalReport {
+  /** A stable SCREAMING_SNAKE code, e.g. `APP_LOAD_FAILED`. */
+  readonly code: string
+  /** What went wrong, in the worker's words (the app module's own error). */
+  readonly message: string
+}
+
+/** Longest refusal message a worker sends (a compile error can be long). */
+export const MAX_REFUSAL_MESSAGE_LENGTH = 4_000
+
 /** The answer to `ready` and `heartbeat`. */
 export interface LeaseAnswer {
   readonly leaseExpiresAt: number
@@ -137,6 +155,16 @@ export function parseHibernatedReport(body: JsonObject): HibernatedReport {
     nextWakeAt: optionalInteger(body.nextWakeAt, 'nextWakeAt', 0, MAX) ?? null,
     ...metricsField(body),
   }
+}
+
+/** Reads a `refused` body; a message over the limit is cut, not refused. */
+export function parseRefusalReport(body: JsonObject): RefusalReport {
+  const code = requireString(body, 'code', 64)
+  if (!/^[A-Z][A-Z0-9_]+$/.test(code)) {
+    throw new ProtocolError('BAD_REQUEST', `Expected \`code\` to be SCREAMING_SNAKE, got ${describeValue(code)}`)
+  }
+  const message = typeof body.message === 'string' ? body.message : ''
+  return { code, message: message.slice(0, MAX_REFUSAL_MESSAGE_LENGTH) }
 }
 
 /** Whether a route parameter names a worker callback. */

@@ -7,6 +7,8 @@ import {
   type LeaseAnswer,
   type MetricsDelta,
   type ReadyReport,
+  type RefusalReport,
+  MAX_REFUSAL_MESSAGE_LENGTH,
   type WorkerCallback,
 } from '@litecell/protocol'
 import { WorkerError } from './worker-error.js'
@@ -71,6 +73,15 @@ export class ControlClient {
   /** Reports a verified, finished hibernation (local files already removed). */
   async hibernated(nextWakeAt: number | null, metrics: MetricsDelta): Promise<void> {
     await this.#call('hibernated', { nextWakeAt, metrics })
+  }
+
+  /**
+   * Tells the control plane why this worker cannot serve the tenant (its app does not load),
+   * just before it exits: the wake that launched it answers with this code and message.
+   */
+  async refused(code: string, message: string): Promise<void> {
+    const report: RefusalReport = { code, message: message.slice(0, MAX_REFUSAL_MESSAGE_LENGTH) }
+    await this.#call('refused', report)
   }
 
   async #call(callback: WorkerCallback, body: object): Promise<unknown> {

@@ -5,6 +5,7 @@
  * stdout.
  */
 import {
+  EXIT_APP_LOAD_FAILED,
   EXIT_FAILED,
   EXIT_NO_RESTORE_POINT,
   WORKER_ENV,
@@ -48,7 +49,8 @@ main().then(
   (code) => process.exit(code),
   (err: unknown) => {
     log.fatal({ err }, 'worker failed to start')
-    const noSource = (err as { code?: unknown }).code === 'NO_RESTORE_POINT'
-    process.exit(noSource ? EXIT_NO_RESTORE_POINT : EXIT_FAILED)
+    const code = (err as { code?: unknown }).code
+    if (code === 'NO_RESTORE_POINT') process.exit(EXIT_NO_RESTORE_POINT)
+    process.exit(code === 'APP_LOAD_FAILED' ? EXIT_APP_LOAD_FAILED : EXIT_FAILED)
   },
 )

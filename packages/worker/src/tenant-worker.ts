@@ -3,7 +3,7 @@ import { mkdir, rm } from 'node:fs/promises'
 import type { AddressInfo } from 'node:net'
 import { join } from 'node:path'
 import { serve, type ServerType } from '@hono/node-server'
-import { Engine } from '@litecell/engine'
+import { Engine, type AppDefinition } from '@litecell/engine'
 import {
   EXIT_FAILED,
   EXIT_HIBERNATED,
@@ -94,11 +94,13 @@ export class TenantWorker {
     await mkdir(tenantDir, { recursive: true })
     const timings: Record<string, number> = {}
     const lap = (name: string, sinceMs: number) => (timings[name] = Date.now() - sinceMs)
+    // The app first: a module that does not load fails the wake before any restore, and is
+    // reported as the app's error (APP_LOAD_FAILED), not as a crash of the tenant.
+    const app = await this.#loadApp()
     let phaseMs = Date.now()
     const source = existsSync(dbPath) ? 'local file' : await this.#restore(dbPath)
     lap('restoreMs', phaseMs)
     phaseMs = Date.now()
-    const app = await loadApp(this.#config.appPath)
     this.#engine = await Engine.open({
       path: dbPath,
       app,
@@ -178,6 +180,21 @@ export class TenantWorker {
     })
     this.#idle.start()
     this.#log.info({ tenantId, source, url, ...timings, ms: Date.now() - startedAtMs }, 'worker ready')
+  }
+
+  /** Loads the app module; if it does not load, tells the control plane why, then throws. */
+  async #loadApp(): Promise<AppDefinition> {
+    try {
+      return await loadApp(this.#config.appPath)
+    } catch (err) {
+      const { code, message } = err as { code?: unknown; message?: unknown }
+      if (code === 'APP_LOAD_FAILED') {
+        await this.#client.refused(code, String(message)).catch((reportErr: unknown) => {
+          this.#log.warn({ err: reportErr }, 'could not report the app load failure')
+        })
+      }
+      throw err
+    }
   }
 
   /**

@@ -1,4 +1,5 @@
 import {
+  EXIT_APP_LOAD_FAILED,
   EXIT_HIBERNATED,
   EXIT_LEASE_LOST,
   EXIT_NO_RESTORE_POINT,
@@ -8,6 +9,7 @@ import type { Logger } from 'pino'
 import type { FleetMetrics } from '../fleet-metrics.js'
 import type { WorkerExit } from '../launcher.js'
 import type { Registry } from '../registry.js'
+import { appLoadFailed } from './worker-launch.js'
 
 /** Crashes within {@link CRASH_WINDOW_MS} that mark a tenant failed. */
 export const CRASH_LIMIT = 5
@@ -30,6 +32,8 @@ export type ExitKind =
   | 'fenced'
   /** A fork found nothing to restore from its source: retrying cannot help. */
   | 'no-restore-point'
+  /** The tenant's app module does not load: the app's fault, not a crash of the tenant. */
+  | 'app-load-failed'
   /** Anything else: counted toward `failed`, restarted with backoff. */
   | 'crashed'
 
@@ -38,6 +42,7 @@ export function classifyExit(exit: WorkerExit, closing: boolean): ExitKind {
   if (exit.code === EXIT_HIBERNATED) return 'hibernated'
   if (exit.code === EXIT_STORAGE_UNAVAILABLE) return 'storage-unavailable'
   if (exit.code === EXIT_NO_RESTORE_POINT) return 'no-restore-point'
+  if (exit.code === EXIT_APP_LOAD_FAILED) return 'app-load-failed'
   if (exit.code === EXIT_LEASE_LOST || closing) return 'fenced'
   return 'crashed'
 }
@@ -53,6 +58,9 @@ export interface ExitedWorker {
   readonly epoch: number
   /** What the worker reported when it hibernated (undefined: no report). */
   readonly reportedNextWakeAt: number | null | undefined
+  /** The app it ran, and why it refused the tenant (if it did): for an app that does not load. */
+  readonly app: string
+  readonly refusal?: { readonly message: string } | undefined
 }
 
 /**
@@ -100,6 +108,18 @@ export function settleExit(
         clearWorker: true,
       })
       return kind
+    case 'app-load-failed': {
+      // No restart helps until the app is fixed, and it is not the tenant's crash: keep the
+      // tenant out of the crash count and the wake scheduler, with the app's own error.
+      const reason = appLoadFailed(worker).message
+      registry.setState(tenantId, 'failed', {
+        failureReason: reason,
+        nextWakeAt: null,
+        clearWorker: true,
+      })
+      log.error({ tenantId, epoch, reason }, 'tenant app does not load')
+      return kind
+    }
     case 'crashed':
       recordCrash(parts, tenantId, exit, nowMs)
       return kind

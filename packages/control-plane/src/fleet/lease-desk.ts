@@ -6,6 +6,7 @@ import {
   type IdleAnswer,
   type LeaseAnswer,
   type ReadyReport,
+  type RefusalReport,
 } from '@litecell/protocol'
 import type { Logger } from 'pino'
 import { ControlPlaneError } from '../control-plane-error.js'
@@ -94,6 +95,11 @@ export class LeaseDesk {
     const live = this.#caller(caller, secret)
     this.#options.metrics?.record(report.metrics)
     live.reportHibernated(report.nextWakeAt)
+  }
+
+  /** A worker cannot serve its tenant (its app does not load); it exits next. */
+  refused(caller: CallbackCaller, secret: string | undefined, report: RefusalReport): void {
+    this.#caller(caller, secret).reportRefusal(report)
   }
 
   /**

@@ -1,3 +1,4 @@
+import type { RefusalReport } from '@litecell/protocol'
 import { ControlPlaneError } from '../control-plane-error.js'
 import type { WorkerExit, WorkerProcess } from '../launcher.js'
 import { WorkerClient, type WorkerFetch } from './worker-client.js'
@@ -21,6 +22,8 @@ export interface WorkerView {
  */
 export class LiveWorker {
   readonly tenantId: string
+  /** The app it was launched with (the tenant's app at launch). */
+  readonly app: string
   readonly epoch: number
   readonly process: WorkerProcess
   readonly startedAtMs: number
@@ -39,9 +42,11 @@ export class LiveWorker {
   #reportedNextWakeAt: number | null | undefined = undefined
   #stopping: Promise<void> | null = null
   #deleted = false
+  #refusal: RefusalReport | undefined = undefined
 
   constructor(parts: {
     tenantId: string
+    app: string
     epoch: number
     process: WorkerProcess
     startedAtMs: number
@@ -50,6 +55,7 @@ export class LiveWorker {
     fetch?: WorkerFetch
   }) {
     this.tenantId = parts.tenantId
+    this.app = parts.app
     this.epoch = parts.epoch
     this.process = parts.process
     this.startedAtMs = parts.startedAtMs
@@ -151,6 +157,15 @@ export class LiveWorker {
     this.#stopping ??= stop
     this.#stopping.catch(() => undefined) // reported to whoever awaits it; the exit handler restarts
     return this.#stopping
+  }
+
+  /** Why the worker said it cannot serve the tenant, if it did (before exiting). */
+  get refusal(): RefusalReport | undefined {
+    return this.#refusal
+  }
+
+  reportRefusal(report: RefusalReport): void {
+    this.#refusal = report
   }
 
   /** The tenant is being deleted: the exit must not trigger a restart. */

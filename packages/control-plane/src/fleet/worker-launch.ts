@@ -1,5 +1,6 @@
 import { join } from 'node:path'
 import {
+  EXIT_APP_LOAD_FAILED,
   EXIT_NO_RESTORE_POINT,
   hashSecret,
   newSecret,
@@ -46,6 +47,7 @@ export function launchWorker(parts: LaunchParts, tenantId: string, nowMs: number
   const process = launcher.launch({ settings, logPath: join(dataDir, 'logs', `${tenantId}.log`) })
   return new LiveWorker({
     tenantId,
+    app: tenant.app,
     epoch,
     process,
     startedAtMs: nowMs,
@@ -71,6 +73,7 @@ export async function untilReady(live: LiveWorker, timeoutMs: number): Promise<v
   if (outcome === 'ready') return
   if (outcome === 'timeout') process.kill('SIGKILL')
   const exit = await process.exited
+  if (exit.code === EXIT_APP_LOAD_FAILED) throw appLoadFailed(live)
   if (exit.code === EXIT_NO_RESTORE_POINT) {
     throw new ControlPlaneError(
       'NO_RESTORE_POINT',
@@ -80,5 +83,18 @@ export async function untilReady(live: LiveWorker, timeoutMs: number): Promise<v
   throw new ControlPlaneError(
     'WORKER_START_FAILED',
     `wake tenant ${tenantId}: worker ${outcome === 'timeout' ? `not ready within ${timeoutMs} ms` : 'exited during start'}; see logs/${tenantId}.log`,
+  )
+}
+
+/**
+ * The error a wake answers when the tenant's app module does not load: the module's own error
+ * (as the worker reported it), and how to retry once the app is fixed. The tenant is not
+ * crashed: its state is `failed` with this reason until an admin's wake (see exit-policy.ts).
+ */
+export function appLoadFailed(live: { tenantId: string; app: string; refusal?: { message: string } | undefined }): ControlPlaneError {
+  const detail = live.refusal?.message ?? 'no detail reported'
+  return new ControlPlaneError(
+    'APP_LOAD_FAILED',
+    `wake tenant ${live.tenantId}: app \`${live.app}\` does not load: ${detail}; fix the app, then retry with \`litecell tenants wake ${live.tenantId}\``,
   )
 }
