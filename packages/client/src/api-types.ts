@@ -199,12 +199,21 @@ export interface RunError {
   code?: string
 }
 
+/** What a `sleeping` or `waiting` run waits for. Times are ISO strings. */
+export type RunWait =
+  | { kind: 'timer'; until: string | null }
+  | { kind: 'retry'; step: string; at: string | null }
+  | { kind: 'event'; event: string; timeoutAt: string | null }
+  | { kind: 'child'; workflow: string; childRunId: string | null }
+
 /** `GET /v1/tenants/:id/runs/:runId` (and `…/result`, cancel, resume). */
 export interface RunDetail extends RunSummary {
   input: JsonValue
   output: JsonValue
   error: RunError | null
   steps: StepView[]
+  /** While `sleeping` or `waiting`: what for. */
+  waitingFor?: RunWait
 }
 
 /** `GET /v1/tenants/:id/runs/:runId/steps/:seq`: one step with its recorded result. */

@@ -1,6 +1,7 @@
 import { isFinished, type RunDetail } from './api-types.js'
 import type { LitecellClient } from './litecell-client.js'
 import { isLitecellError } from './litecell-error.js'
+import { STUCK_CODES } from './response-retry.js'
 import { retrying } from './retry.js'
 
 /** Longest long-poll the API accepts (`result?waitMs=`). */
@@ -38,9 +39,6 @@ export async function waitForRun(
     if (Date.now() >= deadline) return { run, timedOut: true }
   }
 }
-
-/** 503 codes that wait for a person (an admin's wake, a fixed app), not for time. */
-const STUCK_CODES: ReadonlySet<string> = new Set(['TENANT_FAILED', 'APP_LOAD_FAILED'])
 
 /** 429 or 503 from a tenant that is not failed: a worker restarting, a full fleet. */
 export function isBusy(err: unknown): boolean {

@@ -193,6 +193,17 @@ export class Engine {
     return { runIds: results.map(({ row }) => row.run_id) }
   }
 
+  /**
+   * The id of the run that `text` names: a run id, or a unique prefix of one (at least 4
+   * characters), as people copy ids.
+   *
+   * @throws {EngineError} `RUN_NOT_FOUND`, `AMBIGUOUS_RUN_ID`.
+   */
+  resolveRunId(text: string): string {
+    this.#assertOpen('resolveRunId')
+    return this.#view().lookup.resolve(text)
+  }
+
   /** @throws {EngineError} `RUN_NOT_FOUND`. */
   async get(runId: string): Promise<RunDetail> {
     this.#assertOpen('get')

@@ -11,6 +11,8 @@ export type { JsonValue } from './json.js'
 export type { EngineObserver } from './observer.js'
 export type { QueryOptions, QueryResult } from './query.js'
 export { QUARANTINE_AFTER_CRASHES } from './recovery.js'
+export { MIN_RUN_ID_PREFIX } from './run-lookup.js'
+export type { RunWait } from './run-lookup.js'
 export type { QuarantinedRun, RecoveryReport } from './recovery.js'
 export type {
   ListOptions,

@@ -13,6 +13,7 @@ import {
   type StepDetail,
   type StepRecord,
 } from './run.js'
+import { RunLookup } from './run-lookup.js'
 import type { RunRow } from './run-store.js'
 
 /** Runs per page unless `limit` says otherwise. */
@@ -36,9 +37,12 @@ export class RunView {
   readonly #step: Statement
   readonly #status: Statement
   readonly #lists = new Map<string, Statement>()
+  /** Run id prefixes, and what a parked run waits for. */
+  readonly lookup: RunLookup
 
   constructor(db: Database) {
     this.#db = db
+    this.lookup = new RunLookup(db)
     this.#get = db.prepare('SELECT * FROM lc_runs WHERE run_id = ?')
     this.#status = db.prepare('SELECT status FROM lc_runs WHERE run_id = ?')
     // A child call's output is the child's run id: list it (it is short) so the run links to it.
@@ -68,14 +72,17 @@ export class RunView {
     }
     const row = this.#get.get(runId) as RunRow | undefined
     if (row === undefined) throw new EngineError('RUN_NOT_FOUND', `get run ${runId}: no such run`)
-    const steps = (this.#steps.all(runId) as StepRow[]).map(stepRecord)
-    return {
+    const rows = this.#steps.all(runId) as StepRow[]
+    const detail: RunDetail = {
       ...summary(row),
       input: fromJsonText(row.input) ?? null,
       output: fromJsonText(row.output) ?? null,
       error: (fromJsonText(row.error) as RunError | undefined) ?? null,
-      steps,
+      steps: rows.map(stepRecord),
     }
+    const waitingFor = this.lookup.waitOf(row.status, row.wake_at, rows, iso)
+    if (waitingFor !== undefined) detail.waitingFor = waitingFor
+    return detail
   }
 
   /**

@@ -1,4 +1,5 @@
 import type { JsonValue } from './json.js'
+import type { RunWait } from './run-lookup.js'
 
 /** A run's lifecycle state, as in the HTTP API. */
 export type RunStatus =
@@ -75,6 +76,8 @@ export interface RunDetail extends RunSummary {
   output: JsonValue
   error: RunError | null
   steps: StepRecord[]
+  /** While `sleeping` or `waiting`: what for (a timer, a retry, an event, a child run). */
+  waitingFor?: RunWait
 }
 
 /** Options of `Engine.start`. */

@@ -20,6 +20,7 @@ const STATUS_BY_CODE: Readonly<Record<string, ContentfulStatusCode>> = {
   QUERY_TIMEOUT: 400,
   QUERY_FAILED: 400,
   NOT_SERIALIZABLE: 400,
+  AMBIGUOUS_RUN_ID: 400,
   UNAUTHENTICATED: 401,
   FORBIDDEN: 403,
   NOT_FOUND: 404,
@@ -43,6 +44,17 @@ const STATUS_BY_CODE: Readonly<Record<string, ContentfulStatusCode>> = {
   APP_LOAD_FAILED: 503,
   WORKER_STOPPING: 503,
   ENGINE_CLOSED: 503,
+}
+
+/**
+ * Seconds a client should wait before retrying, sent as `Retry-After` with these codes: the
+ * condition is temporary (a full fleet, a worker being replaced, storage catching up).
+ */
+const RETRY_AFTER_SECONDS: Readonly<Record<string, number>> = {
+  OVER_CAPACITY: 1,
+  WORKER_UNAVAILABLE: 1,
+  WORKER_STOPPING: 1,
+  STORAGE_UNAVAILABLE: 2,
 }
 
 /** The JSON body of every error response. */
@@ -76,7 +88,9 @@ export function errorResponse(context: Context, err: unknown): Response {
       : err instanceof Error
         ? err.message
         : String(err)
-  return context.json({ error: { code, message } } satisfies ErrorBody, status)
+  const retryAfter = RETRY_AFTER_SECONDS[code]
+  const headers = retryAfter === undefined ? undefined : { 'retry-after': String(retryAfter) }
+  return context.json({ error: { code, message } } satisfies ErrorBody, status, headers)
 }
 
 /** The `{error: {code, message}}` of a parsed response body, or null if it has none. */

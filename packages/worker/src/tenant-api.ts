@@ -94,6 +94,9 @@ export function createTenantApi(options: TenantApiOptions): Hono {
   }
 
   const tenant = app.basePath(`/v1/tenants/${tenantId}`)
+  // A run id may be given by a unique prefix of it, as people copy ids (AMBIGUOUS_RUN_ID if
+  // it names several runs).
+  const runIdOf = (context: Context) => engine.resolveRunId(context.req.param('runId') ?? '')
 
   tenant.post('/runs', async (context) => {
     const request = toStartRequest(await readJsonObject(context))
@@ -145,29 +148,29 @@ export function createTenantApi(options: TenantApiOptions): Hono {
 
   tenant.get('/runs/:runId/steps/:seq', async (context) => {
     const seq = optionalInteger(context.req.param('seq'), 'seq', 1, Number.MAX_SAFE_INTEGER) as number
-    return context.json(await engine.step(context.req.param('runId'), seq))
+    return context.json(await engine.step(runIdOf(context), seq))
   })
 
-  tenant.get('/runs/:runId', async (context) => context.json(await engine.get(context.req.param('runId'))))
+  tenant.get('/runs/:runId', async (context) => context.json(await engine.get(runIdOf(context))))
 
   tenant.get('/runs/:runId/result', async (context) => {
     const waitMs = optionalInteger(context.req.query('waitMs'), 'waitMs', 0, MAX_WAIT_MS) ?? 0
-    return context.json(await engine.result(context.req.param('runId'), { waitMs }))
+    return context.json(await engine.result(runIdOf(context), { waitMs }))
   })
 
   tenant.post('/runs/:runId/events', async (context) => {
     const body = await readJsonObject(context)
     const name = requireString(body, 'name')
-    await engine.sendEvent(context.req.param('runId'), name, (body.payload ?? null) as JsonValue)
+    await engine.sendEvent(runIdOf(context), name, (body.payload ?? null) as JsonValue)
     return context.json({ delivered: true }, 202)
   })
 
   tenant.post('/runs/:runId/cancel', async (context) =>
-    context.json(await engine.cancel(context.req.param('runId'))),
+    context.json(await engine.cancel(runIdOf(context))),
   )
 
   tenant.post('/runs/:runId/resume', async (context) =>
-    context.json(await engine.resume(context.req.param('runId'))),
+    context.json(await engine.resume(runIdOf(context))),
   )
 
   tenant.post('/runs/:runId/fork', async (context) => {
@@ -176,7 +179,7 @@ export function createTenantApi(options: TenantApiOptions): Hono {
     if (fromStep === undefined) {
       throw new WorkerError('BAD_REQUEST', `Expected \`fromStep\` to be an integer, got ${describeValue(body.fromStep)}`)
     }
-    return context.json(await engine.fork(context.req.param('runId'), { fromStep }), 201)
+    return context.json(await engine.fork(runIdOf(context), { fromStep }), 201)
   })
 
   tenant.post('/query', async (context) => {
