@@ -1,5 +1,7 @@
 import { Command } from 'commander'
+import packageJson from '../package.json' with { type: 'json' }
 import { EXIT_CODES_HELP } from './cli-error.js'
+import { logsCommand } from './logs-command.js'
 import { runsCommand } from './runs-command.js'
 import { queryCommand, snapshotCommand, tenantsCommand } from './tenants-command.js'
 
@@ -9,6 +11,7 @@ import { queryCommand, snapshotCommand, tenantsCommand } from './tenants-command
  * they exit 2 rather than commander's default 1, which scripts read as an API error.
  */
 export function createProgram(): Command {
+  const { version } = packageJson
   const program = new Command('litecell')
     .description('durable workflows, one SQLite file per tenant')
     .option('--url <url>', 'API base URL (env LITECELL_URL; default http://127.0.0.1:8787)')
@@ -17,6 +20,7 @@ export function createProgram(): Command {
       'bearer token (env LITECELL_TOKEN; default: the local admin token file)',
     )
     .option('--json', 'print machine-readable JSON (the API body) on stdout')
+    .version(version, '-V, --version', 'print the version')
     .addHelpText('after', EXIT_CODES_HELP)
 
   program
@@ -29,6 +33,7 @@ export function createProgram(): Command {
     })
   program.addCommand(tenantsCommand())
   program.addCommand(runsCommand())
+  program.addCommand(logsCommand())
   program.addCommand(queryCommand().description('same as `tenants query`'))
   program.addCommand(snapshotCommand().description('same as `tenants snapshot`'))
   configureTree(program)

@@ -3,11 +3,12 @@ import { RUN_STATUSES, apiPath, waitForRun, type RunDetail, type RunSummary } fr
 import { EXIT_CODES } from './cli-error.js'
 import { contextOf } from './cli-context.js'
 import { jsonFromArgumentOrFile } from './json-input.js'
-import { integerFrom } from './option-parsers.js'
+import { duration, integerFrom } from './option-parsers.js'
 import { formatTime } from './output.js'
 import { BatchProgress } from './progress.js'
 import { DEFAULT_CHUNK_RUNS, MAX_CHUNK_RUNS, submitBatch, type BatchSummary } from './run-batch.js'
 import { finishWait, printBatch, printRun } from './run-report.js'
+import { watchCommand } from './run-watch.js'
 
 /** Exit code after Ctrl-C, as shells report SIGINT (128 + 2). */
 const INTERRUPTED_EXIT_CODE = 130
@@ -32,7 +33,11 @@ export function runsCommand(): Command {
     .option('--idempotency-key <key>', 'same key, same run: a retried start creates nothing new')
     .option('--queue <name>', 'queue to run on')
     .option('--wait', 'wait for the run to end and print its result')
-    .option('--timeout-ms <ms>', 'with --wait: give up after this long (exit 6)', integerFrom(0))
+    .option(
+      '--timeout-ms <duration>',
+      'with --wait: give up after this long, e.g. 30s or 30000 (exit 6)',
+      duration,
+    )
     .action(
       async (
         tenant: string,
@@ -171,22 +176,24 @@ export function runsCommand(): Command {
     .command('show')
     .description('show a run and its steps as a timeline')
     .argument('<tenant>', 'tenant id')
-    .argument('<run>', 'run id')
+    .argument('<run>', 'run id (or a unique prefix of one)')
     .action(async (tenant: string, runId: string, _options: object, command: Command) => {
       const { client, output } = contextOf(command)
       const run = await client.get<RunDetail>(apiPath('tenants', tenant, 'runs', runId))
-      output.result(run, () => printRun(output, run))
+      output.result(run, () => printRun(output, run, tenant))
     })
+
+  runs.addCommand(watchCommand())
 
   runs
     .command('wait')
     .description('wait for a run to end; exit 5 if it failed or was cancelled, 6 on timeout')
     .argument('<tenant>', 'tenant id')
-    .argument('<run>', 'run id')
+    .argument('<run>', 'run id (or a unique prefix of one)')
     .option(
-      '--timeout-ms <ms>',
-      'give up after this long (default: wait as long as it takes)',
-      integerFrom(0),
+      '--timeout-ms <duration>',
+      'give up after this long, e.g. 5s, 2m or 5000 (default: wait as long as it takes)',
+      duration,
     )
     .action(
       async (tenant: string, runId: string, options: { timeoutMs?: number }, command: Command) => {
@@ -207,7 +214,7 @@ export function runsCommand(): Command {
       .command(name)
       .description(description)
       .argument('<tenant>', 'tenant id')
-      .argument('<run>', 'run id')
+      .argument('<run>', 'run id (or a unique prefix of one)')
       .action(async (tenant: string, runId: string, _options: object, command: Command) => {
         const { client, output } = contextOf(command)
         const run = await client.post<RunDetail>(apiPath('tenants', tenant, 'runs', runId, name))
@@ -219,7 +226,7 @@ export function runsCommand(): Command {
     .command('fork')
     .description('start a new run that reuses the steps recorded before --from-step')
     .argument('<tenant>', 'tenant id')
-    .argument('<run>', 'run id')
+    .argument('<run>', 'run id (or a unique prefix of one)')
     .requiredOption(
       '--from-step <seq>',
       'first step to run again (see `runs show`)',
@@ -244,7 +251,7 @@ export function runsCommand(): Command {
     .command('event')
     .description('deliver an event to a run waiting in ctx.waitForEvent')
     .argument('<tenant>', 'tenant id')
-    .argument('<run>', 'run id')
+    .argument('<run>', 'run id (or a unique prefix of one)')
     .argument('<name>', 'event name')
     .argument('[payload]', 'payload as JSON')
     .option('--payload-file <file>', 'read the payload JSON from a file (- for stdin)')

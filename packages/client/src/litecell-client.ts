@@ -196,6 +196,20 @@ export class LitecellClient {
     return this.post(apiPath('tenants', id, 'query'), args === undefined ? { sql } : { sql, args })
   }
 
+  /**
+   * The tenant's worker log as a streamed text response (admin): its last `lines` lines
+   * (default 100), then, with `follow`, lines as they are written until `signal` aborts.
+   */
+  logs(
+    tenantId: string,
+    options: { lines?: number; follow?: boolean; signal?: AbortSignal } = {},
+  ): Promise<Response> {
+    return this.fetch('GET', apiPath('tenants', tenantId, 'logs'), {
+      query: { lines: options.lines, follow: options.follow ? 'true' : undefined },
+      ...(options.signal ? { signal: options.signal } : {}),
+    })
+  }
+
   // ---- runs ---------------------------------------------------------------------------
 
   /**

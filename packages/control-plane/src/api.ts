@@ -3,6 +3,7 @@ import { bodyLimit } from 'hono/body-limit'
 import {
   CALLBACK_BASE_PATH,
   errorResponse,
+  optionalInteger,
   optionalString,
   parseTenantId,
   readJsonObject,
@@ -15,7 +16,9 @@ import { createDashboardRoutes } from './dashboard-routes.js'
 import type { Fleet } from './fleet/fleet.js'
 import type { FleetSummary } from './fleet-summary.js'
 import { createInternalRoutes } from './internal-routes.js'
-import { parseLabels, parseOptionalTime } from './request-validation.js'
+import type { Launcher } from './launcher.js'
+import { parseFlag, parseLabels, parseOptionalTime } from './request-validation.js'
+import { DEFAULT_LOG_LINES, MAX_LOG_LINES } from './tenant-log.js'
 import { parseTenantListQuery } from './tenant-list-query.js'
 import type { TenantService } from './tenant-service.js'
 import { streamRuns } from './run-stream-proxy.js'
@@ -36,6 +39,8 @@ export interface ApiOptions {
   readonly fleetSummary?: () => FleetSummary
   /** The web dashboard's assets, served at `/` (no dashboard if absent). */
   readonly dashboard?: Promise<DashboardAssets>
+  /** Where tenants' worker logs are read (`GET /v1/tenants/:id/logs`; 501 without `logs`). */
+  readonly launcher?: Pick<Launcher, 'logs' | 'logsUnavailableHint'>
 }
 
 /**
@@ -113,6 +118,23 @@ export function createApi(options: ApiOptions): Hono {
       at: parseOptionalTime(body.at, 'at'),
     })
     return context.json(forked, 201)
+  })
+  tenant.get('/logs', auth.requireAdmin(), (context) => {
+    const tenantId = id(context)
+    tenants.require(tenantId)
+    const launcher = options.launcher
+    if (!launcher?.logs) {
+      const hint = launcher?.logsUnavailableHint?.(tenantId) ?? 'this launcher keeps no logs'
+      throw new ControlPlaneError('LOGS_UNAVAILABLE', `logs of tenant ${tenantId}: ${hint}`)
+    }
+    const request = {
+      lines: optionalInteger(context.req.query('lines'), 'lines', 0, MAX_LOG_LINES) ?? DEFAULT_LOG_LINES,
+      follow: parseFlag(context.req.query('follow'), 'follow'),
+      signal: context.req.raw.signal,
+    }
+    return new Response(launcher.logs(tenantId, request), {
+      headers: { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-cache', 'x-accel-buffering': 'no' },
+    })
   })
   tenant.delete('/', auth.requireAdmin(), async (context) => {
     await tenants.delete(id(context))

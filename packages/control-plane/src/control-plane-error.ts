@@ -20,6 +20,8 @@ export type ControlPlaneErrorCode =
   | 'INVALID_CONFIG'
   // The tenant's app module does not load (the worker's report, at a wake).
   | 'APP_LOAD_FAILED'
+  // This launcher cannot serve tenant logs (pods: the cluster's pod logs).
+  | 'LOGS_UNAVAILABLE'
 
 /** Base error of the control plane: a stable `code` plus the `cause` it wraps. */
 export class ControlPlaneError extends Error {

@@ -44,6 +44,8 @@ const STATUS_BY_CODE: Readonly<Record<string, ContentfulStatusCode>> = {
   APP_LOAD_FAILED: 503,
   WORKER_STOPPING: 503,
   ENGINE_CLOSED: 503,
+  // The server cannot do this here (tenant logs under the Kubernetes launcher).
+  LOGS_UNAVAILABLE: 501,
 }
 
 /**

@@ -9,6 +9,7 @@ import {
 import { ControlPlaneError } from '../control-plane-error.js'
 import type { Launcher } from '../launcher.js'
 import type { Registry } from '../registry.js'
+import { tenantLogPath } from '../tenant-log.js'
 import { LiveWorker } from './live-worker.js'
 import type { WorkerFetch } from './worker-client.js'
 
@@ -44,7 +45,7 @@ export function launchWorker(parts: LaunchParts, tenantId: string, nowMs: number
     workerSecret: secret,
     ...(tenant.restoreFrom ? { restoreFrom: tenant.restoreFrom } : {}),
   }
-  const process = launcher.launch({ settings, logPath: join(dataDir, 'logs', `${tenantId}.log`) })
+  const process = launcher.launch({ settings, logPath: tenantLogPath(join(dataDir, 'logs'), tenantId) })
   return new LiveWorker({
     tenantId,
     app: tenant.app,
