@@ -4,6 +4,7 @@ import { EXIT_CODES_HELP } from './cli-error.js'
 import { logsCommand } from './logs-command.js'
 import { runsCommand } from './runs-command.js'
 import { queryCommand, snapshotCommand, tenantsCommand } from './tenants-command.js'
+import { workflowsCommand } from './workflows-command.js'
 
 /**
  * The `litecell` command tree. Global options (`--url`, `--token`, `--json`) go before or
@@ -33,6 +34,7 @@ export function createProgram(): Command {
     })
   program.addCommand(tenantsCommand())
   program.addCommand(runsCommand())
+  program.addCommand(workflowsCommand())
   program.addCommand(logsCommand())
   program.addCommand(queryCommand().description('same as `tenants query`'))
   program.addCommand(snapshotCommand().description('same as `tenants snapshot`'))

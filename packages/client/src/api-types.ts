@@ -237,3 +237,17 @@ export interface QueryResult {
   truncated?: boolean
   maxRows?: number
 }
+
+/** `GET /v1/tenants/:id/workflows`: what the tenant's app offers, each list sorted by name. */
+export interface AppDescription {
+  workflows: {
+    name: string
+    /** Whether starts are checked against an input schema (a bad input is a 400). */
+    validatesInput: boolean
+    /** The input's JSON Schema when the app's schema library can express it. */
+    inputSchema: Record<string, JsonValue> | null
+  }[]
+  queues: { name: string; concurrency: number; rateLimit: { limit: number; periodMs: number } | null }[]
+  /** Schedules the app declares. */
+  schedules: { name: string; workflow: string; cron: string; timezone: string | null }[]
+}

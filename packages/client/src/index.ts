@@ -18,6 +18,7 @@ export { MAX_WAIT_MS, isBusy, waitForRun } from './run-waiter.js'
 export type { WaitOutcome } from './run-waiter.js'
 export { FINISHED_STATUSES, RUN_STATUSES, TENANT_STATES, isFinished } from './api-types.js'
 export type {
+  AppDescription,
   Caller,
   CreatedTenant,
   CreateTenantRequest,

@@ -6,6 +6,7 @@
  */
 import { apiPath, withQuery, type QueryParams } from './api-path.js'
 import type {
+  AppDescription,
   Caller,
   CreatedTenant,
   CreateTenantRequest,
@@ -194,6 +195,11 @@ export class LitecellClient {
     args?: JsonValue[] | Record<string, JsonValue>,
   ): Promise<QueryResult> {
     return this.post(apiPath('tenants', id, 'query'), args === undefined ? { sql } : { sql, args })
+  }
+
+  /** The workflows, queues and declared schedules of the tenant's app (wakes the tenant). */
+  listWorkflows(tenantId: string): Promise<AppDescription> {
+    return this.get(apiPath('tenants', tenantId, 'workflows'))
   }
 
   /**

@@ -150,8 +150,8 @@ export function createApi(options: ApiOptions): Hono {
       exists: () => tenants.exists(tenantId),
     })
   })
-  // Run, query and snapshot routes live in the tenant's worker: wake it and forward.
-  for (const path of ['/runs', '/runs/*', '/query', '/snapshot']) {
+  // Run, workflow, query and snapshot routes live in the tenant's worker: wake it and forward.
+  for (const path of ['/runs', '/runs/*', '/workflows', '/query', '/snapshot']) {
     tenant.all(path, auth.requireTenant(), async (context) => {
       tenants.require(id(context))
       return proxyToWorker(context, fleet, id(context))

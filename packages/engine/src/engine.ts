@@ -27,6 +27,8 @@ import { newRunId } from './run-id.js'
 import { RunView } from './run-view.js'
 import { applySchema } from './schema.js'
 import { insertOrFindRun, MAX_START_MANY, validateStartRequest } from './start-request.js'
+import { checkInput } from './workflow-definition.js'
+import { describeApp, type AppDescription } from './app-description.js'
 import { TransactionStatements } from './transaction-statements.js'
 
 function bad(what: string, value: unknown, expected: string): never {
@@ -164,6 +166,9 @@ export class Engine {
     this.#assertOpen('start')
     if (options !== undefined && (typeof options !== 'object' || options === null))
       bad('options', options, 'an object')
+    // Only a workflow with an input schema pays for the check (and its await).
+    const schema = this.#executor.inputSchema(workflow)
+    if (schema !== undefined) input = (await checkInput(schema, input ?? null, `start ${workflow}`)) as JsonValue
     const request = validateStartRequest(this.#executor, { ...options, workflow, input }, 'start')
     // Without a key the start is one INSERT, which may commit on its own (GroupCommit#writeOne).
     const insert = () => insertOrFindRun(this.#runs, request, this.#options.clock())
@@ -182,7 +187,8 @@ export class Engine {
     this.#assertOpen('startMany')
     if (!Array.isArray(requests) || requests.length > MAX_START_MANY)
       bad('runs', requests, `an array of at most ${MAX_START_MANY} runs`)
-    const valid = requests.map((request, i) =>
+    const checked = await this.#checkInputs(requests)
+    const valid = checked.map((request, i) =>
       validateStartRequest(this.#executor, request, `runs[${i}]`),
     )
     const results = this.#writer.atomic(() =>
@@ -191,6 +197,25 @@ export class Engine {
     await this.#writer.durable()
     for (const { row, created } of results) if (created) this.#started(row)
     return { runIds: results.map(({ row }) => row.run_id) }
+  }
+
+  /** The requests with each input checked by its workflow's schema (the same array if none has one). */
+  async #checkInputs(requests: readonly StartRequest[]): Promise<readonly StartRequest[]> {
+    let checked: StartRequest[] | undefined
+    for (let i = 0; i < requests.length; i += 1) {
+      const request = requests[i]!
+      const schema = typeof request === 'object' && request !== null ? this.#executor.inputSchema(request.workflow) : undefined
+      if (schema === undefined) continue
+      checked ??= [...requests]
+      const input = await checkInput(schema, request.input ?? null, `runs[${i}] (${request.workflow})`)
+      checked[i] = { ...request, input: input as JsonValue }
+    }
+    return checked ?? requests
+  }
+
+  /** The app's workflows (with their input schemas), queues and declared schedules. */
+  describe(): AppDescription {
+    return describeApp(this.#options.app)
   }
 
   /**

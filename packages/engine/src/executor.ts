@@ -1,5 +1,5 @@
 import PQueue from 'p-queue'
-import type { AppDefinition, WorkflowFn } from './app.js'
+import type { AppDefinition } from './app.js'
 import { EngineError } from './engine-error.js'
 import type { GroupCommit } from './group-commit.js'
 import type { Journal } from './journal.js'
@@ -12,6 +12,7 @@ import type { RunRow, RunStore } from './run-store.js'
 import { CancelSignal, SuspendSignal } from './signal.js'
 import { DurableTimer } from './timer.js'
 import type { TransactionStatements } from './transaction-statements.js'
+import { inputSchemaOf, workflowFn, type StandardSchemaV1 } from './workflow-definition.js'
 
 /** First wait before a run whose writes were lost (a failed or rolled-back batch) runs again. */
 export const STORAGE_RETRY_INITIAL_MS = 10
@@ -117,6 +118,15 @@ export class Executor implements RunHost {
 
   hasWorkflow(name: string): boolean {
     return Object.hasOwn(this.#app.workflows, name)
+  }
+
+  workflowNames(): string[] {
+    return Object.keys(this.#app.workflows)
+  }
+
+  /** The input schema of a workflow of the app, if it declares one. */
+  inputSchema(name: string): StandardSchemaV1 | undefined {
+    return Object.hasOwn(this.#app.workflows, name) ? inputSchemaOf(this.#app.workflows[name]) : undefined
   }
 
   hasQueue(name: string): boolean {
@@ -385,7 +395,8 @@ export class Executor implements RunHost {
   async #replay(runId: string, execution: Execution): Promise<void> {
     const row = execution.fresh ?? this.runs.get(runId)
     if (row === undefined || isFinished(row.status) || this.#closing) return
-    const fn = this.#app.workflows[row.workflow] as WorkflowFn | undefined
+    const entry = this.#app.workflows[row.workflow]
+    const fn = entry === undefined ? undefined : workflowFn(entry)
     if (fn === undefined || !this.hasWorkflow(row.workflow)) {
       const error = new EngineError(
         'UNKNOWN_WORKFLOW',

@@ -1,4 +1,7 @@
 export { defineApp, validateApp } from './app.js'
+export { workflow } from './workflow-definition.js'
+export type { StandardSchemaV1, WorkflowDefinition, WorkflowEntry } from './workflow-definition.js'
+export type { AppDescription, QueueDescription, ScheduleDescription, WorkflowDescription } from './app-description.js'
 export type { App, AppDefinition, QueueDefinition, WorkflowFn } from './app.js'
 export type { Duration } from './duration.js'
 export { Engine } from './engine.js'

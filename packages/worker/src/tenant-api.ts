@@ -182,6 +182,8 @@ export function createTenantApi(options: TenantApiOptions): Hono {
     return context.json(await engine.fork(runIdOf(context), { fromStep }), 201)
   })
 
+  tenant.get('/workflows', (context) => context.json(engine.describe()))
+
   tenant.post('/query', async (context) => {
     const body = await readJsonObject(context)
     const sql = requireString(body, 'sql', 100_000)
