@@ -16,7 +16,7 @@ import { formatBytes, formatDuration, formatTime, formatValue, type Output } fro
 import { downloadSnapshot } from './snapshot-download.js'
 
 /**
- * `litecell tenants …`: create, list, show, hibernate, wake, fork, delete, snapshot and query
+ * `litecell tenants …`: create, list, show, hibernate, wake, upgrade, fork, delete, snapshot and query
  * tenants. Each subcommand is one API call, printed as a table or, with `--json`, as the body.
  */
 export function tenantsCommand(): Command {
@@ -101,6 +101,24 @@ export function tenantsCommand(): Command {
         )
       })
   }
+
+  tenants
+    .command('upgrade')
+    .description(
+      "switch the tenant's app (or reload its changed code): hibernate at the next durable point, switch, wake; runs in flight continue under the new code",
+    )
+    .argument('<id>', 'tenant id')
+    .option('--app <name>', 'app to switch to (default: its own app, with its current code)')
+    .action(async (id: string, options: { app?: string }, command: Command) => {
+      const { client, output } = contextOf(command)
+      const startedAtMs = Date.now()
+      const tenant = await client.upgradeTenant(id, options.app === undefined ? {} : { app: options.app })
+      output.result(tenant, () =>
+        output.line(
+          `tenant ${tenant.id}: app ${tenant.app}, ${tenant.state} (${formatDuration(Date.now() - startedAtMs)})`,
+        ),
+      )
+    })
 
   tenants
     .command('fork')
