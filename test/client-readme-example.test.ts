@@ -46,7 +46,10 @@ test('the README example is at most 15 lines and prints the run, its statuses an
   // watchRun: the status now, then each change, ending with the final one.
   const lastStatus = lines.indexOf('succeeded')
   expect(lastStatus, stdout).toBeGreaterThanOrEqual(0)
-  expect(lines.slice(0, lastStatus).every((line) => /^[a-z]+$/.test(line)), stdout).toBe(true)
+  expect(
+    lines.slice(0, lastStatus).every((line) => /^[a-z]+$/.test(line)),
+    stdout,
+  ).toBe(true)
   expect(lines[lastStatus + 1]).toMatch(/^\{ lr: 0\.1, loss: [\d.]+, approved: null \}$/)
   expect(lines[lastStatus + 2]).toBe('RUN_NOT_FOUND 404')
   expect(lines).toHaveLength(lastStatus + 3)
