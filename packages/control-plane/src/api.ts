@@ -2,9 +2,12 @@ import { Hono } from 'hono'
 import { bodyLimit } from 'hono/body-limit'
 import {
   CALLBACK_BASE_PATH,
+  CreateTenantBody,
+  ForkTenantBody,
+  UpgradeTenantBody,
   errorResponse,
   optionalInteger,
-  optionalString,
+  parseBody,
   parseTenantId,
   readJsonObject,
 } from '@litecell/protocol'
@@ -16,8 +19,9 @@ import { createDashboardRoutes } from './dashboard-routes.js'
 import type { Fleet } from './fleet/fleet.js'
 import type { FleetSummary } from './fleet-summary.js'
 import { createInternalRoutes } from './internal-routes.js'
+import { openApiDocument } from './openapi/openapi-document.js'
 import type { Launcher } from './launcher.js'
-import { parseFlag, parseLabels, parseOptionalTime } from './request-validation.js'
+import { parseFlag } from './request-validation.js'
 import { DEFAULT_LOG_LINES, MAX_LOG_LINES } from './tenant-log.js'
 import { parseTenantListQuery } from './tenant-list-query.js'
 import type { TenantService } from './tenant-service.js'
@@ -76,6 +80,8 @@ export function createApi(options: ApiOptions): Hono {
   )
 
   app.get('/v1/health', (context) => context.json({ ok: true }))
+  let document: object | undefined
+  app.get('/openapi.json', (context) => context.json((document ??= openApiDocument())))
   if (options.dashboard) app.route('/', createDashboardRoutes(options.dashboard, log))
   app.get('/v1/whoami', (context) => {
     const caller = auth.callerOf(context.req.header('authorization'))
@@ -91,13 +97,8 @@ export function createApi(options: ApiOptions): Hono {
   }
 
   app.post('/v1/tenants', auth.requireAdmin(), async (context) => {
-    const body = await readJsonObject(context)
-    const created = tenants.create({
-      id: body.id === undefined ? undefined : parseTenantId(body.id),
-      app: optionalString(body, 'app', 63),
-      labels: parseLabels(body.labels),
-    })
-    return context.json(created, 201)
+    const body = parseBody(CreateTenantBody, await readJsonObject(context))
+    return context.json(tenants.create(body), 201)
   })
   if (options.fleetSummary) {
     const summary = options.fleetSummary
@@ -112,15 +113,14 @@ export function createApi(options: ApiOptions): Hono {
   tenant.post('/hibernate', auth.requireAdmin(), async (context) => context.json(await tenants.hibernate(id(context))))
   tenant.post('/wake', auth.requireAdmin(), async (context) => context.json(await tenants.wake(id(context))))
   tenant.post('/upgrade', auth.requireAdmin(), async (context) => {
-    const body = await readJsonObject(context)
-    const app = optionalString(body, 'app', 64)
+    const { app } = parseBody(UpgradeTenantBody, await readJsonObject(context))
     return context.json(await tenants.upgrade(id(context), app === undefined ? {} : { app }))
   })
   tenant.post('/fork', auth.requireAdmin(), async (context) => {
-    const body = await readJsonObject(context)
+    const body = parseBody(ForkTenantBody, await readJsonObject(context))
     const forked = await tenants.fork(id(context), {
-      id: parseTenantId(body.id),
-      at: parseOptionalTime(body.at, 'at'),
+      id: body.id,
+      at: body.at == null ? undefined : new Date(body.at),
     })
     return context.json(forked, 201)
   })

@@ -80,3 +80,22 @@ export type {
   SyncPoint,
   WorkerCallback,
 } from './internal-api.js'
+export {
+  BackfillScheduleBody,
+  CreateScheduleBody,
+  TriggerScheduleBody,
+  CreateTenantBody,
+  ForkRunBody,
+  ForkTenantBody,
+  LabelsSchema,
+  MAX_BATCH_RUNS,
+  MAX_LABELS,
+  QueryBody,
+  SendEventBody,
+  StartRunBody,
+  StartRunsBody,
+  TenantIdSchema,
+  UpgradeTenantBody,
+  parseBody,
+} from './api-schemas/index.js'
+export type { StartRunFields } from './api-schemas/index.js'

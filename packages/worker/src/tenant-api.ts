@@ -5,18 +5,22 @@ import { Readable } from 'node:stream'
 import { Hono, type Context, type Next } from 'hono'
 import { RUN_STATUSES, type Engine, type JsonValue, type RunStatus, type StartRequest } from '@litecell/engine'
 import {
+  ForkRunBody,
   HIBERNATE_PATH,
+  QueryBody,
   SYNC_POINT_PATH,
+  SendEventBody,
+  StartRunBody,
+  StartRunsBody,
   WORKER_SECRET_HEADER,
   describeValue,
   errorResponse,
   hashSecret,
   matchesHash,
   optionalInteger,
-  optionalString,
+  parseBody,
   readJsonObject,
-  requireString,
-  type JsonObject,
+  type StartRunFields,
   type SyncPoint,
 } from '@litecell/protocol'
 import type { RunStatusStream } from './run-stream.js'
@@ -25,8 +29,6 @@ import { WorkerError } from './worker-error.js'
 
 /** Longest a `result?waitMs=` long-poll may wait. */
 export const MAX_WAIT_MS = 120_000
-/** Most runs one batch may start (the control plane also caps bodies at 1 MiB). */
-export const MAX_BATCH_RUNS = 10_000
 
 /** What the tenant API needs from the worker that hosts it. */
 export interface TenantApiOptions {
@@ -100,27 +102,14 @@ export function createTenantApi(options: TenantApiOptions): Hono {
   const runIdOf = (context: Context) => engine.resolveRunId(context.req.param('runId') ?? '')
 
   tenant.post('/runs', async (context) => {
-    const request = toStartRequest(await readJsonObject(context))
+    const request = toStartRequest(parseBody(StartRunBody, await readJsonObject(context)))
     const { runId, status } = await engine.start(request.workflow, request.input, request)
     return context.json({ runId, status }, 202)
   })
 
   tenant.post('/runs/batch', async (context) => {
-    const body = await readJsonObject(context)
-    const runs = body.runs
-    if (!Array.isArray(runs) || runs.length === 0 || runs.length > MAX_BATCH_RUNS) {
-      throw new WorkerError(
-        'BAD_REQUEST',
-        `Expected \`runs\` to be an array of 1 to ${MAX_BATCH_RUNS} runs, got ${describeValue(runs)}`,
-      )
-    }
-    const requests = runs.map((run, index) => {
-      if (typeof run !== 'object' || run === null || Array.isArray(run)) {
-        throw new WorkerError('BAD_REQUEST', `Expected \`runs[${index}]\` to be an object, got ${describeValue(run)}`)
-      }
-      return toStartRequest(run as JsonObject)
-    })
-    return context.json(await engine.startMany(requests), 202)
+    const { runs } = parseBody(StartRunsBody, await readJsonObject(context))
+    return context.json(await engine.startMany(runs.map(toStartRequest)), 202)
   })
 
   tenant.get('/runs', async (context) => {
@@ -160,9 +149,8 @@ export function createTenantApi(options: TenantApiOptions): Hono {
   })
 
   tenant.post('/runs/:runId/events', async (context) => {
-    const body = await readJsonObject(context)
-    const name = requireString(body, 'name')
-    await engine.sendEvent(runIdOf(context), name, (body.payload ?? null) as JsonValue)
+    const { name, payload } = parseBody(SendEventBody, await readJsonObject(context))
+    await engine.sendEvent(runIdOf(context), name, (payload ?? null) as JsonValue)
     return context.json({ delivered: true }, 202)
   })
 
@@ -175,11 +163,7 @@ export function createTenantApi(options: TenantApiOptions): Hono {
   )
 
   tenant.post('/runs/:runId/fork', async (context) => {
-    const body = await readJsonObject(context)
-    const fromStep = optionalInteger(body.fromStep, 'fromStep', 0, Number.MAX_SAFE_INTEGER)
-    if (fromStep === undefined) {
-      throw new WorkerError('BAD_REQUEST', `Expected \`fromStep\` to be an integer, got ${describeValue(body.fromStep)}`)
-    }
+    const { fromStep } = parseBody(ForkRunBody, await readJsonObject(context))
     return context.json(await engine.fork(runIdOf(context), { fromStep }), 201)
   })
 
@@ -187,12 +171,7 @@ export function createTenantApi(options: TenantApiOptions): Hono {
   addScheduleRoutes(tenant, engine)
 
   tenant.post('/query', async (context) => {
-    const body = await readJsonObject(context)
-    const sql = requireString(body, 'sql', 100_000)
-    const args = body.args
-    if (args !== undefined && (typeof args !== 'object' || args === null)) {
-      throw new WorkerError('BAD_REQUEST', `Expected \`args\` to be an array or object, got ${describeValue(args)}`)
-    }
+    const { sql, args } = parseBody(QueryBody, await readJsonObject(context))
     const result = await engine.query(sql, args as JsonValue[] | Record<string, JsonValue> | undefined)
     return context.json(result)
   })
@@ -213,12 +192,10 @@ export function createTenantApi(options: TenantApiOptions): Hono {
   return app
 }
 
-function toStartRequest(body: JsonObject): StartRequest {
-  const workflow = requireString(body, 'workflow')
-  const request: StartRequest = { workflow, input: (body.input ?? null) as JsonValue }
-  const idempotencyKey = optionalString(body, 'idempotencyKey', 512)
-  const queue = optionalString(body, 'queue')
-  if (idempotencyKey !== undefined) request.idempotencyKey = idempotencyKey
-  if (queue !== undefined) request.queue = queue
+/** A start body, checked by {@link StartRunBody}, as the engine's start request. */
+function toStartRequest(body: StartRunFields): StartRequest {
+  const request: StartRequest = { workflow: body.workflow, input: (body.input ?? null) as JsonValue }
+  if (body.idempotencyKey !== undefined) request.idempotencyKey = body.idempotencyKey
+  if (body.queue !== undefined) request.queue = body.queue
   return request
 }
