@@ -3,11 +3,18 @@ import { rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import { Readable } from 'node:stream'
 import { Hono, type Context, type Next } from 'hono'
-import { RUN_STATUSES, type Engine, type JsonValue, type RunStatus, type StartRequest } from '@litecell/engine'
+import {
+  RUN_STATUSES,
+  type Engine,
+  type JsonValue,
+  type RunStatus,
+  type StartRequest,
+} from '@litecell/engine'
 import {
   ForkRunBody,
   HIBERNATE_PATH,
   QueryBody,
+  RunStatusesBody,
   SYNC_POINT_PATH,
   SendEventBody,
   StartRunBody,
@@ -74,7 +81,12 @@ export function createTenantApi(options: TenantApiOptions): Hono {
     return exitCode === 0
       ? context.json({ hibernated: true })
       : context.json(
-          { error: { code: 'REPLICA_NOT_VERIFIED', message: `hibernate tenant ${tenantId} failed; local files kept, see the worker log` } },
+          {
+            error: {
+              code: 'REPLICA_NOT_VERIFIED',
+              message: `hibernate tenant ${tenantId} failed; local files kept, see the worker log`,
+            },
+          },
           503,
         )
   })
@@ -123,21 +135,33 @@ export function createTenantApi(options: TenantApiOptions): Hono {
     const page = await engine.list({
       status: status as RunStatus | undefined,
       workflow: context.req.query('workflow') || undefined,
+      tags: tagsOf(context.req.queries()),
       limit: optionalInteger(context.req.query('limit'), 'limit', 1, 1000),
       cursor: context.req.query('cursor') || undefined,
     })
     return context.json(page)
   })
 
+  tenant.post('/runs/status', async (context) => {
+    const { runIds } = parseBody(RunStatusesBody, await readJsonObject(context))
+    return context.json({ runs: await engine.statuses(runIds as string[]) })
+  })
+
   // An open stream does not count as a request in flight: watching a tenant keeps it no
   // longer awake than it would be otherwise.
   tenant.get('/runs/stream', () => {
-    if (!options.runStream) throw new WorkerError('WORKER_STOPPING', `tenant ${tenantId}: no run stream`)
+    if (!options.runStream)
+      throw new WorkerError('WORKER_STOPPING', `tenant ${tenantId}: no run stream`)
     return options.runStream.response()
   })
 
   tenant.get('/runs/:runId/steps/:seq', async (context) => {
-    const seq = optionalInteger(context.req.param('seq'), 'seq', 1, Number.MAX_SAFE_INTEGER) as number
+    const seq = optionalInteger(
+      context.req.param('seq'),
+      'seq',
+      1,
+      Number.MAX_SAFE_INTEGER,
+    ) as number
     return context.json(await engine.step(runIdOf(context), seq))
   })
 
@@ -172,7 +196,10 @@ export function createTenantApi(options: TenantApiOptions): Hono {
 
   tenant.post('/query', async (context) => {
     const { sql, args } = parseBody(QueryBody, await readJsonObject(context))
-    const result = await engine.query(sql, args as JsonValue[] | Record<string, JsonValue> | undefined)
+    const result = await engine.query(
+      sql,
+      args as JsonValue[] | Record<string, JsonValue> | undefined,
+    )
     return context.json(result)
   })
 
@@ -192,10 +219,51 @@ export function createTenantApi(options: TenantApiOptions): Hono {
   return app
 }
 
+/** Start options the engine validates itself (its messages quote the value and the limits). */
+const ENGINE_CHECKED_OPTIONS = [
+  'priority',
+  'deduplicationId',
+  'partitionKey',
+  'tags',
+  'timeoutMs',
+  'debounce',
+] as const
+
 /** A start body, checked by {@link StartRunBody}, as the engine's start request. */
 function toStartRequest(body: StartRunFields): StartRequest {
-  const request: StartRequest = { workflow: body.workflow, input: (body.input ?? null) as JsonValue }
+  const request: StartRequest = {
+    workflow: body.workflow,
+    input: (body.input ?? null) as JsonValue,
+  }
   if (body.idempotencyKey !== undefined) request.idempotencyKey = body.idempotencyKey
   if (body.queue !== undefined) request.queue = body.queue
+  const options = request as unknown as Record<string, unknown>
+  for (const field of ENGINE_CHECKED_OPTIONS) {
+    if (body[field] !== undefined) options[field] = body[field]
+  }
   return request
+}
+
+/** Prefix of the query parameters that filter runs by tag: `tag.lr=0.1`. */
+const TAG_PARAMETER = 'tag.'
+
+/**
+ * The `tag.<key>=<value>` parameters of a list request, AND-ed; the engine validates keys and
+ * values. A key given twice is refused: no run has two values of one tag.
+ */
+function tagsOf(queries: Record<string, string[]>): Record<string, string> | undefined {
+  let tags: Record<string, string> | undefined
+  for (const [name, values] of Object.entries(queries)) {
+    if (!name.startsWith(TAG_PARAMETER)) continue
+    const key = name.slice(TAG_PARAMETER.length)
+    if (values.length !== 1) {
+      throw new WorkerError(
+        'BAD_REQUEST',
+        `Expected one \`${name}\` parameter, got ${values.length} (a run has one value per tag; repeat different tags to AND them)`,
+      )
+    }
+    tags ??= {}
+    tags[key] = values[0] as string
+  }
+  return tags
 }

@@ -14,7 +14,9 @@ export {
 export {
   ForkRunBody,
   MAX_BATCH_RUNS,
+  MAX_STATUS_RUN_IDS,
   QueryBody,
+  RunStatusesBody,
   SendEventBody,
   StartRunBody,
   StartRunsBody,

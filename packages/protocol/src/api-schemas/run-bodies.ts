@@ -7,6 +7,14 @@ export const MAX_BATCH_RUNS = 10_000
 /** Any JSON value: a run's input, an event's payload. */
 const Json = z.unknown().meta({ description: 'Any JSON value.' })
 
+/**
+ * A start option the engine validates itself (its messages quote the value and the limits,
+ * with its own codes): the schema passes it through and documents its JSON type.
+ */
+function engineChecked(json: Record<string, unknown>) {
+  return z.unknown().optional().meta(json)
+}
+
 /** `POST /v1/tenants/:id/runs`, and each run of a batch. */
 export const StartRunBody = z.object(
   {
@@ -20,6 +28,36 @@ export const StartRunBody = z.object(
         'A second start with the same key returns the first run instead of starting another.',
     }),
     queue: text().optional().meta({ description: "One of the app's queues." }),
+    priority: engineChecked({
+      type: 'integer',
+      minimum: -1_000_000,
+      maximum: 1_000_000,
+      description: 'Admission order within the queue: lower first (default 0).',
+    }),
+    deduplicationId: engineChecked({
+      type: 'string',
+      description: 'While a run with this id is unfinished, another start is 409 DUPLICATE_RUN.',
+    }),
+    partitionKey: engineChecked({
+      type: 'string',
+      description: 'The partition of a queue that declares partitionConcurrency.',
+    }),
+    tags: engineChecked({
+      type: 'object',
+      additionalProperties: { type: 'string' },
+      description: "The run's tags (at most 16).",
+    }),
+    timeoutMs: engineChecked({
+      type: 'integer',
+      minimum: 1,
+      description: 'The run is cancelled if not ended this long after its start.',
+    }),
+    debounce: engineChecked({
+      type: 'object',
+      required: ['key', 'delayMs'],
+      properties: { key: { type: 'string' }, delayMs: { type: 'integer' } },
+      description: 'Starts with the same key within delayMs become one run with the last input.',
+    }),
   },
   { error: 'an object' },
 )
@@ -58,3 +96,16 @@ export const QueryBody = z.object({
 
 /** A start body as {@link StartRunBody} returns it. */
 export type StartRunFields = z.output<typeof StartRunBody>
+
+/** Most runs one bulk status request may name (the engine's own limit; a test pins them). */
+export const MAX_STATUS_RUN_IDS = 1_000
+
+/** `POST /v1/tenants/:id/runs/status`: the engine checks each id. */
+export const RunStatusesBody = z.object({
+  runIds: z
+    .array(z.unknown().meta({ type: 'string' }), {
+      error: `an array of 1 to ${MAX_STATUS_RUN_IDS} run ids`,
+    })
+    .min(1, { error: `an array of 1 to ${MAX_STATUS_RUN_IDS} run ids` })
+    .max(MAX_STATUS_RUN_IDS, { error: `an array of 1 to ${MAX_STATUS_RUN_IDS} run ids` }),
+})
