@@ -1,63 +1,40 @@
-import { spawn } from 'node:child_process'
 import { mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
 import { createServer, type AddressInfo } from 'node:net'
-import { join, resolve } from 'node:path'
+import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { tempDir } from '@litecell/testkit'
+import { runCli, type CliResult } from '@litecell/testkit/cli'
 import { createTenant, query, useServer } from '@litecell/testkit/e2e'
-
-const REPO = resolve(import.meta.dirname, '..')
-const CLI = join(REPO, 'packages/cli/src/main.ts')
 
 // Tenants stay active between the CLI calls of a test (each call is a process start).
 const server = useServer({ env: { LITECELL_IDLE_MS: '600000' } })
 const scratch = tempDir('cli')
 /** A data dir without an admin-token file, so no test picks up a developer's local token. */
 const emptyDataDir = join(scratch, 'no-data-dir')
+/** Where the commands run: a folder of the user's, not the repository. */
+const workDir = join(scratch, 'work')
+mkdirSync(workDir)
 afterAll(() => rmSync(scratch, { recursive: true, force: true }))
 
-interface CliResult {
-  code: number | null
-  stdout: string
-  stderr: string
-  /** stdout parsed as JSON (for `--json` runs). */
-  json: any
-}
-
 /**
- * Runs the real `litecell` command as a child process against the test server, with the
- * admin token unless `token` says otherwise (`null`: no token at all).
+ * Runs the built `litecell` command (the bin, as installed) as a child process in
+ * {@link workDir} against the test server, with the admin token unless `token` says otherwise
+ * (`null`: no token at all).
  */
-async function cli(
+function cli(
   args: readonly string[],
-  options: { token?: string | null; env?: Record<string, string>; stdin?: string } = {},
+  options: { token?: string | null; env?: Record<string, string>; stdin?: string; cwd?: string } = {},
 ): Promise<CliResult> {
-  const env: Record<string, string | undefined> = {
-    ...process.env,
-    LITECELL_URL: server.url,
-    LITECELL_DATA_DIR: emptyDataDir,
-    LITECELL_TOKEN: options.token === null ? undefined : (options.token ?? server.adminToken),
-    ...options.env,
-  }
-  if (env.LITECELL_TOKEN === undefined) delete env.LITECELL_TOKEN
-  const child = spawn(process.execPath, ['--import', 'tsx', CLI, ...args], {
-    cwd: REPO,
-    env,
-    stdio: ['pipe', 'pipe', 'pipe'],
+  return runCli(args, {
+    cwd: options.cwd ?? workDir,
+    env: {
+      LITECELL_URL: server.url,
+      LITECELL_DATA_DIR: emptyDataDir,
+      LITECELL_TOKEN: options.token === null ? undefined : (options.token ?? server.adminToken),
+      ...options.env,
+    },
+    ...(options.stdin !== undefined ? { stdin: options.stdin } : {}),
   })
-  let stdout = ''
-  let stderr = ''
-  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()))
-  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()))
-  child.stdin.end(options.stdin ?? '')
-  const code = await new Promise<number | null>((done) => child.once('close', (exit) => done(exit)))
-  let json: unknown
-  try {
-    json = JSON.parse(stdout)
-  } catch {
-    json = undefined
-  }
-  return { code, stdout, stderr, json }
 }
 
 /** A loopback port nothing listens on. */
@@ -613,7 +590,7 @@ describe('errors and tokens', () => {
     expect(bad.code).toBe(4)
     expectOneErrorLine(
       bad,
-      /^litecell: 401 UNAUTHENTICATED: .*\(set LITECELL_TOKEN or pass --token\)$/,
+      /^litecell: 401 UNAUTHENTICATED: .*\(the token came from LITECELL_TOKEN; set LITECELL_TOKEN or pass --token\)$/,
     )
 
     const none = await cli(['tenants', 'list'], { token: null })
@@ -671,6 +648,173 @@ describe('errors and tokens', () => {
       env: { LITECELL_DATA_DIR: dataDir },
     })
     expect(flagWins.code).toBe(4)
+  })
+})
+
+describe('a command, not a repository script (issue 15 items 4-7)', () => {
+  beforeAll(async () => {
+    await createTenant(server.admin, 'cli-n')
+  })
+
+  test('--version and --help work from any folder; help lists logs and runs watch', async () => {
+    const version = await cli(['--version'])
+    expect(version.code).toBe(0)
+    expect(version.stdout.trim()).toMatch(/^\d+\.\d+\.\d+$/)
+    expect((await cli(['--help'])).stdout).toMatch(/^ {2}logs /m)
+    expect((await cli(['runs', '--help'])).stdout).toMatch(/^ {2}watch /m)
+  })
+
+  test('relative paths mean the folder the command runs in, never the repository', async () => {
+    const { runId } = await server.admin.startRun('cli-n', { workflow: 'write', input: { entry: 'x' } })
+    await server.admin.waitForResult('cli-n', runId)
+    const bare = await cli(['snapshot', 'cli-n'])
+    expect(bare.code, bare.stderr).toBe(0)
+    expect(readFileSync(join(workDir, 'cli-n.db')).subarray(0, 15).toString()).toBe('SQLite format 3')
+    mkdirSync(join(workDir, 'sub'))
+    const relative = await cli(['--json', 'snapshot', 'cli-n', '-o', 'sub/copy.db'])
+    expect(relative.json.path).toBe(join(workDir, 'sub', 'copy.db'))
+    expect(readdirSync(join(workDir, 'sub'))).toEqual(['copy.db'])
+
+    writeFileSync(join(workDir, 'runs.jsonl'), '{"n": 1}\n{"n": 2}\n')
+    const batch = await cli(['--json', 'runs', 'batch', 'cli-n', 'quick', '--inputs', 'runs.jsonl'])
+    expect(batch.code, batch.stderr).toBe(0)
+    expect(batch.json.submitted).toBe(2)
+  })
+
+  test('pnpm exec litecell works from a package folder; pnpm litecell keeps the user\'s folder', async () => {
+    const repo = join(import.meta.dirname, '..')
+    const { spawnSync } = await import('node:child_process')
+    const exec = spawnSync('pnpm', ['exec', 'litecell', '--version'], {
+      cwd: join(repo, 'packages/engine'),
+      encoding: 'utf8',
+    })
+    expect(exec.status, exec.stderr).toBe(0)
+    expect(exec.stdout.trim()).toMatch(/^\d+\.\d+\.\d+$/)
+    const script = spawnSync('pnpm', ['--silent', '-C', repo, 'litecell', 'snapshot', 'cli-n', '-o', 'via-pnpm.db'], {
+      cwd: workDir,
+      encoding: 'utf8',
+      env: { ...process.env, LITECELL_URL: server.url, LITECELL_TOKEN: server.adminToken },
+    })
+    expect(script.status, script.stderr).toBe(0)
+    expect(readdirSync(workDir)).toContain('via-pnpm.db')
+    expect(readdirSync(repo)).not.toContain('via-pnpm.db')
+  })
+
+  test('durations accept 300ms or 5s like ctx.sleep; a bad one is a usage error', async () => {
+    const { runId } = await server.admin.startRun('cli-n', { workflow: 'sleeper', input: { ms: 600_000 } })
+    const waited = await cli(['runs', 'wait', 'cli-n', runId, '--timeout-ms', '300ms'])
+    expect(waited.code).toBe(6)
+    expect(waited.stderr).toMatch(/timed out after 300ms/)
+    const bad = await cli(['runs', 'wait', 'cli-n', runId, '--timeout-ms', 'soon'])
+    expect(bad.code).toBe(2)
+    expect(bad.stderr).toMatch(/Expected a duration such as 5s/)
+    await server.admin.cancelRun('cli-n', runId)
+  })
+
+  test('runs show says what a parked run waits for; a unique prefix names a run', async () => {
+    const { runId } = await server.admin.startRun('cli-n', { workflow: 'approval', input: null })
+    await server.admin.waitForResult('cli-n', runId, { timeoutMs: 1_000 })
+    const prefix = runId.slice(0, 24)
+    const shown = await cli(['runs', 'show', 'cli-n', prefix])
+    expect(shown.code, shown.stderr).toBe(0)
+    expect(shown.stdout).toMatch(new RegExp(`^run: +${runId}$`, 'm'))
+    expect(shown.stdout).toMatch(
+      new RegExp(`^waiting for: +event \`approve\`; send it with \`litecell runs event cli-n ${runId} approve\`$`, 'm'),
+    )
+    const json = await cli(['--json', 'runs', 'show', 'cli-n', prefix])
+    expect(json.json.waitingFor).toEqual({ kind: 'event', event: 'approve', timeoutAt: null })
+    const sent = await cli(['runs', 'event', 'cli-n', prefix, 'approve', '{"by": "me"}'])
+    expect(sent.code).toBe(0)
+    const done = await cli(['--json', 'runs', 'wait', 'cli-n', prefix.slice(0, 30)])
+    expect(done.json).toMatchObject({ runId, status: 'succeeded', output: { by: 'me' } })
+  })
+
+  test('runs batch --json lists every run with its line and final status', async () => {
+    writeFileSync(join(workDir, 'mixed.jsonl'), '{"entry": "a"}\n{"entry": null}\n{"entry": "b"}\n')
+    const result = await cli(['--json', 'runs', 'batch', 'cli-n', 'write', '--inputs', 'mixed.jsonl'])
+    expect(result.code).toBe(5)
+    expect(result.json.runs).toEqual([
+      { line: 1, runId: expect.any(String), status: 'succeeded' },
+      { line: 2, runId: result.json.failedRunIds[0], status: 'failed' },
+      { line: 3, runId: expect.any(String), status: 'succeeded' },
+    ])
+  })
+
+  test('runs watch <run> prints its status changes as they happen and ends with it', async () => {
+    const { runId } = await server.admin.startRun('cli-n', { workflow: 'sleeper', input: { ms: 1_500 } })
+    const watched = await cli(['runs', 'watch', 'cli-n', runId])
+    expect(watched.code, watched.stderr).toBe(0)
+    const statuses = watched.stdout.trim().split('\n').map((line) => line.split(/ +/).at(-1))
+    expect(statuses.at(-1)).toBe('succeeded')
+    expect(statuses).toContain('sleeping')
+    expect(watched.stdout).toMatch(new RegExp(`^\\d\\d:\\d\\d:\\d\\d\\.\\d{3} +${runId} +sleeper +succeeded$`, 'm'))
+    const failed = await server.admin.startRun('cli-n', { workflow: 'write', input: { entry: null } })
+    const json = await cli(['--json', 'runs', 'watch', 'cli-n', failed.runId])
+    expect(json.code).toBe(5)
+    expect(JSON.parse(json.stdout.trim().split('\n').at(-1)!)).toMatchObject({ runId: failed.runId, status: 'failed' })
+  })
+
+  test('runs watch <tenant> follows every run until stopped', async () => {
+    const stop = new AbortController()
+    let seen = ''
+    const watching = runCli(['runs', 'watch', 'cli-n'], {
+      cwd: workDir,
+      env: { LITECELL_URL: server.url, LITECELL_TOKEN: server.adminToken },
+      signal: stop.signal,
+      onStdout: (text) => (seen += text),
+    })
+    const { waitFor } = await import('@litecell/testkit')
+    let runId = ''
+    await waitFor(
+      async () => {
+        // The stream may attach after a first start: start runs until one is seen.
+        if (runId === '' || !seen.includes(runId)) runId = (await server.admin.startRun('cli-n', { workflow: 'quick', input: { n: 1 } })).runId
+        return new RegExp(`${runId} +quick +succeeded`).test(seen)
+      },
+      { timeoutMs: 30_000, intervalMs: 500, what: 'the watched run to succeed' },
+    )
+    stop.abort()
+    await watching
+  })
+
+  test('logs shows the worker log with what workflow code printed; --follow keeps going', async () => {
+    const { runId } = await server.admin.startRun('cli-n', { workflow: 'say', input: { text: 'hello from cli-n' } })
+    await server.admin.waitForResult('cli-n', runId)
+    const { waitFor } = await import('@litecell/testkit')
+    await waitFor(async () => (await cli(['logs', 'cli-n'])).stdout.includes('hello from cli-n'), {
+      what: 'the printed line in the log',
+    })
+    const human = await cli(['logs', 'cli-n', '--lines', '1000'])
+    expect(human.stdout).toMatch(/^\d\d:\d\d:\d\d\.\d{3} INFO +worker ready /m)
+    const raw = await cli(['--json', 'logs', 'cli-n', '-n', '5'])
+    expect(raw.stdout.trim().split('\n').length).toBeLessThanOrEqual(5)
+
+    const stop = new AbortController()
+    let followed = ''
+    const following = runCli(['logs', 'cli-n', '--follow', '-n', '0'], {
+      cwd: workDir,
+      env: { LITECELL_URL: server.url, LITECELL_TOKEN: server.adminToken },
+      signal: stop.signal,
+      onStdout: (text) => (followed += text),
+    })
+    await waitFor(
+      async () => {
+        await server.admin.startRun('cli-n', { workflow: 'say', input: { text: 'followed line' } })
+        return followed.includes('followed line')
+      },
+      { timeoutMs: 30_000, intervalMs: 1_000, what: 'a new line while following' },
+    )
+    stop.abort()
+    await following
+    const tenantToken = (await createTenant(server.admin, 'cli-n2')).token
+    const denied = await cli(['logs', 'cli-n2'], { token: tenantToken })
+    expect(denied.code).toBe(4)
+  })
+
+  test('a 401 without a token names the admin token file it looked for', async () => {
+    const result = await cli(['tenants', 'list'], { token: null, env: { LITECELL_DATA_DIR: '' } })
+    expect(result.code).toBe(4)
+    expectOneErrorLine(result, new RegExp(`no admin token file at ${join(workDir, '.litecell', 'admin-token').replace(/[.]/g, '\\.')};`))
   })
 })
 

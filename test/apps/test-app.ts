@@ -117,6 +117,15 @@ export default {
       }
       return { steps: input.steps, pid: process.pid }
     },
+    /** Prints its text from a step (what `litecell logs` shows), then returns it. */
+    say: async (ctx: any, input: { text: string }) =>
+      ctx.step('say', () => {
+        console.log(input.text)
+        return input.text
+      }),
+    /** Waits for an `approve` event (at most `timeoutMs`), then returns its payload. */
+    approval: async (ctx: any, input: { timeoutMs?: number } | null) =>
+      ctx.waitForEvent('approve', input?.timeoutMs ? { timeoutMs: input.timeoutMs } : undefined),
     /** Allocates until the worker's heap cap kills it. */
     hog: async (ctx: any) =>
       ctx.step('hog', () => {

@@ -298,7 +298,7 @@ describe('fields of the wrong type or out of range get 400 with a message naming
     create({ id: 'ok-id', app: 42 }, 'app'),
     create({ id: 'ok-id', app: 'test', labels: 'x' }, 'labels'),
     create({ id: 'ok-id', app: 'test', labels: ['x'] }, 'labels'),
-    create({ id: 'ok-id', app: 'test', labels: { team: 7 } }, 'team'),
+    create({ id: 'ok-id', app: 'test', labels: { team: 7 } }, 'labels.team'),
     create({ id: 'ok-id', app: 'test', durability: 'fast' }, 'durability'),
     create({ id: 'ok-id', app: 'test', durability: 1 }, 'durability'),
     fork({ id: 'ok-id', at: 'yesterday' }, 'at'),
@@ -318,7 +318,7 @@ describe('fields of the wrong type or out of range get 400 with a message naming
     batch({ runs: { workflow: 'quick' } }, 'runs'),
     batch({ runs: Array.from({ length: 10_001 }, () => ({ workflow: 'quick' })) }, 'runs'),
     batch({ runs: [{ workflow: 'quick' }, 42] }, 'runs[1]'),
-    batch({ runs: [{ workflow: 'quick' }, { workflow: 7 }] }, 'workflow'),
+    batch({ runs: [{ workflow: 'quick' }, { workflow: 7 }] }, 'runs[1].workflow'),
     batch({ runs: [{ workflow: 'quick' }], durability: 'REPLICATED' }, 'durability'),
     batch(
       { runs: [{ workflow: 'quick' }, { workflow: 'quick', durability: 2 }] },

@@ -1,4 +1,5 @@
 import { isLitecellError } from '@litecell/client'
+import type { Connection } from './connection.js'
 
 /**
  * Exit codes scripts can rely on. They are public API: listed in `litecell --help` and never
@@ -81,17 +82,38 @@ export function usageError(message: string): CliError {
  * The CLI's form of a client error: the exit code scripts rely on (404 → 3, 401/403 → 4,
  * anything else → 1) and a hint on what to do, in one line. Undefined for other errors.
  */
-export function cliErrorOf(err: unknown): CliError | undefined {
+export function cliErrorOf(
+  err: unknown,
+  connection?: Pick<Connection, 'tokenSource' | 'tokenFile'>,
+): CliError | undefined {
   if (!isLitecellError(err)) return undefined
   let hint = ''
-  if (err.status === 401) hint = ' (set LITECELL_TOKEN or pass --token)'
+  if (err.status === 401) hint = unauthenticatedHint(connection)
   if (err.code === 'CONNECTION_FAILED') {
-    hint = '; is the server running? start it with `pnpm start`, or set LITECELL_URL'
+    hint = '; is the server running? start it with `litecell serve` (`pnpm start` in the repository), or set LITECELL_URL'
   }
   return new CliError(err.code, `${err.message}${hint}`, {
     exitCode: exitCodeFor(err.status),
     cause: err,
   })
+}
+
+/**
+ * What to do about a 401: which token was sent (and from where), or, when none was found,
+ * which admin token file was looked for, so a command run outside the folder `litecell serve`
+ * runs in says why it has no token.
+ */
+function unauthenticatedHint(
+  connection: Pick<Connection, 'tokenSource' | 'tokenFile'> | undefined,
+): string {
+  if (connection?.tokenSource) {
+    const source = connection.tokenSource === connection.tokenFile ? `the file ${connection.tokenSource}` : connection.tokenSource
+    return ` (the token came from ${source}; set LITECELL_TOKEN or pass --token)`
+  }
+  if (connection?.tokenFile) {
+    return ` (no token: none given with --token or LITECELL_TOKEN, and no admin token file at ${connection.tokenFile}; run the command in the folder \`litecell serve\` runs in, or set LITECELL_DATA_DIR, LITECELL_TOKEN or --token)`
+  }
+  return ' (set LITECELL_TOKEN or pass --token)'
 }
 
 /** Maps an HTTP error status to the CLI's exit code. */

@@ -52,6 +52,7 @@ describe('resolveConnection', () => {
       url: DEFAULT_URL,
       token: undefined,
       tokenSource: undefined,
+      tokenFile: join(cwd, '.litecell', 'admin-token'),
     })
     expect(resolveConnection({ url: 'http://a:1' }, { LITECELL_URL: 'http://b:2' }, cwd).url).toBe(
       'http://a:1',

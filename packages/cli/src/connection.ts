@@ -14,6 +14,8 @@ export interface Connection {
   readonly token: string | undefined
   /** Where the token came from, for messages: `--token`, `LITECELL_TOKEN`, a file path, or none. */
   readonly tokenSource: string | undefined
+  /** The admin token file looked for when neither `--token` nor LITECELL_TOKEN was given. */
+  readonly tokenFile?: string
 }
 
 /**
@@ -34,8 +36,8 @@ export function resolveConnection(
   const file = join(resolve(cwd, env.LITECELL_DATA_DIR || DEFAULT_DATA_DIR), ADMIN_TOKEN_FILE)
   const token = readTokenFile(file)
   return token
-    ? { url, token, tokenSource: file }
-    : { url, token: undefined, tokenSource: undefined }
+    ? { url, token, tokenSource: file, tokenFile: file }
+    : { url, token: undefined, tokenSource: undefined, tokenFile: file }
 }
 
 function readTokenFile(path: string): string | undefined {

@@ -1,5 +1,6 @@
 /** The `litecell` command: parse, run, and turn any error into one line and an exit code. */
 import { CommanderError } from 'commander'
+import { connectionOf } from './cli-context.js'
 import { EXIT_CODES, cliErrorOf } from './cli-error.js'
 import { createProgram } from './program.js'
 
@@ -9,10 +10,11 @@ process.stdout.on('error', (err: NodeJS.ErrnoException) => {
   throw err
 })
 
-createProgram()
+const program = createProgram()
+program
   .parseAsync(process.argv)
   .catch((thrown: unknown) => {
-    const err = cliErrorOf(thrown) ?? thrown
+    const err = cliErrorOf(thrown, connectionOf(program)) ?? thrown
     if (err instanceof CommanderError) {
       // Commander already printed the message (or the help); only the exit code is ours.
       process.exitCode = err.exitCode === 0 ? EXIT_CODES.OK : EXIT_CODES.USAGE

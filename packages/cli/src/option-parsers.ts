@@ -1,4 +1,5 @@
 import { InvalidArgumentError } from 'commander'
+import ms from 'ms'
 
 /**
  * Parsers for commander options: each throws commander's `InvalidArgumentError`, which
@@ -40,4 +41,19 @@ export function isoTime(value: string): string {
     )
   }
   return value
+}
+
+/**
+ * A duration option, as `ctx.sleep` takes them: `5s`, `2m`, `1.5h`, `500ms`, or a number of
+ * milliseconds (`1500`). Returns milliseconds.
+ */
+export function duration(value: string): number {
+  const text = value.trim()
+  const parsed = /^\d+$/.test(text) ? Number(text) : ms(text as ms.StringValue)
+  if (typeof parsed !== 'number' || !Number.isFinite(parsed) || parsed < 0) {
+    throw new InvalidArgumentError(
+      `Expected a duration such as 5s, 2m, 1h or 1500 (milliseconds), got \`${value}\`.`,
+    )
+  }
+  return Math.ceil(parsed)
 }

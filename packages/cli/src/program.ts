@@ -1,8 +1,11 @@
 import { Command } from 'commander'
+import packageJson from '../package.json' with { type: 'json' }
 import { EXIT_CODES_HELP } from './cli-error.js'
+import { logsCommand } from './logs-command.js'
 import { runsCommand } from './runs-command.js'
 import { schedulesCommand } from './schedules-command.js'
 import { queryCommand, snapshotCommand, tenantsCommand } from './tenants-command.js'
+import { workflowsCommand } from './workflows-command.js'
 
 /**
  * The `litecell` command tree. Global options (`--url`, `--token`, `--json`) go before or
@@ -10,6 +13,7 @@ import { queryCommand, snapshotCommand, tenantsCommand } from './tenants-command
  * they exit 2 rather than commander's default 1, which scripts read as an API error.
  */
 export function createProgram(): Command {
+  const { version } = packageJson
   const program = new Command('litecell')
     .description('durable workflows, one SQLite file per tenant')
     .option('--url <url>', 'API base URL (env LITECELL_URL; default http://127.0.0.1:8787)')
@@ -18,6 +22,7 @@ export function createProgram(): Command {
       'bearer token (env LITECELL_TOKEN; default: the local admin token file)',
     )
     .option('--json', 'print machine-readable JSON (the API body) on stdout')
+    .version(version, '-V, --version', 'print the version')
     .addHelpText('after', EXIT_CODES_HELP)
 
   program
@@ -29,11 +34,13 @@ export function createProgram(): Command {
     )
     .action(async (options: { newRegistry?: boolean }) => {
       // Imported on use: the control plane's module graph would slow every other command.
-      const { serveCommand } = await import('./serve-command.js')
-      await serveCommand(process.env, { newRegistry: options.newRegistry === true })
+      const { runServe } = await import('./serve-loader.js')
+      await runServe({ newRegistry: options.newRegistry === true })
     })
   program.addCommand(tenantsCommand())
   program.addCommand(runsCommand())
+  program.addCommand(workflowsCommand())
+  program.addCommand(logsCommand())
   program.addCommand(schedulesCommand())
   program.addCommand(queryCommand().description('same as `tenants query`'))
   program.addCommand(snapshotCommand().description('same as `tenants snapshot`'))

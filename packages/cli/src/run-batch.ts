@@ -1,4 +1,4 @@
-import { apiPath, type LitecellClient, type StartRunRequest } from '@litecell/client'
+import { apiPath, type LitecellClient, type RunStatus, type StartRunRequest } from '@litecell/client'
 import { CliError, cliErrorOf } from './cli-error.js'
 import { countJsonLines, isRereadable, readJsonLines } from './jsonl-reader.js'
 import type { BatchCounts } from './progress.js'
@@ -51,6 +51,18 @@ export interface BatchSummary {
   elapsedMs: number
   /** Runs that failed or were cancelled. */
   failedRunIds: string[]
+  /**
+   * Every run, in input order: its input's line, its id, and its final status (`null` when
+   * not waited for).
+   */
+  runs: BatchRun[]
+}
+
+/** One run of a batch. */
+export interface BatchRun {
+  line: number
+  runId: string
+  status: RunStatus | null
 }
 
 /**
@@ -75,7 +87,10 @@ export async function submitBatch(options: BatchOptions): Promise<BatchSummary> 
     cancelled: 0,
     elapsedMs: 0,
     failedRunIds: [],
+    runs: [],
   }
+  // A run id appears twice when two lines carry one idempotency key: both get its status.
+  const byRunId = new Map<string, BatchRun[]>()
   const report = () =>
     options.onProgress?.({
       total,
@@ -84,11 +99,18 @@ export async function submitBatch(options: BatchOptions): Promise<BatchSummary> 
       failed: summary.failed + summary.cancelled,
     })
   const completions = options.wait
-    ? new RunCompletions(client, tenantId, { onEnd: (run) => (count(summary, run), report()) })
+    ? new RunCompletions(client, tenantId, {
+        onEnd: (run) => {
+          count(summary, run)
+          for (const entry of byRunId.get(run.runId) ?? []) entry.status = run.status
+          report()
+        },
+      })
     : undefined
   report()
 
   let chunk: object[] = []
+  let chunkLines: number[] = []
   let chunkBytes = 0
   let firstLine = 0
   let lastLine = 0
@@ -104,6 +126,11 @@ export async function submitBatch(options: BatchOptions): Promise<BatchSummary> 
       )
       summary.submitted += runIds.length
       submittedThroughLine = lastLine
+      runIds.forEach((runId, index) => {
+        const entry: BatchRun = { line: chunkLines[index] ?? 0, runId, status: null }
+        summary.runs.push(entry)
+        byRunId.set(runId, [...(byRunId.get(runId) ?? []), entry])
+      })
       completions?.add(runIds)
     } catch (err) {
       const cause = cliErrorOf(err) ?? (err as CliError)
@@ -114,6 +141,7 @@ export async function submitBatch(options: BatchOptions): Promise<BatchSummary> 
       )
     }
     chunk = []
+    chunkLines = []
     chunkBytes = 0
     report()
   }
@@ -127,6 +155,7 @@ export async function submitBatch(options: BatchOptions): Promise<BatchSummary> 
         run.idempotencyKey = `${options.idempotencyPrefix}${line.lineNumber}`
       }
       chunk.push(run)
+      chunkLines.push(line.lineNumber)
       chunkBytes += line.bytes
       if (chunk.length >= chunkRuns || chunkBytes >= MAX_CHUNK_BYTES) await flush()
     }

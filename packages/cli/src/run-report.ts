@@ -2,7 +2,7 @@
  * How runs read for people, and the exit codes of commands that wait for them. With `--json`
  * each prints the API body (or the batch summary) instead.
  */
-import type { RunDetail, WaitOutcome } from '@litecell/client'
+import type { RunDetail, RunWait, WaitOutcome } from '@litecell/client'
 import { EXIT_CODES } from './cli-error.js'
 import { formatDuration, formatTime, formatValue, truncate, type Output } from './output.js'
 import type { BatchSummary } from './run-batch.js'
@@ -39,11 +39,12 @@ export function finishWait(
 }
 
 /** Prints a run's fields and its steps as a timeline. */
-export function printRun(output: Output, run: RunDetail): void {
+export function printRun(output: Output, run: RunDetail, tenantId?: string): void {
   output.fields([
     ['run', run.runId],
     ['workflow', run.workflow],
     ['status', run.status],
+    ['waiting for', run.waitingFor ? waitText(run.waitingFor, run.runId, tenantId) : null],
     ['queue', run.queue ?? null],
     ['parent', run.parentRunId ?? null],
     // Flow-control attributes only when the run has them.
@@ -96,6 +97,20 @@ export function printBatch(output: Output, summary: BatchSummary): void {
     output.line(`  not succeeded: ${runId} (litecell runs show ${summary.tenant} ${runId})`)
   if (summary.failedRunIds.length > shown.length)
     output.line(`  … and ${summary.failedRunIds.length - shown.length} more (see --json)`)
+}
+
+/** What a parked run waits for, in words, with the command that ends the wait where there is one. */
+export function waitText(wait: RunWait, runId: string, tenantId = '<tenant>'): string {
+  switch (wait.kind) {
+    case 'timer':
+      return `a durable timer, until ${formatTime(wait.until)}`
+    case 'retry':
+      return `the next attempt of step \`${wait.step}\`, at ${formatTime(wait.at)}`
+    case 'event':
+      return `event \`${wait.event}\`${wait.timeoutAt ? ` (gives up at ${formatTime(wait.timeoutAt)})` : ''}; send it with \`litecell runs event ${tenantId} ${runId} ${wait.event}\``
+    case 'child':
+      return `child run ${wait.childRunId ?? '(unknown)'} (${wait.workflow})`
+  }
 }
 
 function errorText(error: NonNullable<RunDetail['error']>): string {

@@ -9,7 +9,7 @@ import {
 import { EXIT_CODES, usageError } from './cli-error.js'
 import { contextOf } from './cli-context.js'
 import { jsonFromArgumentOrFile } from './json-input.js'
-import { collectLabel, integerFrom } from './option-parsers.js'
+import { collectLabel, duration, integerFrom } from './option-parsers.js'
 import { formatTime } from './output.js'
 import { BatchProgress } from './progress.js'
 import {
@@ -20,6 +20,7 @@ import {
   type RunOptions,
 } from './run-batch.js'
 import { finishWait, printBatch, printRun } from './run-report.js'
+import { watchCommand } from './run-watch.js'
 
 /** Exit code after Ctrl-C, as shells report SIGINT (128 + 2). */
 const INTERRUPTED_EXIT_CODE = 130
@@ -54,7 +55,11 @@ export function runsCommand(): Command {
     .option('--debounce-key <key>', 'collapse starts with this key into one run (with --debounce-ms)')
     .option('--debounce-ms <ms>', 'the run starts this long after the last start of its key', integerFrom(1))
     .option('--wait', 'wait for the run to end and print its result')
-    .option('--timeout-ms <ms>', 'with --wait: give up after this long (exit 6)', integerFrom(0))
+    .option(
+      '--timeout-ms <duration>',
+      'with --wait: give up after this long, e.g. 30s or 30000 (exit 6)',
+      duration,
+    )
     .action(
       async (
         tenant: string,
@@ -207,22 +212,24 @@ export function runsCommand(): Command {
     .command('show')
     .description('show a run and its steps as a timeline')
     .argument('<tenant>', 'tenant id')
-    .argument('<run>', 'run id')
+    .argument('<run>', 'run id (or a unique prefix of one)')
     .action(async (tenant: string, runId: string, _options: object, command: Command) => {
       const { client, output } = contextOf(command)
       const run = await client.get<RunDetail>(apiPath('tenants', tenant, 'runs', runId))
-      output.result(run, () => printRun(output, run))
+      output.result(run, () => printRun(output, run, tenant))
     })
+
+  runs.addCommand(watchCommand())
 
   runs
     .command('wait')
     .description('wait for a run to end; exit 5 if it failed or was cancelled, 6 on timeout')
     .argument('<tenant>', 'tenant id')
-    .argument('<run>', 'run id')
+    .argument('<run>', 'run id (or a unique prefix of one)')
     .option(
-      '--timeout-ms <ms>',
-      'give up after this long (default: wait as long as it takes)',
-      integerFrom(0),
+      '--timeout-ms <duration>',
+      'give up after this long, e.g. 5s, 2m or 5000 (default: wait as long as it takes)',
+      duration,
     )
     .action(
       async (tenant: string, runId: string, options: { timeoutMs?: number }, command: Command) => {
@@ -243,7 +250,7 @@ export function runsCommand(): Command {
       .command(name)
       .description(description)
       .argument('<tenant>', 'tenant id')
-      .argument('<run>', 'run id')
+      .argument('<run>', 'run id (or a unique prefix of one)')
       .action(async (tenant: string, runId: string, _options: object, command: Command) => {
         const { client, output } = contextOf(command)
         const run = await client.post<RunDetail>(apiPath('tenants', tenant, 'runs', runId, name))
@@ -255,7 +262,7 @@ export function runsCommand(): Command {
     .command('fork')
     .description('start a new run that reuses the steps recorded before --from-step')
     .argument('<tenant>', 'tenant id')
-    .argument('<run>', 'run id')
+    .argument('<run>', 'run id (or a unique prefix of one)')
     .requiredOption(
       '--from-step <seq>',
       'first step to run again (see `runs show`)',
@@ -280,7 +287,7 @@ export function runsCommand(): Command {
     .command('event')
     .description('deliver an event to a run waiting in ctx.waitForEvent')
     .argument('<tenant>', 'tenant id')
-    .argument('<run>', 'run id')
+    .argument('<run>', 'run id (or a unique prefix of one)')
     .argument('<name>', 'event name')
     .argument('[payload]', 'payload as JSON')
     .option('--payload-file <file>', 'read the payload JSON from a file (- for stdin)')

@@ -1,3 +1,4 @@
+import { resolve } from 'node:path'
 import { Command } from 'commander'
 import {
   apiPath,
@@ -181,7 +182,9 @@ export function snapshotCommand(): Command {
     )
     .action(async (id: string, options: { output?: string }, command: Command) => {
       const { client, output } = contextOf(command)
-      const file = await downloadSnapshot(client, id, options.output ?? `${id}.db`)
+      // Relative to the folder the command runs in; the absolute path is what it reports.
+      const target = options.output === '-' ? '-' : resolve(options.output ?? `${id}.db`)
+      const file = await downloadSnapshot(client, id, target)
       if (file.path === '-') return
       output.result(file, () =>
         output.line(`wrote ${formatBytes(file.bytes)} snapshot of ${id} to ${file.path}`),

@@ -258,6 +258,13 @@ export interface RunError {
   code?: string
 }
 
+/** What a `sleeping` or `waiting` run waits for. Times are ISO strings. */
+export type RunWait =
+  | { kind: 'timer'; until: string | null }
+  | { kind: 'retry'; step: string; at: string | null }
+  | { kind: 'event'; event: string; timeoutAt: string | null }
+  | { kind: 'child'; workflow: string; childRunId: string | null }
+
 /** `GET /v1/tenants/:id/runs/:runId` (and `…/result`, cancel, resume). */
 export interface RunDetail extends RunSummary {
   input: JsonValue
@@ -266,6 +273,8 @@ export interface RunDetail extends RunSummary {
   /** The app version the run started under (null for runs of older engines). */
   appVersion: string | null
   steps: StepView[]
+  /** While `sleeping` or `waiting`: what for. */
+  waitingFor?: RunWait
 }
 
 /** `GET /v1/tenants/:id/runs/:runId/steps/:seq`: one step with its recorded result. */
@@ -288,4 +297,22 @@ export interface QueryResult {
   rows: Record<string, JsonValue>[]
   truncated?: boolean
   maxRows?: number
+}
+
+/** `GET /v1/tenants/:id/workflows`: what the tenant's app offers, each list sorted by name. */
+export interface AppDescription {
+  workflows: {
+    name: string
+    /** Whether starts are checked against an input schema (a bad input is a 400). */
+    validatesInput: boolean
+    /** The input's JSON Schema when the app's schema library can express it. */
+    inputSchema: Record<string, JsonValue> | null
+  }[]
+  queues: {
+    name: string
+    concurrency: number
+    rateLimit: { limit: number; periodMs: number } | null
+  }[]
+  /** Schedules the app declares. */
+  schedules: { name: string; workflow: string; cron: string; timezone: string | null }[]
 }

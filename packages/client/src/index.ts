@@ -9,6 +9,10 @@ export type { ClientErrorCode } from './litecell-error.js'
 export { apiPath, withQuery } from './api-path.js'
 export type { QueryParams } from './api-path.js'
 export { retrying } from './retry.js'
+export { STUCK_CODES, retryDelayMs } from './response-retry.js'
+export type { ResponseRetryOptions } from './response-retry.js'
+export { readRunEvents, watchRunStatus } from './run-events.js'
+export type { RunStatusChange, RunStatusSource, RunStreamEvent } from './run-events.js'
 export type { RetryOptions } from './retry.js'
 export { MAX_WAIT_MS, isBusy, waitForRun } from './run-waiter.js'
 export type { WaitOutcome } from './run-waiter.js'
@@ -20,6 +24,7 @@ export {
   isFinished,
 } from './api-types.js'
 export type {
+  AppDescription,
   Caller,
   CreatedTenant,
   CreateTenantRequest,
@@ -38,6 +43,7 @@ export type {
   RunStatusEntry,
   RunStatusEvent,
   RunSummary,
+  RunWait,
   StartedRun,
   StartedRuns,
   StartRunRequest,

@@ -6,6 +6,7 @@
  */
 import { apiPath, withQuery, type QueryParams } from './api-path.js'
 import type {
+  AppDescription,
   Caller,
   CreatedTenant,
   CreateTenantRequest,
@@ -28,6 +29,19 @@ import type {
   UpdateTenantRequest,
 } from './api-types.js'
 import { LitecellError } from './litecell-error.js'
+import {
+  isRetryableAnswer,
+  pause,
+  retryDelayMs,
+  type ResponseRetryOptions,
+} from './response-retry.js'
+import {
+  readRunEvents,
+  watchRunStatus,
+  type RunStatusChange,
+  type RunStreamEvent,
+} from './run-events.js'
+import { waitForRun, type WaitOutcome } from './run-waiter.js'
 import type { BackfillRequest, CreateScheduleRequest, ScheduleView } from './schedule-types.js'
 
 /** Where and as whom the client talks to the litecell API. */
@@ -40,6 +54,12 @@ export interface LitecellClientOptions {
   readonly fetch?: (url: string, init: RequestInit) => Promise<Response>
   /** Longest one request waits for its answer. @default no limit */
   readonly timeoutMs?: number
+  /**
+   * Retries of answers that say "busy" (429, a 503 other than a failed tenant), after the
+   * server's `Retry-After`: reads and idempotent writes only. `false`: none.
+   * @default { attempts: 4 }
+   */
+  readonly retry?: ResponseRetryOptions | false
 }
 
 /** How one request is sent. */
@@ -54,6 +74,11 @@ export interface RequestOptions {
   /** Cancels the request. */
   readonly signal?: AbortSignal
   readonly timeoutMs?: number
+  /**
+   * Safe to send again (a run start with its idempotency key): a 429/503 answer is retried
+   * like a read's. @default true for GET and HEAD, false otherwise
+   */
+  readonly idempotent?: boolean
 }
 
 /** An answer as {@link LitecellClient.send} returns it, whatever its status. */
@@ -80,6 +105,7 @@ export class LitecellClient {
   readonly #token: string | undefined
   readonly #fetch: (url: string, init: RequestInit) => Promise<Response>
   readonly #timeoutMs: number | undefined
+  readonly #retry: ResponseRetryOptions | false
 
   constructor(options: LitecellClientOptions) {
     if (typeof options.baseUrl !== 'string' || !/^https?:\/\//.test(options.baseUrl)) {
@@ -91,6 +117,7 @@ export class LitecellClient {
     this.#token = options.token
     this.#fetch = options.fetch ?? ((url, init) => fetch(url, init))
     this.#timeoutMs = options.timeoutMs
+    this.#retry = options.retry ?? {}
   }
 
   /** The base URL requests go to. */
@@ -104,6 +131,7 @@ export class LitecellClient {
       baseUrl: this.#baseUrl,
       token,
       fetch: this.#fetch,
+      retry: this.#retry,
       ...(this.#timeoutMs !== undefined ? { timeoutMs: this.#timeoutMs } : {}),
     })
   }
@@ -185,15 +213,99 @@ export class LitecellClient {
     return this.post(apiPath('tenants', id, 'query'), args === undefined ? { sql } : { sql, args })
   }
 
-  // ---- runs ---------------------------------------------------------------------------
-
-  startRun(tenantId: string, request: StartRunRequest): Promise<StartedRun> {
-    return this.post(apiPath('tenants', tenantId, 'runs'), request)
+  /** The workflows, queues and declared schedules of the tenant's app (wakes the tenant). */
+  listWorkflows(tenantId: string): Promise<AppDescription> {
+    return this.get(apiPath('tenants', tenantId, 'workflows'))
   }
 
-  /** Starts many runs in one commit. */
+  /**
+   * The tenant's worker log as a streamed text response (admin): its last `lines` lines
+   * (default 100), then, with `follow`, lines as they are written until `signal` aborts.
+   */
+  logs(
+    tenantId: string,
+    options: { lines?: number; follow?: boolean; signal?: AbortSignal } = {},
+  ): Promise<Response> {
+    return this.fetch('GET', apiPath('tenants', tenantId, 'logs'), {
+      query: { lines: options.lines, follow: options.follow ? 'true' : undefined },
+      ...(options.signal ? { signal: options.signal } : {}),
+    })
+  }
+
+  // ---- runs ---------------------------------------------------------------------------
+
+  /**
+   * Starts a run. Without an `idempotencyKey` the client makes one, so its own retries of a
+   * busy answer (429/503) can never start the run twice.
+   */
+  startRun(tenantId: string, request: StartRunRequest): Promise<StartedRun> {
+    return this.request('POST', apiPath('tenants', tenantId, 'runs'), {
+      body: withIdempotencyKey(request),
+      idempotent: true,
+    })
+  }
+
+  /** Starts many runs in one commit (each without a key gets one, as in {@link startRun}). */
   startRuns(tenantId: string, runs: readonly StartRunRequest[]): Promise<StartedRuns> {
-    return this.post(apiPath('tenants', tenantId, 'runs', 'batch'), { runs })
+    return this.request('POST', apiPath('tenants', tenantId, 'runs', 'batch'), {
+      body: { runs: runs.map(withIdempotencyKey) },
+      idempotent: true,
+    })
+  }
+
+  /**
+   * Waits for a run to end (long-polls `…/result`, retrying a busy tenant), at most
+   * `timeoutMs` (forever without it); `timedOut` says whether it ended.
+   */
+  waitForResult(
+    tenantId: string,
+    runId: string,
+    options: { timeoutMs?: number } = {},
+  ): Promise<WaitOutcome> {
+    return waitForRun(this, tenantId, runId, options)
+  }
+
+  /**
+   * The tenant's run-status changes as they happen (`GET …/runs/stream`), until the stream
+   * ends (the tenant was deleted) or `signal` aborts. Watching never wakes the tenant.
+   *
+   * @example
+   * for await (const event of client.runEvents('acme', { signal })) {
+   *   if (event.type === 'status') console.log(event.run.runId, event.run.status)
+   * }
+   */
+  async *runEvents(
+    tenantId: string,
+    options: { signal?: AbortSignal } = {},
+  ): AsyncGenerator<RunStreamEvent> {
+    const response = await this.fetch('GET', apiPath('tenants', tenantId, 'runs', 'stream'), {
+      headers: { accept: 'text/event-stream' },
+      ...(options.signal ? { signal: options.signal } : {}),
+    })
+    yield* readRunEvents(response, options.signal)
+  }
+
+  /**
+   * One run's status now, then each change, ending after a final status.
+   *
+   * @example
+   * for await (const { status } of client.watchRun('acme', runId)) console.log(status)
+   */
+  watchRun(
+    tenantId: string,
+    runId: string,
+    options: { signal?: AbortSignal } = {},
+  ): AsyncGenerator<RunStatusChange> {
+    return watchRunStatus(
+      {
+        current: async () => {
+          const run = await this.getRun(tenantId, runId)
+          return { runId: run.runId, workflow: run.workflow, status: run.status, at: run.updatedAt }
+        },
+        events: (signal) => this.runEvents(tenantId, { signal }),
+      },
+      options,
+    )
   }
 
   listRuns(tenantId: string, query: ListRunsQuery = {}): Promise<RunPage> {
@@ -375,7 +487,22 @@ export class LitecellClient {
     return { status: response.status, headers: response.headers, text, body: body as T }
   }
 
+  /** Sends a request, retrying a busy answer if the request is safe to repeat. */
   async #send(method: string, path: string, options: RequestOptions): Promise<Response> {
+    const retry = this.#retry
+    const idempotent = options.idempotent ?? (method === 'GET' || method === 'HEAD')
+    const attempts = retry === false || !idempotent ? 1 : Math.max(1, retry.attempts ?? 4)
+    for (let attempt = 1; ; attempt += 1) {
+      const response = await this.#sendOnce(method, path, options)
+      if (attempt >= attempts || retry === false || !(await isRetryableAnswer(response))) {
+        return response
+      }
+      await response.body?.cancel()
+      await pause(retryDelayMs(response, attempt, retry), options.signal)
+    }
+  }
+
+  async #sendOnce(method: string, path: string, options: RequestOptions): Promise<Response> {
     const headers: Record<string, string> = { ...options.headers }
     const body =
       options.rawBody ?? (options.body === undefined ? undefined : JSON.stringify(options.body))
@@ -408,6 +535,13 @@ export class LitecellClient {
       throw connectionError(this.#baseUrl, err)
     }
   }
+}
+
+/** The request with an idempotency key: its own, or a new random one. */
+function withIdempotencyKey(request: StartRunRequest): StartRunRequest {
+  return request.idempotencyKey === undefined
+    ? { ...request, idempotencyKey: `lc-client-${globalThis.crypto.randomUUID()}` }
+    : request
 }
 
 /** The API's error answer as a {@link LitecellError}. */

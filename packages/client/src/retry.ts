@@ -1,4 +1,5 @@
 import { isTransient } from './litecell-error.js'
+import { pause } from './response-retry.js'
 
 /** How {@link retrying} keeps trying. */
 export interface RetryOptions {
@@ -37,19 +38,4 @@ export async function retrying<T>(call: () => Promise<T>, options: RetryOptions 
     await pause(delayMs * (0.5 + Math.random()), options.signal)
     delayMs = Math.min(options.maxDelayMs ?? 2_000, delayMs * 2)
   }
-}
-
-/** A pause that ends early (rejecting) when `signal` aborts. */
-function pause(ms: number, signal: AbortSignal | undefined): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort)
-      resolve()
-    }, ms)
-    const onAbort = () => {
-      clearTimeout(timer)
-      reject(signal?.reason)
-    }
-    signal?.addEventListener('abort', onAbort, { once: true })
-  })
 }

@@ -1,6 +1,7 @@
 import { isFinished, type RunDetail } from './api-types.js'
 import type { LitecellClient } from './litecell-client.js'
 import { isLitecellError } from './litecell-error.js'
+import { STUCK_CODES } from './response-retry.js'
 import { retrying } from './retry.js'
 
 /** Longest long-poll the API accepts (`result?waitMs=`). */
@@ -42,8 +43,6 @@ export async function waitForRun(
 /** 429 or 503 from a tenant that is not failed: a worker restarting, a full fleet. */
 export function isBusy(err: unknown): boolean {
   return (
-    isLitecellError(err) &&
-    (err.status === 429 || err.status === 503) &&
-    err.code !== 'TENANT_FAILED'
+    isLitecellError(err) && (err.status === 429 || err.status === 503) && !STUCK_CODES.has(err.code)
   )
 }

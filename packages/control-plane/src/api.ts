@@ -2,9 +2,13 @@ import { Hono } from 'hono'
 import { bodyLimit } from 'hono/body-limit'
 import {
   CALLBACK_BASE_PATH,
+  CreateTenantBody,
+  UpdateTenantBody,
+  ForkTenantBody,
+  UpgradeTenantBody,
   errorResponse,
-  optionalString,
-  parseDurability,
+  optionalInteger,
+  parseBody,
   parseTenantId,
   readJsonObject,
 } from '@litecell/protocol'
@@ -17,7 +21,10 @@ import type { Fleet } from './fleet/fleet.js'
 import type { FleetSummary } from './fleet-summary.js'
 import { createInternalRoutes } from './internal-routes.js'
 import { RequestErrorLog } from './request-error-log.js'
-import { parseLabels, parseOptionalTime } from './request-validation.js'
+import { openApiDocument } from './openapi/openapi-document.js'
+import type { Launcher } from './launcher.js'
+import { parseFlag } from './request-validation.js'
+import { DEFAULT_LOG_LINES, MAX_LOG_LINES } from './tenant-log.js'
 import { parseTenantListQuery } from './tenant-list-query.js'
 import type { TenantService } from './tenant-service.js'
 import { streamRuns } from './run-stream-proxy.js'
@@ -38,6 +45,8 @@ export interface ApiOptions {
   readonly fleetSummary?: () => FleetSummary
   /** The web dashboard's assets, served at `/` (no dashboard if absent). */
   readonly dashboard?: Promise<DashboardAssets>
+  /** Where tenants' worker logs are read (`GET /v1/tenants/:id/logs`; 501 without `logs`). */
+  readonly launcher?: Pick<Launcher, 'logs' | 'logsUnavailableHint'>
 }
 
 /**
@@ -77,6 +86,8 @@ export function createApi(options: ApiOptions): Hono {
   )
 
   app.get('/v1/health', (context) => context.json({ ok: true }))
+  let document: object | undefined
+  app.get('/openapi.json', (context) => context.json((document ??= openApiDocument())))
   if (options.dashboard) app.route('/', createDashboardRoutes(options.dashboard, log))
   app.get('/v1/whoami', (context) => {
     const caller = auth.callerOf(context.req.header('authorization'))
@@ -92,15 +103,8 @@ export function createApi(options: ApiOptions): Hono {
   }
 
   app.post('/v1/tenants', auth.requireAdmin(), async (context) => {
-    const body = await readJsonObject(context)
-    const durability = parseDurability(body.durability)
-    const created = await tenants.create({
-      id: body.id === undefined ? undefined : parseTenantId(body.id),
-      app: optionalString(body, 'app', 63),
-      labels: parseLabels(body.labels),
-      ...(durability ? { durability } : {}),
-    })
-    return context.json(created, 201)
+    const body = parseBody(CreateTenantBody, await readJsonObject(context))
+    return context.json(await tenants.create(body), 201)
   })
   if (options.fleetSummary) {
     const summary = options.fleetSummary
@@ -113,9 +117,7 @@ export function createApi(options: ApiOptions): Hono {
   const tenant = new Hono()
   tenant.get('/', auth.requireTenant(), async (context) => context.json(await tenants.show(id(context))))
   tenant.patch('/', auth.requireAdmin(), async (context) => {
-    const body = await readJsonObject(context)
-    const labels = parseLabels(body.labels)
-    const durability = parseDurability(body.durability)
+    const { labels, durability } = parseBody(UpdateTenantBody, await readJsonObject(context))
     const updated = await tenants.update(id(context), {
       ...(labels ? { labels } : {}),
       ...(durability ? { durability } : {}),
@@ -125,17 +127,33 @@ export function createApi(options: ApiOptions): Hono {
   tenant.post('/hibernate', auth.requireAdmin(), async (context) => context.json(await tenants.hibernate(id(context))))
   tenant.post('/wake', auth.requireAdmin(), async (context) => context.json(await tenants.wake(id(context))))
   tenant.post('/upgrade', auth.requireAdmin(), async (context) => {
-    const body = await readJsonObject(context)
-    const app = optionalString(body, 'app', 64)
+    const { app } = parseBody(UpgradeTenantBody, await readJsonObject(context))
     return context.json(await tenants.upgrade(id(context), app === undefined ? {} : { app }))
   })
   tenant.post('/fork', auth.requireAdmin(), async (context) => {
-    const body = await readJsonObject(context)
+    const body = parseBody(ForkTenantBody, await readJsonObject(context))
     const forked = await tenants.fork(id(context), {
-      id: parseTenantId(body.id),
-      at: parseOptionalTime(body.at, 'at'),
+      id: body.id,
+      at: body.at == null ? undefined : new Date(body.at),
     })
     return context.json(forked, 201)
+  })
+  tenant.get('/logs', auth.requireAdmin(), (context) => {
+    const tenantId = id(context)
+    tenants.require(tenantId)
+    const launcher = options.launcher
+    if (!launcher?.logs) {
+      const hint = launcher?.logsUnavailableHint?.(tenantId) ?? 'this launcher keeps no logs'
+      throw new ControlPlaneError('LOGS_UNAVAILABLE', `logs of tenant ${tenantId}: ${hint}`)
+    }
+    const request = {
+      lines: optionalInteger(context.req.query('lines'), 'lines', 0, MAX_LOG_LINES) ?? DEFAULT_LOG_LINES,
+      follow: parseFlag(context.req.query('follow'), 'follow'),
+      signal: context.req.raw.signal,
+    }
+    return new Response(launcher.logs(tenantId, request), {
+      headers: { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-cache', 'x-accel-buffering': 'no' },
+    })
   })
   tenant.delete('/', auth.requireAdmin(), async (context) => {
     await tenants.delete(id(context))
@@ -152,8 +170,9 @@ export function createApi(options: ApiOptions): Hono {
       durability: () => (tenants.exists(tenantId) ? tenants.durabilityOf(tenants.get(tenantId)) : 'local'),
     })
   })
-  // Run, schedule, query and snapshot routes live in the tenant's worker: wake it and forward.
-  for (const path of ['/runs', '/runs/*', '/schedules', '/schedules/*', '/query', '/snapshot']) {
+  // Run, workflow, schedule, query and snapshot routes live in the tenant's worker: wake it
+  // and forward.
+  for (const path of ['/runs', '/runs/*', '/workflows', '/schedules', '/schedules/*', '/query', '/snapshot']) {
     tenant.all(path, auth.requireTenant(), async (context) => {
       const record = tenants.get(id(context))
       return proxyToWorker(context, fleet, record.id, tenants.durabilityOf(record))

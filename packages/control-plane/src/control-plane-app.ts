@@ -134,6 +134,7 @@ export function createControlPlaneApp(options: ControlPlaneAppOptions): ControlP
     fleet,
     tenants,
     log,
+    launcher: options.launcher,
     metrics: () => metrics.text(),
     ...(options.dashboard ? { dashboard: options.dashboard } : {}),
     fleetSummary: () =>

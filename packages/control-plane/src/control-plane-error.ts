@@ -20,6 +20,10 @@ export type ControlPlaneErrorCode =
   | 'INVALID_CONFIG'
   | 'REGISTRY_UNRESTORABLE'
   | 'STORAGE_UNAVAILABLE'
+  // The tenant's app module does not load (the worker's report, at a wake).
+  | 'APP_LOAD_FAILED'
+  // This launcher cannot serve tenant logs (pods: the cluster's pod logs).
+  | 'LOGS_UNAVAILABLE'
   // A worker's engine refused the tenant's file (see the worker's EXIT_APP_REFUSED).
   | 'APP_MISMATCH'
   | 'MIGRATION_MISMATCH'

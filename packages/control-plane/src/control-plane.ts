@@ -152,6 +152,7 @@ export class ControlPlane {
         new LocalLauncher({
           workerNodeArgs: options.workerNodeArgs!,
           tenantsDir: join(config.dataDir, 'tenants'),
+          logsDir: join(config.dataDir, 'logs'),
           maxOldSpaceMb: config.workerMaxOldSpaceMb,
           standbyWorkers: config.standbyWorkers,
           preloadApps: Object.values(config.apps),

@@ -15,8 +15,8 @@ import type { LeaseDesk } from './fleet/lease-desk.js'
 
 /**
  * Routes workers call back on (`@litecell/protocol`'s internal API): ready, heartbeat (lease
- * renewal), idle (may I hibernate?), refused (its engine refused the tenant's file) and
- * hibernated. Each names tenant and epoch and carries
+ * renewal), idle (may I hibernate?), refused (it cannot serve the tenant: its engine refused
+ * the tenant's file, or its app does not load) and hibernated. Each names tenant and epoch and carries
  * the worker's secret as bearer token; a worker whose epoch is not current gets `LEASE_LOST`
  * and fences itself.
  */

@@ -1,4 +1,5 @@
 import type { WorkerSettings } from '@litecell/protocol'
+import type { LogRequest } from './tenant-log.js'
 
 /** Everything a launcher needs to start one worker for one tenant and lease epoch. */
 export interface WorkerSpec {
@@ -48,6 +49,14 @@ export interface Launcher {
   removeLocalState(tenantId: string): Promise<void>
   /** Releases what the launcher holds besides launched workers (e.g. standby processes). */
   close?(): void
+  /**
+   * The tenant's worker log (what its workers wrote, app output included) as text: the last
+   * lines, then new ones while `follow`. Absent where the launcher cannot serve logs (the
+   * API answers 501 with {@link logsUnavailableHint} then).
+   */
+  logs?(tenantId: string, request: LogRequest): ReadableStream<Uint8Array>
+  /** Where to read a tenant's logs instead, for a launcher without {@link logs}. */
+  logsUnavailableHint?(tenantId: string): string
   /**
    * Replaces workers started ahead of time (standby processes), whose app modules were
    * loaded before an app's code changed: a tenant switched to new code must not run the old.

@@ -10,6 +10,7 @@ import {
   type StandbyAssignment,
 } from '@litecell/protocol'
 import type { Launcher, WorkerExit, WorkerProcess, WorkerSpec } from './launcher.js'
+import { streamLogFile, tenantLogPath, type LogRequest } from './tenant-log.js'
 
 /** Heap cap of one worker, so a memory-hungry tenant dies alone. */
 export const DEFAULT_WORKER_MAX_OLD_SPACE_MB = 256
@@ -32,6 +33,8 @@ export interface LocalLauncherOptions {
   readonly standbyWorkers?: number
   /** App modules a standby worker loads in advance. */
   readonly preloadApps?: readonly string[]
+  /** Folder of the tenants' log files (`<logsDir>/<id>.log`), served by {@link LocalLauncher.logs}. */
+  readonly logsDir: string
 }
 
 /**
@@ -46,6 +49,7 @@ export class LocalLauncher implements Launcher {
   readonly #preloadApps: readonly string[]
   readonly #workerNodeArgs: readonly string[]
   readonly #tenantsDir: string
+  readonly #logsDir: string
   #standby: ChildProcess[] = []
   #closed = false
 
@@ -63,6 +67,7 @@ export class LocalLauncher implements Launcher {
     }
     this.#tenantsDir = options.tenantsDir
     mkdirSync(this.#tenantsDir, { recursive: true })
+    this.#logsDir = options.logsDir
     const maxOldSpaceMb = options.maxOldSpaceMb ?? DEFAULT_WORKER_MAX_OLD_SPACE_MB
     if (!Number.isInteger(maxOldSpaceMb) || maxOldSpaceMb < 16) {
       throw new TypeError(`Expected \`maxOldSpaceMb\` to be an integer from 16 and up, got \`${maxOldSpaceMb}\``)
@@ -117,6 +122,11 @@ export class LocalLauncher implements Launcher {
 
   async removeLocalState(tenantId: string): Promise<void> {
     await rm(join(this.#tenantsDir, tenantId), { recursive: true, force: true })
+  }
+
+  /** The tenant's log file: every worker of the tenant appends its output to it. */
+  logs(tenantId: string, request: LogRequest): ReadableStream<Uint8Array> {
+    return streamLogFile(tenantLogPath(this.#logsDir, tenantId), request)
   }
 
   /** Stops the standby workers (assigned workers are the fleet's to stop). */

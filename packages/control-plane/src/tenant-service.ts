@@ -222,7 +222,7 @@ export class TenantService {
       if ((err as { code?: unknown }).code !== 'NO_RESTORE_POINT') throw err
       throw new ControlPlaneError(
         'NO_RESTORE_POINT',
-        `fork tenant ${sourceId}: no replica state${request.at ? ` at ${request.at.toISOString()}` : ''}; see GET /v1/tenants/${sourceId} for restore points`,
+        `fork tenant ${sourceId}: no replica state${request.at ? ` at ${request.at.toISOString()}` : ''}; list its restore points with \`litecell tenants show ${sourceId}\` (GET /v1/tenants/${sourceId})`,
         { cause: err },
       )
     }

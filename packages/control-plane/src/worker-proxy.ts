@@ -8,7 +8,7 @@ import type { WorkerExit } from './launcher.js'
 /** How long a retry waits for a dead worker's exit to be noticed. */
 const DEAD_WORKER_WAIT_MS = 5_000
 /** Response headers passed through from the worker. */
-const PASSED_HEADERS = ['content-type', 'content-disposition', 'content-length', DURABILITY_HEADER]
+const PASSED_HEADERS = ['content-type', 'content-disposition', 'content-length', 'retry-after', DURABILITY_HEADER]
 
 /**
  * Forwards a tenant-scoped request to the tenant's worker, waking the tenant first. A worker

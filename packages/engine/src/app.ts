@@ -3,6 +3,7 @@ import { EngineError, invalidInput } from './engine-error.js'
 import type { Migration } from './migration.js'
 import { validateSchedule, type ScheduleDefinition } from './schedule.js'
 import type { WorkflowContext } from './workflow-context.js'
+import { isStandardSchema, type WorkflowEntry } from './workflow-definition.js'
 
 /**
  * A workflow: an async function of its context and JSON input, returning a JSON output. It
@@ -59,8 +60,11 @@ export interface RetentionPolicy {
 
 /** What an app module's default export looks like. */
 export interface AppDefinition {
-  /** Workflow functions by name. */
-  readonly workflows: Readonly<Record<string, WorkflowFn>>
+  /**
+   * Workflows by name: a function, or `{ fn, input }` with the input's schema (zod or any
+   * Standard Schema; see `workflow(schema, fn)`), checked at every start.
+   */
+  readonly workflows: Readonly<Record<string, WorkflowEntry>>
   /** Named queues a run may be started on. */
   readonly queues?: Readonly<Record<string, QueueDefinition>>
   /**
@@ -115,8 +119,14 @@ function isRecord(value: unknown): value is Record<string, unknown> {
 export function validateApp(app: unknown): asserts app is AppDefinition {
   if (!isRecord(app)) bad('app', app, 'an object with `workflows`')
   if (!isRecord(app.workflows)) bad('app.workflows', app.workflows, 'an object of functions')
-  for (const [name, fn] of Object.entries(app.workflows)) {
-    if (typeof fn !== 'function') bad(`app.workflows.${name}`, fn, 'a function')
+  for (const [name, entry] of Object.entries(app.workflows)) {
+    if (typeof entry === 'function') continue
+    if (!isRecord(entry) || typeof entry.fn !== 'function') {
+      bad(`app.workflows.${name}`, entry, 'a function, or `{ fn, input }` with a function `fn`')
+    }
+    if (entry.input !== undefined && !isStandardSchema(entry.input)) {
+      bad(`app.workflows.${name}.input`, entry.input, 'a schema (zod, valibot… any Standard Schema)')
+    }
   }
   if (app.queues !== undefined) {
     if (!isRecord(app.queues)) bad('app.queues', app.queues, 'an object')

@@ -6,6 +6,7 @@ export type EngineErrorCode =
   | 'UNKNOWN_WORKFLOW'
   | 'INVALID_INPUT'
   | 'RUN_NOT_FOUND'
+  | 'AMBIGUOUS_RUN_ID'
   | 'INVALID_STATE'
   | 'IDEMPOTENCY_CONFLICT'
   | 'NON_DETERMINISM'

@@ -40,6 +40,8 @@ import {
   validateStartRequest,
   type StartStores,
 } from './start-request.js'
+import { checkInput } from './workflow-definition.js'
+import { describeApp, type AppDescription } from './app-description.js'
 import { TransactionStatements } from './transaction-statements.js'
 
 function bad(what: string, value: unknown, expected: string): never {
@@ -248,6 +250,9 @@ export class Engine {
     this.#assertOpen('start')
     if (options !== undefined && (typeof options !== 'object' || options === null))
       bad('options', options, 'an object')
+    // Only a workflow with an input schema pays for the check (and its await).
+    const schema = this.#executor.inputSchema(workflow)
+    if (schema !== undefined) input = (await checkInput(schema, input ?? null, `start ${workflow}`)) as JsonValue
     const request = validateStartRequest(this.#executor, { ...options, workflow, input }, 'start')
     // Without a key the start is one INSERT, which may commit on its own (GroupCommit#writeOne).
     const insert = () => insertOrFindRun(this.#stores, request, this.#options.clock())
@@ -269,7 +274,8 @@ export class Engine {
     this.#assertOpen('startMany')
     if (!Array.isArray(requests) || requests.length > MAX_START_MANY)
       bad('runs', requests, `an array of at most ${MAX_START_MANY} runs`)
-    const valid = requests.map((request, i) =>
+    const checked = await this.#checkInputs(requests)
+    const valid = checked.map((request, i) =>
       validateStartRequest(this.#executor, request, `runs[${i}]`),
     )
     const results = this.#writer.atomic(() =>
@@ -278,6 +284,36 @@ export class Engine {
     await this.#writer.durable()
     for (const { row, created } of results) if (created) this.#started(row)
     return { runIds: results.map(({ row }) => row.run_id) }
+  }
+
+  /** The requests with each input checked by its workflow's schema (the same array if none has one). */
+  async #checkInputs(requests: readonly StartRequest[]): Promise<readonly StartRequest[]> {
+    let checked: StartRequest[] | undefined
+    for (let i = 0; i < requests.length; i += 1) {
+      const request = requests[i]!
+      const schema = typeof request === 'object' && request !== null ? this.#executor.inputSchema(request.workflow) : undefined
+      if (schema === undefined) continue
+      checked ??= [...requests]
+      const input = await checkInput(schema, request.input ?? null, `runs[${i}] (${request.workflow})`)
+      checked[i] = { ...request, input: input as JsonValue }
+    }
+    return checked ?? requests
+  }
+
+  /** The app's workflows (with their input schemas), queues and declared schedules. */
+  describe(): AppDescription {
+    return describeApp(this.#options.app)
+  }
+
+  /**
+   * The id of the run that `text` names: a run id, or a unique prefix of one (at least 4
+   * characters), as people copy ids.
+   *
+   * @throws {EngineError} `RUN_NOT_FOUND`, `AMBIGUOUS_RUN_ID`.
+   */
+  resolveRunId(text: string): string {
+    this.#assertOpen('resolveRunId')
+    return this.#view().lookup.resolve(text)
   }
 
   /** @throws {EngineError} `RUN_NOT_FOUND`. */

@@ -1,4 +1,4 @@
-import type { AppDefinition, QueueDefinition, WorkflowFn } from './app.js'
+import type { AppDefinition, QueueDefinition } from './app.js'
 import { EngineError } from './engine-error.js'
 import type { GroupCommit } from './group-commit.js'
 import type { Journal } from './journal.js'
@@ -14,6 +14,7 @@ import type { RunTagStore } from './run-tags.js'
 import { CancelSignal, SuspendSignal } from './signal.js'
 import { DurableTimer } from './timer.js'
 import type { TransactionStatements } from './transaction-statements.js'
+import { inputSchemaOf, workflowFn, type StandardSchemaV1 } from './workflow-definition.js'
 
 /** First wait before a run whose writes were lost (a failed or rolled-back batch) runs again. */
 export const STORAGE_RETRY_INITIAL_MS = 10
@@ -134,6 +135,15 @@ export class Executor implements RunHost {
 
   hasWorkflow(name: string): boolean {
     return Object.hasOwn(this.#app.workflows, name)
+  }
+
+  workflowNames(): string[] {
+    return Object.keys(this.#app.workflows)
+  }
+
+  /** The input schema of a workflow of the app, if it declares one. */
+  inputSchema(name: string): StandardSchemaV1 | undefined {
+    return Object.hasOwn(this.#app.workflows, name) ? inputSchemaOf(this.#app.workflows[name]) : undefined
   }
 
   hasQueue(name: string): boolean {
@@ -466,7 +476,8 @@ export class Executor implements RunHost {
     if (row.status === 'sleeping' && row.wake_at !== null && row.wake_at > this.clock()) {
       return this.armTimer(row.wake_at)
     }
-    const fn = this.#app.workflows[row.workflow] as WorkflowFn | undefined
+    const entry = this.#app.workflows[row.workflow]
+    const fn = entry === undefined ? undefined : workflowFn(entry)
     if (fn === undefined || !this.hasWorkflow(row.workflow)) {
       const error = new EngineError(
         'UNKNOWN_WORKFLOW',

@@ -1,4 +1,7 @@
-export { defineApp } from './app.js'
+export { defineApp, validateApp } from './app.js'
+export { workflow } from './workflow-definition.js'
+export type { StandardSchemaV1, WorkflowDefinition, WorkflowEntry } from './workflow-definition.js'
+export type { AppDescription, QueueDescription, ScheduleDescription, WorkflowDescription } from './app-description.js'
 export type {
   App,
   AppDefinition,
@@ -38,6 +41,8 @@ export type { JsonValue } from './json.js'
 export type { EngineObserver } from './observer.js'
 export type { QueryOptions, QueryResult } from './query.js'
 export { QUARANTINE_AFTER_CRASHES } from './recovery.js'
+export { MIN_RUN_ID_PREFIX } from './run-lookup.js'
+export type { RunWait } from './run-lookup.js'
 export type { QuarantinedRun, RecoveryReport } from './recovery.js'
 export { MAX_TAG_KEY_LENGTH, MAX_TAG_VALUE_LENGTH, MAX_TAGS, TAG_KEY_PATTERN } from './run-tags.js'
 export { MAX_STATUS_RUN_IDS } from './run-view.js'

@@ -45,6 +45,8 @@ export interface RunHost {
   /** Resolves once everything committed so far is durable beyond this machine (gate). */
   confirmDurable(): Promise<void>
   hasWorkflow(name: string): boolean
+  /** The app's workflow names, for "did you mean" hints. */
+  workflowNames(): Iterable<string>
   hasQueue(name: string): boolean
   queueDefinition(name: string | null): QueueDefinition | undefined
   /** Makes sure the in-process timer fires by `wakeAtMs`. */

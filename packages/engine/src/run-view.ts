@@ -14,6 +14,7 @@ import {
   type StepDetail,
   type StepRecord,
 } from './run.js'
+import { RunLookup } from './run-lookup.js'
 import type { RunRow } from './run-store.js'
 import { tagFilter } from './run-tags.js'
 
@@ -45,9 +46,12 @@ export class RunView {
   readonly #status: Statement
   readonly #statuses: Statement
   readonly #lists = new Map<string, Statement>()
+  /** Run id prefixes, and what a parked run waits for. */
+  readonly lookup: RunLookup
 
   constructor(db: Database) {
     this.#db = db
+    this.lookup = new RunLookup(db)
     this.#get = db.prepare('SELECT * FROM lc_runs WHERE run_id = ?')
     this.#status = db.prepare('SELECT status FROM lc_runs WHERE run_id = ?')
     this.#statuses = db.prepare(
@@ -80,15 +84,18 @@ export class RunView {
     }
     const row = this.#get.get(runId) as RunRow | undefined
     if (row === undefined) throw new EngineError('RUN_NOT_FOUND', `get run ${runId}: no such run`)
-    const steps = (this.#steps.all(runId) as StepRow[]).map(stepRecord)
-    return {
+    const rows = this.#steps.all(runId) as StepRow[]
+    const detail: RunDetail = {
       ...summary(row),
       input: fromJsonText(row.input) ?? null,
       output: fromJsonText(row.output) ?? null,
       error: (fromJsonText(row.error) as RunError | undefined) ?? null,
       appVersion: row.app_version,
-      steps,
+      steps: rows.map(stepRecord),
     }
+    const waitingFor = this.lookup.waitOf(row.status, row.wake_at, rows, iso)
+    if (waitingFor !== undefined) detail.waitingFor = waitingFor
+    return detail
   }
 
   /**

@@ -1,4 +1,5 @@
 import type { JsonValue } from './json.js'
+import type { RunWait } from './run-lookup.js'
 
 /** A run's lifecycle state, as in the HTTP API. */
 export type RunStatus =
@@ -91,6 +92,8 @@ export interface RunDetail extends RunSummary {
   /** The app version the run started under (`null` for runs of older engines). */
   appVersion: string | null
   steps: StepRecord[]
+  /** While `sleeping` or `waiting`: what for (a timer, a retry, an event, a child run). */
+  waitingFor?: RunWait
 }
 
 /** A run's attributes: short string keys and values, filterable with `list({ tags })`. */

@@ -1,4 +1,5 @@
 import type { AppDefinition, QueueDefinition } from './app.js'
+import { closestNames } from './closest-names.js'
 import type { DebounceStore } from './debounce.js'
 import { EngineError, invalidInput } from './engine-error.js'
 import { toJsonText } from './json.js'
@@ -27,6 +28,8 @@ export interface ValidStartRequest {
 export interface StartTarget {
   hasWorkflow(name: string): boolean
   hasQueue(name: string): boolean
+  /** The app's workflow names, for "did you mean" hints. */
+  workflowNames(): Iterable<string>
   queueDefinition(name: string | null): QueueDefinition | undefined
   readonly app: AppDefinition
 }
@@ -63,10 +66,7 @@ export function validateStartRequest(
   if (typeof request !== 'object' || request === null) bad(what, request, 'an object')
   const { workflow, input, idempotencyKey, queue } = request
   if (typeof workflow !== 'string' || !target.hasWorkflow(workflow)) {
-    throw new EngineError(
-      'UNKNOWN_WORKFLOW',
-      `${what}: no workflow named \`${String(workflow)}\` (${typeof workflow}) in the app`,
-    )
+    throw unknownWorkflow(target, workflow, what)
   }
   if (
     idempotencyKey !== undefined &&
@@ -102,6 +102,23 @@ export function validateStartRequest(
     queue: queue ?? null,
     flow,
   }
+}
+
+/**
+ * `UNKNOWN_WORKFLOW`, naming the app's closest workflows (edit distance) or, if none is close,
+ * the workflows it has.
+ */
+export function unknownWorkflow(target: StartTarget, workflow: unknown, what: string): EngineError {
+  const names = [...target.workflowNames()]
+  const close = typeof workflow === 'string' ? closestNames(workflow, names) : []
+  const hint =
+    close.length > 0
+      ? `; did you mean ${close.map((name) => `\`${name}\``).join(' or ')}?`
+      : names.length > 0
+        ? `; it has ${names.slice(0, 20).map((name) => `\`${name}\``).join(', ')}${names.length > 20 ? ', …' : ''}`
+        : ''
+  const shown = typeof workflow === 'string' ? `\`${workflow}\`` : `\`${String(workflow)}\` (${typeof workflow})`
+  return new EngineError('UNKNOWN_WORKFLOW', `${what}: no workflow named ${shown} in the app${hint}`)
 }
 
 /**

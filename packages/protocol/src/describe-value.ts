@@ -1,12 +1,14 @@
 /**
- * Describes a value and its type for validation messages: `` `0` (number) ``. Long values are
- * cut at 80 characters, so a message never echoes a whole request body.
+ * Describes a value and its type for validation messages: `` `0` (number) ``, `` `shopp` (string) ``.
+ * A string is shown as its text, not as JSON, so it is quoted once (the backticks), and the type
+ * says it is a string. Long values are cut at 80 characters, so a message never echoes a whole
+ * request body.
  */
 export function describeValue(value: unknown): string {
   const type = value === null ? 'null' : Array.isArray(value) ? 'array' : typeof value
   let shown: string
   try {
-    shown = JSON.stringify(value) ?? String(value)
+    shown = typeof value === 'string' ? value : (JSON.stringify(value) ?? String(value))
   } catch {
     shown = String(value)
   }

@@ -20,6 +20,7 @@ const STATUS_BY_CODE: Readonly<Record<string, ContentfulStatusCode>> = {
   QUERY_TIMEOUT: 400,
   QUERY_FAILED: 400,
   NOT_SERIALIZABLE: 400,
+  AMBIGUOUS_RUN_ID: 400,
   UNAUTHENTICATED: 401,
   FORBIDDEN: 403,
   NOT_FOUND: 404,
@@ -46,8 +47,23 @@ const STATUS_BY_CODE: Readonly<Record<string, ContentfulStatusCode>> = {
   REPLICA_NOT_VERIFIED: 503,
   WORKER_UNAVAILABLE: 503,
   WORKER_START_FAILED: 503,
+  // The tenant's app module does not load: fix the app, then wake the tenant.
+  APP_LOAD_FAILED: 503,
   WORKER_STOPPING: 503,
   ENGINE_CLOSED: 503,
+  // The server cannot do this here (tenant logs under the Kubernetes launcher).
+  LOGS_UNAVAILABLE: 501,
+}
+
+/**
+ * Seconds a client should wait before retrying, sent as `Retry-After` with these codes: the
+ * condition is temporary (a full fleet, a worker being replaced, storage catching up).
+ */
+const RETRY_AFTER_SECONDS: Readonly<Record<string, number>> = {
+  OVER_CAPACITY: 1,
+  WORKER_UNAVAILABLE: 1,
+  WORKER_STOPPING: 1,
+  STORAGE_UNAVAILABLE: 2,
 }
 
 /**
@@ -86,9 +102,11 @@ export function errorResponse(context: Context, err: unknown): Response {
       : err instanceof Error
         ? err.message
         : String(err)
+  const retryAfter = RETRY_AFTER_SECONDS[code]
+  const headers = retryAfter === undefined ? undefined : { 'retry-after': String(retryAfter) }
   // An internal error's details stay in the log; a 503 `STORAGE_UNAVAILABLE` names its runs.
   const details = status >= 500 && code === 'INTERNAL' ? {} : detailsOf(err)
-  return context.json({ error: { ...details, code, message } } satisfies ErrorBody, status)
+  return context.json({ error: { ...details, code, message } } satisfies ErrorBody, status, headers)
 }
 
 /**

@@ -23,6 +23,12 @@ export const EXIT_NO_RESTORE_POINT = 66
  * exited. Not a crash: no retry helps until the tenant is upgraded or its app restored.
  */
 export const EXIT_APP_REFUSED = 78
+/**
+ * The tenant's app module could not be loaded (a compile error, a missing file, a bad default
+ * export): not the tenant's crash, and a restart cannot help until the app is fixed. The worker
+ * reports the module's own error first (the `refused` callback, code `APP_LOAD_FAILED`).
+ */
+export const EXIT_APP_LOAD_FAILED = 79
 
 /** The engine's error codes at open that refuse a tenant's file rather than fail the worker. */
 export const APP_REFUSAL_CODES = ['APP_MISMATCH', 'MIGRATION_MISMATCH'] as const
@@ -41,3 +47,7 @@ const STORAGE_OUTAGE_CODES = new Set([
 export function isStorageOutage(code: unknown): boolean {
   return typeof code === 'string' && STORAGE_OUTAGE_CODES.has(code)
 }
+/** The codes a worker's `refused` report may carry: the engine's refusals, or an app that does not load. */
+export const REFUSED_REPORT_CODES = [...APP_REFUSAL_CODES, 'APP_LOAD_FAILED'] as const
+/** One of {@link REFUSED_REPORT_CODES}. */
+export type RefusedCode = (typeof REFUSED_REPORT_CODES)[number]

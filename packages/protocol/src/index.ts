@@ -25,7 +25,9 @@ export { TENANT_ID_PATTERN, isTenantId, parseTenantId } from './tenant-id.js'
 export { INCARNATION_PATTERN, isIncarnation, newIncarnation } from './incarnation.js'
 export {
   APP_REFUSAL_CODES,
+  EXIT_APP_LOAD_FAILED,
   EXIT_APP_REFUSED,
+  REFUSED_REPORT_CODES,
   EXIT_FAILED,
   EXIT_HIBERNATED,
   EXIT_LEASE_LOST,
@@ -33,7 +35,7 @@ export {
   EXIT_STORAGE_UNAVAILABLE,
   isStorageOutage,
 } from './exit-codes.js'
-export type { AppRefusalCode } from './exit-codes.js'
+export type { AppRefusalCode, RefusedCode } from './exit-codes.js'
 export {
   DEFAULT_STORAGE_BUCKET,
   DEFAULT_STORAGE_REGION,
@@ -77,6 +79,7 @@ export {
   parseMetricsDelta,
   parseReadyReport,
   parseRefusedReport,
+  MAX_REFUSAL_MESSAGE_LENGTH,
 } from './internal-api.js'
 export type {
   CallbackCaller,
@@ -90,3 +93,26 @@ export type {
   SyncPoint,
   WorkerCallback,
 } from './internal-api.js'
+export {
+  BackfillScheduleBody,
+  CreateScheduleBody,
+  TriggerScheduleBody,
+  CreateTenantBody,
+  ForkRunBody,
+  ForkTenantBody,
+  LabelsSchema,
+  MAX_BATCH_RUNS,
+  MAX_LABELS,
+  MAX_STATUS_RUN_IDS,
+  QueryBody,
+  RunStatusesBody,
+  SendEventBody,
+  StartRunBody,
+  StartRunsBody,
+  TenantIdSchema,
+  UpdateTenantBody,
+  UpgradeTenantBody,
+  DurabilitySchema,
+  parseBody,
+} from './api-schemas/index.js'
+export type { StartRunFields } from './api-schemas/index.js'

@@ -1,5 +1,5 @@
 import { describeValue } from './describe-value.js'
-import { APP_REFUSAL_CODES, type AppRefusalCode } from './exit-codes.js'
+import { REFUSED_REPORT_CODES, type RefusedCode } from './exit-codes.js'
 import { ProtocolError } from './protocol-error.js'
 import { optionalInteger, requireString, type JsonObject } from './request-body.js'
 import { parseTenantId } from './tenant-id.js'
@@ -96,13 +96,19 @@ export interface HibernatedReport {
 }
 
 /**
- * `refused`: the engine refused the tenant's file; `message` names the app or migration and
- * what to do. The worker exits with `EXIT_APP_REFUSED` next.
+ * `refused`: the worker cannot serve the tenant and exits next, for a reason no restart fixes:
+ * its engine refused the tenant's file (`APP_MISMATCH`, `MIGRATION_MISMATCH`: exit code
+ * `EXIT_APP_REFUSED`; `message` names the app or migration and what to do), or its app module
+ * does not load (`APP_LOAD_FAILED`: exit code `EXIT_APP_LOAD_FAILED`; `message` is the module's
+ * own error). The control plane answers the wake that launched it with this code and message.
  */
 export interface RefusedReport {
-  readonly code: AppRefusalCode
+  readonly code: RefusedCode
   readonly message: string
 }
+
+/** Longest refusal message kept (a compile error can be long: the rest is cut, not refused). */
+export const MAX_REFUSAL_MESSAGE_LENGTH = 4096
 
 /** The answer to `ready` and `heartbeat`. */
 export interface LeaseAnswer {
@@ -155,13 +161,14 @@ export function parseHibernatedReport(body: JsonObject): HibernatedReport {
 /** Reads a `refused` body (`BAD_REQUEST` for a code that is not a refusal). */
 export function parseRefusedReport(body: JsonObject): RefusedReport {
   const code = requireString(body, 'code')
-  if (!(APP_REFUSAL_CODES as readonly string[]).includes(code)) {
+  if (!(REFUSED_REPORT_CODES as readonly string[]).includes(code)) {
     throw new ProtocolError(
       'BAD_REQUEST',
-      `Expected \`code\` to be one of ${APP_REFUSAL_CODES.join(', ')}, got ${describeValue(code)}`,
+      `Expected \`code\` to be one of ${REFUSED_REPORT_CODES.join(', ')}, got ${describeValue(code)}`,
     )
   }
-  return { code: code as AppRefusalCode, message: requireString(body, 'message', 4096) }
+  const message = typeof body.message === 'string' ? body.message : ''
+  return { code: code as RefusedCode, message: message.slice(0, MAX_REFUSAL_MESSAGE_LENGTH) }
 }
 
 /** Whether a route parameter names a worker callback. */

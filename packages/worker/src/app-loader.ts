@@ -1,10 +1,13 @@
 import { pathToFileURL } from 'node:url'
-import type { AppDefinition } from '@litecell/engine'
+import { validateApp, type AppDefinition } from '@litecell/engine'
 import { WorkerError } from './worker-error.js'
 
 /**
  * Loads an app module: its default export is `defineApp({...})` or a plain object of the same
- * shape (so an app file needs no import).
+ * shape (so an app file needs no import), checked as `Engine.open` would check it.
+ *
+ * @throws {WorkerError} `APP_LOAD_FAILED` with the module's own error (a compile error, a
+ *   missing file, a throw at import) or what is wrong with its default export.
  */
 export async function loadApp(appPath: string): Promise<AppDefinition> {
   let module: { default?: unknown }
@@ -20,5 +23,10 @@ export async function loadApp(appPath: string): Promise<AppDefinition> {
       `load app ${appPath}: the default export must be defineApp({ workflows }) or an object with \`workflows\``,
     )
   }
-  return app as AppDefinition
+  try {
+    validateApp(app)
+  } catch (err) {
+    throw new WorkerError('APP_LOAD_FAILED', `load app ${appPath}: ${(err as Error).message}`, { cause: err })
+  }
+  return app
 }

@@ -1,5 +1,4 @@
 import {
-  type AppRefusalCode,
   CALLBACK_BASE_PATH,
   callbackPath,
   errorOf,
@@ -9,6 +8,8 @@ import {
   type MetricsDelta,
   type ReadyReport,
   type RefusedReport,
+  type RefusedCode,
+  MAX_REFUSAL_MESSAGE_LENGTH,
   type WorkerCallback,
 } from '@litecell/protocol'
 import { WorkerError } from './worker-error.js'
@@ -71,12 +72,14 @@ export class ControlClient {
   }
 
   /**
-   * Reports that the engine refused to open the tenant's file (`APP_MISMATCH`,
-   * `MIGRATION_MISMATCH`): the control plane answers the wake with this error and marks the
-   * tenant failed with it, without counting a crash. The worker exits next.
+   * Reports that the worker cannot serve the tenant: the engine refused to open its file
+   * (`APP_MISMATCH`, `MIGRATION_MISMATCH`) or the app module does not load (`APP_LOAD_FAILED`).
+   * The control plane answers the wake with this error and marks the tenant failed with it,
+   * without counting a crash. The worker exits next.
    */
-  async refused(code: AppRefusalCode, message: string): Promise<void> {
-    await this.#call('refused', { code, message } satisfies RefusedReport)
+  async refused(code: RefusedCode, message: string): Promise<void> {
+    const report: RefusedReport = { code, message: message.slice(0, MAX_REFUSAL_MESSAGE_LENGTH) }
+    await this.#call('refused', report)
   }
 
   /** Reports a verified, finished hibernation (local files already removed). */

@@ -6,6 +6,7 @@
  */
 import {
   APP_REFUSAL_CODES,
+  EXIT_APP_LOAD_FAILED,
   EXIT_APP_REFUSED,
   EXIT_FAILED,
   EXIT_NO_RESTORE_POINT,
@@ -62,11 +63,12 @@ main().then(
 )
 
 /**
- * How a failed start ends: a fork with nothing to restore, storage that cannot be reached (a
+ * How a failed start ends: a fork with nothing to restore, an app that does not load, storage that cannot be reached (a
  * short S3 outage must not count as the tenant's crash, issue 9, item 7), or a failure.
  */
 function startFailureExitCode(code: unknown): number {
   if (code === 'NO_RESTORE_POINT') return EXIT_NO_RESTORE_POINT
+  if (code === 'APP_LOAD_FAILED') return EXIT_APP_LOAD_FAILED
   if (isStorageOutage(code)) return EXIT_STORAGE_UNAVAILABLE
   return EXIT_FAILED
 }

@@ -1,11 +1,12 @@
 import type { Hono } from 'hono'
 import type { Engine, ScheduleRequest } from '@litecell/engine'
-import { optionalString, readJsonObject } from '@litecell/protocol'
+import { TriggerScheduleBody, parseBody, readJsonObject } from '@litecell/protocol'
 
 /**
  * The tenant's schedule routes (below `/v1/tenants/<id>`), over `engine.schedules`. The
  * engine validates every field (bad cron text or time zone: `INVALID_INPUT`, a 400 with the
- * parser's reason), so the routes only read bodies and pick statuses.
+ * parser's reason; `CreateScheduleBody` documents that contract), so the routes only read
+ * bodies and pick statuses; a trigger's body is checked with its schema.
  */
 export function addScheduleRoutes(tenant: Hono, engine: Engine): void {
   tenant.post('/schedules', async (context) => {
@@ -35,7 +36,7 @@ export function addScheduleRoutes(tenant: Hono, engine: Engine): void {
   )
 
   tenant.post('/schedules/:sid/trigger', async (context) => {
-    const idempotencyKey = optionalString(await readJsonObject(context), 'idempotencyKey', 512)
+    const { idempotencyKey } = parseBody(TriggerScheduleBody, await readJsonObject(context))
     const options = idempotencyKey === undefined ? {} : { idempotencyKey }
     return context.json(await engine.schedules.trigger(context.req.param('sid'), options), 202)
   })

@@ -4,7 +4,6 @@ import { join } from 'node:path'
 import { Readable } from 'node:stream'
 import { Hono, type Context, type Next } from 'hono'
 import {
-  MAX_STATUS_RUN_IDS,
   RUN_STATUSES,
   type Engine,
   type JsonValue,
@@ -12,18 +11,23 @@ import {
   type StartRequest,
 } from '@litecell/engine'
 import {
+  ForkRunBody,
   HIBERNATE_PATH,
+  QueryBody,
+  RunStatusesBody,
   SYNC_POINT_PATH,
+  SendEventBody,
+  StartRunBody,
+  StartRunsBody,
   WORKER_SECRET_HEADER,
   describeValue,
   errorResponse,
   hashSecret,
   matchesHash,
   optionalInteger,
-  optionalString,
+  parseBody,
   readJsonObject,
-  requireString,
-  type JsonObject,
+  type StartRunFields,
   type SyncPoint,
 } from '@litecell/protocol'
 import { replicatedAcks, tenantDurability, type Replication } from './replicated-ack.js'
@@ -37,9 +41,6 @@ export const MAX_WAIT_MS = 120_000
 export const MAX_HAND_OVER_WAIT_MS = 10_000
 /** How often a waiting hand-over looks at the engine (in memory first, then one small query). */
 const HAND_OVER_CHECK_MS = 20
-
-/** Most runs one batch may start (the control plane also caps bodies at 1 MiB). */
-export const MAX_BATCH_RUNS = 10_000
 
 /** What the tenant API needs from the worker that hosts it. */
 export interface TenantApiOptions {
@@ -130,32 +131,19 @@ export function createTenantApi(options: TenantApiOptions): Hono {
 
   const tenant = app.basePath(`/v1/tenants/${tenantId}`)
   for (const path of ['/runs', '/runs/*']) tenant.use(path, replicatedAcks(options.replication))
+  // A run id may be given by a unique prefix of it, as people copy ids (AMBIGUOUS_RUN_ID if
+  // it names several runs).
+  const runIdOf = (context: Context) => engine.resolveRunId(context.req.param('runId') ?? '')
 
   tenant.post('/runs', async (context) => {
-    const request = toStartRequest(await readJsonObject(context))
+    const request = toStartRequest(parseBody(StartRunBody, await readJsonObject(context)))
     const { runId, status } = await engine.start(request.workflow, request.input, request)
     return context.json({ runId, status }, 202)
   })
 
   tenant.post('/runs/batch', async (context) => {
-    const body = await readJsonObject(context)
-    const runs = body.runs
-    if (!Array.isArray(runs) || runs.length === 0 || runs.length > MAX_BATCH_RUNS) {
-      throw new WorkerError(
-        'BAD_REQUEST',
-        `Expected \`runs\` to be an array of 1 to ${MAX_BATCH_RUNS} runs, got ${describeValue(runs)}`,
-      )
-    }
-    const requests = runs.map((run, index) => {
-      if (typeof run !== 'object' || run === null || Array.isArray(run)) {
-        throw new WorkerError(
-          'BAD_REQUEST',
-          `Expected \`runs[${index}]\` to be an object, got ${describeValue(run)}`,
-        )
-      }
-      return toStartRequest(run as JsonObject)
-    })
-    return context.json(await engine.startMany(requests), 202)
+    const { runs } = parseBody(StartRunsBody, await readJsonObject(context))
+    return context.json(await engine.startMany(runs.map(toStartRequest)), 202)
   })
 
   tenant.get('/runs', async (context) => {
@@ -177,14 +165,7 @@ export function createTenantApi(options: TenantApiOptions): Hono {
   })
 
   tenant.post('/runs/status', async (context) => {
-    const body = await readJsonObject(context)
-    const runIds = body.runIds
-    if (!Array.isArray(runIds) || runIds.length === 0 || runIds.length > MAX_STATUS_RUN_IDS) {
-      throw new WorkerError(
-        'BAD_REQUEST',
-        `Expected \`runIds\` to be an array of 1 to ${MAX_STATUS_RUN_IDS} run ids, got ${describeValue(runIds)}`,
-      )
-    }
+    const { runIds } = parseBody(RunStatusesBody, await readJsonObject(context))
     return context.json({ runs: await engine.statuses(runIds as string[]) })
   })
 
@@ -203,57 +184,40 @@ export function createTenantApi(options: TenantApiOptions): Hono {
       1,
       Number.MAX_SAFE_INTEGER,
     ) as number
-    return context.json(await engine.step(context.req.param('runId'), seq))
+    return context.json(await engine.step(runIdOf(context), seq))
   })
 
-  tenant.get('/runs/:runId', async (context) =>
-    context.json(await engine.get(context.req.param('runId'))),
-  )
+  tenant.get('/runs/:runId', async (context) => context.json(await engine.get(runIdOf(context))))
 
   tenant.get('/runs/:runId/result', async (context) => {
     const waitMs = optionalInteger(context.req.query('waitMs'), 'waitMs', 0, MAX_WAIT_MS) ?? 0
-    return context.json(await engine.result(context.req.param('runId'), { waitMs }))
+    return context.json(await engine.result(runIdOf(context), { waitMs }))
   })
 
   tenant.post('/runs/:runId/events', async (context) => {
-    const body = await readJsonObject(context)
-    const name = requireString(body, 'name')
-    await engine.sendEvent(context.req.param('runId'), name, (body.payload ?? null) as JsonValue)
+    const { name, payload } = parseBody(SendEventBody, await readJsonObject(context))
+    await engine.sendEvent(runIdOf(context), name, (payload ?? null) as JsonValue)
     return context.json({ delivered: true }, 202)
   })
 
   tenant.post('/runs/:runId/cancel', async (context) =>
-    context.json(await engine.cancel(context.req.param('runId'))),
+    context.json(await engine.cancel(runIdOf(context))),
   )
 
   tenant.post('/runs/:runId/resume', async (context) =>
-    context.json(await engine.resume(context.req.param('runId'))),
+    context.json(await engine.resume(runIdOf(context))),
   )
 
   tenant.post('/runs/:runId/fork', async (context) => {
-    const body = await readJsonObject(context)
-    const fromStep = optionalInteger(body.fromStep, 'fromStep', 0, Number.MAX_SAFE_INTEGER)
-    if (fromStep === undefined) {
-      throw new WorkerError(
-        'BAD_REQUEST',
-        `Expected \`fromStep\` to be an integer, got ${describeValue(body.fromStep)}`,
-      )
-    }
-    return context.json(await engine.fork(context.req.param('runId'), { fromStep }), 201)
+    const { fromStep } = parseBody(ForkRunBody, await readJsonObject(context))
+    return context.json(await engine.fork(runIdOf(context), { fromStep }), 201)
   })
 
+  tenant.get('/workflows', (context) => context.json(engine.describe()))
   addScheduleRoutes(tenant, engine)
 
   tenant.post('/query', async (context) => {
-    const body = await readJsonObject(context)
-    const sql = requireString(body, 'sql', 100_000)
-    const args = body.args
-    if (args !== undefined && (typeof args !== 'object' || args === null)) {
-      throw new WorkerError(
-        'BAD_REQUEST',
-        `Expected \`args\` to be an array or object, got ${describeValue(args)}`,
-      )
-    }
+    const { sql, args } = parseBody(QueryBody, await readJsonObject(context))
     const result = await engine.query(
       sql,
       args as JsonValue[] | Record<string, JsonValue> | undefined,
@@ -287,13 +251,14 @@ const ENGINE_CHECKED_OPTIONS = [
   'debounce',
 ] as const
 
-function toStartRequest(body: JsonObject): StartRequest {
-  const workflow = requireString(body, 'workflow')
-  const request: StartRequest = { workflow, input: (body.input ?? null) as JsonValue }
-  const idempotencyKey = optionalString(body, 'idempotencyKey', 512)
-  const queue = optionalString(body, 'queue')
-  if (idempotencyKey !== undefined) request.idempotencyKey = idempotencyKey
-  if (queue !== undefined) request.queue = queue
+/** A start body, checked by {@link StartRunBody}, as the engine's start request. */
+function toStartRequest(body: StartRunFields): StartRequest {
+  const request: StartRequest = {
+    workflow: body.workflow,
+    input: (body.input ?? null) as JsonValue,
+  }
+  if (body.idempotencyKey !== undefined) request.idempotencyKey = body.idempotencyKey
+  if (body.queue !== undefined) request.queue = body.queue
   const options = request as unknown as Record<string, unknown>
   for (const field of ENGINE_CHECKED_OPTIONS) {
     if (body[field] !== undefined) options[field] = body[field]

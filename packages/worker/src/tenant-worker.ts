@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs'
 import type { AddressInfo } from 'node:net'
 import { join } from 'node:path'
 import { serve, type ServerType } from '@hono/node-server'
-import { Engine, type EngineOptions } from '@litecell/engine'
+import { Engine, type AppDefinition, type EngineOptions } from '@litecell/engine'
 import {
   APP_REFUSAL_CODES,
   TENANT_DB_FILE,
@@ -93,11 +93,13 @@ export class TenantWorker {
     }
     const timings: Record<string, number> = {}
     const lap = (name: string, sinceMs: number) => (timings[name] = Date.now() - sinceMs)
+    // The app first: a module that does not load fails the wake before any restore, and is
+    // reported as the app's error (APP_LOAD_FAILED), not as a crash of the tenant.
+    const app = await this.#loadApp()
     let phaseMs = Date.now()
     const source = existsSync(dbPath) ? 'local file' : await this.#restore(dbPath)
     lap('restoreMs', phaseMs)
     phaseMs = Date.now()
-    const app = await loadApp(this.#config.appPath)
     // Replicated acknowledgements and the output gate (issue 11). A file a crash left here
     // may hold commits S3 lacks: no final status shows as replicated before it is confirmed.
     this.#replication = new TenantReplication({
@@ -216,6 +218,21 @@ export class TenantWorker {
     })
     this.#idle.start()
     this.#log.info({ tenantId, source, url, ...timings, ms: Date.now() - startedAtMs }, 'worker ready')
+  }
+
+  /** Loads the app module; if it does not load, tells the control plane why, then throws. */
+  async #loadApp(): Promise<AppDefinition> {
+    try {
+      return await loadApp(this.#config.appPath)
+    } catch (err) {
+      const { code, message } = err as { code?: unknown; message?: unknown }
+      if (code === 'APP_LOAD_FAILED') {
+        await this.#client.refused(code, String(message)).catch((reportErr: unknown) => {
+          this.#log.warn({ err: reportErr }, 'could not report the app load failure')
+        })
+      }
+      throw err
+    }
   }
 
   /**

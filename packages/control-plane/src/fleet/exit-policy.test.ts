@@ -37,6 +37,7 @@ afterEach(() => {
 const exit = (code: number | null) => ({ code, signal: code === null ? 'SIGKILL' : null })
 const worker = (overrides: { reportedNextWakeAt?: number | null; wasReady?: boolean } = {}) => ({
   tenantId: 'acme',
+  app: 'test',
   epoch: registry.beginLease('acme', 10_000, 0),
   reportedNextWakeAt: undefined,
   wasReady: true,

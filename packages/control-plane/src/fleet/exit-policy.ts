@@ -1,4 +1,5 @@
 import {
+  EXIT_APP_LOAD_FAILED,
   EXIT_APP_REFUSED,
   EXIT_HIBERNATED,
   EXIT_LEASE_LOST,
@@ -9,6 +10,7 @@ import type { Logger } from 'pino'
 import type { FleetMetrics } from '../fleet-metrics.js'
 import type { WorkerExit } from '../launcher.js'
 import type { Registry } from '../registry.js'
+import { appLoadFailed } from './worker-launch.js'
 
 /** Crashes within {@link CRASH_WINDOW_MS} that mark a tenant failed. */
 export const CRASH_LIMIT = 5
@@ -35,6 +37,8 @@ export type ExitKind =
   | 'no-restore-point'
   /** Its engine refused the tenant's file (another app, a changed migration): nor can that. */
   | 'refused'
+  /** The tenant's app module does not load: the app's fault, not a crash of the tenant. */
+  | 'app-load-failed'
   /** Anything else: counted toward `failed`, restarted with backoff. */
   | 'crashed'
 
@@ -51,6 +55,7 @@ export function classifyExit(
   if (exit.code === EXIT_STORAGE_UNAVAILABLE) return 'storage-unavailable'
   if (exit.code === EXIT_NO_RESTORE_POINT) return 'no-restore-point'
   if (exit.code === EXIT_APP_REFUSED) return 'refused'
+  if (exit.code === EXIT_APP_LOAD_FAILED) return 'app-load-failed'
   if (exit.code === EXIT_LEASE_LOST || options.closing) return 'fenced'
   return 'crashed'
 }
@@ -73,8 +78,9 @@ export interface ExitedWorker {
   readonly reportedNextWakeAt: number | null | undefined
   /** Whether it reported ready (a storage failure before that happened at its start). */
   readonly wasReady: boolean
-  /** Why its engine refused the tenant's file, if it reported that. */
-  readonly refusal?: { readonly message: string } | null
+  /** The app it ran, and why it refused the tenant (if it reported that). */
+  readonly app: string
+  readonly refusal?: { readonly message: string } | null | undefined
 }
 
 /**
@@ -141,6 +147,18 @@ export function settleExit(
         clearWorker: true,
       })
       return kind
+    case 'app-load-failed': {
+      // No restart helps until the app is fixed, and it is not the tenant's crash: keep the
+      // tenant out of the crash count and the wake scheduler, with the app's own error.
+      const reason = appLoadFailed(worker).message
+      registry.setState(tenantId, 'failed', {
+        failureReason: reason,
+        nextWakeAt: null,
+        clearWorker: true,
+      })
+      log.error({ tenantId, epoch, reason }, 'tenant app does not load')
+      return kind
+    }
     case 'refused': {
       // Not a crash: the tenant's file does not match its app, and no retry changes that. It
       // stays failed, with the reason, until an upgrade or an admin wake.

@@ -102,7 +102,10 @@ export class LeaseDesk {
     return { hibernate: true }
   }
 
-  /** A worker's engine refused the tenant's file; it exits next (`EXIT_APP_REFUSED`). */
+  /**
+   * A worker cannot serve its tenant: its engine refused the file, or its app does not load;
+   * it exits next (`EXIT_APP_REFUSED`, `EXIT_APP_LOAD_FAILED`).
+   */
   refused(caller: CallbackCaller, secret: string | undefined, report: RefusedReport): void {
     this.#caller(caller, secret).reportRefused(report)
   }

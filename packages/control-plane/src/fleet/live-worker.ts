@@ -35,11 +35,11 @@ export interface WorkerView {
  */
 export class LiveWorker {
   readonly tenantId: string
+  /** The app it was launched with (the tenant's app at launch). */
+  readonly app: string
   readonly epoch: number
   readonly process: WorkerProcess
   readonly startedAtMs: number
-  /** The app it was launched with. */
-  readonly app: string
   /** SHA-256 of the worker's secret: callbacks prove themselves with the secret. */
   readonly secretHash: string
   readonly #secret: string
@@ -59,19 +59,19 @@ export class LiveWorker {
 
   constructor(parts: {
     tenantId: string
+    app: string
     epoch: number
     process: WorkerProcess
     startedAtMs: number
-    app: string
     secret: string
     secretHash: string
     fetch?: WorkerFetch
   }) {
     this.tenantId = parts.tenantId
+    this.app = parts.app
     this.epoch = parts.epoch
     this.process = parts.process
     this.startedAtMs = parts.startedAtMs
-    this.app = parts.app
     this.#secret = parts.secret
     this.secretHash = parts.secretHash
     this.#fetch = parts.fetch
@@ -184,8 +184,9 @@ export class LiveWorker {
   }
 
   /**
-   * Why its engine refused the tenant's file (`APP_MISMATCH`, `MIGRATION_MISMATCH`), if it
-   * did: the wake answers with it and the tenant fails with its message.
+   * Why it said it cannot serve the tenant, if it did: its engine refused the tenant's file
+   * (`APP_MISMATCH`, `MIGRATION_MISMATCH`) or its app does not load (`APP_LOAD_FAILED`). The
+   * wake answers with it and the tenant fails with its message.
    */
   get refusal(): RefusedReport | null {
     return this.#refusal

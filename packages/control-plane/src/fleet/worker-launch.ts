@@ -1,5 +1,6 @@
 import { join } from 'node:path'
 import {
+  EXIT_APP_LOAD_FAILED,
   EXIT_APP_REFUSED,
   EXIT_NO_RESTORE_POINT,
   EXIT_STORAGE_UNAVAILABLE,
@@ -10,6 +11,7 @@ import {
 import { ControlPlaneError } from '../control-plane-error.js'
 import type { Launcher } from '../launcher.js'
 import type { Registry } from '../registry.js'
+import { tenantLogPath } from '../tenant-log.js'
 import { LiveWorker } from './live-worker.js'
 import type { WorkerFetch } from './worker-client.js'
 
@@ -73,7 +75,10 @@ export async function launchWorker(
     workerSecret: secret,
     ...(tenant.restoreFrom ? { restoreFrom: tenant.restoreFrom } : {}),
   }
-  const process = launcher.launch({ settings, logPath: join(dataDir, 'logs', `${tenantId}.log`) })
+  const process = launcher.launch({
+    settings,
+    logPath: tenantLogPath(join(dataDir, 'logs'), tenantId),
+  })
   return new LiveWorker({
     tenantId,
     app: tenant.app,
@@ -108,6 +113,7 @@ export async function untilReady(live: LiveWorker, timeoutMs: number): Promise<v
       `wake tenant ${tenantId}: the storage is unreachable; the tenant is retried with backoff, never marked failed for it`,
     )
   }
+  if (exit.code === EXIT_APP_LOAD_FAILED) throw appLoadFailed(live)
   // The engine refused the file: say why (which app or migration, and what to do).
   if (exit.code === EXIT_APP_REFUSED && live.refusal) {
     throw new ControlPlaneError(live.refusal.code, live.refusal.message)
@@ -121,5 +127,22 @@ export async function untilReady(live: LiveWorker, timeoutMs: number): Promise<v
   throw new ControlPlaneError(
     'WORKER_START_FAILED',
     `wake tenant ${tenantId}: worker ${outcome === 'timeout' ? `not ready within ${timeoutMs} ms` : 'exited during start'}; see logs/${tenantId}.log`,
+  )
+}
+
+/**
+ * The error a wake answers when the tenant's app module does not load: the module's own error
+ * (as the worker reported it), and how to retry once the app is fixed. The tenant is not
+ * crashed: its state is `failed` with this reason until an admin's wake (see exit-policy.ts).
+ */
+export function appLoadFailed(live: {
+  tenantId: string
+  app: string
+  refusal?: { message: string } | null | undefined
+}): ControlPlaneError {
+  const detail = live.refusal?.message ?? 'no detail reported'
+  return new ControlPlaneError(
+    'APP_LOAD_FAILED',
+    `wake tenant ${live.tenantId}: app \`${live.app}\` does not load: ${detail}; fix the app, then retry with \`litecell tenants wake ${live.tenantId}\``,
   )
 }

@@ -66,6 +66,14 @@ export class KubernetesLauncher implements Launcher {
     }
   }
 
+  /**
+   * Pods' output is in the cluster's pod logs, not in a file here (the launcher has none of its
+   * own to serve yet): say how to read them.
+   */
+  logsUnavailableHint(tenantId: string): string {
+    return `workers run as Kubernetes pods; read tenant ${tenantId}'s logs with \`kubectl logs -n ${this.namespace} -l litecell.dev/tenant=${tenantId} --tail=100\``
+  }
+
   /** The namespace worker pods are created in. */
   get namespace(): string {
     return this.#api.namespace

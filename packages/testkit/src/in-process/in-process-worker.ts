@@ -4,6 +4,7 @@ import { join } from 'node:path'
 import type { WorkerExit, WorkerProcess } from '@litecell/control-plane'
 import { Engine } from '@litecell/engine'
 import {
+  EXIT_APP_LOAD_FAILED,
   EXIT_FAILED,
   EXIT_HIBERNATED,
   EXIT_NO_RESTORE_POINT,
@@ -69,11 +70,14 @@ export class InProcessWorker implements WorkerProcess {
     })
     this.#runStream = new RunStatusStream(settings.tenantId)
     this.exited = new Promise((resolve) => (this.#exit = resolve))
-    this.#start().catch((err: unknown) => {
-      const code =
-        (err as { code?: unknown }).code === 'NO_RESTORE_POINT'
-          ? EXIT_NO_RESTORE_POINT
-          : EXIT_FAILED
+    this.#start().catch(async (err: unknown) => {
+      const { code: errorCode, message } = err as { code?: unknown; message?: unknown }
+      let code = errorCode === 'NO_RESTORE_POINT' ? EXIT_NO_RESTORE_POINT : EXIT_FAILED
+      if (errorCode === 'APP_LOAD_FAILED') {
+        // As a worker process does: report the app's error, then exit with the protocol's code.
+        await this.#client.refused(errorCode, String(message)).catch(() => undefined)
+        code = EXIT_APP_LOAD_FAILED
+      }
       void this.#engine?.close().catch(() => undefined)
       this.#exit({ code, signal: null })
     })
@@ -86,6 +90,7 @@ export class InProcessWorker implements WorkerProcess {
 
   async #start(): Promise<void> {
     const { tenantId, restoreFrom } = this.#settings
+    const app = await loadApp(this.#settings.appPath)
     const dbPath = join(this.#tenantDir, TENANT_DB_FILE)
     await mkdir(this.#tenantDir, { recursive: true })
     if (
@@ -101,7 +106,7 @@ export class InProcessWorker implements WorkerProcess {
     }
     const engine = await Engine.open({
       path: dbPath,
-      app: await loadApp(this.#settings.appPath),
+      app,
       ...(this.#settings.appName !== undefined ? { appName: this.#settings.appName } : {}),
       ...(this.#settings.appUpgradeFrom !== undefined
         ? { upgradeFrom: this.#settings.appUpgradeFrom }

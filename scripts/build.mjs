@@ -1,0 +1,119 @@
+#!/usr/bin/env node
+/**
+ * The one esbuild build of litecell's Node entry points: each target bundles one entry point
+ * (TypeScript sources and the npm packages it imports) into one ESM file under its package's
+ * `dist/`, beside a manifest listing every input file with its modification time. A launcher
+ * (`packages/cli/bin/litecell.js`) compares that manifest with the files on disk and rebuilds
+ * when anything changed, so a checkout never runs a stale bundle and needs no build step of
+ * its own; `pnpm install` also builds once (the root `prepare` script).
+ *
+ * Plain JavaScript on purpose: it runs at install time and from the CLI's first start, before
+ * any TypeScript loader is available.
+ *
+ *   node scripts/build.mjs            # every target
+ *   node scripts/build.mjs cli        # one target
+ *
+ * To bundle another entry point (the control plane and the worker, issue 12), add a target:
+ * its entry, its output, and the packages that must stay outside the bundle (native addons
+ * such as libsql, and packages that find files next to themselves at run time).
+ */
+import { existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs'
+import { dirname, join, relative, resolve } from 'node:path'
+import { fileURLToPath, pathToFileURL } from 'node:url'
+
+/** The repository root. */
+export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..')
+
+/**
+ * What can be built. `external`: packages resolved at run time from the output's folder
+ * instead of bundled (tsx: the `serve` command loads the control plane's TypeScript through it).
+ */
+export const TARGETS = {
+  cli: {
+    entry: 'packages/cli/src/main.ts',
+    outfile: 'packages/cli/dist/litecell.mjs',
+    external: ['tsx', 'tsx/*'],
+  },
+}
+
+/** The manifest beside a bundle: its inputs and their modification times. */
+export function manifestPath(outfile) {
+  return outfile.replace(/\.m?js$/, '.inputs.json')
+}
+
+/**
+ * Whether the bundle of `target` is missing or older than any of its inputs (a changed,
+ * added-to or removed source). Cheap: one stat per input file, no hashing.
+ */
+export function isStale(name, root = REPO_ROOT) {
+  const target = TARGETS[name]
+  const outfile = join(root, target.outfile)
+  if (!existsSync(outfile)) return true
+  let manifest
+  try {
+    manifest = JSON.parse(readFileSync(manifestPath(outfile), 'utf8'))
+  } catch {
+    return true
+  }
+  for (const [path, mtimeMs] of Object.entries(manifest.inputs ?? {})) {
+    try {
+      if (statSync(join(root, path)).mtimeMs !== mtimeMs) return true
+    } catch {
+      return true
+    }
+  }
+  return false
+}
+
+/**
+ * Bundles one target. Writes to temporary files first and renames them into place, so a
+ * process starting meanwhile reads the old bundle or the new one, never half of one.
+ */
+export async function build(name, root = REPO_ROOT) {
+  const target = TARGETS[name]
+  if (!target) throw new Error(`unknown build target ${name}; known: ${Object.keys(TARGETS).join(', ')}`)
+  const esbuild = await import('esbuild')
+  const outfile = join(root, target.outfile)
+  const result = await esbuild.build({
+    absWorkingDir: root,
+    entryPoints: [join(root, target.entry)],
+    outfile,
+    bundle: true,
+    write: false,
+    metafile: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    external: target.external,
+    // CommonJS dependencies (commander, cli-table3) call require() for Node built-ins.
+    banner: {
+      js: "import { createRequire as __litecellRequire } from 'node:module'; const require = __litecellRequire(import.meta.url);",
+    },
+    sourcemap: 'linked',
+    sourcesContent: false,
+    legalComments: 'none',
+    logLevel: 'silent',
+  })
+  const inputs = {}
+  for (const path of Object.keys(result.metafile.inputs)) {
+    const file = resolve(root, path)
+    inputs[relative(root, file)] = statSync(file).mtimeMs
+  }
+  mkdirSync(dirname(outfile), { recursive: true })
+  const suffix = `.${process.pid}.tmp`
+  const files = result.outputFiles.map((file) => ({ path: file.path, contents: file.contents }))
+  files.push({ path: manifestPath(outfile), contents: JSON.stringify({ entry: target.entry, inputs }, null, 1) })
+  for (const file of files) writeFileSync(`${file.path}${suffix}`, file.contents)
+  // The bundle last: a reader that sees the new bundle sees its map and manifest too.
+  for (const file of files.sort((a) => (a.path === outfile ? 1 : -1))) renameSync(`${file.path}${suffix}`, file.path)
+  return outfile
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  const names = process.argv.slice(2)
+  for (const name of names.length > 0 ? names : Object.keys(TARGETS)) {
+    const startedAtMs = Date.now()
+    const outfile = await build(name)
+    console.log(`built ${name}: ${relative(REPO_ROOT, outfile)} (${Date.now() - startedAtMs} ms)`)
+  }
+}
