@@ -11,13 +11,20 @@ import pino from 'pino'
  * (or stdout with LITECELL_LOG=stdout); stdout keeps the lines a person reads. SIGINT/SIGTERM
  * stop it cleanly: every tenant hibernated with a verified sync, the registry synced last.
  */
-export async function serveCommand(env: NodeJS.ProcessEnv = process.env): Promise<void> {
+export async function serveCommand(
+  env: NodeJS.ProcessEnv = process.env,
+  options: { readonly newRegistry?: boolean } = {},
+): Promise<void> {
   const config = controlPlaneConfigFromEnv(env, { appPath: EXPERIMENT_APP_PATH })
   await mkdir(join(config.dataDir, 'logs'), { recursive: true })
   const destination =
     env.LITECELL_LOG === 'stdout' ? process.stdout : createWriteStream(join(config.dataDir, 'logs', 'control-plane.log'), { flags: 'a' })
   const log = pino({ base: { component: 'control-plane' }, level: env.LITECELL_LOG_LEVEL ?? 'info' }, destination)
-  const controlPlane = await ControlPlane.start(config, { log, workerNodeArgs: WORKER_NODE_ARGS })
+  const controlPlane = await ControlPlane.start(config, {
+    log,
+    workerNodeArgs: WORKER_NODE_ARGS,
+    newRegistry: options.newRegistry === true,
+  })
   if (controlPlane.generatedAdminToken) {
     console.log(`admin token (shown once, also saved in ${join(config.dataDir, 'admin-token')}):`)
     console.log(`  ${controlPlane.generatedAdminToken}`)

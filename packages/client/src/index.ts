@@ -23,6 +23,7 @@ export type {
   Caller,
   CreatedTenant,
   CreateTenantRequest,
+  Durability,
   FleetSummary,
   ForkTenantRequest,
   LifecycleFigures,
@@ -48,6 +49,7 @@ export type {
   TenantPage,
   TenantState,
   TenantView,
+  UpdateTenantRequest,
   WorkerView,
 } from './api-types.js'
 export type {

@@ -18,6 +18,8 @@ export type ControlPlaneErrorCode =
   | 'NO_RESTORE_POINT'
   | 'NOT_FOUND'
   | 'INVALID_CONFIG'
+  | 'REGISTRY_UNRESTORABLE'
+  | 'STORAGE_UNAVAILABLE'
   // A worker's engine refused the tenant's file (see the worker's EXIT_APP_REFUSED).
   | 'APP_MISMATCH'
   | 'MIGRATION_MISMATCH'

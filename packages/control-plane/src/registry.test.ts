@@ -30,6 +30,33 @@ test('each lease takes a new epoch and only the current epoch can renew', () => 
   expect(registry.renewLease('acme', second, 10_000, 3_000)).toBe(13_000)
 })
 
+test('a deleting tenant is unreachable: no route finds it, no lease, no worker, no state change, no wake', () => {
+  // Catches: a delete that tears down first and forgets last, so a wake in between (timer,
+  // request) starts a worker that restores or creates the database again.
+  const epoch = registry.beginLease('acme', 10_000, 1_000)
+  registry.setState('acme', 'hibernated', { nextWakeAt: 100 })
+  expect(registry.markDeleting('acme')).toBe(true)
+  expect(() => registry.require('acme')).toThrow(expect.objectContaining({ code: 'TENANT_NOT_FOUND' }))
+  expect(registry.dueTenants(10_000)).toEqual([])
+  expect(() => registry.beginLease('acme', 10_000, 2_000)).toThrow(
+    expect.objectContaining({ code: 'TENANT_NOT_FOUND' }),
+  )
+  expect(registry.renewLease('acme', epoch, 10_000, 2_000)).toBeNull()
+  expect(registry.setWorker('acme', epoch, { url: 'http://x', pid: 1, startedAtMs: 2_000 })).toBe(false)
+  registry.setState('acme', 'hibernated', { nextWakeAt: 100 })
+  expect(registry.get('acme')?.state).toBe('deleting')
+  expect(registry.deletingTenants()).toEqual(['acme'])
+  expect(registry.markDeleting('nobody')).toBe(false)
+})
+
+test('a tenant created again under a deleted id is a new incarnation', () => {
+  const first = registry.require('acme').incarnation
+  expect(first).toMatch(/^[0-9a-f]{16}$/)
+  registry.delete('acme')
+  registry.createTenant({ id: 'acme', app: 'default', labels: {}, tokenHash: 'h9', state: 'hibernated', nowMs: 0 })
+  expect(registry.require('acme').incarnation).not.toBe(first)
+})
+
 test('a duplicate tenant id is refused with TENANT_EXISTS', () => {
   expect(() =>
     registry.createTenant({ id: 'acme', app: 'default', labels: {}, tokenHash: 'h2', state: 'hibernated', nowMs: 0 }),

@@ -1,5 +1,5 @@
 import type Database from 'libsql'
-import type { RestoreSource } from '@litecell/protocol'
+import { newIncarnation, type Durability, type RestoreSource } from '@litecell/protocol'
 import { openSqlite } from '@litecell/replica'
 import { ControlPlaneError } from './control-plane-error.js'
 import {
@@ -49,7 +49,7 @@ export class Registry {
     return new Registry(db)
   }
 
-  /** Adds a tenant; `TENANT_EXISTS` if the id is taken. */
+  /** Adds a tenant, as a new incarnation of its id; `TENANT_EXISTS` if the id is taken. */
   createTenant(tenant: {
     id: string
     app: string
@@ -57,14 +57,15 @@ export class Registry {
     tokenHash: string
     state: TenantState
     nowMs: number
+    durability?: Durability | null
   }): TenantRecord {
     try {
       this.#db.transaction(() => {
         this.#sql(
-            `INSERT INTO cp_tenants (id, app, labels, token_hash, state, created_at, last_active_at)
-             VALUES (?, ?, ?, ?, ?, ?, ?)`,
+            `INSERT INTO cp_tenants (id, app, labels, token_hash, state, created_at, last_active_at, durability, incarnation)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
           )
-          .run(tenant.id, tenant.app, JSON.stringify(tenant.labels), tenant.tokenHash, tenant.state, tenant.nowMs, tenant.nowMs)
+          .run(tenant.id, tenant.app, JSON.stringify(tenant.labels), tenant.tokenHash, tenant.state, tenant.nowMs, tenant.nowMs, tenant.durability ?? null, newIncarnation())
         const label = this.#sql('INSERT INTO cp_tenant_labels (key, value, tenant_id) VALUES (?, ?, ?)')
         for (const [key, value] of Object.entries(tenant.labels)) label.run(key, value, tenant.id)
       })()
@@ -91,11 +92,36 @@ export class Registry {
     return row?.id ?? null
   }
 
-  /** The tenant, or `TENANT_NOT_FOUND`. */
+  /**
+   * The tenant, or `TENANT_NOT_FOUND` (also while it is being deleted: no route reaches a
+   * `deleting` tenant, and nothing wakes it).
+   */
   require(id: string): TenantRecord {
     const tenant = this.get(id)
     if (!tenant) throw new ControlPlaneError('TENANT_NOT_FOUND', `no tenant ${id}`)
+    if (tenant.state === 'deleting') {
+      throw new ControlPlaneError('TENANT_NOT_FOUND', `no tenant ${id}: it is being deleted`)
+    }
     return tenant
+  }
+
+  /**
+   * Marks the tenant `deleting` (the first step of a delete): from now on no lease is begun or
+   * renewed, no worker becomes its server, no state change applies, and no timer wakes it.
+   * False if there is no such tenant.
+   */
+  markDeleting(id: string): boolean {
+    const result = this.#db
+      .prepare(`UPDATE cp_tenants SET state = 'deleting', next_wake_at = NULL WHERE id = ?`)
+      .run(id)
+    return result.changes === 1
+  }
+
+  /** Tenants whose delete has begun and not finished (a crash interrupted it). */
+  deletingTenants(): string[] {
+    return (
+      this.#db.prepare(`SELECT id FROM cp_tenants WHERE state = 'deleting' ORDER BY id`).all() as { id: string }[]
+    ).map((row) => row.id)
   }
 
   /**
@@ -151,7 +177,7 @@ export class Registry {
     return Object.fromEntries(rows.map((row) => [row.state, row.n]))
   }
 
-  /** Sets the state (and optional columns) of a tenant. */
+  /** Sets the state (and optional columns) of a tenant; never of one being deleted. */
   setState(
     id: string,
     state: TenantState,
@@ -168,7 +194,25 @@ export class Registry {
       args.push(extra.failureReason)
     }
     if (extra.clearWorker) sets.push('worker_url = NULL', 'worker_pid = NULL', 'worker_started_at = NULL')
-    this.#sql(`UPDATE cp_tenants SET ${sets.join(', ')} WHERE id = ?`).run(...args, id)
+    this.#sql(`UPDATE cp_tenants SET ${sets.join(', ')} WHERE id = ? AND state != 'deleting'`).run(...args, id)
+  }
+
+  /** Changes a tenant's settings (what is given); `TENANT_NOT_FOUND` if it is gone. */
+  updateSettings(id: string, settings: { labels?: Record<string, string>; durability?: Durability }): TenantRecord {
+    const sets: string[] = []
+    const args: unknown[] = []
+    if (settings.labels !== undefined) (sets.push('labels = ?'), args.push(JSON.stringify(settings.labels)))
+    if (settings.durability !== undefined) (sets.push('durability = ?'), args.push(settings.durability))
+    if (sets.length === 0) return this.require(id)
+    this.#db.transaction(() => {
+      this.#sql(`UPDATE cp_tenants SET ${sets.join(', ')} WHERE id = ?`).run(...args, id)
+      if (settings.labels === undefined) return
+      // The label index (cp_tenant_labels) follows the labels column.
+      this.#sql('DELETE FROM cp_tenant_labels WHERE tenant_id = ?').run(id)
+      const label = this.#sql('INSERT INTO cp_tenant_labels (key, value, tenant_id) VALUES (?, ?, ?)')
+      for (const [key, value] of Object.entries(settings.labels)) label.run(key, value, id)
+    })()
+    return this.require(id)
   }
 
   /** Sets (or clears, with null) where a fork's workers restore from while its replica is empty. */
@@ -178,13 +222,16 @@ export class Registry {
       .run(source === null ? null : JSON.stringify(source), id)
   }
 
-  /** Takes the next lease epoch for a new worker; the tenant becomes `starting`. */
+  /**
+   * Takes the next lease epoch for a new worker; the tenant becomes `starting`.
+   * `TENANT_NOT_FOUND` if it is gone or being deleted.
+   */
   beginLease(id: string, ttlMs: number, nowMs: number): number {
     const row = this.#db
       .prepare(
         `UPDATE cp_tenants SET epoch = epoch + 1, lease_expires_at = ?, state = 'starting',
            failure_reason = NULL, worker_url = NULL, worker_pid = NULL, worker_started_at = NULL
-         WHERE id = ? RETURNING epoch`,
+         WHERE id = ? AND state != 'deleting' RETURNING epoch`,
       )
       .all(nowMs + ttlMs, id)[0] as { epoch: number } | undefined
     if (!row) throw new ControlPlaneError('TENANT_NOT_FOUND', `no tenant ${id}`)
@@ -208,7 +255,7 @@ export class Registry {
     const result = this.#db
       .prepare(
         `UPDATE cp_tenants SET state = 'active', worker_url = ?, worker_pid = ?, worker_started_at = ?,
-           last_active_at = ? WHERE id = ? AND epoch = ?`,
+           last_active_at = ? WHERE id = ? AND epoch = ? AND state != 'deleting'`,
       )
       .run(worker.url, worker.pid, worker.startedAtMs, worker.startedAtMs, id, epoch)
     return result.changes === 1

@@ -1,6 +1,7 @@
 import type { Logger } from 'pino'
 import type { Fleet } from './fleet/fleet.js'
 import type { Registry } from './registry.js'
+import { RepeatLimiter } from './repeat-limiter.js'
 
 /** How often the scheduler looks for hibernated tenants that are due. */
 export const DEFAULT_WAKE_INTERVAL_MS = 500
@@ -26,6 +27,8 @@ export class WakeScheduler {
   readonly #maxWakes: number
   readonly #clock: () => number
   readonly #waking = new Set<string>()
+  /** A wake failing the same way again (storage down, a failed tenant) is one line a minute. */
+  readonly #failures = new RepeatLimiter()
   /** Tenants whose scheduled wake failed, until when they are skipped. */
   readonly #backoff = new Map<string, number>()
   #timer: NodeJS.Timeout | undefined
@@ -87,7 +90,10 @@ export class WakeScheduler {
         () => this.#log.info({ tenantId }, 'woke due tenant'),
         (err: unknown) => {
           this.#backoff.set(tenantId, this.#clock() + FAILED_WAKE_BACKOFF_MS)
-          this.#log.warn({ tenantId, err: (err as Error).message }, 'scheduled wake failed')
+          const message = (err as Error).message
+          const repeats = this.#failures.admit(`${tenantId} ${message}`)
+          if (repeats === null) return
+          this.#log.warn({ tenantId, err: message, ...(repeats > 0 ? { repeats } : {}) }, 'scheduled wake failed')
         },
       )
       .finally(() => {

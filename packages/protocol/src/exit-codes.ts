@@ -7,7 +7,11 @@
 export const EXIT_HIBERNATED = 0
 /** The worker failed (at start, or its hibernation failed for a reason other than storage). */
 export const EXIT_FAILED = 1
-/** The replica could not be verified (storage down): local files kept, not the tenant's fault. */
+/**
+ * The storage could not be reached: at start, nothing could be restored (the worker never got
+ * ready); at hibernation, the replica could not be verified (local files kept). Either way not
+ * the tenant's fault: retried with backoff, never counted as a crash.
+ */
 export const EXIT_STORAGE_UNAVAILABLE = 69
 /** The worker lost (or could not renew) its lease and stopped writing. */
 export const EXIT_LEASE_LOST = 75
@@ -24,3 +28,16 @@ export const EXIT_APP_REFUSED = 78
 export const APP_REFUSAL_CODES = ['APP_MISMATCH', 'MIGRATION_MISMATCH'] as const
 /** One of {@link APP_REFUSAL_CODES}. */
 export type AppRefusalCode = (typeof APP_REFUSAL_CODES)[number]
+
+/** Error codes meaning the storage is down or refuses us: the storage's fault, not the tenant's. */
+const STORAGE_OUTAGE_CODES = new Set([
+  'STORAGE_UNAVAILABLE',
+  'STORAGE_AUTH_FAILED',
+  'STORAGE_FORBIDDEN',
+  'STORAGE_BUCKET_MISSING',
+])
+
+/** Whether an error code says the storage is unreachable or refuses us (not the tenant's fault). */
+export function isStorageOutage(code: unknown): boolean {
+  return typeof code === 'string' && STORAGE_OUTAGE_CODES.has(code)
+}

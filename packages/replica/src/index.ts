@@ -1,3 +1,7 @@
+export {
+  CommitConfirmations,
+  type ConfirmCommittedOptions,
+} from './commit-confirmations.js'
 export { type EmbeddedS3, type EmbeddedS3Options, startEmbeddedS3 } from './embedded-s3.js'
 export { type LitestreamBinary, resolveLitestream } from './litestream-binary.js'
 export { DEFAULT_MONITOR_INTERVAL_MS, DEFAULT_SYNC_INTERVAL_MS } from './litestream-config.js'

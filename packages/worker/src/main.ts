@@ -9,7 +9,9 @@ import {
   EXIT_APP_REFUSED,
   EXIT_FAILED,
   EXIT_NO_RESTORE_POINT,
+  EXIT_STORAGE_UNAVAILABLE,
   WORKER_ENV,
+  isStorageOutage,
   parseWorkerEnvironment,
 } from '@litecell/protocol'
 import pino from 'pino'
@@ -55,7 +57,16 @@ main().then(
       process.exit(EXIT_APP_REFUSED)
     }
     log.fatal({ err }, 'worker failed to start')
-    const noSource = (err as { code?: unknown }).code === 'NO_RESTORE_POINT'
-    process.exit(noSource ? EXIT_NO_RESTORE_POINT : EXIT_FAILED)
+    process.exit(startFailureExitCode((err as { code?: unknown }).code))
   },
 )
+
+/**
+ * How a failed start ends: a fork with nothing to restore, storage that cannot be reached (a
+ * short S3 outage must not count as the tenant's crash, issue 9, item 7), or a failure.
+ */
+function startFailureExitCode(code: unknown): number {
+  if (code === 'NO_RESTORE_POINT') return EXIT_NO_RESTORE_POINT
+  if (isStorageOutage(code)) return EXIT_STORAGE_UNAVAILABLE
+  return EXIT_FAILED
+}

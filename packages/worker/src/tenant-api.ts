@@ -26,6 +26,7 @@ import {
   type JsonObject,
   type SyncPoint,
 } from '@litecell/protocol'
+import { replicatedAcks, tenantDurability, type Replication } from './replicated-ack.js'
 import type { RunStatusStream } from './run-stream.js'
 import { addScheduleRoutes } from './schedule-routes.js'
 import { WorkerError } from './worker-error.js'
@@ -62,6 +63,8 @@ export interface TenantApiOptions {
   readonly onRequest?: (delta: 1 | -1) => void
   /** Run-status changes for `GET /runs/stream` (503 without it). */
   readonly runStream?: RunStatusStream
+  /** Replicated acknowledgements (issue 11); without it every answer is `local`. */
+  readonly replication?: Replication
 }
 
 /**
@@ -126,6 +129,7 @@ export function createTenantApi(options: TenantApiOptions): Hono {
   }
 
   const tenant = app.basePath(`/v1/tenants/${tenantId}`)
+  for (const path of ['/runs', '/runs/*']) tenant.use(path, replicatedAcks(options.replication))
 
   tenant.post('/runs', async (context) => {
     const request = toStartRequest(await readJsonObject(context))
@@ -186,10 +190,10 @@ export function createTenantApi(options: TenantApiOptions): Hono {
 
   // An open stream does not count as a request in flight: watching a tenant keeps it no
   // longer awake than it would be otherwise.
-  tenant.get('/runs/stream', () => {
-    if (!options.runStream)
-      throw new WorkerError('WORKER_STOPPING', `tenant ${tenantId}: no run stream`)
-    return options.runStream.response()
+  tenant.get('/runs/stream', (context) => {
+    if (!options.runStream) throw new WorkerError('WORKER_STOPPING', `tenant ${tenantId}: no run stream`)
+    const confirmedFinals = options.replication !== undefined && tenantDurability(context) === 'replicated'
+    return options.runStream.response({ confirmedFinals })
   })
 
   tenant.get('/runs/:runId/steps/:seq', async (context) => {

@@ -1,15 +1,10 @@
 import { existsSync } from 'node:fs'
-import { mkdir, rm } from 'node:fs/promises'
 import type { AddressInfo } from 'node:net'
 import { join } from 'node:path'
 import { serve, type ServerType } from '@hono/node-server'
 import { Engine, type EngineOptions } from '@litecell/engine'
 import {
   APP_REFUSAL_CODES,
-  EXIT_FAILED,
-  EXIT_HIBERNATED,
-  EXIT_LEASE_LOST,
-  EXIT_STORAGE_UNAVAILABLE,
   TENANT_DB_FILE,
   type AppRefusalCode,
   type SyncPoint,
@@ -29,20 +24,14 @@ import { ControlClient, type WorkerStatus } from './control-client.js'
 import { HAND_OVER_QUIET_MS, IdleMonitor, isEngineIdle } from './idle-monitor.js'
 import { Lease, transactionBudgetMs, type LeaseLossReason } from './lease.js'
 import { RunStatusStream } from './run-stream.js'
+import { Shutdown, type StopReason } from './shutdown.js'
 import { createTenantApi } from './tenant-api.js'
+import { TenantReplication } from './tenant-replication.js'
+import { claimTenantDir, sweepTombstones } from './tenant-dir.js'
 import { WorkerError } from './worker-error.js'
 import { WorkerMetrics } from './worker-metrics.js'
 
-/** Budget of the verified final sync at hibernation (the lease is renewed meanwhile). */
-export const STOP_VERIFIED_TIMEOUT_MS = 100_000
-
-/** When fencing, the engine must be closed this long before the lease ends (for the sync). */
-const FENCE_SYNC_RESERVE_MS = 1_500
-/** When fencing, Litestream must be gone this long before the lease ends. */
-const FENCE_EXIT_RESERVE_MS = 250
-
-/** Why a worker stopped. */
-export type StopReason = 'idle' | 'requested' | 'signal' | LeaseLossReason
+export type { StopReason } from './shutdown.js'
 
 /**
  * One tenant brought to life: its file restored (or kept from a crash on this machine),
@@ -57,17 +46,15 @@ export class TenantWorker {
   #engine!: Engine
   #replicator!: Replicator
   #server!: ServerType
-  #lease!: Lease
-  #idle!: IdleMonitor
+  #lease: Lease | undefined
+  #idle: IdleMonitor | undefined
+  #shutdown!: Shutdown
   readonly #metrics = new WorkerMetrics()
   readonly #runStream: RunStatusStream
+  #replication!: TenantReplication
   #inflightRequests = 0
   #lastActivityMs = Date.now()
   #lastStatus: WorkerStatus = { activeRuns: 0, nextWakeAt: null }
-  #stopping: Promise<number> | null = null
-  #exitCode!: (code: number) => void
-  /** Resolves with the process exit code once the worker has stopped. */
-  readonly exited: Promise<number>
 
   private constructor(config: WorkerEnvironment, log: Logger) {
     this.#config = config
@@ -79,7 +66,11 @@ export class TenantWorker {
       secret: config.workerSecret,
     })
     this.#runStream = new RunStatusStream(config.tenantId)
-    this.exited = new Promise((resolve) => (this.#exitCode = resolve))
+  }
+
+  /** Resolves with the process exit code once the worker has stopped. */
+  get exited(): Promise<number> {
+    return this.#shutdown.exited
   }
 
   /** Restores, replicates, opens the engine, serves, and announces itself ready. */
@@ -93,8 +84,13 @@ export class TenantWorker {
     const { tenantId, tenantDir } = this.#config
     const startedAtMs = Date.now()
     const dbPath = join(tenantDir, TENANT_DB_FILE)
-    const replica = tenantReplica(this.#config.storage, tenantId)
-    await mkdir(tenantDir, { recursive: true })
+    const replica = tenantReplica(this.#config.storage, tenantId, this.#config.incarnation)
+    // A teardown a crash interrupted left a tombstone: never state, only to be swept.
+    const swept = await sweepTombstones(tenantDir)
+    if (swept > 0) this.#log.warn({ tombstones: swept }, 'removed what an interrupted teardown left')
+    if (await claimTenantDir(tenantDir, this.#config.incarnation)) {
+      this.#log.warn({ incarnation: this.#config.incarnation }, "refused (removed) a local folder of an older incarnation of this tenant id")
+    }
     const timings: Record<string, number> = {}
     const lap = (name: string, sinceMs: number) => (timings[name] = Date.now() - sinceMs)
     let phaseMs = Date.now()
@@ -102,6 +98,15 @@ export class TenantWorker {
     lap('restoreMs', phaseMs)
     phaseMs = Date.now()
     const app = await loadApp(this.#config.appPath)
+    // Replicated acknowledgements and the output gate (issue 11). A file a crash left here
+    // may hold commits S3 lacks: no final status shows as replicated before it is confirmed.
+    this.#replication = new TenantReplication({
+      runStream: this.#runStream,
+      startedFromLocalFile: source === 'local file',
+      ...(this.#config.replicationAckTimeoutMs !== undefined
+        ? { ackTimeoutMs: this.#config.replicationAckTimeoutMs }
+        : {}),
+    })
     this.#engine = await this.#openEngine({
       path: dbPath,
       app,
@@ -111,12 +116,14 @@ export class TenantWorker {
       concurrency: this.#config.concurrency,
       queryTimeoutMs: this.#config.queryTimeoutMs,
       transactionTimeoutMs: transactionBudgetMs(this.#config.leaseTtlMs, this.#config.fenceMarginMs),
+      confirmDurable: this.#replication.confirmDurable,
       observer: {
         ...this.#metrics.observer,
         onRunStatus: (runId, workflow, status) => {
           this.#lastActivityMs = Date.now()
           this.#metrics.observer.onRunStatus?.(runId, workflow, status)
           this.#runStream.publish(runId, workflow, status)
+          this.#replication.observe(runId, workflow, status)
         },
       },
     })
@@ -136,13 +143,31 @@ export class TenantWorker {
         this.#log.warn({ err }, 'litestream restarted')
       },
     })
+    this.#replication.attach(this.#replicator)
     lap('replicateMs', phaseMs)
+    this.#shutdown = new Shutdown({
+      tenantId,
+      tenantDir,
+      stopTimeoutMs: this.#config.stopTimeoutMs,
+      syncTimeoutMs: this.#config.syncTimeoutMs,
+      engine: this.#engine,
+      replicator: this.#replicator,
+      client: this.#client,
+      metrics: this.#metrics,
+      log: this.#log,
+      quiesce: () => {
+        this.#idle?.stop()
+        this.#runStream.close()
+        this.#replication.close()
+      },
+      releaseLease: () => this.#lease?.stop(),
+    })
     const api = createTenantApi({
       tenantId,
       engine: this.#engine,
       workerSecret: this.#config.workerSecret,
       scratchDir: tenantDir,
-      isStopping: () => this.#stopping !== null,
+      isStopping: () => this.#shutdown.isStopping,
       onRequest: (delta) => {
         this.#inflightRequests += delta
         this.#lastActivityMs = Date.now()
@@ -156,6 +181,7 @@ export class TenantWorker {
         (await isEngineIdle(this.#engine)),
       syncPoint: () => this.syncPoint(),
       runStream: this.#runStream,
+      replication: this.#replication.replication,
     })
     const address = await new Promise<AddressInfo>((resolve) => {
       this.#server = serve({ fetch: api.fetch, hostname: this.#config.host, port: this.#config.port }, resolve)
@@ -172,7 +198,7 @@ export class TenantWorker {
         fenceMarginMs: this.#config.fenceMarginMs,
         status: () => this.#statusNow(),
         onRenewFailed: (status) => status.metrics && this.#metrics.restore(status.metrics),
-        onLost: (reason, validUntilMs) => void this.#fence(reason, validUntilMs),
+        onLost: (reason, validUntilMs) => this.#shutdown.fence(reason, validUntilMs),
       },
       grantedAtMs,
     )
@@ -220,11 +246,12 @@ export class TenantWorker {
    * where the file came from.
    */
   async #restore(dbPath: string): Promise<string> {
-    const { storage, tenantId, restoreFrom } = this.#config
-    if ((await restore(tenantReplica(storage, tenantId), dbPath)).restored) return 'replica'
+    const { storage, tenantId, incarnation, restoreFrom } = this.#config
+    if ((await restore(tenantReplica(storage, tenantId, incarnation), dbPath)).restored) return 'replica'
     if (!restoreFrom) return 'new tenant'
     const { tenantId: source, at } = restoreFrom
-    if (!(await restore(tenantReplica(storage, source), dbPath, { at })).restored) {
+    const sourceReplica = tenantReplica(storage, source, restoreFrom.incarnation)
+    if (!(await restore(sourceReplica, dbPath, { at })).restored) {
       throw new WorkerError('NO_RESTORE_POINT', `fork tenant ${source} as ${tenantId}: nothing to restore at ${at}`)
     }
     return `fork of ${source} at ${at}`
@@ -235,8 +262,8 @@ export class TenantWorker {
    * restore that it holds everything committed so far, and names the time to restore to.
    */
   async syncPoint(): Promise<SyncPoint> {
-    const replica = tenantReplica(this.#config.storage, this.#config.tenantId)
-    await this.#replicator.syncVerified({ timeoutMs: STOP_VERIFIED_TIMEOUT_MS })
+    const replica = tenantReplica(this.#config.storage, this.#config.tenantId, this.#config.incarnation)
+    await this.#replicator.syncVerified({ timeoutMs: this.#config.syncTimeoutMs })
     const { latestAt } = await restorePoints(replica)
     if (latestAt === null) throw new WorkerError('NO_RESTORE_POINT', `sync tenant ${this.#config.tenantId}: the replica lists nothing`)
     return { at: latestAt }
@@ -245,75 +272,21 @@ export class TenantWorker {
   async #statusNow(): Promise<WorkerStatus> {
     // While stopping, heartbeats go on (the lease must outlive the final sync) but the
     // engine may be closed already: report what it said last.
-    if (this.#stopping === null) {
+    if (!this.#shutdown.isStopping) {
       this.#lastStatus = { activeRuns: this.#engine.activeRuns(), nextWakeAt: await this.#engine.nextWakeAt() }
     }
     return { ...this.#lastStatus, metrics: this.#metrics.take(), rssBytes: process.memoryUsage.rss() }
   }
 
   /**
-   * Hibernates: refuse new requests, let runs in flight stop at their next durable point,
-   * stop Litestream with a *verified* final sync, and only then delete the local files.
-   * If the replica cannot be verified the files stay and the worker exits non-zero, so the
-   * control plane restarts it from them: nothing unreplicated is ever deleted.
+   * Hibernates: refuse new requests, let runs in flight stop at their next durable point (for
+   * at most the stop timeout), stop Litestream with a *verified* final sync, and only then
+   * remove the local files (see {@link Shutdown}). If the replica cannot be verified the files
+   * stay and the worker exits non-zero, so the control plane restarts it from them: nothing
+   * unreplicated is ever deleted.
    */
   hibernate(reason: StopReason): Promise<number> {
-    this.#stopping ??= this.#hibernate(reason)
-    return this.#stopping
-  }
-
-  async #hibernate(reason: StopReason): Promise<number> {
-    const startedAtMs = Date.now()
-    this.#idle.stop()
-    this.#runStream.close()
-    let code = EXIT_HIBERNATED
-    let nextWakeAt: number | null = null
-    try {
-      nextWakeAt = await this.#engine.nextWakeAt()
-      await this.#engine.close()
-      // The proof restores the whole replica: give big tenants on a busy machine the time.
-      await this.#replicator.stopVerified({ timeoutMs: STOP_VERIFIED_TIMEOUT_MS })
-      await rm(this.#config.tenantDir, { recursive: true, force: true })
-      await this.#client.hibernated(nextWakeAt, this.#metrics.take()).catch((err: unknown) => {
-        // The files are safely in S3 already; the control plane also learns from our exit.
-        this.#log.warn({ err }, 'could not report hibernation')
-      })
-      this.#log.info({ reason, nextWakeAt, ms: Date.now() - startedAtMs }, 'hibernated')
-    } catch (err) {
-      const errorCode = (err as { code?: unknown }).code
-      const isStorage =
-        typeof errorCode === 'string' && (errorCode === 'REPLICA_NOT_VERIFIED' || errorCode.startsWith('STORAGE_'))
-      code = isStorage ? EXIT_STORAGE_UNAVAILABLE : EXIT_FAILED
-      this.#log.error({ err, reason }, 'hibernate failed; local files kept')
-      await this.#replicator.stop().catch(() => undefined)
-    }
-    this.#lease.stop()
-    this.#exitCode(code)
-    return code
-  }
-
-  /**
-   * Lease lost or about to expire: stop writing at once, give Litestream a final sync that
-   * must end before the lease does (it is SIGKILLed at that deadline, so no upload can land
-   * once a successor may start), keep the local files, exit.
-   */
-  async #fence(reason: LeaseLossReason, validUntilMs: number): Promise<void> {
-    if (this.#stopping) return
-    let resolve!: (code: number) => void
-    this.#stopping = new Promise((r) => (resolve = r))
-    this.#log.warn({ reason, validUntilMs }, 'lease lost: fencing')
-    this.#idle.stop()
-    this.#runStream.close()
-    const msLeft = (marginMs: number) => Math.max(0, validUntilMs - Date.now() - marginMs)
-    try {
-      await this.#engine.close({ timeoutMs: msLeft(FENCE_SYNC_RESERVE_MS) })
-      await this.#replicator.stop({ timeoutMs: msLeft(FENCE_EXIT_RESERVE_MS) })
-    } catch (err) {
-      this.#log.warn({ err }, 'fence: final sync incomplete; local files kept')
-      this.#replicator.kill()
-    }
-    this.#exitCode(EXIT_LEASE_LOST)
-    resolve(EXIT_LEASE_LOST)
+    return this.#shutdown.hibernate(reason)
   }
 
   /** Stops serving; waits at most `timeoutMs` for responses in flight (e.g. the hibernate call). */

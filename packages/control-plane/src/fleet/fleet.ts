@@ -1,5 +1,5 @@
 import { setTimeout as delay } from 'node:timers/promises'
-import type { WorkerSettings } from '@litecell/protocol'
+import { EXIT_STORAGE_UNAVAILABLE, type WorkerSettings } from '@litecell/protocol'
 import type { Logger } from 'pino'
 import { ControlPlaneError } from '../control-plane-error.js'
 import type { FleetMetrics } from '../fleet-metrics.js'
@@ -8,6 +8,7 @@ import type { Registry } from '../registry.js'
 import { settleExit } from './exit-policy.js'
 import { LeaseDesk } from './lease-desk.js'
 import type { LiveWorker, WorkerView } from './live-worker.js'
+import { StorageBackoff } from './storage-backoff.js'
 import { DEFAULT_START_TIMEOUT_MS, launchWorker, untilReady } from './worker-launch.js'
 import type { WorkerClient, WorkerFetch } from './worker-client.js'
 import { HAND_OVER_RETRY_MS, WakeQueue } from './wake-queue.js'
@@ -21,6 +22,8 @@ export interface FleetOptions {
   readonly dataDir: string
   readonly maxWorkers: number
   readonly leaseTtlMs: number
+  /** How long a stopping worker may take before it is killed (`stopDeadlineMs()`). */
+  readonly stopDeadlineMs: number
   readonly startTimeoutMs?: number
   /** Longest a wake waits for a slot before `OVER_CAPACITY` (LITECELL_WAKE_WAIT_MS). */
   readonly wakeWaitMs?: number | undefined
@@ -36,6 +39,8 @@ export interface FleetOptions {
   readonly clock?: () => number
   /** Prometheus metrics to feed, if any. */
   readonly metrics?: FleetMetrics
+  /** Resolves once the registry's changes are confirmed in S3 (lease epochs of pods). */
+  readonly confirmRegistry?: () => Promise<void>
 }
 
 /** A ready worker, for one request: its client and its exit. */
@@ -61,6 +66,7 @@ export class Fleet {
   readonly #clock: () => number
   readonly #workers = new Map<string, LiveWorker>()
   readonly #wakes = new Map<string, Promise<LiveWorker>>()
+  readonly #storage = new StorageBackoff()
   readonly #queue: WakeQueue
   /** Workers asked to hand their slot over, until they answer. */
   readonly #asked = new Set<LiveWorker>()
@@ -89,6 +95,7 @@ export class Fleet {
       log: options.log,
       clock: this.#clock,
       metrics: options.metrics,
+      stopDeadlineMs: options.stopDeadlineMs,
       find: (tenantId) => this.#workers.get(tenantId),
       all: () => this.#workers.values(),
       changed: () => this.#queue.pump(),
@@ -218,6 +225,7 @@ export class Fleet {
       }
       registry.clearCrashes(tenantId)
     }
+    if (!force) this.#storage.checkWake(tenantId, this.#clock())
     // A lease left by a worker this process does not know (a previous control plane) must
     // run out before anyone else may write: that worker fences itself before it does.
     const leaseLeftMs = (tenant.leaseExpiresAt ?? 0) - this.#clock()
@@ -225,7 +233,7 @@ export class Fleet {
     await this.#queue.acquire(tenantId)
     let live: LiveWorker
     try {
-      live = launchWorker(this.#options, tenantId, this.#clock())
+      live = await launchWorker(this.#options, tenantId, this.#clock())
       this.#workers.set(tenantId, live)
       void live.process.exited.then((exit) => this.#onExit(live, exit))
     } finally {
@@ -233,6 +241,7 @@ export class Fleet {
       this.#queue.launched()
     }
     await untilReady(live, this.#options.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS)
+    this.#storage.cleared(tenantId)
     this.#options.log.info(
       { tenantId, epoch: live.epoch, pid: live.process.pid, ms: this.#clock() - live.startedAtMs },
       'tenant active',
@@ -283,7 +292,7 @@ export class Fleet {
       if (!live.stopping && this.#workers.get(live.tenantId) === live) {
         this.#options.registry.setState(live.tenantId, 'stopping')
         const timer = this.#options.metrics?.hibernations.startTimer()
-        void live.beginStop(live.hibernation()).then(
+        void live.beginStop(live.hibernation(), this.#options.stopDeadlineMs).then(
           () => timer?.({ outcome: 'ok' }),
           () => timer?.({ outcome: 'error' }),
         )
@@ -309,7 +318,7 @@ export class Fleet {
     }
     if (!live.stopping) {
       const timer = this.#options.metrics?.hibernations.startTimer()
-      void live.beginStop(this.#stop(live)).then(
+      void live.beginStop(this.#stop(live), this.#options.stopDeadlineMs).then(
         () => timer?.({ outcome: 'ok' }),
         () => timer?.({ outcome: 'error' }),
       )
@@ -323,7 +332,7 @@ export class Fleet {
    */
   async #stop(live: LiveWorker): Promise<void> {
     this.#options.registry.setState(live.tenantId, 'stopping')
-    const answered = (await live.client?.hibernate()) ?? false
+    const answered = (await live.client?.hibernate(this.#options.stopDeadlineMs)) ?? false
     if (!answered) live.process.kill('SIGTERM')
     await live.hibernation()
   }
@@ -333,11 +342,18 @@ export class Fleet {
     const { registry, log, metrics } = this.#options
     if (this.#workers.get(live.tenantId) === live) this.#workers.delete(live.tenantId)
     this.#queue.pump()
-    if (live.deleted || !registry.get(live.tenantId)) return
+    if (!registry.get(live.tenantId)) return
+    // Ended even for a deleted tenant's worker: its delete waits out only leases still held.
     registry.endLease(live.tenantId, live.epoch)
+    if (live.deleted) return
+    const nowMs = this.#clock()
+    const storageDown = exit.code === EXIT_STORAGE_UNAVAILABLE
+    const storageFailures = storageDown ? this.#storage.failed(live.tenantId, nowMs) : 0
+    if (!storageDown) this.#storage.cleared(live.tenantId)
     settleExit({ registry, log, metrics }, live, exit, {
-      nowMs: this.#clock(),
+      nowMs,
       closing: this.#closed,
+      storageFailures,
     })
   }
 

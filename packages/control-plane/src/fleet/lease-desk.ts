@@ -21,6 +21,8 @@ export interface LeaseDeskOptions {
   readonly log: Logger
   readonly clock: () => number
   readonly metrics?: FleetMetrics | undefined
+  /** How long a stopping worker may take before it is killed. */
+  readonly stopDeadlineMs: number
   /** The fleet's live worker of a tenant, if any. */
   readonly find: (tenantId: string) => LiveWorker | undefined
   /** Every live worker of the fleet. */
@@ -92,7 +94,7 @@ export class LeaseDesk {
     this.#options.registry.setState(live.tenantId, 'stopping')
     // Idle hibernations are timed too (they are most of them), from approval to exit.
     const timer = this.#options.metrics?.hibernations.startTimer()
-    void live.beginStop(live.hibernation()).then(
+    void live.beginStop(live.hibernation(), this.#options.stopDeadlineMs).then(
       () => timer?.({ outcome: 'ok' }),
       () => timer?.({ outcome: 'error' }),
     )

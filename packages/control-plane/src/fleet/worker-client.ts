@@ -1,8 +1,10 @@
 import {
   HIBERNATE_PATH,
   SYNC_POINT_PATH,
+  TENANT_DURABILITY_HEADER,
   WORKER_SECRET_HEADER,
   errorOf,
+  type Durability,
   type SyncPoint,
 } from '@litecell/protocol'
 import { ControlPlaneError } from '../control-plane-error.js'
@@ -75,7 +77,7 @@ export class WorkerClient {
   /**
    * Forwards a tenant API request (`/v1/tenants/<id>/…` and its query) and returns the
    * worker's response unread; a network failure is thrown as it came (the proxy tells
-   * "never sent" from "maybe applied").
+   * "never sent" from "maybe applied"). `durability` is the tenant's setting (issue 11).
    */
   forward(
     method: string,
@@ -84,11 +86,16 @@ export class WorkerClient {
       contentType?: string | undefined
       body?: string | undefined
       signal?: AbortSignal
+      durability?: Durability
     } = {},
   ): Promise<Response> {
+    const headers: Record<string, string> = {
+      'content-type': request.contentType ?? 'application/json',
+    }
+    if (request.durability) headers[TENANT_DURABILITY_HEADER] = request.durability
     return this.#fetch(`${this.url}${pathAndQuery}`, {
       method,
-      headers: this.#headers({ 'content-type': request.contentType ?? 'application/json' }),
+      headers: this.#headers(headers),
       body: request.body,
       ...(request.signal ? { signal: request.signal } : {}),
     })
