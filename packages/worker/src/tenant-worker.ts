@@ -191,6 +191,8 @@ export class TenantWorker {
     const url = `http://${this.#config.advertiseHost}:${address.port}`
     const grantedAtMs = Date.now()
     await this.#client.ready(url, process.pid, this.#engine.recovery.quarantined.length)
+    // The request that woke the tenant comes next: a start that took long is no quiet time.
+    this.#lastActivityMs = Date.now()
     this.#lease = new Lease(
       {
         client: this.#client,
