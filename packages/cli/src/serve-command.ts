@@ -3,7 +3,12 @@ import { mkdir } from 'node:fs/promises'
 import { join } from 'node:path'
 import { ControlPlane, controlPlaneConfigFromEnv } from '@litecell/control-plane'
 import { EXPERIMENT_APP_PATH } from '@litecell/examples'
-import { WORKER_NODE_ARGS, checkApps, type AppLoadFailure } from '@litecell/worker'
+import {
+  WORKER_NODE_ARGS,
+  checkApps,
+  startOtlpExportFromEnv,
+  type AppLoadFailure,
+} from '@litecell/worker'
 import pino from 'pino'
 import { CliError } from './cli-error.js'
 
@@ -13,7 +18,8 @@ import { CliError } from './cli-error.js'
  * app is loaded once at start (in a throwaway process, beside the control plane's own start):
  * an app that does not load stops the server with the module's own error, before any tenant
  * finds it at a wake. SIGINT/SIGTERM stop it cleanly: every tenant hibernated with a verified
- * sync, the registry synced last.
+ * sync, the registry synced last. With `OTEL_EXPORTER_OTLP_ENDPOINT` set, spans are exported
+ * over OTLP/HTTP.
  */
 export async function serveCommand(
   env: NodeJS.ProcessEnv = process.env,
@@ -21,11 +27,18 @@ export async function serveCommand(
 ): Promise<void> {
   // The AWS SDK's notice about Node versions would greet every start; it is the SDK's concern.
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true'
+  // OTLP export only with OTEL_EXPORTER_OTLP_ENDPOINT (workers inherit it and export too).
+  const stopTracing = await startOtlpExportFromEnv('litecell-control-plane', env)
   const config = controlPlaneConfigFromEnv(env, { appPath: EXPERIMENT_APP_PATH })
   await mkdir(join(config.dataDir, 'logs'), { recursive: true })
   const destination =
-    env.LITECELL_LOG === 'stdout' ? process.stdout : createWriteStream(join(config.dataDir, 'logs', 'control-plane.log'), { flags: 'a' })
-  const log = pino({ base: { component: 'control-plane' }, level: env.LITECELL_LOG_LEVEL ?? 'info' }, destination)
+    env.LITECELL_LOG === 'stdout'
+      ? process.stdout
+      : createWriteStream(join(config.dataDir, 'logs', 'control-plane.log'), { flags: 'a' })
+  const log = pino(
+    { base: { component: 'control-plane' }, level: env.LITECELL_LOG_LEVEL ?? 'info' },
+    destination,
+  )
   const [started, checked] = await Promise.allSettled([
     ControlPlane.start(config, {
       log,
@@ -42,8 +55,9 @@ export async function serveCommand(
   if (failures.length > 0) {
     throw new CliError(
       'APP_LOAD_FAILED',
-      failures.map((failure) => `app \`${failure.name}\` does not load: ${failure.message}`).join('\n') +
-        '\nfix the app module (LITECELL_APP / LITECELL_APPS), then start again',
+      failures
+        .map((failure) => `app \`${failure.name}\` does not load: ${failure.message}`)
+        .join('\n') + '\nfix the app module (LITECELL_APP / LITECELL_APPS), then start again',
     )
   }
   if (started.status === 'rejected') throw started.reason
@@ -59,7 +73,10 @@ export async function serveCommand(
     stopping = true
     console.log(`${signal}: hibernating tenants and stopping…`)
     controlPlane.stop().then(
-      () => process.exit(0),
+      async () => {
+        await stopTracing?.().catch(() => undefined)
+        process.exit(0)
+      },
       (err: unknown) => {
         console.error(`stop failed: ${(err as Error).message}`)
         process.exit(1)

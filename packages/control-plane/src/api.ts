@@ -29,6 +29,7 @@ import { parseTenantListQuery } from './tenant-list-query.js'
 import type { TenantService } from './tenant-service.js'
 import { streamRuns } from './run-stream-proxy.js'
 import { proxyToWorker } from './worker-proxy.js'
+import { traceApiRequests } from './tracing.js'
 
 /** Largest request body the API accepts. */
 export const MAX_BODY_BYTES = 1024 * 1024
@@ -69,6 +70,7 @@ export function createApi(options: ApiOptions): Hono {
   app.notFound(() => {
     throw new ControlPlaneError('NOT_FOUND', 'no such route')
   })
+  app.use('*', traceApiRequests())
   app.use(
     '*',
     bodyLimit({
@@ -115,7 +117,9 @@ export function createApi(options: ApiOptions): Hono {
   )
 
   const tenant = new Hono()
-  tenant.get('/', auth.requireTenant(), async (context) => context.json(await tenants.show(id(context))))
+  tenant.get('/', auth.requireTenant(), async (context) =>
+    context.json(await tenants.show(id(context))),
+  )
   tenant.patch('/', auth.requireAdmin(), async (context) => {
     const { labels, durability } = parseBody(UpdateTenantBody, await readJsonObject(context))
     const updated = await tenants.update(id(context), {
@@ -124,8 +128,12 @@ export function createApi(options: ApiOptions): Hono {
     })
     return context.json(updated)
   })
-  tenant.post('/hibernate', auth.requireAdmin(), async (context) => context.json(await tenants.hibernate(id(context))))
-  tenant.post('/wake', auth.requireAdmin(), async (context) => context.json(await tenants.wake(id(context))))
+  tenant.post('/hibernate', auth.requireAdmin(), async (context) =>
+    context.json(await tenants.hibernate(id(context))),
+  )
+  tenant.post('/wake', auth.requireAdmin(), async (context) =>
+    context.json(await tenants.wake(id(context))),
+  )
   tenant.post('/upgrade', auth.requireAdmin(), async (context) => {
     const { app } = parseBody(UpgradeTenantBody, await readJsonObject(context))
     return context.json(await tenants.upgrade(id(context), app === undefined ? {} : { app }))
@@ -147,12 +155,17 @@ export function createApi(options: ApiOptions): Hono {
       throw new ControlPlaneError('LOGS_UNAVAILABLE', `logs of tenant ${tenantId}: ${hint}`)
     }
     const request = {
-      lines: optionalInteger(context.req.query('lines'), 'lines', 0, MAX_LOG_LINES) ?? DEFAULT_LOG_LINES,
+      lines:
+        optionalInteger(context.req.query('lines'), 'lines', 0, MAX_LOG_LINES) ?? DEFAULT_LOG_LINES,
       follow: parseFlag(context.req.query('follow'), 'follow'),
       signal: context.req.raw.signal,
     }
     return new Response(launcher.logs(tenantId, request), {
-      headers: { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-cache', 'x-accel-buffering': 'no' },
+      headers: {
+        'content-type': 'text/plain; charset=utf-8',
+        'cache-control': 'no-cache',
+        'x-accel-buffering': 'no',
+      },
     })
   })
   tenant.delete('/', auth.requireAdmin(), async (context) => {
@@ -167,12 +180,21 @@ export function createApi(options: ApiOptions): Hono {
     return streamRuns(fleet, tenantId, {
       signal: context.req.raw.signal,
       exists: () => tenants.exists(tenantId),
-      durability: () => (tenants.exists(tenantId) ? tenants.durabilityOf(tenants.get(tenantId)) : 'local'),
+      durability: () =>
+        tenants.exists(tenantId) ? tenants.durabilityOf(tenants.get(tenantId)) : 'local',
     })
   })
   // Run, workflow, schedule, query and snapshot routes live in the tenant's worker: wake it
   // and forward.
-  for (const path of ['/runs', '/runs/*', '/workflows', '/schedules', '/schedules/*', '/query', '/snapshot']) {
+  for (const path of [
+    '/runs',
+    '/runs/*',
+    '/workflows',
+    '/schedules',
+    '/schedules/*',
+    '/query',
+    '/snapshot',
+  ]) {
     tenant.all(path, auth.requireTenant(), async (context) => {
       const record = tenants.get(id(context))
       return proxyToWorker(context, fleet, record.id, tenants.durabilityOf(record))

@@ -65,6 +65,11 @@ export interface EngineOptions {
   readonly appVersion?: string
   /** The app this database may record instead of `appName`: an explicit switch of its app. */
   readonly upgradeFrom?: string
+  /**
+   * Attributes added to every run and step span (the worker adds `litecell.tenant.id`).
+   * Spans exist only when an OpenTelemetry SDK is registered (see the engine's tracing.ts).
+   */
+  readonly traceAttributes?: Readonly<Record<string, string>>
 }
 
 /** Options after validation and defaults. */
@@ -82,6 +87,7 @@ export interface ResolvedOptions {
   appName: string
   appVersion: string
   upgradeFrom: string | undefined
+  traceAttributes: Readonly<Record<string, string>> | undefined
 }
 
 function bad(what: string, value: unknown, expected: string): never {
@@ -105,6 +111,7 @@ export function resolveOptions(options: EngineOptions): ResolvedOptions {
     queryThreadIdleMs,
     transactionTimeoutMs,
     confirmDurable,
+    traceAttributes,
   } = options
   if (typeof path !== 'string' || path === '' || path.startsWith(':memory:')) {
     bad('path', path, 'a file path')
@@ -125,12 +132,21 @@ export function resolveOptions(options: EngineOptions): ResolvedOptions {
   if (confirmDurable !== undefined && typeof confirmDurable !== 'function') {
     bad('confirmDurable', confirmDurable, 'a function')
   }
+  if (
+    traceAttributes !== undefined &&
+    (typeof traceAttributes !== 'object' ||
+      traceAttributes === null ||
+      Object.values(traceAttributes).some((value) => typeof value !== 'string'))
+  ) {
+    bad('traceAttributes', traceAttributes, 'an object of strings')
+  }
   for (const [what, value] of [
     ['queryTimeoutMs', queryTimeoutMs],
     ['queryThreadIdleMs', queryThreadIdleMs],
     ['transactionTimeoutMs', transactionTimeoutMs],
   ] as const) {
-    if (value !== undefined && !isPositiveInteger(value)) bad(what, value, 'a number of ms from 1 and up')
+    if (value !== undefined && !isPositiveInteger(value))
+      bad(what, value, 'a number of ms from 1 and up')
   }
   for (const [what, value] of [
     ['appName', options.appName],
@@ -148,6 +164,7 @@ export function resolveOptions(options: EngineOptions): ResolvedOptions {
     synchronous: synchronous ?? 'NORMAL',
     clock: clock ?? Date.now,
     observer,
+    traceAttributes,
     transactionTimeoutMs: transactionTimeoutMs ?? DEFAULT_TRANSACTION_TIMEOUT_MS,
     queryTimeoutMs: queryTimeoutMs ?? DEFAULT_QUERY_TIMEOUT_MS,
     queryThreadIdleMs: queryThreadIdleMs ?? DEFAULT_QUERY_THREAD_IDLE_MS,

@@ -13,6 +13,13 @@ import type { RunRow, RunStore } from './run-store.js'
 import type { RunTagStore } from './run-tags.js'
 import { CancelSignal, SuspendSignal } from './signal.js'
 import { DurableTimer } from './timer.js'
+import {
+  activeTraceContext,
+  endRunTrace,
+  startRunTrace,
+  withRunTrace,
+  type TraceContext,
+} from './tracing.js'
 import type { TransactionStatements } from './transaction-statements.js'
 import { inputSchemaOf, workflowFn, type StandardSchemaV1 } from './workflow-definition.js'
 
@@ -37,6 +44,8 @@ interface Execution {
   rerun: boolean
   cancelRequested: boolean
   ctx: RunContext | null
+  /** The context that scheduled it (a request's span): the parent of the run's span. */
+  traceParent: TraceContext
   done: Promise<void> | null
 }
 
@@ -48,6 +57,8 @@ export interface ExecutorOptions {
   readonly runs: RunStore
   readonly clock: () => number
   readonly observer: EngineObserver | undefined
+  /** Attributes of every run and step span (see `EngineOptions.traceAttributes`). */
+  readonly traceAttributes?: Readonly<Record<string, string>> | undefined
   readonly concurrency: number
   readonly transactionStatements: TransactionStatements
   readonly transactionTimeoutMs: number
@@ -98,6 +109,7 @@ export class Executor implements RunHost {
   #idleWaiters: (() => void)[] = []
   #executing = 0
   #closing = false
+  readonly #traceAttributes: Readonly<Record<string, string>> | undefined
   readonly #confirmDurable: ((signal: AbortSignal) => Promise<void>) | undefined
   /** Aborted when the engine begins to close: gated steps stop waiting for the replica. */
   readonly #closingSignal = new AbortController()
@@ -109,6 +121,7 @@ export class Executor implements RunHost {
     this.runs = options.runs
     this.clock = options.clock
     this.observer = options.observer
+    this.#traceAttributes = options.traceAttributes
     this.transactionStatements = options.transactionStatements
     this.transactionTimeoutMs = options.transactionTimeoutMs
     this.#confirmDurable = options.confirmDurable
@@ -143,7 +156,9 @@ export class Executor implements RunHost {
 
   /** The input schema of a workflow of the app, if it declares one. */
   inputSchema(name: string): StandardSchemaV1 | undefined {
-    return Object.hasOwn(this.#app.workflows, name) ? inputSchemaOf(this.#app.workflows[name]) : undefined
+    return Object.hasOwn(this.#app.workflows, name)
+      ? inputSchemaOf(this.#app.workflows[name])
+      : undefined
   }
 
   hasQueue(name: string): boolean {
@@ -208,6 +223,7 @@ export class Executor implements RunHost {
       rerun: false,
       cancelRequested: false,
       ctx: null,
+      traceParent: activeTraceContext(),
       done: null,
     }
     this.#active.set(runId, execution)
@@ -426,6 +442,8 @@ export class Executor implements RunHost {
       storageFailed = (error as { code?: unknown }).code === 'STORAGE_FAILED'
     } finally {
       this.#executing--
+      const runTrace = execution.ctx?.trace
+      if (runTrace !== undefined) endRunTrace(runTrace, this.runs.get(runId)?.status)
       this.#active.delete(runId)
       if (this.#onProbation === runId) this.#endProbation(runId)
       if (storageFailed && !this.#closing) this.#retryLater(runId)
@@ -493,6 +511,7 @@ export class Executor implements RunHost {
       this.#onProbation === runId ? () => this.#endProbation(runId) : null,
     )
     execution.ctx = ctx
+    ctx.trace = startRunTrace(execution.traceParent, this.#traceAttributes, runId, row.workflow)
     if (execution.cancelRequested) ctx.requestCancel()
     if (row.status !== 'running') {
       // Committed before the workflow's code runs: if that code kills the process, the next
@@ -510,7 +529,10 @@ export class Executor implements RunHost {
     let failure: unknown
     let failed = false
     try {
-      output = await fn(ctx, fromJsonText(row.input) ?? null)
+      const input = fromJsonText(row.input) ?? null
+      output = await (ctx.trace === undefined
+        ? fn(ctx, input)
+        : withRunTrace(ctx.trace, () => fn(ctx, input)))
     } catch (error) {
       failed = true
       failure = error

@@ -15,6 +15,7 @@ import type { RunTagStore } from './run-tags.js'
 import { CancelSignal, SuspendSignal } from './signal.js'
 import { waitForEvent } from './event-wait.js'
 import { runStep } from './step.js'
+import type { RunTrace } from './tracing.js'
 import { runTransaction } from './transaction.js'
 import type { TransactionStatements } from './transaction-statements.js'
 import type {
@@ -84,6 +85,8 @@ export class RunContext implements WorkflowContext {
   #halt: Error | null = null
   #cancelRequested = false
   #onProgress: (() => void) | null
+  /** This execution's span, when an OpenTelemetry SDK records (see tracing.ts). */
+  trace: RunTrace | undefined = undefined
 
   constructor(
     host: RunHost,

@@ -1,5 +1,6 @@
 import { EngineError, TerminalError } from './engine-error.js'
 import type { StepRow } from './journal.js'
+import { traceStepAttempt } from './tracing.js'
 import { toNullableJsonText } from './json.js'
 import { passGate } from './output-gate.js'
 import { errorText, failureOf, withCause } from './recorded-error.js'
@@ -139,7 +140,12 @@ export async function runStep<T>(
   const t0 = performance.now()
   let value: T
   try {
-    value = await attemptOnce(fn, attempt, options?.timeoutMs)
+    // Untraced (no OpenTelemetry SDK): this one branch is the whole cost.
+    value = await (ctx.trace === undefined
+      ? attemptOnce(fn, attempt, options?.timeoutMs)
+      : traceStepAttempt(ctx.trace, name, attempt, () =>
+          attemptOnce(fn, attempt, options?.timeoutMs),
+        ))
   } catch (error) {
     if (error instanceof SuspendSignal || error instanceof CancelSignal) throw error
     observer?.onStepEnd?.(ctx.workflow, name, performance.now() - t0, false)

@@ -116,3 +116,4 @@ export {
   parseBody,
 } from './api-schemas/index.js'
 export type { StartRunFields } from './api-schemas/index.js'
+export { TENANT_ID_ATTRIBUTE, traceRequests } from './tracing.js'

@@ -15,7 +15,9 @@ import {
   isStorageOutage,
   parseWorkerEnvironment,
 } from '@litecell/protocol'
+import { setTimeout as sleep } from 'node:timers/promises'
 import pino from 'pino'
+import { startOtlpExportFromEnv, type StopTracing } from './otlp-export.js'
 import { installSafetyNet } from './safety-net.js'
 import { awaitAssignment } from './standby.js'
 import { TenantWorker } from './tenant-worker.js'
@@ -35,7 +37,11 @@ const safetyNet = installSafetyNet({
   onFatal: () => process.exit(EXIT_FAILED),
 })
 
+let stopTracing: StopTracing | undefined
+
 async function main(): Promise<number> {
+  // Inherited from `litecell serve` at spawn: spans go where the server's go.
+  stopTracing = await startOtlpExportFromEnv('litecell-worker')
   await awaitAssignment()
   log = pino({ base: { tenant: process.env[WORKER_ENV.tenantId], pid: process.pid } })
   const config = parseWorkerEnvironment(process.env)
@@ -50,7 +56,12 @@ async function main(): Promise<number> {
 }
 
 main().then(
-  (code) => process.exit(code),
+  async (code) => {
+    // The last spans (the hibernation's request) are sent before the exit, within a bound.
+    if (stopTracing)
+      await Promise.race([stopTracing().catch(() => undefined), sleep(EXIT_FLUSH_MS)])
+    process.exit(code)
+  },
   (err: unknown) => {
     const code = (err as { code?: unknown }).code
     if (typeof code === 'string' && (APP_REFUSAL_CODES as readonly string[]).includes(code)) {

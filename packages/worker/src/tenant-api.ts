@@ -33,6 +33,7 @@ import {
 import { replicatedAcks, tenantDurability, type Replication } from './replicated-ack.js'
 import type { RunStatusStream } from './run-stream.js'
 import { addScheduleRoutes } from './schedule-routes.js'
+import { traceWorkerRequests } from './tracing.js'
 import { WorkerError } from './worker-error.js'
 
 /** Longest a `result?waitMs=` long-poll may wait. */
@@ -80,6 +81,7 @@ export function createTenantApi(options: TenantApiOptions): Hono {
   app.onError((err, context) => errorResponse(context, err))
   app.notFound((context) => errorResponse(context, new WorkerError('NOT_FOUND', 'no such route')))
 
+  app.use('*', traceWorkerRequests())
   app.use('*', async function workerSecret(context, next) {
     if (!matchesHash(context.req.header(WORKER_SECRET_HEADER), secretHash)) {
       throw new WorkerError('UNAUTHENTICATED', 'missing or wrong worker secret')
@@ -172,8 +174,10 @@ export function createTenantApi(options: TenantApiOptions): Hono {
   // An open stream does not count as a request in flight: watching a tenant keeps it no
   // longer awake than it would be otherwise.
   tenant.get('/runs/stream', (context) => {
-    if (!options.runStream) throw new WorkerError('WORKER_STOPPING', `tenant ${tenantId}: no run stream`)
-    const confirmedFinals = options.replication !== undefined && tenantDurability(context) === 'replicated'
+    if (!options.runStream)
+      throw new WorkerError('WORKER_STOPPING', `tenant ${tenantId}: no run stream`)
+    const confirmedFinals =
+      options.replication !== undefined && tenantDurability(context) === 'replicated'
     return options.runStream.response({ confirmedFinals })
   })
 

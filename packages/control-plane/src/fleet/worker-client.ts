@@ -87,9 +87,12 @@ export class WorkerClient {
       body?: string | undefined
       signal?: AbortSignal
       durability?: Durability
+      /** Trace context (`traceparent`, `tracestate`) of the proxy hop's span. */
+      traceHeaders?: Record<string, string>
     } = {},
   ): Promise<Response> {
     const headers: Record<string, string> = {
+      ...request.traceHeaders,
       'content-type': request.contentType ?? 'application/json',
     }
     if (request.durability) headers[TENANT_DURABILITY_HEADER] = request.durability

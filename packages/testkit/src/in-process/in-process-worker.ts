@@ -9,6 +9,7 @@ import {
   EXIT_HIBERNATED,
   EXIT_NO_RESTORE_POINT,
   TENANT_DB_FILE,
+  TENANT_ID_ATTRIBUTE,
   type MetricsDelta,
   type WorkerSettings,
 } from '@litecell/protocol'
@@ -117,6 +118,7 @@ export class InProcessWorker implements WorkerProcess {
       ...(this.#settings.queryTimeoutMs !== undefined
         ? { queryTimeoutMs: this.#settings.queryTimeoutMs }
         : {}),
+      traceAttributes: { [TENANT_ID_ATTRIBUTE]: this.#settings.tenantId },
       observer: {
         onRunStatus: (runId, workflow, status) => this.#runStream.publish(runId, workflow, status),
       },
