@@ -3,12 +3,7 @@ import { mkdir } from 'node:fs/promises'
 import { join } from 'node:path'
 import { ControlPlane, controlPlaneConfigFromEnv } from '@litecell/control-plane'
 import { EXPERIMENT_APP_PATH } from '@litecell/examples'
-import {
-  WORKER_NODE_ARGS,
-  checkApps,
-  startOtlpExportFromEnv,
-  type AppLoadFailure,
-} from '@litecell/worker'
+import { WORKER_NODE_ARGS, checkApps, startOtlpExportFromEnv, type AppLoadFailure } from '@litecell/worker'
 import pino from 'pino'
 import { CliError } from './cli-error.js'
 
@@ -32,13 +27,8 @@ export async function serveCommand(
   const config = controlPlaneConfigFromEnv(env, { appPath: EXPERIMENT_APP_PATH })
   await mkdir(join(config.dataDir, 'logs'), { recursive: true })
   const destination =
-    env.LITECELL_LOG === 'stdout'
-      ? process.stdout
-      : createWriteStream(join(config.dataDir, 'logs', 'control-plane.log'), { flags: 'a' })
-  const log = pino(
-    { base: { component: 'control-plane' }, level: env.LITECELL_LOG_LEVEL ?? 'info' },
-    destination,
-  )
+    env.LITECELL_LOG === 'stdout' ? process.stdout : createWriteStream(join(config.dataDir, 'logs', 'control-plane.log'), { flags: 'a' })
+  const log = pino({ base: { component: 'control-plane' }, level: env.LITECELL_LOG_LEVEL ?? 'info' }, destination)
   const [started, checked] = await Promise.allSettled([
     ControlPlane.start(config, {
       log,
@@ -55,9 +45,8 @@ export async function serveCommand(
   if (failures.length > 0) {
     throw new CliError(
       'APP_LOAD_FAILED',
-      failures
-        .map((failure) => `app \`${failure.name}\` does not load: ${failure.message}`)
-        .join('\n') + '\nfix the app module (LITECELL_APP / LITECELL_APPS), then start again',
+      failures.map((failure) => `app \`${failure.name}\` does not load: ${failure.message}`).join('\n') +
+        '\nfix the app module (LITECELL_APP / LITECELL_APPS), then start again',
     )
   }
   if (started.status === 'rejected') throw started.reason

@@ -117,9 +117,7 @@ export function createApi(options: ApiOptions): Hono {
   )
 
   const tenant = new Hono()
-  tenant.get('/', auth.requireTenant(), async (context) =>
-    context.json(await tenants.show(id(context))),
-  )
+  tenant.get('/', auth.requireTenant(), async (context) => context.json(await tenants.show(id(context))))
   tenant.patch('/', auth.requireAdmin(), async (context) => {
     const { labels, durability } = parseBody(UpdateTenantBody, await readJsonObject(context))
     const updated = await tenants.update(id(context), {
@@ -128,12 +126,8 @@ export function createApi(options: ApiOptions): Hono {
     })
     return context.json(updated)
   })
-  tenant.post('/hibernate', auth.requireAdmin(), async (context) =>
-    context.json(await tenants.hibernate(id(context))),
-  )
-  tenant.post('/wake', auth.requireAdmin(), async (context) =>
-    context.json(await tenants.wake(id(context))),
-  )
+  tenant.post('/hibernate', auth.requireAdmin(), async (context) => context.json(await tenants.hibernate(id(context))))
+  tenant.post('/wake', auth.requireAdmin(), async (context) => context.json(await tenants.wake(id(context))))
   tenant.post('/upgrade', auth.requireAdmin(), async (context) => {
     const { app } = parseBody(UpgradeTenantBody, await readJsonObject(context))
     return context.json(await tenants.upgrade(id(context), app === undefined ? {} : { app }))
@@ -155,17 +149,12 @@ export function createApi(options: ApiOptions): Hono {
       throw new ControlPlaneError('LOGS_UNAVAILABLE', `logs of tenant ${tenantId}: ${hint}`)
     }
     const request = {
-      lines:
-        optionalInteger(context.req.query('lines'), 'lines', 0, MAX_LOG_LINES) ?? DEFAULT_LOG_LINES,
+      lines: optionalInteger(context.req.query('lines'), 'lines', 0, MAX_LOG_LINES) ?? DEFAULT_LOG_LINES,
       follow: parseFlag(context.req.query('follow'), 'follow'),
       signal: context.req.raw.signal,
     }
     return new Response(launcher.logs(tenantId, request), {
-      headers: {
-        'content-type': 'text/plain; charset=utf-8',
-        'cache-control': 'no-cache',
-        'x-accel-buffering': 'no',
-      },
+      headers: { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-cache', 'x-accel-buffering': 'no' },
     })
   })
   tenant.delete('/', auth.requireAdmin(), async (context) => {
@@ -180,21 +169,12 @@ export function createApi(options: ApiOptions): Hono {
     return streamRuns(fleet, tenantId, {
       signal: context.req.raw.signal,
       exists: () => tenants.exists(tenantId),
-      durability: () =>
-        tenants.exists(tenantId) ? tenants.durabilityOf(tenants.get(tenantId)) : 'local',
+      durability: () => (tenants.exists(tenantId) ? tenants.durabilityOf(tenants.get(tenantId)) : 'local'),
     })
   })
   // Run, workflow, schedule, query and snapshot routes live in the tenant's worker: wake it
   // and forward.
-  for (const path of [
-    '/runs',
-    '/runs/*',
-    '/workflows',
-    '/schedules',
-    '/schedules/*',
-    '/query',
-    '/snapshot',
-  ]) {
+  for (const path of ['/runs', '/runs/*', '/workflows', '/schedules', '/schedules/*', '/query', '/snapshot']) {
     tenant.all(path, auth.requireTenant(), async (context) => {
       const record = tenants.get(id(context))
       return proxyToWorker(context, fleet, record.id, tenants.durabilityOf(record))

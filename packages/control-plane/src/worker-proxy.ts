@@ -9,13 +9,7 @@ import { traceProxyHop } from './tracing.js'
 /** How long a retry waits for a dead worker's exit to be noticed. */
 const DEAD_WORKER_WAIT_MS = 5_000
 /** Response headers passed through from the worker. */
-const PASSED_HEADERS = [
-  'content-type',
-  'content-disposition',
-  'content-length',
-  'retry-after',
-  DURABILITY_HEADER,
-]
+const PASSED_HEADERS = ['content-type', 'content-disposition', 'content-length', 'retry-after', DURABILITY_HEADER]
 
 /**
  * Forwards a tenant-scoped request to the tenant's worker, waking the tenant first. A worker
@@ -33,8 +27,7 @@ export async function proxyToWorker(
   const method = context.req.method
   const url = new URL(context.req.url)
   // A schedule's trigger starts a run too: it gets a key the same way.
-  const isSubmission =
-    method === 'POST' && /\/(runs(\/batch)?|schedules\/[^/]+\/trigger)$/.test(url.pathname)
+  const isSubmission = method === 'POST' && /\/(runs(\/batch)?|schedules\/[^/]+\/trigger)$/.test(url.pathname)
   const raw = method === 'GET' || method === 'HEAD' ? undefined : await context.req.text()
   const body = isSubmission && raw !== undefined ? withIdempotencyKeys(raw) : raw
   // `POST …/runs/status` only reads.
@@ -97,16 +90,9 @@ function withIdempotencyKeys(raw: string): string {
     return raw
   }
   if (typeof body !== 'object' || body === null) return raw
-  const runs = Array.isArray((body as { runs?: unknown }).runs)
-    ? (body as { runs: unknown[] }).runs
-    : [body]
+  const runs = Array.isArray((body as { runs?: unknown }).runs) ? (body as { runs: unknown[] }).runs : [body]
   for (const run of runs) {
-    if (
-      typeof run === 'object' &&
-      run !== null &&
-      !Array.isArray(run) &&
-      !('idempotencyKey' in run)
-    ) {
+    if (typeof run === 'object' && run !== null && !Array.isArray(run) && !('idempotencyKey' in run)) {
       ;(run as { idempotencyKey?: string }).idempotencyKey = `lc-auto-${randomUUID()}`
     }
   }
@@ -114,14 +100,7 @@ function withIdempotencyKeys(raw: string): string {
 }
 
 async function isStopping(response: Response): Promise<boolean> {
-  return (
-    errorOf(
-      await response
-        .clone()
-        .json()
-        .catch(() => null),
-    )?.code === 'WORKER_STOPPING'
-  )
+  return errorOf(await response.clone().json().catch(() => null))?.code === 'WORKER_STOPPING'
 }
 
 /** Waits for a dead or stopping worker's exit to be noticed (at most a few seconds). */

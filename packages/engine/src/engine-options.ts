@@ -145,8 +145,7 @@ export function resolveOptions(options: EngineOptions): ResolvedOptions {
     ['queryThreadIdleMs', queryThreadIdleMs],
     ['transactionTimeoutMs', transactionTimeoutMs],
   ] as const) {
-    if (value !== undefined && !isPositiveInteger(value))
-      bad(what, value, 'a number of ms from 1 and up')
+    if (value !== undefined && !isPositiveInteger(value)) bad(what, value, 'a number of ms from 1 and up')
   }
   for (const [what, value] of [
     ['appName', options.appName],

@@ -253,8 +253,7 @@ export class Engine {
       bad('options', options, 'an object')
     // Only a workflow with an input schema pays for the check (and its await).
     const schema = this.#executor.inputSchema(workflow)
-    if (schema !== undefined)
-      input = (await checkInput(schema, input ?? null, `start ${workflow}`)) as JsonValue
+    if (schema !== undefined) input = (await checkInput(schema, input ?? null, `start ${workflow}`)) as JsonValue
     const request = validateStartRequest(this.#executor, { ...options, workflow, input }, 'start')
     // Without a key the start is one INSERT, which may commit on its own (GroupCommit#writeOne).
     const insert = () => insertOrFindRun(this.#stores, request, this.#options.clock())
@@ -293,17 +292,10 @@ export class Engine {
     let checked: StartRequest[] | undefined
     for (let i = 0; i < requests.length; i += 1) {
       const request = requests[i]!
-      const schema =
-        typeof request === 'object' && request !== null
-          ? this.#executor.inputSchema(request.workflow)
-          : undefined
+      const schema = typeof request === 'object' && request !== null ? this.#executor.inputSchema(request.workflow) : undefined
       if (schema === undefined) continue
       checked ??= [...requests]
-      const input = await checkInput(
-        schema,
-        request.input ?? null,
-        `runs[${i}] (${request.workflow})`,
-      )
+      const input = await checkInput(schema, request.input ?? null, `runs[${i}] (${request.workflow})`)
       checked[i] = { ...request, input: input as JsonValue }
     }
     return checked ?? requests
@@ -501,11 +493,7 @@ export class Engine {
     this.#assertOpen('nextWakeAt')
     if (this.#executor.activeCount > 0 || this.#runs.hasUnfinishedWork())
       return this.#options.clock()
-    const times = [
-      this.#runs.earliestWakeAt(),
-      this.#deadlines.earliest(),
-      this.#scheduler.nextFireAt(),
-    ]
+    const times = [this.#runs.earliestWakeAt(), this.#deadlines.earliest(), this.#scheduler.nextFireAt()]
     const due = times.filter((at): at is number => at !== null)
     return due.length === 0 ? null : Math.min(...due)
   }

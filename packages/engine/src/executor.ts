@@ -17,6 +17,7 @@ import {
   activeTraceContext,
   endRunTrace,
   startRunTrace,
+  withoutTraceContext,
   withRunTrace,
   type TraceContext,
 } from './tracing.js'
@@ -127,7 +128,9 @@ export class Executor implements RunHost {
     this.#confirmDurable = options.confirmDurable
     this.tags = options.tags
     this.deadlines = options.deadlines
-    this.#timer = new DurableTimer(options.clock, () => this.scanDue())
+    // A timer keeps the context that armed it (some earlier request): runs it wakes start a
+    // trace of their own instead of joining that request's.
+    this.#timer = new DurableTimer(options.clock, () => withoutTraceContext(() => this.scanDue()))
     this.#queues.set(null, new RunQueue({ concurrency: options.concurrency }))
     this.#queueDefinitions = options.app.queues ?? {}
     for (const [name, queue] of Object.entries(this.#queueDefinitions)) {
@@ -156,9 +159,7 @@ export class Executor implements RunHost {
 
   /** The input schema of a workflow of the app, if it declares one. */
   inputSchema(name: string): StandardSchemaV1 | undefined {
-    return Object.hasOwn(this.#app.workflows, name)
-      ? inputSchemaOf(this.#app.workflows[name])
-      : undefined
+    return Object.hasOwn(this.#app.workflows, name) ? inputSchemaOf(this.#app.workflows[name]) : undefined
   }
 
   hasQueue(name: string): boolean {
@@ -530,9 +531,7 @@ export class Executor implements RunHost {
     let failed = false
     try {
       const input = fromJsonText(row.input) ?? null
-      output = await (ctx.trace === undefined
-        ? fn(ctx, input)
-        : withRunTrace(ctx.trace, () => fn(ctx, input)))
+      output = await (ctx.trace === undefined ? fn(ctx, input) : withRunTrace(ctx.trace, () => fn(ctx, input)))
     } catch (error) {
       failed = true
       failure = error

@@ -19,6 +19,7 @@ import { ScheduleStore, type ScheduleRow } from './schedule-store.js'
 import { syncAppSchedules } from './schedule-sync.js'
 import { insertOrFindRun, validateStartRequest, type StartStores } from './start-request.js'
 import { DurableTimer } from './timer.js'
+import { withoutTraceContext } from './tracing.js'
 import { formatIsoMs } from './run-view.js'
 
 /** Wait before fires are tried again after their write failed (the storage is failing). */
@@ -112,7 +113,10 @@ export class Scheduler implements Schedules {
   constructor(host: SchedulerHost) {
     this.#host = host
     this.#store = new ScheduleStore(host.writer.db)
-    this.#timer = new DurableTimer(host.clock, () => this.#track(this.#fireDue()))
+    // Fires start their runs in a trace of their own, not in the context that armed the timer.
+    this.#timer = new DurableTimer(host.clock, () =>
+      withoutTraceContext(() => this.#track(this.#fireDue())),
+    )
   }
 
   /**

@@ -143,9 +143,7 @@ export async function runStep<T>(
     // Untraced (no OpenTelemetry SDK): this one branch is the whole cost.
     value = await (ctx.trace === undefined
       ? attemptOnce(fn, attempt, options?.timeoutMs)
-      : traceStepAttempt(ctx.trace, name, attempt, () =>
-          attemptOnce(fn, attempt, options?.timeoutMs),
-        ))
+      : traceStepAttempt(ctx.trace, name, attempt, () => attemptOnce(fn, attempt, options?.timeoutMs)))
   } catch (error) {
     if (error instanceof SuspendSignal || error instanceof CancelSignal) throw error
     observer?.onStepEnd?.(ctx.workflow, name, performance.now() - t0, false)

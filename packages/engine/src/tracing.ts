@@ -1,4 +1,5 @@
 import {
+  ROOT_CONTEXT,
   SpanStatusCode,
   context as otelContext,
   trace,
@@ -37,6 +38,11 @@ export interface RunTrace {
 /** The active context (a request's span when a request starts or resumes a run). */
 export function activeTraceContext(): Context {
   return otelContext.active()
+}
+
+/** Runs `body` outside any trace (timers: the context that armed them is not their cause). */
+export function withoutTraceContext<T>(body: () => T): T {
+  return otelContext.with(ROOT_CONTEXT, body)
 }
 
 /**

@@ -58,8 +58,7 @@ async function main(): Promise<number> {
 main().then(
   async (code) => {
     // The last spans (the hibernation's request) are sent before the exit, within a bound.
-    if (stopTracing)
-      await Promise.race([stopTracing().catch(() => undefined), sleep(EXIT_FLUSH_MS)])
+    if (stopTracing) await Promise.race([stopTracing().catch(() => undefined), sleep(EXIT_FLUSH_MS)])
     process.exit(code)
   },
   (err: unknown) => {

@@ -174,10 +174,8 @@ export function createTenantApi(options: TenantApiOptions): Hono {
   // An open stream does not count as a request in flight: watching a tenant keeps it no
   // longer awake than it would be otherwise.
   tenant.get('/runs/stream', (context) => {
-    if (!options.runStream)
-      throw new WorkerError('WORKER_STOPPING', `tenant ${tenantId}: no run stream`)
-    const confirmedFinals =
-      options.replication !== undefined && tenantDurability(context) === 'replicated'
+    if (!options.runStream) throw new WorkerError('WORKER_STOPPING', `tenant ${tenantId}: no run stream`)
+    const confirmedFinals = options.replication !== undefined && tenantDurability(context) === 'replicated'
     return options.runStream.response({ confirmedFinals })
   })
 

@@ -88,13 +88,9 @@ export class TenantWorker {
     const replica = tenantReplica(this.#config.storage, tenantId, this.#config.incarnation)
     // A teardown a crash interrupted left a tombstone: never state, only to be swept.
     const swept = await sweepTombstones(tenantDir)
-    if (swept > 0)
-      this.#log.warn({ tombstones: swept }, 'removed what an interrupted teardown left')
+    if (swept > 0) this.#log.warn({ tombstones: swept }, 'removed what an interrupted teardown left')
     if (await claimTenantDir(tenantDir, this.#config.incarnation)) {
-      this.#log.warn(
-        { incarnation: this.#config.incarnation },
-        'refused (removed) a local folder of an older incarnation of this tenant id',
-      )
+      this.#log.warn({ incarnation: this.#config.incarnation }, "refused (removed) a local folder of an older incarnation of this tenant id")
     }
     const timings: Record<string, number> = {}
     const lap = (name: string, sinceMs: number) => (timings[name] = Date.now() - sinceMs)
@@ -119,15 +115,10 @@ export class TenantWorker {
       app,
       ...(this.#config.appName === undefined ? {} : { appName: this.#config.appName }),
       appVersion: await appVersionOf(app, this.#config.appPath),
-      ...(this.#config.appUpgradeFrom === undefined
-        ? {}
-        : { upgradeFrom: this.#config.appUpgradeFrom }),
+      ...(this.#config.appUpgradeFrom === undefined ? {} : { upgradeFrom: this.#config.appUpgradeFrom }),
       concurrency: this.#config.concurrency,
       queryTimeoutMs: this.#config.queryTimeoutMs,
-      transactionTimeoutMs: transactionBudgetMs(
-        this.#config.leaseTtlMs,
-        this.#config.fenceMarginMs,
-      ),
+      transactionTimeoutMs: transactionBudgetMs(this.#config.leaseTtlMs, this.#config.fenceMarginMs),
       confirmDurable: this.#replication.confirmDurable,
       traceAttributes: { [TENANT_ID_ATTRIBUTE]: this.#config.tenantId },
       observer: {
@@ -142,10 +133,7 @@ export class TenantWorker {
     })
     lap('openMs', phaseMs)
     for (const run of this.#engine.recovery.quarantined) {
-      this.#log.warn(
-        { runId: run.runId, workflow: run.workflow },
-        'run quarantined: it was executing during 3 worker deaths in a row',
-      )
+      this.#log.warn({ runId: run.runId, workflow: run.workflow }, 'run quarantined: it was executing during 3 worker deaths in a row')
     }
     phaseMs = Date.now()
     this.#replicator = await replicate(dbPath, replica, {
@@ -200,10 +188,7 @@ export class TenantWorker {
       replication: this.#replication.replication,
     })
     const address = await new Promise<AddressInfo>((resolve) => {
-      this.#server = serve(
-        { fetch: api.fetch, hostname: this.#config.host, port: this.#config.port },
-        resolve,
-      )
+      this.#server = serve({ fetch: api.fetch, hostname: this.#config.host, port: this.#config.port }, resolve)
     })
     const url = `http://${this.#config.advertiseHost}:${address.port}`
     const grantedAtMs = Date.now()
@@ -236,10 +221,7 @@ export class TenantWorker {
       },
     })
     this.#idle.start()
-    this.#log.info(
-      { tenantId, source, url, ...timings, ms: Date.now() - startedAtMs },
-      'worker ready',
-    )
+    this.#log.info({ tenantId, source, url, ...timings, ms: Date.now() - startedAtMs }, 'worker ready')
   }
 
   /** Loads the app module; if it does not load, tells the control plane why, then throws. */
@@ -284,16 +266,12 @@ export class TenantWorker {
    */
   async #restore(dbPath: string): Promise<string> {
     const { storage, tenantId, incarnation, restoreFrom } = this.#config
-    if ((await restore(tenantReplica(storage, tenantId, incarnation), dbPath)).restored)
-      return 'replica'
+    if ((await restore(tenantReplica(storage, tenantId, incarnation), dbPath)).restored) return 'replica'
     if (!restoreFrom) return 'new tenant'
     const { tenantId: source, at } = restoreFrom
     const sourceReplica = tenantReplica(storage, source, restoreFrom.incarnation)
     if (!(await restore(sourceReplica, dbPath, { at })).restored) {
-      throw new WorkerError(
-        'NO_RESTORE_POINT',
-        `fork tenant ${source} as ${tenantId}: nothing to restore at ${at}`,
-      )
+      throw new WorkerError('NO_RESTORE_POINT', `fork tenant ${source} as ${tenantId}: nothing to restore at ${at}`)
     }
     return `fork of ${source} at ${at}`
   }
@@ -303,18 +281,10 @@ export class TenantWorker {
    * restore that it holds everything committed so far, and names the time to restore to.
    */
   async syncPoint(): Promise<SyncPoint> {
-    const replica = tenantReplica(
-      this.#config.storage,
-      this.#config.tenantId,
-      this.#config.incarnation,
-    )
+    const replica = tenantReplica(this.#config.storage, this.#config.tenantId, this.#config.incarnation)
     await this.#replicator.syncVerified({ timeoutMs: this.#config.syncTimeoutMs })
     const { latestAt } = await restorePoints(replica)
-    if (latestAt === null)
-      throw new WorkerError(
-        'NO_RESTORE_POINT',
-        `sync tenant ${this.#config.tenantId}: the replica lists nothing`,
-      )
+    if (latestAt === null) throw new WorkerError('NO_RESTORE_POINT', `sync tenant ${this.#config.tenantId}: the replica lists nothing`)
     return { at: latestAt }
   }
 
@@ -322,16 +292,9 @@ export class TenantWorker {
     // While stopping, heartbeats go on (the lease must outlive the final sync) but the
     // engine may be closed already: report what it said last.
     if (!this.#shutdown.isStopping) {
-      this.#lastStatus = {
-        activeRuns: this.#engine.activeRuns(),
-        nextWakeAt: await this.#engine.nextWakeAt(),
-      }
+      this.#lastStatus = { activeRuns: this.#engine.activeRuns(), nextWakeAt: await this.#engine.nextWakeAt() }
     }
-    return {
-      ...this.#lastStatus,
-      metrics: this.#metrics.take(),
-      rssBytes: process.memoryUsage.rss(),
-    }
+    return { ...this.#lastStatus, metrics: this.#metrics.take(), rssBytes: process.memoryUsage.rss() }
   }
 
   /**
@@ -353,10 +316,7 @@ export class TenantWorker {
     // as soon as it is idle (after its response went out).
     const dropIdle = setInterval(() => server.closeIdleConnections(), 10)
     server.closeIdleConnections()
-    await Promise.race([
-      closed,
-      new Promise<void>((resolve) => setTimeout(resolve, timeoutMs).unref()),
-    ])
+    await Promise.race([closed, new Promise<void>((resolve) => setTimeout(resolve, timeoutMs).unref())])
     clearInterval(dropIdle)
   }
 }
