@@ -1,4 +1,9 @@
-import { CreateTenantBody, ForkTenantBody, UpdateTenantBody, UpgradeTenantBody } from '@litecell/protocol'
+import {
+  CreateTenantBody,
+  ForkTenantBody,
+  UpdateTenantBody,
+  UpgradeTenantBody,
+} from '@litecell/protocol'
 import { type ApiRoute, T } from './route-types.js'
 
 /** Tenants: create, list, show, change, delete, hibernate, wake, upgrade, fork, logs. */
