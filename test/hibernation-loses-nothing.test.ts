@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs'
+import { readdirSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
 import { expect, test } from 'vitest'
 import { waitFor } from '@litecell/testkit'
@@ -17,7 +17,10 @@ test('hibernate removes the local files only after a verified sync; wake brings 
 
   const hibernated = await admin.post<any>('/v1/tenants/keep/hibernate')
   expect(hibernated.state).toBe('hibernated')
-  expect(existsSync(join(server.dataDir, 'tenants', 'keep'))).toBe(false)
+  // The live files are gone; what stays is the verified copy a wake here may use (issue 12).
+  expect(readdirSync(join(server.dataDir, 'tenants', 'keep'))).toEqual(['hibernated'])
+  // Without it, the wake below must bring everything back from S3 alone.
+  rmSync(join(server.dataDir, 'tenants', 'keep'), { recursive: true })
 
   const woken = await admin.post<any>('/v1/tenants/keep/wake')
   expect(woken.state).toBe('active')
@@ -54,5 +57,5 @@ test('an idle worker hibernates by itself and reports no pending wake', async ()
     { timeoutMs: 30_000, what: 'idle hibernation' },
   )
   expect(tenant.nextWakeAt).toBeNull()
-  expect(existsSync(join(server.dataDir, 'tenants', 'idle'))).toBe(false)
+  expect(readdirSync(join(server.dataDir, 'tenants', 'idle'))).toEqual(['hibernated'])
 })

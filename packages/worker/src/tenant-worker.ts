@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs'
-import { mkdir, rm } from 'node:fs/promises'
+import { mkdir, readdir, rm } from 'node:fs/promises'
 import type { AddressInfo } from 'node:net'
 import { join } from 'node:path'
 import { serve, type ServerType } from '@hono/node-server'
@@ -14,9 +14,11 @@ import {
   type WorkerEnvironment,
 } from '@litecell/protocol'
 import {
+  keepHibernatedCopy,
   replicate,
   restore,
   restorePoints,
+  takeHibernatedCopy,
   tenantReplica,
   type Replicator,
 } from '@litecell/replica'
@@ -32,6 +34,12 @@ import { WorkerMetrics } from './worker-metrics.js'
 
 /** Budget of the verified final sync at hibernation (the lease is renewed meanwhile). */
 export const STOP_VERIFIED_TIMEOUT_MS = 100_000
+
+/**
+ * Folder (inside the tenant's folder) of the file this machine hibernated last: the next wake
+ * here uses it instead of a download once the replica is shown unchanged since (issue 12).
+ */
+export const HIBERNATED_COPY_DIR = 'hibernated'
 
 /** When fencing, the engine must be closed this long before the lease ends (for the sync). */
 const FENCE_SYNC_RESERVE_MS = 1_500
@@ -203,14 +211,40 @@ export class TenantWorker {
    * where the file came from.
    */
   async #restore(dbPath: string): Promise<string> {
-    const { storage, tenantId, restoreFrom } = this.#config
-    if ((await restore(tenantReplica(storage, tenantId), dbPath)).restored) return 'replica'
+    const { storage, tenantId, restoreFrom, tenantDir } = this.#config
+    const replica = tenantReplica(storage, tenantId)
+    const copy = await takeHibernatedCopy(join(tenantDir, HIBERNATED_COPY_DIR), replica, dbPath)
+    if (copy === 'taken') return 'hibernated copy'
+    if ((await restore(replica, dbPath)).restored) return copy === 'stale' ? 'replica (local copy was stale)' : 'replica'
     if (!restoreFrom) return 'new tenant'
     const { tenantId: source, at } = restoreFrom
     if (!(await restore(tenantReplica(storage, source), dbPath, { at })).restored) {
       throw new WorkerError('NO_RESTORE_POINT', `fork tenant ${source} as ${tenantId}: nothing to restore at ${at}`)
     }
     return `fork of ${source} at ${at}`
+  }
+
+  /**
+   * After a verified stop: keeps the file for this machine's next wake of the tenant, and
+   * removes everything else (Litestream's folder, locks). Keeping is an optimisation: if it
+   * fails the files go as they always did, and the next wake downloads.
+   */
+  async #keepCopy(): Promise<void> {
+    const { tenantDir, storage, tenantId } = this.#config
+    const copyDir = join(tenantDir, HIBERNATED_COPY_DIR)
+    const kept = await keepHibernatedCopy(join(tenantDir, TENANT_DB_FILE), copyDir, tenantReplica(storage, tenantId)).catch(
+      (err: unknown) => {
+        this.#log.warn({ err }, 'could not keep the hibernated file; the next wake downloads it')
+        return false
+      },
+    )
+    if (!kept) {
+      await rm(tenantDir, { recursive: true, force: true })
+      return
+    }
+    for (const name of await readdir(tenantDir)) {
+      if (name !== HIBERNATED_COPY_DIR) await rm(join(tenantDir, name), { recursive: true, force: true })
+    }
   }
 
   /**
@@ -256,7 +290,7 @@ export class TenantWorker {
       await this.#engine.close()
       // The proof restores the whole replica: give big tenants on a busy machine the time.
       await this.#replicator.stopVerified({ timeoutMs: STOP_VERIFIED_TIMEOUT_MS })
-      await rm(this.#config.tenantDir, { recursive: true, force: true })
+      await this.#keepCopy()
       await this.#client.hibernated(nextWakeAt, this.#metrics.take()).catch((err: unknown) => {
         // The files are safely in S3 already; the control plane also learns from our exit.
         this.#log.warn({ err }, 'could not report hibernation')
