@@ -60,7 +60,12 @@ export class TenantWorker {
   readonly #log: Logger
   readonly #client: ControlClient
   #engine!: Engine
-  #replicator!: Replicator
+  /**
+   * Litestream's start, which the first request does not wait for (issue 12): every commit
+   * stays in the WAL (nothing checkpoints but Litestream), which Litestream uploads from its
+   * start. Whatever needs the replica (hibernate, a sync point, fencing) awaits it.
+   */
+  #replication!: Promise<Replicator>
   #server!: ServerType
   #lease!: Lease
   #idle!: IdleMonitor
@@ -129,7 +134,9 @@ export class TenantWorker {
       this.#log.warn({ runId: run.runId, workflow: run.workflow }, 'run quarantined: it was executing during 3 worker deaths in a row')
     }
     phaseMs = Date.now()
-    this.#replicator = await replicate(dbPath, replica, {
+    // Started now (its locks are taken at once: a second replicator is refused here), awaited
+    // by what needs it, not by the first request.
+    this.#replication = replicate(dbPath, replica, {
       // The restore above already checked the storage, or there is a local file to serve
       // from while the storage is down: Litestream catches up when it is back.
       checkStorage: false,
@@ -140,7 +147,10 @@ export class TenantWorker {
         this.#log.warn({ err }, 'litestream restarted')
       },
     })
-    lap('replicateMs', phaseMs)
+    void this.#replication.then(
+      () => lap('replicateMs', phaseMs),
+      (err: unknown) => void this.#replicationFailed(err),
+    )
     const api = createTenantApi({
       tenantId,
       engine: this.#engine,
@@ -188,6 +198,26 @@ export class TenantWorker {
     })
     this.#idle.start()
     this.#log.info({ tenantId, source, url, ...timings, ms: Date.now() - startedAtMs }, 'worker ready')
+    // The replication's start time, for the wake's profile (it ends before or after ready).
+    void this.#replication.then(() => this.#log.info({ ...timings }, 'replicating'), () => undefined)
+  }
+
+  /**
+   * Litestream did not start after the worker went live: nothing committed is lost (it is in
+   * the local file, which is kept), but nothing may be acknowledged as durable either. Stop
+   * like a crash: the control plane restarts the tenant from its local file.
+   */
+  async #replicationFailed(err: unknown): Promise<void> {
+    if (this.#stopping) return
+    let resolve!: (code: number) => void
+    this.#stopping = new Promise((r) => (resolve = r))
+    this.#log.error({ err }, 'replication did not start; stopping with the local files kept')
+    this.#idle?.stop()
+    this.#runStream.close()
+    await this.#engine.close().catch(() => undefined)
+    this.#lease?.stop()
+    this.#exitCode(EXIT_FAILED)
+    resolve(EXIT_FAILED)
   }
 
   /** Loads the app module; if it does not load, tells the control plane why, then throws. */
@@ -253,7 +283,7 @@ export class TenantWorker {
    */
   async syncPoint(): Promise<SyncPoint> {
     const replica = tenantReplica(this.#config.storage, this.#config.tenantId)
-    await this.#replicator.syncVerified({ timeoutMs: STOP_VERIFIED_TIMEOUT_MS })
+    await (await this.#replication).syncVerified({ timeoutMs: STOP_VERIFIED_TIMEOUT_MS })
     const { latestAt } = await restorePoints(replica)
     if (latestAt === null) throw new WorkerError('NO_RESTORE_POINT', `sync tenant ${this.#config.tenantId}: the replica lists nothing`)
     return { at: latestAt }
@@ -289,7 +319,7 @@ export class TenantWorker {
       nextWakeAt = await this.#engine.nextWakeAt()
       await this.#engine.close()
       // The proof restores the whole replica: give big tenants on a busy machine the time.
-      await this.#replicator.stopVerified({ timeoutMs: STOP_VERIFIED_TIMEOUT_MS })
+      await (await this.#replication).stopVerified({ timeoutMs: STOP_VERIFIED_TIMEOUT_MS })
       await this.#keepCopy()
       await this.#client.hibernated(nextWakeAt, this.#metrics.take()).catch((err: unknown) => {
         // The files are safely in S3 already; the control plane also learns from our exit.
@@ -302,7 +332,7 @@ export class TenantWorker {
         typeof errorCode === 'string' && (errorCode === 'REPLICA_NOT_VERIFIED' || errorCode.startsWith('STORAGE_'))
       code = isStorage ? EXIT_STORAGE_UNAVAILABLE : EXIT_FAILED
       this.#log.error({ err, reason }, 'hibernate failed; local files kept')
-      await this.#replicator.stop().catch(() => undefined)
+      await this.#replication.then((replicator) => replicator.stop()).catch(() => undefined)
     }
     this.#lease.stop()
     this.#exitCode(code)
@@ -324,10 +354,12 @@ export class TenantWorker {
     const msLeft = (marginMs: number) => Math.max(0, validUntilMs - Date.now() - marginMs)
     try {
       await this.#engine.close({ timeoutMs: msLeft(FENCE_SYNC_RESERVE_MS) })
-      await this.#replicator.stop({ timeoutMs: msLeft(FENCE_EXIT_RESERVE_MS) })
+      const replicator = await Promise.race([this.#replication, expiresIn(msLeft(FENCE_EXIT_RESERVE_MS))])
+      await replicator.stop({ timeoutMs: msLeft(FENCE_EXIT_RESERVE_MS) })
     } catch (err) {
       this.#log.warn({ err }, 'fence: final sync incomplete; local files kept')
-      this.#replicator.kill()
+      // Even one that starts only now: no upload may land once a successor may have started.
+      void this.#replication.then((replicator) => replicator.kill(), () => undefined)
     }
     this.#exitCode(EXIT_LEASE_LOST)
     resolve(EXIT_LEASE_LOST)
@@ -344,4 +376,9 @@ export class TenantWorker {
     await Promise.race([closed, new Promise<void>((resolve) => setTimeout(resolve, timeoutMs).unref())])
     clearInterval(dropIdle)
   }
+}
+
+/** Rejects after `ms`: a bound on waiting for something that may never come. */
+function expiresIn(ms: number): Promise<never> {
+  return new Promise((_, reject) => setTimeout(() => reject(new Error(`not ready within ${ms} ms`)), ms).unref())
 }

@@ -75,13 +75,17 @@ export async function benchLifecycle(server: BenchServer, sizes: readonly Lifecy
 
 /**
  * A wake phase by phase, from the tenant's worker log (`worker ready`: where the file came from,
- * restoreMs, openMs, replicateMs, ms from the assignment to ready), over every wake of the tenant.
+ * restoreMs, openMs, ms from the assignment to ready; replicateMs there or in `replicating`),
+ * over every wake of the tenant.
  */
 function workerPhases(server: BenchServer, id: string) {
   const path = join(server.dataDir, 'logs', `${id}.log`)
-  const ready = (existsSync(path) ? readFileSync(path, 'utf8').split('\n') : [])
-    .filter((line) => line.includes('"worker ready"'))
-    .map((line) => JSON.parse(line) as { source: string; restoreMs: number; openMs: number; replicateMs: number; ms: number })
+  const lines = (existsSync(path) ? readFileSync(path, 'utf8').split('\n') : [])
+    .filter((line) => line.includes('"worker ready"') || line.includes('"replicating"'))
+    .map((line) => JSON.parse(line) as { msg: string; source: string; restoreMs: number; openMs: number; replicateMs?: number; ms: number })
+  const ready = lines.filter((line) => line.msg === 'worker ready')
+  // Litestream's start: in the ready line when the wake waited for it, else in its own line.
+  const replicateMs = lines.flatMap((line) => (typeof line.replicateMs === 'number' ? [line.replicateMs] : []))
   const sources: Record<string, number> = {}
   for (const line of ready) sources[line.source] = (sources[line.source] ?? 0) + 1
   return {
@@ -89,7 +93,7 @@ function workerPhases(server: BenchServer, id: string) {
     sources,
     restoreMs: summarize(ready.map((line) => line.restoreMs), 1),
     openMs: summarize(ready.map((line) => line.openMs), 1),
-    replicateMs: summarize(ready.map((line) => line.replicateMs), 1),
+    replicateMs: summarize(replicateMs, 1),
     readyMs: summarize(ready.map((line) => line.ms), 1),
   }
 }
