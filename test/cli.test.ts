@@ -786,3 +786,68 @@ describe('a command, not a repository script (issue 15 items 4-7)', () => {
     expectOneErrorLine(result, new RegExp(`no admin token file at ${join(workDir, '.litecell', 'admin-token').replace(/[.]/g, '\\.')};`))
   })
 })
+
+describe('schedules and upgrade', () => {
+  test('schedules create, list, show, trigger, backfill, pause, resume and delete, as tables or JSON', async () => {
+    await createTenant(server.admin, 'cli-cron')
+    const created = await cli([
+      'schedules',
+      'create',
+      'cli-cron',
+      'nightly',
+      '0 3 * * *',
+      'write',
+      '{"entry": "cron"}',
+      '--timezone',
+      'Europe/Berlin',
+      '--overlap',
+      'queue',
+    ])
+    expect(created.code, created.stderr).toBe(0)
+    expect(created.stdout).toMatch(/^created schedule nightly: next fire \S+/)
+    const listed = await cli(['--json', 'schedules', 'list', 'cli-cron'])
+    expect(listed.json.schedules).toMatchObject([
+      { id: 'nightly', cron: '0 3 * * *', timezone: 'Europe/Berlin', overlap: 'queue', input: { entry: 'cron' } },
+    ])
+    expect((await cli(['schedules', 'list', 'cli-cron'])).stdout).toMatch(/nightly\s+0 3 \* \* \*\s+Europe\/Berlin\s+write\s+queue/)
+    const triggered = await cli(['--json', 'schedules', 'trigger', 'cli-cron', 'nightly'])
+    expect(triggered.json.runId).toEqual(expect.any(String))
+    const backfill = await cli([
+      '--json',
+      'schedules',
+      'backfill',
+      'cli-cron',
+      'nightly',
+      '--from',
+      '2026-01-01T00:00:00Z',
+      '--to',
+      '2026-01-04T00:00:00Z',
+    ])
+    expect(backfill.json.runIds).toHaveLength(3)
+    expect((await cli(['schedules', 'pause', 'cli-cron', 'nightly'])).stdout).toBe('schedule nightly: paused\n')
+    expect((await cli(['schedules', 'resume', 'cli-cron', 'nightly'])).stdout).toMatch(/^schedule nightly: next fire /)
+    expect((await cli(['schedules', 'show', 'cli-cron', 'nightly'])).stdout).toMatch(/last run:\s+\S+/)
+    expect((await cli(['schedules', 'delete', 'cli-cron', 'nightly'])).stdout).toBe('deleted schedule nightly\n')
+    expect((await cli(['--json', 'schedules', 'list', 'cli-cron'])).json.schedules).toEqual([])
+  })
+
+  test('a bad cron is one error line with the parser’s reason; a bad --overlap never reaches the server', async () => {
+    await createTenant(server.admin, 'cli-bad-cron')
+    const badCron = await cli(['schedules', 'create', 'cli-bad-cron', 'x', '61 * * * *', 'write'])
+    expect(badCron.code).not.toBe(0)
+    expectOneErrorLine(badCron, /Invalid value for minute: 61/)
+    const badOverlap = await cli(['schedules', 'create', 'cli-bad-cron', 'x', '* * * * *', 'write', '--overlap', 'never'])
+    expect(badOverlap.code).toBe(2)
+    expectOneErrorLine(badOverlap, /Expected --overlap to be one of skip, allow, queue, got `never`/)
+    expect(await server.admin.listSchedules('cli-bad-cron')).toEqual([])
+  })
+
+  test('tenants upgrade switches the app and wakes the tenant', async () => {
+    await createTenant(server.admin, 'cli-upgrade')
+    const result = await cli(['tenants', 'upgrade', 'cli-upgrade', '--app', 'test'])
+    expect(result.code, result.stderr).toBe(0)
+    expect(result.stdout).toMatch(/^tenant cli-upgrade: app test, active \(/)
+    const unknown = await cli(['tenants', 'upgrade', 'cli-upgrade', '--app', 'nope'])
+    expectOneErrorLine(unknown, /UNKNOWN_APP: no app named .*nope/)
+  })
+})

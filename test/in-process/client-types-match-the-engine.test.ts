@@ -3,7 +3,10 @@
  * bundle can use it); this pins the lists it shares with the engine to the engine's own.
  */
 import { FINISHED_STATUSES, RUN_STATUSES, type RunWait as ClientRunWait } from '@litecell/client'
-import { RUN_STATUSES as ENGINE_RUN_STATUSES, type RunWait as EngineRunWait } from '@litecell/engine'
+import {
+  RUN_STATUSES as ENGINE_RUN_STATUSES,
+  type RunWait as EngineRunWait,
+} from '@litecell/engine'
 import { expect, test } from 'vitest'
 
 test("the client's run statuses are the engine's, in the same order", () => {

@@ -47,7 +47,10 @@ test('other errors are not converted', () => {
 
 test('a 401 without a token names the admin token file it looked for (issue 15 item 7)', () => {
   const error = new LitecellError('UNAUTHENTICATED', 401, 'missing or invalid bearer token')
-  const none = cliErrorOf(error, { tokenSource: undefined, tokenFile: '/tmp/x/.litecell/admin-token' })
+  const none = cliErrorOf(error, {
+    tokenSource: undefined,
+    tokenFile: '/tmp/x/.litecell/admin-token',
+  })
   expect(none?.message).toBe(
     '401 UNAUTHENTICATED: missing or invalid bearer token (no token: none given with --token or LITECELL_TOKEN, and no admin token file at /tmp/x/.litecell/admin-token; run the command in the folder `litecell serve` runs in, or set LITECELL_DATA_DIR, LITECELL_TOKEN or --token)',
   )

@@ -3,6 +3,7 @@ import packageJson from '../package.json' with { type: 'json' }
 import { EXIT_CODES_HELP } from './cli-error.js'
 import { logsCommand } from './logs-command.js'
 import { runsCommand } from './runs-command.js'
+import { schedulesCommand } from './schedules-command.js'
 import { queryCommand, snapshotCommand, tenantsCommand } from './tenants-command.js'
 import { workflowsCommand } from './workflows-command.js'
 
@@ -36,6 +37,7 @@ export function createProgram(): Command {
   program.addCommand(runsCommand())
   program.addCommand(workflowsCommand())
   program.addCommand(logsCommand())
+  program.addCommand(schedulesCommand())
   program.addCommand(queryCommand().description('same as `tenants query`'))
   program.addCommand(snapshotCommand().description('same as `tenants snapshot`'))
   configureTree(program)

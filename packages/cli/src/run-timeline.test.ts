@@ -15,6 +15,7 @@ function run(steps: RunDetail['steps']): RunDetail {
     input: null,
     output: null,
     error: null,
+    appVersion: 'v1',
     steps,
   }
 }

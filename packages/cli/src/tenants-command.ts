@@ -1,3 +1,4 @@
+import { resolve } from 'node:path'
 import { Command } from 'commander'
 import {
   apiPath,
@@ -15,7 +16,7 @@ import { formatBytes, formatDuration, formatTime, formatValue, type Output } fro
 import { downloadSnapshot } from './snapshot-download.js'
 
 /**
- * `litecell tenants …`: create, list, show, hibernate, wake, fork, delete, snapshot and query
+ * `litecell tenants …`: create, list, show, hibernate, wake, upgrade, fork, delete, snapshot and query
  * tenants. Each subcommand is one API call, printed as a table or, with `--json`, as the body.
  */
 export function tenantsCommand(): Command {
@@ -102,6 +103,24 @@ export function tenantsCommand(): Command {
   }
 
   tenants
+    .command('upgrade')
+    .description(
+      "switch the tenant's app (or reload its changed code): hibernate at the next durable point, switch, wake; runs in flight continue under the new code",
+    )
+    .argument('<id>', 'tenant id')
+    .option('--app <name>', 'app to switch to (default: its own app, with its current code)')
+    .action(async (id: string, options: { app?: string }, command: Command) => {
+      const { client, output } = contextOf(command)
+      const startedAtMs = Date.now()
+      const tenant = await client.upgradeTenant(id, options.app === undefined ? {} : { app: options.app })
+      output.result(tenant, () =>
+        output.line(
+          `tenant ${tenant.id}: app ${tenant.app}, ${tenant.state} (${formatDuration(Date.now() - startedAtMs)})`,
+        ),
+      )
+    })
+
+  tenants
     .command('fork')
     .description("create a new tenant from this one's state, now or at an earlier time")
     .argument('<source>', 'tenant to fork')
@@ -163,7 +182,9 @@ export function snapshotCommand(): Command {
     )
     .action(async (id: string, options: { output?: string }, command: Command) => {
       const { client, output } = contextOf(command)
-      const file = await downloadSnapshot(client, id, options.output ?? `${id}.db`)
+      // Relative to the folder the command runs in; the absolute path is what it reports.
+      const target = options.output === '-' ? '-' : resolve(options.output ?? `${id}.db`)
+      const file = await downloadSnapshot(client, id, target)
       if (file.path === '-') return
       output.result(file, () =>
         output.line(`wrote ${formatBytes(file.bytes)} snapshot of ${id} to ${file.path}`),

@@ -175,7 +175,17 @@ export interface RunPage {
 
 /** What a recorded step is. */
 export type StepKind =
-  'step' | 'transaction' | 'sleep' | 'event' | 'child' | 'result' | 'now' | 'random' | 'uuid'
+  | 'step'
+  | 'transaction'
+  | 'sleep'
+  | 'event'
+  | 'child'
+  | 'result'
+  | 'now'
+  | 'random'
+  | 'uuid'
+  /** A `ctx.patched` marker: the run took the patched branch here. */
+  | 'patch'
 /** Where a recorded step stands. */
 export type StepStatus = 'running' | 'retrying' | 'sleeping' | 'waiting' | 'succeeded' | 'failed'
 
@@ -211,6 +221,8 @@ export interface RunDetail extends RunSummary {
   input: JsonValue
   output: JsonValue
   error: RunError | null
+  /** The app version the run started under (null for runs of older engines). */
+  appVersion: string | null
   steps: StepView[]
   /** While `sleeping` or `waiting`: what for. */
   waitingFor?: RunWait
@@ -247,7 +259,11 @@ export interface AppDescription {
     /** The input's JSON Schema when the app's schema library can express it. */
     inputSchema: Record<string, JsonValue> | null
   }[]
-  queues: { name: string; concurrency: number; rateLimit: { limit: number; periodMs: number } | null }[]
+  queues: {
+    name: string
+    concurrency: number
+    rateLimit: { limit: number; periodMs: number } | null
+  }[]
   /** Schedules the app declares. */
   schedules: { name: string; workflow: string; cron: string; timezone: string | null }[]
 }

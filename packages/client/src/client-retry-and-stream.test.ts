@@ -5,7 +5,10 @@ import { LitecellClient } from './litecell-client.js'
 import { retryDelayMs } from './response-retry.js'
 
 /** The fake API's behaviour for the next requests, by path. */
-let script: Record<string, ((request: IncomingMessage, body: string, response: ServerResponse) => void)[]> = {}
+let script: Record<
+  string,
+  ((request: IncomingMessage, body: string, response: ServerResponse) => void)[]
+> = {}
 const seen: { method: string; url: string; body: string }[] = []
 let server: Server
 let client: LitecellClient
@@ -14,7 +17,8 @@ const json = (response: ServerResponse, status: number, payload: unknown, header
   response.writeHead(status, { 'content-type': 'application/json', ...headers })
   response.end(JSON.stringify(payload))
 }
-const busy = (code: string, status = 503, retryAfter = '0') =>
+const busy =
+  (code: string, status = 503, retryAfter = '0') =>
   (_: IncomingMessage, __: string, response: ServerResponse) =>
     json(response, status, { error: { code, message: 'busy' } }, { 'retry-after': retryAfter })
 
@@ -62,7 +66,9 @@ test('retries stop after the attempts, and never for a failed tenant or a broken
 
 test('a write is not retried unless idempotent; a start always carries a key, the same on each retry', async () => {
   script['/v1/tenants/acme/runs/r1/events'] = [busy('WORKER_UNAVAILABLE')]
-  await expect(client.sendEvent('acme', 'r1', { name: 'go' })).rejects.toMatchObject({ status: 503 })
+  await expect(client.sendEvent('acme', 'r1', { name: 'go' })).rejects.toMatchObject({
+    status: 503,
+  })
   expect(seen).toHaveLength(1)
 
   seen.length = 0
@@ -81,7 +87,8 @@ test('a write is not retried unless idempotent; a start always carries a key, th
 })
 
 test('Retry-After is read as seconds or an HTTP date, and capped', () => {
-  const answer = (value: string) => new Response(null, { status: 429, headers: { 'retry-after': value } })
+  const answer = (value: string) =>
+    new Response(null, { status: 429, headers: { 'retry-after': value } })
   expect(retryDelayMs(answer('2'), 1, {})).toBe(2_000)
   expect(retryDelayMs(answer(new Date(10_000).toUTCString()), 1, {}, 7_000)).toBe(3_000)
   expect(retryDelayMs(answer('3600'), 1, { maxDelayMs: 5_000 })).toBe(5_000)
@@ -101,20 +108,35 @@ const status = (runId: string, value: string) =>
 
 test('runEvents parses the run stream into typed events', async () => {
   script['/v1/tenants/acme/runs/stream'] = [
-    stream(['retry: 2000\n\n', 'event: attached\ndata: {}\n\n', status('r1', 'running'), ': keep-alive\n\n', 'event: detached\ndata: {}\n\n']),
+    stream([
+      'retry: 2000\n\n',
+      'event: attached\ndata: {}\n\n',
+      status('r1', 'running'),
+      ': keep-alive\n\n',
+      'event: detached\ndata: {}\n\n',
+    ]),
   ]
   const events = []
   for await (const event of client.runEvents('acme')) events.push(event)
   expect(events).toEqual([
     { type: 'attached' },
-    { type: 'status', run: { runId: 'r1', workflow: 'train', status: 'running', at: '2026-01-01T00:00:00.000Z' } },
+    {
+      type: 'status',
+      run: { runId: 'r1', workflow: 'train', status: 'running', at: '2026-01-01T00:00:00.000Z' },
+    },
     { type: 'detached' },
   ])
 })
 
 test('watchRun yields the status now, then each change of that run, and ends on a final one', async () => {
   const run = (value: string) => (_: IncomingMessage, __: string, response: ServerResponse) =>
-    json(response, 200, { runId: 'r1', workflow: 'train', status: value, updatedAt: 'now', steps: [] })
+    json(response, 200, {
+      runId: 'r1',
+      workflow: 'train',
+      status: value,
+      updatedAt: 'now',
+      steps: [],
+    })
   script['/v1/tenants/acme/runs/r1'] = [run('pending'), run('sleeping')]
   script['/v1/tenants/acme/runs/stream'] = [
     stream([

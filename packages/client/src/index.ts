@@ -49,3 +49,10 @@ export type {
   TenantView,
   WorkerView,
 } from './api-types.js'
+export type {
+  BackfillRequest,
+  CreateScheduleRequest,
+  ScheduleCatchUp,
+  ScheduleOverlap,
+  ScheduleView,
+} from './schedule-types.js'

@@ -40,6 +40,7 @@ import {
   type RunStreamEvent,
 } from './run-events.js'
 import { waitForRun, type WaitOutcome } from './run-waiter.js'
+import type { BackfillRequest, CreateScheduleRequest, ScheduleView } from './schedule-types.js'
 
 /** Where and as whom the client talks to the litecell API. */
 export interface LitecellClientOptions {
@@ -173,6 +174,14 @@ export class LitecellClient {
 
   wakeTenant(id: string): Promise<TenantView> {
     return this.post(apiPath('tenants', id, 'wake'))
+  }
+
+  /**
+   * Switches the tenant to app `app` (default: its own, to run its changed code): hibernates
+   * it at its next durable point, switches, wakes it (admin only).
+   */
+  upgradeTenant(id: string, request: { app?: string } = {}): Promise<TenantView> {
+    return this.post(apiPath('tenants', id, 'upgrade'), request)
   }
 
   forkTenant(id: string, request: ForkTenantRequest): Promise<CreatedTenant> {
@@ -337,6 +346,50 @@ export class LitecellClient {
       apiPath('tenants', tenantId, 'runs', runId, 'fork'),
       request,
     )
+  }
+
+  // ---- schedules ------------------------------------------------------------------------
+
+  createSchedule(tenantId: string, request: CreateScheduleRequest): Promise<ScheduleView> {
+    return this.post(apiPath('tenants', tenantId, 'schedules'), request)
+  }
+
+  /** The tenant's schedules, by id. */
+  async listSchedules(tenantId: string): Promise<ScheduleView[]> {
+    return (
+      await this.get<{ schedules: ScheduleView[] }>(apiPath('tenants', tenantId, 'schedules'))
+    ).schedules
+  }
+
+  getSchedule(tenantId: string, id: string): Promise<ScheduleView> {
+    return this.get(apiPath('tenants', tenantId, 'schedules', id))
+  }
+
+  deleteSchedule(tenantId: string, id: string): Promise<{ deleted: boolean }> {
+    return this.delete(apiPath('tenants', tenantId, 'schedules', id))
+  }
+
+  pauseSchedule(tenantId: string, id: string): Promise<ScheduleView> {
+    return this.post(apiPath('tenants', tenantId, 'schedules', id, 'pause'))
+  }
+
+  /** Fires again from the first fire time after now. */
+  resumeSchedule(tenantId: string, id: string): Promise<ScheduleView> {
+    return this.post(apiPath('tenants', tenantId, 'schedules', id, 'resume'))
+  }
+
+  /** Starts one run of the schedule now. */
+  triggerSchedule(
+    tenantId: string,
+    id: string,
+    options: { idempotencyKey?: string } = {},
+  ): Promise<{ runId: string }> {
+    return this.post(apiPath('tenants', tenantId, 'schedules', id, 'trigger'), options)
+  }
+
+  /** A run for every fire time in [from, to) up to now, each once. */
+  backfillSchedule(tenantId: string, id: string, range: BackfillRequest): Promise<StartedRuns> {
+    return this.post(apiPath('tenants', tenantId, 'schedules', id, 'backfill'), range)
   }
 
   // ---- operations and transport --------------------------------------------------------

@@ -111,6 +111,11 @@ export function createApi(options: ApiOptions): Hono {
   tenant.get('/', auth.requireTenant(), async (context) => context.json(await tenants.show(id(context))))
   tenant.post('/hibernate', auth.requireAdmin(), async (context) => context.json(await tenants.hibernate(id(context))))
   tenant.post('/wake', auth.requireAdmin(), async (context) => context.json(await tenants.wake(id(context))))
+  tenant.post('/upgrade', auth.requireAdmin(), async (context) => {
+    const body = await readJsonObject(context)
+    const app = optionalString(body, 'app', 64)
+    return context.json(await tenants.upgrade(id(context), app === undefined ? {} : { app }))
+  })
   tenant.post('/fork', auth.requireAdmin(), async (context) => {
     const body = await readJsonObject(context)
     const forked = await tenants.fork(id(context), {
@@ -150,8 +155,9 @@ export function createApi(options: ApiOptions): Hono {
       exists: () => tenants.exists(tenantId),
     })
   })
-  // Run, workflow, query and snapshot routes live in the tenant's worker: wake it and forward.
-  for (const path of ['/runs', '/runs/*', '/workflows', '/query', '/snapshot']) {
+  // Run, workflow, schedule, query and snapshot routes live in the tenant's worker: wake it
+  // and forward.
+  for (const path of ['/runs', '/runs/*', '/workflows', '/schedules', '/schedules/*', '/query', '/snapshot']) {
     tenant.all(path, auth.requireTenant(), async (context) => {
       tenants.require(id(context))
       return proxyToWorker(context, fleet, id(context))

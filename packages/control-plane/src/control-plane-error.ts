@@ -22,6 +22,9 @@ export type ControlPlaneErrorCode =
   | 'APP_LOAD_FAILED'
   // This launcher cannot serve tenant logs (pods: the cluster's pod logs).
   | 'LOGS_UNAVAILABLE'
+  // A worker's engine refused the tenant's file (see the worker's EXIT_APP_REFUSED).
+  | 'APP_MISMATCH'
+  | 'MIGRATION_MISMATCH'
 
 /** Base error of the control plane: a stable `code` plus the `cause` it wraps. */
 export class ControlPlaneError extends Error {

@@ -7,7 +7,7 @@ import {
   parseHeartbeatReport,
   parseHibernatedReport,
   parseReadyReport,
-  parseRefusalReport,
+  parseRefusedReport,
   readJsonObject,
 } from '@litecell/protocol'
 import { ControlPlaneError } from './control-plane-error.js'
@@ -15,7 +15,8 @@ import type { LeaseDesk } from './fleet/lease-desk.js'
 
 /**
  * Routes workers call back on (`@litecell/protocol`'s internal API): ready, heartbeat (lease
- * renewal), idle (may I hibernate?), hibernated and refused (it cannot serve the tenant). Each names tenant and epoch and carries
+ * renewal), idle (may I hibernate?), refused (it cannot serve the tenant: its engine refused
+ * the tenant's file, or its app does not load) and hibernated. Each names tenant and epoch and carries
  * the worker's secret as bearer token; a worker whose epoch is not current gets `LEASE_LOST`
  * and fences itself.
  */
@@ -36,11 +37,11 @@ export function createInternalRoutes(leases: LeaseDesk): Hono {
         return context.json(leases.heartbeat(caller, secret, parseHeartbeatReport(body)))
       case 'idle':
         return context.json(leases.idle(caller, secret))
+      case 'refused':
+        leases.refused(caller, secret, parseRefusedReport(body))
+        return context.json({ ok: true })
       case 'hibernated':
         leases.hibernated(caller, secret, parseHibernatedReport(body))
-        return context.json({ ok: true })
-      case 'refused':
-        leases.refused(caller, secret, parseRefusalReport(body))
         return context.json({ ok: true })
     }
   })

@@ -49,4 +49,9 @@ export interface Launcher {
   logs?(tenantId: string, request: LogRequest): ReadableStream<Uint8Array>
   /** Where to read a tenant's logs instead, for a launcher without {@link logs}. */
   logsUnavailableHint?(tenantId: string): string
+  /**
+   * Replaces workers started ahead of time (standby processes), whose app modules were
+   * loaded before an app's code changed: a tenant switched to new code must not run the old.
+   */
+  refresh?(): void
 }

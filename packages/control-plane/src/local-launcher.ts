@@ -135,6 +135,11 @@ export class LocalLauncher implements Launcher {
     for (const child of this.#standby.splice(0)) child.kill('SIGKILL')
   }
 
+  refresh(): void {
+    for (const child of this.#standby.splice(0)) child.kill('SIGKILL')
+    this.#refill()
+  }
+
   #takeStandby(): ChildProcess | undefined {
     for (;;) {
       const child = this.#standby.shift()

@@ -8,7 +8,9 @@
  *   token itself is shown once, at creation). `next_wake_at` is the earliest durable timer a
  *   hibernated tenant reported, read by the wake scheduler. `restore_from` (JSON
  *   `{tenantId, at}`) is set on a fork: its workers start from that replica while the fork's
- *   own is empty; cleared at its first verified hibernation. Times are epoch milliseconds.
+ *   own is empty; cleared at its first verified hibernation. `app_upgrade_from` is set by an
+ *   explicit app switch (`POST /v1/tenants/:id/upgrade`) to the app the tenant's file may
+ *   still record, until a worker of the new app opened it. Times are epoch milliseconds.
  * - `cp_crashes`: worker exits that were not a clean hibernation, for crash-loop detection.
  * - `cp_settings`: key/value settings, e.g. the admin token's hash.
  */
@@ -28,7 +30,8 @@ CREATE TABLE IF NOT EXISTS cp_tenants (
   worker_pid        INTEGER,
   worker_started_at INTEGER,
   failure_reason    TEXT,
-  restore_from      TEXT
+  restore_from      TEXT,
+  app_upgrade_from  TEXT
 ) STRICT;
 CREATE UNIQUE INDEX IF NOT EXISTS cp_tenants_token ON cp_tenants (token_hash);
 CREATE INDEX IF NOT EXISTS cp_tenants_created ON cp_tenants (created_at, id);
@@ -49,4 +52,5 @@ CREATE TABLE IF NOT EXISTS cp_settings (
 /** Columns added since the first release, for registries created before them. */
 export const REGISTRY_COLUMNS_ADDED: readonly { column: string; definition: string }[] = [
   { column: 'restore_from', definition: 'TEXT' },
+  { column: 'app_upgrade_from', definition: 'TEXT' },
 ]

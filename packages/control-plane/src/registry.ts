@@ -233,6 +233,19 @@ export class Registry {
     this.#db.prepare('DELETE FROM cp_crashes WHERE tenant_id = ?').run(id)
   }
 
+  /**
+   * Switches a tenant's app: `upgradeFrom` is the app its file may still record (its workers
+   * are told, so the engine accepts the switch) until {@link confirmApp}.
+   */
+  setApp(id: string, app: string, upgradeFrom: string | null): void {
+    this.#db.prepare('UPDATE cp_tenants SET app = ?, app_upgrade_from = ? WHERE id = ?').run(app, upgradeFrom, id)
+  }
+
+  /** A worker of the tenant's app opened its file: the file records that app now. */
+  confirmApp(id: string): void {
+    this.#db.prepare('UPDATE cp_tenants SET app_upgrade_from = NULL WHERE id = ? AND app_upgrade_from IS NOT NULL').run(id)
+  }
+
   /** Removes a tenant and its crash history. */
   delete(id: string): void {
     this.#db.prepare('DELETE FROM cp_crashes WHERE tenant_id = ?').run(id)

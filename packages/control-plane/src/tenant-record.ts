@@ -21,6 +21,8 @@ export interface TenantRecord {
   readonly failureReason: string | null
   /** A fork's source, until the fork's own replica holds its state. */
   readonly restoreFrom: RestoreSource | null
+  /** The app the tenant's file may still record after an explicit switch (see `Registry.setApp`). */
+  readonly appUpgradeFrom: string | null
 }
 
 /** A `cp_tenants` row as SQLite returns it. */
@@ -40,6 +42,7 @@ export interface TenantRow {
   worker_started_at: number | null
   failure_reason: string | null
   restore_from: string | null
+  app_upgrade_from: string | null
 }
 
 /** A row as the registry's callers see it. */
@@ -60,5 +63,6 @@ export function toRecord(row: TenantRow): TenantRecord {
     workerStartedAt: row.worker_started_at,
     failureReason: row.failure_reason,
     restoreFrom: row.restore_from === null ? null : (JSON.parse(row.restore_from) as RestoreSource),
+    appUpgradeFrom: row.app_upgrade_from,
   }
 }

@@ -111,6 +111,30 @@ export class TenantService {
   }
 
   /**
+   * Switches the tenant to app `app` (default: its own app, to run its changed code): stops
+   * its worker at the next durable point (verified hibernation), records the new app and the
+   * one its file still records (the worker is told, so its engine accepts the switch: the one
+   * way to change a tenant's app), and wakes it with freshly loaded code. Runs in flight
+   * continue under the new code, their `ctx.patched` calls telling old from new. If the new
+   * app refuses the file (a changed migration), the wake answers `MIGRATION_MISMATCH` and the
+   * tenant stays failed with the reason; upgrading back to its previous app undoes it.
+   */
+  async upgrade(id: string, request: { app?: string }): Promise<TenantView> {
+    const tenant = this.#registry.require(id)
+    const app = request.app ?? tenant.app
+    this.#apps.pathOf(app)
+    if (tenant.state !== 'failed') await this.#fleet.hibernate(id)
+    const current = this.#registry.require(id)
+    // After an unfinished switch (its wake failed), the file still records the app before it.
+    this.#registry.setApp(id, app, current.appUpgradeFrom ?? current.app)
+    // A wake that slipped in before the switch launched the previous app: stop it too.
+    while (this.#fleet.hasWorker(id)) await this.#fleet.hibernate(id)
+    this.#fleet.refreshLauncher()
+    await this.#fleet.ensureActive(id, { force: true })
+    return this.#view(this.#registry.require(id))
+  }
+
+  /**
    * A new tenant from this tenant's state, now or as of ISO time `at`. The control plane holds
    * no file: the new tenant's first worker restores the source's replica as of a pinned time
    * (see {@link #currentPoint} for "now"), then replicates to its own path. The new id is

@@ -19,7 +19,8 @@ const PASSED_HEADERS = ['content-type', 'content-disposition', 'content-length',
 export async function proxyToWorker(context: Context, fleet: Fleet, tenantId: string): Promise<Response> {
   const method = context.req.method
   const url = new URL(context.req.url)
-  const isSubmission = method === 'POST' && /\/runs(\/batch)?$/.test(url.pathname)
+  // A schedule's trigger starts a run too: it gets a key the same way.
+  const isSubmission = method === 'POST' && /\/(runs(\/batch)?|schedules\/[^/]+\/trigger)$/.test(url.pathname)
   const raw = method === 'GET' || method === 'HEAD' ? undefined : await context.req.text()
   const body = isSubmission && raw !== undefined ? withIdempotencyKeys(raw) : raw
   const isRetrySafe = method === 'GET' || isSubmission
@@ -75,7 +76,8 @@ function neverSent(err: unknown): boolean {
 function withIdempotencyKeys(raw: string): string {
   let body: unknown
   try {
-    body = JSON.parse(raw)
+    // A trigger needs no body: an empty one is an empty object that gets its key.
+    body = raw.trim() === '' ? {} : JSON.parse(raw)
   } catch {
     return raw
   }

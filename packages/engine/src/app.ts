@@ -1,4 +1,6 @@
-import { EngineError, invalidInput } from './engine-error.js'
+import { invalidInput } from './engine-error.js'
+import type { Migration } from './migration.js'
+import { validateSchedule, type ScheduleDefinition } from './schedule.js'
 import type { WorkflowContext } from './workflow-context.js'
 import { isStandardSchema, type WorkflowEntry } from './workflow-definition.js'
 
@@ -30,8 +32,23 @@ export interface AppDefinition {
   readonly workflows: Readonly<Record<string, WorkflowEntry>>
   /** Named queues a run may be started on. */
   readonly queues?: Readonly<Record<string, QueueDefinition>>
-  /** SQL scripts applied once each, in order, to the tenant database. */
-  readonly migrations?: readonly string[]
+  /**
+   * SQL applied once each, in order, to the tenant database: plain strings (identified by a
+   * hash of their text) or `{ name, sql }`. Append only: a tenant whose applied migrations no
+   * longer match the start of this list refuses to open (`MIGRATION_MISMATCH`).
+   */
+  readonly migrations?: readonly Migration[]
+  /**
+   * Cron schedules by id, synced into every tenant database at open (see scheduler.ts).
+   * @example
+   * schedules: { nightly: { cron: '0 3 * * *', timezone: 'Europe/Berlin', workflow: 'sweep' } }
+   */
+  readonly schedules?: Readonly<Record<string, ScheduleDefinition>>
+  /**
+   * The app's version, recorded by every run it starts (see `ctx.patched` for changing code
+   * under runs in flight). @default a hash of the app module (worker) or of its workflows
+   */
+  readonly version?: string
 }
 
 /** An app, as returned by {@link defineApp}. */
@@ -91,12 +108,36 @@ export function validateApp(app: unknown): asserts app is AppDefinition {
       }
     }
   }
-  if (app.migrations !== undefined) {
-    if (!Array.isArray(app.migrations)) bad('app.migrations', app.migrations, 'an array')
-    app.migrations.forEach((sql: unknown, i: number) => {
-      if (typeof sql !== 'string') bad(`app.migrations[${i}]`, sql, 'an SQL string')
-    })
+  if (app.migrations !== undefined) validateMigrations(app.migrations)
+  if (app.schedules !== undefined) {
+    if (!isRecord(app.schedules)) bad('app.schedules', app.schedules, 'an object')
+    const nowMs = Date.now()
+    for (const [id, schedule] of Object.entries(app.schedules)) {
+      const { spec } = validateSchedule(id, schedule, `app.schedules.${id}`, nowMs)
+      if (!Object.hasOwn(app.workflows, spec.workflow)) {
+        bad(`app.schedules.${id}.workflow`, spec.workflow, 'a workflow of the app')
+      }
+    }
   }
+  if (app.version !== undefined && (typeof app.version !== 'string' || app.version === '' || app.version.length > 128)) {
+    bad('app.version', app.version, 'a string of 1 to 128 characters')
+  }
+}
+
+function validateMigrations(migrations: unknown): void {
+  if (!Array.isArray(migrations)) bad('app.migrations', migrations, 'an array')
+  const names = new Set<string>()
+  migrations.forEach((migration: unknown, i: number) => {
+    if (typeof migration === 'string') return
+    if (!isRecord(migration) || typeof migration.sql !== 'string') {
+      bad(`app.migrations[${i}]`, migration, 'an SQL string or { name, sql }')
+    }
+    const name = migration.name
+    if (typeof name !== 'string' || name === '' || name.length > 128 || names.has(name)) {
+      bad(`app.migrations[${i}].name`, name, 'a name of 1 to 128 characters, unique in the list')
+    }
+    names.add(name)
+  })
 }
 
 /** True for integers from 1 up. */

@@ -21,6 +21,10 @@ export type EngineErrorCode =
   | 'CHILD_FAILED'
   | 'STORAGE_FAILED'
   | 'RUN_QUARANTINED'
+  | 'SCHEDULE_NOT_FOUND'
+  | 'SCHEDULE_EXISTS'
+  | 'APP_MISMATCH'
+  | 'MIGRATION_MISMATCH'
 
 /**
  * The one base class of errors the engine throws. `code` is stable; `cause` keeps the

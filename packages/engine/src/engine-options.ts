@@ -1,4 +1,5 @@
 import { isPositiveInteger, validateApp, type AppDefinition } from './app.js'
+import { DEFAULT_APP_NAME, resolveAppVersion } from './app-identity.js'
 import { EngineError, invalidInput } from './engine-error.js'
 import type { EngineObserver } from './observer.js'
 import { DEFAULT_QUERY_TIMEOUT_MS } from './query.js'
@@ -45,6 +46,18 @@ export interface EngineOptions {
   readonly queryTimeoutMs?: number
   /** The query thread stops after this long without a query. @default 30000 */
   readonly queryThreadIdleMs?: number
+  /**
+   * The app's name, recorded in the database: a database that records another app refuses
+   * to open (`APP_MISMATCH`) unless it records `upgradeFrom`. @default 'default'
+   */
+  readonly appName?: string
+  /**
+   * The version runs record when they start (the worker passes a hash of the app module).
+   * @default the app's `version`, else a hash of its workflow functions
+   */
+  readonly appVersion?: string
+  /** The app this database may record instead of `appName`: an explicit switch of its app. */
+  readonly upgradeFrom?: string
 }
 
 /** Options after validation and defaults. */
@@ -58,6 +71,9 @@ export interface ResolvedOptions {
   transactionTimeoutMs: number
   queryTimeoutMs: number
   queryThreadIdleMs: number
+  appName: string
+  appVersion: string
+  upgradeFrom: string | undefined
 }
 
 function bad(what: string, value: unknown, expected: string): never {
@@ -104,6 +120,15 @@ export function resolveOptions(options: EngineOptions): ResolvedOptions {
   ] as const) {
     if (value !== undefined && !isPositiveInteger(value)) bad(what, value, 'a number of ms from 1 and up')
   }
+  for (const [what, value] of [
+    ['appName', options.appName],
+    ['appVersion', options.appVersion],
+    ['upgradeFrom', options.upgradeFrom],
+  ] as const) {
+    if (value !== undefined && (typeof value !== 'string' || value === '' || value.length > 128)) {
+      bad(what, value, 'a string of 1 to 128 characters')
+    }
+  }
   return {
     path: plainPath,
     app: options.app,
@@ -114,5 +139,8 @@ export function resolveOptions(options: EngineOptions): ResolvedOptions {
     transactionTimeoutMs: transactionTimeoutMs ?? DEFAULT_TRANSACTION_TIMEOUT_MS,
     queryTimeoutMs: queryTimeoutMs ?? DEFAULT_QUERY_TIMEOUT_MS,
     queryThreadIdleMs: queryThreadIdleMs ?? DEFAULT_QUERY_THREAD_IDLE_MS,
+    appName: options.appName ?? DEFAULT_APP_NAME,
+    appVersion: resolveAppVersion(options.app, options.appVersion),
+    upgradeFrom: options.upgradeFrom,
   }
 }

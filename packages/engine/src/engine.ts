@@ -1,10 +1,12 @@
 import { existsSync } from 'node:fs'
 import { isPositiveInteger } from './app.js'
+import { checkApp, recordApp, type AppIdentity } from './app-identity.js'
 import { openConnection, type Database } from './connection.js'
 import { EngineError, invalidInput } from './engine-error.js'
 import { resolveOptions, type EngineOptions, type ResolvedOptions } from './engine-options.js'
 import { Executor } from './executor.js'
 import { GroupCommit } from './group-commit.js'
+import { applyMigrations } from './migration.js'
 import { Journal } from './journal.js'
 import { toJsonText, type JsonValue } from './json.js'
 import { validateQuery, type QueryArgs, type QueryOptions, type QueryResult } from './query.js'
@@ -26,6 +28,7 @@ import { RunStore as Store } from './run-store.js'
 import { newRunId } from './run-id.js'
 import { RunView } from './run-view.js'
 import { applySchema } from './schema.js'
+import { Scheduler, type Schedules } from './scheduler.js'
 import { insertOrFindRun, MAX_START_MANY, validateStartRequest } from './start-request.js'
 import { checkInput } from './workflow-definition.js'
 import { describeApp, type AppDescription } from './app-description.js'
@@ -63,6 +66,7 @@ export class Engine {
   readonly #writeView: RunView
   readonly #queryThread: QueryThread
   readonly #transactionStatements: TransactionStatements
+  readonly #scheduler: Scheduler
   #recovery: RecoveryReport = { crashed: 0, quarantined: [], suspects: 0 }
   #closed: Promise<void> | null = null
 
@@ -77,7 +81,7 @@ export class Engine {
       () => this.#executor.executingCount <= 1,
       options.synchronous,
     )
-    this.#runs = new Store(writeDb)
+    this.#runs = new Store(writeDb, options.appVersion)
     this.#journal = new Journal(writeDb)
     this.#transactionStatements = new TransactionStatements(writeDb)
     this.#executor = new Executor({
@@ -91,6 +95,14 @@ export class Engine {
       transactionStatements: this.#transactionStatements,
       transactionTimeoutMs: options.transactionTimeoutMs,
     })
+    this.#scheduler = new Scheduler({
+      app: options.app,
+      writer: this.#writer,
+      runs: this.#runs,
+      executor: this.#executor,
+      clock: options.clock,
+      started: (row) => this.#started(row),
+    })
     this.#readView = new RunView(readDb)
     this.#writeView = new RunView(writeDb)
     this.#queryThread = new QueryThread({
@@ -101,11 +113,14 @@ export class Engine {
   }
 
   /**
-   * Opens (creating if needed) the database at `path`, applies the schema and the app's
-   * pending migrations, and recovers every unfinished run.
+   * Opens (creating if needed) the database at `path`, checks that it runs this app, applies
+   * the schema and the app's pending migrations, recovers every unfinished run, and syncs and
+   * fires the schedules (missed fires as their `catchUp` says).
    *
-   * @throws {EngineError} `INVALID_INPUT` for bad options, `MIGRATION_FAILED`, or
-   *   `STORAGE_FAILED` if the file cannot be opened.
+   * @throws {EngineError} `INVALID_INPUT` for bad options; `APP_MISMATCH` (the file records
+   *   another app) or `MIGRATION_MISMATCH` (an applied migration changed or moved), both
+   *   before anything is written; `MIGRATION_FAILED`; `STORAGE_FAILED` if the file cannot be
+   *   opened.
    */
   static async open(options: EngineOptions): Promise<Engine> {
     const resolved = resolveOptions(options)
@@ -113,7 +128,11 @@ export class Engine {
     let readDb: Database | undefined
     try {
       writeDb = openConnection(resolved.path, { synchronous: resolved.synchronous })
-      applySchema(writeDb, resolved.app.migrations ?? [], resolved.clock())
+      applySchema(writeDb)
+      const identity = { name: resolved.appName, version: resolved.appVersion }
+      const recorded = checkApp(writeDb, identity, resolved.upgradeFrom)
+      applyMigrations(writeDb, resolved.app.migrations ?? [], resolved.appName, resolved.clock())
+      recordApp(writeDb, identity, recorded, resolved.clock())
       readDb = openConnection(resolved.path, { synchronous: resolved.synchronous, readOnly: true })
     } catch (error) {
       readDb?.close()
@@ -134,6 +153,7 @@ export class Engine {
         clock: resolved.clock,
         observer: resolved.observer,
       })
+      await engine.#scheduler.open()
     } catch (error) {
       await engine.close().catch(() => undefined)
       throw error
@@ -148,6 +168,16 @@ export class Engine {
    */
   get recovery(): RecoveryReport {
     return this.#recovery
+  }
+
+  /** The app this engine runs, as the database records it: its name and version. */
+  get app(): AppIdentity {
+    return { name: this.#options.appName, version: this.#options.appVersion }
+  }
+
+  /** The tenant's cron schedules: create, list, pause, resume, trigger, backfill, delete. */
+  get schedules(): Schedules {
+    return this.#scheduler
   }
 
   /**
@@ -389,13 +419,16 @@ export class Engine {
 
   /**
    * The epoch ms at which this tenant next has work: now if a run is runnable, else the
-   * earliest durable timer (sleep end, event timeout, retry wait), or `null` if none.
+   * earliest durable timer (sleep end, event timeout, retry wait) or schedule fire, or
+   * `null` if none.
    */
   async nextWakeAt(): Promise<number | null> {
     this.#assertOpen('nextWakeAt')
     if (this.#executor.activeCount > 0 || this.#runs.hasUnfinishedWork())
       return this.#options.clock()
-    return this.#runs.earliestWakeAt()
+    const timerAt = this.#runs.earliestWakeAt()
+    const fireAt = this.#scheduler.nextFireAt()
+    return timerAt === null ? fireAt : fireAt === null ? timerAt : Math.min(timerAt, fireAt)
   }
 
   /** Runs executing or queued in this process (for a worker's idle detection). */
@@ -404,12 +437,16 @@ export class Engine {
   }
 
   /**
-   * Resolves when no run executes or is queued and no durable timer is due by the clock.
-   * Due timers are checked first, so a test can advance an injected clock, then await this.
+   * Resolves when no run executes or is queued and no durable timer or schedule fire is due
+   * by the clock. Due ones are handled first, so a test can advance an injected clock, then
+   * await this.
    */
   async idle(): Promise<void> {
     this.#assertOpen('idle')
-    return this.#executor.idle()
+    do {
+      await this.#scheduler.settle()
+      await this.#executor.idle()
+    } while (this.#scheduler.hasWork())
   }
 
   /**
@@ -468,6 +505,7 @@ export class Engine {
   }
 
   async #close(timeoutMs: number | undefined): Promise<void> {
+    this.#scheduler.close()
     await this.#queryThread.close()
     await this.#executor.close(timeoutMs)
     const errors: unknown[] = []

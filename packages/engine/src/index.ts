@@ -3,6 +3,26 @@ export { workflow } from './workflow-definition.js'
 export type { StandardSchemaV1, WorkflowDefinition, WorkflowEntry } from './workflow-definition.js'
 export type { AppDescription, QueueDescription, ScheduleDescription, WorkflowDescription } from './app-description.js'
 export type { App, AppDefinition, QueueDefinition, WorkflowFn } from './app.js'
+export { DEFAULT_APP_NAME } from './app-identity.js'
+export type { AppIdentity } from './app-identity.js'
+export { migrationHash } from './migration.js'
+export type { Migration, MigrationDefinition } from './migration.js'
+export {
+  MAX_BACKFILL_FIRES,
+  MAX_OWED_FIRES,
+  ON_TIME_GRACE_MS,
+  SCHEDULE_CATCH_UPS,
+  SCHEDULE_ID,
+  SCHEDULE_OVERLAPS,
+} from './schedule.js'
+export type {
+  ScheduleCatchUp,
+  ScheduleDefinition,
+  ScheduleOverlap,
+  ScheduleRequest,
+  ScheduleView,
+} from './schedule.js'
+export type { Schedules } from './scheduler.js'
 export type { Duration } from './duration.js'
 export { Engine } from './engine.js'
 export { RUN_STATUSES } from './run.js'

@@ -7,6 +7,7 @@ import type { Journal, StepRow } from './journal.js'
 import { fromJsonText, toJsonText, type JsonValue } from './json.js'
 import type { EngineObserver } from './observer.js'
 import type { StepKind } from './run.js'
+import { deprecatePatch, patched } from './patch.js'
 import { failureOf } from './recorded-error.js'
 import type { RunStore } from './run-store.js'
 import { CancelSignal, SuspendSignal } from './signal.js'
@@ -106,14 +107,18 @@ export class RunContext implements WorkflowContext {
     const seq = ++this.#seq
     const record = this.#journal.get(seq)
     if (record !== undefined && (record.name !== name || record.kind !== kind)) {
-      this.halt(
-        new EngineError(
-          'NON_DETERMINISM',
-          `replay workflow ${this.workflow} run ${this.runId}: call #${seq} is ${kind} '${name}' but the journal recorded ${record.kind} '${record.name}'; the workflow code changed or branches on something outside ctx. Revert the change, or fork the run from step ${seq}`,
-        ),
-      )
+      this.halt(nonDeterminism(this, seq, `${kind} '${name}'`, `${record.kind} '${record.name}'`))
     }
     return { seq, record }
+  }
+
+  /**
+   * The journal record of the next call, without taking its sequence number (`ctx.patched`
+   * decides from it whether the run went past this point under older code).
+   */
+  peekNext(): StepRow | undefined {
+    if (this.#halt !== null) throw this.#halt
+    return this.#journal.get(this.#seq + 1)
   }
 
   /** Stops the run for good in this execution; every later ctx call rethrows `error`. */
@@ -256,6 +261,14 @@ export class RunContext implements WorkflowContext {
     return waitForChild<Output>(this, childRunId, workflow)
   }
 
+  patched(name: string): Promise<boolean> {
+    return patched(this, name)
+  }
+
+  deprecatePatch(name: string): Promise<void> {
+    return deprecatePatch(this, name)
+  }
+
   now(): Promise<number> {
     return this.#recorded('now', () => this.host.clock())
   }
@@ -287,6 +300,26 @@ export class RunContext implements WorkflowContext {
     await this.durable()
     return value
   }
+}
+
+/**
+ * The `NON_DETERMINISM` error of a replay whose call #`seq` differs from its record: it names
+ * the first differing call (every earlier one matched) and the app versions the run started
+ * and now replays under, the likeliest cause being a deploy between the two.
+ */
+function nonDeterminism(ctx: RunContext, seq: number, call: string, recorded: string): EngineError {
+  const current = ctx.host.runs.appVersion
+  const started = ctx.host.runs.get(ctx.runId)?.app_version ?? null
+  const versions =
+    started === null || current === null
+      ? ''
+      : started === current
+        ? ` The run started under app version ${started}, the version replaying it.`
+        : ` The run started under app version ${started} and replays under ${current}: guard the change with \`if (await ctx.patched('<name>'))\` so runs already past this point keep their calls.`
+  return new EngineError(
+    'NON_DETERMINISM',
+    `replay workflow ${ctx.workflow} run ${ctx.runId}: call #${seq} is ${call} but the journal recorded ${recorded} (the first call that differs).${versions} The workflow code changed or branches on something outside ctx: revert the change, or fork the run from step ${seq}`,
+  )
 }
 
 function sleepRow(

@@ -19,6 +19,8 @@ export interface RunRow {
   updated_at: number
   /** Abnormal ends (process deaths) in a row during which the run was executing. */
   crash_count: number
+  /** The app version the run started under (`NULL` for runs of older engines). */
+  app_version: string | null
 }
 
 /** A run that was executing when the previous process ended abnormally. */
@@ -46,6 +48,8 @@ const UNFINISHED = "status NOT IN ('succeeded','failed','cancelled')"
 
 /** Prepared statements over `lc_runs` and `lc_events` for the write connection. */
 export class RunStore {
+  /** The app version new runs record (see app-identity.ts). */
+  readonly appVersion: string | null
   readonly #insert: Statement
   readonly #get: Statement
   readonly #byKey: Statement
@@ -67,10 +71,11 @@ export class RunStore {
   readonly #suspects: Statement
   readonly #clearCrashCount: Statement
 
-  constructor(db: Database) {
+  constructor(db: Database, appVersion: string | null = null) {
+    this.appVersion = appVersion
     this.#insert = db.prepare(
-      `INSERT INTO lc_runs (run_id, workflow, status, queue, input, idempotency_key, parent_run_id, parent_seq, created_at, updated_at)
-       VALUES (?, ?, 'pending', ?, ?, ?, ?, ?, ?, ?)`,
+      `INSERT INTO lc_runs (run_id, workflow, status, queue, input, idempotency_key, parent_run_id, parent_seq, created_at, updated_at, app_version)
+       VALUES (?, ?, 'pending', ?, ?, ?, ?, ?, ?, ?, ?)`,
     )
     this.#get = db.prepare('SELECT * FROM lc_runs WHERE run_id = ?')
     this.#byKey = db.prepare('SELECT * FROM lc_runs WHERE idempotency_key = ?')
@@ -142,6 +147,7 @@ export class RunStore {
       run.parentSeq,
       run.nowMs,
       run.nowMs,
+      this.appVersion,
     )
   }
 

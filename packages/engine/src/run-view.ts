@@ -78,6 +78,7 @@ export class RunView {
       input: fromJsonText(row.input) ?? null,
       output: fromJsonText(row.output) ?? null,
       error: (fromJsonText(row.error) as RunError | undefined) ?? null,
+      appVersion: row.app_version,
       steps: rows.map(stepRecord),
     }
     const waitingFor = this.lookup.waitOf(row.status, row.wake_at, rows, iso)

@@ -26,7 +26,7 @@ export type StepStatus = 'running' | 'retrying' | 'sleeping' | 'waiting' | 'succ
 
 /** Which `ctx` call a journal entry records. */
 export type StepKind =
-  'step' | 'transaction' | 'sleep' | 'event' | 'child' | 'result' | 'now' | 'random' | 'uuid'
+  'step' | 'transaction' | 'sleep' | 'event' | 'child' | 'result' | 'now' | 'random' | 'uuid' | 'patch'
 
 /** The recorded error of a failed run or step. */
 export interface RunError {
@@ -75,6 +75,8 @@ export interface RunDetail extends RunSummary {
   /** The workflow's return value once `succeeded`, else `null`. */
   output: JsonValue
   error: RunError | null
+  /** The app version the run started under (`null` for runs of older engines). */
+  appVersion: string | null
   steps: StepRecord[]
   /** While `sleeping` or `waiting`: what for (a timer, a retry, an event, a child run). */
   waitingFor?: RunWait

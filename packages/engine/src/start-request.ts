@@ -138,6 +138,7 @@ export function insertOrFindRun(
     created_at: nowMs,
     updated_at: nowMs,
     crash_count: 0,
+    app_version: runs.appVersion,
   }
   return { row, created: true }
 }

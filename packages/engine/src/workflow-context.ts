@@ -158,6 +158,37 @@ export interface WorkflowContext {
   /** `startChild` then `result()`: two ctx calls. */
   child<Output = JsonValue>(workflow: string, input?: JsonValue): Promise<Output>
 
+  /**
+   * Versioning: lets changed code run beside runs that went past this point under the old
+   * code. `true` for a run that reaches this point for the first time under code that asks
+   * (the answer is recorded as a `patch` journal entry, so its replays say `true` too), and
+   * for every replay of such a run; `false` for a run whose journal already holds another
+   * call at this point (it ran the old code here), without taking a sequence number, so the
+   * old branch's calls replay where they were recorded. A run stopped inside a step at this
+   * point (in flight at a crash, so not recorded) gets `true`: it had not passed the point.
+   *
+   * Three stages, as in Temporal and DBOS:
+   * 1. `if (await ctx.patched('fast-loss')) { new code } else { old code }`: deploy. Runs
+   *    past this point keep the old branch, every other run takes the new one.
+   * 2. Once no run that started before stage 1 is unfinished: `await
+   *    ctx.deprecatePatch('fast-loss'); new code` (the old branch is gone).
+   * 3. Once no run that started before stage 2 is unfinished: delete the call.
+   *
+   * Names are per call site (1–128 characters); two `patched` calls with the same name at two
+   * points record two markers.
+   */
+  patched(name: string): Promise<boolean>
+
+  /**
+   * Stage 2 of {@link patched}: the patched branch is the only code left. A run that recorded
+   * this patch's marker here replays past it; any other run (including new ones) records
+   * nothing, so once the runs with a marker ended the call can be deleted (stage 3). A run that
+   * went past this point under the code before the patch (no marker) meets the new code's
+   * calls where its journal recorded the old ones and fails with `NON_DETERMINISM`: deprecate
+   * a patch only once such runs are finished.
+   */
+  deprecatePatch(name: string): Promise<void>
+
   /** The clock's time in epoch ms, recorded so replays see the same value. */
   now(): Promise<number>
 

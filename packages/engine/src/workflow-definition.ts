@@ -39,7 +39,7 @@ export interface WorkflowDefinition<Input = unknown, Output = unknown> {
 }
 
 /** An app's workflow entry: a plain function, or a function with an input schema. */
-export type WorkflowEntry = WorkflowFn | WorkflowDefinition<never>
+export type WorkflowEntry = WorkflowFn | WorkflowDefinition
 
 /**
  * A workflow whose input is checked by `schema` (zod, valibot, … any Standard Schema) before

@@ -9,6 +9,12 @@
  * - `sweep`: fans out `train` children over a grid of learning rates, returns the best.
  * - `flaky`: a step that fails transiently and succeeds on a retry.
  * - `three-steps`: the smallest useful workflow, for benchmarks.
+ * - `summarize`: the best loss per learning rate into `summaries`, every night at 03:00 UTC
+ *   (the `nightly` schedule; a hibernated tenant is woken for it).
+ *
+ * Version 2 of the app added the `results` row that `train` writes at its end. Runs that were
+ * already past that point under version 1 keep their journal: the write sits behind
+ * `ctx.patched('record-result')`, which is false for them (see the engine README, Versioning).
  */
 import { defineApp, type WorkflowContext } from '@litecell/engine'
 
@@ -48,13 +54,23 @@ async function runEpochs(ctx: WorkflowContext, input: TrainInput, phase: string,
 }
 
 export default defineApp({
+  version: '2',
   migrations: [
     `CREATE TABLE metrics (
        run_id TEXT NOT NULL, phase TEXT NOT NULL, epoch INTEGER NOT NULL,
        lr REAL NOT NULL, loss REAL NOT NULL, at INTEGER NOT NULL,
        PRIMARY KEY (run_id, phase, epoch))`,
+    {
+      name: 'results-and-summaries',
+      sql: `CREATE TABLE results (run_id TEXT PRIMARY KEY, lr REAL NOT NULL, loss REAL NOT NULL);
+            CREATE TABLE summaries (at INTEGER NOT NULL, lr REAL NOT NULL, best_loss REAL NOT NULL, runs INTEGER NOT NULL,
+              PRIMARY KEY (at, lr))`,
+    },
   ],
   queues: { gpu: { concurrency: 2 } },
+  schedules: {
+    nightly: { cron: '0 3 * * *', workflow: 'summarize' },
+  },
   workflows: {
     train: async (ctx, input: TrainInput) => {
       const epochs = input.epochs ?? 4
@@ -62,6 +78,12 @@ export default defineApp({
       await runEpochs(ctx, input, 'warmup', 1, half)
       if (input.coolDown !== undefined) await ctx.sleep(input.coolDown)
       const loss = await runEpochs(ctx, input, 'finetune', half + 1, epochs)
+      if (await ctx.patched('record-result')) {
+        await ctx.transaction('record-result', (tx) => {
+          tx.execute('INSERT INTO results (run_id, lr, loss) VALUES (?, ?, ?)', [ctx.runId, input.lr, loss])
+          return null
+        })
+      }
       let approved: boolean | null = null
       if (input.approvalTimeoutMs !== undefined) {
         const approval = await ctx.waitForEvent<{ by?: string }>('approve', { timeoutMs: input.approvalTimeoutMs })
@@ -89,6 +111,18 @@ export default defineApp({
         },
         { retries: failures + 1, backoff: { initialMs: 20, factor: 2 } },
       )
+    },
+
+    summarize: async (ctx) => {
+      const at = await ctx.now()
+      return ctx.transaction('summarize', (tx) => {
+        tx.execute(
+          `INSERT OR REPLACE INTO summaries (at, lr, best_loss, runs)
+           SELECT ?, lr, min(loss), count(DISTINCT run_id) FROM metrics GROUP BY lr`,
+          [at],
+        )
+        return tx.execute('SELECT count(*) AS lrs FROM summaries WHERE at = ?', [at])[0]?.lrs ?? 0
+      })
     },
 
     'three-steps': async (ctx, input: { n?: number } | null) => {

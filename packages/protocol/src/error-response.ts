@@ -25,11 +25,17 @@ const STATUS_BY_CODE: Readonly<Record<string, ContentfulStatusCode>> = {
   FORBIDDEN: 403,
   NOT_FOUND: 404,
   RUN_NOT_FOUND: 404,
+  SCHEDULE_NOT_FOUND: 404,
   TENANT_NOT_FOUND: 404,
   INVALID_STATE: 409,
   IDEMPOTENCY_CONFLICT: 409,
   TENANT_EXISTS: 409,
   TENANT_STATE_CONFLICT: 409,
+  SCHEDULE_EXISTS: 409,
+  // The tenant's file runs another app, or an applied migration changed: an explicit
+  // `tenants upgrade` (or restoring the app) resolves it, retrying does not.
+  APP_MISMATCH: 409,
+  MIGRATION_MISMATCH: 409,
   // A worker callback whose lease epoch is not current: the worker fences itself.
   LEASE_LOST: 409,
   BODY_TOO_LARGE: 413,

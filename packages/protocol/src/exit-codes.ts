@@ -14,8 +14,23 @@ export const EXIT_LEASE_LOST = 75
 /** A new tenant's first wake found nothing to restore from its source (a fork at a bad time). */
 export const EXIT_NO_RESTORE_POINT = 66
 /**
+ * The engine refused the tenant's file (it records another app, or an applied migration
+ * changed: {@link APP_REFUSAL_CODES}); the worker reported why (`refused` callback) before it
+ * exited. Not a crash: no retry helps until the tenant is upgraded or its app restored.
+ */
+export const EXIT_APP_REFUSED = 78
+/**
  * The tenant's app module could not be loaded (a compile error, a missing file, a bad default
  * export): not the tenant's crash, and a restart cannot help until the app is fixed. The worker
- * reports the module's own error first (the `refused` callback).
+ * reports the module's own error first (the `refused` callback, code `APP_LOAD_FAILED`).
  */
-export const EXIT_APP_LOAD_FAILED = 78
+export const EXIT_APP_LOAD_FAILED = 79
+
+/** The engine's error codes at open that refuse a tenant's file rather than fail the worker. */
+export const APP_REFUSAL_CODES = ['APP_MISMATCH', 'MIGRATION_MISMATCH'] as const
+/** One of {@link APP_REFUSAL_CODES}. */
+export type AppRefusalCode = (typeof APP_REFUSAL_CODES)[number]
+/** The codes a worker's `refused` report may carry: the engine's refusals, or an app that does not load. */
+export const REFUSED_REPORT_CODES = [...APP_REFUSAL_CODES, 'APP_LOAD_FAILED'] as const
+/** One of {@link REFUSED_REPORT_CODES}. */
+export type RefusedCode = (typeof REFUSED_REPORT_CODES)[number]

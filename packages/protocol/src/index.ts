@@ -14,13 +14,17 @@ export type { JsonObject } from './request-body.js'
 export { bearerToken, hashSecret, matchesHash, newSecret } from './secret.js'
 export { TENANT_ID_PATTERN, isTenantId, parseTenantId } from './tenant-id.js'
 export {
+  APP_REFUSAL_CODES,
   EXIT_APP_LOAD_FAILED,
+  EXIT_APP_REFUSED,
+  REFUSED_REPORT_CODES,
   EXIT_FAILED,
   EXIT_HIBERNATED,
   EXIT_LEASE_LOST,
   EXIT_NO_RESTORE_POINT,
   EXIT_STORAGE_UNAVAILABLE,
 } from './exit-codes.js'
+export type { AppRefusalCode, RefusedCode } from './exit-codes.js'
 export {
   DEFAULT_STORAGE_BUCKET,
   DEFAULT_STORAGE_REGION,
@@ -61,7 +65,7 @@ export {
   parseHibernatedReport,
   parseMetricsDelta,
   parseReadyReport,
-  parseRefusalReport,
+  parseRefusedReport,
   MAX_REFUSAL_MESSAGE_LENGTH,
 } from './internal-api.js'
 export type {
@@ -72,7 +76,7 @@ export type {
   LeaseAnswer,
   MetricsDelta,
   ReadyReport,
-  RefusalReport,
+  RefusedReport,
   SyncPoint,
   WorkerCallback,
 } from './internal-api.js'

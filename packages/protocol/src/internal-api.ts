@@ -1,4 +1,5 @@
 import { describeValue } from './describe-value.js'
+import { REFUSED_REPORT_CODES, type RefusedCode } from './exit-codes.js'
 import { ProtocolError } from './protocol-error.js'
 import { optionalInteger, requireString, type JsonObject } from './request-body.js'
 import { parseTenantId } from './tenant-id.js'
@@ -95,19 +96,19 @@ export interface HibernatedReport {
 }
 
 /**
- * `refused`: the worker cannot serve the tenant and exits next, for a reason no restart fixes
- * (its app does not load: `APP_LOAD_FAILED`, then exit code `EXIT_APP_LOAD_FAILED`). The control
- * plane answers the wake that launched it with this code and message.
+ * `refused`: the worker cannot serve the tenant and exits next, for a reason no restart fixes:
+ * its engine refused the tenant's file (`APP_MISMATCH`, `MIGRATION_MISMATCH`: exit code
+ * `EXIT_APP_REFUSED`; `message` names the app or migration and what to do), or its app module
+ * does not load (`APP_LOAD_FAILED`: exit code `EXIT_APP_LOAD_FAILED`; `message` is the module's
+ * own error). The control plane answers the wake that launched it with this code and message.
  */
-export interface RefusalReport {
-  /** A stable SCREAMING_SNAKE code, e.g. `APP_LOAD_FAILED`. */
-  readonly code: string
-  /** What went wrong, in the worker's words (the app module's own error). */
+export interface RefusedReport {
+  readonly code: RefusedCode
   readonly message: string
 }
 
-/** Longest refusal message a worker sends (a compile error can be long). */
-export const MAX_REFUSAL_MESSAGE_LENGTH = 4_000
+/** Longest refusal message kept (a compile error can be long: the rest is cut, not refused). */
+export const MAX_REFUSAL_MESSAGE_LENGTH = 4096
 
 /** The answer to `ready` and `heartbeat`. */
 export interface LeaseAnswer {
@@ -157,14 +158,17 @@ export function parseHibernatedReport(body: JsonObject): HibernatedReport {
   }
 }
 
-/** Reads a `refused` body; a message over the limit is cut, not refused. */
-export function parseRefusalReport(body: JsonObject): RefusalReport {
-  const code = requireString(body, 'code', 64)
-  if (!/^[A-Z][A-Z0-9_]+$/.test(code)) {
-    throw new ProtocolError('BAD_REQUEST', `Expected \`code\` to be SCREAMING_SNAKE, got ${describeValue(code)}`)
+/** Reads a `refused` body (`BAD_REQUEST` for a code that is not a refusal). */
+export function parseRefusedReport(body: JsonObject): RefusedReport {
+  const code = requireString(body, 'code')
+  if (!(REFUSED_REPORT_CODES as readonly string[]).includes(code)) {
+    throw new ProtocolError(
+      'BAD_REQUEST',
+      `Expected \`code\` to be one of ${REFUSED_REPORT_CODES.join(', ')}, got ${describeValue(code)}`,
+    )
   }
   const message = typeof body.message === 'string' ? body.message : ''
-  return { code, message: message.slice(0, MAX_REFUSAL_MESSAGE_LENGTH) }
+  return { code: code as RefusedCode, message: message.slice(0, MAX_REFUSAL_MESSAGE_LENGTH) }
 }
 
 /** Whether a route parameter names a worker callback. */

@@ -31,7 +31,7 @@ test('the parser reads back what the serializer wrote, with the defaults filled 
 
 test('optional settings and a placement travel too', () => {
   const env = serializeWorkerEnvironment(
-    { ...settings, concurrency: 8, fenceMarginMs: 1_000 },
+    { ...settings, concurrency: 8, fenceMarginMs: 1_000, appName: 'shop', appUpgradeFrom: 'lab' },
     {
       tenantDir: '/var/lib/litecell/tenants/acme',
       host: '0.0.0.0',
@@ -42,6 +42,8 @@ test('optional settings and a placement travel too', () => {
   expect(parseWorkerEnvironment(env)).toMatchObject({
     concurrency: 8,
     fenceMarginMs: 1_000,
+    appName: 'shop',
+    appUpgradeFrom: 'lab',
     host: '0.0.0.0',
     port: 8080,
     advertiseHost: '10.0.0.7',

@@ -36,6 +36,13 @@ export interface WorkerSettings {
   readonly controlUrl: string
   /** Absolute path of the app module whose default export defines the workflows. */
   readonly appPath: string
+  /** The app's name in the control plane's catalog, recorded in the tenant's file. @default 'default' */
+  readonly appName?: string
+  /**
+   * The app the tenant's file may still record: set by an explicit `tenants upgrade` until a
+   * worker of the new app opened the file (its engine then accepts the switch).
+   */
+  readonly appUpgradeFrom?: string
   readonly storage: StorageSettings
   readonly idleMs: number
   readonly leaseTtlMs: number
@@ -78,6 +85,8 @@ export const WORKER_ENV = {
   workerSecret: 'LITECELL_WORKER_SECRET',
   controlUrl: 'LITECELL_CONTROL_URL',
   appPath: 'LITECELL_APP',
+  appName: 'LITECELL_APP_NAME',
+  appUpgradeFrom: 'LITECELL_APP_UPGRADE_FROM',
   idleMs: 'LITECELL_IDLE_MS',
   leaseTtlMs: 'LITECELL_LEASE_TTL_MS',
   fenceMarginMs: 'LITECELL_FENCE_MARGIN_MS',
@@ -114,6 +123,8 @@ export function serializeWorkerEnvironment(
     [WORKER_ENV.tenantDir]: placement.tenantDir,
   }
   const optional = {
+    appName: settings.appName,
+    appUpgradeFrom: settings.appUpgradeFrom,
     fenceMarginMs: settings.fenceMarginMs,
     concurrency: settings.concurrency,
     queryTimeoutMs: settings.queryTimeoutMs,
@@ -179,6 +190,8 @@ export function parseWorkerEnvironment(env: NodeJS.ProcessEnv): WorkerEnvironmen
     workerSecret: required(WORKER_ENV.workerSecret),
     controlUrl: required(WORKER_ENV.controlUrl),
     appPath: absolute(WORKER_ENV.appPath),
+    ...(env[WORKER_ENV.appName] ? { appName: env[WORKER_ENV.appName] } : {}),
+    ...(env[WORKER_ENV.appUpgradeFrom] ? { appUpgradeFrom: env[WORKER_ENV.appUpgradeFrom] } : {}),
     storage,
     idleMs: integer(WORKER_ENV.idleMs, DEFAULT_IDLE_MS),
     leaseTtlMs,

@@ -7,7 +7,8 @@ import {
   type LeaseAnswer,
   type MetricsDelta,
   type ReadyReport,
-  type RefusalReport,
+  type RefusedReport,
+  type RefusedCode,
   MAX_REFUSAL_MESSAGE_LENGTH,
   type WorkerCallback,
 } from '@litecell/protocol'
@@ -70,18 +71,20 @@ export class ControlClient {
     return answer.hibernate === true
   }
 
+  /**
+   * Reports that the worker cannot serve the tenant: the engine refused to open its file
+   * (`APP_MISMATCH`, `MIGRATION_MISMATCH`) or the app module does not load (`APP_LOAD_FAILED`).
+   * The control plane answers the wake with this error and marks the tenant failed with it,
+   * without counting a crash. The worker exits next.
+   */
+  async refused(code: RefusedCode, message: string): Promise<void> {
+    const report: RefusedReport = { code, message: message.slice(0, MAX_REFUSAL_MESSAGE_LENGTH) }
+    await this.#call('refused', report)
+  }
+
   /** Reports a verified, finished hibernation (local files already removed). */
   async hibernated(nextWakeAt: number | null, metrics: MetricsDelta): Promise<void> {
     await this.#call('hibernated', { nextWakeAt, metrics })
-  }
-
-  /**
-   * Tells the control plane why this worker cannot serve the tenant (its app does not load),
-   * just before it exits: the wake that launched it answers with this code and message.
-   */
-  async refused(code: string, message: string): Promise<void> {
-    const report: RefusalReport = { code, message: message.slice(0, MAX_REFUSAL_MESSAGE_LENGTH) }
-    await this.#call('refused', report)
   }
 
   async #call(callback: WorkerCallback, body: object): Promise<unknown> {

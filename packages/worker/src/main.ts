@@ -5,7 +5,9 @@
  * (see standby.ts). Logs JSON lines to stdout.
  */
 import {
+  APP_REFUSAL_CODES,
   EXIT_APP_LOAD_FAILED,
+  EXIT_APP_REFUSED,
   EXIT_FAILED,
   EXIT_NO_RESTORE_POINT,
   WORKER_ENV,
@@ -54,8 +56,12 @@ async function main(): Promise<number> {
 main().then(
   (code) => process.exit(code),
   (err: unknown) => {
-    log.fatal({ err }, 'worker failed to start')
     const code = (err as { code?: unknown }).code
+    if (typeof code === 'string' && (APP_REFUSAL_CODES as readonly string[]).includes(code)) {
+      log.error({ err }, 'tenant refused: its file does not match the app')
+      process.exit(EXIT_APP_REFUSED)
+    }
+    log.fatal({ err }, 'worker failed to start')
     if (code === 'NO_RESTORE_POINT') process.exit(EXIT_NO_RESTORE_POINT)
     process.exit(code === 'APP_LOAD_FAILED' ? EXIT_APP_LOAD_FAILED : EXIT_FAILED)
   },

@@ -20,6 +20,7 @@ import {
   type SyncPoint,
 } from '@litecell/protocol'
 import type { RunStatusStream } from './run-stream.js'
+import { addScheduleRoutes } from './schedule-routes.js'
 import { WorkerError } from './worker-error.js'
 
 /** Longest a `result?waitMs=` long-poll may wait. */
@@ -183,6 +184,7 @@ export function createTenantApi(options: TenantApiOptions): Hono {
   })
 
   tenant.get('/workflows', (context) => context.json(engine.describe()))
+  addScheduleRoutes(tenant, engine)
 
   tenant.post('/query', async (context) => {
     const body = await readJsonObject(context)

@@ -3,13 +3,15 @@ import { mkdir, readdir, rm } from 'node:fs/promises'
 import type { AddressInfo } from 'node:net'
 import { join } from 'node:path'
 import { serve, type ServerType } from '@hono/node-server'
-import { Engine, type AppDefinition } from '@litecell/engine'
+import { Engine, type AppDefinition, type EngineOptions } from '@litecell/engine'
 import {
+  APP_REFUSAL_CODES,
   EXIT_FAILED,
   EXIT_HIBERNATED,
   EXIT_LEASE_LOST,
   EXIT_STORAGE_UNAVAILABLE,
   TENANT_DB_FILE,
+  type AppRefusalCode,
   type SyncPoint,
   type WorkerEnvironment,
 } from '@litecell/protocol'
@@ -24,6 +26,7 @@ import {
 } from '@litecell/replica'
 import type { Logger } from 'pino'
 import { loadApp } from './app-loader.js'
+import { appVersionOf } from './app-version.js'
 import { ControlClient, type WorkerStatus } from './control-client.js'
 import { IdleMonitor } from './idle-monitor.js'
 import { Lease, transactionBudgetMs, type LeaseLossReason } from './lease.js'
@@ -114,9 +117,12 @@ export class TenantWorker {
     const source = existsSync(dbPath) ? 'local file' : await this.#restore(dbPath)
     lap('restoreMs', phaseMs)
     phaseMs = Date.now()
-    this.#engine = await Engine.open({
+    this.#engine = await this.#openEngine({
       path: dbPath,
       app,
+      ...(this.#config.appName === undefined ? {} : { appName: this.#config.appName }),
+      appVersion: await appVersionOf(app, this.#config.appPath),
+      ...(this.#config.appUpgradeFrom === undefined ? {} : { upgradeFrom: this.#config.appUpgradeFrom }),
       concurrency: this.#config.concurrency,
       queryTimeoutMs: this.#config.queryTimeoutMs,
       transactionTimeoutMs: transactionBudgetMs(this.#config.leaseTtlMs, this.#config.fenceMarginMs),
@@ -230,6 +236,26 @@ export class TenantWorker {
         await this.#client.refused(code, String(message)).catch((reportErr: unknown) => {
           this.#log.warn({ err: reportErr }, 'could not report the app load failure')
         })
+      }
+      throw err
+    }
+  }
+
+  /**
+   * Opens the engine; a refusal of the file is reported to the control plane (with its
+   * message, which names the app or migration and what to do) before it is rethrown.
+   */
+  async #openEngine(options: EngineOptions): Promise<Engine> {
+    try {
+      return await Engine.open(options)
+    } catch (err) {
+      const code = (err as { code?: unknown }).code
+      if (typeof code === 'string' && (APP_REFUSAL_CODES as readonly string[]).includes(code)) {
+        const message = `wake tenant ${this.#config.tenantId}: ${(err as Error).message.replaceAll('<tenant>', this.#config.tenantId)}`
+        await this.#client.refused(code as AppRefusalCode, message).catch((reportErr: unknown) => {
+          this.#log.warn({ err: reportErr }, 'could not report the refusal')
+        })
+        throw Object.assign(new Error(message, { cause: err }), { code })
       }
       throw err
     }

@@ -1,5 +1,6 @@
 import {
   EXIT_APP_LOAD_FAILED,
+  EXIT_APP_REFUSED,
   EXIT_HIBERNATED,
   EXIT_LEASE_LOST,
   EXIT_NO_RESTORE_POINT,
@@ -32,6 +33,8 @@ export type ExitKind =
   | 'fenced'
   /** A fork found nothing to restore from its source: retrying cannot help. */
   | 'no-restore-point'
+  /** Its engine refused the tenant's file (another app, a changed migration): nor can that. */
+  | 'refused'
   /** The tenant's app module does not load: the app's fault, not a crash of the tenant. */
   | 'app-load-failed'
   /** Anything else: counted toward `failed`, restarted with backoff. */
@@ -42,6 +45,7 @@ export function classifyExit(exit: WorkerExit, closing: boolean): ExitKind {
   if (exit.code === EXIT_HIBERNATED) return 'hibernated'
   if (exit.code === EXIT_STORAGE_UNAVAILABLE) return 'storage-unavailable'
   if (exit.code === EXIT_NO_RESTORE_POINT) return 'no-restore-point'
+  if (exit.code === EXIT_APP_REFUSED) return 'refused'
   if (exit.code === EXIT_APP_LOAD_FAILED) return 'app-load-failed'
   if (exit.code === EXIT_LEASE_LOST || closing) return 'fenced'
   return 'crashed'
@@ -58,9 +62,9 @@ export interface ExitedWorker {
   readonly epoch: number
   /** What the worker reported when it hibernated (undefined: no report). */
   readonly reportedNextWakeAt: number | null | undefined
-  /** The app it ran, and why it refused the tenant (if it did): for an app that does not load. */
+  /** The app it ran, and why it refused the tenant (if it reported that). */
   readonly app: string
-  readonly refusal?: { readonly message: string } | undefined
+  readonly refusal?: { readonly message: string } | null | undefined
 }
 
 /**
@@ -118,6 +122,20 @@ export function settleExit(
         clearWorker: true,
       })
       log.error({ tenantId, epoch, reason }, 'tenant app does not load')
+      return kind
+    }
+    case 'refused': {
+      // Not a crash: the tenant's file does not match its app, and no retry changes that. It
+      // stays failed, with the reason, until an upgrade or an admin wake.
+      const reason =
+        worker.refusal?.message ??
+        `its worker refused the tenant's file (another app, or a changed migration); see logs/${tenantId}.log`
+      registry.setState(tenantId, 'failed', {
+        failureReason: reason,
+        nextWakeAt: null,
+        clearWorker: true,
+      })
+      log.error({ tenantId, epoch, reason }, 'tenant refused by its app')
       return kind
     }
     case 'crashed':

@@ -90,6 +90,16 @@ export class Fleet {
     return this.#workers.get(tenantId)?.view
   }
 
+  /** Whether the tenant has a worker (starting, active or stopping). */
+  hasWorker(tenantId: string): boolean {
+    return this.#workers.has(tenantId)
+  }
+
+  /** Replaces the launcher's standby workers (an app's code changed: see `Launcher.refresh`). */
+  refreshLauncher(): void {
+    this.#options.launcher.refresh?.()
+  }
+
   /** The client of the tenant's ready worker if it has one that is not stopping (never wakes). */
   servingWorker(tenantId: string): WorkerClient | undefined {
     const live = this.#workers.get(tenantId)

@@ -6,7 +6,7 @@ import {
   type IdleAnswer,
   type LeaseAnswer,
   type ReadyReport,
-  type RefusalReport,
+  type RefusedReport,
 } from '@litecell/protocol'
 import type { Logger } from 'pino'
 import { ControlPlaneError } from '../control-plane-error.js'
@@ -55,6 +55,10 @@ export class LeaseDesk {
       )
     }
     const leaseExpiresAt = this.#renew(live)
+    // Its engine opened the file with the tenant's app: an app switch is complete (unless the
+    // app changed again since this worker was launched).
+    const { registry } = this.#options
+    if (registry.require(live.tenantId).app === live.app) registry.confirmApp(live.tenantId)
     this.#options.registry.setWorker(live.tenantId, live.epoch, {
       url: report.url,
       pid: live.process.pid ?? 0,
@@ -90,16 +94,19 @@ export class LeaseDesk {
     return { hibernate: true }
   }
 
+  /**
+   * A worker cannot serve its tenant: its engine refused the file, or its app does not load;
+   * it exits next (`EXIT_APP_REFUSED`, `EXIT_APP_LOAD_FAILED`).
+   */
+  refused(caller: CallbackCaller, secret: string | undefined, report: RefusedReport): void {
+    this.#caller(caller, secret).reportRefused(report)
+  }
+
   /** A worker finished a verified hibernation; it exits next. */
   hibernated(caller: CallbackCaller, secret: string | undefined, report: HibernatedReport): void {
     const live = this.#caller(caller, secret)
     this.#options.metrics?.record(report.metrics)
     live.reportHibernated(report.nextWakeAt)
-  }
-
-  /** A worker cannot serve its tenant (its app does not load); it exits next. */
-  refused(caller: CallbackCaller, secret: string | undefined, report: RefusalReport): void {
-    this.#caller(caller, secret).reportRefusal(report)
   }
 
   /**

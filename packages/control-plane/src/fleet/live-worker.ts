@@ -1,4 +1,4 @@
-import type { RefusalReport } from '@litecell/protocol'
+import type { RefusedReport } from '@litecell/protocol'
 import { ControlPlaneError } from '../control-plane-error.js'
 import type { WorkerExit, WorkerProcess } from '../launcher.js'
 import { WorkerClient, type WorkerFetch } from './worker-client.js'
@@ -42,7 +42,7 @@ export class LiveWorker {
   #reportedNextWakeAt: number | null | undefined = undefined
   #stopping: Promise<void> | null = null
   #deleted = false
-  #refusal: RefusalReport | undefined = undefined
+  #refusal: RefusedReport | null = null
 
   constructor(parts: {
     tenantId: string
@@ -159,12 +159,16 @@ export class LiveWorker {
     return this.#stopping
   }
 
-  /** Why the worker said it cannot serve the tenant, if it did (before exiting). */
-  get refusal(): RefusalReport | undefined {
+  /**
+   * Why it said it cannot serve the tenant, if it did: its engine refused the tenant's file
+   * (`APP_MISMATCH`, `MIGRATION_MISMATCH`) or its app does not load (`APP_LOAD_FAILED`). The
+   * wake answers with it and the tenant fails with its message.
+   */
+  get refusal(): RefusedReport | null {
     return this.#refusal
   }
 
-  reportRefusal(report: RefusalReport): void {
+  reportRefused(report: RefusedReport): void {
     this.#refusal = report
   }
 

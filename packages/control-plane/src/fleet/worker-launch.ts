@@ -1,6 +1,7 @@
 import { join } from 'node:path'
 import {
   EXIT_APP_LOAD_FAILED,
+  EXIT_APP_REFUSED,
   EXIT_NO_RESTORE_POINT,
   hashSecret,
   newSecret,
@@ -41,11 +42,16 @@ export function launchWorker(parts: LaunchParts, tenantId: string, nowMs: number
   const secret = newSecret()
   const settings: WorkerSettings = {
     ...parts.workerSettings(tenantId, tenant.app),
+    appName: tenant.app,
+    ...(tenant.appUpgradeFrom === null ? {} : { appUpgradeFrom: tenant.appUpgradeFrom }),
     epoch,
     workerSecret: secret,
     ...(tenant.restoreFrom ? { restoreFrom: tenant.restoreFrom } : {}),
   }
-  const process = launcher.launch({ settings, logPath: tenantLogPath(join(dataDir, 'logs'), tenantId) })
+  const process = launcher.launch({
+    settings,
+    logPath: tenantLogPath(join(dataDir, 'logs'), tenantId),
+  })
   return new LiveWorker({
     tenantId,
     app: tenant.app,
@@ -75,6 +81,10 @@ export async function untilReady(live: LiveWorker, timeoutMs: number): Promise<v
   if (outcome === 'timeout') process.kill('SIGKILL')
   const exit = await process.exited
   if (exit.code === EXIT_APP_LOAD_FAILED) throw appLoadFailed(live)
+  // The engine refused the file: say why (which app or migration, and what to do).
+  if (exit.code === EXIT_APP_REFUSED && live.refusal) {
+    throw new ControlPlaneError(live.refusal.code, live.refusal.message)
+  }
   if (exit.code === EXIT_NO_RESTORE_POINT) {
     throw new ControlPlaneError(
       'NO_RESTORE_POINT',
@@ -92,7 +102,11 @@ export async function untilReady(live: LiveWorker, timeoutMs: number): Promise<v
  * (as the worker reported it), and how to retry once the app is fixed. The tenant is not
  * crashed: its state is `failed` with this reason until an admin's wake (see exit-policy.ts).
  */
-export function appLoadFailed(live: { tenantId: string; app: string; refusal?: { message: string } | undefined }): ControlPlaneError {
+export function appLoadFailed(live: {
+  tenantId: string
+  app: string
+  refusal?: { message: string } | null | undefined
+}): ControlPlaneError {
   const detail = live.refusal?.message ?? 'no detail reported'
   return new ControlPlaneError(
     'APP_LOAD_FAILED',

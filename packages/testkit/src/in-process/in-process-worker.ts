@@ -101,6 +101,10 @@ export class InProcessWorker implements WorkerProcess {
     const engine = await Engine.open({
       path: dbPath,
       app,
+      ...(this.#settings.appName !== undefined ? { appName: this.#settings.appName } : {}),
+      ...(this.#settings.appUpgradeFrom !== undefined
+        ? { upgradeFrom: this.#settings.appUpgradeFrom }
+        : {}),
       ...(this.#settings.concurrency !== undefined
         ? { concurrency: this.#settings.concurrency }
         : {}),
