@@ -156,6 +156,7 @@ async function runPhaseOne(api: PatientApi): Promise<{ phaseOne: TenantContents;
     `status ${sweep.status}, output ${JSON.stringify(sweep.output)}`,
     performance.now() - startedAt,
   )
+  await showSweepFeatures(api, sweep.runId)
   const phaseOne = await readContents(api, LAB)
   say.info(`${LAB} holds ${describeContents(phaseOne)}; waiting for Litestream to ship them to S3`)
   const replicatedAt = await waitUntilReplicated(api, LAB, sweep.updatedAt, { timeoutMs: 30_000, signal })
@@ -164,6 +165,21 @@ async function runPhaseOne(api: PatientApi): Promise<{ phaseOne: TenantContents;
   say.info(`in S3 since ${replicatedAt}; fork point: ${forkPoint}`)
   await sleep(FORK_GAP_MS, undefined, { signal })
   return { phaseOne, forkPoint }
+}
+
+/** What the example app declares around a sweep: tagged trials on a partitioned queue, a nightly schedule. */
+async function showSweepFeatures(api: PatientApi, sweepRunId: string): Promise<void> {
+  const trials = await api.get<{ runs: { tags?: Record<string, string> }[] }>(
+    `/v1/tenants/${LAB}/runs?tag.sweep=${sweepRunId}&limit=100`,
+  )
+  const lrs = trials.runs.map((run) => run.tags?.lr).join(', ')
+  say.info(`GET …/runs?tag.sweep=<id> lists its ${trials.runs.length} trials (tags lr=${lrs}); they ran on the partitioned gpu queue, 2 per owner at once`)
+  const { schedules } = await api.get<{ schedules: { id: string; cron: string; nextFireAt: string | null }[] }>(
+    `/v1/tenants/${LAB}/schedules`,
+  )
+  for (const schedule of schedules) {
+    say.info(`schedule ${schedule.id} (${schedule.cron}) fires next at ${schedule.nextFireAt}: a hibernated tenant is woken for it`)
+  }
 }
 
 /** 500 runs at `lab`, its worker killed halfway; meanwhile `sandbox` runs its own work. */

@@ -542,6 +542,37 @@ describe('runs batch', () => {
     expect(unknown.code).toBe(3)
     expectOneErrorLine(unknown, /^litecell: submit lines 1-1 of .+: 404 TENANT_NOT_FOUND: /)
   })
+
+  test('--tag, --priority and --run-timeout-ms apply to every run; runs list --tag filters by them', async () => {
+    const file = join(scratch, 'tagged.jsonl')
+    writeFileSync(file, '{"n": 1}\n{"n": 2}\n')
+    const flags = ['--tag', 'exp=t1', '--tag', 'lr=0.1', '--priority', '-2', '--run-timeout-ms', '60000']
+    const result = await cli(['--json', 'runs', 'batch', 'cli-batch', 'quick', '--inputs', file, ...flags])
+    expect(result.code, result.stderr).toBe(0)
+    expect(result.json).toMatchObject({ submitted: 2, succeeded: 2 })
+    const listed = await cli(['--json', 'runs', 'list', 'cli-batch', '--tag', 'exp=t1', '--tag', 'lr=0.1'])
+    expect(listed.json.runs).toHaveLength(2)
+    expect(listed.json.runs[0]).toMatchObject({
+      tags: { exp: 't1', lr: '0.1' },
+      priority: -2,
+      deadlineAt: expect.any(String),
+    })
+    const human = await cli(['runs', 'list', 'cli-batch', '--tag', 'exp=t1'])
+    expect(human.stdout).toMatch(/^RUN +WORKFLOW +STATUS +CREATED +UPDATED +TAGS/)
+    expect(human.stdout).toMatch(/exp=t1, lr=0\.1/)
+    const bad = await cli(['runs', 'list', 'cli-batch', '--tag', 'novalue'])
+    expect(bad.code).toBe(2)
+  })
+
+  test('start --deduplication-id: a second start while the first is unfinished exits 1 naming it', async () => {
+    const args = ['runs', 'start', 'cli-batch', 'sleeper', '{"ms": 600000}', '--deduplication-id', 'once']
+    const first = await cli(['--json', ...args])
+    expect(first.code, first.stderr).toBe(0)
+    const second = await cli(args)
+    expect(second.code).toBe(1)
+    expectOneErrorLine(second, new RegExp(`^litecell: 409 DUPLICATE_RUN: .*${first.json.runId}`))
+    await server.admin.cancelRun('cli-batch', first.json.runId)
+  })
 })
 
 describe('errors and tokens', () => {

@@ -9,7 +9,13 @@ import { join } from 'node:path'
 import { afterAll, beforeAll, expect, test } from 'vitest'
 import { startEmbeddedS3, type EmbeddedS3 } from '@litecell/replica'
 import { tempDir } from '@litecell/testkit'
-import { createTenant, query, startTestServer, waitForRuns, type TestServer } from '@litecell/testkit/e2e'
+import {
+  createTenant,
+  query,
+  startTestServer,
+  waitForRuns,
+  type TestServer,
+} from '@litecell/testkit/e2e'
 
 let s3: EmbeddedS3
 let workDir: string
@@ -42,13 +48,18 @@ function startOn(name: string): Promise<TestServer> {
 }
 
 async function write(on: TestServer, entry: string): Promise<void> {
-  const { runId } = await on.admin.post<any>('/v1/tenants/moves/runs', { workflow: 'write', input: { entry } })
+  const { runId } = await on.admin.post<any>('/v1/tenants/moves/runs', {
+    workflow: 'write',
+    input: { entry },
+  })
   const [run] = await waitForRuns(on.admin, 'moves', [runId])
   expect(run!.status).toBe('succeeded')
 }
 
 async function entries(on: TestServer): Promise<string[]> {
-  return (await query(on.admin, 'moves', 'SELECT entry FROM ledger ORDER BY rowid')).map((row) => String(row.entry))
+  return (await query(on.admin, 'moves', 'SELECT entry FROM ledger ORDER BY rowid')).map((row) =>
+    String(row.entry),
+  )
 }
 
 /** Where each wake of the tenant on that data folder took its file from (the worker's log). */
@@ -61,30 +72,34 @@ function wakeSources(on: TestServer): string[] {
     .map((line) => (JSON.parse(line) as { source: string }).source)
 }
 
-test('a wake uses the kept copy while the replica is unchanged, and the newer state once another machine wrote', { timeout: 300_000 }, async () => {
-  server = await startOn('a')
-  await createTenant(server.admin, 'moves')
-  await write(server, 'a-1')
-  expect((await server.admin.post<any>('/v1/tenants/moves/hibernate')).state).toBe('hibernated')
-  const tenantDir = join(server.dataDir, 'tenants', 'moves')
-  // The live file is gone; only the verified copy stays.
-  expect(readdirSync(tenantDir)).toEqual(['hibernated'])
+test(
+  'a wake uses the kept copy while the replica is unchanged, and the newer state once another machine wrote',
+  { timeout: 300_000 },
+  async () => {
+    server = await startOn('a')
+    await createTenant(server.admin, 'moves')
+    await write(server, 'a-1')
+    expect((await server.admin.post<any>('/v1/tenants/moves/hibernate')).state).toBe('hibernated')
+    const tenantDir = join(server.dataDir, 'tenants', 'moves')
+    // The live file is gone; only the verified copy stays.
+    expect(readdirSync(tenantDir)).toEqual(['hibernated'])
 
-  // Woken on the same machine, nothing changed in S3: the copy is used, no download.
-  await write(server, 'a-2')
-  expect(wakeSources(server).at(-1)).toBe('hibernated copy')
-  expect((await server.stop()).code).toBe(0)
-  expect(existsSync(join(tenantDir, 'hibernated'))).toBe(true)
+    // Woken on the same machine, nothing changed in S3: the copy is used, no download.
+    await write(server, 'a-2')
+    expect(wakeSources(server).at(-1)).toBe('hibernated copy')
+    expect((await server.stop()).code).toBe(0)
+    expect(existsSync(join(tenantDir, 'hibernated'))).toBe(true)
 
-  // Machine B: another data folder, the same S3. It restores the registry and the tenant, writes.
-  server = await startOn('b')
-  await write(server, 'b-1')
-  expect(wakeSources(server).at(-1)).toBe('replica')
-  expect(await entries(server)).toEqual(['a-1', 'a-2', 'b-1'])
-  expect((await server.stop()).code).toBe(0)
+    // Machine B: another data folder, the same S3. It restores the registry and the tenant, writes.
+    server = await startOn('b')
+    await write(server, 'b-1')
+    expect(wakeSources(server).at(-1)).toBe('replica')
+    expect(await entries(server)).toEqual(['a-1', 'a-2', 'b-1'])
+    expect((await server.stop()).code).toBe(0)
 
-  // Back on A: its copy holds a-1, a-2 only. The replica moved past it: the newer state wins.
-  server = await startOn('a')
-  expect(await entries(server)).toEqual(['a-1', 'a-2', 'b-1'])
-  expect(wakeSources(server).at(-1)).toBe('replica (local copy was stale)')
-})
+    // Back on A: its copy holds a-1, a-2 only. The replica moved past it: the newer state wins.
+    server = await startOn('a')
+    expect(await entries(server)).toEqual(['a-1', 'a-2', 'b-1'])
+    expect(wakeSources(server).at(-1)).toBe('replica (local copy was stale)')
+  },
+)

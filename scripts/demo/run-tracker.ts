@@ -98,6 +98,7 @@ export async function waitForRuns(
 
 /** A run as `GET /v1/tenants/:id/runs/:runId` shows it (the fields the demo reads). */
 export interface RunDetail {
+  runId: string
   status: RunSummary['status']
   output: unknown
   updatedAt: string

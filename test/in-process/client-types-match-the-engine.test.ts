@@ -20,3 +20,9 @@ test("the client's RunWait is the engine's", () => {
   const fromClient = (wait: ClientRunWait): EngineRunWait => wait
   expect([fromEngine, fromClient]).toHaveLength(2)
 })
+
+test("the client's bulk status limit is the engine's", async () => {
+  const client = await import('@litecell/client')
+  const engine = await import('@litecell/engine')
+  expect(client.MAX_STATUS_RUN_IDS).toBe(engine.MAX_STATUS_RUN_IDS)
+})

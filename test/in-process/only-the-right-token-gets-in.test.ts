@@ -198,6 +198,18 @@ const ROUTES: readonly Route[] = [
       expect(reply.body.runs.map((r: { runId: string }) => r.runId)).toContain(t.doneRun),
   },
   {
+    route: 'POST /v1/tenants/:id/runs/status',
+    scope: 'tenant',
+    method: 'POST',
+    path: (t) => `${base(t)}/runs/status`,
+    body: (t) => ({ runIds: [t.doneRun] }),
+    okStatus: 200,
+    check: (reply, t) =>
+      expect(reply.body.runs).toEqual([
+        { runId: t.doneRun, status: 'succeeded', updatedAt: expect.any(String) },
+      ]),
+  },
+  {
     route: 'GET /v1/tenants/:id/runs/:runId',
     scope: 'tenant',
     method: 'GET',

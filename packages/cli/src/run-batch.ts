@@ -1,4 +1,4 @@
-import { apiPath, type LitecellClient, type RunStatus } from '@litecell/client'
+import { apiPath, type LitecellClient, type RunStatus, type StartRunRequest } from '@litecell/client'
 import { CliError, cliErrorOf } from './cli-error.js'
 import { countJsonLines, isRereadable, readJsonLines } from './jsonl-reader.js'
 import type { BatchCounts } from './progress.js'
@@ -13,6 +13,12 @@ export const MAX_CHUNK_BYTES = 512 * 1024
 /** Submitted runs not yet ended before submission pauses: bounds memory when waiting. */
 export const MAX_BACKLOG_RUNS = 50_000
 
+/** Start options `runs batch` gives every run it submits. */
+export type RunOptions = Pick<
+  StartRunRequest,
+  'queue' | 'priority' | 'partitionKey' | 'tags' | 'timeoutMs'
+>
+
 /** What `runs batch` submits, and how. */
 export interface BatchOptions {
   readonly client: LitecellClient
@@ -24,7 +30,8 @@ export interface BatchOptions {
   readonly chunkRuns?: number
   /** Wait for every run to end. */
   readonly wait: boolean
-  readonly queue?: string | undefined
+  /** Options of every run: queue, priority, partition, tags, timeout. */
+  readonly runOptions?: RunOptions
   /** Idempotency key of each run: this prefix plus its line number, so a re-run resubmits nothing. */
   readonly idempotencyPrefix?: string | undefined
   /** Called after every change (submitted chunk, ended run). */
@@ -143,8 +150,7 @@ export async function submitBatch(options: BatchOptions): Promise<BatchSummary> 
     for await (const line of readJsonLines(path)) {
       if (chunk.length === 0) firstLine = line.lineNumber
       lastLine = line.lineNumber
-      const run: Record<string, unknown> = { workflow, input: line.value }
-      if (options.queue !== undefined) run.queue = options.queue
+      const run: Record<string, unknown> = { ...options.runOptions, workflow, input: line.value }
       if (options.idempotencyPrefix !== undefined) {
         run.idempotencyKey = `${options.idempotencyPrefix}${line.lineNumber}`
       }

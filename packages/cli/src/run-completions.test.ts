@@ -5,7 +5,7 @@ import { LitecellClient } from '@litecell/client'
 import { RunCompletions, type EndedRun } from './run-completions.js'
 
 // A hand-written API fake: only to produce what a real server can't be made to do on cue
-// (refuse the status query, count the calls). The real path is covered by test/cli.test.ts.
+// (answer without the status route, count the calls). The real path is covered by test/cli.test.ts.
 let server: Server | undefined
 
 afterEach(async () => {
@@ -13,29 +13,34 @@ afterEach(async () => {
   server = undefined
 })
 
-async function fakeApi(options: { queryWorks: boolean; pollsBeforeEnd: number }) {
-  const calls = { query: 0, result: 0 }
+async function fakeApi(options: { statusRouteWorks: boolean; pollsBeforeEnd: number }) {
+  const calls = { status: 0, result: 0, largestStatusRequest: 0 }
   const polls = new Map<string, number>()
   server = createServer((request, response) => {
     let body = ''
     request.on('data', (chunk: Buffer) => (body += chunk.toString()))
     request.on('end', () => {
       response.setHeader('content-type', 'application/json')
-      if (request.url?.endsWith('/query')) {
-        calls.query += 1
-        if (!options.queryWorks) {
-          response.statusCode = 400
+      if (request.url?.endsWith('/runs/status')) {
+        calls.status += 1
+        if (!options.statusRouteWorks) {
+          response.statusCode = 404
           return response.end(
-            JSON.stringify({ error: { code: 'QUERY_FAILED', message: 'no such table: lc_runs' } }),
+            JSON.stringify({ error: { code: 'NOT_FOUND', message: 'no such route' } }),
           )
         }
-        const ids = JSON.parse(JSON.parse(body).args[0]) as string[]
-        const rows = ids
-          .filter((id) => bump(polls, id) > options.pollsBeforeEnd)
-          .map((id) => ({ run_id: id, status: statusOf(id) }))
-        return response.end(
-          JSON.stringify({ columns: ['run_id', 'status'], rows, truncated: false }),
+        const ids = JSON.parse(body).runIds as string[]
+        calls.largestStatusRequest = Math.max(calls.largestStatusRequest, ids.length)
+        const runs = ids.map((id) =>
+          id.startsWith('gone')
+            ? { runId: id, status: null, notFound: true }
+            : {
+                runId: id,
+                status: bump(polls, id) > options.pollsBeforeEnd ? statusOf(id) : 'running',
+                updatedAt: new Date().toISOString(),
+              },
         )
+        return response.end(JSON.stringify({ runs }))
       }
       const runId = /\/runs\/([^/]+)\/result/.exec(request.url ?? '')?.[1] ?? ''
       calls.result += 1
@@ -69,22 +74,40 @@ async function waitForAll(client: LitecellClient, runIds: string[]): Promise<End
   return ended
 }
 
-test('ended runs are found in bulk through the query route, each reported once', async () => {
-  const { client, calls } = await fakeApi({ queryWorks: true, pollsBeforeEnd: 1 })
+test('ended runs are found in bulk through the status route, each reported once', async () => {
+  const { client, calls } = await fakeApi({ statusRouteWorks: true, pollsBeforeEnd: 1 })
   const runIds = ['r1', 'r2', 'bad3', 'r4', 'r5']
   const ended = await waitForAll(client, runIds)
   expect(ended.map((run) => run.runId).sort()).toEqual([...runIds].sort())
   expect(ended.find((run) => run.runId === 'bad3')?.status).toBe('failed')
   expect(calls.result).toBe(0)
-  expect(calls.query).toBeLessThanOrEqual(3)
+  expect(calls.status).toBeLessThanOrEqual(3)
 })
 
-test('when the server refuses the query, each run is long-polled instead', async () => {
-  const { client, calls } = await fakeApi({ queryWorks: false, pollsBeforeEnd: 2 })
+test('asks for at most 1,000 runs per status request', async () => {
+  const { client, calls } = await fakeApi({ statusRouteWorks: true, pollsBeforeEnd: 0 })
+  const runIds = Array.from({ length: 2_500 }, (_, i) => `r${i}`)
+  const ended = await waitForAll(client, runIds)
+  expect(ended).toHaveLength(2_500)
+  expect(calls.largestStatusRequest).toBe(1_000)
+  expect(calls.result).toBe(0)
+})
+
+test('a run the server no longer knows stops the waiting with RUN_NOT_FOUND (exit 3)', async () => {
+  const { client } = await fakeApi({ statusRouteWorks: true, pollsBeforeEnd: 0 })
+  await expect(waitForAll(client, ['r1', 'gone2'])).rejects.toMatchObject({
+    code: 'RUN_NOT_FOUND',
+    exitCode: 3,
+    message: expect.stringContaining('gone2'),
+  })
+})
+
+test('a server without the status route gets each run long-polled instead', async () => {
+  const { client, calls } = await fakeApi({ statusRouteWorks: false, pollsBeforeEnd: 2 })
   const runIds = Array.from({ length: 40 }, (_, i) => (i % 10 === 0 ? `bad${i}` : `r${i}`))
   const ended = await waitForAll(client, runIds)
   expect(ended.map((run) => run.runId).sort()).toEqual([...runIds].sort())
   expect(ended.filter((run) => run.status === 'failed')).toHaveLength(4)
-  expect(calls.query).toBe(1)
+  expect(calls.status).toBe(1)
   expect(calls.result).toBe(40 * 3)
 })

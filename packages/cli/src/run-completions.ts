@@ -1,14 +1,17 @@
 import {
+  MAX_STATUS_RUN_IDS,
   isBusy,
+  isFinished,
   isLitecellError,
   retrying,
   waitForRun,
   type LitecellClient,
   type RunStatus,
 } from '@litecell/client'
+import { CliError, EXIT_CODES } from './cli-error.js'
 
-/** Run ids per status query: the query route returns at most 1,000 rows. */
-export const QUERY_SLICE_RUNS = 1_000
+/** Run ids per status request: the most `POST …/runs/status` takes. */
+export const QUERY_SLICE_RUNS = MAX_STATUS_RUN_IDS
 /** Oldest pending runs checked per poll (runs mostly end in the order they started). */
 export const QUERY_WINDOW_RUNS = 5_000
 /** Pause between status polls: short while runs are ending, backing off while none do. */
@@ -19,12 +22,6 @@ export const LONG_POLL_CONCURRENCY = 16
 /** Long-poll per request in the fallback mode: short, so progress stays fresh. */
 export const LONG_POLL_WAIT_MS = 10_000
 
-// Reads only the engine's documented run table (`run_id`, `status`; see the engine's schema
-// header). One query answers for 1,000 runs, where the result route answers for one: on a
-// 2-core machine that is ~50,000 runs/s checked instead of ~150.
-const ENDED_RUNS_SQL =
-  "SELECT run_id, status FROM lc_runs WHERE run_id IN (SELECT value FROM json_each(?)) AND status IN ('succeeded', 'failed', 'cancelled')"
-
 /** A run that ended. */
 export interface EndedRun {
   readonly runId: string
@@ -33,10 +30,11 @@ export interface EndedRun {
 
 /**
  * Waits for many runs of one tenant; ids are added as a batch submits them and `onEnd` sees
- * each run once, when it has ended. It asks in bulk through the read-only query route
- * (`POST …/query`, {@link ENDED_RUNS_SQL}); if the server refuses that query (400), it falls
- * back to long-polling each run's result, which needs nothing beyond the runs routes. The
- * first other error stops the waiting and rejects {@link drained}.
+ * each run once, when it has ended. It asks in bulk through the bulk status route
+ * (`POST …/runs/status`, 1,000 runs per request, where the result route answers for one); a
+ * server without that route (404 `NOT_FOUND`) is waited for by long-polling each run's result
+ * instead. A run the server does not know (deleted meanwhile) and the first other error stop
+ * the waiting and reject {@link drained}.
  */
 export class RunCompletions {
   readonly #client: LitecellClient
@@ -105,7 +103,7 @@ export class RunCompletions {
       try {
         ended = await this.#pollEnded()
       } catch (err) {
-        if (isLitecellError(err) && err.status === 400) return this.#longPollAll()
+        if (isLitecellError(err) && err.code === 'NOT_FOUND') return this.#longPollAll()
         this.#error ??= err
         return
       }
@@ -124,12 +122,22 @@ export class RunCompletions {
     let ended = 0
     for (let start = 0; start < window.length; start += QUERY_SLICE_RUNS) {
       const slice = window.slice(start, start + QUERY_SLICE_RUNS)
-      const result = await retrying(
-        () => this.#client.query(this.#tenantId, ENDED_RUNS_SQL, [JSON.stringify(slice)]),
-        { forMs: 10_000, initialDelayMs: 250, maxDelayMs: 1_000, isRetryable: isBusy },
-      )
-      for (const row of result.rows)
-        ended += this.#ended(String(row.run_id), row.status as RunStatus)
+      const statuses = await retrying(() => this.#client.runStatuses(this.#tenantId, slice), {
+        forMs: 10_000,
+        initialDelayMs: 250,
+        maxDelayMs: 1_000,
+        isRetryable: isBusy,
+      })
+      for (const entry of statuses) {
+        if (entry.status === null) {
+          throw new CliError(
+            'RUN_NOT_FOUND',
+            `wait for run ${entry.runId} of tenant ${this.#tenantId}: the server no longer knows it (deleted by retention?)`,
+            { exitCode: EXIT_CODES.NOT_FOUND },
+          )
+        }
+        if (isFinished(entry.status)) ended += this.#ended(entry.runId, entry.status)
+      }
     }
     return ended
   }

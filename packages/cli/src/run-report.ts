@@ -47,6 +47,8 @@ export function printRun(output: Output, run: RunDetail, tenantId?: string): voi
     ['waiting for', run.waitingFor ? waitText(run.waitingFor, run.runId, tenantId) : null],
     ['queue', run.queue ?? null],
     ['parent', run.parentRunId ?? null],
+    // Flow-control attributes only when the run has them.
+    ...optionalFields(run),
     ['created', formatTime(run.createdAt)],
     ['updated', formatTime(run.updatedAt)],
     ['duration', formatDuration(runDurationMs(run))],
@@ -56,6 +58,26 @@ export function printRun(output: Output, run: RunDetail, tenantId?: string): voi
   ])
   output.line()
   output.table(TIMELINE_HEAD, timelineRows(run), '(no steps recorded yet)')
+}
+
+/** The run's flow-control attributes that are set, as `fields` rows. */
+function optionalFields(run: RunDetail): [string, string | number][] {
+  const rows: [string, string | number | undefined][] = [
+    ['priority', run.priority],
+    ['partition', run.partitionKey],
+    ['dedup id', run.deduplicationId],
+    ['debounce', run.debounceKey],
+    ['deadline', run.deadlineAt === undefined ? undefined : formatTime(run.deadlineAt)],
+    [
+      'tags',
+      run.tags === undefined
+        ? undefined
+        : Object.entries(run.tags)
+            .map(([key, value]) => `${key}=${value}`)
+            .join(', '),
+    ],
+  ]
+  return rows.filter((row): row is [string, string | number] => row[1] !== undefined)
 }
 
 /** Prints the one-line outcome of a batch and the first runs that did not succeed. */

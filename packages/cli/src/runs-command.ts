@@ -1,12 +1,24 @@
 import { Command, Option } from 'commander'
-import { RUN_STATUSES, apiPath, waitForRun, type RunDetail, type RunSummary } from '@litecell/client'
-import { EXIT_CODES } from './cli-error.js'
+import {
+  RUN_STATUSES,
+  apiPath,
+  waitForRun,
+  type RunDetail,
+  type RunStatus,
+} from '@litecell/client'
+import { EXIT_CODES, usageError } from './cli-error.js'
 import { contextOf } from './cli-context.js'
 import { jsonFromArgumentOrFile } from './json-input.js'
-import { duration, integerFrom } from './option-parsers.js'
+import { collectLabel, duration, integerFrom } from './option-parsers.js'
 import { formatTime } from './output.js'
 import { BatchProgress } from './progress.js'
-import { DEFAULT_CHUNK_RUNS, MAX_CHUNK_RUNS, submitBatch, type BatchSummary } from './run-batch.js'
+import {
+  DEFAULT_CHUNK_RUNS,
+  MAX_CHUNK_RUNS,
+  submitBatch,
+  type BatchSummary,
+  type RunOptions,
+} from './run-batch.js'
 import { finishWait, printBatch, printRun } from './run-report.js'
 import { watchCommand } from './run-watch.js'
 
@@ -32,6 +44,16 @@ export function runsCommand(): Command {
     .option('--input-file <file>', 'read the input JSON from a file (- for stdin)')
     .option('--idempotency-key <key>', 'same key, same run: a retried start creates nothing new')
     .option('--queue <name>', 'queue to run on')
+    .option('--priority <n>', 'admission order in its queue: lower first (default 0)', PRIORITY)
+    .option(
+      '--deduplication-id <id>',
+      'refuse the start (409 DUPLICATE_RUN) while a run with this id is unfinished',
+    )
+    .option('--partition-key <key>', 'partition of a queue with partitionConcurrency')
+    .option('--tag <key=value>', 'a tag of the run (repeat for more)', collectLabel)
+    .option('--run-timeout-ms <ms>', 'cancel the run if not ended this long after its start', integerFrom(1))
+    .option('--debounce-key <key>', 'collapse starts with this key into one run (with --debounce-ms)')
+    .option('--debounce-ms <ms>', 'the run starts this long after the last start of its key', integerFrom(1))
     .option('--wait', 'wait for the run to end and print its result')
     .option(
       '--timeout-ms <duration>',
@@ -48,13 +70,21 @@ export function runsCommand(): Command {
       ) => {
         const { client, output } = contextOf(command)
         const input = await jsonFromArgumentOrFile(inputText, options.inputFile, 'input')
+        if ((options.debounceKey === undefined) !== (options.debounceMs === undefined)) {
+          throw usageError('--debounce-key and --debounce-ms go together')
+        }
         const started = await client.post<{ runId: string; status: string }>(
           apiPath('tenants', tenant, 'runs'),
           {
             workflow,
             input,
             idempotencyKey: options.idempotencyKey,
-            queue: options.queue,
+            ...flowOptions(options),
+            deduplicationId: options.deduplicationId,
+            debounce:
+              options.debounceKey === undefined
+                ? undefined
+                : { key: options.debounceKey, delayMs: options.debounceMs },
           },
         )
         if (!options.wait) {
@@ -86,6 +116,10 @@ export function runsCommand(): Command {
       DEFAULT_CHUNK_RUNS,
     )
     .option('--queue <name>', 'queue to run on')
+    .option('--priority <n>', 'admission order of every run in its queue: lower first', PRIORITY)
+    .option('--partition-key <key>', 'partition of every run (a queue with partitionConcurrency)')
+    .option('--tag <key=value>', 'a tag of every run (repeat for more)', collectLabel)
+    .option('--run-timeout-ms <ms>', 'cancel each run if not ended this long after its start', integerFrom(1))
     .option(
       '--idempotency-prefix <prefix>',
       'key each run <prefix><line number>: re-running the batch starts nothing twice',
@@ -117,7 +151,7 @@ export function runsCommand(): Command {
           path: options.inputs,
           chunkRuns: options.chunk,
           wait: options.wait,
-          queue: options.queue,
+          runOptions: flowOptions(options),
           idempotencyPrefix: options.idempotencyPrefix,
           onProgress: (counts) => {
             submitted = counts.submitted
@@ -142,28 +176,30 @@ export function runsCommand(): Command {
       new Option('--status <status>', 'only runs with this status').choices(RUN_STATUSES),
     )
     .option('--workflow <name>', 'only runs of this workflow')
+    .option('--tag <key=value>', 'only runs with this tag (repeat: all of them)', collectLabel)
     .option('--limit <n>', 'runs per page, 1 to 1000 (server default 50)', integerFrom(1, 1000))
     .option('--cursor <cursor>', 'next page, from the previous page')
     .action(async (tenant: string, options: ListOptions, command: Command) => {
       const { client, output } = contextOf(command)
-      const page = await client.get<{ runs: RunSummary[]; nextCursor: string | null }>(
-        apiPath('tenants', tenant, 'runs'),
-        {
-          status: options.status,
-          workflow: options.workflow,
-          limit: options.limit,
-          cursor: options.cursor,
-        },
-      )
+      const page = await client.listRuns(tenant, {
+        status: options.status as RunStatus | undefined,
+        workflow: options.workflow,
+        tags: options.tag,
+        limit: options.limit,
+        cursor: options.cursor,
+      })
       output.result(page, () => {
+        // The tags column only when some run of the page has tags.
+        const withTags = page.runs.some((run) => run.tags !== undefined)
         output.table(
-          ['run', 'workflow', 'status', 'created', 'updated'],
+          ['run', 'workflow', 'status', 'created', 'updated', ...(withTags ? ['tags'] : [])],
           page.runs.map((run) => [
             run.runId,
             run.workflow,
             run.status,
             formatTime(run.createdAt),
             formatTime(run.updatedAt),
+            ...(withTags ? [formatTags(run.tags)] : []),
           ]),
           'no runs',
         )
@@ -277,18 +313,28 @@ export function runsCommand(): Command {
   return runs
 }
 
-interface StartOptions {
+/** Options of both `runs start` and `runs batch` that go into each run's request. */
+interface RunFlowFlags {
+  queue?: string
+  priority?: number
+  partitionKey?: string
+  tag?: Record<string, string>
+  runTimeoutMs?: number
+}
+
+interface StartOptions extends RunFlowFlags {
   inputFile?: string
   idempotencyKey?: string
-  queue?: string
+  deduplicationId?: string
+  debounceKey?: string
+  debounceMs?: number
   wait?: boolean
   timeoutMs?: number
 }
 
-interface BatchOptions {
+interface BatchOptions extends RunFlowFlags {
   inputs: string
   chunk: number
-  queue?: string
   idempotencyPrefix?: string
   wait: boolean
 }
@@ -296,6 +342,28 @@ interface BatchOptions {
 interface ListOptions {
   status?: string
   workflow?: string
+  tag?: Record<string, string>
   limit?: number
   cursor?: string
+}
+
+/** `--priority`: an integer from −1,000,000 to 1,000,000 (the API's range). */
+const PRIORITY = integerFrom(-1_000_000, 1_000_000)
+
+/** The request fields of the flags every start shares (absent flags stay absent). */
+function flowOptions(flags: RunFlowFlags): RunOptions {
+  const options: RunOptions = {}
+  if (flags.queue !== undefined) options.queue = flags.queue
+  if (flags.priority !== undefined) options.priority = flags.priority
+  if (flags.partitionKey !== undefined) options.partitionKey = flags.partitionKey
+  if (flags.tag !== undefined) options.tags = flags.tag
+  if (flags.runTimeoutMs !== undefined) options.timeoutMs = flags.runTimeoutMs
+  return options
+}
+
+/** Tags as `k=v, k=v` for a table cell. */
+function formatTags(tags: Record<string, string> | undefined): string {
+  return Object.entries(tags ?? {})
+    .map(([key, value]) => `${key}=${value}`)
+    .join(', ')
 }

@@ -135,6 +135,18 @@ export interface StartRunRequest {
   /** Same key, same run: makes a submission safe to retry. */
   idempotencyKey?: string
   queue?: string
+  /** Admission order in its queue: lower first (−1,000,000 to 1,000,000). @default 0 */
+  priority?: number
+  /** While a run with this id is unfinished, another start with it is 409 `DUPLICATE_RUN`. */
+  deduplicationId?: string
+  /** The partition of a queue declaring `partitionConcurrency`. */
+  partitionKey?: string
+  /** Attributes, filterable with `tag.<key>=<value>` (at most 16; keys `[A-Za-z0-9_.:-]`, 1–64; values 0–256). */
+  tags?: Record<string, string>
+  /** Cancelled (with its children) if not ended this many ms after the start. */
+  timeoutMs?: number
+  /** A burst of starts with one key becomes one run with the last input, `delayMs` after the last. */
+  debounce?: { key: string; delayMs: number }
 }
 
 /** `POST …/runs`. */
@@ -152,6 +164,8 @@ export interface StartedRuns {
 export interface ListRunsQuery {
   status?: RunStatus
   workflow?: string
+  /** Runs having all these tags (`tag.<key>=<value>` each). */
+  tags?: Record<string, string>
   limit?: number
   cursor?: string
 }
@@ -163,9 +177,27 @@ export interface RunSummary {
   status: RunStatus
   queue?: string | null
   parentRunId?: string
+  /** Absent when 0. */
+  priority?: number
+  partitionKey?: string
+  deduplicationId?: string
+  debounceKey?: string
+  tags?: Record<string, string>
+  /** When the run is cancelled unless it ended (from its `timeoutMs`). */
+  deadlineAt?: string
+  /** A child its parent's cancellation does not reach. */
+  detached?: true
   createdAt: string
   updatedAt: string
 }
+
+/** One answer of `POST …/runs/status`: the run's status, or `status: null` for an unknown id. */
+export type RunStatusEntry =
+  | { runId: string; status: RunStatus; updatedAt: string }
+  | { runId: string; status: null; notFound: true }
+
+/** `POST …/runs/status`: at most this many ids per request. */
+export const MAX_STATUS_RUN_IDS = 1_000
 
 /** `GET …/runs`: newest first. */
 export interface RunPage {

@@ -16,7 +16,13 @@ export type { RunStatusChange, RunStatusSource, RunStreamEvent } from './run-eve
 export type { RetryOptions } from './retry.js'
 export { MAX_WAIT_MS, isBusy, waitForRun } from './run-waiter.js'
 export type { WaitOutcome } from './run-waiter.js'
-export { FINISHED_STATUSES, RUN_STATUSES, TENANT_STATES, isFinished } from './api-types.js'
+export {
+  FINISHED_STATUSES,
+  MAX_STATUS_RUN_IDS,
+  RUN_STATUSES,
+  TENANT_STATES,
+  isFinished,
+} from './api-types.js'
 export type {
   AppDescription,
   Caller,
@@ -33,6 +39,7 @@ export type {
   RunError,
   RunPage,
   RunStatus,
+  RunStatusEntry,
   RunStatusEvent,
   RunSummary,
   RunWait,

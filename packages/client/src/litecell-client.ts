@@ -17,6 +17,7 @@ import type {
   QueryResult,
   RunDetail,
   RunPage,
+  RunStatusEntry,
   StartedRun,
   StartedRuns,
   StartRunRequest,
@@ -302,7 +303,22 @@ export class LitecellClient {
   }
 
   listRuns(tenantId: string, query: ListRunsQuery = {}): Promise<RunPage> {
-    return this.get(apiPath('tenants', tenantId, 'runs'), { ...query })
+    const { tags, ...rest } = query
+    const params: Record<string, string | number | undefined> = { ...rest }
+    for (const [key, value] of Object.entries(tags ?? {})) params[`tag.${key}`] = value
+    return this.get(apiPath('tenants', tenantId, 'runs'), params)
+  }
+
+  /**
+   * The status of each run, in order (at most 1,000 ids, `MAX_STATUS_RUN_IDS`); unknown ids
+   * come back as `{ runId, status: null, notFound: true }`.
+   */
+  async runStatuses(tenantId: string, runIds: readonly string[]): Promise<RunStatusEntry[]> {
+    const { runs } = await this.post<{ runs: RunStatusEntry[] }>(
+      apiPath('tenants', tenantId, 'runs', 'status'),
+      { runIds },
+    )
+    return runs
   }
 
   getRun(tenantId: string, runId: string): Promise<RunDetail> {
@@ -526,9 +542,15 @@ function withIdempotencyKey(request: StartRunRequest): StartRunRequest {
 async function errorOf(response: Response): Promise<LitecellError> {
   const text = await response.text().catch(() => '')
   try {
-    const body = JSON.parse(text) as { error?: { code?: unknown; message?: unknown } }
-    if (typeof body.error?.code === 'string') {
-      return new LitecellError(body.error.code, response.status, String(body.error.message ?? ''))
+    const body = JSON.parse(text) as { error?: Record<string, unknown> }
+    const error = body.error
+    if (typeof error?.code === 'string') {
+      const { code, message, ...rest } = error
+      const details: Record<string, string | number> = {}
+      for (const [key, value] of Object.entries(rest)) {
+        if (typeof value === 'string' || typeof value === 'number') details[key] = value
+      }
+      return new LitecellError(code, response.status, String(message ?? ''), { details })
     }
   } catch {
     // Not the API's error shape (a proxy in between?): report the status line instead.

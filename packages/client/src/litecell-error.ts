@@ -15,17 +15,27 @@ export class LitecellError extends Error {
   readonly status: number
   /** The server's message, without the status and code. */
   readonly detail: string
+  /**
+   * Facts the error answer carries beside its message: `DUPLICATE_RUN` has `runId`, the
+   * unfinished run holding the deduplication id. Empty for most errors.
+   */
+  readonly details: Readonly<Record<string, string | number>>
 
   constructor(
     code: string,
     status: number,
     detail: string,
-    options: { cause?: unknown; message?: string } = {},
+    options: {
+      cause?: unknown
+      message?: string
+      details?: Readonly<Record<string, string | number>>
+    } = {},
   ) {
     super(options.message ?? `${status} ${code}: ${detail}`, { cause: options.cause })
     this.code = code
     this.status = status
     this.detail = detail
+    this.details = options.details ?? {}
   }
 }
 

@@ -23,7 +23,8 @@ export async function proxyToWorker(context: Context, fleet: Fleet, tenantId: st
   const isSubmission = method === 'POST' && /\/(runs(\/batch)?|schedules\/[^/]+\/trigger)$/.test(url.pathname)
   const raw = method === 'GET' || method === 'HEAD' ? undefined : await context.req.text()
   const body = isSubmission && raw !== undefined ? withIdempotencyKeys(raw) : raw
-  const isRetrySafe = method === 'GET' || isSubmission
+  // `POST …/runs/status` only reads.
+  const isRetrySafe = method === 'GET' || isSubmission || /\/runs\/status$/.test(url.pathname)
   const contentType = context.req.header('content-type')
   for (let attempt = 0; ; attempt += 1) {
     const sent = await fleet.withWorker(tenantId, async (worker) => {

@@ -1,4 +1,5 @@
-import { invalidInput } from './engine-error.js'
+import { toMs, type Duration } from './duration.js'
+import { EngineError, invalidInput } from './engine-error.js'
 import type { Migration } from './migration.js'
 import { validateSchedule, type ScheduleDefinition } from './schedule.js'
 import type { WorkflowContext } from './workflow-context.js'
@@ -15,12 +16,46 @@ export type WorkflowFn<Input = unknown, Output = unknown> = {
   workflow(ctx: WorkflowContext, input: Input): Promise<Output>
 }['workflow']
 
-/** A queue runs its runs with its own concurrency and optional rate limit (p-queue). */
+/**
+ * A queue admits its runs by priority, with its own concurrency, optional per-partition
+ * concurrency and optional rate limit (see queue-admission.ts).
+ */
 export interface QueueDefinition {
   /** Runs of this queue executing at once. */
   readonly concurrency: number
+  /**
+   * Runs of one `partitionKey` executing at once (e.g. 1: one GPU job per user). Runs without
+   * a partition key count against `concurrency` only.
+   */
+  readonly partitionConcurrency?: number
   /** At most `limit` run executions start per `periodMs`. */
   readonly rateLimit?: { readonly limit: number; readonly periodMs: number }
+}
+
+/** Defaults for every run of one workflow; a start's own options override them. */
+export interface WorkflowOptions<Input = unknown> {
+  /** Runs not ended this long after their start are cancelled (see `StartOptions.timeoutMs`). */
+  readonly timeoutMs?: Duration
+  /**
+   * Every start of the workflow is debounced: starts with the same key (from `key(input)`, or
+   * one key for all starts without it) within `delayMs` of each other become one run with the
+   * last input, which starts `delayMs` after the last start.
+   */
+  readonly debounce?: {
+    readonly delayMs: Duration
+    readonly key?: (input: Input) => string
+  }
+}
+
+/**
+ * How long finished runs are kept, per final status (`ms` strings such as `'30d'`, or ms);
+ * older ones are deleted with their journal, events and tags in the background. A status left
+ * out is kept forever.
+ */
+export interface RetentionPolicy {
+  readonly succeeded?: Duration
+  readonly failed?: Duration
+  readonly cancelled?: Duration
 }
 
 /** What an app module's default export looks like. */
@@ -49,6 +84,10 @@ export interface AppDefinition {
    * under runs in flight). @default a hash of the app module (worker) or of its workflows
    */
   readonly version?: string
+  /** Per-workflow defaults (timeout, debounce), by workflow name. */
+  readonly workflowOptions?: Readonly<Record<string, WorkflowOptions<never>>>
+  /** Deletes old finished runs; without it, runs are kept forever. */
+  readonly retention?: RetentionPolicy
 }
 
 /** An app, as returned by {@link defineApp}. */
@@ -96,6 +135,16 @@ export function validateApp(app: unknown): asserts app is AppDefinition {
       if (!isPositiveInteger(queue.concurrency)) {
         bad(`app.queues.${name}.concurrency`, queue.concurrency, 'a number from 1 and up')
       }
+      if (
+        queue.partitionConcurrency !== undefined &&
+        !isPositiveInteger(queue.partitionConcurrency)
+      ) {
+        bad(
+          `app.queues.${name}.partitionConcurrency`,
+          queue.partitionConcurrency,
+          'a number from 1 and up',
+        )
+      }
       const limit = queue.rateLimit
       if (limit !== undefined) {
         if (!isRecord(limit)) bad(`app.queues.${name}.rateLimit`, limit, 'an object')
@@ -108,6 +157,8 @@ export function validateApp(app: unknown): asserts app is AppDefinition {
       }
     }
   }
+  validateWorkflowOptions(app)
+  validateRetention(app.retention)
   if (app.migrations !== undefined) validateMigrations(app.migrations)
   if (app.schedules !== undefined) {
     if (!isRecord(app.schedules)) bad('app.schedules', app.schedules, 'an object')
@@ -143,4 +194,42 @@ function validateMigrations(migrations: unknown): void {
 /** True for integers from 1 up. */
 export function isPositiveInteger(value: unknown): value is number {
   return typeof value === 'number' && Number.isInteger(value) && value >= 1
+}
+
+function validateWorkflowOptions(app: Record<string, unknown>): void {
+  const all = app.workflowOptions
+  if (all === undefined) return
+  if (!isRecord(all)) bad('app.workflowOptions', all, 'an object')
+  const workflows = app.workflows as Record<string, unknown>
+  for (const [name, options] of Object.entries(all)) {
+    const what = `app.workflowOptions.${name}`
+    if (!Object.hasOwn(workflows, name)) bad(what, name, 'the name of a workflow of the app')
+    if (!isRecord(options)) bad(what, options, 'an object')
+    if (options.timeoutMs !== undefined) positiveMs(options.timeoutMs, `${what}.timeoutMs`)
+    const debounce = options.debounce
+    if (debounce === undefined) continue
+    if (!isRecord(debounce)) bad(`${what}.debounce`, debounce, 'an object with `delayMs`')
+    positiveMs(debounce.delayMs, `${what}.debounce.delayMs`)
+    if (debounce.key !== undefined && typeof debounce.key !== 'function') {
+      bad(`${what}.debounce.key`, debounce.key, 'a function of the input returning a string')
+    }
+  }
+}
+
+function validateRetention(retention: unknown): void {
+  if (retention === undefined) return
+  if (!isRecord(retention)) bad('app.retention', retention, 'an object')
+  for (const [status, keep] of Object.entries(retention)) {
+    if (status !== 'succeeded' && status !== 'failed' && status !== 'cancelled') {
+      bad(`app.retention.${status}`, status, 'one of succeeded, failed, cancelled')
+    }
+    if (keep !== undefined) positiveMs(keep, `app.retention.${status}`)
+  }
+}
+
+/** A {@link Duration} of at least 1 ms, as ms. */
+export function positiveMs(value: unknown, what: string): number {
+  const valueMs = toMs(value as Duration, what)
+  if (valueMs < 1) bad(what, value, "a duration of 1 ms or more (ms, or a string like '30d')")
+  return valueMs
 }

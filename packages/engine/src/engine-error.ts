@@ -25,6 +25,9 @@ export type EngineErrorCode =
   | 'SCHEDULE_EXISTS'
   | 'APP_MISMATCH'
   | 'MIGRATION_MISMATCH'
+  | 'DUPLICATE_RUN'
+  | 'RUN_TIMEOUT'
+  | 'PARENT_CANCELLED'
 
 /**
  * The one base class of errors the engine throws. `code` is stable; `cause` keeps the
@@ -34,10 +37,20 @@ export class EngineError extends Error {
   override name = 'EngineError'
   /** Stable SCREAMING_SNAKE identifier, e.g. `RUN_NOT_FOUND`. */
   readonly code: EngineErrorCode
+  /**
+   * Facts a caller may act on, beside the message (an HTTP layer adds them to the error
+   * body): `DUPLICATE_RUN` carries `{ runId }` of the unfinished run holding the id.
+   */
+  readonly details: Readonly<Record<string, string | number>> | undefined
 
-  constructor(code: EngineErrorCode, message: string, options?: { cause?: unknown }) {
-    super(message, options)
+  constructor(
+    code: EngineErrorCode,
+    message: string,
+    options?: { cause?: unknown; details?: Readonly<Record<string, string | number>> },
+  ) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause })
     this.code = code
+    this.details = options?.details
   }
 }
 

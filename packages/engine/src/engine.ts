@@ -19,17 +19,27 @@ import {
   type ListPage,
   type RunDetail,
   type RunStatus,
+  type RunStatusEntry,
   type StartOptions,
   type StartRequest,
   type StepDetail,
 } from './run.js'
 import type { RunRow, RunStore } from './run-store.js'
 import { RunStore as Store } from './run-store.js'
-import { newRunId } from './run-id.js'
 import { RunView } from './run-view.js'
 import { applySchema } from './schema.js'
 import { Scheduler, type Schedules } from './scheduler.js'
-import { insertOrFindRun, MAX_START_MANY, validateStartRequest } from './start-request.js'
+import { DebounceStore } from './debounce.js'
+import { Retention, syncRetentionIndex } from './retention.js'
+import { CANCELLED_ERROR_TEXT, RunDeadlines } from './run-deadline.js'
+import { RunTagStore } from './run-tags.js'
+import { RunTree } from './run-tree.js'
+import {
+  insertOrFindRun,
+  MAX_START_MANY,
+  validateStartRequest,
+  type StartStores,
+} from './start-request.js'
 import { checkInput } from './workflow-definition.js'
 import { describeApp, type AppDescription } from './app-description.js'
 import { TransactionStatements } from './transaction-statements.js'
@@ -40,6 +50,8 @@ function bad(what: string, value: unknown, expected: string): never {
 
 /** Each engine's write connection, for the engine's own fault-injection tests only. */
 const writeConnections = new WeakMap<Engine, Database>()
+/** Each engine's retention, so the engine's own tests can sweep without waiting for its timer. */
+const retentions = new WeakMap<Engine, Retention>()
 
 /**
  * The write connection of `engine`, so a test can inject a storage fault SQLite itself
@@ -47,6 +59,14 @@ const writeConnections = new WeakMap<Engine, Database>()
  */
 export function writeConnectionOf(engine: Engine): Database {
   return writeConnections.get(engine) as Database
+}
+
+/**
+ * Runs a retention sweep of `engine` now and resolves with the number of runs deleted (the
+ * engine's own tests only; not exported from index.ts).
+ */
+export function sweepRetentionOf(engine: Engine): Promise<number> {
+  return (retentions.get(engine) as Retention).sweep()
 }
 
 /**
@@ -67,6 +87,10 @@ export class Engine {
   readonly #queryThread: QueryThread
   readonly #transactionStatements: TransactionStatements
   readonly #scheduler: Scheduler
+  readonly #stores: StartStores
+  readonly #deadlines: RunDeadlines
+  readonly #tree: RunTree
+  readonly #retention: Retention
   #recovery: RecoveryReport = { crashed: 0, quarantined: [], suspects: 0 }
   #closed: Promise<void> | null = null
 
@@ -84,6 +108,10 @@ export class Engine {
     this.#runs = new Store(writeDb, options.appVersion)
     this.#journal = new Journal(writeDb)
     this.#transactionStatements = new TransactionStatements(writeDb)
+    const tags = new RunTagStore(writeDb)
+    this.#stores = { runs: this.#runs, debounce: new DebounceStore(writeDb), tags }
+    this.#deadlines = new RunDeadlines(writeDb)
+    this.#tree = new RunTree(writeDb, this.#runs, this.#journal, tags)
     this.#executor = new Executor({
       app: options.app,
       writer: this.#writer,
@@ -94,15 +122,26 @@ export class Engine {
       concurrency: options.concurrency,
       transactionStatements: this.#transactionStatements,
       transactionTimeoutMs: options.transactionTimeoutMs,
+      tags,
+      deadlines: this.#deadlines,
     })
     this.#scheduler = new Scheduler({
       app: options.app,
       writer: this.#writer,
       runs: this.#runs,
+      stores: this.#stores,
       executor: this.#executor,
       clock: options.clock,
       started: (row) => this.#started(row),
     })
+    this.#retention = new Retention(
+      writeDb,
+      this.#writer,
+      options.clock,
+      options.app.retention ?? {},
+      (runId) => this.#executor.isActive(runId),
+    )
+    retentions.set(this, this.#retention)
     this.#readView = new RunView(readDb)
     this.#writeView = new RunView(writeDb)
     this.#queryThread = new QueryThread({
@@ -133,6 +172,7 @@ export class Engine {
       const recorded = checkApp(writeDb, identity, resolved.upgradeFrom)
       applyMigrations(writeDb, resolved.app.migrations ?? [], resolved.appName, resolved.clock())
       recordApp(writeDb, identity, recorded, resolved.clock())
+      syncRetentionIndex(writeDb, resolved.app.retention)
       readDb = openConnection(resolved.path, { synchronous: resolved.synchronous, readOnly: true })
     } catch (error) {
       readDb?.close()
@@ -158,6 +198,7 @@ export class Engine {
       await engine.close().catch(() => undefined)
       throw error
     }
+    engine.#retention.start()
     return engine
   }
 
@@ -184,9 +225,21 @@ export class Engine {
    * Starts a run of `workflow`. With an `idempotencyKey` already used, returns that run with
    * `created: false` instead.
    *
+   * With `debounce: { key, delayMs }` (or the workflow's declared `debounce`), the start
+   * either creates a run that is `sleeping` until `delayMs` from now, or, while the run of
+   * the same workflow and key created earlier has not begun to execute, hands that run this
+   * start's input and moves its start to `delayMs` from now; it then answers with that run's
+   * id and `created: false`. Every start of a burst (starts less than `delayMs` apart) thus
+   * gets the id of the one run that executes, with the last input, `delayMs` after the last
+   * start. A start after that run began starts the next burst (a new run). Only the input is
+   * taken from later starts: the other options are those of the start that created the run,
+   * and so is its idempotency key (a later start's key is not kept: retried, it joins the
+   * burst again, or starts the next one).
+   *
    * @throws {EngineError} `UNKNOWN_WORKFLOW`, `INVALID_INPUT` (input not JSON, bad options,
-   *   unknown queue), `IDEMPOTENCY_CONFLICT` (key used by another workflow), `ENGINE_CLOSED`.
-   *   Nothing is written when it throws.
+   *   unknown queue), `IDEMPOTENCY_CONFLICT` (key used by another workflow), `DUPLICATE_RUN`
+   *   (an unfinished run holds the `deduplicationId`; `details.runId` names it),
+   *   `ENGINE_CLOSED`. Nothing is written when it throws.
    */
   async start(
     workflow: string,
@@ -201,9 +254,12 @@ export class Engine {
     if (schema !== undefined) input = (await checkInput(schema, input ?? null, `start ${workflow}`)) as JsonValue
     const request = validateStartRequest(this.#executor, { ...options, workflow, input }, 'start')
     // Without a key the start is one INSERT, which may commit on its own (GroupCommit#writeOne).
-    const insert = () => insertOrFindRun(this.#runs, request, this.#options.clock())
+    const insert = () => insertOrFindRun(this.#stores, request, this.#options.clock())
+    // A plain start is one INSERT; with a key, tags or a debounce it is several statements.
     const { row, created } =
-      request.idempotencyKey === null ? this.#writer.writeOne(insert) : this.#writer.atomic(insert)
+      request.idempotencyKey === null && request.flow === null
+        ? this.#writer.writeOne(insert)
+        : this.#writer.atomic(insert)
     await this.#writer.durable()
     if (created) this.#started(row)
     return { runId: row.run_id, status: row.status, created }
@@ -222,7 +278,7 @@ export class Engine {
       validateStartRequest(this.#executor, request, `runs[${i}]`),
     )
     const results = this.#writer.atomic(() =>
-      valid.map((request) => insertOrFindRun(this.#runs, request, this.#options.clock())),
+      valid.map((request) => insertOrFindRun(this.#stores, request, this.#options.clock())),
     )
     await this.#writer.durable()
     for (const { row, created } of results) if (created) this.#started(row)
@@ -333,8 +389,10 @@ export class Engine {
   }
 
   /**
-   * Cancels a run and its unfinished child runs. An executing run stops at its next ctx call
-   * (a step in flight finishes, and its result is recorded).
+   * Cancels a run and its unfinished descendants, except children started `detached` (and
+   * theirs); those cancelled with it record `PARENT_CANCELLED`, so that {@link resume} of the
+   * run resumes them too. An executing run stops at its next ctx call (a step in flight
+   * finishes, and its result is recorded).
    *
    * @throws {EngineError} `RUN_NOT_FOUND`, `INVALID_STATE` (already ended).
    */
@@ -346,15 +404,7 @@ export class Engine {
         'INVALID_STATE',
         `cancel run ${runId}: the run is already ${row.status}`,
       )
-    const cancelled = this.#writer.writeOne(() =>
-      this.#runs.cancelTree(runId, this.#options.clock()),
-    )
-    await this.#writer.durable()
-    for (const run of cancelled) {
-      this.#executor.requestCancel(run.run_id)
-      this.#options.observer?.onRunStatus?.(run.run_id, run.workflow, 'cancelled')
-      this.#executor.notifyEnd(run.run_id, run.run_id === runId ? row.parent_run_id : null)
-    }
+    await this.#executor.cancelTree(runId, CANCELLED_ERROR_TEXT)
     return this.#view().get(runId)
   }
 
@@ -362,9 +412,13 @@ export class Engine {
    * Resumes a `failed` or `cancelled` run: a failed run forgets its journal from the first
    * failed call on (so that call runs again), then the run replays. A quarantined run
    * (`RUN_QUARANTINED`) keeps its whole journal and starts with no crashes counted: it is
-   * recovered on probation again only if it kills the process again.
+   * recovered on probation again only if it kills the process again. Descendants cancelled
+   * with the run (`PARENT_CANCELLED`) are resumed with it, keeping their journals (see
+   * run-tree.ts); children that ended on their own are left as they are. A run with a
+   * `timeoutMs` gets a new deadline, `timeoutMs` from now.
    *
-   * @throws {EngineError} `RUN_NOT_FOUND`, `INVALID_STATE` (not failed or cancelled).
+   * @throws {EngineError} `RUN_NOT_FOUND`, `INVALID_STATE` (not failed or cancelled),
+   *   `DUPLICATE_RUN` (another unfinished run took its deduplication id meanwhile).
    */
   async resume(runId: string): Promise<RunDetail> {
     this.#assertOpen('resume')
@@ -374,21 +428,34 @@ export class Engine {
         'INVALID_STATE',
         `resume run ${runId}: only failed or cancelled runs resume, this one is ${row.status}`,
       )
-    this.#writer.write(() => {
+    const holder =
+      row.deduplication_id === null ? undefined : this.#runs.byDeduplicationId(row.deduplication_id)
+    if (holder !== undefined)
+      throw new EngineError(
+        'DUPLICATE_RUN',
+        `resume run ${runId}: its deduplication id \`${row.deduplication_id}\` is held by run ${holder} until it ends`,
+        { details: { runId: holder } },
+      )
+    const nowMs = this.#options.clock()
+    const resumed = this.#writer.write(() => {
       const quarantined = recordedCode(row.error) === 'RUN_QUARANTINED'
       const failedSeq =
         row.status === 'failed' && !quarantined ? this.#journal.firstFailedSeq(runId) : null
       if (failedSeq !== null) this.#journal.truncate(runId, failedSeq)
-      this.#runs.reset(runId, this.#options.clock())
+      this.#runs.reset(runId, nowMs)
+      return [this.#runs.get(runId) as RunRow, ...this.#tree.resumeCascaded(runId, nowMs)]
     })
     await this.#writer.durable()
-    this.#started({ ...row, status: 'pending' }, false)
+    for (const run of resumed) this.#started(run, false)
     return this.#view().get(runId)
   }
 
   /**
-   * Starts a new run of the same workflow and input that reuses the recorded calls before
-   * `fromStep` (a seq) and runs the rest anew. Recorded child starts are reused as they are.
+   * Starts a new run of the same workflow, input and options (queue, priority, partition,
+   * tags, timeout; not its deduplication id or idempotency key) that reuses the recorded calls
+   * before `fromStep` (a seq) and runs the rest anew. Children started before `fromStep` that
+   * ended on their own are reused as they are; those still unfinished, or cancelled with
+   * their parent, are replaced by new runs of the fork (see run-tree.ts).
    *
    * @throws {EngineError} `RUN_NOT_FOUND`, `INVALID_INPUT` (`fromStep` not an integer ≥ 1).
    */
@@ -398,37 +465,35 @@ export class Engine {
     if (!isPositiveInteger(fromStep)) bad('fromStep', fromStep, 'a step seq from 1 and up')
     const source = this.#getRow(runId, 'fork')
     const nowMs = this.#options.clock()
-    const forkId = newRunId()
-    this.#writer.write(() => {
-      this.#runs.insert({
-        runId: forkId,
-        workflow: source.workflow,
-        queue: source.queue,
-        input: source.input,
-        idempotencyKey: null,
-        parentRunId: null,
-        parentSeq: null,
-        nowMs,
-      })
-      this.#journal.copy(runId, forkId, fromStep)
-    })
+    const started = this.#writer.write(() => this.#tree.fork(source, fromStep, nowMs))
     await this.#writer.durable()
-    this.#started(this.#runs.get(forkId) as RunRow, false)
-    return { runId: forkId }
+    for (const run of started) this.#started(run, false)
+    return { runId: (started[0] as RunRow).run_id }
+  }
+
+  /**
+   * The status of each of `runIds` (in order; at most 1,000), or
+   * `status: null, notFound: true` for an id no run has.
+   *
+   * @throws {EngineError} `INVALID_INPUT` for anything but an array of 1 to 1,000 strings.
+   */
+  async statuses(runIds: readonly string[]): Promise<RunStatusEntry[]> {
+    this.#assertOpen('statuses')
+    return this.#view().statuses(runIds)
   }
 
   /**
    * The epoch ms at which this tenant next has work: now if a run is runnable, else the
-   * earliest durable timer (sleep end, event timeout, retry wait) or schedule fire, or
-   * `null` if none.
+   * earliest durable timer (sleep end, event timeout, retry wait, debounced start), run
+   * deadline or schedule fire, or `null` if none.
    */
   async nextWakeAt(): Promise<number | null> {
     this.#assertOpen('nextWakeAt')
     if (this.#executor.activeCount > 0 || this.#runs.hasUnfinishedWork())
       return this.#options.clock()
-    const timerAt = this.#runs.earliestWakeAt()
-    const fireAt = this.#scheduler.nextFireAt()
-    return timerAt === null ? fireAt : fireAt === null ? timerAt : Math.min(timerAt, fireAt)
+    const times = [this.#runs.earliestWakeAt(), this.#deadlines.earliest(), this.#scheduler.nextFireAt()]
+    const due = times.filter((at): at is number => at !== null)
+    return due.length === 0 ? null : Math.min(...due)
   }
 
   /** Runs executing or queued in this process (for a worker's idle detection). */
@@ -506,6 +571,7 @@ export class Engine {
 
   async #close(timeoutMs: number | undefined): Promise<void> {
     this.#scheduler.close()
+    await this.#retention.stop()
     await this.#queryThread.close()
     await this.#executor.close(timeoutMs)
     const errors: unknown[] = []
@@ -563,9 +629,14 @@ export class Engine {
     return row
   }
 
-  /** Announces a run that became `pending`; `fresh` runs have no journal yet. */
+  /**
+   * Announces a run that became `pending` (or, debounced, `sleeping` until its start) and
+   * schedules it; `fresh` runs have no journal yet. Arms the timer for its deadline.
+   */
   #started(row: RunRow, fresh = true): void {
-    this.#options.observer?.onRunStatus?.(row.run_id, row.workflow, 'pending')
-    this.#executor.schedule(row.run_id, row, fresh)
+    this.#options.observer?.onRunStatus?.(row.run_id, row.workflow, row.status)
+    if (row.status === 'sleeping') this.#executor.armTimer(row.wake_at as number)
+    else this.#executor.schedule(row.run_id, row, fresh)
+    if (row.deadline_at !== null) this.#executor.armTimer(row.deadline_at)
   }
 }

@@ -1,14 +1,16 @@
-import PQueue from 'p-queue'
-import type { AppDefinition } from './app.js'
+import type { AppDefinition, QueueDefinition } from './app.js'
 import { EngineError } from './engine-error.js'
 import type { GroupCommit } from './group-commit.js'
 import type { Journal } from './journal.js'
 import { fromJsonText, toNullableJsonText } from './json.js'
 import type { EngineObserver } from './observer.js'
+import { RunQueue } from './queue-admission.js'
 import { isFinished } from './run.js'
 import { errorText } from './recorded-error.js'
 import { RunContext, type RunHost } from './run-context.js'
+import { timeoutErrorText, type RunDeadlines } from './run-deadline.js'
 import type { RunRow, RunStore } from './run-store.js'
+import type { RunTagStore } from './run-tags.js'
 import { CancelSignal, SuspendSignal } from './signal.js'
 import { DurableTimer } from './timer.js'
 import type { TransactionStatements } from './transaction-statements.js'
@@ -23,8 +25,12 @@ interface Execution {
   runId: string
   /** A run just inserted by `start`: its row is known and its journal is empty. */
   fresh: RunRow | null
-  /** The p-queue it runs on (the run's queue, or the default one). */
-  queue: PQueue
+  /** The queue it is admitted by (the run's queue, or the default one). */
+  queue: RunQueue
+  /** Admission order: the run's priority, then its `lc_runs.id`. */
+  priority: number
+  order: number
+  partition: string | null
   /** Held back until the run on probation made progress (see {@link Executor.beginProbation}). */
   held: boolean
   started: boolean
@@ -45,11 +51,15 @@ export interface ExecutorOptions {
   readonly concurrency: number
   readonly transactionStatements: TransactionStatements
   readonly transactionTimeoutMs: number
+  readonly tags: RunTagStore
+  readonly deadlines: RunDeadlines
 }
 
 /**
- * Runs workflow executions: one p-queue per queue (the default one sized by the engine's
- * `concurrency`), at most one execution per run at a time, the durable timer, and the
+ * Runs workflow executions: one {@link RunQueue} per queue (admission by priority, with
+ * concurrency, partition and rate limits; the default queue sized by the engine's
+ * `concurrency`), at most one execution per run at a time, the durable timer (sleeps, waits,
+ * debounced starts and run deadlines), and the
  * notifications that follow a run's end (result waiters, the parent of a child, idle waiters).
  *
  * An execution replays the run from its journal and goes until the run ends or suspends.
@@ -69,8 +79,11 @@ export class Executor implements RunHost {
   readonly observer: EngineObserver | undefined
   readonly transactionStatements: TransactionStatements
   readonly transactionTimeoutMs: number
+  readonly tags: RunTagStore
+  readonly deadlines: RunDeadlines
   readonly #app: AppDefinition
-  readonly #queues = new Map<string | null, PQueue>()
+  readonly #queues = new Map<string | null, RunQueue>()
+  readonly #queueDefinitions: Readonly<Record<string, QueueDefinition>>
   readonly #active = new Map<string, Execution>()
   readonly #timer: DurableTimer
   readonly #endWaiters = new Map<string, Set<() => void>>()
@@ -93,22 +106,13 @@ export class Executor implements RunHost {
     this.observer = options.observer
     this.transactionStatements = options.transactionStatements
     this.transactionTimeoutMs = options.transactionTimeoutMs
+    this.tags = options.tags
+    this.deadlines = options.deadlines
     this.#timer = new DurableTimer(options.clock, () => this.scanDue())
-    this.#queues.set(null, new PQueue({ concurrency: options.concurrency }))
-    for (const [name, queue] of Object.entries(options.app.queues ?? {})) {
-      const limit = queue.rateLimit
-      this.#queues.set(
-        name,
-        new PQueue(
-          limit === undefined
-            ? { concurrency: queue.concurrency }
-            : {
-                concurrency: queue.concurrency,
-                intervalCap: limit.limit,
-                interval: limit.periodMs,
-              },
-        ),
-      )
+    this.#queues.set(null, new RunQueue({ concurrency: options.concurrency }))
+    this.#queueDefinitions = options.app.queues ?? {}
+    for (const [name, queue] of Object.entries(this.#queueDefinitions)) {
+      this.#queues.set(name, new RunQueue(queue))
     }
   }
 
@@ -133,9 +137,26 @@ export class Executor implements RunHost {
     return this.#queues.has(name)
   }
 
+  /** The app's definition of a named queue (`undefined` for the default one or unknown names). */
+  queueDefinition(name: string | null): QueueDefinition | undefined {
+    return name === null || !Object.hasOwn(this.#queueDefinitions, name)
+      ? undefined
+      : this.#queueDefinitions[name]
+  }
+
+  /** The app's per-workflow defaults. */
+  get app(): AppDefinition {
+    return this.#app
+  }
+
   /** Runs executing, queued, held back or waiting to retry in this process. */
   get activeCount(): number {
     return this.#active.size + this.#pendingRetries()
+  }
+
+  /** True while this process has the run executing, queued, held or waiting to retry. */
+  isActive(runId: string): boolean {
+    return this.#active.has(runId) || this.#retries.has(runId)
   }
 
   /** Runs executing right now (started and not yet ended or suspended). */
@@ -165,7 +186,10 @@ export class Executor implements RunHost {
     const execution: Execution = {
       runId,
       fresh: fresh && row !== undefined ? row : null,
-      queue: this.#queues.get(known.queue) ?? (this.#queues.get(null) as PQueue),
+      queue: this.#queues.get(known.queue) ?? (this.#queues.get(null) as RunQueue),
+      priority: known.priority ?? 0,
+      order: known.id,
+      partition: known.partition_key ?? null,
       held: false,
       started: false,
       rerun: false,
@@ -184,7 +208,12 @@ export class Executor implements RunHost {
 
   #enqueue(runId: string, execution: Execution): void {
     execution.held = false
-    execution.done = execution.queue.add(() => this.#execute(runId, execution))
+    execution.queue.add({
+      priority: execution.priority,
+      order: execution.order,
+      partition: execution.partition,
+      start: () => (execution.done = this.#execute(runId, execution)),
+    })
   }
 
   /**
@@ -235,13 +264,46 @@ export class Executor implements RunHost {
     if (this.#onProbation === runId) this.#admitNextSuspect()
   }
 
-  /** Schedules the runs whose timers are due and re-arms the timer for the next one. */
+  /**
+   * Cancels the runs past their deadline, schedules the runs whose timers are due and re-arms
+   * the timer for the next timer or deadline.
+   */
   scanDue(): void {
     if (this.#closing) return
     const nowMs = this.clock()
+    this.expireDeadlines(nowMs)
     for (const runId of this.runs.due(nowMs)) this.schedule(runId)
     const next = this.runs.earliestWakeAt(nowMs)
+    const deadline = this.deadlines.earliest(nowMs)
     if (next !== null) this.#timer.arm(next)
+    if (deadline !== null) this.#timer.arm(deadline)
+  }
+
+  /**
+   * Cancels every unfinished run past its deadline, with its non-detached descendants
+   * (`RUN_TIMEOUT`). A failed write leaves the deadline for the next scan.
+   */
+  expireDeadlines(nowMs: number): void {
+    for (const run of this.deadlines.expired(nowMs)) {
+      this.cancelTree(run.run_id, timeoutErrorText(run)).catch(() => undefined)
+    }
+  }
+
+  /**
+   * Cancels a run (recording `error`) and its unfinished non-detached descendants: commits
+   * it, then stops their executions at their next ctx call and tells waiters; the cancelled
+   * run's parent is woken, as after any end of a child.
+   *
+   * @throws {EngineError} `STORAGE_FAILED` if the cancellation did not commit.
+   */
+  async cancelTree(runId: string, error: string): Promise<void> {
+    const cancelled = this.writer.writeOne(() => this.runs.cancelTree(runId, error, this.clock()))
+    await this.writer.durable()
+    for (const run of cancelled) {
+      this.requestCancel(run.run_id)
+      this.observer?.onRunStatus?.(run.run_id, run.workflow, 'cancelled')
+      this.notifyEnd(run.run_id, run.run_id === runId ? run.parent_run_id : null)
+    }
   }
 
   /** Stops an executing run at its next ctx call (its status is already `cancelled`). */
@@ -395,6 +457,11 @@ export class Executor implements RunHost {
   async #replay(runId: string, execution: Execution): Promise<void> {
     const row = execution.fresh ?? this.runs.get(runId)
     if (row === undefined || isFinished(row.status) || this.#closing) return
+    // A debounced run whose start moved later (a start of its burst came in while it was
+    // queued) is not due yet: its timer runs it then.
+    if (row.status === 'sleeping' && row.wake_at !== null && row.wake_at > this.clock()) {
+      return this.armTimer(row.wake_at)
+    }
     const entry = this.#app.workflows[row.workflow]
     const fn = entry === undefined ? undefined : workflowFn(entry)
     if (fn === undefined || !this.hasWorkflow(row.workflow)) {

@@ -2,7 +2,14 @@ export { defineApp, validateApp } from './app.js'
 export { workflow } from './workflow-definition.js'
 export type { StandardSchemaV1, WorkflowDefinition, WorkflowEntry } from './workflow-definition.js'
 export type { AppDescription, QueueDescription, ScheduleDescription, WorkflowDescription } from './app-description.js'
-export type { App, AppDefinition, QueueDefinition, WorkflowFn } from './app.js'
+export type {
+  App,
+  AppDefinition,
+  QueueDefinition,
+  RetentionPolicy,
+  WorkflowFn,
+  WorkflowOptions,
+} from './app.js'
 export { DEFAULT_APP_NAME } from './app-identity.js'
 export type { AppIdentity } from './app-identity.js'
 export { migrationHash } from './migration.js'
@@ -37,13 +44,25 @@ export { QUARANTINE_AFTER_CRASHES } from './recovery.js'
 export { MIN_RUN_ID_PREFIX } from './run-lookup.js'
 export type { RunWait } from './run-lookup.js'
 export type { QuarantinedRun, RecoveryReport } from './recovery.js'
+export { MAX_TAG_KEY_LENGTH, MAX_TAG_VALUE_LENGTH, MAX_TAGS, TAG_KEY_PATTERN } from './run-tags.js'
+export { MAX_STATUS_RUN_IDS } from './run-view.js'
+export {
+  MAX_DEBOUNCE_KEY_LENGTH,
+  MAX_DEDUPLICATION_ID_LENGTH,
+  MAX_PARTITION_KEY_LENGTH,
+  MAX_PRIORITY,
+  MIN_PRIORITY,
+} from './start-options.js'
 export type {
+  DebounceOptions,
   ListOptions,
   ListPage,
   RunDetail,
   RunError,
   RunStatus,
+  RunStatusEntry,
   RunSummary,
+  RunTags,
   StartOptions,
   StartRequest,
   StepDetail,
@@ -54,6 +73,7 @@ export type {
 export type {
   Backoff,
   ChildHandle,
+  ChildOptions,
   SqlArgs,
   SqlRow,
   SqlStatement,

@@ -50,7 +50,8 @@ export interface RecoveryHost {
  * the next death is attributed to exactly one run; a suspect's first durable progress clears
  * its count.
  *
- * Then `pending` runs execute, `waiting` runs replay once in case their event or child
+ * Runs past their deadline are cancelled first (with their children). Then `pending` runs
+ * execute, `waiting` runs replay once in case their event or child
  * arrived while no process ran them, and the durable timer is armed for `sleeping`/`waiting`
  * runs, running the ones already due.
  *
@@ -74,6 +75,9 @@ export async function recoverRuns(host: RecoveryHost): Promise<RecoveryReport> {
     await committed
   }
   for (const run of quarantined) observer?.onRunStatus?.(run.run_id, run.workflow, 'failed')
+  // Runs past their deadline (it passed while no process ran them, e.g. hibernated) are
+  // cancelled before anything executes; the cancellation is in the batch the reads below see.
+  executor.expireDeadlines(clock())
   const suspects = runs.suspects()
   executor.beginProbation(suspects)
   for (const runId of runs.runnable()) executor.schedule(runId)

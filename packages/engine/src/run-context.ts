@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto'
+import type { AppDefinition, QueueDefinition } from './app.js'
 import { startChild, waitForChild } from './child.js'
 import { toMs, type Duration } from './duration.js'
 import { EngineError } from './engine-error.js'
@@ -10,6 +11,7 @@ import type { StepKind } from './run.js'
 import { deprecatePatch, patched } from './patch.js'
 import { failureOf } from './recorded-error.js'
 import type { RunStore } from './run-store.js'
+import type { RunTagStore } from './run-tags.js'
 import { CancelSignal, SuspendSignal } from './signal.js'
 import { waitForEvent } from './event-wait.js'
 import { runStep } from './step.js'
@@ -17,6 +19,7 @@ import { runTransaction } from './transaction.js'
 import type { TransactionStatements } from './transaction-statements.js'
 import type {
   ChildHandle,
+  ChildOptions,
   StepAttempt,
   StepOptions,
   TransactionClient,
@@ -34,8 +37,16 @@ export interface RunHost {
   readonly transactionStatements: TransactionStatements
   /** Time budget of one `ctx.transaction`'s SQL, enforced inside SQLite. */
   readonly transactionTimeoutMs: number
+  /** The tag index, for child runs started with tags. */
+  readonly tags: RunTagStore
+  /** The app (per-workflow defaults of child runs). */
+  readonly app: AppDefinition
   isClosing(): boolean
   hasWorkflow(name: string): boolean
+  /** The app's workflow names, for "did you mean" hints. */
+  workflowNames(): Iterable<string>
+  hasQueue(name: string): boolean
+  queueDefinition(name: string | null): QueueDefinition | undefined
   /** Makes sure the in-process timer fires by `wakeAtMs`. */
   armTimer(wakeAtMs: number): void
   /** Executes (or re-executes) a run soon. */
@@ -247,12 +258,17 @@ export class RunContext implements WorkflowContext {
   startChild<Output = JsonValue>(
     workflow: string,
     input?: JsonValue,
+    options?: ChildOptions,
   ): Promise<ChildHandle<Output>> {
-    return startChild<Output>(this, workflow, input)
+    return startChild<Output>(this, workflow, input, options)
   }
 
-  async child<Output = JsonValue>(workflow: string, input?: JsonValue): Promise<Output> {
-    const handle = await startChild<Output>(this, workflow, input)
+  async child<Output = JsonValue>(
+    workflow: string,
+    input?: JsonValue,
+    options?: ChildOptions,
+  ): Promise<Output> {
+    const handle = await startChild<Output>(this, workflow, input, options)
     return handle.result()
   }
 

@@ -21,6 +21,31 @@ export interface RunRow {
   crash_count: number
   /** The app version the run started under (`NULL` for runs of older engines). */
   app_version: string | null
+  priority: number
+  partition_key: string | null
+  deduplication_id: string | null
+  debounce_key: string | null
+  /** JSON object text of the run's tags, `NULL` without tags. */
+  tags: string | null
+  timeout_ms: number | null
+  deadline_at: number | null
+  /** 1 for a child run its parent's cancellation does not reach. */
+  detached: 0 | 1
+}
+
+/** The flow-control columns of a new run (absent: a plain pending run). */
+export interface RunFlow {
+  /** `sleeping` for a debounced run waiting for its start (`wakeAt`). */
+  status: 'pending' | 'sleeping'
+  wakeAt: number | null
+  priority: number
+  partitionKey: string | null
+  deduplicationId: string | null
+  debounceKey: string | null
+  tags: string | null
+  timeoutMs: number | null
+  deadlineAt: number | null
+  detached: boolean
 }
 
 /** A run that was executing when the previous process ended abnormally. */
@@ -28,6 +53,13 @@ export interface CrashedRun {
   run_id: string
   workflow: string
   crash_count: number
+}
+
+/** A run {@link RunStore.cancelTree} cancelled. */
+export interface CancelledRun {
+  run_id: string
+  workflow: string
+  parent_run_id: string | null
 }
 
 /** A new run to insert. */
@@ -40,6 +72,39 @@ export interface NewRun {
   parentRunId: string | null
   parentSeq: number | null
   nowMs: number
+  /** Flow-control columns; `null` or absent for a plain run (the cheaper insert). */
+  flow?: RunFlow | null
+}
+
+/** The {@link RunRow} of a run just inserted with `insert`, without reading it back. */
+export function insertedRow(run: NewRun, id: number, appVersion: string | null): RunRow {
+  const flow = run.flow ?? null
+  return {
+    id,
+    run_id: run.runId,
+    workflow: run.workflow,
+    status: flow?.status ?? 'pending',
+    queue: run.queue,
+    input: run.input,
+    output: null,
+    error: null,
+    idempotency_key: run.idempotencyKey,
+    parent_run_id: run.parentRunId,
+    parent_seq: run.parentSeq,
+    wake_at: flow?.wakeAt ?? null,
+    created_at: run.nowMs,
+    updated_at: run.nowMs,
+    crash_count: 0,
+    app_version: appVersion,
+    priority: flow?.priority ?? 0,
+    partition_key: flow?.partitionKey ?? null,
+    deduplication_id: flow?.deduplicationId ?? null,
+    debounce_key: flow?.debounceKey ?? null,
+    tags: flow?.tags ?? null,
+    timeout_ms: flow?.timeoutMs ?? null,
+    deadline_at: flow?.deadlineAt ?? null,
+    detached: flow?.detached === true ? 1 : 0,
+  }
 }
 
 // Status updates never leave a finished state: a cancel that lands while the run is still
@@ -51,8 +116,10 @@ export class RunStore {
   /** The app version new runs record (see app-identity.ts). */
   readonly appVersion: string | null
   readonly #insert: Statement
+  readonly #insertFlow: Statement
   readonly #get: Statement
   readonly #byKey: Statement
+  readonly #byDeduplicationId: Statement
   readonly #setStatus: Statement
   readonly #finish: Statement
   readonly #reset: Statement
@@ -77,8 +144,18 @@ export class RunStore {
       `INSERT INTO lc_runs (run_id, workflow, status, queue, input, idempotency_key, parent_run_id, parent_seq, created_at, updated_at, app_version)
        VALUES (?, ?, 'pending', ?, ?, ?, ?, ?, ?, ?, ?)`,
     )
+    this.#insertFlow = db.prepare(
+      `INSERT INTO lc_runs (run_id, workflow, status, queue, input, idempotency_key, parent_run_id, parent_seq, created_at, updated_at,
+         wake_at, priority, partition_key, deduplication_id, debounce_key, tags, timeout_ms, deadline_at, detached, app_version)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    )
     this.#get = db.prepare('SELECT * FROM lc_runs WHERE run_id = ?')
     this.#byKey = db.prepare('SELECT * FROM lc_runs WHERE idempotency_key = ?')
+    // The same terms as the partial index lc_runs_dedup, so the planner may use it.
+    this.#byDeduplicationId = db.prepare(
+      `SELECT run_id FROM lc_runs WHERE deduplication_id = ? AND deduplication_id IS NOT NULL
+         AND ${UNFINISHED}`,
+    )
     this.#setStatus = db.prepare(
       `UPDATE lc_runs SET status = ?, wake_at = ?, updated_at = ? WHERE run_id = ? AND ${UNFINISHED}`,
     )
@@ -87,8 +164,9 @@ export class RunStore {
        WHERE run_id = ? AND ${UNFINISHED}`,
     )
     this.#reset = db.prepare(
-      `UPDATE lc_runs SET status = 'pending', output = NULL, error = NULL, wake_at = NULL, crash_count = 0, updated_at = ?
-       WHERE run_id = ?`,
+      `UPDATE lc_runs SET status = 'pending', output = NULL, error = NULL, wake_at = NULL, crash_count = 0, updated_at = ?1,
+         deadline_at = ?1 + timeout_ms
+       WHERE run_id = ?2`,
     )
     this.#due = db.prepare(
       "SELECT run_id FROM lc_runs INDEXED BY lc_runs_wake WHERE status IN ('sleeping','waiting') AND wake_at IS NOT NULL AND wake_at <= ?",
@@ -110,14 +188,18 @@ export class RunStore {
        WHERE id = (SELECT id FROM lc_events WHERE run_id = ? AND name = ? AND consumed_seq IS NULL ORDER BY id LIMIT 1)
        RETURNING payload`,
     )
+    // Detached children (and their own children) are not part of the tree. The runs below the
+    // root record why they ended (PARENT_CANCELLED), so resuming the root resumes them too.
     this.#cancelTree = db.prepare(
       `WITH RECURSIVE tree(run_id) AS (
-         SELECT ? UNION ALL SELECT r.run_id FROM lc_runs r JOIN tree t ON r.parent_run_id = t.run_id
+         SELECT ?1 UNION ALL SELECT r.run_id FROM lc_runs r JOIN tree t ON r.parent_run_id = t.run_id
+         WHERE r.detached = 0
        )
-       UPDATE lc_runs SET status = 'cancelled', wake_at = NULL, updated_at = ?,
-         error = '{"name":"Cancelled","message":"run cancelled"}'
+       UPDATE lc_runs SET status = 'cancelled', wake_at = NULL, updated_at = ?2,
+         error = CASE WHEN run_id = ?1 THEN ?3 ELSE json_object('name', 'Cancelled',
+           'code', 'PARENT_CANCELLED', 'message', 'cancelled with its parent run ' || parent_run_id) END
        WHERE run_id IN (SELECT run_id FROM tree) AND ${UNFINISHED}
-       RETURNING run_id, workflow`,
+       RETURNING run_id, workflow, parent_run_id`,
     )
     this.#releaseRunning = db.prepare(
       `UPDATE lc_runs SET status = 'pending', updated_at = ?
@@ -136,18 +218,48 @@ export class RunStore {
     )
   }
 
-  insert(run: NewRun): void {
-    this.#insert.run(
-      run.runId,
-      run.workflow,
-      run.queue,
-      run.input,
-      run.idempotencyKey,
-      run.parentRunId,
-      run.parentSeq,
-      run.nowMs,
-      run.nowMs,
-      this.appVersion,
+  /** Inserts a run and returns its `id` (insertion order). */
+  insert(run: NewRun): number {
+    const flow = run.flow
+    if (flow === undefined || flow === null) {
+      return Number(
+        this.#insert.run(
+          run.runId,
+          run.workflow,
+          run.queue,
+          run.input,
+          run.idempotencyKey,
+          run.parentRunId,
+          run.parentSeq,
+          run.nowMs,
+          run.nowMs,
+          this.appVersion,
+        ).lastInsertRowid,
+      )
+    }
+    return Number(
+      this.#insertFlow.run(
+        run.runId,
+        run.workflow,
+        flow.status,
+        run.queue,
+        run.input,
+        run.idempotencyKey,
+        run.parentRunId,
+        run.parentSeq,
+        run.nowMs,
+        run.nowMs,
+        flow.wakeAt,
+        flow.priority,
+        flow.partitionKey,
+        flow.deduplicationId,
+        flow.debounceKey,
+        flow.tags,
+        flow.timeoutMs,
+        flow.deadlineAt,
+        flow.detached ? 1 : 0,
+        this.appVersion,
+      ).lastInsertRowid,
     )
   }
 
@@ -157,6 +269,11 @@ export class RunStore {
 
   byIdempotencyKey(key: string): RunRow | undefined {
     return this.#byKey.get(key) as RunRow | undefined
+  }
+
+  /** The unfinished run holding a deduplication id, if any. */
+  byDeduplicationId(deduplicationId: string): string | undefined {
+    return (this.#byDeduplicationId.get(deduplicationId) as { run_id: string } | undefined)?.run_id
   }
 
   /** Moves an unfinished run to `status`; returns false if it was finished meanwhile. */
@@ -206,7 +323,10 @@ export class RunStore {
     this.#clearCrashCount.run(runId)
   }
 
-  /** Makes a finished run `pending` again (resume), with no crashes counted. */
+  /**
+   * Makes a finished run `pending` again (resume), with no crashes counted and, if it has a
+   * timeout, a new deadline counted from now.
+   */
   reset(runId: string, nowMs: number): void {
     this.#reset.run(nowMs, runId)
   }
@@ -240,8 +360,11 @@ export class RunStore {
     return this.#takeEvent.get(seq, runId, name) as { payload: string | null } | undefined
   }
 
-  /** Cancels a run and its unfinished descendants; returns the cancelled runs. */
-  cancelTree(runId: string, nowMs: number): { run_id: string; workflow: string }[] {
-    return this.#cancelTree.all(runId, nowMs) as { run_id: string; workflow: string }[]
+  /**
+   * Cancels a run (recording `error`, JSON text) and its unfinished non-detached descendants;
+   * returns the cancelled runs.
+   */
+  cancelTree(runId: string, error: string, nowMs: number): CancelledRun[] {
+    return this.#cancelTree.all(runId, nowMs, error) as CancelledRun[]
   }
 }

@@ -9,12 +9,14 @@ import {
   type RunDetail,
   type RunError,
   type RunStatus,
+  type RunStatusEntry,
   type RunSummary,
   type StepDetail,
   type StepRecord,
 } from './run.js'
 import { RunLookup } from './run-lookup.js'
 import type { RunRow } from './run-store.js'
+import { tagFilter } from './run-tags.js'
 
 /** Runs per page unless `limit` says otherwise. */
 export const DEFAULT_LIST_LIMIT = 50
@@ -24,7 +26,13 @@ export const MAX_LIST_LIMIT = 1_000
 /** Formats epoch ms as an ISO 8601 UTC string (as `Date#toISOString`), faster. */
 export { iso as formatIsoMs }
 
-const SUMMARY_COLUMNS = 'id, run_id, workflow, status, queue, parent_run_id, created_at, updated_at'
+const SUMMARY_COLUMNS =
+  'r.id, r.run_id, r.workflow, r.status, r.queue, r.parent_run_id, r.created_at, r.updated_at, r.priority, r.partition_key, r.deduplication_id, r.debounce_key, r.tags, r.deadline_at, r.detached'
+
+/** Most run ids one `statuses` call may ask for. */
+export const MAX_STATUS_RUN_IDS = 1_000
+/** Longest run id `statuses` accepts (ids are UUIDs; longer ones cannot exist). */
+const MAX_RUN_ID_LENGTH = 128
 
 /**
  * The API's view of runs over one connection. The engine reads through the one that shows
@@ -36,6 +44,7 @@ export class RunView {
   readonly #steps: Statement
   readonly #step: Statement
   readonly #status: Statement
+  readonly #statuses: Statement
   readonly #lists = new Map<string, Statement>()
   /** Run id prefixes, and what a parked run waits for. */
   readonly lookup: RunLookup
@@ -45,6 +54,9 @@ export class RunView {
     this.lookup = new RunLookup(db)
     this.#get = db.prepare('SELECT * FROM lc_runs WHERE run_id = ?')
     this.#status = db.prepare('SELECT status FROM lc_runs WHERE run_id = ?')
+    this.#statuses = db.prepare(
+      'SELECT run_id, status, updated_at FROM lc_runs WHERE run_id IN (SELECT value FROM json_each(?))',
+    )
     // A child call's output is the child's run id: list it (it is short) so the run links to it.
     this.#steps = db.prepare(
       `SELECT seq, name, kind, status, attempts, started_at, ended_at,
@@ -107,7 +119,36 @@ export class RunView {
     }
   }
 
-  /** @throws {EngineError} `INVALID_INPUT` for a bad status, limit or cursor. */
+  /**
+   * The status of each run id, in order; unknown ids get `status: null, notFound: true`.
+   *
+   * @throws {EngineError} `INVALID_INPUT` for anything but an array of 1 to
+   *   {@link MAX_STATUS_RUN_IDS} strings of 1 to 128 characters.
+   */
+  statuses(runIds: readonly string[]): RunStatusEntry[] {
+    if (!Array.isArray(runIds) || runIds.length === 0 || runIds.length > MAX_STATUS_RUN_IDS) {
+      throw invalidInput('runIds', runIds, `an array of 1 to ${MAX_STATUS_RUN_IDS} run ids`)
+    }
+    runIds.forEach((runId: unknown, i) => {
+      if (typeof runId !== 'string' || runId === '' || runId.length > MAX_RUN_ID_LENGTH) {
+        throw invalidInput(`runIds[${i}]`, runId, `a run id (a string of 1 to ${MAX_RUN_ID_LENGTH} characters)`)
+      }
+    })
+    const rows = this.#statuses.all(JSON.stringify(runIds)) as {
+      run_id: string
+      status: RunStatus
+      updated_at: number
+    }[]
+    const byId = new Map(rows.map((row) => [row.run_id, row]))
+    return runIds.map((runId) => {
+      const row = byId.get(runId)
+      return row === undefined
+        ? { runId, status: null, notFound: true as const }
+        : { runId, status: row.status, updatedAt: iso(row.updated_at) }
+    })
+  }
+
+  /** @throws {EngineError} `INVALID_INPUT` for a bad status, limit, tag or cursor. */
   list(options: ListOptions = {}): ListPage {
     const { status, workflow, cursor } = options
     const limit = options.limit ?? DEFAULT_LIST_LIMIT
@@ -129,13 +170,31 @@ export class RunView {
         `Expected \`limit\` to be a number from 1 to ${MAX_LIST_LIMIT}, got \`${String(limit)}\` (${typeof limit})`,
       )
     }
+    const tags = tagFilter(options.tags)
     const beforeId = cursor === undefined ? undefined : decodeCursor(cursor)
     const where: string[] = []
     const args: (string | number)[] = []
-    if (status !== undefined) (where.push('status = ?'), args.push(status))
-    if (workflow !== undefined) (where.push('workflow = ?'), args.push(workflow))
-    if (beforeId !== undefined) (where.push('id < ?'), args.push(beforeId))
-    const sql = `SELECT ${SUMMARY_COLUMNS} FROM lc_runs ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT ?`
+    // With tags, the first tag's index range drives the scan (newest first by run id); the
+    // others are probes of the same index.
+    const [first, ...others] = tags
+    let from = 'lc_runs AS r'
+    let order = 'r.id'
+    if (first !== undefined) {
+      from = 'lc_run_tags AS t0 JOIN lc_runs AS r ON r.id = t0.run_id'
+      order = 't0.run_id'
+      where.push('t0.key = ? AND t0.value = ?')
+      args.push(...first)
+      for (const tag of others) {
+        where.push(
+          'EXISTS (SELECT 1 FROM lc_run_tags AS t WHERE t.key = ? AND t.value = ? AND t.run_id = r.id)',
+        )
+        args.push(...tag)
+      }
+    }
+    if (status !== undefined) (where.push('r.status = ?'), args.push(status))
+    if (workflow !== undefined) (where.push('r.workflow = ?'), args.push(workflow))
+    if (beforeId !== undefined) (where.push(`${order} < ?`), args.push(beforeId))
+    const sql = `SELECT ${SUMMARY_COLUMNS} FROM ${from} ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY ${order} DESC LIMIT ?`
     let statement = this.#lists.get(sql)
     if (statement === undefined) this.#lists.set(sql, (statement = this.#db.prepare(sql)))
     const rows = statement.all(...args, limit + 1) as RunRow[]
@@ -201,6 +260,13 @@ function summary(row: RunRow): RunSummary {
     updatedAt: iso(row.updated_at),
   }
   if (row.parent_run_id !== null) out.parentRunId = row.parent_run_id
+  if (row.priority !== 0) out.priority = row.priority
+  if (row.partition_key !== null) out.partitionKey = row.partition_key
+  if (row.deduplication_id !== null) out.deduplicationId = row.deduplication_id
+  if (row.debounce_key !== null) out.debounceKey = row.debounce_key
+  if (row.tags !== null) out.tags = JSON.parse(row.tags) as Record<string, string>
+  if (row.deadline_at !== null) out.deadlineAt = iso(row.deadline_at)
+  if (row.detached === 1) out.detached = true
   return out
 }
 

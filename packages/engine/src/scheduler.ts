@@ -17,7 +17,7 @@ import {
 } from './schedule.js'
 import { ScheduleStore, type ScheduleRow } from './schedule-store.js'
 import { syncAppSchedules } from './schedule-sync.js'
-import { insertOrFindRun, validateStartRequest } from './start-request.js'
+import { insertOrFindRun, validateStartRequest, type StartStores } from './start-request.js'
 import { DurableTimer } from './timer.js'
 import { formatIsoMs } from './run-view.js'
 
@@ -72,6 +72,8 @@ export interface SchedulerHost {
   readonly app: AppDefinition
   readonly writer: GroupCommit
   readonly runs: RunStore
+  /** The stores a start writes to (the runs, debounce keys, tags). */
+  readonly stores: StartStores
   readonly executor: Executor
   readonly clock: () => number
   /** Announces and executes a run the scheduler inserted (after its commit). */
@@ -254,10 +256,10 @@ export class Scheduler implements Schedules {
       },
       `trigger schedule ${id}`,
     )
-    const { writer, runs, clock } = this.#host
+    const { writer, stores, clock } = this.#host
     const nowMs = clock()
     const { row: run, created } = writer.atomic(() => {
-      const result = insertOrFindRun(runs, request, nowMs)
+      const result = insertOrFindRun(stores, request, nowMs)
       if (result.created) this.#store.setLastRun(id, result.row.run_id, nowMs)
       return result
     })
@@ -460,7 +462,7 @@ export class Scheduler implements Schedules {
       { workflow: row.workflow, input: fromJsonText(row.input) ?? null, idempotencyKey: key },
       `fire schedule ${row.id} at ${iso(fireAtMs)}`,
     )
-    return insertOrFindRun(this.#host.runs, request, nowMs)
+    return insertOrFindRun(this.#host.stores, request, nowMs)
   }
 
   #isUnfinished(runId: string): boolean {

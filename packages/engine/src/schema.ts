@@ -19,6 +19,15 @@ import type { Database } from './connection.js'
  *   back to `pending`, so every `running` row found at open was executing at an abnormal end.
  *   `crash_count` counts such ends in a row without durable progress of the run in between;
  *   at 3 the run is quarantined (`failed`, code `RUN_QUARANTINED`), see recovery.ts.
+ *   Flow control: `priority` (lower runs first; admission orders a queue's ready runs by
+ *   `(priority, id)`, see queue-admission.ts), `partition_key` (per-partition concurrency of
+ *   its queue), `deduplication_id` (unique among unfinished runs), `debounce_key` (a run still
+ *   `sleeping` before its first execution collects the starts of its key, see debounce.ts),
+ *   `tags` (the run's attributes as a JSON object, indexed in `lc_run_tags`), `timeout_ms` and
+ *   `deadline_at` (the run is cancelled at its deadline, see run-deadline.ts) and `detached`
+ *   (1: a child run that its parent's cancellation does not reach).
+ * - `lc_run_tags`: one row per tag of a run, keyed `(key, value, run_id)` with `run_id` the
+ *   run's `lc_runs.id`, so `tag.k=v` filters walk one index range newest first.
  * - `lc_steps`: the journal. One row per `ctx` call of a run, keyed by `(run_id, seq)`; `seq`
  *   counts ctx calls from 1 in program order. `kind` says which call (step, transaction, sleep,
  *   event, child, result, now, random, uuid). A replay walks the journal: a row with `status`
@@ -62,7 +71,15 @@ CREATE TABLE IF NOT EXISTS lc_runs (
   created_at      INTEGER NOT NULL,
   updated_at      INTEGER NOT NULL,
   crash_count     INTEGER NOT NULL DEFAULT 0,
-  app_version     TEXT
+  app_version     TEXT,
+  priority        INTEGER NOT NULL DEFAULT 0,
+  partition_key   TEXT,
+  deduplication_id TEXT,
+  debounce_key    TEXT,
+  tags            TEXT,
+  timeout_ms      INTEGER,
+  deadline_at     INTEGER,
+  detached        INTEGER NOT NULL DEFAULT 0
 );
 CREATE UNIQUE INDEX IF NOT EXISTS lc_runs_idempotency ON lc_runs (idempotency_key)
   WHERE idempotency_key IS NOT NULL;
@@ -71,6 +88,12 @@ CREATE INDEX IF NOT EXISTS lc_runs_workflow ON lc_runs (workflow, id);
 CREATE INDEX IF NOT EXISTS lc_runs_parent ON lc_runs (parent_run_id) WHERE parent_run_id IS NOT NULL;
 CREATE INDEX IF NOT EXISTS lc_runs_wake ON lc_runs (wake_at)
   WHERE status IN ('sleeping','waiting') AND wake_at IS NOT NULL;
+CREATE TABLE IF NOT EXISTS lc_run_tags (
+  key    TEXT    NOT NULL,
+  value  TEXT    NOT NULL,
+  run_id INTEGER NOT NULL,
+  PRIMARY KEY (key, value, run_id)
+) WITHOUT ROWID;
 
 CREATE TABLE IF NOT EXISTS lc_steps (
   run_id     TEXT    NOT NULL,
@@ -131,10 +154,34 @@ CREATE TABLE IF NOT EXISTS lc_schedules (
 ) WITHOUT ROWID;
 `
 
-/** The tables and indexes {@link SCHEMA_SQL} creates. */
-const SCHEMA_OBJECTS = [...SCHEMA_SQL.matchAll(/CREATE (?:UNIQUE )?(?:TABLE|INDEX) IF NOT EXISTS (\w+)/g)].map(
-  (match) => match[1] as string,
-)
+/**
+ * The indexes over the flow-control columns of `lc_runs` (created after {@link ADDED_COLUMNS}
+ * gave files written before them their columns). Each is partial, so runs that do not use a
+ * feature cost no index entry and their status changes no index work:
+ *
+ * - `lc_runs_dedup`: a `deduplication_id` is unique among unfinished runs only; a finished
+ *   run leaves the index, which frees its id.
+ * - `lc_runs_debounce`: the sleeping runs of a debounce key, where a debounced start finds the
+ *   run still collecting its burst.
+ * - `lc_runs_deadline`: the deadlines of unfinished runs, for the earliest one and the due ones.
+ * - `lc_runs_finished` (see retention.ts): finished runs by status and age, only while the
+ *   app has a retention policy (each finished run costs an index entry, ≈ 10 µs).
+ * - `lc_events_run`: every event of a run (consumed ones too), for retention.
+ */
+export const FLOW_INDEXES_SQL = `
+CREATE UNIQUE INDEX IF NOT EXISTS lc_runs_dedup ON lc_runs (deduplication_id)
+  WHERE deduplication_id IS NOT NULL AND status NOT IN ('succeeded','failed','cancelled');
+CREATE INDEX IF NOT EXISTS lc_runs_debounce ON lc_runs (workflow, debounce_key)
+  WHERE debounce_key IS NOT NULL AND status = 'sleeping';
+CREATE INDEX IF NOT EXISTS lc_runs_deadline ON lc_runs (deadline_at)
+  WHERE deadline_at IS NOT NULL AND status NOT IN ('succeeded','failed','cancelled');
+CREATE INDEX IF NOT EXISTS lc_events_run ON lc_events (run_id);
+`
+
+/** The tables and indexes {@link SCHEMA_SQL} and {@link FLOW_INDEXES_SQL} create. */
+const SCHEMA_OBJECTS = [
+  ...`${SCHEMA_SQL}${FLOW_INDEXES_SQL}`.matchAll(/CREATE (?:UNIQUE )?(?:TABLE|INDEX) IF NOT EXISTS (\w+)/g),
+].map((match) => match[1] as string)
 
 /**
  * Columns added since the first release, by table: files of older engines get them here
@@ -143,6 +190,14 @@ const SCHEMA_OBJECTS = [...SCHEMA_SQL.matchAll(/CREATE (?:UNIQUE )?(?:TABLE|INDE
 const ADDED_COLUMNS: readonly (readonly [table: string, column: string, definition: string])[] = [
   ['lc_runs', 'crash_count', 'INTEGER NOT NULL DEFAULT 0'],
   ['lc_runs', 'app_version', 'TEXT'],
+  ['lc_runs', 'priority', 'INTEGER NOT NULL DEFAULT 0'],
+  ['lc_runs', 'partition_key', 'TEXT'],
+  ['lc_runs', 'deduplication_id', 'TEXT'],
+  ['lc_runs', 'debounce_key', 'TEXT'],
+  ['lc_runs', 'tags', 'TEXT'],
+  ['lc_runs', 'timeout_ms', 'INTEGER'],
+  ['lc_runs', 'deadline_at', 'INTEGER'],
+  ['lc_runs', 'detached', 'INTEGER NOT NULL DEFAULT 0'],
   // Migrations recorded by position only get their identity in migration.ts, which knows the app.
   ['lc_migrations', 'name', 'TEXT'],
   ['lc_migrations', 'hash', 'TEXT'],
@@ -150,8 +205,8 @@ const ADDED_COLUMNS: readonly (readonly [table: string, column: string, definiti
 ]
 
 /**
- * Creates the `lc_` tables if missing and adds the columns files of older engines lack. The
- * app's migrations are applied afterwards (migration.ts).
+ * Creates the `lc_` tables if missing, adds the columns files of older engines lack, then the
+ * indexes over those columns. The app's migrations are applied afterwards (migration.ts).
  *
  * An up-to-date file costs one read of `sqlite_schema` (its tables' CREATE text, which SQLite
  * keeps current through ALTER TABLE, shows their columns): running the whole schema text and
@@ -159,14 +214,17 @@ const ADDED_COLUMNS: readonly (readonly [table: string, column: string, definiti
  */
 export function applySchema(db: Database): void {
   const list = db.prepare("SELECT name, sql FROM sqlite_schema WHERE name LIKE 'lc\\_%' ESCAPE '\\'")
-  let objects = new Map((list.all() as { name: string; sql: string | null }[]).map((row) => [row.name, row.sql ?? '']))
-  if (!SCHEMA_OBJECTS.every((name) => objects.has(name))) {
+  const read = () => new Map((list.all() as { name: string; sql: string | null }[]).map((row) => [row.name, row.sql ?? '']))
+  let objects = read()
+  const complete = SCHEMA_OBJECTS.every((name) => objects.has(name))
+  if (!complete) {
     db.exec(`BEGIN IMMEDIATE;${SCHEMA_SQL}COMMIT;`)
-    objects = new Map((list.all() as { name: string; sql: string | null }[]).map((row) => [row.name, row.sql ?? '']))
+    objects = read()
   }
   for (const [table, column, definition] of ADDED_COLUMNS) {
     if (!new RegExp(`[(,]\\s*"?${column}"?\\s`).test(objects.get(table) ?? '')) {
       db.exec(`ALTER TABLE ${table} ADD COLUMN ${column} ${definition}`)
     }
   }
+  if (!complete) db.exec(`BEGIN IMMEDIATE;${FLOW_INDEXES_SQL}COMMIT;`)
 }

@@ -1,9 +1,13 @@
 import { closestNames } from './closest-names.js'
+import type { AppDefinition, QueueDefinition } from './app.js'
+import type { DebounceStore } from './debounce.js'
 import { EngineError, invalidInput } from './engine-error.js'
 import { toJsonText } from './json.js'
 import type { StartRequest } from './run.js'
 import { newRunId } from './run-id.js'
-import type { RunRow, RunStore } from './run-store.js'
+import { insertedRow, type RunFlow, type RunRow, type RunStore } from './run-store.js'
+import type { RunTagStore } from './run-tags.js'
+import { validateFlowOptions, workflowDefaults, type FlowRequest } from './start-options.js'
 
 /** Most runs one `startMany` call may create. */
 export const MAX_START_MANY = 10_000
@@ -16,6 +20,8 @@ export interface ValidStartRequest {
   input: string
   idempotencyKey: string | null
   queue: string | null
+  /** Flow-control options, `null` when the start uses none (the cheaper insert). */
+  flow: FlowRequest | null
 }
 
 /** What validation needs to know about the app. */
@@ -24,6 +30,22 @@ export interface StartTarget {
   hasQueue(name: string): boolean
   /** The app's workflow names, for "did you mean" hints. */
   workflowNames(): Iterable<string>
+  queueDefinition(name: string | null): QueueDefinition | undefined
+  readonly app: AppDefinition
+}
+
+/** The stores a start writes to. */
+export interface StartStores {
+  readonly runs: RunStore
+  readonly debounce: DebounceStore
+  readonly tags: RunTagStore
+}
+
+/** What {@link insertOrFindRun} did. */
+export interface StartOutcome {
+  row: RunRow
+  /** False when an idempotency key found its run, or a debounced run absorbed the start. */
+  created: boolean
 }
 
 function bad(what: string, value: unknown, expected: string): never {
@@ -34,7 +56,7 @@ function bad(what: string, value: unknown, expected: string): never {
  * Checks one start request against the app, before anything is written.
  *
  * @throws {EngineError} `UNKNOWN_WORKFLOW`, or `INVALID_INPUT` for input that is not JSON, a
- *   bad idempotency key or an undeclared queue.
+ *   bad idempotency key, an undeclared queue or a bad flow-control option.
  */
 export function validateStartRequest(
   target: StartTarget,
@@ -61,11 +83,24 @@ export function validateStartRequest(
   if (queue !== undefined && (typeof queue !== 'string' || !target.hasQueue(queue))) {
     bad('queue', queue, 'a queue declared in the app')
   }
+  const inputText = toJsonText(input ?? null, `the input of ${what}`)
+  const defaults = workflowDefaults(target.app, workflow)
+  const flow =
+    defaults === null &&
+    request.priority === undefined &&
+    request.deduplicationId === undefined &&
+    request.partitionKey === undefined &&
+    request.tags === undefined &&
+    request.timeoutMs === undefined &&
+    request.debounce === undefined
+      ? null
+      : validateFlowOptions(target, request, defaults, queue ?? null, input ?? null, 'start')
   return {
     workflow,
-    input: toJsonText(input ?? null, `the input of ${what}`),
+    input: inputText,
     idempotencyKey: idempotencyKey ?? null,
     queue: queue ?? null,
+    flow,
   }
 }
 
@@ -87,17 +122,20 @@ export function unknownWorkflow(target: StartTarget, workflow: unknown, what: st
 }
 
 /**
- * Inserts a `pending` run, or returns the run that already holds the request's idempotency
- * key (`created: false`). Runs inside the caller's batch, so a key used twice in one
- * `startMany` finds the first insert.
+ * Inserts a run (or, for a debounced start, finds the run collecting its burst), or returns
+ * the run that already holds the request's idempotency key (`created: false`). Runs inside
+ * the caller's batch, so a key or deduplication id used twice in one `startMany` finds the
+ * first insert.
  *
- * @throws {EngineError} `IDEMPOTENCY_CONFLICT` if the key belongs to another workflow.
+ * @throws {EngineError} `IDEMPOTENCY_CONFLICT` if the key belongs to another workflow;
+ *   `DUPLICATE_RUN` (with `details.runId`) if an unfinished run holds the deduplication id.
  */
 export function insertOrFindRun(
-  runs: RunStore,
+  stores: StartStores,
   request: ValidStartRequest,
   nowMs: number,
-): { row: RunRow; created: boolean } {
+): StartOutcome {
+  const { runs } = stores
   if (request.idempotencyKey !== null) {
     const existing = runs.byIdempotencyKey(request.idempotencyKey)
     if (existing !== undefined) {
@@ -110,35 +148,53 @@ export function insertOrFindRun(
       return { row: existing, created: false }
     }
   }
-  const runId = newRunId(nowMs)
-  const { workflow, queue, input, idempotencyKey } = request
-  runs.insert({
-    runId,
-    workflow,
-    queue,
-    input,
-    idempotencyKey,
+  const flow = request.flow
+  const debounce = flow?.debounce ?? null
+  if (debounce !== null) {
+    const collecting = stores.debounce.collecting(request.workflow, debounce.key)
+    if (collecting !== undefined) {
+      const row = stores.debounce.absorb(collecting, request.input, nowMs + debounce.delayMs, nowMs)
+      return { row, created: false }
+    }
+  }
+  if (flow?.deduplicationId != null) {
+    const holder = runs.byDeduplicationId(flow.deduplicationId)
+    if (holder !== undefined) {
+      throw new EngineError(
+        'DUPLICATE_RUN',
+        `start ${request.workflow}: deduplication id \`${flow.deduplicationId}\` is held by run ${holder} until it ends`,
+        { details: { runId: holder } },
+      )
+    }
+  }
+  const startAtMs = debounce === null ? nowMs : nowMs + debounce.delayMs
+  const runFlow: RunFlow | null =
+    flow === null
+      ? null
+      : {
+          status: debounce === null ? 'pending' : 'sleeping',
+          wakeAt: debounce === null ? null : startAtMs,
+          priority: flow.priority,
+          partitionKey: flow.partitionKey,
+          deduplicationId: flow.deduplicationId,
+          debounceKey: debounce?.key ?? null,
+          tags: flow.tags,
+          timeoutMs: flow.timeoutMs,
+          deadlineAt: flow.timeoutMs === null ? null : startAtMs + flow.timeoutMs,
+          detached: false,
+        }
+  const run = {
+    runId: newRunId(nowMs),
+    workflow: request.workflow,
+    queue: request.queue,
+    input: request.input,
+    idempotencyKey: request.idempotencyKey,
     parentRunId: null,
     parentSeq: null,
     nowMs,
-  })
-  const row: RunRow = {
-    id: 0,
-    run_id: runId,
-    workflow,
-    status: 'pending',
-    queue,
-    input,
-    output: null,
-    error: null,
-    idempotency_key: idempotencyKey,
-    parent_run_id: null,
-    parent_seq: null,
-    wake_at: null,
-    created_at: nowMs,
-    updated_at: nowMs,
-    crash_count: 0,
-    app_version: runs.appVersion,
+    flow: runFlow,
   }
-  return { row, created: true }
+  const id = runs.insert(run)
+  if (runFlow?.tags != null) stores.tags.insert(id, runFlow.tags)
+  return { row: insertedRow(run, id, runs.appVersion), created: true }
 }

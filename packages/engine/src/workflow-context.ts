@@ -1,5 +1,6 @@
 import type { Duration } from './duration.js'
 import type { JsonValue } from './json.js'
+import type { RunTags } from './run.js'
 
 /** Retry backoff of a step: attempt n waits `min(initialMs * factor^(n-1), maxMs)`. */
 export interface Backoff {
@@ -63,6 +64,25 @@ export interface TransactionClient {
    * tx.execute({ sql: 'SELECT * FROM metrics WHERE run_id = :id', args: { id: runId } })
    */
   execute(statement: string | SqlStatement, args?: SqlArgs): SqlRow[]
+}
+
+/** Options of `ctx.startChild` / `ctx.child`. */
+export interface ChildOptions {
+  /** A queue declared in the app's `queues`; the default queue if absent. */
+  readonly queue?: string
+  /** Admission order within its queue, as `StartOptions.priority`. @default 0 */
+  readonly priority?: number
+  /** The partition of its queue, as `StartOptions.partitionKey`. */
+  readonly partitionKey?: string
+  /** The child's attributes, as `StartOptions.tags`. */
+  readonly tags?: RunTags
+  /** The child is cancelled this long after its start unless it ended. */
+  readonly timeoutMs?: number
+  /**
+   * A detached child is not cancelled when its parent is (by `cancel` or its timeout); the
+   * parent may still wait for its result. @default false
+   */
+  readonly detached?: boolean
 }
 
 /** A child run started by `ctx.startChild`. */
@@ -149,14 +169,26 @@ export interface WorkflowContext {
 
   /**
    * Starts a child run of `workflow` with its own journal; the start is recorded, so replays
-   * return the same child instead of starting another. The child runs on the default queue.
+   * return the same child instead of starting another (the options of a replayed call are
+   * not compared: the recorded child is returned as it was started). The child runs on the
+   * default queue unless `options.queue` says otherwise. Cancelling the parent (or its
+   * timeout) cancels its unfinished children, unless started with `detached: true`; a parent
+   * that ends on its own leaves unfinished children running.
    *
    * @throws {EngineError} `UNKNOWN_WORKFLOW`, `INVALID_INPUT` (recorded nothing).
    */
-  startChild<Output = JsonValue>(workflow: string, input?: JsonValue): Promise<ChildHandle<Output>>
+  startChild<Output = JsonValue>(
+    workflow: string,
+    input?: JsonValue,
+    options?: ChildOptions,
+  ): Promise<ChildHandle<Output>>
 
   /** `startChild` then `result()`: two ctx calls. */
-  child<Output = JsonValue>(workflow: string, input?: JsonValue): Promise<Output>
+  child<Output = JsonValue>(
+    workflow: string,
+    input?: JsonValue,
+    options?: ChildOptions,
+  ): Promise<Output>
 
   /**
    * Versioning: lets changed code run beside runs that went past this point under the old

@@ -6,7 +6,10 @@
  * - `train`: epochs as steps (a step's result is never recomputed after a crash), metrics
  *   written with `ctx.transaction` (exactly once), a durable sleep between the warm-up and
  *   the fine-tune phase, and optionally a wait for an `approve` event before it finishes.
- * - `sweep`: fans out `train` children over a grid of learning rates, returns the best.
+ * - `sweep`: fans out `train` children over a grid of learning rates, returns the best. The
+ *   children run on the partitioned `gpu` queue (at most 2 GPU jobs of one `owner` at once,
+ *   4 in all) and carry tags (`lr`, `sweep`), so `GET …/runs?tag.sweep=<id>` lists a sweep's
+ *   trials and `tag.lr=0.1` one learning rate across sweeps.
  * - `flaky`: a step that fails transiently and succeeds on a retry.
  * - `three-steps`: the smallest useful workflow, for benchmarks.
  * - `summarize`: the best loss per learning rate into `summaries`, every night at 03:00 UTC
@@ -67,7 +70,7 @@ export default defineApp({
               PRIMARY KEY (at, lr))`,
     },
   ],
-  queues: { gpu: { concurrency: 2 } },
+  queues: { gpu: { concurrency: 4, partitionConcurrency: 2 } },
   schedules: {
     nightly: { cron: '0 3 * * *', workflow: 'summarize' },
   },
@@ -92,9 +95,16 @@ export default defineApp({
       return { lr: input.lr, loss, approved }
     },
 
-    sweep: async (ctx, input: { lrs: number[]; epochs?: number }) => {
+    sweep: async (ctx, input: { lrs: number[]; epochs?: number; owner?: string }) => {
       const children = []
-      for (const lr of input.lrs) children.push(await ctx.startChild<{ lr: number; loss: number }>('train', { lr, epochs: input.epochs ?? 4 }))
+      for (const lr of input.lrs) {
+        const options = {
+          queue: 'gpu',
+          partitionKey: input.owner ?? 'shared',
+          tags: { lr: String(lr), sweep: ctx.runId },
+        }
+        children.push(await ctx.startChild<{ lr: number; loss: number }>('train', { lr, epochs: input.epochs ?? 4 }, options))
+      }
       const results = []
       for (const child of children) results.push(await child.result())
       results.sort((a, b) => a.loss - b.loss)

@@ -29,6 +29,7 @@ const STATUS_BY_CODE: Readonly<Record<string, ContentfulStatusCode>> = {
   TENANT_NOT_FOUND: 404,
   INVALID_STATE: 409,
   IDEMPOTENCY_CONFLICT: 409,
+  DUPLICATE_RUN: 409,
   TENANT_EXISTS: 409,
   TENANT_STATE_CONFLICT: 409,
   SCHEDULE_EXISTS: 409,
@@ -65,9 +66,13 @@ const RETRY_AFTER_SECONDS: Readonly<Record<string, number>> = {
   STORAGE_UNAVAILABLE: 2,
 }
 
-/** The JSON body of every error response. */
+/**
+ * The JSON body of every error response. Some codes carry facts beside the message, as
+ * fields of `error`: `DUPLICATE_RUN` names the unfinished run holding the deduplication id
+ * (`runId`).
+ */
 export interface ErrorBody {
-  error: { code: string; message: string }
+  error: { code: string; message: string; runId?: string }
 }
 
 /** Maps an error code to its HTTP status; unknown codes are server errors (500). */
@@ -96,9 +101,26 @@ export function errorResponse(context: Context, err: unknown): Response {
       : err instanceof Error
         ? err.message
         : String(err)
+  const details = status < 500 ? detailsOf(err) : {}
   const retryAfter = RETRY_AFTER_SECONDS[code]
   const headers = retryAfter === undefined ? undefined : { 'retry-after': String(retryAfter) }
-  return context.json({ error: { code, message } } satisfies ErrorBody, status, headers)
+  return context.json({ error: { ...details, code, message } } satisfies ErrorBody, status, headers)
+}
+
+/**
+ * The `details` an error carries for the client (the engine's `DUPLICATE_RUN` has
+ * `{ runId }`): its string and number fields, under camelCase keys.
+ */
+function detailsOf(err: unknown): Record<string, string | number> {
+  const details = (err as { details?: unknown } | null)?.details
+  if (typeof details !== 'object' || details === null) return {}
+  const out: Record<string, string | number> = {}
+  for (const [key, value] of Object.entries(details)) {
+    if ((typeof value === 'string' || typeof value === 'number') && /^[a-z][A-Za-z]*$/.test(key)) {
+      out[key] = value
+    }
+  }
+  return out
 }
 
 /** The `{error: {code, message}}` of a parsed response body, or null if it has none. */

@@ -12,7 +12,13 @@ import { keepHibernatedCopy, takeHibernatedCopy } from './hibernated-copy.js'
 import { tenantReplica } from './replica-location.js'
 import { replicate } from './replicate.js'
 import { restore } from './restore.js'
-import { FAST_REPLICATION, TestFixture, createItemsDb, inspectItems, insertItems } from '@litecell/testkit/replica'
+import {
+  FAST_REPLICATION,
+  TestFixture,
+  createItemsDb,
+  inspectItems,
+  insertItems,
+} from '@litecell/testkit/replica'
 
 describe('hibernated copy', { timeout: 120_000 }, () => {
   let fx: TestFixture
@@ -24,10 +30,17 @@ describe('hibernated copy', { timeout: 120_000 }, () => {
   })
 
   /** A "machine": a data folder holding the tenant's live file and its kept copy. */
-  const machine = (name: string) => ({ db: fx.path(name, 'tenant.db'), copy: fx.path(name, 'hibernated') })
+  const machine = (name: string) => ({
+    db: fx.path(name, 'tenant.db'),
+    copy: fx.path(name, 'hibernated'),
+  })
 
   /** Replicates `db`, adds `rows`, stops verified and keeps the copy, as a hibernating worker does. */
-  async function hibernate(at: { db: string; copy: string }, tenant: string, rows: number): Promise<void> {
+  async function hibernate(
+    at: { db: string; copy: string },
+    tenant: string,
+    rows: number,
+  ): Promise<void> {
     const replica = tenantReplica(fx.s3.storage(), tenant)
     const replicator = await replicate(at.db, replica, FAST_REPLICATION)
     insertItems(at.db, rows)
@@ -41,7 +54,9 @@ describe('hibernated copy', { timeout: 120_000 }, () => {
     await mkdir(fx.path('same-a'))
     createItemsDb(a.db)
     await hibernate(a, 'same', 40)
-    expect(await takeHibernatedCopy(a.copy, tenantReplica(fx.s3.storage(), 'same'), a.db)).toBe('taken')
+    expect(await takeHibernatedCopy(a.copy, tenantReplica(fx.s3.storage(), 'same'), a.db)).toBe(
+      'taken',
+    )
     expect(inspectItems(a.db)).toEqual({ rows: 40, integrity: 'ok' })
     expect(existsSync(a.copy)).toBe(false)
   })
@@ -70,14 +85,22 @@ describe('hibernated copy', { timeout: 120_000 }, () => {
     await mkdir(fx.path('other-a'))
     createItemsDb(a.db)
     await hibernate(a, 'other', 3)
-    expect(await takeHibernatedCopy(a.copy, tenantReplica(fx.s3.storage(), 'other-2'), a.db)).toBe('stale')
+    expect(await takeHibernatedCopy(a.copy, tenantReplica(fx.s3.storage(), 'other-2'), a.db)).toBe(
+      'stale',
+    )
     expect(existsSync(a.db)).toBe(false)
 
     // A keep interrupted before its record was written: the file is there, the proof is not.
     const half = fx.path('half', 'hibernated')
     await mkdir(half, { recursive: true })
     writeFileSync(join(half, 'tenant.db'), 'not trusted')
-    expect(await takeHibernatedCopy(half, tenantReplica(fx.s3.storage(), 'other'), fx.path('half', 'tenant.db'))).toBe('none')
+    expect(
+      await takeHibernatedCopy(
+        half,
+        tenantReplica(fx.s3.storage(), 'other'),
+        fx.path('half', 'tenant.db'),
+      ),
+    ).toBe('none')
     expect(existsSync(fx.path('half', 'tenant.db'))).toBe(false)
     expect(existsSync(half)).toBe(false)
   })

@@ -3,7 +3,11 @@ import { existsSync } from 'node:fs'
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises'
 import { basename, join, resolve } from 'node:path'
 import { ReplicaError } from './replica-error.js'
-import { type ReplicaLocation, replicaKeyPrefix, validateReplicaLocation } from './replica-location.js'
+import {
+  type ReplicaLocation,
+  replicaKeyPrefix,
+  validateReplicaLocation,
+} from './replica-location.js'
 import type { StoredObject } from './replica-store.js'
 import { withReplicaStore } from './store-access.js'
 
@@ -39,7 +43,11 @@ export type HibernatedCopyUse =
  * state. Litestream's own folder is not kept (the next wake starts a new generation, as after
  * a restore). Resolves false, keeping nothing, when the replica lists nothing.
  */
-export async function keepHibernatedCopy(dbPath: string, copyDir: string, replica: ReplicaLocation): Promise<boolean> {
+export async function keepHibernatedCopy(
+  dbPath: string,
+  copyDir: string,
+  replica: ReplicaLocation,
+): Promise<boolean> {
   const path = resolve(dbPath)
   try {
     const location = validateReplicaLocation(replica)
@@ -51,7 +59,13 @@ export async function keepHibernatedCopy(dbPath: string, copyDir: string, replic
     await rename(path, join(copyDir, name))
     if (existsSync(`${path}-wal`)) await rename(`${path}-wal`, join(copyDir, `${name}-wal`))
     await rm(`${path}-shm`, { force: true })
-    const record: CopyRecord = { version: 1, replicaPath: location.path, ...listing, file: name, keptAtMs: Date.now() }
+    const record: CopyRecord = {
+      version: 1,
+      replicaPath: location.path,
+      ...listing,
+      file: name,
+      keptAtMs: Date.now(),
+    }
     // The record last, written whole: a copy without it (a crash in between) is never used.
     const tmp = join(copyDir, `${RECORD_FILE}.tmp`)
     await writeFile(tmp, JSON.stringify(record))
@@ -101,7 +115,8 @@ export async function takeHibernatedCopy(
       return 'stale'
     }
     for (const path of [target, `${target}-wal`]) {
-      if (existsSync(path)) throw new ReplicaError('RESTORE_FAILED', `target ${path} already exists`)
+      if (existsSync(path))
+        throw new ReplicaError('RESTORE_FAILED', `target ${path} already exists`)
     }
     const kept = join(copyDir, basename(record.file))
     // The WAL first: the database file appearing is what makes a target "present".
@@ -117,7 +132,9 @@ export async function takeHibernatedCopy(
 /** A digest of every object of the replica's generations, so any change to the replica shows. */
 async function listingOf(location: ReplicaLocation): Promise<{ listing: string; objects: number }> {
   const prefix = `${replicaKeyPrefix(location)}generations/`
-  const objects: StoredObject[] = await withReplicaStore(location.storage, (store) => store.list(prefix))
+  const objects: StoredObject[] = await withReplicaStore(location.storage, (store) =>
+    store.list(prefix),
+  )
   const hash = createHash('sha256')
   for (const object of [...objects].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0))) {
     hash.update(`${object.key}\t${object.sizeBytes}\t${object.lastModified.getTime()}\n`)

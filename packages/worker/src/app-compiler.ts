@@ -44,8 +44,12 @@ export async function appModuleUrl(appPath: string): Promise<string> {
 function isStale(outfile: string): boolean {
   if (!existsSync(outfile)) return true
   try {
-    const manifest = JSON.parse(readFileSync(`${outfile}.inputs.json`, 'utf8')) as { inputs: Record<string, number> }
-    return Object.entries(manifest.inputs).some(([path, mtimeMs]) => !existsSync(path) || statSync(path).mtimeMs !== mtimeMs)
+    const manifest = JSON.parse(readFileSync(`${outfile}.inputs.json`, 'utf8')) as {
+      inputs: Record<string, number>
+    }
+    return Object.entries(manifest.inputs).some(
+      ([path, mtimeMs]) => !existsSync(path) || statSync(path).mtimeMs !== mtimeMs,
+    )
   } catch {
     return true
   }
@@ -53,7 +57,9 @@ function isStale(outfile: string): boolean {
 
 async function compile(source: string, outfile: string): Promise<void> {
   const esbuild = await import('esbuild')
-  const exportNames = Object.keys(engine).filter((name) => /^[A-Za-z_$][\w$]*$/.test(name) && name !== 'default')
+  const exportNames = Object.keys(engine).filter(
+    (name) => /^[A-Za-z_$][\w$]*$/.test(name) && name !== 'default',
+  )
   const result = await esbuild.build({
     entryPoints: [source],
     outfile,
@@ -74,7 +80,10 @@ async function compile(source: string, outfile: string): Promise<void> {
       {
         name: 'litecell-engine',
         setup(build) {
-          build.onResolve({ filter: /^@litecell\/engine$/ }, () => ({ path: 'engine', namespace: 'litecell' }))
+          build.onResolve({ filter: /^@litecell\/engine$/ }, () => ({
+            path: 'engine',
+            namespace: 'litecell',
+          }))
           build.onLoad({ filter: /.*/, namespace: 'litecell' }, () => ({
             loader: 'js',
             contents: `const engine = globalThis[${ENGINE_GLOBAL}];\n${exportNames.map((name) => `export const ${name} = engine.${name};`).join('\n')}\n`,
@@ -94,7 +103,11 @@ async function compile(source: string, outfile: string): Promise<void> {
   // the old bundle or the new one, never half of one.
   const suffix = `.${process.pid}.tmp`
   const files = result.outputFiles.map((file) => ({ path: file.path, contents: file.contents }))
-  files.push({ path: `${outfile}.inputs.json`, contents: Buffer.from(JSON.stringify({ source: relative(CACHE_DIR, source), inputs })) })
+  files.push({
+    path: `${outfile}.inputs.json`,
+    contents: Buffer.from(JSON.stringify({ source: relative(CACHE_DIR, source), inputs })),
+  })
   for (const file of files) writeFileSync(`${file.path}${suffix}`, file.contents)
-  for (const file of files.sort((a) => (a.path === outfile ? 1 : -1))) renameSync(`${file.path}${suffix}`, file.path)
+  for (const file of files.sort((a) => (a.path === outfile ? 1 : -1)))
+    renameSync(`${file.path}${suffix}`, file.path)
 }

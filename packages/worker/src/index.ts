@@ -22,7 +22,11 @@ export const WORKER_HEAP_FLAGS: readonly string[] = ['--max-semi-space-size=2']
  * rebuilds the bundles when a source changed (one stat per input when nothing did), so a
  * launcher never starts a stale worker.
  */
-export const WORKER_NODE_ARGS: readonly string[] = ['--enable-source-maps', ...WORKER_HEAP_FLAGS, WORKER_ENTRY]
+export const WORKER_NODE_ARGS: readonly string[] = [
+  '--enable-source-maps',
+  ...WORKER_HEAP_FLAGS,
+  WORKER_ENTRY,
+]
 
 await ensureWorkerBuilt()
 

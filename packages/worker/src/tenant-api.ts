@@ -3,7 +3,14 @@ import { rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import { Readable } from 'node:stream'
 import { Hono, type Context, type Next } from 'hono'
-import { RUN_STATUSES, type Engine, type JsonValue, type RunStatus, type StartRequest } from '@litecell/engine'
+import {
+  MAX_STATUS_RUN_IDS,
+  RUN_STATUSES,
+  type Engine,
+  type JsonValue,
+  type RunStatus,
+  type StartRequest,
+} from '@litecell/engine'
 import {
   HIBERNATE_PATH,
   SYNC_POINT_PATH,
@@ -134,10 +141,23 @@ export function createTenantApi(options: TenantApiOptions): Hono {
     const page = await engine.list({
       status: status as RunStatus | undefined,
       workflow: context.req.query('workflow') || undefined,
+      tags: tagsOf(context.req.queries()),
       limit: optionalInteger(context.req.query('limit'), 'limit', 1, 1000),
       cursor: context.req.query('cursor') || undefined,
     })
     return context.json(page)
+  })
+
+  tenant.post('/runs/status', async (context) => {
+    const body = await readJsonObject(context)
+    const runIds = body.runIds
+    if (!Array.isArray(runIds) || runIds.length === 0 || runIds.length > MAX_STATUS_RUN_IDS) {
+      throw new WorkerError(
+        'BAD_REQUEST',
+        `Expected \`runIds\` to be an array of 1 to ${MAX_STATUS_RUN_IDS} run ids, got ${describeValue(runIds)}`,
+      )
+    }
+    return context.json({ runs: await engine.statuses(runIds as string[]) })
   })
 
   // An open stream does not count as a request in flight: watching a tenant keeps it no
@@ -213,6 +233,16 @@ export function createTenantApi(options: TenantApiOptions): Hono {
   return app
 }
 
+/** Start options the engine validates itself (its messages quote the value and the limits). */
+const ENGINE_CHECKED_OPTIONS = [
+  'priority',
+  'deduplicationId',
+  'partitionKey',
+  'tags',
+  'timeoutMs',
+  'debounce',
+] as const
+
 function toStartRequest(body: JsonObject): StartRequest {
   const workflow = requireString(body, 'workflow')
   const request: StartRequest = { workflow, input: (body.input ?? null) as JsonValue }
@@ -220,5 +250,33 @@ function toStartRequest(body: JsonObject): StartRequest {
   const queue = optionalString(body, 'queue')
   if (idempotencyKey !== undefined) request.idempotencyKey = idempotencyKey
   if (queue !== undefined) request.queue = queue
+  const options = request as unknown as Record<string, unknown>
+  for (const field of ENGINE_CHECKED_OPTIONS) {
+    if (body[field] !== undefined) options[field] = body[field]
+  }
   return request
+}
+
+/** Prefix of the query parameters that filter runs by tag: `tag.lr=0.1`. */
+const TAG_PARAMETER = 'tag.'
+
+/**
+ * The `tag.<key>=<value>` parameters of a list request, AND-ed; the engine validates keys and
+ * values. A key given twice is refused: no run has two values of one tag.
+ */
+function tagsOf(queries: Record<string, string[]>): Record<string, string> | undefined {
+  let tags: Record<string, string> | undefined
+  for (const [name, values] of Object.entries(queries)) {
+    if (!name.startsWith(TAG_PARAMETER)) continue
+    const key = name.slice(TAG_PARAMETER.length)
+    if (values.length !== 1) {
+      throw new WorkerError(
+        'BAD_REQUEST',
+        `Expected one \`${name}\` parameter, got ${values.length} (a run has one value per tag; repeat different tags to AND them)`,
+      )
+    }
+    tags ??= {}
+    tags[key] = values[0] as string
+  }
+  return tags
 }

@@ -97,6 +97,34 @@ export function RunPage(props: { tenantId: string; runId: string }) {
                   <dt>Queue</dt>
                   <dd>{detail.queue ?? 'default'}</dd>
                 </div>
+                {detail.priority !== undefined && (
+                  <div class="fact">
+                    <dt>Priority</dt>
+                    <dd>{detail.priority}</dd>
+                  </div>
+                )}
+                {detail.partitionKey !== undefined && (
+                  <div class="fact">
+                    <dt>Partition</dt>
+                    <dd class="mono">{detail.partitionKey}</dd>
+                  </div>
+                )}
+                {detail.deadlineAt !== undefined && (
+                  <div class="fact">
+                    <dt>Deadline</dt>
+                    <dd>{formatTime(detail.deadlineAt)}</dd>
+                  </div>
+                )}
+                {detail.tags !== undefined && (
+                  <div class="fact">
+                    <dt>Tags</dt>
+                    <dd class="mono">
+                      {Object.entries(detail.tags)
+                        .map(([key, value]) => `${key}=${value}`)
+                        .join(', ')}
+                    </dd>
+                  </div>
+                )}
                 {detail.parentRunId && (
                   <div class="fact">
                     <dt>Parent</dt>
