@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto'
 import { existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs'
-import { basename, extname, join, relative, resolve } from 'node:path'
+import { basename, dirname, extname, join, resolve } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import * as engine from '@litecell/engine'
 
@@ -31,11 +31,18 @@ export function compiledAppsDir(): string | undefined {
  * @throws the compiler's error (a syntax error, an unresolved import) with the module's path.
  */
 export async function appModuleUrl(appPath: string): Promise<string> {
+  return BUNDLED ? compiledAppUrl(appPath, CACHE_DIR) : pathToFileURL(resolve(appPath)).href
+}
+
+/**
+ * The URL of the app module's bundle in `cacheDir`, compiled first if it is missing or older
+ * than one of its sources: once per app version, whatever the number of wakes.
+ */
+export async function compiledAppUrl(appPath: string, cacheDir: string): Promise<string> {
   const source = resolve(appPath)
-  if (!BUNDLED) return pathToFileURL(source).href
   ;(globalThis as Record<symbol, unknown>)[Symbol.for('litecell.engine')] = engine
   const key = createHash('sha256').update(source).digest('hex').slice(0, 12)
-  const outfile = join(CACHE_DIR, `${basename(source, extname(source))}-${key}.mjs`)
+  const outfile = join(cacheDir, `${basename(source, extname(source))}-${key}.mjs`)
   if (isStale(outfile)) await compile(source, outfile)
   return pathToFileURL(outfile).href
 }
@@ -57,6 +64,19 @@ function isStale(outfile: string): boolean {
 
 async function compile(source: string, outfile: string): Promise<void> {
   const esbuild = await import('esbuild')
+  try {
+    await bundle(esbuild, source, outfile)
+  } finally {
+    // esbuild's service is a child process: a worker must not keep it beside its tenant.
+    await esbuild.stop()
+  }
+}
+
+async function bundle(
+  esbuild: typeof import('esbuild'),
+  source: string,
+  outfile: string,
+): Promise<void> {
   const exportNames = Object.keys(engine).filter(
     (name) => /^[A-Za-z_$][\w$]*$/.test(name) && name !== 'default',
   )
@@ -98,14 +118,14 @@ async function compile(source: string, outfile: string): Promise<void> {
     const file = resolve(path)
     inputs[file] = statSync(file).mtimeMs
   }
-  mkdirSync(CACHE_DIR, { recursive: true })
+  mkdirSync(dirname(outfile), { recursive: true })
   // Temporary files renamed into place, the bundle last: a worker starting meanwhile reads
   // the old bundle or the new one, never half of one.
   const suffix = `.${process.pid}.tmp`
   const files = result.outputFiles.map((file) => ({ path: file.path, contents: file.contents }))
   files.push({
     path: `${outfile}.inputs.json`,
-    contents: Buffer.from(JSON.stringify({ source: relative(CACHE_DIR, source), inputs })),
+    contents: Buffer.from(JSON.stringify({ source, inputs })),
   })
   for (const file of files) writeFileSync(`${file.path}${suffix}`, file.contents)
   for (const file of files.sort((a) => (a.path === outfile ? 1 : -1)))
