@@ -77,6 +77,8 @@ describe('dashboard', () => {
     await tab.screenshot('tenant-created')
     await tab.page.click('dialog[open] button:has-text("Done")')
     await tab.page.waitForSelector('tr[data-tenant=lab]')
+    // The Durability column shows the tenant's setting (`local`: the local launcher's default).
+    expect(await tab.page.textContent('tr[data-tenant=lab] td:nth-child(4)')).toBe('local')
     // The token works, and the API never shows it again.
     expect((await server.admin.withToken(labToken).send<any>('GET', '/v1/whoami')).body).toEqual({ kind: 'tenant', tenantId: 'lab' })
     expect(JSON.stringify((await server.admin.send<any>('GET', '/v1/tenants/lab')).body)).not.toContain(labToken)

@@ -16,7 +16,7 @@ test('a durable sleep in a hibernated tenant completes with no client request', 
   expect(hibernated.state).toBe('hibernated')
   expect(hibernated.nextWakeAt).not.toBeNull()
   // Only the verified copy a wake here may use stays (issue 12).
-  expect(readdirSync(join(server.dataDir, 'tenants', 'nap'))).toEqual(['hibernated'])
+  expect(readdirSync(join(server.dataDir, 'tenants', 'nap')).sort()).toEqual(['hibernated', 'incarnation'])
 
   // Only GET /v1/tenants/:id from here on: it shows the tenant without waking it.
   const woken = await waitFor(

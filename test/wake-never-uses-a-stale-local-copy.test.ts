@@ -82,7 +82,7 @@ test(
     expect((await server.admin.post<any>('/v1/tenants/moves/hibernate')).state).toBe('hibernated')
     const tenantDir = join(server.dataDir, 'tenants', 'moves')
     // The live file is gone; only the verified copy stays.
-    expect(readdirSync(tenantDir)).toEqual(['hibernated'])
+    expect(readdirSync(tenantDir).sort()).toEqual(['hibernated', 'incarnation'])
 
     // Woken on the same machine, nothing changed in S3: the copy is used, no download.
     await write(server, 'a-2')

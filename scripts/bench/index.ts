@@ -85,7 +85,10 @@ async function main(): Promise<void> {
 
   // One server for every scenario (each uses tenants of its own); the fleet's cap applies throughout.
   const { fleet } = plan
-  const env = { LITECELL_MAX_WORKERS: String(fleet.maxWorkers) }
+  // The burst's clients are willing to wait (issue 12): on 2 shared cores the last of 200
+  // tenants waits longer than the default 60 s for its slot (wakes and verified hibernations
+  // cost CPU), and a 429 would send it to the back of the queue.
+  const env = { LITECELL_MAX_WORKERS: String(fleet.maxWorkers), LITECELL_WAKE_WAIT_MS: '600000' }
   const ids = fleetTenantIds(fleet.tenants)
   let server = await startServer(env)
   if (plan.mode === 'wake') {

@@ -18,13 +18,15 @@ const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 export default {
   migrations: ['CREATE TABLE ledger (run_id TEXT NOT NULL, entry TEXT NOT NULL)'],
   workflows: {
-    /** Two counted steps, one ledger transaction, one slow counted step. */
+    /** Two counted steps, one ledger transaction, one slow counted step (its start counted too). */
     counted: async (ctx: any, input: { tenant: string; slowMs?: number }) => {
       await ctx.step('first', () => effect(input.tenant, `${ctx.runId} first`))
       await ctx.transaction('ledger', (tx: any) => {
         tx.execute('INSERT INTO ledger (run_id, entry) VALUES (?, ?)', [ctx.runId, 'paid'])
       })
       await ctx.step('slow', async () => {
+        // The workflow got here, so `first` and `ledger` are recorded: never to run again.
+        effect(input.tenant, `${ctx.runId} slow-begin`)
         await pause(input.slowMs ?? 100)
         effect(input.tenant, `${ctx.runId} slow`)
       })
@@ -47,6 +49,17 @@ export default {
     /** Kills its own worker process: a crash loop on every recovery. */
     crash: async (ctx: any) => {
       await ctx.step('crash', () => process.exit(3))
+    },
+    /**
+     * Three steps, the middle one a ledger transaction (issue 11's machine-loss tests): its
+     * output follows from its input, so a result reported before a loss can be compared after.
+     */
+    threeSteps: async (ctx: any, input: { n: number }) => {
+      const doubled = await ctx.step('double', () => input.n * 2)
+      await ctx.transaction('ledger', (tx: any) => {
+        tx.execute('INSERT INTO ledger (run_id, entry) VALUES (?, ?)', [ctx.runId, `n-${input.n}`])
+      })
+      return ctx.step('report', () => ({ n: input.n, doubled }))
     },
     /** A quick workflow for load. */
     quick: async (ctx: any, input: { n?: number } | null) => ctx.step('add', () => (input?.n ?? 0) + 1),
@@ -101,6 +114,18 @@ export default {
     /** Waits for an `approve` event (at most `timeoutMs`), then returns its payload. */
     approval: async (ctx: any, input: { timeoutMs?: number } | null) =>
       ctx.waitForEvent('approve', input?.timeoutMs ? { timeoutMs: input.timeoutMs } : undefined),
+    /** A step that awaits a promise that never settles: only a stop deadline ends it. */
+    hang: async (ctx: any) => {
+      await ctx.step('hang', () => new Promise(() => undefined))
+      return 'unreachable'
+    },
+    /** `steps` steps of `stepMs` each (a long workflow that survives its control plane). */
+    slowSteps: async (ctx: any, input: { steps: number; stepMs: number }) => {
+      for (let i = 0; i < input.steps; i += 1) {
+        await ctx.step(`step-${i}`, () => pause(input.stepMs).then(() => process.pid))
+      }
+      return { steps: input.steps, pid: process.pid }
+    },
     /** Allocates until the worker's heap cap kills it. */
     hog: async (ctx: any) =>
       ctx.step('hog', () => {

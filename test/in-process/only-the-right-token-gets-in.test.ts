@@ -129,6 +129,15 @@ const ROUTES: readonly Route[] = [
     check: (reply, t) => expect(reply.body).toMatchObject({ id: t.tenant, app: 'test' }),
   },
   {
+    route: 'PATCH /v1/tenants/:id',
+    scope: 'admin',
+    method: 'PATCH',
+    path: base,
+    body: () => ({ labels: { team: 'ml' } }),
+    okStatus: 200,
+    check: (reply, t) => expect(reply.body).toMatchObject({ id: t.tenant, labels: { team: 'ml' } }),
+  },
+  {
     route: 'POST /v1/tenants/:id/hibernate',
     scope: 'admin',
     method: 'POST',

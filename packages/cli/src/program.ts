@@ -28,10 +28,14 @@ export function createProgram(): Command {
   program
     .command('serve')
     .description('run the control plane (embedded S3 unless LITECELL_S3_ENDPOINT is set)')
-    .action(async () => {
+    .option(
+      '--new-registry',
+      'start with an empty registry even though storage holds one that cannot be restored (every stored tenant is forgotten)',
+    )
+    .action(async (options: { newRegistry?: boolean }) => {
       // Loaded on use: the control plane's module graph would slow every other command.
       const { runServe } = await import('./serve-loader.js')
-      await runServe()
+      await runServe({ newRegistry: options.newRegistry === true })
     })
   program.addCommand(tenantsCommand())
   program.addCommand(runsCommand())

@@ -15,7 +15,10 @@ import { CliError } from './cli-error.js'
  * finds it at a wake. SIGINT/SIGTERM stop it cleanly: every tenant hibernated with a verified
  * sync, the registry synced last.
  */
-export async function serveCommand(env: NodeJS.ProcessEnv = process.env): Promise<void> {
+export async function serveCommand(
+  env: NodeJS.ProcessEnv = process.env,
+  options: { readonly newRegistry?: boolean } = {},
+): Promise<void> {
   // The AWS SDK's notice about Node versions would greet every start; it is the SDK's concern.
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true'
   const config = controlPlaneConfigFromEnv(env, { appPath: EXPERIMENT_APP_PATH })
@@ -24,7 +27,7 @@ export async function serveCommand(env: NodeJS.ProcessEnv = process.env): Promis
     env.LITECELL_LOG === 'stdout' ? process.stdout : createWriteStream(join(config.dataDir, 'logs', 'control-plane.log'), { flags: 'a' })
   const log = pino({ base: { component: 'control-plane' }, level: env.LITECELL_LOG_LEVEL ?? 'info' }, destination)
   const [started, checked] = await Promise.allSettled([
-    ControlPlane.start(config, { log, workerNodeArgs: WORKER_NODE_ARGS }),
+    ControlPlane.start(config, { log, workerNodeArgs: WORKER_NODE_ARGS, newRegistry: options.newRegistry === true }),
     checkApps(config.apps),
   ])
   const failures: AppLoadFailure[] = checked.status === 'fulfilled' ? checked.value : []

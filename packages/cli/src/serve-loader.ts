@@ -3,7 +3,7 @@
  * bundling is issue 12): the bundled CLI loads them from source on this one command, so every
  * other command starts without the control plane's module graph or a TypeScript loader.
  */
-export async function runServe(): Promise<void> {
+export async function runServe(options: { readonly newRegistry?: boolean } = {}): Promise<void> {
   // From the bundle (dist/litecell.mjs) or the sources (src/…), the same file: ../src/.
   const source = new URL('../src/serve-command.ts', import.meta.url)
   if (!import.meta.url.endsWith('.ts')) {
@@ -11,5 +11,5 @@ export async function runServe(): Promise<void> {
     register()
   }
   const { serveCommand } = (await import(source.href)) as typeof import('./serve-command.js')
-  await serveCommand()
+  await serveCommand(process.env, options)
 }

@@ -43,6 +43,13 @@ export function isFinished(status: string): boolean {
   return (FINISHED_STATUSES as readonly string[]).includes(status)
 }
 
+/**
+ * What an acknowledgement means: `local`, committed on the worker's disk; `replicated`,
+ * confirmed in S3 (a final status shows only once it is in S3 too). Answers say which in the
+ * `Litecell-Durability` header.
+ */
+export type Durability = 'local' | 'replicated'
+
 /** Who a token belongs to (`GET /v1/whoami`). */
 export type Caller = { kind: 'admin' } | { kind: 'tenant'; tenantId: string }
 
@@ -61,7 +68,7 @@ export interface TenantView {
   app: string
   state: TenantState
   labels: Record<string, string>
-  durability?: string
+  durability?: Durability
   createdAt: string
   lastActiveAt: string | null
   nextWakeAt: string | null
@@ -105,6 +112,14 @@ export interface CreateTenantRequest {
   id?: string
   app?: string
   labels?: Record<string, string>
+  /** @default the server's (`local` with local workers, `replicated` with pods) */
+  durability?: Durability
+}
+
+/** `PATCH /v1/tenants/:id`: what to change. */
+export interface UpdateTenantRequest {
+  labels?: Record<string, string>
+  durability?: Durability
 }
 
 /** `POST /v1/tenants/:id/fork`: the new tenant's id, and the time to fork at (default: now). */
@@ -135,6 +150,8 @@ export interface StartRunRequest {
   /** Same key, same run: makes a submission safe to retry. */
   idempotencyKey?: string
   queue?: string
+  /** Overrides the tenant's durability for this request. */
+  durability?: Durability
   /** Admission order in its queue: lower first (−1,000,000 to 1,000,000). @default 0 */
   priority?: number
   /** While a run with this id is unfinished, another start with it is 409 `DUPLICATE_RUN`. */

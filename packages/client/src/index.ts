@@ -28,6 +28,7 @@ export type {
   Caller,
   CreatedTenant,
   CreateTenantRequest,
+  Durability,
   FleetSummary,
   ForkTenantRequest,
   LifecycleFigures,
@@ -54,6 +55,7 @@ export type {
   TenantPage,
   TenantState,
   TenantView,
+  UpdateTenantRequest,
   WorkerView,
 } from './api-types.js'
 export type {

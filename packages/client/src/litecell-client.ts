@@ -26,6 +26,7 @@ import type {
   TenantPage,
   TenantState,
   TenantView,
+  UpdateTenantRequest,
 } from './api-types.js'
 import { LitecellError } from './litecell-error.js'
 import {
@@ -187,6 +188,11 @@ export class LitecellClient {
 
   forkTenant(id: string, request: ForkTenantRequest): Promise<CreatedTenant> {
     return this.post(apiPath('tenants', id, 'fork'), request)
+  }
+
+  /** Changes a tenant's labels or durability (admin); answers once the change is in S3. */
+  updateTenant(id: string, settings: UpdateTenantRequest): Promise<TenantView> {
+    return this.request('PATCH', apiPath('tenants', id), { body: settings })
   }
 
   deleteTenant(id: string): Promise<{ id: string; deleted: boolean }> {
@@ -545,11 +551,7 @@ async function errorOf(response: Response): Promise<LitecellError> {
     const body = JSON.parse(text) as { error?: Record<string, unknown> }
     const error = body.error
     if (typeof error?.code === 'string') {
-      const { code, message, ...rest } = error
-      const details: Record<string, string | number> = {}
-      for (const [key, value] of Object.entries(rest)) {
-        if (typeof value === 'string' || typeof value === 'number') details[key] = value
-      }
+      const { code, message, ...details } = error
       return new LitecellError(code, response.status, String(message ?? ''), { details })
     }
   } catch {

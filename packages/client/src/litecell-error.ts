@@ -17,9 +17,11 @@ export class LitecellError extends Error {
   readonly detail: string
   /**
    * Facts the error answer carries beside its message: `DUPLICATE_RUN` has `runId`, the
-   * unfinished run holding the deduplication id. Empty for most errors.
+   * unfinished run holding the deduplication id; a replicated acknowledgement that timed out
+   * (`STORAGE_UNAVAILABLE`) has `runId` (or `runIds` for a batch) and `committedLocally: true`.
+   * Empty for most errors.
    */
-  readonly details: Readonly<Record<string, string | number>>
+  readonly details: Readonly<Record<string, unknown>>
 
   constructor(
     code: string,
@@ -28,7 +30,7 @@ export class LitecellError extends Error {
     options: {
       cause?: unknown
       message?: string
-      details?: Readonly<Record<string, string | number>>
+      details?: Readonly<Record<string, unknown>>
     } = {},
   ) {
     super(options.message ?? `${status} ${code}: ${detail}`, { cause: options.cause })

@@ -5,6 +5,7 @@ import {
   errorResponse,
   optionalInteger,
   optionalString,
+  parseDurability,
   parseTenantId,
   readJsonObject,
 } from '@litecell/protocol'
@@ -17,6 +18,7 @@ import type { Fleet } from './fleet/fleet.js'
 import type { FleetSummary } from './fleet-summary.js'
 import { createInternalRoutes } from './internal-routes.js'
 import type { Launcher } from './launcher.js'
+import { RequestErrorLog } from './request-error-log.js'
 import { parseFlag, parseLabels, parseOptionalTime } from './request-validation.js'
 import { DEFAULT_LOG_LINES, MAX_LOG_LINES } from './tenant-log.js'
 import { parseTenantListQuery } from './tenant-list-query.js'
@@ -51,9 +53,13 @@ export function createApi(options: ApiOptions): Hono {
   const { auth, fleet, tenants, log } = options
   const app = new Hono()
 
+  const errors = new RequestErrorLog(log)
   app.onError((err, context) => {
     const response = errorResponse(context, err)
-    if (response.status >= 500) log.error({ err, path: context.req.path }, 'request failed')
+    if (err instanceof ControlPlaneError && err.retryAfterSeconds !== undefined) {
+      response.headers.set('retry-after', String(err.retryAfterSeconds))
+    }
+    errors.record(context, err, response.status)
     return response
   })
   app.notFound(() => {
@@ -92,10 +98,12 @@ export function createApi(options: ApiOptions): Hono {
 
   app.post('/v1/tenants', auth.requireAdmin(), async (context) => {
     const body = await readJsonObject(context)
-    const created = tenants.create({
+    const durability = parseDurability(body.durability)
+    const created = await tenants.create({
       id: body.id === undefined ? undefined : parseTenantId(body.id),
       app: optionalString(body, 'app', 63),
       labels: parseLabels(body.labels),
+      ...(durability ? { durability } : {}),
     })
     return context.json(created, 201)
   })
@@ -109,6 +117,16 @@ export function createApi(options: ApiOptions): Hono {
 
   const tenant = new Hono()
   tenant.get('/', auth.requireTenant(), async (context) => context.json(await tenants.show(id(context))))
+  tenant.patch('/', auth.requireAdmin(), async (context) => {
+    const body = await readJsonObject(context)
+    const labels = parseLabels(body.labels)
+    const durability = parseDurability(body.durability)
+    const updated = await tenants.update(id(context), {
+      ...(labels ? { labels } : {}),
+      ...(durability ? { durability } : {}),
+    })
+    return context.json(updated)
+  })
   tenant.post('/hibernate', auth.requireAdmin(), async (context) => context.json(await tenants.hibernate(id(context))))
   tenant.post('/wake', auth.requireAdmin(), async (context) => context.json(await tenants.wake(id(context))))
   tenant.post('/upgrade', auth.requireAdmin(), async (context) => {
@@ -153,14 +171,15 @@ export function createApi(options: ApiOptions): Hono {
     return streamRuns(fleet, tenantId, {
       signal: context.req.raw.signal,
       exists: () => tenants.exists(tenantId),
+      durability: () => (tenants.exists(tenantId) ? tenants.durabilityOf(tenants.get(tenantId)) : 'local'),
     })
   })
   // Run, workflow, schedule, query and snapshot routes live in the tenant's worker: wake it
   // and forward.
   for (const path of ['/runs', '/runs/*', '/workflows', '/schedules', '/schedules/*', '/query', '/snapshot']) {
     tenant.all(path, auth.requireTenant(), async (context) => {
-      tenants.require(id(context))
-      return proxyToWorker(context, fleet, id(context))
+      const record = tenants.get(id(context))
+      return proxyToWorker(context, fleet, record.id, tenants.durabilityOf(record))
     })
   }
   app.route('/v1/tenants/:id', tenant)

@@ -1,4 +1,9 @@
 import type { DashboardAssets } from '@litecell/dashboard'
+import {
+  DEFAULT_STOP_TIMEOUT_MS,
+  DEFAULT_SYNC_TIMEOUT_MS,
+  type Durability,
+} from '@litecell/protocol'
 import type { StorageConfig } from '@litecell/replica'
 import type { Hono } from 'hono'
 import type { Logger } from 'pino'
@@ -6,6 +11,7 @@ import { createApi } from './api.js'
 import { AppCatalog } from './app-catalog.js'
 import { Auth } from './auth.js'
 import { Fleet } from './fleet/fleet.js'
+import { stopDeadlineMs } from './fleet/live-worker.js'
 import type { WorkerFetch } from './fleet/worker-client.js'
 import { FleetMetrics } from './fleet-metrics.js'
 import { fleetSummary } from './fleet-summary.js'
@@ -27,11 +33,32 @@ export interface ControlPlaneAppOptions {
   /** Folder holding `logs/`. */
   readonly dataDir: string
   readonly maxWorkers: number
+  /** Longest a wake waits for a worker slot before 429 (default 60 s). */
+  readonly wakeWaitMs?: number | undefined
+  /** Most workers starting at once (default two per core). */
+  readonly maxStarting?: number | undefined
   readonly idleMs: number
   readonly leaseTtlMs: number
   readonly syncIntervalMs: number
+  /** @default DEFAULT_STOP_TIMEOUT_MS of @litecell/protocol */
+  readonly stopTimeoutMs?: number | undefined
+  /** @default DEFAULT_SYNC_TIMEOUT_MS of @litecell/protocol */
+  readonly syncTimeoutMs?: number | undefined
   readonly concurrency?: number | undefined
   readonly queryTimeoutMs?: number | undefined
+  /** Longest a worker's replicated acknowledgement waits for S3 (LITECELL_REPLICATION_ACK_TIMEOUT_MS). */
+  readonly replicationAckTimeoutMs?: number | undefined
+  /**
+   * Durability of tenants created without one (LITECELL_DURABILITY). @default `replicated`
+   * with a launcher of remote workers (pods), else `local`
+   */
+  readonly defaultDurability?: Durability | undefined
+  /**
+   * Resolves once the registry's changes so far are in S3 (its replicator's confirmations):
+   * tenant create, fork, change and delete, and the lease epochs of remote workers, answer
+   * only then. Absent: at once (no replicated registry, e.g. in-process tests).
+   */
+  readonly confirmRegistry?: () => Promise<void>
   /** Where workers call back (the API's URL as they reach it), asked at each launch. */
   readonly controlUrl: () => string
   /** How requests reach workers; default: HTTP (in-process tests route them to worker apps). */
@@ -58,8 +85,12 @@ export interface ControlPlaneApp {
 export function createControlPlaneApp(options: ControlPlaneAppOptions): ControlPlaneApp {
   const { registry, storage, log } = options
   const apps = new AppCatalog({ ...options.apps })
+  const stopTimeoutMs = options.stopTimeoutMs ?? DEFAULT_STOP_TIMEOUT_MS
+  const syncTimeoutMs = options.syncTimeoutMs ?? DEFAULT_SYNC_TIMEOUT_MS
   let fleet!: Fleet
   const metrics = new FleetMetrics({ registry, activeWorkers: () => fleet.size })
+  const defaultDurability =
+    options.defaultDurability ?? (options.launcher.remoteWorkers ? 'replicated' : 'local')
   fleet = new Fleet({
     metrics,
     registry,
@@ -67,8 +98,12 @@ export function createControlPlaneApp(options: ControlPlaneAppOptions): ControlP
     log,
     dataDir: options.dataDir,
     maxWorkers: options.maxWorkers,
+    wakeWaitMs: options.wakeWaitMs,
+    maxStarting: options.maxStarting,
     leaseTtlMs: options.leaseTtlMs,
+    stopDeadlineMs: stopDeadlineMs(stopTimeoutMs, syncTimeoutMs),
     ...(options.workerFetch ? { workerFetch: options.workerFetch } : {}),
+    ...(options.confirmRegistry ? { confirmRegistry: options.confirmRegistry } : {}),
     workerSettings: (tenantId, app) => ({
       tenantId,
       controlUrl: options.controlUrl(),
@@ -77,8 +112,13 @@ export function createControlPlaneApp(options: ControlPlaneAppOptions): ControlP
       idleMs: options.idleMs,
       leaseTtlMs: options.leaseTtlMs,
       syncIntervalMs: options.syncIntervalMs,
+      stopTimeoutMs,
+      syncTimeoutMs,
       ...(options.concurrency !== undefined ? { concurrency: options.concurrency } : {}),
       ...(options.queryTimeoutMs !== undefined ? { queryTimeoutMs: options.queryTimeoutMs } : {}),
+      ...(options.replicationAckTimeoutMs !== undefined
+        ? { replicationAckTimeoutMs: options.replicationAckTimeoutMs }
+        : {}),
     }),
   })
   const tenants = new TenantService({
@@ -86,6 +126,8 @@ export function createControlPlaneApp(options: ControlPlaneAppOptions): ControlP
     fleet,
     apps,
     replicas: options.replicas ?? storedReplicas(storage),
+    defaultDurability,
+    ...(options.confirmRegistry ? { confirmRegistry: options.confirmRegistry } : {}),
   })
   const api = createApi({
     auth: new Auth({ adminTokenHash: options.adminTokenHash, registry }),

@@ -2,9 +2,14 @@ import { resolve } from 'node:path'
 import {
   DEFAULT_IDLE_MS,
   DEFAULT_LEASE_TTL_MS,
+  DEFAULT_STOP_TIMEOUT_MS,
   DEFAULT_SYNC_INTERVAL_MS,
+  DURABILITIES,
+  DEFAULT_SYNC_TIMEOUT_MS,
   WORKER_ENV,
+  isDurability,
   storageFromEnv,
+  type Durability,
 } from '@litecell/protocol'
 import { validateStorageConfig, type StorageConfig } from '@litecell/replica'
 import { ControlPlaneError } from './control-plane-error.js'
@@ -12,6 +17,7 @@ import {
   kubernetesLauncherOptionsFromEnv,
   type KubernetesLauncherOptions,
 } from './kubernetes/launcher-options.js'
+import { DEFAULT_WAKE_WAIT_MS } from './fleet/wake-queue.js'
 import { DEFAULT_STANDBY_WORKERS, DEFAULT_WORKER_MAX_OLD_SPACE_MB } from './local-launcher.js'
 
 /** Port of the public API. */
@@ -20,6 +26,12 @@ export const DEFAULT_PORT = 8787
 export const DEFAULT_DATA_DIR = '.litecell'
 /** Most workers active at once. */
 export const DEFAULT_MAX_WORKERS = 16
+/**
+ * Litestream sync interval of the registry (its monitor runs at half of it). Shorter than the
+ * tenants' default: creating, forking and deleting a tenant wait for their registry change to
+ * be confirmed in S3 (issue 11), and many concurrent changes share one confirmation.
+ */
+export const DEFAULT_REGISTRY_SYNC_INTERVAL_MS = 100
 
 /** Settings of a control plane. */
 export interface ControlPlaneConfig {
@@ -35,9 +47,23 @@ export interface ControlPlaneConfig {
   /** Port for the embedded S3 server (0: any free port). */
   readonly embeddedS3Port: number
   readonly maxWorkers: number
+  /** Longest a wake waits for a worker slot before 429 (LITECELL_WAKE_WAIT_MS). */
+  readonly wakeWaitMs?: number
+  /** Most workers starting at once (LITECELL_MAX_STARTING; default two per core). */
+  readonly maxStarting?: number
   readonly idleMs: number
   readonly leaseTtlMs: number
   readonly syncIntervalMs: number
+  /** The registry's own Litestream sync interval (LITECELL_REGISTRY_SYNC_INTERVAL_MS). @default 100 */
+  readonly registrySyncIntervalMs?: number
+  /** Durability of tenants created without one (LITECELL_DURABILITY); absent: by launcher. */
+  readonly durability?: Durability
+  /** Longest a replicated acknowledgement waits for S3 (LITECELL_REPLICATION_ACK_TIMEOUT_MS). */
+  readonly replicationAckTimeoutMs?: number
+  /** How long a stop waits for runs (LITECELL_STOP_TIMEOUT_MS); past it they resume on the next wake. */
+  readonly stopTimeoutMs?: number
+  /** Budget of a stop's verified final sync (LITECELL_SYNC_TIMEOUT_MS). */
+  readonly syncTimeoutMs?: number
   readonly workerMaxOldSpaceMb: number
   /** Worker processes kept started and waiting, for fast wakes. */
   readonly standbyWorkers: number
@@ -54,10 +80,12 @@ export interface ControlPlaneConfig {
 /**
  * Reads the control plane's settings from the environment: LITECELL_PORT, LITECELL_HOST,
  * LITECELL_DATA_DIR, LITECELL_APP (and LITECELL_APPS=name=path,…), LITECELL_ADMIN_TOKEN,
- * LITECELL_MAX_WORKERS, LITECELL_IDLE_MS, LITECELL_LEASE_TTL_MS, LITECELL_SYNC_INTERVAL_MS,
+ * LITECELL_MAX_WORKERS, LITECELL_WAKE_WAIT_MS, LITECELL_MAX_STARTING, LITECELL_IDLE_MS,
+ * LITECELL_LEASE_TTL_MS, LITECELL_SYNC_INTERVAL_MS, LITECELL_STOP_TIMEOUT_MS, LITECELL_SYNC_TIMEOUT_MS,
  * LITECELL_WORKER_MAX_OLD_SPACE_MB, LITECELL_STANDBY_WORKERS, LITECELL_S3_* / AWS_* (see the replica package).
  * LITECELL_ADVERTISE_URL, and LITECELL_LAUNCHER=kubernetes with LITECELL_K8S_* (see
- * kubernetes/launcher-options.ts). LITECELL_CONCURRENCY and LITECELL_QUERY_TIMEOUT_MS are
+ * kubernetes/launcher-options.ts), LITECELL_DURABILITY, LITECELL_REGISTRY_SYNC_INTERVAL_MS.
+ * LITECELL_CONCURRENCY, LITECELL_QUERY_TIMEOUT_MS and LITECELL_REPLICATION_ACK_TIMEOUT_MS are
  * worker settings (pods do not inherit this process's environment).
  */
 export function controlPlaneConfigFromEnv(
@@ -73,6 +101,13 @@ export function controlPlaneConfigFromEnv(
   const settings = storageFromEnv(env)
   const storage = settings === null ? null : validateStorageConfig(settings)
   const kubernetes = kubernetesConfig(env, storage)
+  const durability = env.LITECELL_DURABILITY || undefined
+  if (durability !== undefined && !isDurability(durability)) {
+    throw new ControlPlaneError(
+      'INVALID_CONFIG',
+      `Expected LITECELL_DURABILITY to be one of ${DURABILITIES.join(', ')}, got \`${durability}\``,
+    )
+  }
   return {
     port: integer(env, 'LITECELL_PORT', DEFAULT_PORT),
     host: env.LITECELL_HOST || '127.0.0.1',
@@ -82,9 +117,13 @@ export function controlPlaneConfigFromEnv(
     storage,
     embeddedS3Port: integer(env, 'LITECELL_EMBEDDED_S3_PORT', 0),
     maxWorkers: integer(env, 'LITECELL_MAX_WORKERS', DEFAULT_MAX_WORKERS),
+    wakeWaitMs: integer(env, 'LITECELL_WAKE_WAIT_MS', DEFAULT_WAKE_WAIT_MS),
+    ...(env.LITECELL_MAX_STARTING ? { maxStarting: positive(env, 'LITECELL_MAX_STARTING') } : {}),
     idleMs: integer(env, 'LITECELL_IDLE_MS', DEFAULT_IDLE_MS),
     leaseTtlMs: integer(env, 'LITECELL_LEASE_TTL_MS', DEFAULT_LEASE_TTL_MS),
     syncIntervalMs: integer(env, 'LITECELL_SYNC_INTERVAL_MS', DEFAULT_SYNC_INTERVAL_MS),
+    stopTimeoutMs: integer(env, WORKER_ENV.stopTimeoutMs, DEFAULT_STOP_TIMEOUT_MS),
+    syncTimeoutMs: positive(env, WORKER_ENV.syncTimeoutMs, DEFAULT_SYNC_TIMEOUT_MS),
     workerMaxOldSpaceMb: integer(env, 'LITECELL_WORKER_MAX_OLD_SPACE_MB', DEFAULT_WORKER_MAX_OLD_SPACE_MB),
     standbyWorkers: integer(env, 'LITECELL_STANDBY_WORKERS', DEFAULT_STANDBY_WORKERS),
     ...(env[WORKER_ENV.concurrency]
@@ -93,6 +132,13 @@ export function controlPlaneConfigFromEnv(
     ...(env[WORKER_ENV.queryTimeoutMs]
       ? { queryTimeoutMs: positive(env, WORKER_ENV.queryTimeoutMs) }
       : {}),
+    ...(env[WORKER_ENV.replicationAckTimeoutMs]
+      ? { replicationAckTimeoutMs: positive(env, WORKER_ENV.replicationAckTimeoutMs) }
+      : {}),
+    ...(env.LITECELL_REGISTRY_SYNC_INTERVAL_MS
+      ? { registrySyncIntervalMs: positive(env, 'LITECELL_REGISTRY_SYNC_INTERVAL_MS') }
+      : {}),
+    ...(durability ? { durability } : {}),
     ...(kubernetes ? { kubernetes } : {}),
     ...(env.LITECELL_ADVERTISE_URL
       ? { advertiseUrl: env.LITECELL_ADVERTISE_URL.replace(/\/+$/, '') }
@@ -142,8 +188,8 @@ function integer(env: NodeJS.ProcessEnv, name: string, fallback: number): number
   return value
 }
 
-function positive(env: NodeJS.ProcessEnv, name: string): number {
-  const value = integer(env, name, 0)
+function positive(env: NodeJS.ProcessEnv, name: string, fallback = 0): number {
+  const value = integer(env, name, fallback)
   if (value < 1) {
     throw new ControlPlaneError('INVALID_CONFIG', `Expected ${name} to be an integer from 1 and up, got \`${value}\``)
   }

@@ -22,6 +22,8 @@ export type ControlPlaneErrorCode =
   | 'APP_LOAD_FAILED'
   // This launcher cannot serve tenant logs (pods: the cluster's pod logs).
   | 'LOGS_UNAVAILABLE'
+  | 'REGISTRY_UNRESTORABLE'
+  | 'STORAGE_UNAVAILABLE'
   // A worker's engine refused the tenant's file (see the worker's EXIT_APP_REFUSED).
   | 'APP_MISMATCH'
   | 'MIGRATION_MISMATCH'
@@ -30,9 +32,16 @@ export type ControlPlaneErrorCode =
 export class ControlPlaneError extends Error {
   override name = 'ControlPlaneError'
   readonly code: ControlPlaneErrorCode
+  /** When to try again (sent as Retry-After), for refusals that pass (`OVER_CAPACITY`). */
+  readonly retryAfterSeconds: number | undefined
 
-  constructor(code: ControlPlaneErrorCode, message: string, options?: { cause?: unknown }) {
-    super(message, options)
+  constructor(
+    code: ControlPlaneErrorCode,
+    message: string,
+    options?: { cause?: unknown; retryAfterSeconds?: number },
+  ) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause })
     this.code = code
+    this.retryAfterSeconds = options?.retryAfterSeconds
   }
 }

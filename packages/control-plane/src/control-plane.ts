@@ -4,27 +4,35 @@ import type { AddressInfo } from 'node:net'
 import { join } from 'node:path'
 import { serve, type ServerType } from '@hono/node-server'
 import {
+  CommitConfirmations,
   controlPlaneReplica,
   ensureBucket,
   replicate,
-  restore,
   startEmbeddedS3,
   type EmbeddedS3,
   type Replicator,
   type StorageConfig,
 } from '@litecell/replica'
 import { DashboardAssets } from '@litecell/dashboard'
-import { hashSecret, newSecret } from '@litecell/protocol'
+import {
+  DEFAULT_REPLICATION_ACK_TIMEOUT_MS,
+  hashSecret,
+  newSecret,
+} from '@litecell/protocol'
 import pino, { type Logger } from 'pino'
 import { ControlPlaneError } from './control-plane-error.js'
 import { AppCatalog } from './app-catalog.js'
-import type { ControlPlaneConfig } from './control-plane-config.js'
+import {
+  DEFAULT_REGISTRY_SYNC_INTERVAL_MS,
+  type ControlPlaneConfig,
+} from './control-plane-config.js'
 import { createControlPlaneApp } from './control-plane-app.js'
 import type { Fleet } from './fleet/fleet.js'
 import { KubernetesLauncher } from './kubernetes/kubernetes-launcher.js'
 import type { Launcher } from './launcher.js'
 import { LocalLauncher } from './local-launcher.js'
-import { Registry } from './registry.js'
+import type { Registry } from './registry.js'
+import { openRegistry } from './registry-restore.js'
 import { WakeScheduler } from './wake-scheduler.js'
 
 /** The registry's file name in the data directory. */
@@ -85,6 +93,8 @@ export class ControlPlane {
       launcher?: Launcher
       /** How to run a local worker (`WORKER_NODE_ARGS` of @litecell/worker). */
       workerNodeArgs?: readonly string[]
+      /** Start with an empty registry even if storage holds one (see `openRegistry`). */
+      newRegistry?: boolean
     } = {},
   ): Promise<ControlPlane> {
     const log = options.log ?? pino({ base: { component: 'control-plane' } })
@@ -113,23 +123,29 @@ export class ControlPlane {
     await ensureBucket(storage)
 
     const registryPath = join(config.dataDir, REGISTRY_FILE)
-    if (!existsSync(registryPath)) {
-      const { restored } = await restore(controlPlaneReplica(storage), registryPath)
-      if (restored) log.info('registry restored from S3')
-    }
-    const registry = Registry.open(registryPath)
+    const registry = await openRegistry({
+      storage,
+      path: registryPath,
+      newRegistry: options.newRegistry === true,
+      log,
+    })
     const recovered = registry.recoverAfterRestart(Date.now())
     if (recovered > 0) log.warn({ tenants: recovered }, 'tenants left active by a previous run will be recovered')
+    const registrySyncIntervalMs = config.registrySyncIntervalMs ?? DEFAULT_REGISTRY_SYNC_INTERVAL_MS
     const registryReplicator = await replicate(registryPath, controlPlaneReplica(storage), {
-      syncIntervalMs: config.syncIntervalMs,
+      syncIntervalMs: registrySyncIntervalMs,
+      monitorIntervalMs: Math.max(10, Math.floor(registrySyncIntervalMs / 2)),
     })
+    // Registry changes that answer only once in S3 (issue 11) share one confirmation per turn.
+    const registryConfirmations = new CommitConfirmations(registryReplicator)
+    const ackTimeoutMs = config.replicationAckTimeoutMs ?? DEFAULT_REPLICATION_ACK_TIMEOUT_MS
 
     const generatedAdminToken = await adminToken(config, registry)
     const adminTokenHash = config.adminToken ? hashSecret(config.adminToken) : registry.getSetting(ADMIN_HASH_SETTING)
     if (!adminTokenHash) throw new Error('no admin token hash')
 
     let url = ''
-    const { api, fleet } = createControlPlaneApp({
+    const { api, fleet, tenants } = createControlPlaneApp({
       registry,
       launcher:
         launcher ??
@@ -147,11 +163,20 @@ export class ControlPlane {
       log,
       dataDir: config.dataDir,
       maxWorkers: config.maxWorkers,
+      wakeWaitMs: config.wakeWaitMs,
+      maxStarting: config.maxStarting,
       idleMs: config.idleMs,
       leaseTtlMs: config.leaseTtlMs,
       syncIntervalMs: config.syncIntervalMs,
+      stopTimeoutMs: config.stopTimeoutMs,
+      syncTimeoutMs: config.syncTimeoutMs,
       concurrency: config.concurrency,
       queryTimeoutMs: config.queryTimeoutMs,
+      replicationAckTimeoutMs: config.replicationAckTimeoutMs,
+      defaultDurability: config.durability,
+      confirmRegistry: async () => {
+        await registryConfirmations.confirmCommitted({ timeoutMs: ackTimeoutMs })
+      },
       controlUrl: () => config.advertiseUrl ?? url,
       dashboard: DashboardAssets.load(),
     })
@@ -160,8 +185,13 @@ export class ControlPlane {
       server = serve({ fetch: api.fetch, hostname: config.host, port: config.port }, resolve)
     })
     url = `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${address.port}`
-    const scheduler = new WakeScheduler({ registry, fleet, log })
+    const scheduler = new WakeScheduler({ registry, fleet, log, maxWakes: config.maxWorkers })
     scheduler.start()
+    // A delete a crash interrupted goes on from where it was (the tenant stays unreachable).
+    void tenants.resumeDeletes().then(
+      (ids) => ids.length > 0 && log.warn({ tenants: ids }, 'finished deletes a previous run left unfinished'),
+      (err: unknown) => log.error({ err }, 'could not finish an interrupted delete; retried at the next start'),
+    )
     return new ControlPlane({
       url,
       generatedAdminToken,

@@ -30,6 +30,14 @@ export interface WorkerProcess {
  * only its tenant id, its lease epoch and S3.
  */
 export interface Launcher {
+  /**
+   * Workers run on machines of their own (Kubernetes pods): a worker's disk dies with it, and
+   * a worker can outlive this control plane's machine. Such tenants default to `replicated`
+   * durability, and a lease epoch is confirmed in S3 before such a worker starts, so a
+   * control plane restored from S3 never hands out an epoch a surviving worker holds (issue
+   * 11). Absent: workers share this machine and its fate.
+   */
+  readonly remoteWorkers?: boolean
   launch(spec: WorkerSpec): WorkerProcess
   /**
    * Whether the tenant has files here that its replica may lack (a crash or a failed

@@ -30,6 +30,33 @@ test('each lease takes a new epoch and only the current epoch can renew', () => 
   expect(registry.renewLease('acme', second, 10_000, 3_000)).toBe(13_000)
 })
 
+test('a deleting tenant is unreachable: no route finds it, no lease, no worker, no state change, no wake', () => {
+  // Catches: a delete that tears down first and forgets last, so a wake in between (timer,
+  // request) starts a worker that restores or creates the database again.
+  const epoch = registry.beginLease('acme', 10_000, 1_000)
+  registry.setState('acme', 'hibernated', { nextWakeAt: 100 })
+  expect(registry.markDeleting('acme')).toBe(true)
+  expect(() => registry.require('acme')).toThrow(expect.objectContaining({ code: 'TENANT_NOT_FOUND' }))
+  expect(registry.dueTenants(10_000)).toEqual([])
+  expect(() => registry.beginLease('acme', 10_000, 2_000)).toThrow(
+    expect.objectContaining({ code: 'TENANT_NOT_FOUND' }),
+  )
+  expect(registry.renewLease('acme', epoch, 10_000, 2_000)).toBeNull()
+  expect(registry.setWorker('acme', epoch, { url: 'http://x', pid: 1, startedAtMs: 2_000 })).toBe(false)
+  registry.setState('acme', 'hibernated', { nextWakeAt: 100 })
+  expect(registry.get('acme')?.state).toBe('deleting')
+  expect(registry.deletingTenants()).toEqual(['acme'])
+  expect(registry.markDeleting('nobody')).toBe(false)
+})
+
+test('a tenant created again under a deleted id is a new incarnation', () => {
+  const first = registry.require('acme').incarnation
+  expect(first).toMatch(/^[0-9a-f]{16}$/)
+  registry.delete('acme')
+  registry.createTenant({ id: 'acme', app: 'default', labels: {}, tokenHash: 'h9', state: 'hibernated', nowMs: 0 })
+  expect(registry.require('acme').incarnation).not.toBe(first)
+})
+
 test('a duplicate tenant id is refused with TENANT_EXISTS', () => {
   expect(() =>
     registry.createTenant({ id: 'acme', app: 'default', labels: {}, tokenHash: 'h2', state: 'hibernated', nowMs: 0 }),
@@ -43,6 +70,38 @@ test('only hibernated tenants whose wake time has come are due', () => {
   registry.setState('later', 'hibernated', { nextWakeAt: 10_000 })
   registry.setState('broken', 'failed', { nextWakeAt: 50 })
   expect(registry.dueTenants(1_000)).toEqual(['acme'])
+})
+
+test('due tenants come earliest first, at most the limit asked, through the due index', () => {
+  for (const [id, at] of [['c', 300], ['a', 100], ['b', 200]] as const) {
+    registry.createTenant({ id, app: 'default', labels: {}, tokenHash: `h-${id}`, state: 'hibernated', nowMs: 0 })
+    registry.setState(id, 'hibernated', { nextWakeAt: at })
+  }
+  expect(registry.dueTenants(1_000, 2)).toEqual(['a', 'b'])
+  expect(registry.dueTenants(1_000)).toEqual(['a', 'b', 'c'])
+  expect(queryPlan(dir, `SELECT id FROM cp_tenants INDEXED BY cp_tenants_due_at WHERE state = 'hibernated' AND next_wake_at <= 5 ORDER BY next_wake_at, id LIMIT 2`)).not.toMatch(/TEMP B-TREE/)
+})
+
+test('a label filter finds tenants through the label index, and a deleted tenant loses its labels', () => {
+  registry.createTenant({ id: 'blue', app: 'default', labels: { team: 'ml', tier: 'gold' }, tokenHash: 'hb', state: 'hibernated', nowMs: 1 })
+  registry.createTenant({ id: 'green', app: 'default', labels: { team: 'ml' }, tokenHash: 'hg', state: 'hibernated', nowMs: 2 })
+  const ids = (labels: Record<string, string>) => registry.page({ labels }).tenants.map((tenant) => tenant.id)
+  expect(ids({ team: 'ml' })).toEqual(['blue', 'green'])
+  expect(ids({ team: 'ml', tier: 'gold' })).toEqual(['blue'])
+  registry.delete('blue')
+  expect(ids({ tier: 'gold' })).toEqual([])
+  expect(queryPlan(dir, `SELECT tenant_id FROM cp_tenant_labels WHERE key = 'team' AND value = 'ml'`)).toMatch(/USING PRIMARY KEY|COVERING INDEX/)
+  expect(queryPlan(dir, `SELECT id FROM cp_tenants WHERE state = 'active' ORDER BY created_at, id`)).toMatch(/cp_tenants_state/)
+})
+
+test('a registry from before the label table gets its labels indexed when opened', () => {
+  registry.createTenant({ id: 'old', app: 'default', labels: { team: 'ops' }, tokenHash: 'ho', state: 'hibernated', nowMs: 1 })
+  registry.close()
+  const db = openSqlite(join(dir, 'registry.db'))
+  db.exec('DROP TABLE cp_tenant_labels')
+  db.close()
+  registry = Registry.open(join(dir, 'registry.db'))
+  expect(registry.page({ labels: { team: 'ops' } }).tenants.map((tenant) => tenant.id)).toEqual(['old'])
 })
 
 test('crashes are counted within the window only', () => {
@@ -119,3 +178,13 @@ test('a fork keeps its source until cleared, also in a registry that predates th
     upgraded.close()
   }
 })
+
+/** SQLite's query plan for `sql` on the registry file, as one line. */
+function queryPlan(dir: string, sql: string): string {
+  const db = openSqlite(join(dir, 'registry.db'))
+  try {
+    return (db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all() as { detail: string }[]).map((row) => row.detail).join('; ')
+  } finally {
+    db.close()
+  }
+}

@@ -1,10 +1,17 @@
 import type Database from 'libsql'
-import type { RestoreSource } from '@litecell/protocol'
+import { newIncarnation, type Durability, type RestoreSource } from '@litecell/protocol'
 import { openSqlite } from '@litecell/replica'
 import { ControlPlaneError } from './control-plane-error.js'
-import { REGISTRY_COLUMNS_ADDED, REGISTRY_SCHEMA } from './registry-schema.js'
+import {
+  REGISTRY_COLUMNS_ADDED,
+  REGISTRY_LABELS_BACKFILL,
+  REGISTRY_SCHEMA,
+} from './registry-schema.js'
 import { toRecord, type TenantRecord, type TenantRow, type TenantState } from './tenant-record.js'
 import type { TenantListQuery } from './tenant-list-query.js'
+
+/** Most prepared statements kept. */
+const MAX_CACHED_STATEMENTS = 128
 
 /**
  * The registry of tenants, leases and settings over the control plane's own SQLite file.
@@ -14,6 +21,8 @@ import type { TenantListQuery } from './tenant-list-query.js'
  */
 export class Registry {
   readonly #db: Database
+  /** Prepared statements by SQL text: every request reads the registry, so none is prepared twice. */
+  readonly #statements = new Map<string, Database.Statement>()
 
   private constructor(db: Database) {
     this.#db = db
@@ -26,6 +35,9 @@ export class Registry {
    */
   static open(path: string): Registry {
     const db = openSqlite(path)
+    const hadLabels = db
+      .prepare(`SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = 'cp_tenant_labels'`)
+      .get()
     db.exec(REGISTRY_SCHEMA)
     const columns = db.prepare(`SELECT name FROM pragma_table_info('cp_tenants')`).all() as { name: string }[]
     for (const { column, definition } of REGISTRY_COLUMNS_ADDED) {
@@ -33,10 +45,11 @@ export class Registry {
         db.exec(`ALTER TABLE cp_tenants ADD COLUMN ${column} ${definition}`)
       }
     }
+    if (!hadLabels) db.exec(REGISTRY_LABELS_BACKFILL)
     return new Registry(db)
   }
 
-  /** Adds a tenant; `TENANT_EXISTS` if the id is taken. */
+  /** Adds a tenant, as a new incarnation of its id; `TENANT_EXISTS` if the id is taken. */
   createTenant(tenant: {
     id: string
     app: string
@@ -44,14 +57,18 @@ export class Registry {
     tokenHash: string
     state: TenantState
     nowMs: number
+    durability?: Durability | null
   }): TenantRecord {
     try {
-      this.#db
-        .prepare(
-          `INSERT INTO cp_tenants (id, app, labels, token_hash, state, created_at, last_active_at)
-           VALUES (?, ?, ?, ?, ?, ?, ?)`,
-        )
-        .run(tenant.id, tenant.app, JSON.stringify(tenant.labels), tenant.tokenHash, tenant.state, tenant.nowMs, tenant.nowMs)
+      this.#db.transaction(() => {
+        this.#sql(
+            `INSERT INTO cp_tenants (id, app, labels, token_hash, state, created_at, last_active_at, durability, incarnation)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+          )
+          .run(tenant.id, tenant.app, JSON.stringify(tenant.labels), tenant.tokenHash, tenant.state, tenant.nowMs, tenant.nowMs, tenant.durability ?? null, newIncarnation())
+        const label = this.#sql('INSERT INTO cp_tenant_labels (key, value, tenant_id) VALUES (?, ?, ?)')
+        for (const [key, value] of Object.entries(tenant.labels)) label.run(key, value, tenant.id)
+      })()
     } catch (err) {
       if (String((err as Error).message).includes('UNIQUE')) {
         throw new ControlPlaneError('TENANT_EXISTS', `tenant ${tenant.id} already exists`)
@@ -63,23 +80,48 @@ export class Registry {
 
   /** The tenant, or null. */
   get(id: string): TenantRecord | null {
-    const row = this.#db.prepare('SELECT * FROM cp_tenants WHERE id = ?').all(id)[0] as TenantRow | undefined
+    const row = this.#sql('SELECT * FROM cp_tenants WHERE id = ?').all(id)[0] as TenantRow | undefined
     return row ? toRecord(row) : null
   }
 
   /** The id of the tenant whose token has this hash, or null. */
   tenantIdByTokenHash(tokenHash: string): string | null {
-    const row = this.#db.prepare('SELECT id FROM cp_tenants WHERE token_hash = ?').all(tokenHash)[0] as
+    const row = this.#sql('SELECT id FROM cp_tenants WHERE token_hash = ?').all(tokenHash)[0] as
       | { id: string }
       | undefined
     return row?.id ?? null
   }
 
-  /** The tenant, or `TENANT_NOT_FOUND`. */
+  /**
+   * The tenant, or `TENANT_NOT_FOUND` (also while it is being deleted: no route reaches a
+   * `deleting` tenant, and nothing wakes it).
+   */
   require(id: string): TenantRecord {
     const tenant = this.get(id)
     if (!tenant) throw new ControlPlaneError('TENANT_NOT_FOUND', `no tenant ${id}`)
+    if (tenant.state === 'deleting') {
+      throw new ControlPlaneError('TENANT_NOT_FOUND', `no tenant ${id}: it is being deleted`)
+    }
     return tenant
+  }
+
+  /**
+   * Marks the tenant `deleting` (the first step of a delete): from now on no lease is begun or
+   * renewed, no worker becomes its server, no state change applies, and no timer wakes it.
+   * False if there is no such tenant.
+   */
+  markDeleting(id: string): boolean {
+    const result = this.#db
+      .prepare(`UPDATE cp_tenants SET state = 'deleting', next_wake_at = NULL WHERE id = ?`)
+      .run(id)
+    return result.changes === 1
+  }
+
+  /** Tenants whose delete has begun and not finished (a crash interrupted it). */
+  deletingTenants(): string[] {
+    return (
+      this.#db.prepare(`SELECT id FROM cp_tenants WHERE state = 'deleting' ORDER BY id`).all() as { id: string }[]
+    ).map((row) => row.id)
   }
 
   /**
@@ -99,7 +141,7 @@ export class Registry {
 
   /** Every tenant, oldest first. */
   list(): TenantRecord[] {
-    return (this.#db.prepare('SELECT * FROM cp_tenants ORDER BY created_at, id').all() as TenantRow[]).map(toRecord)
+    return (this.#sql('SELECT * FROM cp_tenants ORDER BY created_at, id').all() as TenantRow[]).map(toRecord)
   }
 
   /**
@@ -111,12 +153,11 @@ export class Registry {
     const args: (string | number)[] = []
     if (filter.state) (where.push('state = ?'), args.push(filter.state))
     for (const [key, value] of Object.entries(filter.labels)) {
-      // Label keys are checked at creation ([a-z0-9._/-]), and the path is a bound value.
-      where.push('json_extract(labels, ?) = ?')
-      args.push(`$."${key.replaceAll('"', '')}"`, value)
+      where.push('id IN (SELECT tenant_id FROM cp_tenant_labels WHERE key = ? AND value = ?)')
+      args.push(key, value)
     }
     const total = (
-      this.#db.prepare(`SELECT count(*) AS n FROM cp_tenants ${where.length ? `WHERE ${where.join(' AND ')}` : ''}`).get(...args) as { n: number }
+      this.#sql(`SELECT count(*) AS n FROM cp_tenants ${where.length ? `WHERE ${where.join(' AND ')}` : ''}`).get(...args) as { n: number }
     ).n
     if (filter.after) {
       where.push('(created_at > ? OR (created_at = ? AND id > ?))')
@@ -132,11 +173,11 @@ export class Registry {
 
   /** How many tenants are in each state. */
   countByState(): Partial<Record<TenantState, number>> {
-    const rows = this.#db.prepare('SELECT state, count(*) AS n FROM cp_tenants GROUP BY state').all() as { state: TenantState; n: number }[]
+    const rows = this.#sql('SELECT state, count(*) AS n FROM cp_tenants GROUP BY state').all() as { state: TenantState; n: number }[]
     return Object.fromEntries(rows.map((row) => [row.state, row.n]))
   }
 
-  /** Sets the state (and optional columns) of a tenant. */
+  /** Sets the state (and optional columns) of a tenant; never of one being deleted. */
   setState(
     id: string,
     state: TenantState,
@@ -153,7 +194,25 @@ export class Registry {
       args.push(extra.failureReason)
     }
     if (extra.clearWorker) sets.push('worker_url = NULL', 'worker_pid = NULL', 'worker_started_at = NULL')
-    this.#db.prepare(`UPDATE cp_tenants SET ${sets.join(', ')} WHERE id = ?`).run(...args, id)
+    this.#sql(`UPDATE cp_tenants SET ${sets.join(', ')} WHERE id = ? AND state != 'deleting'`).run(...args, id)
+  }
+
+  /** Changes a tenant's settings (what is given); `TENANT_NOT_FOUND` if it is gone. */
+  updateSettings(id: string, settings: { labels?: Record<string, string>; durability?: Durability }): TenantRecord {
+    const sets: string[] = []
+    const args: unknown[] = []
+    if (settings.labels !== undefined) (sets.push('labels = ?'), args.push(JSON.stringify(settings.labels)))
+    if (settings.durability !== undefined) (sets.push('durability = ?'), args.push(settings.durability))
+    if (sets.length === 0) return this.require(id)
+    this.#db.transaction(() => {
+      this.#sql(`UPDATE cp_tenants SET ${sets.join(', ')} WHERE id = ?`).run(...args, id)
+      if (settings.labels === undefined) return
+      // The label index (cp_tenant_labels) follows the labels column.
+      this.#sql('DELETE FROM cp_tenant_labels WHERE tenant_id = ?').run(id)
+      const label = this.#sql('INSERT INTO cp_tenant_labels (key, value, tenant_id) VALUES (?, ?, ?)')
+      for (const [key, value] of Object.entries(settings.labels)) label.run(key, value, id)
+    })()
+    return this.require(id)
   }
 
   /** Sets (or clears, with null) where a fork's workers restore from while its replica is empty. */
@@ -163,13 +222,16 @@ export class Registry {
       .run(source === null ? null : JSON.stringify(source), id)
   }
 
-  /** Takes the next lease epoch for a new worker; the tenant becomes `starting`. */
+  /**
+   * Takes the next lease epoch for a new worker; the tenant becomes `starting`.
+   * `TENANT_NOT_FOUND` if it is gone or being deleted.
+   */
   beginLease(id: string, ttlMs: number, nowMs: number): number {
     const row = this.#db
       .prepare(
         `UPDATE cp_tenants SET epoch = epoch + 1, lease_expires_at = ?, state = 'starting',
            failure_reason = NULL, worker_url = NULL, worker_pid = NULL, worker_started_at = NULL
-         WHERE id = ? RETURNING epoch`,
+         WHERE id = ? AND state != 'deleting' RETURNING epoch`,
       )
       .all(nowMs + ttlMs, id)[0] as { epoch: number } | undefined
     if (!row) throw new ControlPlaneError('TENANT_NOT_FOUND', `no tenant ${id}`)
@@ -193,7 +255,7 @@ export class Registry {
     const result = this.#db
       .prepare(
         `UPDATE cp_tenants SET state = 'active', worker_url = ?, worker_pid = ?, worker_started_at = ?,
-           last_active_at = ? WHERE id = ? AND epoch = ?`,
+           last_active_at = ? WHERE id = ? AND epoch = ? AND state != 'deleting'`,
       )
       .run(worker.url, worker.pid, worker.startedAtMs, worker.startedAtMs, id, epoch)
     return result.changes === 1
@@ -207,12 +269,20 @@ export class Registry {
     return result.changes === 1
   }
 
-  /** Hibernated tenants whose next wake time has come. */
-  dueTenants(nowMs: number): string[] {
+  /**
+   * Hibernated tenants whose next wake time has come, earliest first, at most `limit` (read
+   * through the partial index `cp_tenants_due`, never a scan of every tenant).
+   */
+  dueTenants(nowMs: number, limit = -1): string[] {
     return (
-      this.#db
-        .prepare(`SELECT id FROM cp_tenants WHERE state = 'hibernated' AND next_wake_at <= ? ORDER BY next_wake_at`)
-        .all(nowMs) as { id: string }[]
+      this.#sql(
+          // INDEXED BY: without statistics the planner may prefer the state index, which
+          // reads every hibernated tenant to sort them.
+          `SELECT id FROM cp_tenants INDEXED BY cp_tenants_due_at
+           WHERE state = 'hibernated' AND next_wake_at <= ?
+           ORDER BY next_wake_at, id LIMIT ?`,
+        )
+        .all(nowMs, limit) as { id: string }[]
     ).map((row) => row.id)
   }
 
@@ -221,7 +291,7 @@ export class Registry {
     this.#db
       .prepare('INSERT INTO cp_crashes (tenant_id, at, exit_code, detail) VALUES (?, ?, ?, ?)')
       .run(id, crash.nowMs, crash.exitCode, crash.detail)
-    this.#db.prepare('DELETE FROM cp_crashes WHERE tenant_id = ? AND at < ?').run(id, crash.sinceMs)
+    this.#sql('DELETE FROM cp_crashes WHERE tenant_id = ? AND at < ?').run(id, crash.sinceMs)
     const row = this.#db
       .prepare('SELECT count(*) AS n FROM cp_crashes WHERE tenant_id = ? AND at >= ?')
       .all(id, crash.sinceMs)[0] as { n: number }
@@ -230,7 +300,7 @@ export class Registry {
 
   /** Forgets a tenant's crash history (an admin woke a failed tenant). */
   clearCrashes(id: string): void {
-    this.#db.prepare('DELETE FROM cp_crashes WHERE tenant_id = ?').run(id)
+    this.#sql('DELETE FROM cp_crashes WHERE tenant_id = ?').run(id)
   }
 
   /**
@@ -238,23 +308,26 @@ export class Registry {
    * are told, so the engine accepts the switch) until {@link confirmApp}.
    */
   setApp(id: string, app: string, upgradeFrom: string | null): void {
-    this.#db.prepare('UPDATE cp_tenants SET app = ?, app_upgrade_from = ? WHERE id = ?').run(app, upgradeFrom, id)
+    this.#sql('UPDATE cp_tenants SET app = ?, app_upgrade_from = ? WHERE id = ?').run(app, upgradeFrom, id)
   }
 
   /** A worker of the tenant's app opened its file: the file records that app now. */
   confirmApp(id: string): void {
-    this.#db.prepare('UPDATE cp_tenants SET app_upgrade_from = NULL WHERE id = ? AND app_upgrade_from IS NOT NULL').run(id)
+    this.#sql('UPDATE cp_tenants SET app_upgrade_from = NULL WHERE id = ? AND app_upgrade_from IS NOT NULL').run(id)
   }
 
   /** Removes a tenant and its crash history. */
   delete(id: string): void {
-    this.#db.prepare('DELETE FROM cp_crashes WHERE tenant_id = ?').run(id)
-    this.#db.prepare('DELETE FROM cp_tenants WHERE id = ?').run(id)
+    this.#db.transaction(() => {
+      this.#sql('DELETE FROM cp_crashes WHERE tenant_id = ?').run(id)
+      this.#sql('DELETE FROM cp_tenant_labels WHERE tenant_id = ?').run(id)
+      this.#sql('DELETE FROM cp_tenants WHERE id = ?').run(id)
+    })()
   }
 
   /** A setting, or null. */
   getSetting(key: string): string | null {
-    const row = this.#db.prepare('SELECT value FROM cp_settings WHERE key = ?').all(key)[0] as
+    const row = this.#sql('SELECT value FROM cp_settings WHERE key = ?').all(key)[0] as
       | { value: string }
       | undefined
     return row?.value ?? null
@@ -265,6 +338,17 @@ export class Registry {
     this.#db
       .prepare('INSERT INTO cp_settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value')
       .run(key, value)
+  }
+
+  #sql(text: string): Database.Statement {
+    let statement = this.#statements.get(text)
+    if (!statement) {
+      // Filters make a handful of shapes; a bound keeps odd ones from piling up.
+      if (this.#statements.size >= MAX_CACHED_STATEMENTS) this.#statements.clear()
+      statement = this.#db.prepare(text)
+      this.#statements.set(text, statement)
+    }
+    return statement
   }
 
   /** Closes the connection (never checkpoints: Litestream owns that). */

@@ -1,3 +1,4 @@
+import type { Durability } from '@litecell/protocol'
 import type { Fleet } from './fleet/fleet.js'
 import type { WorkerClient } from './fleet/worker-client.js'
 
@@ -16,12 +17,13 @@ const encoder = new TextEncoder()
  * when something else wakes the tenant. Watching never wakes a tenant, nor keeps one awake:
  * an open dashboard costs a hibernated tenant nothing. Each attach starts with the worker's
  * `event: attached`, the client's cue to reload what it shows (events between two workers are
- * not replayed). The stream ends when the tenant is deleted.
+ * not replayed). The stream ends when the tenant is deleted. A `replicated` tenant's stream
+ * shows a final status only once it is confirmed in S3 (asked at each attach).
  */
 export function streamRuns(
   fleet: Fleet,
   tenantId: string,
-  options: { exists: () => boolean; signal: AbortSignal },
+  options: { exists: () => boolean; signal: AbortSignal; durability: () => Durability },
 ): Response {
   const stop = new AbortController()
   options.signal.addEventListener('abort', () => stop.abort(), { once: true })
@@ -34,7 +36,7 @@ export function streamRuns(
           stop.abort()
         }
       }
-      void relay(fleet, tenantId, options.exists, send, stop.signal).finally(() => {
+      void relay(fleet, tenantId, options, send, stop.signal).finally(() => {
         try {
           controller.close()
         } catch {
@@ -58,7 +60,7 @@ export function streamRuns(
 async function relay(
   fleet: Fleet,
   tenantId: string,
-  exists: () => boolean,
+  { exists, durability }: { exists: () => boolean; durability: () => Durability },
   send: (text: string) => void,
   signal: AbortSignal,
 ): Promise<void> {
@@ -69,7 +71,7 @@ async function relay(
     const worker = fleet.servingWorker(tenantId)
     if (worker) {
       isAttached = true
-      await relayWorker(worker, tenantId, send, signal)
+      await relayWorker(worker, tenantId, durability(), send, signal)
       lastWriteMs = Date.now()
       continue
     }
@@ -89,11 +91,15 @@ async function relay(
 async function relayWorker(
   worker: WorkerClient,
   tenantId: string,
+  durability: Durability,
   send: (text: string) => void,
   signal: AbortSignal,
 ): Promise<void> {
   try {
-    const response = await worker.forward('GET', `/v1/tenants/${tenantId}/runs/stream`, { signal })
+    const response = await worker.forward('GET', `/v1/tenants/${tenantId}/runs/stream`, {
+      signal,
+      durability,
+    })
     if (!response.ok || !response.body) {
       await response.body?.cancel()
       await abortableDelay(ATTACH_POLL_MS, signal)

@@ -1,7 +1,7 @@
-import type { RestoreSource } from '@litecell/protocol'
+import { isDurability, type Durability, type RestoreSource } from '@litecell/protocol'
 
 /** A tenant's state, as the API shows it. */
-export type TenantState = 'hibernated' | 'starting' | 'active' | 'stopping' | 'failed'
+export type TenantState = 'hibernated' | 'starting' | 'active' | 'stopping' | 'failed' | 'deleting'
 
 /** One tenant as the registry knows it. */
 export interface TenantRecord {
@@ -23,6 +23,10 @@ export interface TenantRecord {
   readonly restoreFrom: RestoreSource | null
   /** The app the tenant's file may still record after an explicit switch (see `Registry.setApp`). */
   readonly appUpgradeFrom: string | null
+  /** When acknowledgements are sent (issue 11); null: the server's default. */
+  readonly durability: Durability | null
+  /** Which life of the id this is (null: created before incarnations); see the registry schema. */
+  readonly incarnation: string | null
 }
 
 /** A `cp_tenants` row as SQLite returns it. */
@@ -43,6 +47,8 @@ export interface TenantRow {
   failure_reason: string | null
   restore_from: string | null
   app_upgrade_from: string | null
+  durability: string | null
+  incarnation: string | null
 }
 
 /** A row as the registry's callers see it. */
@@ -64,5 +70,7 @@ export function toRecord(row: TenantRow): TenantRecord {
     failureReason: row.failure_reason,
     restoreFrom: row.restore_from === null ? null : (JSON.parse(row.restore_from) as RestoreSource),
     appUpgradeFrom: row.app_upgrade_from,
+    durability: isDurability(row.durability) ? row.durability : null,
+    incarnation: row.incarnation,
   }
 }

@@ -1,8 +1,9 @@
-import { hashSecret, newSecret } from '@litecell/protocol'
+import { hashSecret, newSecret, type Durability } from '@litecell/protocol'
 import { DEFAULT_APP_NAME, type AppCatalog } from './app-catalog.js'
 import { ControlPlaneError } from './control-plane-error.js'
 import type { Fleet } from './fleet/fleet.js'
 import type { Registry } from './registry.js'
+import { TenantDeletion } from './tenant-deletion.js'
 import type { TenantRecord } from './tenant-record.js'
 import { newTenantId } from './tenant-id.js'
 import type { TenantReplicas } from './tenant-replicas.js'
@@ -14,6 +15,8 @@ export interface TenantView {
   app: string
   state: TenantRecord['state']
   labels: Record<string, string>
+  /** When acknowledgements are sent: `local` (on the worker's disk) or `replicated` (in S3). */
+  durability: Durability
   createdAt: string
   lastActiveAt: string | null
   nextWakeAt: string | null
@@ -38,21 +41,44 @@ export class TenantService {
   readonly #fleet: Fleet
   readonly #apps: AppCatalog
   readonly #replicas: TenantReplicas
+  readonly #defaultDurability: Durability
+  readonly #confirmRegistry: () => Promise<void>
+  readonly #deletion: TenantDeletion
 
   constructor(options: {
     registry: Registry
     fleet: Fleet
     apps: AppCatalog
     replicas: TenantReplicas
+    /** A tenant created without `durability` gets this. @default 'local' */
+    defaultDurability?: Durability
+    /**
+     * Resolves once the registry's changes so far are confirmed in S3: creating, forking,
+     * changing and deleting a tenant answer only then (issue 11). Default: at once (no
+     * replicated registry, e.g. in-process tests).
+     */
+    confirmRegistry?: () => Promise<void>
   }) {
     this.#registry = options.registry
     this.#fleet = options.fleet
     this.#apps = options.apps
     this.#replicas = options.replicas
+    this.#defaultDurability = options.defaultDurability ?? 'local'
+    this.#confirmRegistry = options.confirmRegistry ?? (() => Promise.resolve())
+    this.#deletion = new TenantDeletion(options)
   }
 
-  /** Creates a hibernated tenant (a new tenant starts empty on its first wake). */
-  create(request: { id?: string; app?: string; labels?: Record<string, string> }): CreatedTenant {
+  /**
+   * Creates a hibernated tenant (a new tenant starts empty on its first wake); answers once
+   * the registry holds it in S3. If S3 does not confirm it, the tenant is removed again and
+   * the answer is `STORAGE_UNAVAILABLE` (nobody learned its token).
+   */
+  async create(request: {
+    id?: string
+    app?: string
+    labels?: Record<string, string>
+    durability?: Durability
+  }): Promise<CreatedTenant> {
     const app = request.app ?? DEFAULT_APP_NAME
     this.#apps.pathOf(app)
     const token = newSecret('lct_')
@@ -63,8 +89,33 @@ export class TenantService {
       tokenHash: hashSecret(token),
       state: 'hibernated',
       nowMs: Date.now(),
+      durability: request.durability ?? this.#defaultDurability,
     })
+    try {
+      await this.#confirmed(`create tenant ${tenant.id}`)
+    } catch (err) {
+      this.#registry.delete(tenant.id)
+      throw err
+    }
     return { id: tenant.id, token, state: tenant.state }
+  }
+
+  /** Changes a tenant's labels or durability; answers once the registry holds it in S3. */
+  async update(id: string, settings: { labels?: Record<string, string>; durability?: Durability }): Promise<TenantView> {
+    this.#registry.require(id)
+    const tenant = this.#registry.updateSettings(id, settings)
+    await this.#confirmed(`change tenant ${id}`)
+    return this.#view(tenant)
+  }
+
+  /** The durability of the tenant's acknowledgements (what its requests are forwarded with). */
+  durabilityOf(tenant: TenantRecord): Durability {
+    return tenant.durability ?? this.#defaultDurability
+  }
+
+  /** The tenant, or `TENANT_NOT_FOUND`. */
+  get(id: string): TenantRecord {
+    return this.#registry.require(id)
   }
 
   /** Throws `TENANT_NOT_FOUND` unless the tenant exists. */
@@ -90,8 +141,9 @@ export class TenantService {
 
   /** One tenant, with its restore points (null if storage could not be listed). */
   async show(id: string): Promise<TenantView & { replica: unknown }> {
-    const view = this.#view(this.#registry.require(id))
-    const replica = await this.#replicas.restorePoints(id).catch((err: unknown) => ({
+    const tenant = this.#registry.require(id)
+    const view = this.#view(tenant)
+    const replica = await this.#replicas.restorePoints(id, tenant.incarnation).catch((err: unknown) => ({
       error: (err as Error).message,
     }))
     return { ...view, replica }
@@ -150,11 +202,19 @@ export class TenantService {
       tokenHash: hashSecret(token),
       state: 'starting',
       nowMs: Date.now(),
+      durability: source.durability,
     })
     try {
       const at = request.at?.toISOString() ?? (await this.#currentPoint(source))
-      this.#registry.setRestoreFrom(request.id, { tenantId: sourceId, at })
+      this.#registry.setRestoreFrom(request.id, {
+        tenantId: sourceId,
+        at,
+        ...(source.incarnation === null ? {} : { incarnation: source.incarnation }),
+      })
       this.#registry.setState(request.id, 'hibernated', { nextWakeAt: null })
+      // The fork's row and its pinned source are in S3 before its first worker writes
+      // anything to its replica: a lost machine cannot leave that replica orphaned.
+      await this.#confirmed(`fork tenant ${sourceId} as ${request.id}`)
       await this.#fleet.ensureActive(request.id)
     } catch (err) {
       await this.#fleet.discard(request.id)
@@ -188,7 +248,7 @@ export class TenantService {
                 worker.client.syncPoint(source.id),
               )
         if (synced) return synced.at
-        const { latestAt } = await this.#replicas.restorePoints(source.id)
+        const { latestAt } = await this.#replicas.restorePoints(source.id, source.incarnation)
         if (latestAt === null) {
           throw new ControlPlaneError('NO_RESTORE_POINT', `tenant ${source.id} has no replica state`)
         }
@@ -200,12 +260,33 @@ export class TenantService {
     }
   }
 
-  /** Stops the tenant's worker, deletes its local files and its replica, then forgets it. */
+  /**
+   * Marks the tenant `deleting` (nothing reaches or wakes it from then on), stops its worker,
+   * deletes its local files and every replica of its id, then forgets it (see
+   * {@link TenantDeletion}); answers once the registry without it is in S3, so a control plane
+   * restored from S3 never brings the tenant (and its token) back.
+   */
   async delete(id: string): Promise<void> {
-    this.#registry.require(id)
-    await this.#fleet.discard(id)
-    await this.#replicas.delete(id)
-    this.#registry.delete(id)
+    await this.#deletion.delete(id)
+    await this.#confirmed(`delete tenant ${id}`)
+  }
+
+  /** Finishes the deletes a crash interrupted (at start); resolves with their tenant ids. */
+  resumeDeletes(): Promise<string[]> {
+    return this.#deletion.resume()
+  }
+
+  /** The registry's changes so far are in S3, else `STORAGE_UNAVAILABLE` naming `doing`. */
+  async #confirmed(doing: string): Promise<void> {
+    try {
+      await this.#confirmRegistry()
+    } catch (err) {
+      throw new ControlPlaneError(
+        'STORAGE_UNAVAILABLE',
+        `${doing}: the registry change is not confirmed in S3 (${(err as Error).message}); retry once storage is back`,
+        { cause: err },
+      )
+    }
   }
 
   #view(tenant: TenantRecord): TenantView {
@@ -214,6 +295,7 @@ export class TenantService {
       app: tenant.app,
       state: tenant.state,
       labels: { ...tenant.labels },
+      durability: this.durabilityOf(tenant),
       createdAt: new Date(tenant.createdAt).toISOString(),
       lastActiveAt: iso(tenant.lastActiveAt),
       nextWakeAt: iso(tenant.nextWakeAt),

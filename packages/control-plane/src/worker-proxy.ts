@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import type { Context } from 'hono'
-import { errorOf } from '@litecell/protocol'
+import { DURABILITY_HEADER, errorOf, type Durability } from '@litecell/protocol'
 import { ControlPlaneError } from './control-plane-error.js'
 import type { Fleet } from './fleet/fleet.js'
 import type { WorkerExit } from './launcher.js'
@@ -8,15 +8,21 @@ import type { WorkerExit } from './launcher.js'
 /** How long a retry waits for a dead worker's exit to be noticed. */
 const DEAD_WORKER_WAIT_MS = 5_000
 /** Response headers passed through from the worker. */
-const PASSED_HEADERS = ['content-type', 'content-disposition', 'content-length', 'retry-after']
+const PASSED_HEADERS = ['content-type', 'content-disposition', 'content-length', 'retry-after', DURABILITY_HEADER]
 
 /**
  * Forwards a tenant-scoped request to the tenant's worker, waking the tenant first. A worker
  * that dies mid-request, or was stopping, gets one retry on a fresh worker. Run submissions
  * without an idempotency key get one here, so that retry can never start a run twice; other
- * writes are retried only if the dead worker never received them.
+ * writes are retried only if the dead worker never received them. The worker learns the
+ * tenant's `durability` with each request (a request may override it in its body).
  */
-export async function proxyToWorker(context: Context, fleet: Fleet, tenantId: string): Promise<Response> {
+export async function proxyToWorker(
+  context: Context,
+  fleet: Fleet,
+  tenantId: string,
+  durability: Durability,
+): Promise<Response> {
   const method = context.req.method
   const url = new URL(context.req.url)
   // A schedule's trigger starts a run too: it gets a key the same way.
@@ -32,6 +38,7 @@ export async function proxyToWorker(context: Context, fleet: Fleet, tenantId: st
         const response = await worker.client.forward(method, `${url.pathname}${url.search}`, {
           contentType,
           body,
+          durability,
         })
         return { response, exited: worker.exited }
       } catch (err) {

@@ -47,6 +47,13 @@ export interface EngineOptions {
   /** The query thread stops after this long without a query. @default 30000 */
   readonly queryThreadIdleMs?: number
   /**
+   * The output gate's hook (`ctx.step(…, { gate: 'replicated' })`): resolves once every
+   * transaction committed before the call is durable beyond this machine (a worker confirms
+   * it in the S3 replica), rejects if that cannot be confirmed now. `signal` aborts when the
+   * engine closes. Absent: a gated step waits for the local commit only.
+   */
+  readonly confirmDurable?: (signal: AbortSignal) => Promise<void>
+  /**
    * The app's name, recorded in the database: a database that records another app refuses
    * to open (`APP_MISMATCH`) unless it records `upgradeFrom`. @default 'default'
    */
@@ -71,6 +78,7 @@ export interface ResolvedOptions {
   transactionTimeoutMs: number
   queryTimeoutMs: number
   queryThreadIdleMs: number
+  confirmDurable: ((signal: AbortSignal) => Promise<void>) | undefined
   appName: string
   appVersion: string
   upgradeFrom: string | undefined
@@ -96,6 +104,7 @@ export function resolveOptions(options: EngineOptions): ResolvedOptions {
     queryTimeoutMs,
     queryThreadIdleMs,
     transactionTimeoutMs,
+    confirmDurable,
   } = options
   if (typeof path !== 'string' || path === '' || path.startsWith(':memory:')) {
     bad('path', path, 'a file path')
@@ -112,6 +121,9 @@ export function resolveOptions(options: EngineOptions): ResolvedOptions {
   if (clock !== undefined && typeof clock !== 'function') bad('clock', clock, 'a function')
   if (observer !== undefined && (typeof observer !== 'object' || observer === null)) {
     bad('observer', observer, 'an object')
+  }
+  if (confirmDurable !== undefined && typeof confirmDurable !== 'function') {
+    bad('confirmDurable', confirmDurable, 'a function')
   }
   for (const [what, value] of [
     ['queryTimeoutMs', queryTimeoutMs],
@@ -139,6 +151,7 @@ export function resolveOptions(options: EngineOptions): ResolvedOptions {
     transactionTimeoutMs: transactionTimeoutMs ?? DEFAULT_TRANSACTION_TIMEOUT_MS,
     queryTimeoutMs: queryTimeoutMs ?? DEFAULT_QUERY_TIMEOUT_MS,
     queryThreadIdleMs: queryThreadIdleMs ?? DEFAULT_QUERY_THREAD_IDLE_MS,
+    confirmDurable,
     appName: options.appName ?? DEFAULT_APP_NAME,
     appVersion: resolveAppVersion(options.app, options.appVersion),
     upgradeFrom: options.upgradeFrom,

@@ -122,6 +122,7 @@ export class Engine {
       concurrency: options.concurrency,
       transactionStatements: this.#transactionStatements,
       transactionTimeoutMs: options.transactionTimeoutMs,
+      confirmDurable: options.confirmDurable,
       tags,
       deadlines: this.#deadlines,
     })

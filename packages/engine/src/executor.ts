@@ -51,6 +51,8 @@ export interface ExecutorOptions {
   readonly concurrency: number
   readonly transactionStatements: TransactionStatements
   readonly transactionTimeoutMs: number
+  /** The output gate's hook (see `EngineOptions.confirmDurable`). */
+  readonly confirmDurable?: ((signal: AbortSignal) => Promise<void>) | undefined
   readonly tags: RunTagStore
   readonly deadlines: RunDeadlines
 }
@@ -96,6 +98,9 @@ export class Executor implements RunHost {
   #idleWaiters: (() => void)[] = []
   #executing = 0
   #closing = false
+  readonly #confirmDurable: ((signal: AbortSignal) => Promise<void>) | undefined
+  /** Aborted when the engine begins to close: gated steps stop waiting for the replica. */
+  readonly #closingSignal = new AbortController()
 
   constructor(options: ExecutorOptions) {
     this.#app = options.app
@@ -106,6 +111,7 @@ export class Executor implements RunHost {
     this.observer = options.observer
     this.transactionStatements = options.transactionStatements
     this.transactionTimeoutMs = options.transactionTimeoutMs
+    this.#confirmDurable = options.confirmDurable
     this.tags = options.tags
     this.deadlines = options.deadlines
     this.#timer = new DurableTimer(options.clock, () => this.scanDue())
@@ -118,6 +124,13 @@ export class Executor implements RunHost {
 
   isClosing(): boolean {
     return this.#closing
+  }
+
+  /** Everything committed so far is durable beyond this machine (the output gate's wait). */
+  confirmDurable(): Promise<void> {
+    if (this.#confirmDurable === undefined) return Promise.resolve()
+    if (this.#closing) return Promise.reject(this.#closingSignal.signal.reason)
+    return this.#confirmDurable(this.#closingSignal.signal)
   }
 
   hasWorkflow(name: string): boolean {
@@ -362,6 +375,7 @@ export class Executor implements RunHost {
    */
   async close(timeoutMs?: number): Promise<void> {
     this.#closing = true
+    this.#closingSignal.abort(new EngineError('ENGINE_CLOSED', 'the engine is closing'))
     this.#timer.disarm()
     for (const queue of this.#queues.values()) queue.clear()
     for (const retry of this.#retries.values()) if (retry.timer !== null) clearTimeout(retry.timer)

@@ -42,6 +42,8 @@ export interface RunHost {
   /** The app (per-workflow defaults of child runs). */
   readonly app: AppDefinition
   isClosing(): boolean
+  /** Resolves once everything committed so far is durable beyond this machine (gate). */
+  confirmDurable(): Promise<void>
   hasWorkflow(name: string): boolean
   /** The app's workflow names, for "did you mean" hints. */
   workflowNames(): Iterable<string>
@@ -112,15 +114,23 @@ export class RunContext implements WorkflowContext {
    * if any. Stops the run instead when it was halted, cancelled, or the engine is closing.
    */
   enter(kind: StepKind, name: string): CallSlot {
-    if (this.#halt !== null) throw this.#halt
-    if (this.#cancelRequested) this.halt(new CancelSignal())
-    if (this.host.isClosing()) this.halt(new SuspendSignal('close'))
+    this.mayContinue()
     const seq = ++this.#seq
     const record = this.#journal.get(seq)
     if (record !== undefined && (record.name !== name || record.kind !== kind)) {
       this.halt(nonDeterminism(this, seq, `${kind} '${name}'`, `${record.kind} '${record.name}'`))
     }
     return { seq, record }
+  }
+
+  /**
+   * Stops the run here if it was halted, cancelled, or the engine is closing (what every ctx
+   * call checks first; a gated step checks again after its wait).
+   */
+  mayContinue(): void {
+    if (this.#halt !== null) throw this.#halt
+    if (this.#cancelRequested) this.halt(new CancelSignal())
+    if (this.host.isClosing()) this.halt(new SuspendSignal('close'))
   }
 
   /**

@@ -1,6 +1,7 @@
 import { EngineError, TerminalError } from './engine-error.js'
 import type { StepRow } from './journal.js'
 import { toNullableJsonText } from './json.js'
+import { passGate } from './output-gate.js'
 import { errorText, failureOf, withCause } from './recorded-error.js'
 import type { RunContext } from './run-context.js'
 import { CancelSignal, SuspendSignal } from './signal.js'
@@ -42,6 +43,13 @@ export function validateOptions(name: unknown, options: StepOptions | undefined)
     throw new EngineError(
       'INVALID_INPUT',
       `Expected \`timeoutMs\` to be a number above 0, got \`${String(timeoutMs)}\` (${typeof timeoutMs})`,
+    )
+  }
+  const gate = options?.gate
+  if (gate !== undefined && gate !== 'replicated') {
+    throw new EngineError(
+      'INVALID_INPUT',
+      `Expected \`gate\` to be 'replicated', got \`${String(gate)}\` (${typeof gate})`,
     )
   }
 }
@@ -120,6 +128,7 @@ export async function runStep<T>(
     const retryAtMs = JSON.parse(record.output ?? '0') as number
     if (clock() < retryAtMs) return ctx.suspend('sleeping', retryAtMs, 'retry')
   }
+  if (options?.gate === 'replicated') await passGate(ctx)
   const attempt = (record?.attempts ?? 0) + 1
   const startedAt = record?.started_at ?? clock()
   // One shape for this step's records; a module function, not a closure: tsx/esbuild's

@@ -20,6 +20,16 @@ export interface StepOptions {
   readonly backoff?: Backoff
   /** An attempt running longer fails with `STEP_TIMEOUT` (retryable); its signal aborts. */
   readonly timeoutMs?: number
+  /**
+   * An output gate (issue 11): `'replicated'` calls `fn` only once every earlier checkpoint
+   * of the run is confirmed in the tenant's replica (the engine's `confirmDurable` hook), so
+   * an external side effect (a payment, an email, a job submission) never acts on state a
+   * machine loss could roll back. It costs each attempt the wait for the replica, about one
+   * sync interval of the replicator (see the engine README). If the confirmation does not come
+   * (storage down), `fn` is not called: the run sleeps and tries the gate again later.
+   * Without a `confirmDurable` hook the gate waits for the local commit only.
+   */
+  readonly gate?: 'replicated'
 }
 
 /** What a step function receives. */

@@ -69,10 +69,11 @@ const RETRY_AFTER_SECONDS: Readonly<Record<string, number>> = {
 /**
  * The JSON body of every error response. Some codes carry facts beside the message, as
  * fields of `error`: `DUPLICATE_RUN` names the unfinished run holding the deduplication id
- * (`runId`).
+ * (`runId`); a replicated acknowledgement that timed out (`STORAGE_UNAVAILABLE`) names the
+ * `runId` (or `runIds`) it `committedLocally`.
  */
 export interface ErrorBody {
-  error: { code: string; message: string; runId?: string }
+  error: { code: string; message: string; runId?: string; [field: string]: unknown }
 }
 
 /** Maps an error code to its HTTP status; unknown codes are server errors (500). */
@@ -101,7 +102,8 @@ export function errorResponse(context: Context, err: unknown): Response {
       : err instanceof Error
         ? err.message
         : String(err)
-  const details = status < 500 ? detailsOf(err) : {}
+  // An internal error's details stay in the log; a 503 `STORAGE_UNAVAILABLE` names its runs.
+  const details = status >= 500 && code === 'INTERNAL' ? {} : detailsOf(err)
   const retryAfter = RETRY_AFTER_SECONDS[code]
   const headers = retryAfter === undefined ? undefined : { 'retry-after': String(retryAfter) }
   return context.json({ error: { ...details, code, message } } satisfies ErrorBody, status, headers)
@@ -109,15 +111,23 @@ export function errorResponse(context: Context, err: unknown): Response {
 
 /**
  * The `details` an error carries for the client (the engine's `DUPLICATE_RUN` has
- * `{ runId }`): its string and number fields, under camelCase keys.
+ * `{ runId }`, a replicated acknowledgement's timeout `{ runId | runIds, committedLocally }`):
+ * its string, number, boolean and string-list fields, under camelCase keys.
  */
-function detailsOf(err: unknown): Record<string, string | number> {
+function detailsOf(err: unknown): Record<string, string | number | boolean | string[]> {
   const details = (err as { details?: unknown } | null)?.details
   if (typeof details !== 'object' || details === null) return {}
-  const out: Record<string, string | number> = {}
+  const out: Record<string, string | number | boolean | string[]> = {}
   for (const [key, value] of Object.entries(details)) {
-    if ((typeof value === 'string' || typeof value === 'number') && /^[a-z][A-Za-z]*$/.test(key)) {
-      out[key] = value
+    if (!/^[a-z][A-Za-z]*$/.test(key)) continue
+    const isList = Array.isArray(value) && value.every((item) => typeof item === 'string')
+    if (
+      typeof value === 'string' ||
+      typeof value === 'number' ||
+      typeof value === 'boolean' ||
+      isList
+    ) {
+      out[key] = value as string | number | boolean | string[]
     }
   }
   return out

@@ -7,7 +7,11 @@
 export const EXIT_HIBERNATED = 0
 /** The worker failed (at start, or its hibernation failed for a reason other than storage). */
 export const EXIT_FAILED = 1
-/** The replica could not be verified (storage down): local files kept, not the tenant's fault. */
+/**
+ * The storage could not be reached: at start, nothing could be restored (the worker never got
+ * ready); at hibernation, the replica could not be verified (local files kept). Either way not
+ * the tenant's fault: retried with backoff, never counted as a crash.
+ */
 export const EXIT_STORAGE_UNAVAILABLE = 69
 /** The worker lost (or could not renew) its lease and stopped writing. */
 export const EXIT_LEASE_LOST = 75
@@ -34,3 +38,16 @@ export type AppRefusalCode = (typeof APP_REFUSAL_CODES)[number]
 export const REFUSED_REPORT_CODES = [...APP_REFUSAL_CODES, 'APP_LOAD_FAILED'] as const
 /** One of {@link REFUSED_REPORT_CODES}. */
 export type RefusedCode = (typeof REFUSED_REPORT_CODES)[number]
+
+/** Error codes meaning the storage is down or refuses us: the storage's fault, not the tenant's. */
+const STORAGE_OUTAGE_CODES = new Set([
+  'STORAGE_UNAVAILABLE',
+  'STORAGE_AUTH_FAILED',
+  'STORAGE_FORBIDDEN',
+  'STORAGE_BUCKET_MISSING',
+])
+
+/** Whether an error code says the storage is unreachable or refuses us (not the tenant's fault). */
+export function isStorageOutage(code: unknown): boolean {
+  return typeof code === 'string' && STORAGE_OUTAGE_CODES.has(code)
+}

@@ -7,12 +7,22 @@
 export { ProtocolError } from './protocol-error.js'
 export type { ProtocolErrorCode } from './protocol-error.js'
 export { describeValue } from './describe-value.js'
+export {
+  DEFAULT_REPLICATION_ACK_TIMEOUT_MS,
+  DURABILITIES,
+  DURABILITY_HEADER,
+  TENANT_DURABILITY_HEADER,
+  isDurability,
+  parseDurability,
+} from './durability.js'
+export type { Durability } from './durability.js'
 export { errorCode, errorOf, errorResponse, statusForCode } from './error-response.js'
 export type { ErrorBody } from './error-response.js'
 export { optionalInteger, optionalString, readJsonObject, requireString } from './request-body.js'
 export type { JsonObject } from './request-body.js'
 export { bearerToken, hashSecret, matchesHash, newSecret } from './secret.js'
 export { TENANT_ID_PATTERN, isTenantId, parseTenantId } from './tenant-id.js'
+export { INCARNATION_PATTERN, isIncarnation, newIncarnation } from './incarnation.js'
 export {
   APP_REFUSAL_CODES,
   EXIT_APP_LOAD_FAILED,
@@ -23,6 +33,7 @@ export {
   EXIT_LEASE_LOST,
   EXIT_NO_RESTORE_POINT,
   EXIT_STORAGE_UNAVAILABLE,
+  isStorageOutage,
 } from './exit-codes.js'
 export type { AppRefusalCode, RefusedCode } from './exit-codes.js'
 export {
@@ -36,7 +47,9 @@ export {
   DEFAULT_FENCE_MARGIN_MS,
   DEFAULT_IDLE_MS,
   DEFAULT_LEASE_TTL_MS,
+  DEFAULT_STOP_TIMEOUT_MS,
   DEFAULT_SYNC_INTERVAL_MS,
+  DEFAULT_SYNC_TIMEOUT_MS,
   DEFAULT_WORKER_HOST,
   TENANT_DB_FILE,
   WORKER_ENV,

@@ -1,6 +1,7 @@
 import { isAbsolute } from 'node:path'
 import { ProtocolError } from './protocol-error.js'
 import { storageFromEnv, storageToEnv, type StorageSettings } from './storage-env.js'
+import { isIncarnation } from './incarnation.js'
 import { isTenantId } from './tenant-id.js'
 
 /** Idle time after which a worker hibernates its tenant. */
@@ -11,6 +12,13 @@ export const DEFAULT_LEASE_TTL_MS = 10_000
 export const DEFAULT_FENCE_MARGIN_MS = 4_000
 /** Litestream sync interval while the worker runs. */
 export const DEFAULT_SYNC_INTERVAL_MS = 1_000
+/**
+ * How long a stop (hibernation, eviction, shutdown) waits for runs to reach a durable point;
+ * past it the worker stops waiting (those runs resume on the next wake).
+ */
+export const DEFAULT_STOP_TIMEOUT_MS = 60_000
+/** Budget of a stop's verified final sync (final upload plus the proof by restore). */
+export const DEFAULT_SYNC_TIMEOUT_MS = 100_000
 /** Where the tenant API listens unless the launcher says otherwise. */
 export const DEFAULT_WORKER_HOST = '127.0.0.1'
 /** The tenant database's file name inside the worker's `tenantDir`. */
@@ -22,6 +30,8 @@ export const TENANT_DB_FILE = 'tenant.db'
  */
 export interface RestoreSource {
   readonly tenantId: string
+  /** The source's incarnation (see {@link WorkerSettings.incarnation}); absent: a legacy tenant. */
+  readonly incarnation?: string
   /** ISO 8601 time; pinned, so a second first wake restores the very same state. */
   readonly at: string
 }
@@ -29,6 +39,13 @@ export interface RestoreSource {
 /** What the control plane decides for one worker: its tenant, lease, app, storage and timing. */
 export interface WorkerSettings {
   readonly tenantId: string
+  /**
+   * Which life of the tenant id this is: a tenant deleted and created again under the same id
+   * gets a new one. Its replica lives under it (`tenants/<id>/<incarnation>`) and its local
+   * folder is marked with it, so a worker never takes up an older life's file. Absent: a
+   * tenant created before incarnations (its replica at `tenants/<id>`).
+   */
+  readonly incarnation?: string
   readonly epoch: number
   /** The per-worker secret: the control plane and the worker prove themselves with it. */
   readonly workerSecret: string
@@ -49,10 +66,20 @@ export interface WorkerSettings {
   /** @default min(DEFAULT_FENCE_MARGIN_MS, leaseTtlMs / 2) */
   readonly fenceMarginMs?: number
   readonly syncIntervalMs: number
+  /** @default DEFAULT_STOP_TIMEOUT_MS */
+  readonly stopTimeoutMs?: number
+  /** @default DEFAULT_SYNC_TIMEOUT_MS */
+  readonly syncTimeoutMs?: number
   /** Runs at once in the engine; absent: the engine's default. */
   readonly concurrency?: number
   /** Longest a tenant query may run, from 1 ms; absent: the engine's default. */
   readonly queryTimeoutMs?: number
+  /**
+   * Longest a replicated acknowledgement waits for S3 before answering 503
+   * `STORAGE_UNAVAILABLE` (`committedLocally: true`), from 1 ms.
+   * @default DEFAULT_REPLICATION_ACK_TIMEOUT_MS (15 s)
+   */
+  readonly replicationAckTimeoutMs?: number
   /** Where to start from if the tenant's own replica holds nothing yet (a fork). */
   readonly restoreFrom?: RestoreSource
 }
@@ -76,11 +103,14 @@ export interface WorkerEnvironment extends WorkerSettings {
   readonly port: number
   readonly advertiseHost: string
   readonly fenceMarginMs: number
+  readonly stopTimeoutMs: number
+  readonly syncTimeoutMs: number
 }
 
 /** The environment variable of each setting: the one spelling both sides use. */
 export const WORKER_ENV = {
   tenantId: 'LITECELL_TENANT_ID',
+  incarnation: 'LITECELL_INCARNATION',
   epoch: 'LITECELL_EPOCH',
   workerSecret: 'LITECELL_WORKER_SECRET',
   controlUrl: 'LITECELL_CONTROL_URL',
@@ -91,10 +121,14 @@ export const WORKER_ENV = {
   leaseTtlMs: 'LITECELL_LEASE_TTL_MS',
   fenceMarginMs: 'LITECELL_FENCE_MARGIN_MS',
   syncIntervalMs: 'LITECELL_SYNC_INTERVAL_MS',
+  stopTimeoutMs: 'LITECELL_STOP_TIMEOUT_MS',
+  syncTimeoutMs: 'LITECELL_SYNC_TIMEOUT_MS',
   concurrency: 'LITECELL_CONCURRENCY',
   queryTimeoutMs: 'LITECELL_QUERY_TIMEOUT_MS',
+  replicationAckTimeoutMs: 'LITECELL_REPLICATION_ACK_TIMEOUT_MS',
   restoreFromTenant: 'LITECELL_RESTORE_FROM_TENANT',
   restoreFromAt: 'LITECELL_RESTORE_FROM_AT',
+  restoreFromIncarnation: 'LITECELL_RESTORE_FROM_INCARNATION',
   tenantDir: 'LITECELL_TENANT_DIR',
   host: 'LITECELL_WORKER_HOST',
   port: 'LITECELL_WORKER_PORT',
@@ -123,11 +157,15 @@ export function serializeWorkerEnvironment(
     [WORKER_ENV.tenantDir]: placement.tenantDir,
   }
   const optional = {
+    incarnation: settings.incarnation,
     appName: settings.appName,
     appUpgradeFrom: settings.appUpgradeFrom,
     fenceMarginMs: settings.fenceMarginMs,
+    stopTimeoutMs: settings.stopTimeoutMs,
+    syncTimeoutMs: settings.syncTimeoutMs,
     concurrency: settings.concurrency,
     queryTimeoutMs: settings.queryTimeoutMs,
+    replicationAckTimeoutMs: settings.replicationAckTimeoutMs,
     host: placement.host,
     port: placement.port,
     advertiseHost: placement.advertiseHost,
@@ -138,6 +176,9 @@ export function serializeWorkerEnvironment(
   if (settings.restoreFrom) {
     env[WORKER_ENV.restoreFromTenant] = settings.restoreFrom.tenantId
     env[WORKER_ENV.restoreFromAt] = settings.restoreFrom.at
+    if (settings.restoreFrom.incarnation) {
+      env[WORKER_ENV.restoreFromIncarnation] = settings.restoreFrom.incarnation
+    }
   }
   return env
 }
@@ -180,9 +221,15 @@ export function parseWorkerEnvironment(env: NodeJS.ProcessEnv): WorkerEnvironmen
   const queryTimeoutMs = env[WORKER_ENV.queryTimeoutMs]
     ? integer(WORKER_ENV.queryTimeoutMs)
     : undefined
+  const replicationAckTimeoutMs = env[WORKER_ENV.replicationAckTimeoutMs]
+    ? integer(WORKER_ENV.replicationAckTimeoutMs)
+    : undefined
   const restoreFrom = restoreSourceOf(env, fail)
-  if (queryTimeoutMs === 0) {
-    fail(`Expected ${WORKER_ENV.queryTimeoutMs} to be an integer from 1 and up, got \`0\``)
+  for (const [name, value] of [
+    [WORKER_ENV.queryTimeoutMs, queryTimeoutMs],
+    [WORKER_ENV.replicationAckTimeoutMs, replicationAckTimeoutMs],
+  ] as const) {
+    if (value === 0) fail(`Expected ${name} to be an integer from 1 and up, got \`0\``)
   }
   return {
     tenantId,
@@ -190,6 +237,7 @@ export function parseWorkerEnvironment(env: NodeJS.ProcessEnv): WorkerEnvironmen
     workerSecret: required(WORKER_ENV.workerSecret),
     controlUrl: required(WORKER_ENV.controlUrl),
     appPath: absolute(WORKER_ENV.appPath),
+    ...incarnationOf(env, fail),
     ...(env[WORKER_ENV.appName] ? { appName: env[WORKER_ENV.appName] } : {}),
     ...(env[WORKER_ENV.appUpgradeFrom] ? { appUpgradeFrom: env[WORKER_ENV.appUpgradeFrom] } : {}),
     storage,
@@ -200,8 +248,11 @@ export function parseWorkerEnvironment(env: NodeJS.ProcessEnv): WorkerEnvironmen
       Math.min(DEFAULT_FENCE_MARGIN_MS, Math.floor(leaseTtlMs / 2)),
     ),
     syncIntervalMs: integer(WORKER_ENV.syncIntervalMs, DEFAULT_SYNC_INTERVAL_MS),
+    stopTimeoutMs: integer(WORKER_ENV.stopTimeoutMs, DEFAULT_STOP_TIMEOUT_MS),
+    syncTimeoutMs: integer(WORKER_ENV.syncTimeoutMs, DEFAULT_SYNC_TIMEOUT_MS),
     ...(concurrency !== undefined ? { concurrency } : {}),
     ...(queryTimeoutMs !== undefined ? { queryTimeoutMs } : {}),
+    ...(replicationAckTimeoutMs !== undefined ? { replicationAckTimeoutMs } : {}),
     ...(restoreFrom ? { restoreFrom } : {}),
     tenantDir: absolute(WORKER_ENV.tenantDir),
     host,
@@ -223,5 +274,23 @@ function restoreSourceOf(
   if (!at || Number.isNaN(Date.parse(at))) {
     fail(`Expected ${WORKER_ENV.restoreFromAt} to be an ISO 8601 time, got \`${at ?? ''}\``)
   }
-  return { tenantId: tenantId as string, at: at as string }
+  const incarnation = env[WORKER_ENV.restoreFromIncarnation]
+  if (incarnation !== undefined && !isIncarnation(incarnation)) {
+    fail(
+      `Expected ${WORKER_ENV.restoreFromIncarnation} to be an incarnation id, got \`${incarnation}\``,
+    )
+  }
+  return { tenantId: tenantId as string, at: at as string, ...(incarnation ? { incarnation } : {}) }
+}
+
+function incarnationOf(
+  env: NodeJS.ProcessEnv,
+  fail: (message: string) => never,
+): { incarnation?: string } {
+  const incarnation = env[WORKER_ENV.incarnation]
+  if (incarnation === undefined) return {}
+  if (!isIncarnation(incarnation)) {
+    fail(`Expected ${WORKER_ENV.incarnation} to be an incarnation id, got \`${incarnation}\``)
+  }
+  return { incarnation }
 }

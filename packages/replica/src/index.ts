@@ -1,3 +1,7 @@
+export {
+  CommitConfirmations,
+  type ConfirmCommittedOptions,
+} from './commit-confirmations.js'
 export { type EmbeddedS3, type EmbeddedS3Options, startEmbeddedS3 } from './embedded-s3.js'
 export { type LitestreamBinary, resolveLitestream } from './litestream-binary.js'
 export { DEFAULT_MONITOR_INTERVAL_MS, DEFAULT_SYNC_INTERVAL_MS } from './litestream-config.js'
@@ -31,6 +35,7 @@ export {
   DEFAULT_BUSY_TIMEOUT_MS,
   type SqliteConnection,
   openSqlite,
+  openSqliteReadOnly,
   pinDatabase,
 } from './sqlite-connection.js'
 export { SYNC_MARKER_TABLE } from './sync-marker.js'

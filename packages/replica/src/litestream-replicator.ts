@@ -145,7 +145,7 @@ export class LitestreamReplicator implements Replicator {
     try {
       // Litestream must run to upload the marker; between crash and restart it does not.
       if (!this.#child || this.#child.isExited) await this.#startNow(remainingMs())
-      const { marker, commit } = writeSyncMarker(dbPath)
+      const { marker, commit } = await writeSyncMarker(dbPath)
       if (!this.#childHasBegun) await this.#replaceWithQuick(remainingMs())
       await this.#untilSynced(remainingMs(), commit)
       const child = this.#child!

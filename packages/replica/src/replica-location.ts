@@ -16,18 +16,37 @@ export interface ReplicaLocation {
   readonly path: string
 }
 
+/** Incarnation ids (see `@litecell/protocol`): 16 lowercase hex digits. */
+const INCARNATION_PATTERN = /^[0-9a-f]{16}$/
+
 /**
- * The replica of a tenant's database: `<prefix>/tenants/<tenantId>`.
- * Throws `INVALID_CONFIG` unless `tenantId` is a slug (`[a-z0-9][a-z0-9-]{0,62}`).
+ * The replica of a tenant's database: `<prefix>/tenants/<tenantId>/<incarnation>`, or
+ * `<prefix>/tenants/<tenantId>` for a tenant created before incarnations (none given). A
+ * tenant created again under a deleted one's id has a new incarnation, so it never restores
+ * what the old one left; {@link replicaKeyPrefix} of the bare tenant location holds every
+ * incarnation's objects (what a delete removes).
+ * Throws `INVALID_CONFIG` unless `tenantId` is a slug (`[a-z0-9][a-z0-9-]{0,62}`) and
+ * `incarnation`, if given, 16 lowercase hex digits.
  */
-export function tenantReplica(storage: StorageConfig, tenantId: string): ReplicaLocation {
+export function tenantReplica(
+  storage: StorageConfig,
+  tenantId: string,
+  incarnation?: string | null,
+): ReplicaLocation {
   if (typeof tenantId !== 'string' || !TENANT_ID_PATTERN.test(tenantId)) {
     throw new ReplicaError(
       'INVALID_CONFIG',
       `expected \`tenantId\` to be a slug matching ${TENANT_ID_PATTERN}, got \`${String(tenantId)}\` (${typeof tenantId})`,
     )
   }
-  return replicaAt(storage, `tenants/${tenantId}`)
+  if (incarnation === undefined || incarnation === null) return replicaAt(storage, `tenants/${tenantId}`)
+  if (typeof incarnation !== 'string' || !INCARNATION_PATTERN.test(incarnation)) {
+    throw new ReplicaError(
+      'INVALID_CONFIG',
+      `expected \`incarnation\` to match ${INCARNATION_PATTERN}, got \`${String(incarnation)}\` (${typeof incarnation})`,
+    )
+  }
+  return replicaAt(storage, `tenants/${tenantId}/${incarnation}`)
 }
 
 /** The replica of the control plane's registry database: `<prefix>/control-plane`. */

@@ -69,7 +69,7 @@ export async function proveSynced(parts: {
   const started = performance.now()
   const remainingMs = (): number => Math.max(1, timeoutMs - (performance.now() - started))
   try {
-    const { marker, commit } = writeSyncMarker(dbPath)
+    const { marker, commit } = await writeSyncMarker(dbPath)
     const position = await parts.confirm(commit, remainingMs())
     await verifyReplicaHolds(binary, replica, marker, remainingMs(), position.generation)
     return { marker, verifiedAtMs: Date.now(), durationMs: Math.round(performance.now() - started) }

@@ -2,9 +2,10 @@ import { existsSync, writeFileSync } from 'node:fs'
 import { mkdir } from 'node:fs/promises'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { isReplicaError } from './replica-error.js'
-import { tenantReplica } from './replica-location.js'
+import { replicaKeyPrefix, tenantReplica } from './replica-location.js'
 import { replicate } from './replicate.js'
 import { restore } from './restore.js'
+import { withReplicaStore } from './store-access.js'
 import {
   FAST_REPLICATION,
   TestFixture,
@@ -107,5 +108,28 @@ describe('restore', { timeout: 120_000 }, () => {
     }).catch((e: unknown) => e)
     expect(isReplicaError(err) && err.code).toBe('INVALID_CONFIG')
     expect(String(err)).toMatch(/`yesterday` \(string\)/)
+  })
+
+  it('refuses a replica that holds objects but no generation it can restore, instead of starting empty', async () => {
+    // Catches: "no restorable generation" read as "a new database" (restored: false), which
+    // lets the caller start empty and replicate the empty file over the replica's objects.
+    const replica = tenantReplica(fx.s3.storage(), 'snapshotless')
+    await mkdir(fx.path('snapshotless'))
+    const db = fx.path('snapshotless', 'tenant.db')
+    createItemsDb(db)
+    const replicator = await replicate(db, replica, FAST_REPLICATION)
+    insertItems(db, 10)
+    await replicator.stopVerified()
+    const deleted = await withReplicaStore(replica.storage, async (store) => {
+      const keys = (await store.list(replicaKeyPrefix(replica))).map((object) => object.key)
+      return store.delete(keys.filter((key) => key.includes('/snapshots/')))
+    })
+    expect(deleted).toBeGreaterThan(0)
+
+    const target = fx.path('snapshotless-restored', 'tenant.db')
+    const err = await restore(replica, target).catch((e: unknown) => e)
+    expect(isReplicaError(err) && err.code).toBe('REPLICA_UNRESTORABLE')
+    expect(String(err)).toMatch(/none has a snapshot/)
+    expect(existsSync(target)).toBe(false)
   })
 })

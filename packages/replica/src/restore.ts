@@ -9,6 +9,7 @@ import { ReplicaError } from './replica-error.js'
 import {
   type ReplicaLocation,
   describeReplica,
+  replicaKeyPrefix,
   validateReplicaLocation,
 } from './replica-location.js'
 import { withReplicaStore } from './store-access.js'
@@ -30,7 +31,11 @@ export interface RestoreOptions {
 
 /** Result of {@link restore}. */
 export interface RestoreResult {
-  /** False when the replica holds no backup (at that time): a new tenant, not an error. */
+  /**
+   * False when the replica holds no object at all (or, with `at`, no backup at that time): a
+   * new tenant, not an error. A replica that holds objects but no restorable generation is an
+   * error (`REPLICA_UNRESTORABLE`), never `false`.
+   */
   readonly restored: boolean
 }
 
@@ -38,8 +43,9 @@ export interface RestoreResult {
  * Restore the replica into `targetPath`: the latest state, or the state at `opts.at`.
  * The file appears atomically: Litestream restores into a temp directory beside the
  * target, and the finished file is hard-linked into place (never overwriting). Throws
- * `RESTORE_FAILED` if the target (or its `-wal`/`-shm`) exists, `INVALID_CONFIG` for a
- * bad `at`, and `STORAGE_*` errors when the storage is misconfigured or down.
+ * `RESTORE_FAILED` if the target (or its `-wal`/`-shm`) exists, `REPLICA_UNRESTORABLE` if the
+ * replica holds objects but no generation with a snapshot, `INVALID_CONFIG` for a bad `at`,
+ * and `STORAGE_*` errors when the storage is misconfigured or down.
  *
  * @example
  * const { restored } = await restore(tenantReplica(storage, 'acme'), '/data/acme/tenant.db')
@@ -70,7 +76,12 @@ export async function restore(
     // Naming the generation spares Litestream a scan of every generation (one per wake),
     // and a replica with none needs no Litestream at all.
     const target = at ? pointInTime(points, at) : latestGeneration(points)
-    if (!target) return { restored: false }
+    if (!target) {
+      // "Nothing to restore" must mean an empty replica, never one we cannot read: a new,
+      // empty database in its place would be replicated over it (issue 9, item 12).
+      if (!at) await refuseUnrestorable(location, points)
+      return { restored: false }
+    }
     const timeoutMs = opts.timeoutMs ?? DEFAULT_RESTORE_TIMEOUT_MS
     return await restoreWith(binary, location, resolve(targetPath), { ...target, timeoutMs })
   } catch (err) {
@@ -157,6 +168,32 @@ function pointInTime(points: RestorePoints, at: Date): { generation: string; at?
     .sort((a, b) => Date.parse(b.createdAt) - Date.parse(a.createdAt))[0]
   if (!holder) return null
   return atMs >= Date.parse(holder.updatedAt) ? { generation: holder.id } : { generation: holder.id, at }
+}
+
+/**
+ * Throws `REPLICA_UNRESTORABLE` unless the replica is truly empty: generations without a
+ * snapshot, or any object at all under its path, mean a replica we cannot restore.
+ */
+async function refuseUnrestorable(location: ReplicaLocation, points: RestorePoints): Promise<void> {
+  const hint = `inspect ${describeReplica(location)}; move its objects away (or restore them) before starting this database anew`
+  if (points.generations.length > 0) {
+    const ids = points.generations.map((generation) => generation.id).join(', ')
+    throw new ReplicaError(
+      'REPLICA_UNRESTORABLE',
+      `the replica holds ${points.generations.length} generation(s) (${ids}) but none has a snapshot to restore from`,
+      { hint },
+    )
+  }
+  const objects = await withReplicaStore(location.storage, (store) =>
+    store.list(replicaKeyPrefix(location)),
+  )
+  if (objects.length > 0) {
+    throw new ReplicaError(
+      'REPLICA_UNRESTORABLE',
+      `the replica holds ${objects.length} object(s) (${objects[0]!.key}, …) but no Litestream generation`,
+      { hint },
+    )
+  }
 }
 
 function restorable(points: RestorePoints): GenerationPoint[] {

@@ -13,13 +13,19 @@ export type SqliteConnection = InstanceType<typeof Database>
  * it did not make can force a new generation). The file is pinned first (see
  * {@link pinDatabase}), and the settings go through `exec`, which leaves no prepared
  * statement behind: a caller that prepares none closes the connection for real at `close()`.
+ * The busy timeout blocks the calling thread while another connection writes: a caller on an
+ * event loop that must stay responsive passes `busyTimeoutMs: 0` and handles `SQLITE_BUSY`.
  */
-export function openSqlite(path: string): SqliteConnection {
+export function openSqlite(
+  path: string,
+  options: { readonly busyTimeoutMs?: number } = {},
+): SqliteConnection {
+  const busyTimeoutMs = options.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS
   pinDatabase(path)
-  const db = new Database(path, { timeout: DEFAULT_BUSY_TIMEOUT_MS })
+  const db = new Database(path, { timeout: busyTimeoutMs })
   try {
     db.exec(
-      `PRAGMA busy_timeout = ${DEFAULT_BUSY_TIMEOUT_MS}; PRAGMA journal_mode = WAL; ` +
+      `PRAGMA busy_timeout = ${busyTimeoutMs}; PRAGMA journal_mode = WAL; ` +
         'PRAGMA synchronous = NORMAL; PRAGMA wal_autocheckpoint = 0',
     )
   } catch (err) {

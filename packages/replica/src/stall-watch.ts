@@ -72,7 +72,10 @@ export class StallWatch {
     this.#lastNudgeAtMs = now
     this.#nudgeGapMs = Math.min(this.#nudgeGapMs * 2, NUDGE_BACKOFF_MAX_MS)
     try {
-      const db = openSqlite(this.#dbPath)
+      // Never wait for the write lock: the busy timeout would block this thread (the worker's
+      // event loop, its heartbeats included) for seconds and could delay a lease renewal into
+      // a spurious fence (issue 9, item 15). A busy database is being written anyway.
+      const db = openSqlite(this.#dbPath, { busyTimeoutMs: 0 })
       try {
         db.exec(
           'INSERT INTO _litestream_seq (id, seq) VALUES (1, 1) ON CONFLICT (id) DO UPDATE SET seq = seq + 1',

@@ -1,9 +1,15 @@
 import { randomUUID } from 'node:crypto'
+import { setTimeout as delay } from 'node:timers/promises'
+import { ReplicaError } from './replica-error.js'
 import { openSqlite, openSqliteReadOnly } from './sqlite-connection.js'
 import { type WalCommit, readLastCommit } from './wal-commit.js'
 
 /** The table that holds the marker row; one row, rewritten by every verified stop. */
 export const SYNC_MARKER_TABLE = '_litecell_sync_marker'
+/** Longest the marker waits for the write lock (tried again every few ms, never blocking). */
+export const MARKER_LOCK_WAIT_MS = 10_000
+/** Pause between two tries for the write lock. */
+const MARKER_RETRY_MS = 5
 
 /**
  * Commit a fresh random marker into the database and return it with the position of its
@@ -11,11 +17,38 @@ export const SYNC_MARKER_TABLE = '_litecell_sync_marker'
  * through `exec` only (the marker is our own UUID and the time a number, so they go into the
  * text as literals): with no prepared statement alive, `close()` closes for real, at once,
  * while Litestream (which this runs beside) still holds the file, so it cannot checkpoint.
+ *
+ * It never waits for the write lock inside SQLite (a busy timeout blocks the thread): while
+ * the lock is taken it tries again every few ms, so the event loop (heartbeats, and an engine
+ * batch of this very process that holds the lock until its commit turn) keeps going, for at
+ * most {@link MARKER_LOCK_WAIT_MS} (issue 9, item 15).
  */
-export function writeSyncMarker(dbPath: string): { marker: string; commit: WalCommit } {
+export async function writeSyncMarker(
+  dbPath: string,
+  lockWaitMs = MARKER_LOCK_WAIT_MS,
+): Promise<{ marker: string; commit: WalCommit }> {
+  const deadline = Date.now() + lockWaitMs
+  for (;;) {
+    try {
+      return writeMarkerNow(dbPath)
+    } catch (err) {
+      if ((err as { code?: unknown }).code !== 'SQLITE_BUSY') throw err
+      if (Date.now() >= deadline) {
+        throw new ReplicaError(
+          'REPLICA_NOT_VERIFIED',
+          `write sync marker into ${dbPath}: the database stayed locked for ${lockWaitMs} ms`,
+          { cause: err },
+        )
+      }
+      await delay(MARKER_RETRY_MS)
+    }
+  }
+}
+
+function writeMarkerNow(dbPath: string): { marker: string; commit: WalCommit } {
   const marker = randomUUID()
   let commit: WalCommit
-  const db = openSqlite(dbPath)
+  const db = openSqlite(dbPath, { busyTimeoutMs: 0 })
   try {
     db.exec(
       `CREATE TABLE IF NOT EXISTS ${SYNC_MARKER_TABLE} (

@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process'
 import { readFileSync, statSync } from 'node:fs'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
@@ -22,6 +23,32 @@ describe('readLastCommit', () => {
 
   const walSalt = (path: string): string =>
     readFileSync(`${path}-wal`).subarray(16, 24).toString('hex')
+
+  // Catches: reading the -shm through a descriptor that is then closed. Closing any
+  // descriptor of a file drops every fcntl lock this process holds on it, SQLite's wal-index
+  // locks among them: another process (Litestream) then resets the WAL under a reader of
+  // ours, or re-initialises the -shm it has mapped (SIGBUS). Seen as both (issue 11).
+  it('keeps the SQLite locks this process holds on the wal-index', () => {
+    const path = join(dir, 'locks.db')
+    const db = openSqlite(path)
+    db.exec('CREATE TABLE t (x BLOB)')
+    for (let i = 0; i < 20; i++) db.prepare('INSERT INTO t VALUES (randomblob(500))').run()
+    // A read transaction holds a read mark: nobody may restart or truncate the WAL under it.
+    db.exec('BEGIN')
+    db.prepare('SELECT count(*) AS n FROM t').get()
+    for (let i = 0; i < 3; i++) readLastCommit(path)
+    const script = `
+      const Database = require('libsql')
+      const db = new Database(${JSON.stringify(path)})
+      db.exec('PRAGMA busy_timeout = 0')
+      console.log(JSON.stringify(db.prepare('PRAGMA wal_checkpoint(TRUNCATE)').get()))
+    `
+    const out = execFileSync(process.execPath, ['-e', script], { cwd: import.meta.dirname })
+    // busy = 1: the other process had to leave the WAL alone while our reader holds it.
+    expect(JSON.parse(out.toString())).toMatchObject({ busy: 1 })
+    db.exec('COMMIT')
+    db.close()
+  })
 
   it('ends each commit where its last frame ends in the WAL, in the WAL header lifetime', () => {
     const path = join(dir, 'a.db')

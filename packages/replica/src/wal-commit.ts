@@ -1,4 +1,4 @@
-import { closeSync, openSync, readSync } from 'node:fs'
+import { fstatSync, openSync, readSync, statSync } from 'node:fs'
 import { endianness } from 'node:os'
 import { ReplicaError, messageOf } from './replica-error.js'
 
@@ -34,7 +34,7 @@ export interface WalCommit {
  * Read the end of the last committed transaction of the database at `dbPath` from its
  * wal-index (`<db>-shm`, `WalIndexHdr`: `mxFrame`, salts, page size), the way a SQLite
  * reader does: both copies of the header must agree and carry a valid checksum. Costs one
- * open and one 96-byte read. Call it right after your commit on the same thread: the
+ * `stat` and one 96-byte read. Call it right after your commit on the same thread: the
  * answer is that commit or a later one, never an earlier one. Throws `INVALID_CONFIG` when
  * the database has no open WAL-mode connection (no wal-index).
  *
@@ -46,27 +46,45 @@ export interface WalCommit {
 export function readLastCommit(dbPath: string): WalCommit {
   let fd: number
   try {
-    fd = openSync(`${dbPath}-shm`, 'r')
+    fd = shmDescriptor(`${dbPath}-shm`)
   } catch (err) {
     throw new ReplicaError('INVALID_CONFIG', `read last commit of ${dbPath}: ${messageOf(err)}`, {
       cause: err,
       hint: 'the database needs an open connection in WAL mode',
     })
   }
-  try {
-    const buf = Buffer.alloc(2 * INDEX_HEADER_BYTES)
-    for (let attempt = 0; attempt < READ_ATTEMPTS; attempt++) {
-      const read = readSync(fd, buf, 0, buf.length, 0)
-      const commit = read === buf.length ? decodeIndexHeader(buf) : null
-      if (commit) return commit
-    }
-  } finally {
-    closeSync(fd)
+  const buf = Buffer.alloc(2 * INDEX_HEADER_BYTES)
+  for (let attempt = 0; attempt < READ_ATTEMPTS; attempt++) {
+    const read = readSync(fd, buf, 0, buf.length, 0)
+    const commit = read === buf.length ? decodeIndexHeader(buf) : null
+    if (commit) return commit
   }
   throw new ReplicaError(
     'INVALID_CONFIG',
     `read last commit of ${dbPath}: the wal-index header stayed unreadable (uninitialized or torn) after ${READ_ATTEMPTS} reads`,
   )
+}
+
+/**
+ * One read-only descriptor per `-shm` file (device and inode) for the life of the process,
+ * never closed. Closing *any* descriptor of a file drops every POSIX (fcntl) lock this
+ * process holds on it, and SQLite's wal-index locks are such locks: an open-read-close here
+ * released the engine's own DMS lock, so Litestream's next connection believed it was the
+ * first, truncated and re-initialised the `-shm`, and this process's connections took SIGBUS
+ * on their mapping of it (or read an uninitialised header). SQLite's own VFS keeps such
+ * descriptors open for the same reason. A worker sees one file per tenant incarnation.
+ */
+const shmDescriptors = new Map<string, { dev: number; ino: number; fd: number }>()
+
+function shmDescriptor(path: string): number {
+  const { dev, ino } = statSync(path)
+  const known = shmDescriptors.get(path)
+  if (known && known.dev === dev && known.ino === ino) return known.fd
+  // A new file at this path: the old descriptor stays open (see above), the new one is kept.
+  const fd = openSync(path, 'r')
+  const opened = fstatSync(fd)
+  shmDescriptors.set(path, { dev: opened.dev, ino: opened.ino, fd })
+  return fd
 }
 
 /** Decode a stable, initialized, checksummed `WalIndexHdr`; null if torn or uninitialized. */

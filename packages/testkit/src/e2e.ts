@@ -9,6 +9,9 @@ import { afterAll, beforeAll, expect } from 'vitest'
 import { LitecellServer, REPO_ROOT, type LitecellServerOptions } from './litecell-server.js'
 import { waitFor } from './wait-for.js'
 
+export { OutageS3 } from './outage-s3.js'
+export { ReplicatorWatch } from './replicator-watch.js'
+
 /** The admin token of test servers. */
 export const TEST_ADMIN_TOKEN = 'lca_test-admin-token'
 /** The test app (`test/apps/test-app.ts`), registered as app `test`. */
@@ -39,16 +42,20 @@ export function startTestServer(options: LitecellServerOptions = {}): Promise<Te
 /**
  * A test server for the whole file: started in `beforeAll`, stopped in `afterAll` (its data
  * directory removed unless LITECELL_KEEP_DATA is set). Read its parts from the returned
- * handle inside tests.
+ * handle inside tests. `options` may be a function, called when the server starts.
  *
  * @example
  * const server = useServer({ env: { LITECELL_IDLE_MS: '60000' } })
  * test('…', async () => { await server.admin.createTenant({ id: 'acme', app: 'test' }) })
  */
-export function useServer(options: LitecellServerOptions = {}): ServerHandle {
+export function useServer(
+  options: LitecellServerOptions | (() => LitecellServerOptions) = {},
+): ServerHandle {
   const handle = new ServerHandle()
   beforeAll(async () => {
-    handle.current = await startTestServer(options)
+    // A function is read when the server starts: after the file's earlier `beforeAll` hooks
+    // (an S3 server of the test's own, say).
+    handle.current = await startTestServer(typeof options === 'function' ? options() : options)
   })
   afterAll(async () => {
     const server = handle.current

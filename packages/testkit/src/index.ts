@@ -1,7 +1,8 @@
 /**
  * `@litecell/testkit`: test support for litecell's own tests, benchmarks and demo. It is a
  * dependency of the workspace root only, never of a production package. Subpaths:
- * `./engine` (engines on temp files), `./replica` (embedded S3 and test databases),
+ * `./engine` (engines on temp files), `./replica` (embedded S3 and test databases), `./replicated-tenant` (engine, real
+ * Litestream and the tenant API with replicated acknowledgements, in the test's process),
  * `./server` (a real `litecell serve`), `./e2e` (the end-to-end harness, on vitest),
  * `./in-process` (the control plane's app with in-process workers, for route tests),
  * `./browser` (headless Chromium for the dashboard), `./kubernetes` (the fake Kubernetes API

@@ -71,3 +71,19 @@ export class IdleMonitor {
     }
   }
 }
+
+/** A worker hands its slot over only after this long with no request and no run change. */
+export const HAND_OVER_QUIET_MS = 1_000
+
+/**
+ * Whether the engine could stop now without delaying anything: no run executing or queued,
+ * no timer or schedule fire due. A closed engine is not idle (it is stopping already).
+ */
+export async function isEngineIdle(
+  engine: { activeRuns(): number; nextWakeAt(): Promise<number | null> },
+  nowMs = Date.now(),
+): Promise<boolean> {
+  if (engine.activeRuns() > 0) return false
+  const nextWakeAt = await engine.nextWakeAt().catch(() => nowMs)
+  return nextWakeAt === null || nextWakeAt > nowMs
+}

@@ -10,7 +10,9 @@ import {
   EXIT_APP_REFUSED,
   EXIT_FAILED,
   EXIT_NO_RESTORE_POINT,
+  EXIT_STORAGE_UNAVAILABLE,
   WORKER_ENV,
+  isStorageOutage,
   parseWorkerEnvironment,
 } from '@litecell/protocol'
 import pino from 'pino'
@@ -62,7 +64,17 @@ main().then(
       process.exit(EXIT_APP_REFUSED)
     }
     log.fatal({ err }, 'worker failed to start')
-    if (code === 'NO_RESTORE_POINT') process.exit(EXIT_NO_RESTORE_POINT)
-    process.exit(code === 'APP_LOAD_FAILED' ? EXIT_APP_LOAD_FAILED : EXIT_FAILED)
+    process.exit(startFailureExitCode(code))
   },
 )
+
+/**
+ * How a failed start ends: a fork with nothing to restore, an app that does not load, storage that cannot be reached (a
+ * short S3 outage must not count as the tenant's crash, issue 9, item 7), or a failure.
+ */
+function startFailureExitCode(code: unknown): number {
+  if (code === 'NO_RESTORE_POINT') return EXIT_NO_RESTORE_POINT
+  if (code === 'APP_LOAD_FAILED') return EXIT_APP_LOAD_FAILED
+  if (isStorageOutage(code)) return EXIT_STORAGE_UNAVAILABLE
+  return EXIT_FAILED
+}

@@ -45,6 +45,24 @@ describe('RunStatusStream', () => {
     stream.close()
   })
 
+  // Catches: a replicated tenant's stream announcing an end that S3 does not hold yet.
+  it('sends a replicated subscriber final statuses only once confirmed, a local one at once', async () => {
+    const stream = new RunStatusStream('acme')
+    const local = textReader(stream.response().body!)
+    const replicated = textReader(stream.response({ confirmedFinals: true }).body!)
+    stream.publish('r1', 'train', 'running')
+    stream.publish('r1', 'train', 'succeeded')
+    stream.publish('r2', 'train', 'pending')
+    const statuses = (text: string) => events(text, 'status').map((event) => (event as { status: string }).status)
+    expect(statuses(await local((seen) => statuses(seen).length === 3))).toEqual(['running', 'succeeded', 'pending'])
+    expect(statuses(await replicated((seen) => statuses(seen).length === 2))).toEqual(['running', 'pending'])
+    stream.publishConfirmed('r1', 'train', 'succeeded')
+    stream.publish('r2', 'train', 'running')
+    expect(statuses(await replicated((seen) => statuses(seen).length === 2))).toEqual(['succeeded', 'running'])
+    expect(statuses(await local((seen) => statuses(seen).length === 1))).toEqual(['running'])
+    stream.close()
+  })
+
   it('ends every stream on close and refuses new subscribers after it', async () => {
     const stream = new RunStatusStream('acme')
     const first = stream.response()

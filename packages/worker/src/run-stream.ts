@@ -20,9 +20,13 @@ export interface RunStatusEvent {
 
 interface Subscriber {
   readonly controller: ReadableStreamDefaultController<Uint8Array>
+  /** A replicated tenant's subscriber: final statuses only once confirmed in S3. */
+  readonly confirmedFinals: boolean
   queued: string[]
   overflowed: boolean
 }
+
+const FINAL = new Set<RunStatus>(['succeeded', 'failed', 'cancelled'])
 
 const encoder = new TextEncoder()
 
@@ -52,12 +56,26 @@ export class RunStatusStream {
     return this.#subscribers.size
   }
 
-  /** Records a change for every subscriber; costs a set lookup when nobody listens. */
+  /**
+   * Records a change for every subscriber; costs a set lookup when nobody listens. A final
+   * status skips the subscribers that want final statuses only once confirmed in S3: they get
+   * it from {@link publishConfirmed}.
+   */
   publish(runId: string, workflow: string, status: RunStatus): void {
+    this.#publish(runId, workflow, status, FINAL.has(status) ? 'local' : 'all')
+  }
+
+  /** A final status is confirmed in S3: now the replicated subscribers get it. */
+  publishConfirmed(runId: string, workflow: string, status: RunStatus): void {
+    this.#publish(runId, workflow, status, 'replicated')
+  }
+
+  #publish(runId: string, workflow: string, status: RunStatus, to: 'all' | 'local' | 'replicated'): void {
     if (this.#subscribers.size === 0) return
     const frame = `event: status\ndata: ${JSON.stringify({ runId, workflow, status, at: new Date().toISOString() } satisfies RunStatusEvent)}\n\n`
     for (const subscriber of this.#subscribers) {
       if (subscriber.overflowed) continue
+      if (to !== 'all' && subscriber.confirmedFinals !== (to === 'replicated')) continue
       subscriber.queued.push(frame)
       if (subscriber.queued.length > MAX_QUEUED_EVENTS) this.#overflow(subscriber)
     }
@@ -67,12 +85,15 @@ export class RunStatusStream {
     }
   }
 
-  /** A streaming `text/event-stream` response for one new subscriber. */
-  response(): Response {
+  /**
+   * A streaming `text/event-stream` response for one new subscriber; `confirmedFinals` (a
+   * replicated tenant) sends final statuses only once they are confirmed in S3.
+   */
+  response(options: { confirmedFinals?: boolean } = {}): Response {
     let subscriber!: Subscriber
     const body = new ReadableStream<Uint8Array>({
       start: (controller) => {
-        subscriber = { controller, queued: [], overflowed: false }
+        subscriber = { controller, confirmedFinals: options.confirmedFinals === true, queued: [], overflowed: false }
         if (this.#isClosed) {
           controller.close()
           return

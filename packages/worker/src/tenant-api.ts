@@ -26,12 +26,18 @@ import {
   type JsonObject,
   type SyncPoint,
 } from '@litecell/protocol'
+import { replicatedAcks, tenantDurability, type Replication } from './replicated-ack.js'
 import type { RunStatusStream } from './run-stream.js'
 import { addScheduleRoutes } from './schedule-routes.js'
 import { WorkerError } from './worker-error.js'
 
 /** Longest a `result?waitMs=` long-poll may wait. */
 export const MAX_WAIT_MS = 120_000
+/** Longest a hand-over request (`hibernate?ifIdle=1&waitMs=`) waits for the worker to go idle. */
+export const MAX_HAND_OVER_WAIT_MS = 10_000
+/** How often a waiting hand-over looks at the engine (in memory first, then one small query). */
+const HAND_OVER_CHECK_MS = 20
+
 /** Most runs one batch may start (the control plane also caps bodies at 1 MiB). */
 export const MAX_BATCH_RUNS = 10_000
 
@@ -46,12 +52,19 @@ export interface TenantApiOptions {
   readonly scratchDir: string
   /** Hibernates the worker; resolves with its exit code once the files are safe and gone. */
   readonly hibernate: () => Promise<number>
+  /**
+   * Whether the worker could hand its slot over now: no run executing, no request in flight,
+   * no timer due (`POST hibernate?ifIdle=1` hibernates only then). Absent: never idle.
+   */
+  readonly isIdle?: () => Promise<boolean>
   /** Makes the replica current without stopping; names the time a restore must ask for. */
   readonly syncPoint: () => Promise<SyncPoint>
   /** Called around every request, so idle detection sees in-flight requests. */
   readonly onRequest?: (delta: 1 | -1) => void
   /** Run-status changes for `GET /runs/stream` (503 without it). */
   readonly runStream?: RunStatusStream
+  /** Replicated acknowledgements (issue 11); without it every answer is `local`. */
+  readonly replication?: Replication
 }
 
 /**
@@ -75,11 +88,25 @@ export function createTenantApi(options: TenantApiOptions): Hono {
 
   // Before the stopping gate: a second hibernate request joins the one under way.
   app.post(HIBERNATE_PATH, async (context) => {
+    if (context.req.query('ifIdle') !== undefined) {
+      // A hand-over: hibernate as soon as idle within `waitMs`, and answer whether the
+      // hibernation began (the exit tells the rest).
+      const waitMs =
+        optionalInteger(context.req.query('waitMs'), 'waitMs', 0, MAX_HAND_OVER_WAIT_MS) ?? 0
+      const idle = await untilIdle(options, waitMs)
+      if (idle) void options.hibernate()
+      return context.json({ hibernating: idle })
+    }
     const exitCode = await options.hibernate()
     return exitCode === 0
       ? context.json({ hibernated: true })
       : context.json(
-          { error: { code: 'REPLICA_NOT_VERIFIED', message: `hibernate tenant ${tenantId} failed; local files kept, see the worker log` } },
+          {
+            error: {
+              code: 'REPLICA_NOT_VERIFIED',
+              message: `hibernate tenant ${tenantId} failed; local files kept, see the worker log`,
+            },
+          },
           503,
         )
   })
@@ -105,6 +132,7 @@ export function createTenantApi(options: TenantApiOptions): Hono {
   // A run id may be given by a unique prefix of it, as people copy ids (AMBIGUOUS_RUN_ID if
   // it names several runs).
   const runIdOf = (context: Context) => engine.resolveRunId(context.req.param('runId') ?? '')
+  for (const path of ['/runs', '/runs/*']) tenant.use(path, replicatedAcks(options.replication))
 
   tenant.post('/runs', async (context) => {
     const request = toStartRequest(await readJsonObject(context))
@@ -123,7 +151,10 @@ export function createTenantApi(options: TenantApiOptions): Hono {
     }
     const requests = runs.map((run, index) => {
       if (typeof run !== 'object' || run === null || Array.isArray(run)) {
-        throw new WorkerError('BAD_REQUEST', `Expected \`runs[${index}]\` to be an object, got ${describeValue(run)}`)
+        throw new WorkerError(
+          'BAD_REQUEST',
+          `Expected \`runs[${index}]\` to be an object, got ${describeValue(run)}`,
+        )
       }
       return toStartRequest(run as JsonObject)
     })
@@ -162,13 +193,19 @@ export function createTenantApi(options: TenantApiOptions): Hono {
 
   // An open stream does not count as a request in flight: watching a tenant keeps it no
   // longer awake than it would be otherwise.
-  tenant.get('/runs/stream', () => {
+  tenant.get('/runs/stream', (context) => {
     if (!options.runStream) throw new WorkerError('WORKER_STOPPING', `tenant ${tenantId}: no run stream`)
-    return options.runStream.response()
+    const confirmedFinals = options.replication !== undefined && tenantDurability(context) === 'replicated'
+    return options.runStream.response({ confirmedFinals })
   })
 
   tenant.get('/runs/:runId/steps/:seq', async (context) => {
-    const seq = optionalInteger(context.req.param('seq'), 'seq', 1, Number.MAX_SAFE_INTEGER) as number
+    const seq = optionalInteger(
+      context.req.param('seq'),
+      'seq',
+      1,
+      Number.MAX_SAFE_INTEGER,
+    ) as number
     return context.json(await engine.step(runIdOf(context), seq))
   })
 
@@ -198,7 +235,10 @@ export function createTenantApi(options: TenantApiOptions): Hono {
     const body = await readJsonObject(context)
     const fromStep = optionalInteger(body.fromStep, 'fromStep', 0, Number.MAX_SAFE_INTEGER)
     if (fromStep === undefined) {
-      throw new WorkerError('BAD_REQUEST', `Expected \`fromStep\` to be an integer, got ${describeValue(body.fromStep)}`)
+      throw new WorkerError(
+        'BAD_REQUEST',
+        `Expected \`fromStep\` to be an integer, got ${describeValue(body.fromStep)}`,
+      )
     }
     return context.json(await engine.fork(runIdOf(context), { fromStep }), 201)
   })
@@ -211,9 +251,15 @@ export function createTenantApi(options: TenantApiOptions): Hono {
     const sql = requireString(body, 'sql', 100_000)
     const args = body.args
     if (args !== undefined && (typeof args !== 'object' || args === null)) {
-      throw new WorkerError('BAD_REQUEST', `Expected \`args\` to be an array or object, got ${describeValue(args)}`)
+      throw new WorkerError(
+        'BAD_REQUEST',
+        `Expected \`args\` to be an array or object, got ${describeValue(args)}`,
+      )
     }
-    const result = await engine.query(sql, args as JsonValue[] | Record<string, JsonValue> | undefined)
+    const result = await engine.query(
+      sql,
+      args as JsonValue[] | Record<string, JsonValue> | undefined,
+    )
     return context.json(result)
   })
 
@@ -255,6 +301,16 @@ function toStartRequest(body: JsonObject): StartRequest {
     if (body[field] !== undefined) options[field] = body[field]
   }
   return request
+}
+
+/** Whether the worker is (or within `waitMs` becomes) idle, or is stopping already. */
+async function untilIdle(options: TenantApiOptions, waitMs: number): Promise<boolean> {
+  const deadline = Date.now() + waitMs
+  for (;;) {
+    if (options.isStopping() || ((await options.isIdle?.()) ?? false)) return true
+    if (Date.now() >= deadline) return false
+    await new Promise((resolve) => setTimeout(resolve, HAND_OVER_CHECK_MS))
+  }
 }
 
 /** Prefix of the query parameters that filter runs by tag: `tag.lr=0.1`. */

@@ -1,15 +1,10 @@
 import { existsSync } from 'node:fs'
-import { mkdir, readdir, rm } from 'node:fs/promises'
 import type { AddressInfo } from 'node:net'
 import { join } from 'node:path'
 import { serve, type ServerType } from '@hono/node-server'
 import { Engine, type AppDefinition, type EngineOptions } from '@litecell/engine'
 import {
   APP_REFUSAL_CODES,
-  EXIT_FAILED,
-  EXIT_HIBERNATED,
-  EXIT_LEASE_LOST,
-  EXIT_STORAGE_UNAVAILABLE,
   TENANT_DB_FILE,
   type AppRefusalCode,
   type SyncPoint,
@@ -28,29 +23,24 @@ import type { Logger } from 'pino'
 import { loadApp } from './app-loader.js'
 import { appVersionOf } from './app-version.js'
 import { ControlClient, type WorkerStatus } from './control-client.js'
-import { IdleMonitor } from './idle-monitor.js'
+import { HAND_OVER_QUIET_MS, IdleMonitor, isEngineIdle } from './idle-monitor.js'
 import { Lease, transactionBudgetMs, type LeaseLossReason } from './lease.js'
 import { RunStatusStream } from './run-stream.js'
+import { Shutdown, type StopReason } from './shutdown.js'
 import { createTenantApi } from './tenant-api.js'
+import { TenantReplication } from './tenant-replication.js'
+import { claimTenantDir, sweepTombstones } from './tenant-dir.js'
 import { WorkerError } from './worker-error.js'
 import { WorkerMetrics } from './worker-metrics.js'
 
-/** Budget of the verified final sync at hibernation (the lease is renewed meanwhile). */
-export const STOP_VERIFIED_TIMEOUT_MS = 100_000
+export type { StopReason } from './shutdown.js'
 
 /**
- * Folder (inside the tenant's folder) of the file this machine hibernated last: the next wake
- * here uses it instead of a download once the replica is shown unchanged since (issue 12).
+ * Folder (inside the tenant's folder, beside its incarnation mark) of the file this machine
+ * hibernated last: the next wake here uses it instead of a download once the replica is shown
+ * unchanged since (issue 12).
  */
 export const HIBERNATED_COPY_DIR = 'hibernated'
-
-/** When fencing, the engine must be closed this long before the lease ends (for the sync). */
-const FENCE_SYNC_RESERVE_MS = 1_500
-/** When fencing, Litestream must be gone this long before the lease ends. */
-const FENCE_EXIT_RESERVE_MS = 250
-
-/** Why a worker stopped. */
-export type StopReason = 'idle' | 'requested' | 'signal' | LeaseLossReason
 
 /**
  * One tenant brought to life: its file restored (or kept from a crash on this machine),
@@ -66,21 +56,20 @@ export class TenantWorker {
   /**
    * Litestream's start, which the first request does not wait for (issue 12): every commit
    * stays in the WAL (nothing checkpoints but Litestream), which Litestream uploads from its
-   * start. Whatever needs the replica (hibernate, a sync point, fencing) awaits it.
+   * start. Whatever needs the replica (hibernate, a sync point, fencing, acknowledgements)
+   * awaits it.
    */
-  #replication!: Promise<Replicator>
+  #replicator!: Promise<Replicator>
   #server!: ServerType
-  #lease!: Lease
-  #idle!: IdleMonitor
+  #lease: Lease | undefined
+  #idle: IdleMonitor | undefined
+  #shutdown!: Shutdown
   readonly #metrics = new WorkerMetrics()
   readonly #runStream: RunStatusStream
+  #replication!: TenantReplication
   #inflightRequests = 0
   #lastActivityMs = Date.now()
   #lastStatus: WorkerStatus = { activeRuns: 0, nextWakeAt: null }
-  #stopping: Promise<number> | null = null
-  #exitCode!: (code: number) => void
-  /** Resolves with the process exit code once the worker has stopped. */
-  readonly exited: Promise<number>
 
   private constructor(config: WorkerEnvironment, log: Logger) {
     this.#config = config
@@ -92,7 +81,11 @@ export class TenantWorker {
       secret: config.workerSecret,
     })
     this.#runStream = new RunStatusStream(config.tenantId)
-    this.exited = new Promise((resolve) => (this.#exitCode = resolve))
+  }
+
+  /** Resolves with the process exit code once the worker has stopped. */
+  get exited(): Promise<number> {
+    return this.#shutdown.exited
   }
 
   /** Restores, replicates, opens the engine, serves, and announces itself ready. */
@@ -106,8 +99,13 @@ export class TenantWorker {
     const { tenantId, tenantDir } = this.#config
     const startedAtMs = Date.now()
     const dbPath = join(tenantDir, TENANT_DB_FILE)
-    const replica = tenantReplica(this.#config.storage, tenantId)
-    await mkdir(tenantDir, { recursive: true })
+    const replica = tenantReplica(this.#config.storage, tenantId, this.#config.incarnation)
+    // A teardown a crash interrupted left a tombstone: never state, only to be swept.
+    const swept = await sweepTombstones(tenantDir)
+    if (swept > 0) this.#log.warn({ tombstones: swept }, 'removed what an interrupted teardown left')
+    if (await claimTenantDir(tenantDir, this.#config.incarnation)) {
+      this.#log.warn({ incarnation: this.#config.incarnation }, "refused (removed) a local folder of an older incarnation of this tenant id")
+    }
     const timings: Record<string, number> = {}
     const lap = (name: string, sinceMs: number) => (timings[name] = Date.now() - sinceMs)
     // The app first: a module that does not load fails the wake before any restore, and is
@@ -117,6 +115,15 @@ export class TenantWorker {
     const source = existsSync(dbPath) ? 'local file' : await this.#restore(dbPath)
     lap('restoreMs', phaseMs)
     phaseMs = Date.now()
+    // Replicated acknowledgements and the output gate (issue 11). A file a crash left here
+    // may hold commits S3 lacks: no final status shows as replicated before it is confirmed.
+    this.#replication = new TenantReplication({
+      runStream: this.#runStream,
+      startedFromLocalFile: source === 'local file',
+      ...(this.#config.replicationAckTimeoutMs !== undefined
+        ? { ackTimeoutMs: this.#config.replicationAckTimeoutMs }
+        : {}),
+    })
     this.#engine = await this.#openEngine({
       path: dbPath,
       app,
@@ -126,12 +133,14 @@ export class TenantWorker {
       concurrency: this.#config.concurrency,
       queryTimeoutMs: this.#config.queryTimeoutMs,
       transactionTimeoutMs: transactionBudgetMs(this.#config.leaseTtlMs, this.#config.fenceMarginMs),
+      confirmDurable: this.#replication.confirmDurable,
       observer: {
         ...this.#metrics.observer,
         onRunStatus: (runId, workflow, status) => {
           this.#lastActivityMs = Date.now()
           this.#metrics.observer.onRunStatus?.(runId, workflow, status)
           this.#runStream.publish(runId, workflow, status)
+          this.#replication.observe(runId, workflow, status)
         },
       },
     })
@@ -142,7 +151,7 @@ export class TenantWorker {
     phaseMs = Date.now()
     // Started now (its locks are taken at once: a second replicator is refused here), awaited
     // by what needs it, not by the first request.
-    this.#replication = replicate(dbPath, replica, {
+    this.#replicator = replicate(dbPath, replica, {
       // The restore above already checked the storage, or there is a local file to serve
       // from while the storage is down: Litestream catches up when it is back.
       checkStorage: false,
@@ -153,23 +162,50 @@ export class TenantWorker {
         this.#log.warn({ err }, 'litestream restarted')
       },
     })
-    void this.#replication.then(
+    void this.#replicator.then((replicator) => this.#replication.attach(replicator), () => undefined)
+    this.#shutdown = new Shutdown({
+      tenantId,
+      tenantDir,
+      incarnation: this.#config.incarnation,
+      keepCopy: (retiredDir) => this.#keepCopy(retiredDir),
+      stopTimeoutMs: this.#config.stopTimeoutMs,
+      syncTimeoutMs: this.#config.syncTimeoutMs,
+      engine: this.#engine,
+      replicator: this.#replicator,
+      client: this.#client,
+      metrics: this.#metrics,
+      log: this.#log,
+      quiesce: () => {
+        this.#idle?.stop()
+        this.#runStream.close()
+        this.#replication.close()
+      },
+      releaseLease: () => this.#lease?.stop(),
+    })
+    void this.#replicator.then(
       () => lap('replicateMs', phaseMs),
-      (err: unknown) => void this.#replicationFailed(err),
+      (err: unknown) => void this.#shutdown.replicationFailed(err),
     )
     const api = createTenantApi({
       tenantId,
       engine: this.#engine,
       workerSecret: this.#config.workerSecret,
       scratchDir: tenantDir,
-      isStopping: () => this.#stopping !== null,
+      isStopping: () => this.#shutdown.isStopping,
       onRequest: (delta) => {
         this.#inflightRequests += delta
         this.#lastActivityMs = Date.now()
       },
       hibernate: () => this.hibernate('requested'),
+      // Quiet for a moment too: a client that just got its runs' results usually reads once
+      // more, and handing over between the two would wake the tenant again at once.
+      isIdle: async () =>
+        this.#inflightRequests === 0 &&
+        Date.now() - this.#lastActivityMs >= HAND_OVER_QUIET_MS &&
+        (await isEngineIdle(this.#engine)),
       syncPoint: () => this.syncPoint(),
       runStream: this.#runStream,
+      replication: this.#replication.replication,
     })
     const address = await new Promise<AddressInfo>((resolve) => {
       this.#server = serve({ fetch: api.fetch, hostname: this.#config.host, port: this.#config.port }, resolve)
@@ -184,7 +220,7 @@ export class TenantWorker {
         fenceMarginMs: this.#config.fenceMarginMs,
         status: () => this.#statusNow(),
         onRenewFailed: (status) => status.metrics && this.#metrics.restore(status.metrics),
-        onLost: (reason, validUntilMs) => void this.#fence(reason, validUntilMs),
+        onLost: (reason, validUntilMs) => this.#shutdown.fence(reason, validUntilMs),
       },
       grantedAtMs,
     )
@@ -205,25 +241,7 @@ export class TenantWorker {
     this.#idle.start()
     this.#log.info({ tenantId, source, url, ...timings, ms: Date.now() - startedAtMs }, 'worker ready')
     // The replication's start time, for the wake's profile (it ends before or after ready).
-    void this.#replication.then(() => this.#log.info({ ...timings }, 'replicating'), () => undefined)
-  }
-
-  /**
-   * Litestream did not start after the worker went live: nothing committed is lost (it is in
-   * the local file, which is kept), but nothing may be acknowledged as durable either. Stop
-   * like a crash: the control plane restarts the tenant from its local file.
-   */
-  async #replicationFailed(err: unknown): Promise<void> {
-    if (this.#stopping) return
-    let resolve!: (code: number) => void
-    this.#stopping = new Promise((r) => (resolve = r))
-    this.#log.error({ err }, 'replication did not start; stopping with the local files kept')
-    this.#idle?.stop()
-    this.#runStream.close()
-    await this.#engine.close().catch(() => undefined)
-    this.#lease?.stop()
-    this.#exitCode(EXIT_FAILED)
-    resolve(EXIT_FAILED)
+    void this.#replicator.then(() => this.#log.info({ ...timings }, 'replicating'), () => undefined)
   }
 
   /** Loads the app module; if it does not load, tells the control plane why, then throws. */
@@ -267,40 +285,37 @@ export class TenantWorker {
    * where the file came from.
    */
   async #restore(dbPath: string): Promise<string> {
-    const { storage, tenantId, restoreFrom, tenantDir } = this.#config
-    const replica = tenantReplica(storage, tenantId)
+    const { storage, tenantId, incarnation, restoreFrom, tenantDir } = this.#config
+    const replica = tenantReplica(storage, tenantId, incarnation)
+    // The copy is this incarnation's (the folder's mark was checked above) and is used only if
+    // this incarnation's replica lists exactly what it did when the copy was kept.
     const copy = await takeHibernatedCopy(join(tenantDir, HIBERNATED_COPY_DIR), replica, dbPath)
     if (copy === 'taken') return 'hibernated copy'
     if ((await restore(replica, dbPath)).restored) return copy === 'stale' ? 'replica (local copy was stale)' : 'replica'
     if (!restoreFrom) return 'new tenant'
     const { tenantId: source, at } = restoreFrom
-    if (!(await restore(tenantReplica(storage, source), dbPath, { at })).restored) {
+    const sourceReplica = tenantReplica(storage, source, restoreFrom.incarnation)
+    if (!(await restore(sourceReplica, dbPath, { at })).restored) {
       throw new WorkerError('NO_RESTORE_POINT', `fork tenant ${source} as ${tenantId}: nothing to restore at ${at}`)
     }
     return `fork of ${source} at ${at}`
   }
 
   /**
-   * After a verified stop: keeps the file for this machine's next wake of the tenant, and
-   * removes everything else (Litestream's folder, locks). Keeping is an optimisation: if it
-   * fails the files go as they always did, and the next wake downloads.
+   * At a hibernation, after the verified stop: keeps the file (moved out of the retired folder
+   * `retiredDir`) for this machine's next wake of the tenant, in this incarnation's folder.
+   * Keeping is an optimisation: if it fails nothing is kept, and the next wake downloads.
    */
-  async #keepCopy(): Promise<void> {
-    const { tenantDir, storage, tenantId } = this.#config
-    const copyDir = join(tenantDir, HIBERNATED_COPY_DIR)
-    const kept = await keepHibernatedCopy(join(tenantDir, TENANT_DB_FILE), copyDir, tenantReplica(storage, tenantId)).catch(
-      (err: unknown) => {
-        this.#log.warn({ err }, 'could not keep the hibernated file; the next wake downloads it')
-        return false
-      },
-    )
-    if (!kept) {
-      await rm(tenantDir, { recursive: true, force: true })
-      return
-    }
-    for (const name of await readdir(tenantDir)) {
-      if (name !== HIBERNATED_COPY_DIR) await rm(join(tenantDir, name), { recursive: true, force: true })
-    }
+  async #keepCopy(retiredDir: string): Promise<boolean> {
+    const { tenantDir, storage, tenantId, incarnation } = this.#config
+    return keepHibernatedCopy(
+      join(retiredDir, TENANT_DB_FILE),
+      join(tenantDir, HIBERNATED_COPY_DIR),
+      tenantReplica(storage, tenantId, incarnation),
+    ).catch((err: unknown) => {
+      this.#log.warn({ err }, 'could not keep the hibernated file; the next wake downloads it')
+      return false
+    })
   }
 
   /**
@@ -308,8 +323,8 @@ export class TenantWorker {
    * restore that it holds everything committed so far, and names the time to restore to.
    */
   async syncPoint(): Promise<SyncPoint> {
-    const replica = tenantReplica(this.#config.storage, this.#config.tenantId)
-    await (await this.#replication).syncVerified({ timeoutMs: STOP_VERIFIED_TIMEOUT_MS })
+    const replica = tenantReplica(this.#config.storage, this.#config.tenantId, this.#config.incarnation)
+    await (await this.#replicator).syncVerified({ timeoutMs: this.#config.syncTimeoutMs })
     const { latestAt } = await restorePoints(replica)
     if (latestAt === null) throw new WorkerError('NO_RESTORE_POINT', `sync tenant ${this.#config.tenantId}: the replica lists nothing`)
     return { at: latestAt }
@@ -318,77 +333,21 @@ export class TenantWorker {
   async #statusNow(): Promise<WorkerStatus> {
     // While stopping, heartbeats go on (the lease must outlive the final sync) but the
     // engine may be closed already: report what it said last.
-    if (this.#stopping === null) {
+    if (!this.#shutdown.isStopping) {
       this.#lastStatus = { activeRuns: this.#engine.activeRuns(), nextWakeAt: await this.#engine.nextWakeAt() }
     }
     return { ...this.#lastStatus, metrics: this.#metrics.take(), rssBytes: process.memoryUsage.rss() }
   }
 
   /**
-   * Hibernates: refuse new requests, let runs in flight stop at their next durable point,
-   * stop Litestream with a *verified* final sync, and only then delete the local files.
-   * If the replica cannot be verified the files stay and the worker exits non-zero, so the
-   * control plane restarts it from them: nothing unreplicated is ever deleted.
+   * Hibernates: refuse new requests, let runs in flight stop at their next durable point (for
+   * at most the stop timeout), stop Litestream with a *verified* final sync, and only then
+   * remove the local files (see {@link Shutdown}). If the replica cannot be verified the files
+   * stay and the worker exits non-zero, so the control plane restarts it from them: nothing
+   * unreplicated is ever deleted.
    */
   hibernate(reason: StopReason): Promise<number> {
-    this.#stopping ??= this.#hibernate(reason)
-    return this.#stopping
-  }
-
-  async #hibernate(reason: StopReason): Promise<number> {
-    const startedAtMs = Date.now()
-    this.#idle.stop()
-    this.#runStream.close()
-    let code = EXIT_HIBERNATED
-    let nextWakeAt: number | null = null
-    try {
-      nextWakeAt = await this.#engine.nextWakeAt()
-      await this.#engine.close()
-      // The proof restores the whole replica: give big tenants on a busy machine the time.
-      await (await this.#replication).stopVerified({ timeoutMs: STOP_VERIFIED_TIMEOUT_MS })
-      await this.#keepCopy()
-      await this.#client.hibernated(nextWakeAt, this.#metrics.take()).catch((err: unknown) => {
-        // The files are safely in S3 already; the control plane also learns from our exit.
-        this.#log.warn({ err }, 'could not report hibernation')
-      })
-      this.#log.info({ reason, nextWakeAt, ms: Date.now() - startedAtMs }, 'hibernated')
-    } catch (err) {
-      const errorCode = (err as { code?: unknown }).code
-      const isStorage =
-        typeof errorCode === 'string' && (errorCode === 'REPLICA_NOT_VERIFIED' || errorCode.startsWith('STORAGE_'))
-      code = isStorage ? EXIT_STORAGE_UNAVAILABLE : EXIT_FAILED
-      this.#log.error({ err, reason }, 'hibernate failed; local files kept')
-      await this.#replication.then((replicator) => replicator.stop()).catch(() => undefined)
-    }
-    this.#lease.stop()
-    this.#exitCode(code)
-    return code
-  }
-
-  /**
-   * Lease lost or about to expire: stop writing at once, give Litestream a final sync that
-   * must end before the lease does (it is SIGKILLed at that deadline, so no upload can land
-   * once a successor may start), keep the local files, exit.
-   */
-  async #fence(reason: LeaseLossReason, validUntilMs: number): Promise<void> {
-    if (this.#stopping) return
-    let resolve!: (code: number) => void
-    this.#stopping = new Promise((r) => (resolve = r))
-    this.#log.warn({ reason, validUntilMs }, 'lease lost: fencing')
-    this.#idle.stop()
-    this.#runStream.close()
-    const msLeft = (marginMs: number) => Math.max(0, validUntilMs - Date.now() - marginMs)
-    try {
-      await this.#engine.close({ timeoutMs: msLeft(FENCE_SYNC_RESERVE_MS) })
-      const replicator = await Promise.race([this.#replication, expiresIn(msLeft(FENCE_EXIT_RESERVE_MS))])
-      await replicator.stop({ timeoutMs: msLeft(FENCE_EXIT_RESERVE_MS) })
-    } catch (err) {
-      this.#log.warn({ err }, 'fence: final sync incomplete; local files kept')
-      // Even one that starts only now: no upload may land once a successor may have started.
-      void this.#replication.then((replicator) => replicator.kill(), () => undefined)
-    }
-    this.#exitCode(EXIT_LEASE_LOST)
-    resolve(EXIT_LEASE_LOST)
+    return this.#shutdown.hibernate(reason)
   }
 
   /** Stops serving; waits at most `timeoutMs` for responses in flight (e.g. the hibernate call). */
@@ -402,9 +361,4 @@ export class TenantWorker {
     await Promise.race([closed, new Promise<void>((resolve) => setTimeout(resolve, timeoutMs).unref())])
     clearInterval(dropIdle)
   }
-}
-
-/** Rejects after `ms`: a bound on waiting for something that may never come. */
-function expiresIn(ms: number): Promise<never> {
-  return new Promise((_, reject) => setTimeout(() => reject(new Error(`not ready within ${ms} ms`)), ms).unref())
 }

@@ -20,8 +20,10 @@ export const CRASH_WINDOW_MS = 5 * 60_000
 export const CRASH_BACKOFF_BASE_MS = 500
 /** Longest restart delay. */
 export const CRASH_BACKOFF_MAX_MS = 30_000
-/** A worker whose hibernation failed on storage is restarted (from its files) after this. */
-export const STORAGE_RETRY_MS = 5_000
+/** First retry after the storage could not be reached; doubles with each failure in a row. */
+export const STORAGE_BACKOFF_BASE_MS = 1_000
+/** Longest wait before the next try while the storage stays unreachable. */
+export const STORAGE_BACKOFF_MAX_MS = 15_000
 
 /** What a worker's exit means for its tenant. */
 export type ExitKind =
@@ -40,14 +42,21 @@ export type ExitKind =
   /** Anything else: counted toward `failed`, restarted with backoff. */
   | 'crashed'
 
-/** Classifies an exit by the protocol's exit codes. */
-export function classifyExit(exit: WorkerExit, closing: boolean): ExitKind {
-  if (exit.code === EXIT_HIBERNATED) return 'hibernated'
+/**
+ * Classifies an exit by the protocol's exit codes. Exit 0 is a hibernation only with the
+ * worker's `hibernated` report (issue 9, item 9): an app's `process.exit(0)` exits 0 too, with
+ * the tenant's files unsynced, and is a crash like any other.
+ */
+export function classifyExit(
+  exit: WorkerExit,
+  options: { closing: boolean; reportedHibernation: boolean },
+): ExitKind {
+  if (exit.code === EXIT_HIBERNATED && options.reportedHibernation) return 'hibernated'
   if (exit.code === EXIT_STORAGE_UNAVAILABLE) return 'storage-unavailable'
   if (exit.code === EXIT_NO_RESTORE_POINT) return 'no-restore-point'
   if (exit.code === EXIT_APP_REFUSED) return 'refused'
   if (exit.code === EXIT_APP_LOAD_FAILED) return 'app-load-failed'
-  if (exit.code === EXIT_LEASE_LOST || closing) return 'fenced'
+  if (exit.code === EXIT_LEASE_LOST || options.closing) return 'fenced'
   return 'crashed'
 }
 
@@ -56,12 +65,19 @@ export function crashBackoffMs(crashCount: number): number {
   return Math.min(CRASH_BACKOFF_MAX_MS, CRASH_BACKOFF_BASE_MS * 2 ** Math.max(0, crashCount - 1))
 }
 
+/** Delay before the next try after the `failures`-th storage failure in a row. */
+export function storageBackoffMs(failures: number): number {
+  return Math.min(STORAGE_BACKOFF_MAX_MS, STORAGE_BACKOFF_BASE_MS * 2 ** Math.max(0, failures - 1))
+}
+
 /** The exited worker, as the policy needs it. */
 export interface ExitedWorker {
   readonly tenantId: string
   readonly epoch: number
   /** What the worker reported when it hibernated (undefined: no report). */
   readonly reportedNextWakeAt: number | null | undefined
+  /** Whether it reported ready (a storage failure before that happened at its start). */
+  readonly wasReady: boolean
   /** The app it ran, and why it refused the tenant (if it reported that). */
   readonly app: string
   readonly refusal?: { readonly message: string } | null | undefined
@@ -76,31 +92,50 @@ export function settleExit(
   parts: { registry: Registry; log: Logger; metrics?: FleetMetrics | undefined },
   worker: ExitedWorker,
   exit: WorkerExit,
-  options: { nowMs: number; closing: boolean },
+  options: {
+    nowMs: number
+    closing: boolean
+    /** Storage failures of this tenant in a row, this one included (storage exits only). */
+    storageFailures?: number
+  },
 ): ExitKind {
   const { registry, log } = parts
   const { tenantId, epoch } = worker
   const { nowMs } = options
-  const kind = classifyExit(exit, options.closing)
+  const kind = classifyExit(exit, {
+    closing: options.closing,
+    reportedHibernation: worker.reportedNextWakeAt !== undefined,
+  })
   switch (kind) {
     case 'hibernated': {
-      // If the worker could not report its next wake time, wake it soon: it will find out and
-      // hibernate again.
-      const nextWakeAt = worker.reportedNextWakeAt === undefined ? nowMs : worker.reportedNextWakeAt
+      const nextWakeAt = worker.reportedNextWakeAt ?? null
       registry.setState(tenantId, 'hibernated', { nextWakeAt, clearWorker: true })
       // A fork's own replica now holds its state: later wakes restore from it alone.
       registry.setRestoreFrom(tenantId, null)
       log.info({ tenantId, epoch, nextWakeAt }, 'tenant hibernated')
       return kind
     }
-    case 'storage-unavailable':
-      // Keep its local files, retry later, and never count it toward `failed`.
-      registry.setState(tenantId, 'hibernated', {
-        nextWakeAt: nowMs + STORAGE_RETRY_MS,
-        clearWorker: true,
-      })
-      log.warn({ tenantId, epoch }, 'hibernate could not verify the replica; retrying later')
+    case 'storage-unavailable': {
+      // Not the tenant's fault: never counted toward `failed` (issue 9, item 7), retried with
+      // backoff. A failed hibernation kept local files: restart from them. A start found
+      // nothing to restore from: keep the tenant's own timer, tried again after the backoff.
+      const failures = options.storageFailures ?? 1
+      const retryAt = nowMs + storageBackoffMs(failures)
+      const ownWake = registry.get(tenantId)?.nextWakeAt ?? null
+      const nextWakeAt = worker.wasReady
+        ? retryAt
+        : ownWake === null
+          ? null
+          : Math.max(ownWake, retryAt)
+      registry.setState(tenantId, 'hibernated', { nextWakeAt, clearWorker: true })
+      log.warn(
+        { tenantId, epoch, failures, nextWakeAt },
+        worker.wasReady
+          ? 'hibernate could not verify the replica (storage unreachable); local files kept, retrying later'
+          : 'storage unreachable at start; retrying later',
+      )
       return kind
+    }
     case 'fenced':
       registry.setState(tenantId, 'hibernated', { nextWakeAt: nowMs, clearWorker: true })
       log.warn({ tenantId, epoch, exit }, 'worker stopped without hibernating')
@@ -155,7 +190,11 @@ function recordCrash(
   nowMs: number,
 ): void {
   metrics?.workerCrashed()
-  const detail = `worker exited with ${exit.code !== null ? `code ${exit.code}` : `signal ${exit.signal}`}`
+  const how = exit.code !== null ? `code ${exit.code}` : `signal ${exit.signal}`
+  const detail =
+    exit.code === EXIT_HIBERNATED
+      ? `worker exited with code 0 without reporting a verified hibernation`
+      : `worker exited with ${how}`
   const crashes = registry.recordCrash(tenantId, {
     exitCode: exit.code,
     detail,

@@ -1,5 +1,5 @@
 import { setTimeout as delay } from 'node:timers/promises'
-import type { WorkerSettings } from '@litecell/protocol'
+import { EXIT_STORAGE_UNAVAILABLE, type WorkerSettings } from '@litecell/protocol'
 import type { Logger } from 'pino'
 import { ControlPlaneError } from '../control-plane-error.js'
 import type { FleetMetrics } from '../fleet-metrics.js'
@@ -8,9 +8,10 @@ import type { Registry } from '../registry.js'
 import { settleExit } from './exit-policy.js'
 import { LeaseDesk } from './lease-desk.js'
 import type { LiveWorker, WorkerView } from './live-worker.js'
+import { StorageBackoff } from './storage-backoff.js'
 import { DEFAULT_START_TIMEOUT_MS, launchWorker, untilReady } from './worker-launch.js'
 import type { WorkerClient, WorkerFetch } from './worker-client.js'
-import { WorkerSlots, evictionVictim } from './worker-slots.js'
+import { HAND_OVER_RETRY_MS, WakeQueue } from './wake-queue.js'
 
 /** Settings of a {@link Fleet}. */
 export interface FleetOptions {
@@ -21,8 +22,13 @@ export interface FleetOptions {
   readonly dataDir: string
   readonly maxWorkers: number
   readonly leaseTtlMs: number
+  /** How long a stopping worker may take before it is killed (`stopDeadlineMs()`). */
+  readonly stopDeadlineMs: number
   readonly startTimeoutMs?: number
-  readonly slotWaitMs?: number
+  /** Longest a wake waits for a slot before `OVER_CAPACITY` (LITECELL_WAKE_WAIT_MS). */
+  readonly wakeWaitMs?: number | undefined
+  /** Most workers starting at once (default: two per core). */
+  readonly maxStarting?: number | undefined
   /** Settings of a worker for this tenant and app (storage, app path, control URL…). */
   readonly workerSettings: (
     tenantId: string,
@@ -33,6 +39,8 @@ export interface FleetOptions {
   readonly clock?: () => number
   /** Prometheus metrics to feed, if any. */
   readonly metrics?: FleetMetrics
+  /** Resolves once the registry's changes are confirmed in S3 (lease epochs of pods). */
+  readonly confirmRegistry?: () => Promise<void>
 }
 
 /** A ready worker, for one request: its client and its exit. */
@@ -43,7 +51,7 @@ export interface WorkerHandle {
 
 /**
  * The fleet of workers: starts a worker when a tenant must be active (concurrent wakes share
- * one start), holds at most `maxWorkers` ({@link WorkerSlots}), hibernates them, and settles
+ * one start), holds at most `maxWorkers` behind a fair {@link WakeQueue}, hibernates them, and settles
  * their exits ({@link settleExit}); the {@link LeaseDesk} answers their callbacks. Only the
  * fleet's files hold live workers; the rest of the control plane sees a {@link WorkerView}
  * or borrows a {@link WorkerHandle} for one request.
@@ -58,16 +66,28 @@ export class Fleet {
   readonly #clock: () => number
   readonly #workers = new Map<string, LiveWorker>()
   readonly #wakes = new Map<string, Promise<LiveWorker>>()
-  readonly #slots: WorkerSlots<LiveWorker>
+  readonly #storage = new StorageBackoff()
+  readonly #queue: WakeQueue
+  /** Workers asked to hand their slot over, until they answer. */
+  readonly #asked = new Set<LiveWorker>()
+  /** When a worker last declined a hand-over (it was busy). */
+  readonly #declinedAt = new WeakMap<LiveWorker, number>()
   #closed = false
 
   constructor(options: FleetOptions) {
     this.#options = options
     this.#clock = options.clock ?? Date.now
-    this.#slots = new WorkerSlots({
+    this.#queue = new WakeQueue({
       maxWorkers: options.maxWorkers,
+      maxStarting: options.maxStarting,
+      waitMs: options.wakeWaitMs,
       clock: this.#clock,
-      ...(options.slotWaitMs !== undefined ? { slotWaitMs: options.slotWaitMs } : {}),
+      capacity: {
+        used: () => this.#workers.size,
+        starting: () => this.#count((live) => !live.client && !live.stopping),
+        stopping: () => this.#count((live) => live.stopping !== null),
+        handOver: (count) => this.#handOver(count),
+      },
     })
     this.leases = new LeaseDesk({
       registry: options.registry,
@@ -75,9 +95,16 @@ export class Fleet {
       log: options.log,
       clock: this.#clock,
       metrics: options.metrics,
+      stopDeadlineMs: options.stopDeadlineMs,
       find: (tenantId) => this.#workers.get(tenantId),
       all: () => this.#workers.values(),
+      changed: () => this.#queue.pump(),
     })
+  }
+
+  /** Wakes waiting in the queue for a worker slot. */
+  get waitingWakes(): number {
+    return this.#queue.waiting
   }
 
   /** How many workers exist (starting, active or stopping). */
@@ -122,6 +149,8 @@ export class Fleet {
       return await use({ client: live.client!, exited: live.process.exited })
     } finally {
       live.endRequest(this.#clock())
+      // Its last request ended: if wakes wait, this worker may hand its slot over now.
+      if (live.inflight === 0 && this.#queue.waiting > 0) this.#queue.pump()
     }
   }
 
@@ -196,24 +225,23 @@ export class Fleet {
       }
       registry.clearCrashes(tenantId)
     }
+    if (!force) this.#storage.checkWake(tenantId, this.#clock())
     // A lease left by a worker this process does not know (a previous control plane) must
     // run out before anyone else may write: that worker fences itself before it does.
     const leaseLeftMs = (tenant.leaseExpiresAt ?? 0) - this.#clock()
     if (leaseLeftMs > 0) await delay(leaseLeftMs + 250)
-    await this.#slots.reserve(tenantId, () => this.#workers.size, {
-      evict: (exceptTenantId) => this.#evict(exceptTenantId),
-      isGone: (victim) => this.#workers.get(victim.tenantId) !== victim,
-    })
+    await this.#queue.acquire(tenantId)
     let live: LiveWorker
     try {
-      live = launchWorker(this.#options, tenantId, this.#clock())
+      live = await launchWorker(this.#options, tenantId, this.#clock())
       this.#workers.set(tenantId, live)
       void live.process.exited.then((exit) => this.#onExit(live, exit))
     } finally {
       // The reserved slot became the worker's entry (or is given back on failure).
-      this.#slots.release()
+      this.#queue.launched()
     }
     await untilReady(live, this.#options.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS)
+    this.#storage.cleared(tenantId)
     this.#options.log.info(
       { tenantId, epoch: live.epoch, pid: live.process.pid, ms: this.#clock() - live.startedAtMs },
       'tenant active',
@@ -221,11 +249,57 @@ export class Fleet {
     return live
   }
 
-  /** Starts hibernating the least recently used idle worker (not `exceptTenantId`'s). */
-  #evict(exceptTenantId: string): LiveWorker | undefined {
-    const victim = evictionVictim(this.#workers.values(), exceptTenantId)
-    if (victim) void this.hibernate(victim.tenantId).catch(() => undefined)
-    return victim
+  #count(test: (live: LiveWorker) => boolean): number {
+    let n = 0
+    for (const live of this.#workers.values()) if (test(live)) n += 1
+    return n
+  }
+
+  /**
+   * Asks up to `count` idle workers (least recently used first, ones that reported no runs
+   * before the others) to hibernate at once, so waiting wakes get their slots. The worker has
+   * the last word: it declines while a run executes or a timer is due (its heartbeat may be
+   * stale), and is asked again only after {@link HAND_OVER_RETRY_MS}.
+   */
+  #handOver(count: number): void {
+    const nowMs = this.#clock()
+    const wanted = count - this.#asked.size
+    if (wanted <= 0) return
+    const candidates = [...this.#workers.values()]
+      .filter(
+        (live) =>
+          live.client &&
+          !live.stopping &&
+          live.inflight === 0 &&
+          !this.#asked.has(live) &&
+          nowMs - (this.#declinedAt.get(live) ?? -Infinity) >= HAND_OVER_RETRY_MS,
+      )
+      .sort(
+        (a, b) =>
+          Number(a.activeRuns > 0) - Number(b.activeRuns > 0) || a.lastUsedMs - b.lastUsedMs,
+      )
+    for (const live of candidates.slice(0, wanted)) void this.#askHandOver(live)
+  }
+
+  async #askHandOver(live: LiveWorker): Promise<void> {
+    this.#asked.add(live)
+    try {
+      const accepted = await live.client!.hibernateIfIdle()
+      if (!accepted) {
+        this.#declinedAt.set(live, this.#clock())
+        return
+      }
+      if (!live.stopping && this.#workers.get(live.tenantId) === live) {
+        this.#options.registry.setState(live.tenantId, 'stopping')
+        const timer = this.#options.metrics?.hibernations.startTimer()
+        void live.beginStop(live.hibernation(), this.#options.stopDeadlineMs).then(
+          () => timer?.({ outcome: 'ok' }),
+          () => timer?.({ outcome: 'error' }),
+        )
+      }
+    } finally {
+      this.#asked.delete(live)
+    }
   }
 
   /**
@@ -244,7 +318,7 @@ export class Fleet {
     }
     if (!live.stopping) {
       const timer = this.#options.metrics?.hibernations.startTimer()
-      void live.beginStop(this.#stop(live)).then(
+      void live.beginStop(this.#stop(live), this.#options.stopDeadlineMs).then(
         () => timer?.({ outcome: 'ok' }),
         () => timer?.({ outcome: 'error' }),
       )
@@ -258,7 +332,7 @@ export class Fleet {
    */
   async #stop(live: LiveWorker): Promise<void> {
     this.#options.registry.setState(live.tenantId, 'stopping')
-    const answered = (await live.client?.hibernate()) ?? false
+    const answered = (await live.client?.hibernate(this.#options.stopDeadlineMs)) ?? false
     if (!answered) live.process.kill('SIGTERM')
     await live.hibernation()
   }
@@ -267,12 +341,19 @@ export class Fleet {
   #onExit(live: LiveWorker, exit: WorkerExit): void {
     const { registry, log, metrics } = this.#options
     if (this.#workers.get(live.tenantId) === live) this.#workers.delete(live.tenantId)
-    this.#slots.freed()
-    if (live.deleted || !registry.get(live.tenantId)) return
+    this.#queue.pump()
+    if (!registry.get(live.tenantId)) return
+    // Ended even for a deleted tenant's worker: its delete waits out only leases still held.
     registry.endLease(live.tenantId, live.epoch)
+    if (live.deleted) return
+    const nowMs = this.#clock()
+    const storageDown = exit.code === EXIT_STORAGE_UNAVAILABLE
+    const storageFailures = storageDown ? this.#storage.failed(live.tenantId, nowMs) : 0
+    if (!storageDown) this.#storage.cleared(live.tenantId)
     settleExit({ registry, log, metrics }, live, exit, {
-      nowMs: this.#clock(),
+      nowMs,
       closing: this.#closed,
+      storageFailures,
     })
   }
 
@@ -298,6 +379,7 @@ export class Fleet {
    */
   async close(): Promise<string[]> {
     this.#closed = true
+    this.#queue.close()
     await Promise.allSettled([...this.#wakes.values()])
     const ids = [...this.#workers.keys()]
     const results = await Promise.allSettled(ids.map((id) => this.hibernate(id)))

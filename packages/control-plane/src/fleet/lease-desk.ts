@@ -21,10 +21,14 @@ export interface LeaseDeskOptions {
   readonly log: Logger
   readonly clock: () => number
   readonly metrics?: FleetMetrics | undefined
+  /** How long a stopping worker may take before it is killed. */
+  readonly stopDeadlineMs: number
   /** The fleet's live worker of a tenant, if any. */
   readonly find: (tenantId: string) => LiveWorker | undefined
   /** Every live worker of the fleet. */
   readonly all: () => Iterable<LiveWorker>
+  /** A worker became ready, reported its load or stopped: waiting wakes may look again. */
+  readonly changed?: () => void
 }
 
 /**
@@ -65,6 +69,7 @@ export class LeaseDesk {
       startedAtMs: live.startedAtMs,
     })
     live.markReady(report.url)
+    this.#options.changed?.()
     return { leaseExpiresAt }
   }
 
@@ -77,7 +82,9 @@ export class LeaseDesk {
     const live = this.#caller(caller, secret)
     this.#options.metrics?.record(report.metrics)
     live.reportLoad(report.activeRuns, this.#options.clock(), report.rssBytes)
-    return { leaseExpiresAt: this.#renew(live) }
+    const leaseExpiresAt = this.#renew(live)
+    if (report.activeRuns === 0) this.#options.changed?.()
+    return { leaseExpiresAt }
   }
 
   /** An idle worker asks to hibernate; refused while requests are being proxied to it. */
@@ -87,10 +94,11 @@ export class LeaseDesk {
     this.#options.registry.setState(live.tenantId, 'stopping')
     // Idle hibernations are timed too (they are most of them), from approval to exit.
     const timer = this.#options.metrics?.hibernations.startTimer()
-    void live.beginStop(live.hibernation()).then(
+    void live.beginStop(live.hibernation(), this.#options.stopDeadlineMs).then(
       () => timer?.({ outcome: 'ok' }),
       () => timer?.({ outcome: 'error' }),
     )
+    this.#options.changed?.()
     return { hibernate: true }
   }
 

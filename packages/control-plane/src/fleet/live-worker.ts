@@ -1,7 +1,20 @@
+import { EXIT_HIBERNATED } from '@litecell/protocol'
 import type { RefusedReport } from '@litecell/protocol'
 import { ControlPlaneError } from '../control-plane-error.js'
 import type { WorkerExit, WorkerProcess } from '../launcher.js'
 import { WorkerClient, type WorkerFetch } from './worker-client.js'
+
+/** Added to a worker's own stop deadlines before the control plane kills it. */
+export const STOP_GRACE_MS = 10_000
+
+/**
+ * How long the control plane lets a stopping worker take before it SIGKILLs it (its files are
+ * kept): the worker's wait for runs, its verified sync, and a grace for the rest. No tenant
+ * stays `stopping` longer (issue 9, item 8).
+ */
+export function stopDeadlineMs(stopTimeoutMs: number, syncTimeoutMs: number): number {
+  return stopTimeoutMs + syncTimeoutMs + STOP_GRACE_MS
+}
 
 /** A live worker as code outside the fleet may see it. */
 export interface WorkerView {
@@ -69,6 +82,11 @@ export class LiveWorker {
   /** The worker's client, once it reported ready. */
   get client(): WorkerClient | null {
     return this.#client
+  }
+
+  /** Whether it reported ready (it has a client). */
+  get wasReady(): boolean {
+    return this.#client !== null
   }
 
   /** Resolves when the worker announced itself ready. */
@@ -152,9 +170,15 @@ export class LiveWorker {
     return this.#stopping
   }
 
-  /** Marks the worker stopping (once): resolves like {@link hibernation}. */
-  beginStop(stop: Promise<void>): Promise<void> {
-    this.#stopping ??= stop
+  /**
+   * Marks the worker stopping (once): resolves like {@link hibernation}. A worker still there
+   * `deadlineMs` later is SIGKILLed (its files stay; its exit counts as a crash).
+   */
+  beginStop(stop: Promise<void>, deadlineMs: number): Promise<void> {
+    if (this.#stopping) return this.#stopping
+    const overdue = setTimeout(() => this.process.kill('SIGKILL'), deadlineMs)
+    void this.process.exited.then(() => clearTimeout(overdue))
+    this.#stopping = stop
     this.#stopping.catch(() => undefined) // reported to whoever awaits it; the exit handler restarts
     return this.#stopping
   }
@@ -181,10 +205,18 @@ export class LiveWorker {
     this.#deleted = true
   }
 
-  /** Resolves when the worker exits after a verified hibernation; rejects on any other exit. */
+  /** Whether the worker reported a verified, finished hibernation. */
+  get hasReportedHibernation(): boolean {
+    return this.#reportedNextWakeAt !== undefined
+  }
+
+  /**
+   * Resolves when the worker exits after a verified hibernation (exit 0 *and* its `hibernated`
+   * report: an app's `process.exit(0)` exits 0 too); rejects on any other exit.
+   */
   async hibernation(): Promise<void> {
     const exit: WorkerExit = await this.process.exited
-    if (exit.code === 0) return
+    if (exit.code === EXIT_HIBERNATED && this.hasReportedHibernation) return
     throw new ControlPlaneError(
       'WORKER_UNAVAILABLE',
       `hibernate tenant ${this.tenantId}: the worker could not verify its replica (exit ${exit.code ?? exit.signal}); its local files are kept and it will be restarted; see logs/${this.tenantId}.log`,

@@ -1,14 +1,20 @@
 import {
   HIBERNATE_PATH,
   SYNC_POINT_PATH,
+  TENANT_DURABILITY_HEADER,
   WORKER_SECRET_HEADER,
   errorOf,
+  type Durability,
   type SyncPoint,
 } from '@litecell/protocol'
 import { ControlPlaneError } from '../control-plane-error.js'
 
 /** Longest a hibernate waits for the worker's verified final sync. */
 export const HIBERNATE_TIMEOUT_MS = 120_000
+/** How long a worker asked to hand its slot over may wait to go idle (a run about to end). */
+export const HAND_OVER_WAIT_MS = 3_000
+/** Longest a worker may take beyond that to answer. */
+export const HAND_OVER_ANSWER_MS = 5_000
 
 /** How a request reaches a worker; in-process tests pass the worker app's `request`. */
 export type WorkerFetch = (url: string, init: RequestInit) => Promise<Response>
@@ -50,9 +56,28 @@ export class WorkerClient {
   }
 
   /**
+   * Asks the worker to hibernate as soon as it is idle (no run executing, no request in
+   * flight, no timer due) within `waitMs`: it answers whether it began to. False when it
+   * stayed busy, or did not answer.
+   */
+  async hibernateIfIdle(waitMs = HAND_OVER_WAIT_MS): Promise<boolean> {
+    try {
+      const response = await this.#fetch(`${this.url}${HIBERNATE_PATH}?ifIdle=1&waitMs=${waitMs}`, {
+        method: 'POST',
+        headers: this.#headers(),
+        signal: AbortSignal.timeout(waitMs + HAND_OVER_ANSWER_MS),
+      })
+      const answer = (await response.json()) as { hibernating?: unknown }
+      return response.ok && answer.hibernating === true
+    } catch {
+      return false
+    }
+  }
+
+  /**
    * Forwards a tenant API request (`/v1/tenants/<id>/…` and its query) and returns the
    * worker's response unread; a network failure is thrown as it came (the proxy tells
-   * "never sent" from "maybe applied").
+   * "never sent" from "maybe applied"). `durability` is the tenant's setting (issue 11).
    */
   forward(
     method: string,
@@ -61,11 +86,16 @@ export class WorkerClient {
       contentType?: string | undefined
       body?: string | undefined
       signal?: AbortSignal
+      durability?: Durability
     } = {},
   ): Promise<Response> {
+    const headers: Record<string, string> = {
+      'content-type': request.contentType ?? 'application/json',
+    }
+    if (request.durability) headers[TENANT_DURABILITY_HEADER] = request.durability
     return this.#fetch(`${this.url}${pathAndQuery}`, {
       method,
-      headers: this.#headers({ 'content-type': request.contentType ?? 'application/json' }),
+      headers: this.#headers(headers),
       body: request.body,
       ...(request.signal ? { signal: request.signal } : {}),
     })

@@ -3,6 +3,7 @@ import {
   EXIT_APP_LOAD_FAILED,
   EXIT_APP_REFUSED,
   EXIT_NO_RESTORE_POINT,
+  EXIT_STORAGE_UNAVAILABLE,
   hashSecret,
   newSecret,
   type WorkerSettings,
@@ -28,20 +29,46 @@ export interface LaunchParts {
     app: string,
   ) => Omit<WorkerSettings, 'epoch' | 'workerSecret'>
   readonly workerFetch?: WorkerFetch | undefined
+  /** Resolves once the registry's changes so far are confirmed in S3 (issue 11). */
+  readonly confirmRegistry?: (() => Promise<void>) | undefined
 }
 
 /**
  * Launches a worker for the tenant under a new lease epoch (the tenant becomes `starting`)
  * with a fresh secret that only this control plane and the worker know; a fork's worker is
- * told its source.
+ * told its source. A worker on a machine of its own (a pod) starts only once its epoch is
+ * confirmed in S3: it can outlive this control plane's machine, and a control plane restored
+ * from S3 must not hand the same epoch out again (`STORAGE_UNAVAILABLE` if S3 does not
+ * confirm; the tenant stays hibernated). A local worker shares this machine's fate, so its
+ * epoch is not waited for: a machine loss takes the worker with it.
+ * The worker learns the tenant's incarnation: it replicates under it and
+ * refuses a local folder of another.
  */
-export function launchWorker(parts: LaunchParts, tenantId: string, nowMs: number): LiveWorker {
+export async function launchWorker(
+  parts: LaunchParts,
+  tenantId: string,
+  nowMs: number,
+): Promise<LiveWorker> {
   const { registry, launcher, dataDir, leaseTtlMs } = parts
   const tenant = registry.require(tenantId)
   const epoch = registry.beginLease(tenantId, leaseTtlMs, nowMs)
+  if (launcher.remoteWorkers && parts.confirmRegistry) {
+    try {
+      await parts.confirmRegistry()
+    } catch (err) {
+      registry.endLease(tenantId, epoch)
+      registry.setState(tenantId, 'hibernated', { clearWorker: true })
+      throw new ControlPlaneError(
+        'STORAGE_UNAVAILABLE',
+        `wake tenant ${tenantId}: lease epoch ${epoch} not confirmed in S3, so no worker pod starts; retry once storage is back`,
+        { cause: err },
+      )
+    }
+  }
   const secret = newSecret()
   const settings: WorkerSettings = {
     ...parts.workerSettings(tenantId, tenant.app),
+    ...(tenant.incarnation === null ? {} : { incarnation: tenant.incarnation }),
     appName: tenant.app,
     ...(tenant.appUpgradeFrom === null ? {} : { appUpgradeFrom: tenant.appUpgradeFrom }),
     epoch,
@@ -81,6 +108,12 @@ export async function untilReady(live: LiveWorker, timeoutMs: number): Promise<v
   if (outcome === 'timeout') process.kill('SIGKILL')
   const exit = await process.exited
   if (exit.code === EXIT_APP_LOAD_FAILED) throw appLoadFailed(live)
+  if (exit.code === EXIT_STORAGE_UNAVAILABLE) {
+    throw new ControlPlaneError(
+      'STORAGE_UNAVAILABLE',
+      `wake tenant ${tenantId}: the storage is unreachable; the tenant is retried with backoff, never marked failed for it`,
+    )
+  }
   // The engine refused the file: say why (which app or migration, and what to do).
   if (exit.code === EXIT_APP_REFUSED && live.refusal) {
     throw new ControlPlaneError(live.refusal.code, live.refusal.message)

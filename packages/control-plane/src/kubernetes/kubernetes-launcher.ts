@@ -39,6 +39,8 @@ const FENCE_MARGIN_MS = 2_000
  * await ControlPlane.start(config, { launcher })
  */
 export class KubernetesLauncher implements Launcher {
+  /** Pods run on other nodes, with disks that die with them (see {@link Launcher}). */
+  readonly remoteWorkers = true
   readonly #api: KubernetesApi
   readonly #watch: PodWatch
   readonly #template: WorkerPodTemplate

@@ -9,7 +9,12 @@ import { mkdir, mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { LitecellClient } from '@litecell/client'
-import { Registry, createControlPlaneApp, type ControlPlaneApp } from '@litecell/control-plane'
+import {
+  Registry,
+  WakeScheduler,
+  createControlPlaneApp,
+  type ControlPlaneApp,
+} from '@litecell/control-plane'
 import { hashSecret } from '@litecell/protocol'
 import pino from 'pino'
 import { afterAll, beforeAll } from 'vitest'
@@ -90,6 +95,19 @@ export class InProcessServer {
   /** One request to the API, as a client would send it. */
   async fetch(path: string, init: RequestInit = {}): Promise<Response> {
     return this.app.api.request(`${IN_PROCESS_URL}${path}`, init)
+  }
+
+  /**
+   * A wake scheduler over this server's registry and fleet, not started (in-process servers
+   * run none by themselves, so tests decide when due tenants are woken).
+   */
+  wakeScheduler(options: { intervalMs?: number; maxWakes?: number } = {}): WakeScheduler {
+    return new WakeScheduler({
+      registry: this.registry,
+      fleet: this.app.fleet,
+      log: pino({ level: 'silent' }),
+      ...options,
+    })
   }
 
   /** A client with the given token (none: unauthenticated). */

@@ -12,7 +12,13 @@ import {
   type MetricsDelta,
   type WorkerSettings,
 } from '@litecell/protocol'
-import { ControlClient, RunStatusStream, createTenantApi, loadApp } from '@litecell/worker'
+import {
+  ControlClient,
+  RunStatusStream,
+  createTenantApi,
+  isEngineIdle,
+  loadApp,
+} from '@litecell/worker'
 import type { Hono } from 'hono'
 import type { InProcessReplicas } from './in-process-replicas.js'
 
@@ -123,6 +129,7 @@ export class InProcessWorker implements WorkerProcess {
       scratchDir: this.#tenantDir,
       isStopping: () => this.#stopping !== undefined,
       hibernate: () => this.#hibernate(),
+      isIdle: () => isEngineIdle(engine),
       syncPoint: async () => ({
         at: await this.#replicas.save(tenantId, (dir) =>
           engine.snapshot(join(dir, TENANT_DB_FILE)),

@@ -1,0 +1,22 @@
+import { expect, test } from 'vitest'
+import { parseDurability } from './durability.js'
+
+test('durability is local or replicated; anything else is BAD_REQUEST quoting value and type', () => {
+  expect(parseDurability(undefined)).toBeUndefined()
+  expect(parseDurability('local')).toBe('local')
+  expect(parseDurability('replicated')).toBe('replicated')
+  for (const [value, shown] of [
+    ['REPLICATED', '`"REPLICATED"` (string)'],
+    ['', '`""` (string)'],
+    [true, '`true` (boolean)'],
+    [null, '`null` (null)'],
+    [['local'], '`["local"]` (array)'],
+  ] as const) {
+    expect(() => parseDurability(value, 'runs[2].durability')).toThrow(
+      expect.objectContaining({
+        code: 'BAD_REQUEST',
+        message: `Expected \`runs[2].durability\` to be one of local, replicated, got ${shown}`,
+      }),
+    )
+  }
+})

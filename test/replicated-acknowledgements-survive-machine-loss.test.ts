@@ -1,0 +1,68 @@
+/**
+ * Invariant 4 with durability `replicated` (issue 11): nothing a client was told is lost, even
+ * when the machine is. 500 runs of a 3-step workflow (the middle step a `ctx.transaction`)
+ * are submitted over about 3 s by 5 clients that record every acknowledgement, while a
+ * reporter records every final result the API shows. Right after the last acknowledgement the
+ * worker's whole process group (Litestream included) is SIGKILLed and the tenant's folder
+ * deleted, as if the machine had vanished. The next request wakes the tenant from S3: every
+ * acknowledged run exists, every run reported finished is finished with the same output, and
+ * the ledger rows match the finished runs exactly.
+ *
+ * Catches: a 202 or a final status sent before S3 holds it (acknowledged runs or reported
+ * results missing after the wake), and a transaction replayed twice or lost. The same drill in
+ * `local` mode prints how many acknowledged runs it lost: the difference the setting makes.
+ * The Kubernetes launcher's drill (pods of the fake API) is in
+ * `replicated-acknowledgements-survive-pod-loss.test.ts`.
+ */
+import { rmSync } from 'node:fs'
+import { join } from 'node:path'
+import { expect, test } from 'vitest'
+import { runMachineLoss, type MachineLossReport } from '@litecell/testkit/machine-loss'
+import { useServer } from '@litecell/testkit/e2e'
+
+const server = useServer({ env: { LITECELL_IDLE_MS: '120000' } })
+
+/** Creates an awake tenant of `durability`, runs the drill on it and prints the figures. */
+async function drill(
+  tenantId: string,
+  durability: 'local' | 'replicated',
+): Promise<MachineLossReport> {
+  const { admin } = server
+  await admin.createTenant({ id: tenantId, app: 'test', durability })
+  await admin.wakeTenant(tenantId)
+  const pid = (await admin.getTenant(tenantId)).worker!.pid!
+  const report = await runMachineLoss({
+    client: admin,
+    tenantId,
+    loseMachine: () => {
+      // The worker leads its own process group, which holds its Litestream.
+      process.kill(-pid, 'SIGKILL')
+      rmSync(join(server.dataDir, 'tenants', tenantId), { recursive: true, force: true })
+    },
+  })
+  console.log(
+    JSON.stringify({
+      machineLoss: { durability, ...report, lostAcknowledged: report.lostAcknowledged.length },
+    }),
+  )
+  return report
+}
+
+test('replicated: every acknowledged run and every reported result survives the loss of the machine', async () => {
+  const report = await drill('safe', 'replicated')
+  expect(report.acknowledged).toBe(500)
+  expect(report.lostAfterLastAckMs).toBeLessThan(50)
+  expect(report.reportedFinished).toBeGreaterThan(0)
+  expect(report.lostAcknowledged).toEqual([])
+  expect(report.changedResults).toEqual([])
+  expect(report.ledgerMismatches).toEqual([])
+  expect(report.runsAfterWake).toBe(500)
+  expect(report.ledgerRowsAfterWake).toBe(500)
+})
+
+test('local: the same loss, with the acknowledged runs it lost printed as a figure', async () => {
+  const report = await drill('fast', 'local')
+  expect(report.lostAfterLastAckMs).toBeLessThan(50)
+  // What survived is consistent; how much was lost is the figure printed above.
+  expect(report.ledgerMismatches).toEqual([])
+})

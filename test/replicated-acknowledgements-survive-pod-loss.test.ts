@@ -1,0 +1,105 @@
+/**
+ * The machine-loss drill of `replicated-acknowledgements-survive-machine-loss.test.ts` with
+ * the Kubernetes launcher (issue 11): a real control plane whose workers are pods of the fake
+ * Kubernetes API (`@litecell/testkit/kubernetes`: each pod a real process group with its own
+ * folder standing in for its emptyDir), real Litestream and the embedded S3 server. A tenant
+ * created without a durability is `replicated` there. Right after the last acknowledgement the
+ * pod's whole process group is SIGKILLed and its folder deleted (a crashed pod loses its local
+ * files); the next request starts a new pod that restores from S3: every acknowledged run
+ * exists, every run reported finished is finished with the same output, and the ledger rows
+ * match the finished runs exactly.
+ *
+ * Catches: pods that do not default to `replicated`, and a 202 or a final status sent by a pod
+ * before S3 holds it (acknowledged runs or reported results missing in the next pod).
+ */
+import { rmSync } from 'node:fs'
+import { join } from 'node:path'
+import { LitecellClient } from '@litecell/client'
+import { ControlPlane, KubernetesLauncher } from '@litecell/control-plane'
+import { startEmbeddedS3, type EmbeddedS3 } from '@litecell/replica'
+import { TEST_APP_PATH } from '@litecell/testkit/e2e'
+import { startFakeCluster, type FakeCluster } from '@litecell/testkit/kubernetes'
+import { runMachineLoss } from '@litecell/testkit/machine-loss'
+import pino from 'pino'
+import { afterAll, expect, test } from 'vitest'
+
+let cluster: FakeCluster | undefined
+let s3: EmbeddedS3 | undefined
+let controlPlane: ControlPlane | undefined
+
+afterAll(async () => {
+  await controlPlane?.stop()
+  await s3?.stop()
+  await cluster?.stop()
+})
+
+test('replicated by default with pods: every acknowledged run and every reported result survives the loss of the pod', async () => {
+  cluster = await startFakeCluster({ namespace: 'litecell', token: 'sa-token-pod-loss' })
+  const { fake, dir } = cluster
+  s3 = await startEmbeddedS3({ dir: join(dir, 's3') })
+  const adminToken = 'lca_pod-loss-admin'
+  controlPlane = await ControlPlane.start(
+    {
+      port: 0,
+      host: '127.0.0.1',
+      dataDir: join(dir, 'control-plane'),
+      apps: { default: TEST_APP_PATH },
+      adminToken,
+      storage: s3.storage('pod-loss'),
+      embeddedS3Port: 0,
+      maxWorkers: 4,
+      idleMs: 120_000,
+      leaseTtlMs: 8_000,
+      syncIntervalMs: 200,
+      workerMaxOldSpaceMb: 256,
+      standbyWorkers: 0,
+    },
+    {
+      launcher: new KubernetesLauncher({
+        connection: cluster.connection,
+        image: 'registry.example.com/litecell:test',
+      }),
+      log: pino({ level: 'silent' }),
+    },
+  )
+  const admin = new LitecellClient({ baseUrl: controlPlane.url, token: adminToken })
+  await admin.createTenant({ id: 'podded' })
+  expect((await admin.getTenant('podded')).durability).toBe('replicated')
+  await admin.wakeTenant('podded')
+  const [pod, ...others] = [...fake.pods.values()].filter(
+    (candidate) => candidate.object.metadata.labels['litecell.dev/tenant'] === 'podded',
+  )
+  expect(others).toEqual([])
+
+  const report = await runMachineLoss({
+    client: admin,
+    tenantId: 'podded',
+    loseMachine: () => {
+      // The container's PID namespace (the worker and its Litestream) and its emptyDir.
+      process.kill(-pod!.child!.pid!, 'SIGKILL')
+      rmSync(pod!.dir, { recursive: true, force: true })
+    },
+  })
+  console.log(
+    JSON.stringify({
+      podLoss: {
+        durability: 'replicated',
+        ...report,
+        lostAcknowledged: report.lostAcknowledged.length,
+      },
+    }),
+  )
+  expect(report.acknowledged).toBe(500)
+  expect(report.lostAfterLastAckMs).toBeLessThan(50)
+  expect(report.reportedFinished).toBeGreaterThan(0)
+  expect(report.lostAcknowledged).toEqual([])
+  expect(report.changedResults).toEqual([])
+  expect(report.ledgerMismatches).toEqual([])
+  expect(report.runsAfterWake).toBe(500)
+  expect(report.ledgerRowsAfterWake).toBe(500)
+  // The runs after the loss were served by a second pod.
+  const podsOfTenant = fake.calls.filter(
+    (call) => call.method === 'POST' && call.path.endsWith('/pods') && call.status === 201,
+  )
+  expect(podsOfTenant.length).toBeGreaterThanOrEqual(2)
+})
