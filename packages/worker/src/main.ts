@@ -1,8 +1,8 @@
 /**
- * Entry point of a worker process: `node --import tsx main.ts`, configured through its
- * environment by the launcher (`parseWorkerEnvironment` in @litecell/protocol), either at spawn
- * or, for a standby worker, by an assignment message (see standby.ts). Logs JSON lines to
- * stdout.
+ * Entry point of a worker process (bundled as dist/worker.mjs, or `node --import tsx main.ts`
+ * from source), configured through its environment by the launcher (`parseWorkerEnvironment`
+ * in @litecell/protocol), either at spawn or, for a standby worker, by an assignment message
+ * (see standby.ts). Logs JSON lines to stdout.
  */
 import {
   APP_REFUSAL_CODES,
@@ -16,6 +16,8 @@ import {
   parseWorkerEnvironment,
 } from '@litecell/protocol'
 import pino from 'pino'
+import { join } from 'node:path'
+import { compiledAppsDir } from './app-compiler.js'
 import { installSafetyNet } from './safety-net.js'
 import { awaitAssignment } from './standby.js'
 import { TenantWorker } from './tenant-worker.js'
@@ -34,6 +36,10 @@ const safetyNet = installSafetyNet({
   log: () => log,
   onFatal: () => process.exit(EXIT_FAILED),
 })
+// Bundled, apps run from their compiled bundles: frames there are app code too (source maps
+// usually name the app's own files instead).
+const compiledApps = compiledAppsDir()
+if (compiledApps) safetyNet.setAppPath(join(compiledApps, 'app.mjs'))
 
 async function main(): Promise<number> {
   await awaitAssignment()
