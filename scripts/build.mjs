@@ -13,9 +13,9 @@
  *   node scripts/build.mjs            # every target
  *   node scripts/build.mjs cli        # one target
  *
- * To bundle another entry point (the control plane and the worker, issue 12), add a target:
- * its entry, its output, and the packages that must stay outside the bundle (native addons
- * such as libsql, and packages that find files next to themselves at run time).
+ * To bundle another entry point, add a target: its entry, its output, the packages that must
+ * stay outside the bundle (native addons such as libsql, and packages that find files next to
+ * themselves at run time) and files copied beside it as they are.
  */
 import { existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs'
 import { dirname, join, relative, resolve } from 'node:path'
@@ -23,6 +23,9 @@ import { fileURLToPath, pathToFileURL } from 'node:url'
 
 /** The repository root. */
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..')
+
+/** Packages the worker's bundles load at run time instead of bundling them. */
+const WORKER_EXTERNAL = ['libsql', 'lz4-napi', '@flydotio/*', 's3rver', 'esbuild', 'tsx', 'tsx/*']
 
 /**
  * What can be built. `external`: packages resolved at run time from the output's folder
@@ -33,6 +36,28 @@ export const TARGETS = {
     entry: 'packages/cli/src/main.ts',
     outfile: 'packages/cli/dist/litecell.mjs',
     external: ['tsx', 'tsx/*'],
+  },
+  // The worker process (issue 12): no TypeScript loader, no esbuild service beside each tenant.
+  // Native addons and the Litestream binary's package are found from packages/worker/ at run
+  // time (the worker package depends on them for that reason).
+  worker: {
+    entry: 'packages/worker/src/main.ts',
+    outfile: 'packages/worker/dist/worker.mjs',
+    external: WORKER_EXTERNAL,
+  },
+  // The engine's query thread, loaded by the bundled engine from beside the worker bundle
+  // (query-thread.ts names `./query-thread-entry.js` and `./query-thread-boot.mjs`).
+  'query-thread': {
+    entry: 'packages/engine/src/query-thread-entry.ts',
+    outfile: 'packages/worker/dist/query-thread-entry.js',
+    external: WORKER_EXTERNAL,
+    copy: { 'packages/engine/src/query-thread-boot.mjs': 'packages/worker/dist/query-thread-boot.mjs' },
+  },
+  // The throwaway process of `checkApps` (litecell serve's start): loads, and compiles, each app.
+  'app-check': {
+    entry: 'packages/worker/src/app-check-entry.ts',
+    outfile: 'packages/worker/dist/app-check.mjs',
+    external: WORKER_EXTERNAL,
   },
 }
 
@@ -54,6 +79,10 @@ export function isStale(name, root = REPO_ROOT) {
     manifest = JSON.parse(readFileSync(manifestPath(outfile), 'utf8'))
   } catch {
     return true
+  }
+  for (const [from, to] of Object.entries(target.copy ?? {})) {
+    if (!existsSync(join(root, to))) return true
+    if (!(from in (manifest.inputs ?? {}))) return true
   }
   for (const [path, mtimeMs] of Object.entries(manifest.inputs ?? {})) {
     try {
@@ -102,6 +131,10 @@ export async function build(name, root = REPO_ROOT) {
   mkdirSync(dirname(outfile), { recursive: true })
   const suffix = `.${process.pid}.tmp`
   const files = result.outputFiles.map((file) => ({ path: file.path, contents: file.contents }))
+  for (const [from, to] of Object.entries(target.copy ?? {})) {
+    inputs[from] = statSync(join(root, from)).mtimeMs
+    files.push({ path: join(root, to), contents: readFileSync(join(root, from)) })
+  }
   files.push({ path: manifestPath(outfile), contents: JSON.stringify({ entry: target.entry, inputs }, null, 1) })
   for (const file of files) writeFileSync(`${file.path}${suffix}`, file.contents)
   // The bundle last: a reader that sees the new bundle sees its map and manifest too.

@@ -44,7 +44,8 @@ test('a step that never settles delays a hibernation by the stop deadline only; 
   expect((answer as { status: number }).status).toBe(200)
   expect(tookMs).toBeGreaterThanOrEqual(STOP_TIMEOUT_MS)
   expect((await admin.get<any>('/v1/tenants/stuck')).state).toBe('hibernated')
-  expect(existsSync(join(server.dataDir, 'tenants', 'stuck'))).toBe(false)
+  // The live file is gone (a verified copy may stay for the next wake here, issue 12).
+  expect(existsSync(join(server.dataDir, 'tenants', 'stuck', 'tenant.db'))).toBe(false)
 
   const log = readFileSync(join(server.dataDir, 'logs', 'stuck.log'), 'utf8')
   expect(log).toContain('runs still inside a step at the stop deadline')

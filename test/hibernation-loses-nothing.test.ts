@@ -8,7 +8,7 @@
  * the worker's Shutdown: no proof before the files go), "a hibernation whose replica misses
  * the last commit…" fails: the hibernation reports success, the folder is gone, the row lost.
  */
-import { existsSync } from 'node:fs'
+import { existsSync, readdirSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, beforeAll, expect, test } from 'vitest'
 import { waitFor } from '@litecell/testkit'
@@ -38,7 +38,11 @@ test('hibernate removes the local files only after a verified sync; wake brings 
 
   const hibernated = await admin.post<any>('/v1/tenants/keep/hibernate')
   expect(hibernated.state).toBe('hibernated')
-  expect(existsSync(join(server.dataDir, 'tenants', 'keep'))).toBe(false)
+  // The live files are gone; what stays is the verified copy a wake here may use (issue 12),
+  // in a folder marked with the tenant's incarnation.
+  expect(readdirSync(join(server.dataDir, 'tenants', 'keep')).sort()).toEqual(['hibernated', 'incarnation'])
+  // Without it, the wake below must bring everything back from S3 alone.
+  rmSync(join(server.dataDir, 'tenants', 'keep'), { recursive: true })
 
   const woken = await admin.post<any>('/v1/tenants/keep/wake')
   expect(woken.state).toBe('active')
@@ -75,7 +79,7 @@ test('an idle worker hibernates by itself and reports no pending wake', async ()
     { timeoutMs: 30_000, what: 'idle hibernation' },
   )
   expect(tenant.nextWakeAt).toBeNull()
-  expect(existsSync(join(server.dataDir, 'tenants', 'idle'))).toBe(false)
+  expect(readdirSync(join(server.dataDir, 'tenants', 'idle')).sort()).toEqual(['hibernated', 'incarnation'])
 })
 
 test('a hibernation whose replica misses the last commit fails and keeps the files; the commit survives', async () => {
@@ -117,7 +121,8 @@ test('a hibernation whose replica misses the last commit fails and keeps the fil
     intervalMs: 1_000,
     what: 'a verified hibernation once S3 is back',
   })
-  expect(existsSync(join(server.dataDir, 'tenants', 'unsynced'))).toBe(false)
+  // The live files are gone (a verified copy may stay for the next wake here).
+  expect(existsSync(join(server.dataDir, 'tenants', 'unsynced', 'tenant.db'))).toBe(false)
   const rows = await query(admin, 'unsynced', 'SELECT entry FROM ledger ORDER BY rowid')
   expect(rows.map((row) => row.entry)).toEqual([...runIds.map((_, i) => `row-${i}`), 'last'])
 })

@@ -199,7 +199,7 @@ describe('S3 down for 10 s during a burst', () => {
     // A storage outage is not the tenant's fault: it never becomes `failed` for it.
     expect((await admin.get<any>(`/v1/tenants/${tenant}`)).state).not.toBe('failed')
     await hibernateUntilDone(server, tenant)
-    expect(existsSync(tenantDir)).toBe(false)
+    expect(existsSync(join(tenantDir, 'tenant.db'))).toBe(false)
     const woken = await admin.post<any>(`/v1/tenants/${tenant}/wake`)
     expect(woken.state).toBe('active')
     const all = [...before, ...during]

@@ -10,6 +10,9 @@
  * 5. Fleet burst: many hibernated tenants, runs to all at once, capped workers.
  * 6. Cost at rest, and RSS per active tenant (worker + Litestream).
  *
+ * `pnpm bench --wake` runs scenarios 3, 4 and 6 only (issue 12's wake and weight figures) into
+ * `bench-results/wake.json`.
+ *
  * `pnpm bench --quick` runs small sizes in under a minute (no engine figures) and, like the
  * full run, exits 0 only if every scenario completed and every check held; it asserts nothing
  * about speed. Every server is stopped with SIGTERM, its processes checked gone, its temp
@@ -19,7 +22,7 @@ import { resolve } from 'node:path'
 import { benchActiveRss } from './system/active-rss.js'
 import { benchApiLatency } from './system/api-latency.js'
 import { BenchServer } from './system/bench-server.js'
-import { FULL_PLAN, QUICK_PLAN, type BenchPlan } from './system/bench-plan.js'
+import { FULL_PLAN, QUICK_PLAN, WAKE_PLAN, type BenchPlan } from './system/bench-plan.js'
 import { benchCostAtRest } from './system/cost-at-rest.js'
 import { benchEngineFigures } from './system/engine-figures.js'
 import { createTenants, fleetTenantIds, hibernateAll, seedFleet } from './system/fleet.js'
@@ -31,9 +34,9 @@ import { progress, runScenario, skippedScenario, type ScenarioRecorder, type Sce
 
 /** Tenants seeded at once (each one wake, one run, one hibernation). */
 const SEED_CONCURRENCY = 8
-const RESULTS_PATH = resolve(import.meta.dirname, '../../bench-results/system.json')
+const RESULTS_PATH = resolve(import.meta.dirname, `../../bench-results/${process.argv.includes('--wake') ? 'wake' : 'system'}.json`)
 
-const plan: BenchPlan = process.argv.includes('--quick') ? QUICK_PLAN : FULL_PLAN
+const plan: BenchPlan = process.argv.includes('--quick') ? QUICK_PLAN : process.argv.includes('--wake') ? WAKE_PLAN : FULL_PLAN
 const machine = describeMachine()
 const startedMs = performance.now()
 const servers = new Set<BenchServer>()
@@ -88,6 +91,14 @@ async function main(): Promise<void> {
   const env = { LITECELL_MAX_WORKERS: String(fleet.maxWorkers), LITECELL_WAKE_WAIT_MS: '600000' }
   const ids = fleetTenantIds(fleet.tenants)
   let server = await startServer(env)
+  if (plan.mode === 'wake') {
+    try {
+      await wakeScenarios(server, ids)
+    } finally {
+      await stopServer(server, 'bench')
+    }
+    return
+  }
   try {
     results.push(await scenarioOn(server, '2. Through the API', (r) => benchApiLatency(server, plan.api, r)))
     results.push(await scenarioOn(server, '3+4. Cold wake and verified hibernate, by tenant size', (r) => benchLifecycle(server, plan.sizes, r)))
@@ -121,6 +132,16 @@ async function main(): Promise<void> {
   } finally {
     await stopServer(server, 'bench')
   }
+}
+
+/** `--wake`: cold wakes and hibernations by size, RSS per active tenant, cost at rest. */
+async function wakeScenarios(server: BenchServer, ids: readonly string[]): Promise<void> {
+  results.push(await scenarioOn(server, '3+4. Cold wake and verified hibernate, by tenant size', (r) => benchLifecycle(server, plan.sizes, r)))
+  const seeded = await scenarioOn(server, '6. Tenants for the RSS figures', () => seed(server, ids))
+  results.push(seeded)
+  if (seeded.status !== 'ok') return
+  results.push(await scenarioOn(server, '6a. RSS per active tenant', (r) => benchActiveRss(server, ids.slice(0, plan.fleet.rssTenants), r)))
+  results.push(await scenarioOn(server, '6b. Cost at rest', (r) => benchCostAtRest(server, ids, r)))
 }
 
 /** Creates the fleet's tenants and gives each a replica (one run, one verified hibernation). */

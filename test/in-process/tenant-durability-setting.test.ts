@@ -78,7 +78,7 @@ describe('tenant durability', () => {
   test('bad values get 400 naming the field and change nothing', async () => {
     const cases: [unknown, string][] = [
       [{ durability: 'fast' }, '`durability`'],
-      [{ durability: 'REPLICATED' }, '`"REPLICATED"` (string)'],
+      [{ durability: 'REPLICATED' }, '`REPLICATED` (string)'],
       [{ durability: null }, '`null` (null)'],
       [{ durability: 1 }, '`1` (number)'],
       [{ labels: 'x', durability: 'replicated' }, '`labels`'],

@@ -13,5 +13,7 @@ export function describeValue(value: unknown): string {
     shown = String(value)
   }
   if (shown.length > 80) shown = `${shown.slice(0, 77)}...`
+  // An empty string as its text would be two bare backticks.
+  if (value === '') return 'an empty string'
   return `\`${shown}\` (${type})`
 }

@@ -6,8 +6,8 @@ test('durability is local or replicated; anything else is BAD_REQUEST quoting va
   expect(parseDurability('local')).toBe('local')
   expect(parseDurability('replicated')).toBe('replicated')
   for (const [value, shown] of [
-    ['REPLICATED', '`"REPLICATED"` (string)'],
-    ['', '`""` (string)'],
+    ['REPLICATED', '`REPLICATED` (string)'],
+    ['', 'an empty string'],
     [true, '`true` (boolean)'],
     [null, '`null` (null)'],
     [['local'], '`["local"]` (array)'],

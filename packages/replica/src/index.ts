@@ -40,3 +40,4 @@ export {
 } from './sqlite-connection.js'
 export { SYNC_MARKER_TABLE } from './sync-marker.js'
 export { type WalCommit, readLastCommit } from './wal-commit.js'
+export { type HibernatedCopyUse, keepHibernatedCopy, takeHibernatedCopy } from './hibernated-copy.js'

@@ -5,7 +5,8 @@ import { WorkerError } from './worker-error.js'
 /** Longest the app check may take (a cold TypeScript compile of big apps on a busy machine). */
 export const APP_CHECK_TIMEOUT_MS = 60_000
 
-const ENTRY = fileURLToPath(new URL('./app-check-entry.ts', import.meta.url))
+/** The check's bundle (scripts/build.mjs): it loads apps as the bundled worker does, compiling them. */
+const ENTRY = fileURLToPath(new URL('../dist/app-check.mjs', import.meta.url))
 
 /** An app module that did not load. */
 export interface AppLoadFailure {
@@ -18,7 +19,8 @@ export interface AppLoadFailure {
 /**
  * Loads every app (name → absolute module path) the way a worker would, in a throwaway Node
  * process, so `litecell serve` can refuse to start with the module's own error instead of
- * finding it at a tenant's wake. Resolves with the failures (none: every app loads).
+ * finding it at a tenant's wake. Resolves with the failures (none: every app loads). Each app
+ * is compiled on the way (once per app version), so the first wake finds it ready.
  */
 export async function checkApps(
   apps: Readonly<Record<string, string>>,
@@ -26,7 +28,7 @@ export async function checkApps(
 ): Promise<AppLoadFailure[]> {
   const child = spawn(
     process.execPath,
-    ['--import', import.meta.resolve('tsx'), ENTRY, JSON.stringify(apps)],
+    ['--enable-source-maps', ENTRY, JSON.stringify(apps)],
     {
       stdio: ['ignore', 'pipe', 'pipe'],
       env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },

@@ -1,5 +1,5 @@
-import { pathToFileURL } from 'node:url'
 import { validateApp, type AppDefinition } from '@litecell/engine'
+import { appModuleUrl } from './app-compiler.js'
 import { WorkerError } from './worker-error.js'
 
 /**
@@ -12,7 +12,7 @@ import { WorkerError } from './worker-error.js'
 export async function loadApp(appPath: string): Promise<AppDefinition> {
   let module: { default?: unknown }
   try {
-    module = (await import(pathToFileURL(appPath).href)) as { default?: unknown }
+    module = (await import(await appModuleUrl(appPath))) as { default?: unknown }
   } catch (err) {
     throw new WorkerError('APP_LOAD_FAILED', `load app ${appPath}: ${(err as Error).message}`, { cause: err })
   }

@@ -1,17 +1,43 @@
 import { fileURLToPath } from 'node:url'
 
-/** Absolute path of the worker process entry point, for launchers. */
-export const WORKER_ENTRY = fileURLToPath(new URL('./main.ts', import.meta.url))
+/** The build script of every bundle (plain JavaScript, at the repository root). */
+const BUILD_SCRIPT = new URL('../../../scripts/build.mjs', import.meta.url).href
+/** The worker's bundles: the process, the engine's query thread, the app check. */
+const WORKER_TARGETS = ['worker', 'query-thread', 'app-check'] as const
+
+/** Absolute path of the worker process entry point (its bundle), for launchers. */
+export const WORKER_ENTRY = fileURLToPath(new URL('../dist/worker.mjs', import.meta.url))
 
 /**
- * Node arguments that run the worker entry point: the TypeScript loader is resolved from this
- * package, so a launcher works from any current directory.
+ * Heap flags of a worker: a tenant's worker holds one database's engine and a small HTTP API,
+ * so a small young generation (the default grows to 16 MB per semi-space) keeps an idle
+ * worker's RSS down at the cost of a few more scavenges under load. The old-generation cap
+ * is the launcher's (`--max-old-space-size`, per worker).
+ */
+export const WORKER_HEAP_FLAGS: readonly string[] = ['--max-semi-space-size=2']
+
+/**
+ * Node arguments that run the worker: its JavaScript bundle (issue 12: no TypeScript compile
+ * and no esbuild service per worker), with source maps for stack traces. Importing this module
+ * rebuilds the bundles when a source changed (one stat per input when nothing did), so a
+ * launcher never starts a stale worker.
  */
 export const WORKER_NODE_ARGS: readonly string[] = [
-  '--import',
-  import.meta.resolve('tsx'),
+  '--enable-source-maps',
+  ...WORKER_HEAP_FLAGS,
   WORKER_ENTRY,
 ]
+
+await ensureWorkerBuilt()
+
+/** Builds the worker's bundles that are missing or older than their sources. */
+export async function ensureWorkerBuilt(): Promise<void> {
+  const { build, isStale } = (await import(BUILD_SCRIPT)) as {
+    build: (name: string) => Promise<string>
+    isStale: (name: string) => boolean
+  }
+  for (const target of WORKER_TARGETS) if (isStale(target)) await build(target)
+}
 
 export { createTenantApi, MAX_WAIT_MS } from './tenant-api.js'
 export type { TenantApiOptions } from './tenant-api.js'

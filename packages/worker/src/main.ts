@@ -1,8 +1,8 @@
 /**
- * Entry point of a worker process: `node --import tsx main.ts`, configured through its
- * environment by the launcher (`parseWorkerEnvironment` in @litecell/protocol), either at spawn
- * or, for a standby worker, by an assignment message (see standby.ts). Logs JSON lines to
- * stdout.
+ * Entry point of a worker process (bundled as dist/worker.mjs, or `node --import tsx main.ts`
+ * from source), configured through its environment by the launcher (`parseWorkerEnvironment`
+ * in @litecell/protocol), either at spawn or, for a standby worker, by an assignment message
+ * (see standby.ts). Logs JSON lines to stdout.
  */
 import {
   APP_REFUSAL_CODES,
@@ -17,6 +17,8 @@ import {
 } from '@litecell/protocol'
 import { setTimeout as sleep } from 'node:timers/promises'
 import pino from 'pino'
+import { join } from 'node:path'
+import { compiledAppsDir } from './app-compiler.js'
 import { startOtlpExportFromEnv, type StopTracing } from './otlp-export.js'
 import { installSafetyNet } from './safety-net.js'
 import { awaitAssignment } from './standby.js'
@@ -36,6 +38,10 @@ const safetyNet = installSafetyNet({
   log: () => log,
   onFatal: () => process.exit(EXIT_FAILED),
 })
+// Bundled, apps run from their compiled bundles: frames there are app code too (source maps
+// usually name the app's own files instead).
+const compiledApps = compiledAppsDir()
+if (compiledApps) safetyNet.setAppPath(join(compiledApps, 'app.mjs'))
 
 let stopTracing: StopTracing | undefined
 

@@ -141,9 +141,9 @@ describe('replicated acknowledgements', { timeout: 120_000 }, () => {
       ['POST', '/runs', { workflow: 'quick', durability: true }, '`true` (boolean)'],
       ['POST', '/runs/batch', { runs: [{ workflow: 'quick' }, { workflow: 'quick', durability: 1 }] }, '`runs[1].durability`'],
       ['POST', '/runs/batch', { runs: [{ workflow: 'quick' }], durability: null }, '`null` (null)'],
-      ['POST', `/runs/${runId}/events`, { name: 'go', durability: 'LOCAL' }, '`"LOCAL"` (string)'],
+      ['POST', `/runs/${runId}/events`, { name: 'go', durability: 'LOCAL' }, '`LOCAL` (string)'],
       ['POST', `/runs/${runId}/cancel`, { durability: ['replicated'] }, '(array)'],
-      ['POST', `/runs/${runId}/resume`, { durability: 'S3' }, '`"S3"`'],
+      ['POST', `/runs/${runId}/resume`, { durability: 'S3' }, '`S3`'],
     ]
     for (const [method, path, body, mentions] of cases) {
       const reply = await t.request(method, path, { body })

@@ -11,7 +11,7 @@ import type { Replicator } from '@litecell/replica'
 import type { Logger } from 'pino'
 import type { ControlClient } from './control-client.js'
 import type { LeaseLossReason } from './lease.js'
-import { removeTenantDir } from './tenant-dir.js'
+import { retireTenantDir } from './tenant-dir.js'
 import { WorkerError } from './worker-error.js'
 import type { WorkerMetrics } from './worker-metrics.js'
 
@@ -30,12 +30,20 @@ export type StopReason = 'idle' | 'requested' | 'signal' | LeaseLossReason
 export interface ShutdownParts {
   readonly tenantId: string
   readonly tenantDir: string
+  /** The tenant's incarnation: the mark of the folder a kept copy stays in. */
+  readonly incarnation: string | undefined
+  /**
+   * After the verified stop, moves the database out of the retired folder into this
+   * incarnation's kept copy (issue 12); resolves true if it kept one.
+   */
+  readonly keepCopy: (retiredDir: string) => Promise<boolean>
   /** How long a hibernation waits for runs to reach a durable point. */
   readonly stopTimeoutMs: number
   /** Budget of the verified final sync. */
   readonly syncTimeoutMs: number
   readonly engine: Engine
-  readonly replicator: Replicator
+  /** Litestream's start (a wake serves before it ends). */
+  readonly replicator: Promise<Replicator>
   readonly client: ControlClient
   readonly metrics: WorkerMetrics
   readonly log: Logger
@@ -49,7 +57,9 @@ export interface ShutdownParts {
  * The two ways a worker ends. A *hibernation* stops the engine at the next durable point
  * (waiting at most `stopTimeoutMs`: runs still inside a step then resume on the next wake),
  * proves by a verified final sync that the replica holds the last transaction, removes the
- * tenant's folder atomically, reports `hibernated` and exits 0; any failure keeps the files.
+ * tenant's folder atomically (keeping only a verified copy of the file for the next wake on
+ * this machine, in a fresh folder of this incarnation), reports `hibernated` and exits 0; any
+ * failure keeps the files.
  * A *fence* (the lease is lost or about to run out) stops writing at once and SIGKILLs
  * Litestream before the lease ends, also in the middle of a hibernation, which then fails and
  * keeps its files (issue 9, item 11): past its lease a worker's Litestream could upload beside
@@ -93,10 +103,29 @@ export class Shutdown {
     const msLeft = (reserveMs: number) => Math.max(0, validUntilMs - Date.now() - reserveMs)
     this.#stopping ??= this.#stopWriting(msLeft)
     void Promise.race([this.#stopping, delay(msLeft(FENCE_EXIT_RESERVE_MS))]).then(() => {
-      // A no-op once Litestream stopped by itself; otherwise this is the deadline.
-      replicator.kill()
+      // A no-op once Litestream stopped by itself; otherwise this is the deadline. Even one
+      // that starts only now: no upload may land once a successor may have started.
+      void replicator.then((started) => started.kill(), () => undefined)
       this.#settle(EXIT_LEASE_LOST)
     })
+  }
+
+  /**
+   * Litestream did not start after the worker went live: nothing committed is lost (it is in
+   * the local file, which is kept), but nothing may be acknowledged as durable either. Stop
+   * like a crash (`EXIT_FAILED`): the control plane restarts the tenant from its local file.
+   */
+  replicationFailed(err: unknown): void {
+    if (this.#stopping !== null) return
+    const { engine, log } = this.#parts
+    log.error({ err }, 'replication did not start; stopping with the local files kept')
+    this.#stopping = (async () => {
+      this.#parts.quiesce()
+      await engine.close().catch(() => undefined)
+      this.#parts.releaseLease()
+      this.#settle(EXIT_FAILED)
+      return EXIT_FAILED
+    })()
   }
 
   async #hibernate(reason: StopReason): Promise<number> {
@@ -116,9 +145,16 @@ export class Shutdown {
       }
       this.#checkLease(`hibernate tenant ${tenantId}`)
       // The proof restores the whole replica: give big tenants on a busy machine the time.
-      await replicator.stopVerified({ timeoutMs: this.#parts.syncTimeoutMs })
+      await (await replicator).stopVerified({ timeoutMs: this.#parts.syncTimeoutMs })
       this.#checkLease(`hibernate tenant ${tenantId}`)
-      await removeTenantDir(this.#parts.tenantDir)
+      const kept = await retireTenantDir(
+        this.#parts.tenantDir,
+        this.#parts.incarnation,
+        async (retiredDir) =>
+          // A copy is trusted by its replica listing, taken under the lease: none once it is lost.
+          (await this.#parts.keepCopy(retiredDir)) && !this.#fenced,
+      )
+      if (kept) log.info('kept the hibernated file for the next wake on this machine')
       await this.#reportHibernated(nextWakeAt, this.#parts.metrics.take())
       log.info({ reason, nextWakeAt, ms: Date.now() - startedAtMs }, 'hibernated')
     } catch (err) {
@@ -128,7 +164,7 @@ export class Shutdown {
         (errorCode === 'REPLICA_NOT_VERIFIED' || errorCode.startsWith('STORAGE_'))
       code = this.#fenced ? EXIT_LEASE_LOST : isStorage ? EXIT_STORAGE_UNAVAILABLE : EXIT_FAILED
       log.error({ err, reason }, 'hibernate failed; local files kept')
-      await replicator.stop().catch(() => undefined)
+      await replicator.then((started) => started.stop()).catch(() => undefined)
     }
     this.#parts.releaseLease()
     this.#settle(code)
@@ -171,12 +207,20 @@ export class Shutdown {
     this.#parts.quiesce()
     try {
       await engine.close({ timeoutMs: msLeft(FENCE_SYNC_RESERVE_MS) })
-      await replicator.stop({ timeoutMs: msLeft(FENCE_EXIT_RESERVE_MS) })
+      const started = await Promise.race([replicator, expiresIn(msLeft(FENCE_EXIT_RESERVE_MS))])
+      await started.stop({ timeoutMs: msLeft(FENCE_EXIT_RESERVE_MS) })
     } catch (err) {
       log.warn({ err }, 'fence: final sync incomplete; local files kept')
-      replicator.kill()
+      void replicator.then((started) => started.kill(), () => undefined)
     }
     this.#parts.releaseLease()
     return EXIT_LEASE_LOST
   }
+}
+
+/** Rejects after `ms`: a bound on waiting for something that may never come. */
+function expiresIn(ms: number): Promise<never> {
+  return new Promise((_, reject) =>
+    setTimeout(() => reject(new Error(`not ready within ${ms} ms`)), ms).unref(),
+  )
 }

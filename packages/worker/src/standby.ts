@@ -1,16 +1,16 @@
-import { pathToFileURL } from 'node:url'
 import { PRELOAD_APPS_ENV, STANDBY_ENV, isStandbyAssignment } from '@litecell/protocol'
+import { appModuleUrl } from './app-compiler.js'
 
 /**
  * A standby worker has loaded its code (and the apps named in LITECELL_PRELOAD_APPS) before
  * any tenant needs it; a wake then costs only restore, open and replicate, not a Node start
- * and a TypeScript compile. It waits for its assignment over the IPC channel, and exits if
+ * and an app compile. It waits for its assignment over the IPC channel, and exits if
  * the launcher goes away first.
  */
 export async function awaitAssignment(env: NodeJS.ProcessEnv = process.env): Promise<void> {
   if (env[STANDBY_ENV] !== '1' || !process.send) return
   const preload = (env[PRELOAD_APPS_ENV] ?? '').split(',').filter(Boolean)
-  await Promise.allSettled(preload.map((path) => import(pathToFileURL(path).href)))
+  await Promise.allSettled(preload.map(async (path) => import(await appModuleUrl(path))))
   const assignment = await new Promise<Readonly<Record<string, string>>>((resolve) => {
     process.once('disconnect', () => process.exit(0))
     process.on('message', (message: unknown) => {

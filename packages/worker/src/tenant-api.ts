@@ -34,6 +34,7 @@ import { replicatedAcks, tenantDurability, type Replication } from './replicated
 import type { RunStatusStream } from './run-stream.js'
 import { addScheduleRoutes } from './schedule-routes.js'
 import { traceWorkerRequests } from './tracing.js'
+import { testFaults } from './test-faults.js'
 import { WorkerError } from './worker-error.js'
 
 /** Longest a `result?waitMs=` long-poll may wait. */
@@ -77,6 +78,7 @@ export function createTenantApi(options: TenantApiOptions): Hono {
   const { engine, tenantId } = options
   const app = new Hono()
   const secretHash = hashSecret(options.workerSecret)
+  const faults = testFaults(options.scratchDir)
 
   app.onError((err, context) => errorResponse(context, err))
   app.notFound((context) => errorResponse(context, new WorkerError('NOT_FOUND', 'no such route')))
@@ -140,6 +142,7 @@ export function createTenantApi(options: TenantApiOptions): Hono {
   tenant.post('/runs', async (context) => {
     const request = toStartRequest(parseBody(StartRunBody, await readJsonObject(context)))
     const { runId, status } = await engine.start(request.workflow, request.input, request)
+    faults.afterStartCommitted(runId)
     return context.json({ runId, status }, 202)
   })
 

@@ -15,6 +15,7 @@ import {
   claimTenantDir,
   isTombstoneOf,
   removeTenantDir,
+  retireTenantDir,
   sweepTombstones,
 } from './tenant-dir.js'
 
@@ -88,4 +89,33 @@ test('tombstones a crash left are swept and never read; the tenant folder is lef
   expect(readFileSync(join(dir, 'tenant.db'), 'utf8')).toBe('old state')
   // A new incarnation never takes anything from a tombstone either: it starts from nothing.
   expect(await claimTenantDir(join(root, 'other'), NEW)).toBe(false)
+})
+
+test("a hibernation's kept copy stays only in a fresh folder marked with its incarnation", async () => {
+  // Catches: a kept copy left in an unmarked folder or beside the live files (a wake of
+  // another incarnation could then trust it), and tombstones left behind by a retirement.
+  leftBehind(NEW)
+  writeFileSync(join(dir, 'tenant.db-wal'), 'live wal')
+  const kept = await retireTenantDir(dir, NEW, async (retired) => {
+    mkdirSync(join(dir, 'hibernated'))
+    writeFileSync(join(dir, 'hibernated', 'tenant.db'), readFileSync(join(retired, 'tenant.db')))
+    return true
+  })
+  expect(kept).toBe(true)
+  expect(readdirSync(root)).toEqual(['acme'])
+  expect(readdirSync(dir).sort()).toEqual(['hibernated', INCARNATION_FILE])
+  expect(readFileSync(join(dir, INCARNATION_FILE), 'utf8')).toBe(NEW)
+
+  // The next worker of the same incarnation sweeps nothing of it; one of another refuses it.
+  expect(await sweepTombstones(dir)).toBe(0)
+  expect(await claimTenantDir(dir, NEW)).toBe(false)
+  expect(existsSync(join(dir, 'hibernated', 'tenant.db'))).toBe(true)
+  expect(await claimTenantDir(dir, OLD)).toBe(true)
+  expect(readdirSync(dir)).toEqual([INCARNATION_FILE])
+})
+
+test('a retirement that keeps nothing leaves no folder at all', async () => {
+  leftBehind(NEW)
+  expect(await retireTenantDir(dir, NEW, async () => false)).toBe(false)
+  expect(readdirSync(root)).toEqual([])
 })

@@ -21,13 +21,46 @@ export function isTombstoneOf(dir: string, name: string): boolean {
 /** Renames `dir` to a fresh tombstone beside it (durably), then deletes the tombstone. */
 export async function removeTenantDir(dir: string): Promise<void> {
   if (!existsSync(dir)) return
+  const tombstone = await entomb(dir)
+  await rm(tombstone, { recursive: true, force: true })
+}
+
+/**
+ * Removes `dir` as {@link removeTenantDir} does, except what `keep` moves out of it (a
+ * hibernation's kept copy, issue 12). The whole folder becomes a tombstone first, so the live
+ * files go in one durable step; then a fresh folder is claimed for `incarnation` (marked before
+ * anything is put in it) and `keep` may move files from the tombstone into it. If `keep` keeps
+ * nothing (or throws) the fresh folder goes too: no folder is left but one holding a kept copy
+ * under this incarnation's mark. The tombstone is deleted last; a crash before that leaves it
+ * to be swept, never read. Resolves true if something was kept.
+ */
+export async function retireTenantDir(
+  dir: string,
+  incarnation: string | undefined,
+  keep: (retiredDir: string) => Promise<boolean>,
+): Promise<boolean> {
+  if (!existsSync(dir)) return false
+  const tombstone = await entomb(dir)
+  let kept = false
+  try {
+    await claimTenantDir(dir, incarnation)
+    kept = await keep(tombstone)
+  } finally {
+    if (!kept) await removeTenantDir(dir)
+    await rm(tombstone, { recursive: true, force: true })
+  }
+  return kept
+}
+
+/** Renames `dir` to a fresh tombstone beside it, durably; resolves with the tombstone's path. */
+async function entomb(dir: string): Promise<string> {
   const tombstone = join(
     dirname(dir),
     `.${basename(dir)}.tombstone-${randomBytes(6).toString('hex')}`,
   )
   await rename(dir, tombstone)
   await syncDirectory(dirname(dir))
-  await rm(tombstone, { recursive: true, force: true })
+  return tombstone
 }
 
 /** Deletes the tombstones a crash left beside `dir` (the folder itself is left alone). */

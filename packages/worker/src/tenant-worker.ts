@@ -12,9 +12,11 @@ import {
   type WorkerEnvironment,
 } from '@litecell/protocol'
 import {
+  keepHibernatedCopy,
   replicate,
   restore,
   restorePoints,
+  takeHibernatedCopy,
   tenantReplica,
   type Replicator,
 } from '@litecell/replica'
@@ -35,6 +37,13 @@ import { WorkerMetrics } from './worker-metrics.js'
 export type { StopReason } from './shutdown.js'
 
 /**
+ * Folder (inside the tenant's folder, beside its incarnation mark) of the file this machine
+ * hibernated last: the next wake here uses it instead of a download once the replica is shown
+ * unchanged since (issue 12).
+ */
+export const HIBERNATED_COPY_DIR = 'hibernated'
+
+/**
  * One tenant brought to life: its file restored (or kept from a crash on this machine),
  * replicated by a supervised Litestream, its workflows run by an engine, its API served on
  * loopback, its lease renewed. It ends by hibernating (verified final sync, local files
@@ -45,7 +54,13 @@ export class TenantWorker {
   readonly #log: Logger
   readonly #client: ControlClient
   #engine!: Engine
-  #replicator!: Replicator
+  /**
+   * Litestream's start, which the first request does not wait for (issue 12): every commit
+   * stays in the WAL (nothing checkpoints but Litestream), which Litestream uploads from its
+   * start. Whatever needs the replica (hibernate, a sync point, fencing, acknowledgements)
+   * awaits it.
+   */
+  #replicator!: Promise<Replicator>
   #server!: ServerType
   #lease: Lease | undefined
   #idle: IdleMonitor | undefined
@@ -136,7 +151,9 @@ export class TenantWorker {
       this.#log.warn({ runId: run.runId, workflow: run.workflow }, 'run quarantined: it was executing during 3 worker deaths in a row')
     }
     phaseMs = Date.now()
-    this.#replicator = await replicate(dbPath, replica, {
+    // Started now (its locks are taken at once: a second replicator is refused here), awaited
+    // by what needs it, not by the first request.
+    this.#replicator = replicate(dbPath, replica, {
       // The restore above already checked the storage, or there is a local file to serve
       // from while the storage is down: Litestream catches up when it is back.
       checkStorage: false,
@@ -147,11 +164,12 @@ export class TenantWorker {
         this.#log.warn({ err }, 'litestream restarted')
       },
     })
-    this.#replication.attach(this.#replicator)
-    lap('replicateMs', phaseMs)
+    void this.#replicator.then((replicator) => this.#replication.attach(replicator), () => undefined)
     this.#shutdown = new Shutdown({
       tenantId,
       tenantDir,
+      incarnation: this.#config.incarnation,
+      keepCopy: (retiredDir) => this.#keepCopy(retiredDir),
       stopTimeoutMs: this.#config.stopTimeoutMs,
       syncTimeoutMs: this.#config.syncTimeoutMs,
       engine: this.#engine,
@@ -166,6 +184,10 @@ export class TenantWorker {
       },
       releaseLease: () => this.#lease?.stop(),
     })
+    void this.#replicator.then(
+      () => lap('replicateMs', phaseMs),
+      (err: unknown) => void this.#shutdown.replicationFailed(err),
+    )
     const api = createTenantApi({
       tenantId,
       engine: this.#engine,
@@ -222,6 +244,8 @@ export class TenantWorker {
     })
     this.#idle.start()
     this.#log.info({ tenantId, source, url, ...timings, ms: Date.now() - startedAtMs }, 'worker ready')
+    // The replication's start time, for the wake's profile (it ends before or after ready).
+    void this.#replicator.then(() => this.#log.info({ ...timings }, 'replicating'), () => undefined)
   }
 
   /** Loads the app module; if it does not load, tells the control plane why, then throws. */
@@ -265,8 +289,13 @@ export class TenantWorker {
    * where the file came from.
    */
   async #restore(dbPath: string): Promise<string> {
-    const { storage, tenantId, incarnation, restoreFrom } = this.#config
-    if ((await restore(tenantReplica(storage, tenantId, incarnation), dbPath)).restored) return 'replica'
+    const { storage, tenantId, incarnation, restoreFrom, tenantDir } = this.#config
+    const replica = tenantReplica(storage, tenantId, incarnation)
+    // The copy is this incarnation's (the folder's mark was checked above) and is used only if
+    // this incarnation's replica lists exactly what it did when the copy was kept.
+    const copy = await takeHibernatedCopy(join(tenantDir, HIBERNATED_COPY_DIR), replica, dbPath)
+    if (copy === 'taken') return 'hibernated copy'
+    if ((await restore(replica, dbPath)).restored) return copy === 'stale' ? 'replica (local copy was stale)' : 'replica'
     if (!restoreFrom) return 'new tenant'
     const { tenantId: source, at } = restoreFrom
     const sourceReplica = tenantReplica(storage, source, restoreFrom.incarnation)
@@ -277,12 +306,29 @@ export class TenantWorker {
   }
 
   /**
+   * At a hibernation, after the verified stop: keeps the file (moved out of the retired folder
+   * `retiredDir`) for this machine's next wake of the tenant, in this incarnation's folder.
+   * Keeping is an optimisation: if it fails nothing is kept, and the next wake downloads.
+   */
+  async #keepCopy(retiredDir: string): Promise<boolean> {
+    const { tenantDir, storage, tenantId, incarnation } = this.#config
+    return keepHibernatedCopy(
+      join(retiredDir, TENANT_DB_FILE),
+      join(tenantDir, HIBERNATED_COPY_DIR),
+      tenantReplica(storage, tenantId, incarnation),
+    ).catch((err: unknown) => {
+      this.#log.warn({ err }, 'could not keep the hibernated file; the next wake downloads it')
+      return false
+    })
+  }
+
+  /**
    * Makes the replica current without stopping (a fork "now" of this tenant): proves by a
    * restore that it holds everything committed so far, and names the time to restore to.
    */
   async syncPoint(): Promise<SyncPoint> {
     const replica = tenantReplica(this.#config.storage, this.#config.tenantId, this.#config.incarnation)
-    await this.#replicator.syncVerified({ timeoutMs: this.#config.syncTimeoutMs })
+    await (await this.#replicator).syncVerified({ timeoutMs: this.#config.syncTimeoutMs })
     const { latestAt } = await restorePoints(replica)
     if (latestAt === null) throw new WorkerError('NO_RESTORE_POINT', `sync tenant ${this.#config.tenantId}: the replica lists nothing`)
     return { at: latestAt }

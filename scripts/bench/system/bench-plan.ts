@@ -5,7 +5,7 @@ const MB = 1024 * 1024
 
 /** How big and how often each scenario runs, per mode. */
 export interface BenchPlan {
-  readonly mode: 'quick' | 'full'
+  readonly mode: 'quick' | 'full' | 'wake'
   /** `bench:engine` takes minutes: the quick mode skips it. */
   readonly engine: boolean
   readonly api: ApiLatencyOptions
@@ -49,4 +49,19 @@ export const QUICK_PLAN: BenchPlan = {
   ],
   // More tenants than workers, so eviction and waiting for a slot are exercised too.
   fleet: { tenants: 8, runsPerTenant: 5, maxWorkers: 4, repeats: 1, seed: false, rssTenants: 2 },
+}
+
+/**
+ * `--wake` (issue 12): the wake and weight figures only: cold wakes and verified hibernations of
+ * a 1 MB and a 50 MB tenant, RSS of active idle tenants, the control plane at rest.
+ */
+export const WAKE_PLAN: BenchPlan = {
+  mode: 'wake',
+  engine: false,
+  api: { sequentialRuns: 0, batchRuns: 0, repeats: 0 },
+  sizes: [
+    { label: '1 MB', bytes: 1 * MB, cycles: 20 },
+    { label: '50 MB', bytes: 50 * MB, cycles: 5 },
+  ],
+  fleet: { tenants: 4, runsPerTenant: 0, maxWorkers: 16, repeats: 0, seed: true, rssTenants: 4 },
 }

@@ -30,10 +30,15 @@ export async function benchCostAtRest(server: BenchServer, tenantIds: readonly s
 
   const s3 = s3BytesByTenant(server.dataDir)
   const replicaBytes = tenantIds.map((id) => s3.tenants.get(id) ?? 0)
-  const localBytes = tenantIds.map((id) => dirBytes(join(server.dataDir, 'tenants', id)))
+  // A hibernated tenant keeps one verified copy of its file for its next wake here (issue 12);
+  // anything else in its folder is a live database that hibernation failed to remove.
+  const tenantDir = (id: string) => join(server.dataDir, 'tenants', id)
+  const copyBytes = tenantIds.map((id) => dirBytes(join(tenantDir(id), 'hibernated')))
+  const localBytes = tenantIds.map((id, i) => dirBytes(tenantDir(id)) - copyBytes[i]!)
   recorder.check('every hibernated tenant has a replica in S3', replicaBytes.every((bytes) => bytes > 0))
-  recorder.check('no hibernated tenant keeps local files', localBytes.every((bytes) => bytes === 0), `${localBytes.filter((b) => b > 0).length} with files`)
-  const controlPlaneDiskBytes = dirBytes(server.dataDir) - dirBytes(join(server.dataDir, 's3')) - localBytes.reduce((a, b) => a + b, 0)
+  recorder.check('no hibernated tenant keeps local files but its verified copy', localBytes.every((bytes) => bytes === 0), `${localBytes.filter((b) => b > 0).length} with files`)
+  // Every tenant's folder (those of other scenarios too, with their kept copies) is not the control plane's.
+  const controlPlaneDiskBytes = dirBytes(server.dataDir) - dirBytes(join(server.dataDir, 's3')) - dirBytes(join(server.dataDir, 'tenants'))
 
   const byKind = new Map<ProcessKind, { count: number; rssBytes: number }>()
   for (const info of processes) {
@@ -56,6 +61,7 @@ export async function benchCostAtRest(server: BenchServer, tenantIds: readonly s
     s3BytesPerTenant: { median: median(replicaBytes), mean: round(replicaBytes.reduce((a, b) => a + b, 0) / (replicaBytes.length || 1), 0), max: Math.max(...replicaBytes) },
     s3OtherBytes: s3.other,
     localBytesPerTenant: { median: median(localBytes), max: Math.max(...localBytes) },
+    localCopyBytesPerTenant: { median: median(copyBytes), max: Math.max(...copyBytes) },
     controlPlaneDiskBytes,
     processes: processFigures,
     totalRssMb: totalMb,
@@ -66,7 +72,7 @@ export async function benchCostAtRest(server: BenchServer, tenantIds: readonly s
   }
   progress(`at rest: ${JSON.stringify(processFigures)}`)
   recorder.row(`S3 bytes per hibernated tenant, median (KB)`, round(median(replicaBytes) / 1024, 1))
-  recorder.row(`local disk per hibernated tenant, bytes`, median(localBytes))
+  recorder.row(`local disk per hibernated tenant, bytes (+ its kept copy, KB)`, `${median(localBytes)} (+ ${round(median(copyBytes) / 1024, 1)})`)
   recorder.row(`  control plane's own local disk (registry, logs), MB`, toMb(controlPlaneDiskBytes))
   recorder.row(`active workers with ${tenantIds.length} tenants hibernated`, metrics.activeWorkers)
   for (const [kind, e] of byKind) recorder.row(`  ${kind} processes / RSS MB`, `${e.count} / ${toMb(e.rssBytes)}`)

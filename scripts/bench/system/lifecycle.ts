@@ -1,3 +1,5 @@
+import { existsSync, readFileSync } from 'node:fs'
+import { join } from 'node:path'
 import type { BenchServer } from './bench-server.js'
 import { coldWake } from './cold-wake.js'
 import { s3BytesByTenant } from './disk-usage.js'
@@ -40,6 +42,7 @@ export async function benchLifecycle(server: BenchServer, sizes: readonly Lifecy
       wakes.push(await coldWake(server, id, cycle))
     }
     const server_ = fleetDelta(metricsBefore, await scrapeFleet(server.admin))
+    const phases = workerPhases(server, id)
     const rowsAfter = await fillRows(server, id)
     recorder.check(`${size.label}: all ${tenant.rows} rows there after ${size.cycles} hibernate/wake cycles`, rowsAfter === tenant.rows, `${rowsAfter} rows`)
     recorder.check(`${size.label}: no wake or hibernation failed`, server_.wakes.error === 0 && server_.hibernations.error === 0 && server_.crashes === 0, JSON.stringify(server_))
@@ -58,12 +61,39 @@ export async function benchLifecycle(server: BenchServer, sizes: readonly Lifecy
       coldWakeToFirstResultMs: firstResult,
       hibernateVerifiedMs: hibernate,
       controlPlaneTimings: server_,
+      workerPhases: phases,
       samples: { wakeAcceptedMs: wakes.map((w) => round(w.acceptedMs, 1)), hibernateMs: hibernateMs.map((ms) => round(ms, 1)) },
     }
     progress(`${size.label}: wake p50 ${wake.p50} / p99 ${wake.p99} ms; hibernate p50 ${hibernate.p50} / p99 ${hibernate.p99} ms`)
     recorder.row(`cold wake ${size.label} (${toMb(tenant.databaseBytes)} MB db) → first run accepted, p50 / p99 ms (n=${size.cycles})`, `${wake.p50} / ${wake.p99}`)
     recorder.row(`  … → first run's result, p50 ms`, firstResult.p50)
+    recorder.row(`  worker phases p50 ms: restore / open / replicate / ready (sources)`, `${phases.restoreMs.p50} / ${phases.openMs.p50} / ${phases.replicateMs.p50} / ${phases.readyMs.p50} (${Object.entries(phases.sources).map(([s, n]) => `${s} ×${n}`).join(', ')})`)
     recorder.row(`hibernate ${size.label}, verified teardown, p50 / p99 ms (n=${size.cycles})`, `${hibernate.p50} / ${hibernate.p99}`)
     recorder.row(`  replica in S3 after the cycles, MB`, toMb(replicaBytes))
+  }
+}
+
+/**
+ * A wake phase by phase, from the tenant's worker log (`worker ready`: where the file came from,
+ * restoreMs, openMs, ms from the assignment to ready; replicateMs there or in `replicating`),
+ * over every wake of the tenant.
+ */
+function workerPhases(server: BenchServer, id: string) {
+  const path = join(server.dataDir, 'logs', `${id}.log`)
+  const lines = (existsSync(path) ? readFileSync(path, 'utf8').split('\n') : [])
+    .filter((line) => line.includes('"worker ready"') || line.includes('"replicating"'))
+    .map((line) => JSON.parse(line) as { msg: string; source: string; restoreMs: number; openMs: number; replicateMs?: number; ms: number })
+  const ready = lines.filter((line) => line.msg === 'worker ready')
+  // Litestream's start: in the ready line when the wake waited for it, else in its own line.
+  const replicateMs = lines.flatMap((line) => (typeof line.replicateMs === 'number' ? [line.replicateMs] : []))
+  const sources: Record<string, number> = {}
+  for (const line of ready) sources[line.source] = (sources[line.source] ?? 0) + 1
+  return {
+    wakes: ready.length,
+    sources,
+    restoreMs: summarize(ready.map((line) => line.restoreMs), 1),
+    openMs: summarize(ready.map((line) => line.openMs), 1),
+    replicateMs: summarize(replicateMs, 1),
+    readyMs: summarize(ready.map((line) => line.ms), 1),
   }
 }

@@ -48,7 +48,11 @@ export async function fillRows(server: BenchServer, id: string): Promise<number>
   return Number(row?.n ?? Number.NaN)
 }
 
-/** Bytes of the tenant's local folder (`<dataDir>/tenants/<id>`): 0 once hibernated. */
+/**
+ * Bytes of the tenant's local folder (`<dataDir>/tenants/<id>`) but the verified copy a
+ * hibernated tenant keeps for its next wake here (`hibernated/`, issue 12): 0 once hibernated.
+ */
 export function localTenantBytes(server: BenchServer, id: string): number {
-  return dirBytes(join(server.dataDir, 'tenants', id))
+  const dir = join(server.dataDir, 'tenants', id)
+  return dirBytes(dir) - dirBytes(join(dir, 'hibernated'))
 }

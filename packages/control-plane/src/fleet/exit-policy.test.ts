@@ -37,10 +37,10 @@ afterEach(() => {
 const exit = (code: number | null) => ({ code, signal: code === null ? 'SIGKILL' : null })
 const worker = (overrides: { reportedNextWakeAt?: number | null; wasReady?: boolean } = {}) => ({
   tenantId: 'acme',
-  app: 'test',
   epoch: registry.beginLease('acme', 10_000, 0),
   reportedNextWakeAt: undefined,
   wasReady: true,
+  app: 'default',
   ...overrides,
 })
 

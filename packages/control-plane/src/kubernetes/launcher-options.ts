@@ -1,11 +1,14 @@
 import type { KubernetesConnection } from './kubernetes-api.js'
 
-/** The command that runs the worker in the litecell image (infra/Dockerfile). */
+/**
+ * The command that runs the worker in the litecell image (infra/Dockerfile): its JavaScript
+ * bundle, built into the image (`WORKER_NODE_ARGS` of @litecell/worker, issue 12).
+ */
 export const DEFAULT_WORKER_COMMAND: readonly string[] = [
   'node',
-  '--import',
-  'tsx',
-  'packages/worker/src/main.ts',
+  '--enable-source-maps',
+  '--max-semi-space-size=2',
+  'packages/worker/dist/worker.mjs',
 ]
 /** The repository's folder in the image. */
 export const DEFAULT_WORKER_WORKING_DIR = '/app'
@@ -27,7 +30,7 @@ export interface KubernetesLauncherOptions {
   readonly namespace?: string
   /** The litecell image (the same one the control plane runs). */
   readonly image: string
-  /** @default ['node', '--import', 'tsx', 'packages/worker/src/main.ts'] */
+  /** @default {@link DEFAULT_WORKER_COMMAND} */
   readonly command?: readonly string[]
   /** @default '/app' */
   readonly workingDir?: string

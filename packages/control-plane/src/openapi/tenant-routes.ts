@@ -1,7 +1,12 @@
-import { CreateTenantBody, ForkTenantBody, UpgradeTenantBody } from '@litecell/protocol'
+import {
+  CreateTenantBody,
+  ForkTenantBody,
+  UpdateTenantBody,
+  UpgradeTenantBody,
+} from '@litecell/protocol'
 import { type ApiRoute, T } from './route-types.js'
 
-/** Tenants: create, list, show, delete, hibernate, wake, upgrade, fork, logs. */
+/** Tenants: create, list, show, change, delete, hibernate, wake, upgrade, fork, logs. */
 export const TENANT_ROUTES: readonly ApiRoute[] = [
   {
     method: 'post',
@@ -42,6 +47,15 @@ export const TENANT_ROUTES: readonly ApiRoute[] = [
     tag: 'tenants',
     auth: 'tenant',
     success: { status: 200, description: 'The tenant.' },
+  },
+  {
+    method: 'patch',
+    path: T,
+    summary: "Change a tenant's labels or durability (what is given)",
+    tag: 'tenants',
+    auth: 'admin',
+    body: { name: 'UpdateTenantRequest', schema: UpdateTenantBody },
+    success: { status: 200, description: 'The tenant, changed.' },
   },
   {
     method: 'delete',

@@ -1,0 +1,107 @@
+/**
+ * The local copy a wake may use instead of a download (issue 12), against the real Litestream
+ * and the embedded S3 server. Catches: a wake that trusts a copy the replica has moved past
+ * (the older state would win and the newer writes would be lost), a copy used for another
+ * replica, and a half-kept copy being used.
+ */
+import { existsSync, writeFileSync } from 'node:fs'
+import { mkdir } from 'node:fs/promises'
+import { join } from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { keepHibernatedCopy, takeHibernatedCopy } from './hibernated-copy.js'
+import { tenantReplica } from './replica-location.js'
+import { replicate } from './replicate.js'
+import { restore } from './restore.js'
+import {
+  FAST_REPLICATION,
+  TestFixture,
+  createItemsDb,
+  inspectItems,
+  insertItems,
+} from '@litecell/testkit/replica'
+
+describe('hibernated copy', { timeout: 120_000 }, () => {
+  let fx: TestFixture
+  beforeAll(async () => {
+    fx = await TestFixture.create('hibernated-copy')
+  })
+  afterAll(async () => {
+    await fx.dispose()
+  })
+
+  /** A "machine": a data folder holding the tenant's live file and its kept copy. */
+  const machine = (name: string) => ({
+    db: fx.path(name, 'tenant.db'),
+    copy: fx.path(name, 'hibernated'),
+  })
+
+  /** Replicates `db`, adds `rows`, stops verified and keeps the copy, as a hibernating worker does. */
+  async function hibernate(
+    at: { db: string; copy: string },
+    tenant: string,
+    rows: number,
+  ): Promise<void> {
+    const replica = tenantReplica(fx.s3.storage(), tenant)
+    const replicator = await replicate(at.db, replica, FAST_REPLICATION)
+    insertItems(at.db, rows)
+    await replicator.stopVerified()
+    expect(await keepHibernatedCopy(at.db, at.copy, replica)).toBe(true)
+    expect(existsSync(at.db)).toBe(false)
+  }
+
+  it('is used at the next wake on the same machine when nobody wrote the replica since', async () => {
+    const a = machine('same-a')
+    await mkdir(fx.path('same-a'))
+    createItemsDb(a.db)
+    await hibernate(a, 'same', 40)
+    expect(await takeHibernatedCopy(a.copy, tenantReplica(fx.s3.storage(), 'same'), a.db)).toBe(
+      'taken',
+    )
+    expect(inspectItems(a.db)).toEqual({ rows: 40, integrity: 'ok' })
+    expect(existsSync(a.copy)).toBe(false)
+  })
+
+  it('is refused once the tenant was woken and written on another machine: the newer state wins', async () => {
+    const replica = tenantReplica(fx.s3.storage(), 'moved')
+    const a = machine('moved-a')
+    const b = machine('moved-b')
+    await mkdir(fx.path('moved-a'))
+    createItemsDb(a.db)
+    await hibernate(a, 'moved', 10)
+    // Machine B (another data folder, the same S3): no copy there, so it restores and writes.
+    expect(await takeHibernatedCopy(b.copy, replica, b.db)).toBe('none')
+    expect(await restore(replica, b.db)).toEqual({ restored: true })
+    await hibernate(b, 'moved', 5)
+    // Back on A: its copy (10 rows) is behind the replica (15 rows) and must not be used.
+    expect(await takeHibernatedCopy(a.copy, replica, a.db)).toBe('stale')
+    expect(existsSync(a.db)).toBe(false)
+    expect(existsSync(a.copy)).toBe(false)
+    expect(await restore(replica, a.db)).toEqual({ restored: true })
+    expect(inspectItems(a.db)).toEqual({ rows: 15, integrity: 'ok' })
+  })
+
+  it('is refused for another replica, and a copy without its record is never used', async () => {
+    const a = machine('other-a')
+    await mkdir(fx.path('other-a'))
+    createItemsDb(a.db)
+    await hibernate(a, 'other', 3)
+    expect(await takeHibernatedCopy(a.copy, tenantReplica(fx.s3.storage(), 'other-2'), a.db)).toBe(
+      'stale',
+    )
+    expect(existsSync(a.db)).toBe(false)
+
+    // A keep interrupted before its record was written: the file is there, the proof is not.
+    const half = fx.path('half', 'hibernated')
+    await mkdir(half, { recursive: true })
+    writeFileSync(join(half, 'tenant.db'), 'not trusted')
+    expect(
+      await takeHibernatedCopy(
+        half,
+        tenantReplica(fx.s3.storage(), 'other'),
+        fx.path('half', 'tenant.db'),
+      ),
+    ).toBe('none')
+    expect(existsSync(fx.path('half', 'tenant.db'))).toBe(false)
+    expect(existsSync(half)).toBe(false)
+  })
+})

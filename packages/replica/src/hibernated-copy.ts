@@ -1,0 +1,143 @@
+import { createHash } from 'node:crypto'
+import { existsSync } from 'node:fs'
+import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises'
+import { basename, join, resolve } from 'node:path'
+import { ReplicaError } from './replica-error.js'
+import {
+  type ReplicaLocation,
+  replicaKeyPrefix,
+  validateReplicaLocation,
+} from './replica-location.js'
+import type { StoredObject } from './replica-store.js'
+import { withReplicaStore } from './store-access.js'
+
+/** The record beside a kept copy: which replica, and exactly how it looked when the copy was kept. */
+const RECORD_FILE = 'copy.json'
+
+interface CopyRecord {
+  readonly version: 1
+  readonly replicaPath: string
+  /** SHA-256 over every object under the replica's `generations/` (key, size, time). */
+  readonly listing: string
+  readonly objects: number
+  /** The kept database's file name inside the copy's folder. */
+  readonly file: string
+  readonly keptAtMs: number
+}
+
+/** What {@link takeHibernatedCopy} found. */
+export type HibernatedCopyUse =
+  /** The copy was moved to the target: the replica is exactly as it was when the copy was kept. */
+  | 'taken'
+  /** The replica changed since (written from elsewhere, deleted, re-created): the copy is gone. */
+  | 'stale'
+  /** No copy was kept here. */
+  | 'none'
+
+/**
+ * Keeps a hibernated database on this machine for its next wake (issue 12): call it right after
+ * a *verified* stop of its replicator, while nothing else may write the replica (the lease is
+ * still held). The database (and its WAL) move to `copyDir` beside a record of the replica's
+ * whole listing at this moment: the verified stop proved the replica holds the file's last
+ * transaction, so as long as the listing is unchanged the replica and the copy hold the same
+ * state. Litestream's own folder is not kept (the next wake starts a new generation, as after
+ * a restore). Resolves false, keeping nothing, when the replica lists nothing.
+ */
+export async function keepHibernatedCopy(
+  dbPath: string,
+  copyDir: string,
+  replica: ReplicaLocation,
+): Promise<boolean> {
+  const path = resolve(dbPath)
+  try {
+    const location = validateReplicaLocation(replica)
+    const listing = await listingOf(location)
+    if (listing.objects === 0) return false
+    await rm(copyDir, { recursive: true, force: true })
+    await mkdir(copyDir, { recursive: true })
+    const name = basename(path)
+    await rename(path, join(copyDir, name))
+    if (existsSync(`${path}-wal`)) await rename(`${path}-wal`, join(copyDir, `${name}-wal`))
+    await rm(`${path}-shm`, { force: true })
+    const record: CopyRecord = {
+      version: 1,
+      replicaPath: location.path,
+      ...listing,
+      file: name,
+      keptAtMs: Date.now(),
+    }
+    // The record last, written whole: a copy without it (a crash in between) is never used.
+    const tmp = join(copyDir, `${RECORD_FILE}.tmp`)
+    await writeFile(tmp, JSON.stringify(record))
+    await rename(tmp, join(copyDir, RECORD_FILE))
+    return true
+  } catch (err) {
+    await rm(copyDir, { recursive: true, force: true }).catch(() => undefined)
+    throw ReplicaError.wrap(err, `keep hibernated copy of ${path}`, 'STORAGE_UNAVAILABLE')
+  }
+}
+
+/**
+ * Uses the copy {@link keepHibernatedCopy} kept in `copyDir` instead of a download, if and
+ * only if the replica's listing is exactly what it was when the copy was kept: any upload
+ * since (a wake on another machine starts a new generation; a write appends to one), a
+ * deletion or a re-created replica changes it, and then the copy is removed unused. A wake
+ * never trusts a local file the replica has moved past. One listing request for a small
+ * replica, no Litestream process. `targetPath` (and its `-wal`) must not exist.
+ *
+ * @throws {ReplicaError} `STORAGE_*` when the replica cannot be listed (the copy is kept).
+ */
+export async function takeHibernatedCopy(
+  copyDir: string,
+  replica: ReplicaLocation,
+  targetPath: string,
+): Promise<HibernatedCopyUse> {
+  const target = resolve(targetPath)
+  let record: CopyRecord
+  try {
+    record = JSON.parse(await readFile(join(copyDir, RECORD_FILE), 'utf8')) as CopyRecord
+  } catch {
+    if (existsSync(copyDir)) await rm(copyDir, { recursive: true, force: true })
+    return 'none'
+  }
+  let context = `use hibernated copy for ${target}`
+  try {
+    const location = validateReplicaLocation(replica)
+    context = `use hibernated copy of ${location.path} for ${target}`
+    const now = await listingOf(location)
+    const same =
+      record.version === 1 &&
+      record.replicaPath === location.path &&
+      record.listing === now.listing &&
+      record.objects === now.objects
+    if (!same) {
+      await rm(copyDir, { recursive: true, force: true })
+      return 'stale'
+    }
+    for (const path of [target, `${target}-wal`]) {
+      if (existsSync(path))
+        throw new ReplicaError('RESTORE_FAILED', `target ${path} already exists`)
+    }
+    const kept = join(copyDir, basename(record.file))
+    // The WAL first: the database file appearing is what makes a target "present".
+    if (existsSync(`${kept}-wal`)) await rename(`${kept}-wal`, `${target}-wal`)
+    await rename(kept, target)
+    await rm(copyDir, { recursive: true, force: true })
+    return 'taken'
+  } catch (err) {
+    throw ReplicaError.wrap(err, context, 'STORAGE_UNAVAILABLE')
+  }
+}
+
+/** A digest of every object of the replica's generations, so any change to the replica shows. */
+async function listingOf(location: ReplicaLocation): Promise<{ listing: string; objects: number }> {
+  const prefix = `${replicaKeyPrefix(location)}generations/`
+  const objects: StoredObject[] = await withReplicaStore(location.storage, (store) =>
+    store.list(prefix),
+  )
+  const hash = createHash('sha256')
+  for (const object of [...objects].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0))) {
+    hash.update(`${object.key}\t${object.sizeBytes}\t${object.lastModified.getTime()}\n`)
+  }
+  return { listing: hash.digest('hex'), objects: objects.length }
+}
