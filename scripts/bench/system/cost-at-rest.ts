@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import type { BenchServer } from './bench-server.js'
 import { dirBytes, s3BytesByTenant } from './disk-usage.js'
+import { localTenantBytes } from './sized-tenant.js'
 import { hibernateAll } from './fleet.js'
 import { rssBytes, treeOf, type ProcessInfo } from '@litecell/testkit'
 import { scrapeFleet } from './prometheus.js'
@@ -34,7 +35,7 @@ export async function benchCostAtRest(server: BenchServer, tenantIds: readonly s
   // anything else in its folder is a live database that hibernation failed to remove.
   const tenantDir = (id: string) => join(server.dataDir, 'tenants', id)
   const copyBytes = tenantIds.map((id) => dirBytes(join(tenantDir(id), 'hibernated')))
-  const localBytes = tenantIds.map((id, i) => dirBytes(tenantDir(id)) - copyBytes[i]!)
+  const localBytes = tenantIds.map((id) => localTenantBytes(server, id))
   recorder.check('every hibernated tenant has a replica in S3', replicaBytes.every((bytes) => bytes > 0))
   recorder.check('no hibernated tenant keeps local files but its verified copy', localBytes.every((bytes) => bytes === 0), `${localBytes.filter((b) => b > 0).length} with files`)
   // Every tenant's folder (those of other scenarios too, with their kept copies) is not the control plane's.

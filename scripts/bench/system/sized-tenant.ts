@@ -1,3 +1,4 @@
+import { existsSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import { waitForRun } from '@litecell/client'
 import type { BenchServer } from './bench-server.js'
@@ -54,5 +55,8 @@ export async function fillRows(server: BenchServer, id: string): Promise<number>
  */
 export function localTenantBytes(server: BenchServer, id: string): number {
   const dir = join(server.dataDir, 'tenants', id)
-  return dirBytes(dir) - dirBytes(join(dir, 'hibernated'))
+  // Besides its verified copy, the folder keeps the incarnation mark that copy belongs to.
+  const mark = join(dir, 'incarnation')
+  const markBytes = existsSync(mark) ? statSync(mark).size : 0
+  return dirBytes(dir) - dirBytes(join(dir, 'hibernated')) - markBytes
 }
