@@ -8,7 +8,7 @@ import {
   parseDurability,
   type Durability,
 } from '@litecell/protocol'
-import type { FinalStatusLedger, MaskableRun } from './final-status-ledger.js'
+import { isFinalStatus, type FinalStatusLedger, type MaskableRun } from './final-status-ledger.js'
 import { WorkerError } from './worker-error.js'
 
 /** What replicated acknowledgements need from the worker (issue 11). */
@@ -34,7 +34,6 @@ const RUN_STATUSES = /\/runs\/status$/
 /** One run's view or its long-polled result (`stream` and `batch` are not run ids). */
 const RUN_VIEW = /\/runs\/(?!stream$|batch$)([^/]+)(\/result)?$/
 const RUN_LIST = /\/runs$/
-const FINAL: readonly string[] = ['succeeded', 'failed', 'cancelled']
 
 /**
  * The tenant's durability, as the control plane says with each request it forwards (the
@@ -93,7 +92,7 @@ export function replicatedAcks(replication: Replication | undefined): Middleware
       const status = context.req.query('status')
       const runs = page.runs.map((run) => replication.ledger.mask(run))
       // A filter on a final status lists only the runs whose end is confirmed.
-      const shown = status && FINAL.includes(status) ? runs.filter((run) => run.status === status) : runs
+      const shown = status && isFinalStatus(status) ? runs.filter((run) => run.status === status) : runs
       replaceJson(context, { ...page, runs: shown })
     }
   }
