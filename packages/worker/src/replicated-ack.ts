@@ -138,7 +138,7 @@ async function acknowledge(context: Context, replication: Replication): Promise<
       answer.runIds !== undefined ? { runIds: answer.runIds } : runId !== undefined ? { runId } : {}
     const error = new WorkerError(
       'STORAGE_UNAVAILABLE',
-      `acknowledge ${describeWrite(ids)} in replicated mode: committed on the worker, but not confirmed in S3 in time (${(err as Error).message}); retry with the same idempotency key to get the run once storage is back`,
+      `acknowledge ${describeWrite(ids)} in replicated mode: committed on the worker, but not confirmed in S3 in time (${(err as Error).message}); ${'runId' in ids || 'runIds' in ids ? 'retry with the same idempotency key to get the run once storage is back' : 'read it back once storage is back'}`,
       { cause: err, details: { ...ids, committedLocally: true } },
     )
     context.res = undefined
