@@ -73,9 +73,9 @@ describe('hibernated copy', { timeout: 120_000 }, () => {
     const record = JSON.parse(readFileSync(join(a.copy, 'copy.json'), 'utf8'))
     writeFileSync(join(a.copy, 'copy.json'), JSON.stringify({ ...record, wal: true }))
     renameSync(join(a.copy, 'tenant.db-wal'), `${a.db}-wal`)
-    expect(
-      await takeHibernatedCopy(a.copy, tenantReplica(fx.s3.storage(), 'resumed'), a.db),
-    ).toBe('taken')
+    expect(await takeHibernatedCopy(a.copy, tenantReplica(fx.s3.storage(), 'resumed'), a.db)).toBe(
+      'taken',
+    )
     expect(inspectItems(a.db)).toEqual({ rows: 25, integrity: 'ok' })
   })
 
