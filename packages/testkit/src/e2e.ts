@@ -175,6 +175,17 @@ export function createTenant(
   return admin.createTenant({ id, app })
 }
 
+/** The ids of the tenants the admin list shows, sorted: "changes nothing" checks compare them. */
+export async function tenantIds(admin: LitecellClient): Promise<string[]> {
+  const { tenants } = await admin.get<{ tenants: { id: string }[] }>('/v1/tenants')
+  return tenants.map((t) => t.id).sort()
+}
+
+/** `test.each` rows titled in full: vitest cuts `$field` values in titles at 40 characters. */
+export function titled<C>(cases: readonly C[], title: (c: C) => string): [string, C][] {
+  return cases.map((c) => [title(c), c])
+}
+
 /** Runs read-only SQL in the tenant and returns its rows. */
 export async function query(
   client: LitecellClient,
