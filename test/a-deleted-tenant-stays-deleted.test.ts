@@ -15,7 +15,7 @@
  * the old row (n = 1); `Registry.require` serving a `deleting` tenant: "crash interrupted" got
  * 200 for the half-deleted tenant.
  */
-import { cpSync, existsSync, readFileSync, readdirSync } from 'node:fs'
+import { cpSync, existsSync, readFileSync } from 'node:fs'
 import { rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import { afterAll, beforeAll, expect, test } from 'vitest'
@@ -25,6 +25,7 @@ import {
   createTenant,
   query,
   startTestServer,
+  storedFiles,
   waitForRuns,
   type TestServer,
 } from '@litecell/testkit/e2e'
@@ -39,21 +40,6 @@ afterAll(async () => {
   await server?.stop()
   await rm(dataDir, { recursive: true, force: true })
 })
-
-/** Every file the embedded S3 server stores for keys under `tenants/<id>/`. */
-function storedFiles(tenantId: string): string[] {
-  const root = join(dataDir, 's3')
-  const files: string[] = []
-  const walk = (dir: string) => {
-    for (const entry of readdirSync(dir, { withFileTypes: true })) {
-      const path = join(dir, entry.name)
-      if (entry.isDirectory()) walk(path)
-      else files.push(path.slice(root.length + 1))
-    }
-  }
-  if (existsSync(root)) walk(root)
-  return files.filter((file) => file.includes(`tenants/${tenantId}/`))
-}
 
 /** Changes the stopped server's registry as a crash at some point of an old delete left it. */
 function editRegistry(sql: string): void {
@@ -91,7 +77,7 @@ test('a delete racing requests and a due timer leaves nothing: no row, no folder
   await tenantWithEntry('racer', 'old')
   await admin.post<any>('/v1/tenants/racer/runs', { workflow: 'sleeper', input: { ms: 500 } })
   await admin.post<any>('/v1/tenants/racer/hibernate')
-  expect(storedFiles('racer').length).toBeGreaterThan(0)
+  expect(storedFiles(dataDir, 'tenants/racer/').length).toBeGreaterThan(0)
 
   const statuses = new Set<number>()
   let deleted = false
@@ -116,7 +102,7 @@ test('a delete racing requests and a due timer leaves nothing: no row, no folder
   expect([...statuses].filter((status) => status >= 500 && status !== 503)).toEqual([])
   expect((await admin.send<any>('GET', '/v1/tenants/racer')).status).toBe(404)
   expect(existsSync(join(dataDir, 'tenants', 'racer'))).toBe(false)
-  expect(storedFiles('racer')).toEqual([])
+  expect(storedFiles(dataDir, 'tenants/racer/')).toEqual([])
   await createTenant(admin, 'racer')
   expect(await query(admin, 'racer', 'SELECT count(*) AS n FROM ledger')).toEqual([{ n: 0 }])
   await admin.delete<any>('/v1/tenants/racer')
@@ -147,7 +133,7 @@ test('a delete a crash interrupted is finished at the next start, and its due ti
     (await restarted.send<any>('POST', '/v1/tenants/half/runs', { body: { workflow: 'quick' } }))
       .status,
   ).toBe(404)
-  await waitFor(() => storedFiles('half').length === 0, {
+  await waitFor(() => storedFiles(dataDir, 'tenants/half/').length === 0, {
     timeoutMs: 30_000,
     what: 'the replica to go',
   })
@@ -179,7 +165,7 @@ test("a tenant created again under a reused id starts empty, though the old one'
 
   // An old delete that lost its race: the rows are gone, the replicas and the folder are not.
   editRegistry(`DELETE FROM cp_tenants WHERE id IN ('again-s3', 'again-local')`)
-  expect(storedFiles('again-s3').length).toBeGreaterThan(0)
+  expect(storedFiles(dataDir, 'tenants/again-s3/').length).toBeGreaterThan(0)
   server = await startTestServer({ dataDir })
   for (const id of ['again-s3', 'again-local']) {
     await createTenant(server.admin, id)

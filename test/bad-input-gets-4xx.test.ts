@@ -9,7 +9,14 @@ import { readdirSync, readFileSync } from 'node:fs'
 import { Agent, request } from 'node:http'
 import { join } from 'node:path'
 import { beforeAll, describe, expect, test } from 'vitest'
-import { createTenant, expectApiError, query, useServer, waitForRuns } from '@litecell/testkit/e2e'
+import {
+  createTenant,
+  expectApiError,
+  query,
+  tenantIds,
+  useServer,
+  waitForRuns,
+} from '@litecell/testkit/e2e'
 
 const TENANT = 'data'
 const T = `/v1/tenants/${TENANT}`
@@ -39,11 +46,6 @@ beforeAll(async () => {
   expectedRunCount = ENTRIES.length + 1
   workerPid = (await server.admin.get<any>(T)).worker.pid
 })
-
-async function tenantIds(): Promise<string[]> {
-  const { tenants } = await server.admin.get<any>('/v1/tenants')
-  return tenants.map((t: { id: string }) => t.id).sort()
-}
 
 function tenantFolders(): string[] {
   return readdirSync(join(server.dataDir, 'tenants')).sort()
@@ -168,7 +170,7 @@ describe('bodies over 1 MiB get 413', () => {
     } finally {
       agent.destroy()
     }
-    expect(await tenantIds()).toEqual([TENANT])
+    expect(await tenantIds(server.admin)).toEqual([TENANT])
     expect(await runCount()).toBe(expectedRunCount)
   })
 

@@ -1,24 +1,9 @@
-import { existsSync, readdirSync } from 'node:fs'
+import { existsSync } from 'node:fs'
 import { join } from 'node:path'
 import { expect, test } from 'vitest'
-import { createTenant, query, useServer, waitForRuns } from '@litecell/testkit/e2e'
+import { createTenant, query, storedFiles, useServer, waitForRuns } from '@litecell/testkit/e2e'
 
 const server = useServer()
-
-/** Every file the embedded S3 server stores under a key prefix. */
-function storedFiles(keyPrefix: string): string[] {
-  const root = join(server.dataDir, 's3')
-  const files: string[] = []
-  const walk = (dir: string) => {
-    for (const entry of readdirSync(dir, { withFileTypes: true })) {
-      const path = join(dir, entry.name)
-      if (entry.isDirectory()) walk(path)
-      else files.push(path.slice(root.length + 1))
-    }
-  }
-  if (existsSync(root)) walk(root)
-  return files.filter((file) => file.includes(keyPrefix))
-}
 
 test('delete removes the tenant, its local files and its replica, and nothing of a tenant whose id it prefixes', async () => {
   const { admin } = server
@@ -28,16 +13,16 @@ test('delete removes the tenant, its local files and its replica, and nothing of
     await waitForRuns(admin, id, [runId])
     await admin.post<any>(`/v1/tenants/${id}/hibernate`)
   }
-  expect(storedFiles('tenants/doomed/').length).toBeGreaterThan(0)
+  expect(storedFiles(server.dataDir, 'tenants/doomed/').length).toBeGreaterThan(0)
 
   const deleted = await admin.delete<any>('/v1/tenants/doomed')
   expect(deleted).toEqual({ id: 'doomed', deleted: true })
   expect((await admin.send<any>('GET', '/v1/tenants/doomed')).status).toBe(404)
   expect(existsSync(join(server.dataDir, 'tenants', 'doomed'))).toBe(false)
-  expect(storedFiles('tenants/doomed/')).toEqual([])
+  expect(storedFiles(server.dataDir, 'tenants/doomed/')).toEqual([])
 
   // The neighbour restores from its own replica, intact.
-  expect(storedFiles('tenants/doomed-not/').length).toBeGreaterThan(0)
+  expect(storedFiles(server.dataDir, 'tenants/doomed-not/').length).toBeGreaterThan(0)
   expect(await query(admin, 'doomed-not', 'SELECT entry FROM ledger')).toEqual([{ entry: 'doomed-not' }])
 })
 

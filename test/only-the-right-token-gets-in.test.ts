@@ -12,7 +12,14 @@ import { readdirSync, readFileSync, statSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { join, resolve } from 'node:path'
 import { beforeAll, describe, expect, test } from 'vitest'
-import { callRaw, createTenant, useServer, waitForRuns, type RawReply } from '@litecell/testkit/e2e'
+import {
+  callRaw,
+  createTenant,
+  type RawReply,
+  tenantIds,
+  useServer,
+  waitForRuns,
+} from '@litecell/testkit/e2e'
 
 /** The subject tenant, and the tenant whose token must not reach it. */
 const OWN = 'alpha'
@@ -47,11 +54,6 @@ function call(
 }
 
 const bearer = (token: string) => `Bearer ${token}`
-
-async function tenantIds(): Promise<string[]> {
-  const { tenants } = await server.admin.get<any>('/v1/tenants')
-  return tenants.map((t: { id: string }) => t.id).sort()
-}
 
 describe('through the real proxy to real workers', () => {
   test("the tenant's own token runs, reads and queries its tenant; another token or none does not", async () => {
@@ -159,7 +161,7 @@ describe('tokens are stored hashed', () => {
   const sha256 = (token: string) => createHash('sha256').update(token).digest('hex')
 
   test('the registry holds the SHA-256 of each tenant token and no token itself', async () => {
-    const live = await tenantIds()
+    const live = await tenantIds(server.admin)
     const latest = new Map(minted.map((m) => [m.id, m.token]))
     const db = openReadOnly(join(server.dataDir, 'registry.db'))
     let rows: Record<string, unknown>[]

@@ -26,6 +26,7 @@ import { performance } from 'node:perf_hooks'
 import { defineApp } from '@litecell/engine'
 import { ReplicatedTenant } from '@litecell/testkit/replicated-tenant'
 import { LitecellServer } from '@litecell/testkit/server'
+import { delay, round as roundTo, summarize, type Summary } from './system/stats.js'
 
 const ACK_SAMPLES = Number(process.env.BENCH_ACK_SAMPLES ?? 40)
 const BURST_RUNS = Number(process.env.BENCH_BURST_RUNS ?? 2_000)
@@ -53,23 +54,9 @@ const app = defineApp({
   },
 })
 
-const round = (value: number, digits = 1): number => Number(value.toFixed(digits))
-
-function percentile(values: number[], p: number): number {
-  const sorted = [...values].sort((a, b) => a - b)
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? Number.NaN
-}
-
-function summary(values: number[]): { n: number; p50: number; p99: number; max: number } {
-  return {
-    n: values.length,
-    p50: round(percentile(values, 50)),
-    p99: round(percentile(values, 99)),
-    max: round(Math.max(...values)),
-  }
-}
-
-const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
+const round = (value: number, digits = 1): number => roundTo(value, digits)
+/** Latency samples' summary (the system bench's), to 0.1 ms. */
+const summary = (values: readonly number[]): Summary => summarize(values, 1)
 
 /** Sends one start and returns how long its answer took; throws unless it is a 202. */
 async function timedStart(
@@ -95,9 +82,9 @@ async function ackCase(name: keyof typeof INTERVALS): Promise<Record<string, unk
     const replicated: number[] = []
     for (let i = 0; i < ACK_SAMPLES; i++) {
       // Random pauses spread the starts over the sync cycle (sampling, not synchronisation).
-      await pause(Math.random() * cycleMs)
+      await delay(Math.random() * cycleMs)
       local.push(await timedStart(tenant, i, 'local'))
-      await pause(Math.random() * cycleMs)
+      await delay(Math.random() * cycleMs)
       replicated.push(await timedStart(tenant, i, 'replicated'))
     }
     const replicatedSummary = summary(replicated)

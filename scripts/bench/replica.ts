@@ -45,6 +45,7 @@ import {
   withReplicaStore,
 } from '@litecell/replica'
 import { waitFor } from '@litecell/testkit'
+import { round as roundTo, summarize, type Summary } from './system/stats.js'
 
 const SIZES_MB = [1, 50, 200] as const
 const ROW_BYTES = 4_000
@@ -64,21 +65,9 @@ const INTERVALS = {
   fast: { syncIntervalMs: 100, monitorIntervalMs: 50 },
 } as const
 
-const round = (value: number, digits = 1): number => Number(value.toFixed(digits))
-
-function percentile(values: number[], p: number): number {
-  const sorted = [...values].sort((a, b) => a - b)
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? Number.NaN
-}
-
-function summary(values: number[]): { n: number; p50: number; p99: number; max: number } {
-  return {
-    n: values.length,
-    p50: round(percentile(values, 50)),
-    p99: round(percentile(values, 99)),
-    max: round(Math.max(...values)),
-  }
-}
+const round = (value: number, digits = 1): number => roundTo(value, digits)
+/** Latency samples' summary (the system bench's), to 0.1 ms. */
+const summary = (values: readonly number[]): Summary => summarize(values, 1)
 
 /** Insert about `sizeMb` MB of random rows in transactions of ROWS_PER_TXN rows. */
 function fill(dbPath: string, sizeMb: number): void {
@@ -291,13 +280,14 @@ async function burstCase(root: string, storage: StorageConfig): Promise<Record<s
     const after = replicator.watcherStats()
     const lists = after.listRequests - before.listRequests
     const gets = after.getRequests - before.getRequests
+    const added = summary(confirmedAt)
     return {
       commits: BURST_COMMITS,
       committedInMs: round(committedMs),
       allConfirmedInMs: round(totalMs),
       confirmedPerSecond: round(BURST_COMMITS / (totalMs / 1000)),
-      addedLatencyP50Ms: round(percentile(confirmedAt, 50)),
-      addedLatencyP99Ms: round(percentile(confirmedAt, 99)),
+      addedLatencyP50Ms: added.p50,
+      addedLatencyP99Ms: added.p99,
       rounds: after.rounds - before.rounds,
       listRequests: lists,
       getRequests: gets,

@@ -9,7 +9,14 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import { beforeAll, describe, expect, test } from 'vitest'
-import { createTenant, expectApiError, query, waitForRuns } from '@litecell/testkit/e2e'
+import {
+  createTenant,
+  expectApiError,
+  query,
+  tenantIds,
+  titled,
+  waitForRuns,
+} from '@litecell/testkit/e2e'
 import { useInProcessServer } from '@litecell/testkit/in-process'
 
 const TENANT = 'data'
@@ -41,16 +48,6 @@ beforeAll(async () => {
   await server.admin.post<any>(`${T}/runs/${runs.cancelled}/cancel`)
   expectedRunCount = ENTRIES.length + 2
 })
-
-async function tenantIds(): Promise<string[]> {
-  const { tenants } = await server.admin.get<any>('/v1/tenants')
-  return tenants.map((t: { id: string }) => t.id).sort()
-}
-
-/** `test.each` rows titled in full: vitest cuts `$field` values in titles at 40 characters. */
-function titled<C>(cases: readonly C[], title: (c: C) => string): [string, C][] {
-  return cases.map((c) => [title(c), c])
-}
 
 function tenantFolders(): string[] {
   return readdirSync(join(server.dataDir, 'tenants')).sort()
@@ -217,7 +214,7 @@ describe('tenant ids that are not slugs get 400 INVALID_TENANT_ID and create not
   })
 
   test('none of them created a tenant, a folder under tenants/ or a path outside it', async () => {
-    expect(await tenantIds()).toEqual([TENANT])
+    expect(await tenantIds(server.admin)).toEqual([TENANT])
     expect(tenantFolders()).toEqual([TENANT])
     expect(existsSync(join(server.dataDir, 'etc'))).toBe(false)
     expect(existsSync(join(server.dataDir, 'tenants', 'pwned'))).toBe(false)
@@ -431,7 +428,7 @@ describe('fields of the wrong type or out of range get 400 with a message naming
   })
 
   test('none of the rejected requests created a tenant or a run', async () => {
-    expect(await tenantIds()).toEqual([TENANT])
+    expect(await tenantIds(server.admin)).toEqual([TENANT])
     expect(tenantFolders()).toEqual([TENANT])
     expect(await runCount()).toBe(expectedRunCount)
   })
@@ -471,7 +468,7 @@ describe('names that do not exist get 400 (workflow, app) or 404 (tenant, run)',
         400,
         'UNKNOWN_APP',
       )
-      expect(await tenantIds()).toEqual([TENANT])
+      expect(await tenantIds(server.admin)).toEqual([TENANT])
       expect(existsSync(join(server.dataDir, 'tenants', 'appless'))).toBe(false)
     },
   )
@@ -488,7 +485,7 @@ describe('names that do not exist get 400 (workflow, app) or 404 (tenant, run)',
   )
 
   test('the 404s on an unknown tenant woke, created or forked nothing', async () => {
-    expect(await tenantIds()).toEqual([TENANT])
+    expect(await tenantIds(server.admin)).toEqual([TENANT])
     expect(tenantFolders()).toEqual([TENANT])
   })
 
@@ -574,7 +571,7 @@ describe('conflicts get 409', () => {
       'TENANT_EXISTS',
     )
     expect(await ledger()).toEqual(ENTRIES)
-    expect(await tenantIds()).toEqual([TENANT])
+    expect(await tenantIds(server.admin)).toEqual([TENANT])
   })
 
   test.each([
@@ -698,7 +695,7 @@ describe('after all of it', () => {
       status: 200,
       body: { ok: true },
     })
-    expect(await tenantIds()).toEqual([TENANT])
+    expect(await tenantIds(server.admin)).toEqual([TENANT])
     expect(tenantFolders()).toEqual([TENANT])
     expect(await ledger()).toEqual(ENTRIES)
     expect(await runCount()).toBe(expectedRunCount)

@@ -7,7 +7,14 @@
  * heartbeats) is in `test/only-the-right-token-gets-in.test.ts`.
  */
 import { beforeAll, describe, expect, test } from 'vitest'
-import { callRaw, createTenant, waitForRuns, type RawReply } from '@litecell/testkit/e2e'
+import {
+  callRaw,
+  createTenant,
+  type RawReply,
+  tenantIds,
+  titled,
+  waitForRuns,
+} from '@litecell/testkit/e2e'
 import { useInProcessServer } from '@litecell/testkit/in-process'
 
 /** The subject tenant, and the tenant whose token must not reach it. */
@@ -63,11 +70,6 @@ function call(
 }
 
 const bearer = (token: string) => `Bearer ${token}`
-
-/** `test.each` rows titled in full: vitest cuts `$field` values in titles at 40 characters. */
-function titled<C>(cases: readonly C[], title: (c: C) => string): [string, C][] {
-  return cases.map((c) => [title(c), c])
-}
 
 /** What a route is aimed at: a tenant, its runs, and an id for anything the route creates. */
 interface Target {
@@ -347,11 +349,6 @@ async function allowedTarget(route: Route): Promise<Target> {
   return target
 }
 
-async function tenantIds(): Promise<string[]> {
-  const { tenants } = await server.admin.get<any>('/v1/tenants')
-  return tenants.map((t: { id: string }) => t.id).sort()
-}
-
 describe('requests that prove no identity are refused with 401 and change nothing', () => {
   const cases = ROUTES.flatMap((route) =>
     UNAUTHENTICATED.map((credential) => ({ ...route, ...credential })),
@@ -398,7 +395,7 @@ describe('a valid token on the wrong route is refused with 403 and changes nothi
   )
 
   test('the denied requests above created, deleted, forked, hibernated, cancelled and resumed nothing', async () => {
-    expect(await tenantIds()).toEqual([OWN, OTHER])
+    expect(await tenantIds(server.admin)).toEqual([OWN, OTHER])
     const own = await server.admin.get<any>(`/v1/tenants/${OWN}`)
     expect(own.state).toBe('active')
     const { runs } = await server.admin.get<any>(`/v1/tenants/${OWN}/runs?limit=1000`)

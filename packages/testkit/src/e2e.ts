@@ -3,6 +3,7 @@
  * started before the file's tests and stopped after them), and the few helpers every file
  * needs on top of `@litecell/client`.
  */
+import { existsSync, readdirSync } from 'node:fs'
 import { join } from 'node:path'
 import type { LitecellClient, RunDetail } from '@litecell/client'
 import { afterAll, beforeAll, expect } from 'vitest'
@@ -173,6 +174,35 @@ export function createTenant(
   app = 'test',
 ): Promise<{ id: string; token: string }> {
   return admin.createTenant({ id, app })
+}
+
+/**
+ * Every file the embedded S3 server under `<dataDir>/s3` stores whose path holds `keyPart`
+ * (`tenants/<id>/`, say), relative to that folder.
+ */
+export function storedFiles(dataDir: string, keyPart: string): string[] {
+  const root = join(dataDir, 's3')
+  const files: string[] = []
+  const walk = (dir: string): void => {
+    for (const entry of readdirSync(dir, { withFileTypes: true })) {
+      const path = join(dir, entry.name)
+      if (entry.isDirectory()) walk(path)
+      else files.push(path.slice(root.length + 1))
+    }
+  }
+  if (existsSync(root)) walk(root)
+  return files.filter((file) => file.includes(keyPart))
+}
+
+/** The ids of the tenants the admin list shows, sorted: "changes nothing" checks compare them. */
+export async function tenantIds(admin: LitecellClient): Promise<string[]> {
+  const { tenants } = await admin.get<{ tenants: { id: string }[] }>('/v1/tenants')
+  return tenants.map((t) => t.id).sort()
+}
+
+/** `test.each` rows titled in full: vitest cuts `$field` values in titles at 40 characters. */
+export function titled<C>(cases: readonly C[], title: (c: C) => string): [string, C][] {
+  return cases.map((c) => [title(c), c])
 }
 
 /** Runs read-only SQL in the tenant and returns its rows. */

@@ -8,6 +8,7 @@
  */
 import { performance } from 'node:perf_hooks'
 import type { LitecellClient } from '@litecell/client'
+import { expect } from 'vitest'
 import { query, waitForRuns } from './e2e.js'
 import { waitFor } from './wait-for.js'
 
@@ -177,4 +178,20 @@ export async function runMachineLoss(options: MachineLossOptions): Promise<Machi
     runsAfterWake: existing.size,
     ledgerRowsAfterWake: [...rowsOf.values()].reduce((sum, n) => sum + n, 0),
   }
+}
+
+/**
+ * What a `replicated` drill of `runs` runs promises, asserted: every run acknowledged, the loss
+ * right after the last acknowledgement, no acknowledged run lost, every reported result
+ * unchanged, and exactly one ledger row per succeeded run.
+ */
+export function expectNothingAcknowledgedLost(report: MachineLossReport, runs = 500): void {
+  expect(report.acknowledged).toBe(runs)
+  expect(report.lostAfterLastAckMs).toBeLessThan(50)
+  expect(report.reportedFinished).toBeGreaterThan(0)
+  expect(report.lostAcknowledged).toEqual([])
+  expect(report.changedResults).toEqual([])
+  expect(report.ledgerMismatches).toEqual([])
+  expect(report.runsAfterWake).toBe(runs)
+  expect(report.ledgerRowsAfterWake).toBe(runs)
 }

@@ -3,57 +3,25 @@
  * worker a pod of the fake Kubernetes API (`@litecell/testkit/kubernetes`).
  */
 import { existsSync, readFileSync } from 'node:fs'
-import { join, resolve } from 'node:path'
-import { LitecellClient } from '@litecell/client'
-import { startEmbeddedS3, type EmbeddedS3 } from '@litecell/replica'
-import { startFakeCluster, type FakeCluster } from '@litecell/testkit/kubernetes'
-import pino from 'pino'
+import { join } from 'node:path'
+import { startPodControlPlane, type PodControlPlane } from '@litecell/testkit/kubernetes'
 import { afterAll, describe, expect, test } from 'vitest'
-import { ControlPlane } from '../control-plane.js'
-import { KubernetesLauncher } from './kubernetes-launcher.js'
-
-let cluster: FakeCluster | undefined
 
 describe('control plane with pods', () => {
-  let s3: EmbeddedS3
-  let controlPlane: ControlPlane | undefined
+  let world: PodControlPlane | undefined
 
   afterAll(async () => {
-    await controlPlane?.stop()
-    await s3?.stop()
-    await cluster?.stop()
+    await world?.stop()
   })
 
   test('a tenant whose worker is a pod is created, runs a workflow, hibernates, wakes from S3 and forks', async () => {
-    cluster = await startFakeCluster({ namespace: 'litecell', token: 'sa-token-never-printed' })
-    const { fake, dir } = cluster
-    s3 = await startEmbeddedS3({ dir: join(dir, 's3') })
-    const adminToken = 'lca_k8s-test-admin'
-    controlPlane = await ControlPlane.start(
-      {
-        port: 0,
-        host: '127.0.0.1',
-        dataDir: join(dir, 'control-plane'),
-        apps: { default: resolve(import.meta.dirname, '../../../../test/apps/test-app.ts') },
-        adminToken,
-        storage: s3.storage('k8s-test'),
-        embeddedS3Port: 0,
-        maxWorkers: 4,
-        idleMs: 60_000,
-        leaseTtlMs: 8_000,
-        syncIntervalMs: 200,
-        workerMaxOldSpaceMb: 256,
-        standbyWorkers: 0,
-      },
-      {
-        launcher: new KubernetesLauncher({
-          connection: cluster.connection,
-          image: 'registry.example.com/litecell:test',
-        }),
-        log: pino({ level: 'silent' }),
-      },
-    )
-    const api = new LitecellClient({ baseUrl: controlPlane.url, token: adminToken })
+    world = await startPodControlPlane({
+      clusterToken: 'sa-token-never-printed',
+      adminToken: 'lca_k8s-test-admin',
+      storagePrefix: 'k8s-test',
+    })
+    const { controlPlane, admin: api } = world
+    const { fake, dir } = world.cluster
     await api.createTenant({ id: 'podded' })
     const { runId } = await api.startRun('podded', { workflow: 'quick', input: { n: 41 } })
     const run = await api.runResult('podded', runId, { waitMs: 30_000 })
