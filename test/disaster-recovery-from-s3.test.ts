@@ -86,8 +86,7 @@ test('after SIGKILL of everything and a wipe of all but s3/, each tenant comes b
   await new Promise((resolve) => setTimeout(resolve, 2_000))
 
   await server.stop({ signal: 'SIGKILL' })
-  server.family.killAll()
-  expect(server.family.living()).toEqual([])
+  expect(await server.family.killAllAndWait()).toEqual([])
   for (const entry of readdirSync(uncleanDir)) {
     if (entry !== 's3') await rm(join(uncleanDir, entry), { recursive: true, force: true })
   }

@@ -306,6 +306,8 @@ describe('disk full on the data directory', () => {
 
   afterAll(async () => {
     await server?.stop({ signal: 'SIGKILL' })
+    // Workers outlive a SIGKILLed control plane for a moment and may still write to the mount.
+    await server?.family.killAllAndWait()
     if (mount.mounted) {
       try {
         execFileSync('umount', ['-l', mountDir], { stdio: 'pipe' })
@@ -313,7 +315,7 @@ describe('disk full on the data directory', () => {
         // already unmounted
       }
     }
-    if (mountDir) rmSync(join(mountDir, '..'), { recursive: true, force: true })
+    if (mountDir) rmSync(join(mountDir, '..'), { recursive: true, force: true, maxRetries: 5 })
   })
 
   test(

@@ -44,7 +44,22 @@ export class ProcessFamily {
     }
   }
 
-  /** SIGKILLs every member. */
+  /**
+   * SIGKILLs every member, again for any a dying member started meanwhile, until none is alive
+   * or `timeoutMs` passed; returns the members still alive then. A SIGKILLed process lives on
+   * for a moment, so a check right after `killAll` may still see it.
+   */
+  async killAllAndWait(timeoutMs = 10_000): Promise<number[]> {
+    const deadline = performance.now() + timeoutMs
+    for (;;) {
+      this.killAll()
+      const members = this.living()
+      if (members.length === 0 || performance.now() > deadline) return members
+      await sleep(50)
+    }
+  }
+
+  /** SIGKILLs every member (without waiting for them to die). */
   killAll(): void {
     for (let round = 0; round < 3; round += 1) {
       const members = this.living()
