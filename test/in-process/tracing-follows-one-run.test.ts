@@ -150,3 +150,14 @@ test('one run started with a client traceparent is one trace from the request to
     })
   }
 })
+
+// With a provider registered, the request middleware decoded the tenant id of the path for its
+// span attribute outside any guard: a malformed percent-escape (`%E0%A4%A`) threw URIError
+// there, and the request answered 500 instead of the route's 4xx.
+test('a malformed percent-escape in the tenant path is a 4xx, not a 500, while tracing', async () => {
+  const response = await server.fetch('/v1/tenants/%E0%A4%A/runs', {
+    headers: { authorization: `Bearer ${server.adminToken}` },
+  })
+  expect(response.status).toBeGreaterThanOrEqual(400)
+  expect(response.status).toBeLessThan(500)
+})

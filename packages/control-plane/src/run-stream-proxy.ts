@@ -27,6 +27,9 @@ export function streamRuns(
 ): Response {
   const stop = new AbortController()
   options.signal.addEventListener('abort', () => stop.abort(), { once: true })
+  // Resolved when the client has read what was sent (the stream's `pull`), or left.
+  let demand: (() => void) | undefined
+  stop.signal.addEventListener('abort', () => demand?.(), { once: true })
   const body = new ReadableStream<Uint8Array>({
     start(controller) {
       const send = (text: string) => {
@@ -36,13 +39,21 @@ export function streamRuns(
           stop.abort()
         }
       }
-      void relay(fleet, tenantId, options, send, stop.signal).finally(() => {
+      const drained = () =>
+        (controller.desiredSize ?? 0) > 0 || stop.signal.aborted
+          ? Promise.resolve()
+          : new Promise<void>((resolve) => (demand = resolve))
+      void relay(fleet, tenantId, options, { send, drained }, stop.signal).finally(() => {
         try {
           controller.close()
         } catch {
           // the client already went away
         }
       })
+    },
+    pull() {
+      demand?.()
+      demand = undefined
     },
     cancel() {
       stop.abort()
@@ -61,9 +72,10 @@ async function relay(
   fleet: Fleet,
   tenantId: string,
   { exists, durability }: { exists: () => boolean; durability: () => Durability },
-  send: (text: string) => void,
+  client: Client,
   signal: AbortSignal,
 ): Promise<void> {
+  const { send } = client
   send('retry: 2000\n\n')
   let isAttached = true // so the first pass reports `detached` if there is no worker
   let lastWriteMs = Date.now()
@@ -71,7 +83,7 @@ async function relay(
     const worker = fleet.servingWorker(tenantId)
     if (worker) {
       isAttached = true
-      await relayWorker(worker, tenantId, durability(), send, signal)
+      await relayWorker(worker, tenantId, durability(), client, signal)
       lastWriteMs = Date.now()
       continue
     }
@@ -87,12 +99,23 @@ async function relay(
   }
 }
 
-/** Relays one worker's stream until it ends (worker stopping or gone) or the client leaves. */
+/** The client end of a stream: write a frame; wait until the client read what it was sent. */
+interface Client {
+  send(text: string): void
+  drained(): Promise<void>
+}
+
+/**
+ * Relays one worker's stream until it ends (worker stopping or gone) or the client leaves.
+ * It reads the worker only as fast as the client reads: a client that stops reading holds
+ * the worker's stream back, and the worker (which bounds what one subscriber may leave
+ * unread, then sends `event: overflow`) drops events instead of this process queueing them.
+ */
 async function relayWorker(
   worker: WorkerClient,
   tenantId: string,
   durability: Durability,
-  send: (text: string) => void,
+  { send, drained }: Client,
   signal: AbortSignal,
 ): Promise<void> {
   try {
@@ -108,6 +131,8 @@ async function relayWorker(
     const reader = response.body.pipeThrough(new TextDecoderStream()).getReader()
     let buffer = ''
     for (;;) {
+      await drained()
+      if (signal.aborted) return
       const { done, value } = await reader.read()
       if (done) return
       buffer += value

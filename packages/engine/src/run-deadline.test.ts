@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import { defineApp } from './app.js'
+import { MAX_DURATION_MS } from './duration.js'
 import {
   cleanup,
   ManualClock,
@@ -125,5 +126,39 @@ describe('run timeouts', () => {
         workflowOptions: { a: { timeoutMs: 'soon' } },
       }),
     ).toThrow(/timeoutMs/)
+  })
+
+  // Before the bound, `timeoutMs: Number.MAX_SAFE_INTEGER` (or such a debounce delay or sleep)
+  // was accepted and its deadline lay past JavaScript's last date: `get` and `list` then threw
+  // `Invalid time value` for the whole tenant, one request breaking every run listing.
+  it('refuses a timeoutMs, debounce delay or sleep past MAX_DURATION_MS, and the run list stays readable', async () => {
+    const { engine } = await openTestEngine(
+      defineApp({
+        workflows: {
+          nap: async (ctx) => {
+            await ctx.sleep(5_000)
+            return 'rested'
+          },
+          forever: async (ctx) => {
+            await ctx.sleep(Number.MAX_SAFE_INTEGER)
+            return 'never'
+          },
+        },
+      }),
+    )
+    const huge = Number.MAX_SAFE_INTEGER
+    await expect(engine.start('nap', null, { timeoutMs: huge })).rejects.toMatchObject({
+      code: 'INVALID_INPUT',
+      message: expect.stringContaining('timeoutMs'),
+    })
+    await expect(
+      engine.start('nap', null, { debounce: { key: 'k', delayMs: huge } }),
+    ).rejects.toMatchObject({ code: 'INVALID_INPUT', message: expect.stringContaining('delayMs') })
+    const { runId } = await engine.start('forever')
+    await engine.idle()
+    expect(await engine.get(runId)).toMatchObject({ status: 'failed' })
+    expect((await engine.list({})).runs).toHaveLength(1)
+    const longest = await engine.start('nap', null, { timeoutMs: MAX_DURATION_MS })
+    expect((await engine.get(longest.runId)).deadlineAt).toEqual(expect.any(String))
   })
 })

@@ -1,5 +1,6 @@
 import { positiveMs, type AppDefinition, type WorkflowOptions } from './app.js'
 import { EngineError, invalidInput } from './engine-error.js'
+import { MAX_DURATION_MS } from './duration.js'
 import type { JsonValue } from './json.js'
 import type { StartOptions } from './run.js'
 import { tagsText } from './run-tags.js'
@@ -67,6 +68,11 @@ function bad(what: string, value: unknown, expected: string): never {
   throw invalidInput(what, value, expected)
 }
 
+/** A whole number of ms that, added to now, stays a date (see {@link MAX_DURATION_MS}). */
+function isDelayMs(value: unknown): value is number {
+  return Number.isSafeInteger(value) && (value as number) >= 1 && (value as number) <= MAX_DURATION_MS
+}
+
 function optionalText(value: unknown, what: string, maxLength: number): string | null {
   if (value === undefined) return null
   if (typeof value !== 'string' || value === '' || value.length > maxLength) {
@@ -107,8 +113,8 @@ export function validateFlowOptions(
       )
     }
   }
-  if (timeoutMs !== undefined && !(Number.isSafeInteger(timeoutMs) && timeoutMs >= 1)) {
-    bad('timeoutMs', timeoutMs, 'a number of ms from 1 and up')
+  if (timeoutMs !== undefined && !isDelayMs(timeoutMs)) {
+    bad('timeoutMs', timeoutMs, `a number of ms from 1 to ${MAX_DURATION_MS}`)
   }
   let deduplicationId: string | null = null
   let debounceKey: { key: string; delayMs: number } | null = null
@@ -152,8 +158,8 @@ function resolveDebounce(
     const text = optionalText(key, 'debounce.key', MAX_DEBOUNCE_KEY_LENGTH)
     if (text === null)
       bad('debounce.key', key, `a string of 1 to ${MAX_DEBOUNCE_KEY_LENGTH} characters`)
-    if (!(Number.isSafeInteger(delayMs) && (delayMs as number) >= 1)) {
-      bad('debounce.delayMs', delayMs, 'a number of ms from 1 and up')
+    if (!isDelayMs(delayMs)) {
+      bad('debounce.delayMs', delayMs, `a number of ms from 1 to ${MAX_DURATION_MS}`)
     }
     return { key: text, delayMs: delayMs as number }
   }

@@ -24,6 +24,18 @@ const HEADERS_GETTER: TextMapGetter<Headers> = {
 const TENANT_PATH = /^\/v1\/tenants\/([^/]+)/
 
 /**
+ * A path segment decoded, or as sent if its percent-escapes are malformed: the route answers
+ * such a path with its 4xx, and a throw here (URIError) made it a 500.
+ */
+function decodePathSegment(segment: string): string {
+  try {
+    return decodeURIComponent(segment)
+  } catch {
+    return segment
+  }
+}
+
+/**
  * Middleware: one SERVER span per request, named `METHOD route`, child of the caller's
  * `traceparent` (through the global propagator), active while the request is handled so
  * spans started below it (the proxy hop, a run started by it) are its children. The
@@ -41,7 +53,7 @@ export function traceRequests(tracerName: string): MiddlewareHandler {
     const path = c.req.path
     const tenantId = TENANT_PATH.exec(path)?.[1]
     const attributes: Attributes = { 'http.request.method': c.req.method, 'url.path': path }
-    if (tenantId !== undefined) attributes[TENANT_ID_ATTRIBUTE] = decodeURIComponent(tenantId)
+    if (tenantId !== undefined) attributes[TENANT_ID_ATTRIBUTE] = decodePathSegment(tenantId)
     span.setAttributes(attributes)
     try {
       await otelContext.with(trace.setSpan(parent, span), next)
