@@ -363,6 +363,12 @@ export class Fleet {
    */
   async discard(tenantId: string): Promise<void> {
     const wake = this.#wakes.get(tenantId)
+    // A wake still queued for a slot ends now; one past the queue is waited out (its worker,
+    // if it launched one, is killed below).
+    this.#queue.withdraw(
+      tenantId,
+      new ControlPlaneError('TENANT_NOT_FOUND', `no tenant ${tenantId}: it is being deleted`),
+    )
     if (wake) await wake.catch(() => undefined)
     const live = this.#workers.get(tenantId)
     if (live) {
