@@ -16,7 +16,10 @@ describe('errorResponse', () => {
   it("sends the code's Retry-After unless the error carries its own", async () => {
     const plain = Object.assign(new Error('busy'), { code: 'OVER_CAPACITY' })
     const own = Object.assign(new Error('busy'), { code: 'OVER_CAPACITY', retryAfterSeconds: 7 })
-    const bogus = Object.assign(new Error('busy'), { code: 'OVER_CAPACITY', retryAfterSeconds: '9' })
+    const bogus = Object.assign(new Error('busy'), {
+      code: 'OVER_CAPACITY',
+      retryAfterSeconds: '9',
+    })
     const none = Object.assign(new Error('gone'), { code: 'TENANT_NOT_FOUND' })
     expect((await failing(plain).request('/')).headers.get('retry-after')).toBe('1')
     const answer = await failing(own).request('/')
