@@ -289,14 +289,7 @@ export class Fleet {
         this.#declinedAt.set(live, this.#clock())
         return
       }
-      if (!live.stopping && this.#workers.get(live.tenantId) === live) {
-        this.#options.registry.setState(live.tenantId, 'stopping')
-        const timer = this.#options.metrics?.hibernations.startTimer()
-        void live.beginStop(live.hibernation(), this.#options.stopDeadlineMs).then(
-          () => timer?.({ outcome: 'ok' }),
-          () => timer?.({ outcome: 'error' }),
-        )
-      }
+      if (this.#workers.get(live.tenantId) === live) void this.leases.beginHibernation(live)
     } finally {
       this.#asked.delete(live)
     }
@@ -316,14 +309,7 @@ export class Fleet {
       if (this.#closed || !this.#options.launcher.hasLocalState(tenantId)) return
       live = await this.#ensureActive(tenantId, false)
     }
-    if (!live.stopping) {
-      const timer = this.#options.metrics?.hibernations.startTimer()
-      void live.beginStop(this.#stop(live), this.#options.stopDeadlineMs).then(
-        () => timer?.({ outcome: 'ok' }),
-        () => timer?.({ outcome: 'error' }),
-      )
-    }
-    await live.stopping
+    await (live.stopping ?? this.leases.beginHibernation(live, this.#stop(live)))
   }
 
   /**
@@ -331,7 +317,6 @@ export class Fleet {
    * not serving (not ready yet, or not answering); then its exit says how it went.
    */
   async #stop(live: LiveWorker): Promise<void> {
-    this.#options.registry.setState(live.tenantId, 'stopping')
     const answered = (await live.client?.hibernate(this.#options.stopDeadlineMs)) ?? false
     if (!answered) live.process.kill('SIGTERM')
     await live.hibernation()
