@@ -236,6 +236,12 @@ export class Fleet {
       live = await launchWorker(this.#options, tenantId, this.#clock())
       this.#workers.set(tenantId, live)
       void live.process.exited.then((exit) => this.#onExit(live, exit))
+    } catch (err) {
+      // S3 did not confirm a pod's lease epoch: back off like a worker that found storage down,
+      // so the next requests are answered at once instead of each waiting for S3 again.
+      const code = (err as { code?: unknown }).code
+      if (code === 'STORAGE_UNAVAILABLE') this.#storage.failed(tenantId, this.#clock())
+      throw err
     } finally {
       // The reserved slot became the worker's entry (or is given back on failure).
       this.#queue.launched()
