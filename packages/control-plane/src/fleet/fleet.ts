@@ -102,11 +102,6 @@ export class Fleet {
     })
   }
 
-  /** Wakes waiting in the queue for a worker slot. */
-  get waitingWakes(): number {
-    return this.#queue.waiting
-  }
-
   /** How many workers exist (starting, active or stopping). */
   get size(): number {
     return this.#workers.size
