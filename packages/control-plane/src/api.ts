@@ -61,9 +61,6 @@ export function createApi(options: ApiOptions): Hono {
   const errors = new RequestErrorLog(log)
   app.onError((err, context) => {
     const response = errorResponse(context, err)
-    if (err instanceof ControlPlaneError && err.retryAfterSeconds !== undefined) {
-      response.headers.set('retry-after', String(err.retryAfterSeconds))
-    }
     errors.record(context, err, response.status)
     return response
   })

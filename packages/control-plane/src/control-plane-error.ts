@@ -32,7 +32,10 @@ export type ControlPlaneErrorCode =
 export class ControlPlaneError extends Error {
   override name = 'ControlPlaneError'
   readonly code: ControlPlaneErrorCode
-  /** When to try again (sent as Retry-After), for refusals that pass (`OVER_CAPACITY`). */
+  /**
+   * When to try again, for refusals that pass (`OVER_CAPACITY`): the protocol's `errorResponse`
+   * sends it as Retry-After in place of the code's default.
+   */
   readonly retryAfterSeconds: number | undefined
 
   constructor(

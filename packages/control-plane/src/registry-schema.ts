@@ -16,7 +16,8 @@
  *   `incarnation` is fixed at creation
  *   (see `@litecell/protocol`'s `newIncarnation`): the tenant's replica path and the mark of
  *   its local folder; null for tenants created before incarnations. State `deleting` is set
- *   first by a delete and never changed by anything else: the row goes once its worker, files
+ *   first by a delete (or at a start, on a fork reserved and never answered: `starting` at
+ *   epoch 0) and never changed by anything else: the row goes once its worker, files
  *   and replica are gone (a start resumes a delete a crash interrupted). Times are epoch
  *   milliseconds.
  * - `cp_tenant_labels`: one row per label of a tenant (a copy of `cp_tenants.labels`), so a

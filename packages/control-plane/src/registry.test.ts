@@ -118,6 +118,18 @@ test('after a restart, tenants left active become hibernated and due, keeping th
   expect(tenant).toMatchObject({ state: 'hibernated', nextWakeAt: 5_000, leaseExpiresAt: 11_000 })
 })
 
+test('after a restart, a fork reserved but never answered (starting, no lease yet) is deleted, not woken empty', () => {
+  // Catches: a control plane that died between a fork's reservation and its restore point
+  // coming back with the fork hibernated and due, so its first worker starts it empty.
+  registry.createTenant({ id: 'fork', app: 'default', labels: {}, tokenHash: 'h2', state: 'starting', nowMs: 0 })
+  registry.createTenant({ id: 'waking', app: 'default', labels: {}, tokenHash: 'h3', state: 'hibernated', nowMs: 0 })
+  registry.beginLease('waking', 10_000, 1_000)
+  expect(registry.recoverAfterRestart(5_000)).toBe(2)
+  expect(registry.get('fork')).toMatchObject({ state: 'deleting', nextWakeAt: null })
+  expect(registry.deletingTenants()).toEqual(['fork'])
+  expect(registry.dueTenants(5_000)).toEqual(['waking'])
+})
+
 test('a tenant is found by its token hash, never by its token', () => {
   expect(registry.tenantIdByTokenHash('h1')).toBe('acme')
   expect(registry.tenantIdByTokenHash('nope')).toBeNull()

@@ -127,13 +127,18 @@ export class Registry {
   /**
    * After a control plane restart no worker is known: tenants that were starting, active or
    * stopping become hibernated and due now, so the scheduler recovers their work (once the
-   * old lease has run out).
+   * old lease has run out). A row `starting` that never had a lease (epoch 0) is a fork the
+   * previous run reserved and never answered (its restore point may not be set): it becomes
+   * `deleting`, so the start's resumed deletes remove it instead of a wake making it an empty
+   * tenant whose token nobody holds.
    */
   recoverAfterRestart(nowMs: number): number {
     return this.#db
       .prepare(
-        `UPDATE cp_tenants SET state = 'hibernated', next_wake_at = ?, worker_url = NULL,
-           worker_pid = NULL, worker_started_at = NULL
+        `UPDATE cp_tenants SET
+           state = CASE WHEN state = 'starting' AND epoch = 0 THEN 'deleting' ELSE 'hibernated' END,
+           next_wake_at = CASE WHEN state = 'starting' AND epoch = 0 THEN NULL ELSE ? END,
+           worker_url = NULL, worker_pid = NULL, worker_started_at = NULL
          WHERE state IN ('starting', 'active', 'stopping')`,
       )
       .run(nowMs).changes

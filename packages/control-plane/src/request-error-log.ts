@@ -1,26 +1,13 @@
-import { errorCode } from '@litecell/protocol'
+import { errorCode, statusForCode } from '@litecell/protocol'
 import type { Context } from 'hono'
 import type { Logger } from 'pino'
 import { RepeatLimiter } from './repeat-limiter.js'
 
 /**
- * 5xx answers that say something true about a tenant or the fleet (failed, storage down,
- * stopping, busy), not that the control plane broke: logged like a 4xx.
- */
-const EXPECTED_5XX = new Set([
-  'TENANT_FAILED',
-  'STORAGE_UNAVAILABLE',
-  'STORAGE_FAILED',
-  'REPLICA_NOT_VERIFIED',
-  'WORKER_UNAVAILABLE',
-  'WORKER_START_FAILED',
-  'WORKER_STOPPING',
-  'ENGINE_CLOSED',
-])
-
-/**
- * Logs the error answers of the API. Expected conditions (any 4xx, and the 5xx codes above)
- * are a `warn` line without a stack; anything else is an `error` with its stack. Identical
+ * Logs the error answers of the API. Expected conditions (any 4xx, and a 5xx whose code the
+ * protocol maps to a status of its own: a failed tenant, storage down, a worker stopping or
+ * busy, an app that does not load, no logs here) are a `warn` line without a stack; anything
+ * else (a 500: an unknown code, or none) is an `error` with its stack. Identical
  * lines (same code, route, tenant) are folded by a {@link RepeatLimiter}: one per minute,
  * with how many were dropped in between.
  */
@@ -36,7 +23,7 @@ export class RequestErrorLog {
   /** Logs one error answer (`status`) of the request in `context`. */
   record(context: Context, err: unknown, status: number): void {
     const code = errorCode(err)
-    const expected = status < 500 || EXPECTED_5XX.has(code)
+    const expected = status < 500 || statusForCode(code) !== 500
     const route = context.req.routePath
     const tenantId = context.req.param('id')
     const message = err instanceof Error ? err.message : String(err)

@@ -190,7 +190,9 @@ export class TenantService {
    * A new tenant from this tenant's state, now or as of ISO time `at`. The control plane holds
    * no file: the new tenant's first worker restores the source's replica as of a pinned time
    * (see {@link #currentPoint} for "now"), then replicates to its own path. The new id is
-   * reserved (`starting`) until that time is known, so nothing wakes the fork empty.
+   * reserved (`starting`) until that time is known, so nothing wakes the fork empty (a
+   * control plane that dies meanwhile deletes the reservation at its next start:
+   * `Registry.recoverAfterRestart`).
    */
   async fork(sourceId: string, request: { id: string; at?: Date }): Promise<CreatedTenant> {
     const source = this.#registry.require(sourceId)

@@ -57,7 +57,9 @@ const STATUS_BY_CODE: Readonly<Record<string, ContentfulStatusCode>> = {
 
 /**
  * Seconds a client should wait before retrying, sent as `Retry-After` with these codes: the
- * condition is temporary (a full fleet, a worker being replaced, storage catching up).
+ * condition is temporary (a full fleet, a worker being replaced, storage catching up). An
+ * error that knows better carries its own `retryAfterSeconds` (the wake queue's guess from
+ * its length), which wins.
  */
 const RETRY_AFTER_SECONDS: Readonly<Record<string, number>> = {
   OVER_CAPACITY: 1,
@@ -102,11 +104,17 @@ export function errorResponse(context: Context, err: unknown): Response {
       : err instanceof Error
         ? err.message
         : String(err)
-  const retryAfter = RETRY_AFTER_SECONDS[code]
+  const retryAfter = ownRetryAfter(err) ?? RETRY_AFTER_SECONDS[code]
   const headers = retryAfter === undefined ? undefined : { 'retry-after': String(retryAfter) }
   // An internal error's details stay in the log; a 503 `STORAGE_UNAVAILABLE` names its runs.
   const details = status >= 500 && code === 'INTERNAL' ? {} : detailsOf(err)
   return context.json({ error: { ...details, code, message } } satisfies ErrorBody, status, headers)
+}
+
+/** An error's own `retryAfterSeconds` (a whole number of seconds), if it has one. */
+function ownRetryAfter(err: unknown): number | undefined {
+  const seconds = (err as { retryAfterSeconds?: unknown } | null)?.retryAfterSeconds
+  return Number.isSafeInteger(seconds) && (seconds as number) >= 0 ? (seconds as number) : undefined
 }
 
 /**

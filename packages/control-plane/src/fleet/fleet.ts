@@ -102,11 +102,6 @@ export class Fleet {
     })
   }
 
-  /** Wakes waiting in the queue for a worker slot. */
-  get waitingWakes(): number {
-    return this.#queue.waiting
-  }
-
   /** How many workers exist (starting, active or stopping). */
   get size(): number {
     return this.#workers.size
@@ -236,6 +231,12 @@ export class Fleet {
       live = await launchWorker(this.#options, tenantId, this.#clock())
       this.#workers.set(tenantId, live)
       void live.process.exited.then((exit) => this.#onExit(live, exit))
+    } catch (err) {
+      // S3 did not confirm a pod's lease epoch: back off like a worker that found storage down,
+      // so the next requests are answered at once instead of each waiting for S3 again.
+      const code = (err as { code?: unknown }).code
+      if (code === 'STORAGE_UNAVAILABLE') this.#storage.failed(tenantId, this.#clock())
+      throw err
     } finally {
       // The reserved slot became the worker's entry (or is given back on failure).
       this.#queue.launched()
@@ -289,14 +290,7 @@ export class Fleet {
         this.#declinedAt.set(live, this.#clock())
         return
       }
-      if (!live.stopping && this.#workers.get(live.tenantId) === live) {
-        this.#options.registry.setState(live.tenantId, 'stopping')
-        const timer = this.#options.metrics?.hibernations.startTimer()
-        void live.beginStop(live.hibernation(), this.#options.stopDeadlineMs).then(
-          () => timer?.({ outcome: 'ok' }),
-          () => timer?.({ outcome: 'error' }),
-        )
-      }
+      if (this.#workers.get(live.tenantId) === live) void this.leases.beginHibernation(live)
     } finally {
       this.#asked.delete(live)
     }
@@ -316,14 +310,7 @@ export class Fleet {
       if (this.#closed || !this.#options.launcher.hasLocalState(tenantId)) return
       live = await this.#ensureActive(tenantId, false)
     }
-    if (!live.stopping) {
-      const timer = this.#options.metrics?.hibernations.startTimer()
-      void live.beginStop(this.#stop(live), this.#options.stopDeadlineMs).then(
-        () => timer?.({ outcome: 'ok' }),
-        () => timer?.({ outcome: 'error' }),
-      )
-    }
-    await live.stopping
+    await (live.stopping ?? this.leases.beginHibernation(live, this.#stop(live)))
   }
 
   /**
@@ -331,7 +318,6 @@ export class Fleet {
    * not serving (not ready yet, or not answering); then its exit says how it went.
    */
   async #stop(live: LiveWorker): Promise<void> {
-    this.#options.registry.setState(live.tenantId, 'stopping')
     const answered = (await live.client?.hibernate(this.#options.stopDeadlineMs)) ?? false
     if (!answered) live.process.kill('SIGTERM')
     await live.hibernation()
@@ -363,6 +349,12 @@ export class Fleet {
    */
   async discard(tenantId: string): Promise<void> {
     const wake = this.#wakes.get(tenantId)
+    // A wake still queued for a slot ends now; one past the queue is waited out (its worker,
+    // if it launched one, is killed below).
+    this.#queue.withdraw(
+      tenantId,
+      new ControlPlaneError('TENANT_NOT_FOUND', `no tenant ${tenantId}: it is being deleted`),
+    )
     if (wake) await wake.catch(() => undefined)
     const live = this.#workers.get(tenantId)
     if (live) {

@@ -91,15 +91,27 @@ export class LeaseDesk {
   idle(caller: CallbackCaller, secret: string | undefined): IdleAnswer {
     const live = this.#caller(caller, secret)
     if (live.inflight > 0 || live.stopping) return { hibernate: false }
+    void this.beginHibernation(live)
+    this.#options.changed?.()
+    return { hibernate: true }
+  }
+
+  /**
+   * Marks the worker stopping (its tenant `stopping`) until `stop` settles (by default its
+   * exit after a verified hibernation), timed as a hibernation from here to its exit; a worker
+   * still there after the stop deadline is killed. Every hibernation (idle, handed over,
+   * asked for) begins here, once per worker.
+   */
+  beginHibernation(live: LiveWorker, stop?: Promise<void>): Promise<void> {
+    if (live.stopping) return live.stopping
     this.#options.registry.setState(live.tenantId, 'stopping')
-    // Idle hibernations are timed too (they are most of them), from approval to exit.
     const timer = this.#options.metrics?.hibernations.startTimer()
-    void live.beginStop(live.hibernation(), this.#options.stopDeadlineMs).then(
+    const stopping = live.beginStop(stop ?? live.hibernation(), this.#options.stopDeadlineMs)
+    void stopping.then(
       () => timer?.({ outcome: 'ok' }),
       () => timer?.({ outcome: 'error' }),
     )
-    this.#options.changed?.()
-    return { hibernate: true }
+    return stopping
   }
 
   /**

@@ -149,4 +149,22 @@ describe('WakeQueue', () => {
     expect(queue.waiting).toBe(0)
     expect(fleet.handOvers).toEqual([])
   })
+
+  it('withdraws a waiting wake at once (its tenant is being deleted) and keeps the others in order', async () => {
+    // Catches: a delete that waits up to waitMs behind a full fleet for its tenant's queued wake.
+    const fleet = new StandInFleet()
+    fleet.workers = 1
+    const queue = queueOf(fleet, { maxWorkers: 1, maxStarting: 10, waitMs: 60_000 })
+    const granted: string[] = []
+    const doomed = wake(queue, fleet, 'doomed', granted).catch((err: unknown) => err)
+    const next = wake(queue, fleet, 'next', granted)
+    queue.withdraw('doomed', new ControlPlaneError('TENANT_NOT_FOUND', 'no tenant doomed'))
+    expect(await doomed).toMatchObject({ code: 'TENANT_NOT_FOUND' })
+    expect(queue.waiting).toBe(1)
+    queue.withdraw('absent', new Error('unused'))
+    fleet.workers = 0
+    queue.pump()
+    await next
+    expect(granted).toEqual(['next'])
+  })
 })

@@ -140,6 +140,19 @@ export class WakeQueue {
     }, HAND_OVER_RETRY_MS)
   }
 
+  /**
+   * Refuses the tenant's wake if it is still waiting for a slot (the tenant is being deleted:
+   * its delete need not wait up to `waitMs` for a slot it would give straight back).
+   */
+  withdraw(tenantId: string, reason: Error): void {
+    const index = this.#waiters.findIndex((waiter) => waiter.tenantId === tenantId)
+    if (index < 0) return
+    const [waiter] = this.#waiters.splice(index, 1)
+    clearTimeout(waiter!.timer)
+    waiter!.refuse(reason)
+    this.pump()
+  }
+
   /** Refuses every waiting wake (the control plane is closing). */
   close(): void {
     clearTimeout(this.#retry)
