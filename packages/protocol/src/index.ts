@@ -13,7 +13,6 @@ export {
   DURABILITY_HEADER,
   TENANT_DURABILITY_HEADER,
   isDurability,
-  parseDurability,
 } from './durability.js'
 export type { Durability } from './durability.js'
 export { errorCode, errorOf, errorResponse, statusForCode } from './error-response.js'
@@ -99,6 +98,7 @@ export {
   TriggerScheduleBody,
   CreateTenantBody,
   ForkRunBody,
+  RunWriteBody,
   ForkTenantBody,
   LabelsSchema,
   MAX_BATCH_RUNS,

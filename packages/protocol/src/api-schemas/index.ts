@@ -15,6 +15,7 @@ export {
 } from './tenant-bodies.js'
 export {
   ForkRunBody,
+  RunWriteBody,
   MAX_BATCH_RUNS,
   MAX_STATUS_RUN_IDS,
   QueryBody,
