@@ -2,8 +2,8 @@
 /**
  * The one esbuild build of litecell's Node entry points: each target bundles one entry point
  * (TypeScript sources and the npm packages it imports) into one ESM file under its package's
- * `dist/`, beside a manifest listing every input file with its modification time. A launcher
- * (`packages/cli/bin/litecell.js`) compares that manifest with the files on disk and rebuilds
+ * `dist/`, beside a manifest listing every input file (this script included) with its
+ * modification time. A launcher (`packages/cli/bin/litecell.js`) compares that manifest with the files on disk and rebuilds
  * when anything changed, so a checkout never runs a stale bundle and needs no build step of
  * its own; `pnpm install` also builds once (the root `prepare` script).
  *
@@ -21,8 +21,11 @@ import { existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSyn
 import { dirname, join, relative, resolve } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 
+/** This script. */
+const BUILD_SCRIPT = fileURLToPath(import.meta.url)
+
 /** The repository root. */
-export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..')
+export const REPO_ROOT = resolve(dirname(BUILD_SCRIPT), '..')
 
 /** Packages the worker's bundles load at run time instead of bundling them. */
 // The OpenTelemetry SDK is loaded only when OTEL_EXPORTER_OTLP_ENDPOINT is set: left out of the
@@ -126,7 +129,9 @@ export async function build(name, root = REPO_ROOT) {
     legalComments: 'none',
     logLevel: 'silent',
   })
-  const inputs = {}
+  // This script is an input too: a change to a target's externals, banner or options must
+  // rebuild, though no source changed.
+  const inputs = { [relative(root, BUILD_SCRIPT)]: statSync(BUILD_SCRIPT).mtimeMs }
   for (const path of Object.keys(result.metafile.inputs)) {
     const file = resolve(root, path)
     inputs[relative(root, file)] = statSync(file).mtimeMs

@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net'
 import { afterAll, beforeAll, beforeEach, expect, test } from 'vitest'
 import { LitecellClient } from './litecell-client.js'
 import { retryDelayMs } from './response-retry.js'
+import { retrying } from './retry.js'
 
 /** The fake API's behaviour for the next requests, by path. */
 let script: Record<
@@ -152,4 +153,24 @@ test('watchRun yields the status now, then each change of that run, and ends on 
   const statuses = []
   for await (const change of client.watchRun('acme', 'r1')) statuses.push(change.status)
   expect(statuses).toEqual(['pending', 'running', 'sleeping', 'succeeded'])
+})
+
+// Catches: retrying() pausing by its own short backoff after a 429 that asked for more time,
+// because the error it caught no longer carried the answer's Retry-After.
+test('retrying waits at least the Retry-After of the answer it retries', async () => {
+  script['/v1/slow'] = [busy('OVER_CAPACITY', 429, '1')]
+  const address = server.address() as AddressInfo
+  const once = new LitecellClient({ baseUrl: `http://127.0.0.1:${address.port}`, retry: false })
+  const at: number[] = []
+  const answer = await retrying(
+    () => {
+      at.push(Date.now())
+      return once.get('/v1/slow')
+    },
+    { initialDelayMs: 1, maxDelayMs: 1 },
+  )
+  expect(answer).toMatchObject({ ok: true })
+  expect(at).toHaveLength(2)
+  // A lower bound only: a slow machine waits longer, never less.
+  expect(at[1]! - at[0]!).toBeGreaterThanOrEqual(950)
 })

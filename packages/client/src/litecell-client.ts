@@ -32,6 +32,7 @@ import { LitecellError } from './litecell-error.js'
 import {
   isRetryableAnswer,
   pause,
+  retryAfterMs,
   retryDelayMs,
   type ResponseRetryOptions,
 } from './response-retry.js'
@@ -547,19 +548,21 @@ function withIdempotencyKey(request: StartRunRequest): StartRunRequest {
 /** The API's error answer as a {@link LitecellError}. */
 async function errorOf(response: Response): Promise<LitecellError> {
   const text = await response.text().catch(() => '')
+  const retryAfter = retryAfterMs(response)
+  const retry = retryAfter === undefined ? {} : { retryAfterMs: retryAfter }
   try {
     const body = JSON.parse(text) as { error?: Record<string, unknown> }
     const error = body.error
     if (typeof error?.code === 'string') {
       const { code, message, ...details } = error
-      return new LitecellError(code, response.status, String(message ?? ''), { details })
+      return new LitecellError(code, response.status, String(message ?? ''), { details, ...retry })
     }
   } catch {
     // Not the API's error shape (a proxy in between?): report the status line instead.
   }
   const detail =
     text.trim().split('\n')[0]?.slice(0, 200) || response.statusText || 'request failed'
-  return new LitecellError(`HTTP_${response.status}`, response.status, detail)
+  return new LitecellError(`HTTP_${response.status}`, response.status, detail, retry)
 }
 
 function connectionError(baseUrl: string, err: unknown): LitecellError {

@@ -22,6 +22,8 @@ export class LitecellError extends Error {
    * Empty for most errors.
    */
   readonly details: Readonly<Record<string, unknown>>
+  /** How long the answer asked to wait before a retry (its `Retry-After`), if it said. */
+  readonly retryAfterMs: number | undefined
 
   constructor(
     code: string,
@@ -31,6 +33,7 @@ export class LitecellError extends Error {
       cause?: unknown
       message?: string
       details?: Readonly<Record<string, unknown>>
+      retryAfterMs?: number
     } = {},
   ) {
     super(options.message ?? `${status} ${code}: ${detail}`, { cause: options.cause })
@@ -38,6 +41,7 @@ export class LitecellError extends Error {
     this.status = status
     this.detail = detail
     this.details = options.details ?? {}
+    this.retryAfterMs = options.retryAfterMs
   }
 }
 

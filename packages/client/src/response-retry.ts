@@ -39,14 +39,19 @@ export function retryDelayMs(
   nowMs = Date.now(),
 ): number {
   const maxDelayMs = options.maxDelayMs ?? 10_000
-  const header = response.headers.get('retry-after')
-  if (header !== null) {
-    const seconds = Number(header)
-    const ms = Number.isFinite(seconds) ? seconds * 1_000 : Date.parse(header) - nowMs
-    if (Number.isFinite(ms)) return Math.min(maxDelayMs, Math.max(0, ms))
-  }
+  const serverMs = retryAfterMs(response, nowMs)
+  if (serverMs !== undefined) return Math.min(maxDelayMs, serverMs)
   const base = (options.initialDelayMs ?? 250) * 2 ** (attempt - 1)
   return Math.min(maxDelayMs, base * (0.5 + Math.random()))
+}
+
+/** The answer's `Retry-After` (seconds, or an HTTP date) in ms from `nowMs`, if it has one. */
+export function retryAfterMs(response: Response, nowMs = Date.now()): number | undefined {
+  const header = response.headers.get('retry-after')
+  if (header === null) return undefined
+  const seconds = Number(header)
+  const ms = Number.isFinite(seconds) ? seconds * 1_000 : Date.parse(header) - nowMs
+  return Number.isFinite(ms) ? Math.max(0, ms) : undefined
 }
 
 /** A pause that ends early, rejecting with the signal's reason, when `signal` aborts. */

@@ -1,4 +1,4 @@
-import { isTransient } from './litecell-error.js'
+import { isLitecellError, isTransient } from './litecell-error.js'
 import { pause } from './response-retry.js'
 
 /** How {@link retrying} keeps trying. */
@@ -20,7 +20,8 @@ export interface RetryOptions {
 /**
  * Calls `call` until it succeeds, retrying the failures `isRetryable` accepts (by default the
  * transient ones: no answer, 429, a worker being replaced) with exponential backoff and
- * jitter, for at most `forMs`; then the last error is thrown. Only for calls that are safe to
+ * jitter, never sooner than an answer's `Retry-After`, for at most `forMs`; then the last
+ * error is thrown. Only for calls that are safe to
  * repeat: reads, and submissions that carry idempotency keys.
  */
 export async function retrying<T>(call: () => Promise<T>, options: RetryOptions = {}): Promise<T> {
@@ -29,13 +30,18 @@ export async function retrying<T>(call: () => Promise<T>, options: RetryOptions 
   let delayMs = options.initialDelayMs ?? 100
   for (;;) {
     options.signal?.throwIfAborted()
+    let serverMs: number | undefined
     try {
       return await call()
     } catch (err) {
       if (!isRetryable(err) || Date.now() >= deadline) throw err
       options.onRetry?.(err)
+      serverMs = isLitecellError(err) ? err.retryAfterMs : undefined
     }
-    await pause(delayMs * (0.5 + Math.random()), options.signal)
+    // Not sooner than the server asked (a 429's Retry-After), nor past the deadline: the last
+    // attempt is made at it.
+    const backoffMs = Math.max(delayMs * (0.5 + Math.random()), serverMs ?? 0)
+    await pause(Math.min(backoffMs, Math.max(0, deadline - Date.now())), options.signal)
     delayMs = Math.min(options.maxDelayMs ?? 2_000, delayMs * 2)
   }
 }

@@ -1,5 +1,12 @@
 import { expect, test } from 'vitest'
-import { parseDurability } from './durability.js'
+import { parseBody } from './api-schemas/body-parser.js'
+import { StartRunsBody } from './api-schemas/run-bodies.js'
+
+/** A batch whose third run asks for `durability` (the schema checks it as every body's). */
+const parseDurability = (durability: unknown, _field?: string) => {
+  const runs = [{ workflow: 'a' }, { workflow: 'a' }, { workflow: 'a', durability }]
+  return parseBody(StartRunsBody, { runs }).runs[2]!.durability
+}
 
 test('durability is local or replicated; anything else is BAD_REQUEST quoting value and type', () => {
   expect(parseDurability(undefined)).toBeUndefined()

@@ -1,6 +1,3 @@
-import { describeValue } from './describe-value.js'
-import { ProtocolError } from './protocol-error.js'
-
 /**
  * What an acknowledgement means (issue 11). `local`: the write is committed to the tenant
  * file on the worker's disk (it survives a process crash; Litestream ships it to S3 within a
@@ -29,17 +26,4 @@ export const DEFAULT_REPLICATION_ACK_TIMEOUT_MS = 15_000
 /** Whether a value is a {@link Durability}. */
 export function isDurability(value: unknown): value is Durability {
   return value === 'local' || value === 'replicated'
-}
-
-/**
- * Reads an optional `durability` field (`BAD_REQUEST` quoting the value and its type
- * otherwise); `field` names it in the message, e.g. `runs[3].durability`.
- */
-export function parseDurability(value: unknown, field = 'durability'): Durability | undefined {
-  if (value === undefined) return undefined
-  if (isDurability(value)) return value
-  throw new ProtocolError(
-    'BAD_REQUEST',
-    `Expected \`${field}\` to be one of ${DURABILITIES.join(', ')}, got ${describeValue(value)}`,
-  )
 }

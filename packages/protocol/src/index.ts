@@ -13,21 +13,19 @@ export {
   DURABILITY_HEADER,
   TENANT_DURABILITY_HEADER,
   isDurability,
-  parseDurability,
 } from './durability.js'
 export type { Durability } from './durability.js'
-export { errorCode, errorOf, errorResponse, statusForCode } from './error-response.js'
+export { errorCode, errorOf, errorResponse } from './error-response.js'
 export type { ErrorBody } from './error-response.js'
-export { optionalInteger, optionalString, readJsonObject, requireString } from './request-body.js'
+export { optionalInteger, readJsonObject } from './request-body.js'
 export type { JsonObject } from './request-body.js'
 export { bearerToken, hashSecret, matchesHash, newSecret } from './secret.js'
-export { TENANT_ID_PATTERN, isTenantId, parseTenantId } from './tenant-id.js'
-export { INCARNATION_PATTERN, isIncarnation, newIncarnation } from './incarnation.js'
+export { TENANT_ID_PATTERN, parseTenantId } from './tenant-id.js'
+export { INCARNATION_PATTERN, newIncarnation } from './incarnation.js'
 export {
   APP_REFUSAL_CODES,
   EXIT_APP_LOAD_FAILED,
   EXIT_APP_REFUSED,
-  REFUSED_REPORT_CODES,
   EXIT_FAILED,
   EXIT_HIBERNATED,
   EXIT_LEASE_LOST,
@@ -36,21 +34,14 @@ export {
   isStorageOutage,
 } from './exit-codes.js'
 export type { AppRefusalCode, RefusedCode } from './exit-codes.js'
-export {
-  DEFAULT_STORAGE_BUCKET,
-  DEFAULT_STORAGE_REGION,
-  storageFromEnv,
-  storageToEnv,
-} from './storage-env.js'
+export { storageFromEnv } from './storage-env.js'
 export type { StorageSettings } from './storage-env.js'
 export {
-  DEFAULT_FENCE_MARGIN_MS,
   DEFAULT_IDLE_MS,
   DEFAULT_LEASE_TTL_MS,
   DEFAULT_STOP_TIMEOUT_MS,
   DEFAULT_SYNC_INTERVAL_MS,
   DEFAULT_SYNC_TIMEOUT_MS,
-  DEFAULT_WORKER_HOST,
   TENANT_DB_FILE,
   WORKER_ENV,
   parseWorkerEnvironment,
@@ -69,14 +60,12 @@ export {
   CALLBACK_ROUTE,
   HIBERNATE_PATH,
   SYNC_POINT_PATH,
-  WORKER_CALLBACKS,
   WORKER_SECRET_HEADER,
   callbackPath,
   isWorkerCallback,
   parseCallbackCaller,
   parseHeartbeatReport,
   parseHibernatedReport,
-  parseMetricsDelta,
   parseReadyReport,
   parseRefusedReport,
   MAX_REFUSAL_MESSAGE_LENGTH,
@@ -99,17 +88,14 @@ export {
   TriggerScheduleBody,
   CreateTenantBody,
   ForkRunBody,
+  RunWriteBody,
   ForkTenantBody,
-  LabelsSchema,
-  MAX_BATCH_RUNS,
-  MAX_LABELS,
   MAX_STATUS_RUN_IDS,
   QueryBody,
   RunStatusesBody,
   SendEventBody,
   StartRunBody,
   StartRunsBody,
-  TenantIdSchema,
   UpdateTenantBody,
   UpgradeTenantBody,
   DurabilitySchema,

@@ -42,15 +42,6 @@ export function requireString(body: JsonObject, field: string, maxLength = 256):
   return value
 }
 
-/** An optional string field. */
-export function optionalString(
-  body: JsonObject,
-  field: string,
-  maxLength = 256,
-): string | undefined {
-  return body[field] === undefined ? undefined : requireString(body, field, maxLength)
-}
-
 /** An optional integer within bounds; a numeric string (a query parameter) counts. */
 export function optionalInteger(
   value: unknown,

@@ -6,10 +6,12 @@
 import { mkdtempSync, readdirSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
 import { afterAll, expect, test } from 'vitest'
 import * as engine from '@litecell/engine'
 import { compiledAppUrl } from './app-compiler.js'
 
+const COMPILER = fileURLToPath(new URL('./app-compiler.ts', import.meta.url))
 const dir = mkdtempSync(join(tmpdir(), 'litecell-app-compiler-'))
 afterAll(() => rmSync(dir, { recursive: true, force: true }))
 
@@ -52,6 +54,18 @@ test(
     const recompiled = (await import(`${url}?v=2`)) as typeof module
     expect(await recompiled.default.workflows.answer!()).toBe(43)
     expect(readdirSync(cache).filter((name) => name.endsWith('.tmp'))).toEqual([])
+
+    // A new compiler (a rebuilt worker) compiles again, though the app did not change.
+    // Catches: bundles made by an older worker's compiler kept forever.
+    const recompiledAtMs = statSync(bundle).mtimeMs
+    const { atime, mtime } = statSync(COMPILER)
+    try {
+      utimesSync(COMPILER, atime, new Date(mtime.getTime() + 60_000))
+      expect(await compiledAppUrl(app, cache)).toBe(url)
+      expect(statSync(bundle).mtimeMs).not.toBe(recompiledAtMs)
+    } finally {
+      utimesSync(COMPILER, atime, mtime)
+    }
   },
 )
 

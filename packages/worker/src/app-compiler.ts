@@ -12,6 +12,8 @@ import * as engine from '@litecell/engine'
  */
 const BUNDLED = !import.meta.url.endsWith('.ts')
 const CACHE_DIR = fileURLToPath(new URL('./apps/', import.meta.url))
+/** This module's file: the worker bundle when bundled. */
+const COMPILER = fileURLToPath(import.meta.url)
 
 /**
  * The engine an app imports (`import { defineApp } from '@litecell/engine'`) is the worker's
@@ -112,7 +114,9 @@ async function bundle(
       },
     ],
   })
-  const inputs: Record<string, number> = {}
+  // The compiler is an input too (in the bundled worker: the worker bundle): a new worker may
+  // compile apps differently (the engine shim, the banner), so its first wake recompiles.
+  const inputs: Record<string, number> = { [COMPILER]: statSync(COMPILER).mtimeMs }
   for (const path of Object.keys(result.metafile.inputs)) {
     if (path.startsWith('litecell:')) continue
     const file = resolve(path)

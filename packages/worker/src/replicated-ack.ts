@@ -5,7 +5,6 @@ import {
   errorResponse,
   isDurability,
   optionalInteger,
-  parseDurability,
   type Durability,
 } from '@litecell/protocol'
 import { isFinalStatus, type FinalStatusLedger, type MaskableRun } from './final-status-ledger.js'
@@ -100,7 +99,9 @@ export function replicatedAcks(replication: Replication | undefined): Middleware
 
 /**
  * The write's own `durability` (for a batch: the batch's, else `replicated` if any run asks
- * for it, else `local` if any asks for that); a bad value is a 400 before anything is written.
+ * for it, else `local` if any asks for that). A bad value is not this middleware's to refuse:
+ * every run write's body schema has `durability` (`DurabilitySchema`), so the route answers it
+ * with a 400 before anything is written, and a refusal is never held for S3.
  */
 async function requestedDurability(context: Context): Promise<Durability | undefined> {
   let body: unknown
@@ -112,12 +113,10 @@ async function requestedDurability(context: Context): Promise<Durability | undef
   }
   if (typeof body !== 'object' || body === null || Array.isArray(body)) return undefined
   const fields = body as { durability?: unknown; runs?: unknown }
-  const own = parseDurability(fields.durability)
+  const own = isDurability(fields.durability) ? fields.durability : undefined
   if (!Array.isArray(fields.runs)) return own
-  const perRun = fields.runs.map((run: unknown, index) =>
-    typeof run === 'object' && run !== null
-      ? parseDurability((run as { durability?: unknown }).durability, `runs[${index}].durability`)
-      : undefined,
+  const perRun = fields.runs.map((run: unknown) =>
+    typeof run === 'object' && run !== null ? (run as { durability?: unknown }).durability : undefined,
   )
   if (own) return own
   if (perRun.includes('replicated')) return 'replicated'

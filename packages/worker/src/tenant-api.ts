@@ -12,6 +12,7 @@ import {
 } from '@litecell/engine'
 import {
   ForkRunBody,
+  RunWriteBody,
   HIBERNATE_PATH,
   QueryBody,
   RunStatusesBody,
@@ -207,13 +208,17 @@ export function createTenantApi(options: TenantApiOptions): Hono {
     return context.json({ delivered: true }, 202)
   })
 
-  tenant.post('/runs/:runId/cancel', async (context) =>
-    context.json(await engine.cancel(runIdOf(context))),
-  )
+  // Their body is only a `durability` (replicatedAcks honours it); checked here like every
+  // run write's, before anything is written.
+  tenant.post('/runs/:runId/cancel', async (context) => {
+    parseBody(RunWriteBody, await readJsonObject(context))
+    return context.json(await engine.cancel(runIdOf(context)))
+  })
 
-  tenant.post('/runs/:runId/resume', async (context) =>
-    context.json(await engine.resume(runIdOf(context))),
-  )
+  tenant.post('/runs/:runId/resume', async (context) => {
+    parseBody(RunWriteBody, await readJsonObject(context))
+    return context.json(await engine.resume(runIdOf(context)))
+  })
 
   tenant.post('/runs/:runId/fork', async (context) => {
     const { fromStep } = parseBody(ForkRunBody, await readJsonObject(context))

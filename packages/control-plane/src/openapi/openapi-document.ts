@@ -120,7 +120,8 @@ function operation(route: ApiRoute): Json {
     ...(route.body
       ? {
           requestBody: {
-            required: true,
+            // A missing body reads as `{}` (readJsonObject): required only if `{}` is refused.
+            required: !route.body.schema.safeParse({}).success,
             content: {
               'application/json': { schema: { $ref: `#/components/schemas/${route.body.name}` } },
             },

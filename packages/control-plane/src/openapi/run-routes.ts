@@ -1,5 +1,6 @@
 import {
   ForkRunBody,
+  RunWriteBody,
   RunStatusesBody,
   SendEventBody,
   StartRunBody,
@@ -124,6 +125,7 @@ export const RUN_ROUTES: readonly ApiRoute[] = [
     summary: 'Cancel a run',
     tag: 'runs',
     auth: 'tenant',
+    body: { name: 'RunWriteRequest', schema: RunWriteBody },
     success: { status: 200, description: 'The run.' },
   },
   {
@@ -132,6 +134,7 @@ export const RUN_ROUTES: readonly ApiRoute[] = [
     summary: 'Resume a failed or cancelled run from its last recorded step',
     tag: 'runs',
     auth: 'tenant',
+    body: { name: 'RunWriteRequest', schema: RunWriteBody },
     success: { status: 200, description: 'The run.' },
   },
   {

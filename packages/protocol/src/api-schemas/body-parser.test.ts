@@ -19,6 +19,18 @@ test('a body that fails its schema is BAD_REQUEST naming the field by its path a
   )
 })
 
+// Catches: a bad label key answered with the record's expectation and the label's value
+// ("Expected `labels.bad key!` to be an object of at most 32 string labels, got `x`").
+test('a bad key of a record names the key and the key expectation', () => {
+  expect(() => parseBody(CreateTenantBody, { labels: { 'bad key!': 'x' } })).toThrow(
+    expect.objectContaining({
+      code: 'BAD_REQUEST',
+      message:
+        'Expected each key of `labels` to be a label key of letters, digits, `.`, `_`, `/`, `-` (1–63), got `bad key!` (string)',
+    }),
+  )
+})
+
 test('a bad tenant id in a body keeps its own code, INVALID_TENANT_ID', () => {
   expect(() => parseBody(ForkTenantBody, { id: 'Bad_Id' })).toThrow(
     expect.objectContaining({

@@ -43,6 +43,15 @@ export function parseBody<Schema extends z.ZodType>(
   if (result.success) return result.data
   const issue = result.error.issues[0]!
   const path = issue.path.filter((key): key is string | number => typeof key !== 'symbol')
+  if (issue.code === 'invalid_key') {
+    // A bad key of a record (a label's): the key is what was wrong, and the expectation is
+    // the key schema's (the issue's own message is the record's).
+    const expected = issue.issues[0]?.message ?? issue.message
+    const code = CODED_EXPECTATIONS.get(expected) ?? 'BAD_REQUEST'
+    const field = pathText(path.slice(0, -1))
+    const got = describeValue(path.at(-1))
+    throw new ProtocolError(code, `Expected each key of \`${field}\` to be ${expected}, got ${got}`)
+  }
   const got = describeValue(valueAt(value, path))
   const code = CODED_EXPECTATIONS.get(issue.message) ?? 'BAD_REQUEST'
   const message =

@@ -2,20 +2,17 @@
  * The API's request bodies as zod schemas: the routes check bodies with them
  * ({@link parseBody}) and the OpenAPI document (`GET /openapi.json`) is generated from them.
  */
-export { codedExpectation, integer, parseBody, text } from './body-parser.js'
+export { parseBody } from './body-parser.js'
 export {
   CreateTenantBody,
   DurabilitySchema,
   ForkTenantBody,
-  LabelsSchema,
-  MAX_LABELS,
-  TenantIdSchema,
   UpdateTenantBody,
   UpgradeTenantBody,
 } from './tenant-bodies.js'
 export {
   ForkRunBody,
-  MAX_BATCH_RUNS,
+  RunWriteBody,
   MAX_STATUS_RUN_IDS,
   QueryBody,
   RunStatusesBody,

@@ -85,7 +85,11 @@ export const ForkRunBody = z.object({
   fromStep: integer(0, Number.MAX_SAFE_INTEGER).meta({
     description: 'Steps before this one are reused; it and the rest run again.',
   }),
+  durability: DurabilitySchema,
 })
+
+/** `POST /v1/tenants/:id/runs/:runId/cancel` and `…/resume`: an optional body. */
+export const RunWriteBody = z.object({ durability: DurabilitySchema })
 
 /** `POST /v1/tenants/:id/query`: read-only SQL. */
 export const QueryBody = z.object({

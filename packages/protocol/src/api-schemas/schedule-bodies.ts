@@ -4,8 +4,9 @@ import { text } from './body-parser.js'
 /**
  * Schedule bodies. The engine validates schedules itself (the same rules serve schedules an
  * app declares: cron text and time zones through croner, `INVALID_INPUT` with the parser's
- * reason), so {@link CreateScheduleBody} documents that contract rather than checking it;
- * trigger and backfill bodies are checked with these schemas.
+ * reason), so {@link CreateScheduleBody} and {@link BackfillScheduleBody} document that
+ * contract rather than checking it (the engine's `INVALID_INPUT` quotes a bad time); a trigger's
+ * body is checked with its schema.
  */
 export const CreateScheduleBody = z.object({
   id: z
