@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import { defineApp } from './app.js'
+import { MAX_FLOW_MS } from './start-options.js'
 import {
   cleanup,
   ManualClock,
@@ -125,5 +126,24 @@ describe('run timeouts', () => {
         workflowOptions: { a: { timeoutMs: 'soon' } },
       }),
     ).toThrow(/timeoutMs/)
+  })
+
+  // Catches a timeout or debounce delay so large that its deadline or start time is no date:
+  // accepted, it made every get and list that showed the run throw a RangeError (a 500).
+  it('refuses a timeoutMs or debounce delayMs past MAX_FLOW_MS, writing nothing', async () => {
+    const { engine } = await openTestEngine(app)
+    for (const options of [
+      { timeoutMs: MAX_FLOW_MS + 1 },
+      { timeoutMs: Number.MAX_SAFE_INTEGER },
+      { debounce: { key: 'k', delayMs: Number.MAX_SAFE_INTEGER } },
+    ]) {
+      await expect(engine.start('nap', null, options)).rejects.toMatchObject({
+        code: 'INVALID_INPUT',
+        message: expect.stringContaining(String(MAX_FLOW_MS)),
+      })
+    }
+    expect((await engine.list()).runs).toHaveLength(0)
+    const { runId } = await engine.start('nap', null, { timeoutMs: MAX_FLOW_MS })
+    expect((await engine.get(runId)).deadlineAt).toMatch(/^\d{4}-/)
   })
 })

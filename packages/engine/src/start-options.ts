@@ -16,6 +16,12 @@ export const MAX_DEDUPLICATION_ID_LENGTH = 512
 export const MAX_PARTITION_KEY_LENGTH = 256
 /** Longest debounce key. */
 export const MAX_DEBOUNCE_KEY_LENGTH = 512
+/**
+ * Longest `timeoutMs` or `debounce.delayMs` of a start (10 years): the deadline or start
+ * time it makes must stay a date (`Date` ends at 8.64e15 ms); a larger one, accepted, made
+ * every `get` and `list` showing the run throw.
+ */
+export const MAX_FLOW_MS = 10 * 365 * 86_400_000
 
 /** The flow-control options of one start, validated, with the workflow's defaults applied. */
 export interface FlowRequest {
@@ -107,8 +113,11 @@ export function validateFlowOptions(
       )
     }
   }
-  if (timeoutMs !== undefined && !(Number.isSafeInteger(timeoutMs) && timeoutMs >= 1)) {
-    bad('timeoutMs', timeoutMs, 'a number of ms from 1 and up')
+  if (
+    timeoutMs !== undefined &&
+    !(Number.isSafeInteger(timeoutMs) && timeoutMs >= 1 && timeoutMs <= MAX_FLOW_MS)
+  ) {
+    bad('timeoutMs', timeoutMs, `a number of ms from 1 to ${MAX_FLOW_MS}`)
   }
   let deduplicationId: string | null = null
   let debounceKey: { key: string; delayMs: number } | null = null
@@ -152,8 +161,12 @@ function resolveDebounce(
     const text = optionalText(key, 'debounce.key', MAX_DEBOUNCE_KEY_LENGTH)
     if (text === null)
       bad('debounce.key', key, `a string of 1 to ${MAX_DEBOUNCE_KEY_LENGTH} characters`)
-    if (!(Number.isSafeInteger(delayMs) && (delayMs as number) >= 1)) {
-      bad('debounce.delayMs', delayMs, 'a number of ms from 1 and up')
+    if (!(
+      Number.isSafeInteger(delayMs) &&
+      (delayMs as number) >= 1 &&
+      (delayMs as number) <= MAX_FLOW_MS
+    )) {
+      bad('debounce.delayMs', delayMs, `a number of ms from 1 to ${MAX_FLOW_MS}`)
     }
     return { key: text, delayMs: delayMs as number }
   }
