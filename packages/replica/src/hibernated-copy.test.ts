@@ -4,7 +4,7 @@
  * (the older state would win and the newer writes would be lost), a copy used for another
  * replica, and a half-kept copy being used.
  */
-import { existsSync, writeFileSync } from 'node:fs'
+import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs'
 import { mkdir } from 'node:fs/promises'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -59,6 +59,24 @@ describe('hibernated copy', { timeout: 120_000 }, () => {
     )
     expect(inspectItems(a.db)).toEqual({ rows: 40, integrity: 'ok' })
     expect(existsSync(a.copy)).toBe(false)
+  })
+
+  // Catches: a take cut by a crash between moving the WAL and the database, after which every
+  // wake refused the target (its WAL already there) and the tenant could not start again.
+  it('finishes a take that a crash interrupted after the WAL had moved', async () => {
+    const a = machine('resumed-a')
+    await mkdir(fx.path('resumed-a'))
+    createItemsDb(a.db)
+    // Rows the stop leaves in the WAL (a Litestream killed after its proof does not checkpoint).
+    await hibernate(a, 'resumed', 25)
+    if (!existsSync(join(a.copy, 'tenant.db-wal'))) writeFileSync(join(a.copy, 'tenant.db-wal'), '')
+    const record = JSON.parse(readFileSync(join(a.copy, 'copy.json'), 'utf8'))
+    writeFileSync(join(a.copy, 'copy.json'), JSON.stringify({ ...record, wal: true }))
+    renameSync(join(a.copy, 'tenant.db-wal'), `${a.db}-wal`)
+    expect(await takeHibernatedCopy(a.copy, tenantReplica(fx.s3.storage(), 'resumed'), a.db)).toBe(
+      'taken',
+    )
+    expect(inspectItems(a.db)).toEqual({ rows: 25, integrity: 'ok' })
   })
 
   it('is refused once the tenant was woken and written on another machine: the newer state wins', async () => {

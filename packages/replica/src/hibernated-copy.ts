@@ -22,6 +22,8 @@ interface CopyRecord {
   readonly objects: number
   /** The kept database's file name inside the copy's folder. */
   readonly file: string
+  /** Whether its WAL was kept beside it (absent in records written before this field). */
+  readonly wal?: boolean
   readonly keptAtMs: number
 }
 
@@ -57,13 +59,15 @@ export async function keepHibernatedCopy(
     await mkdir(copyDir, { recursive: true })
     const name = basename(path)
     await rename(path, join(copyDir, name))
-    if (existsSync(`${path}-wal`)) await rename(`${path}-wal`, join(copyDir, `${name}-wal`))
+    const wal = existsSync(`${path}-wal`)
+    if (wal) await rename(`${path}-wal`, join(copyDir, `${name}-wal`))
     await rm(`${path}-shm`, { force: true })
     const record: CopyRecord = {
       version: 1,
       replicaPath: location.path,
       ...listing,
       file: name,
+      wal,
       keptAtMs: Date.now(),
     }
     // The record last, written whole: a copy without it (a crash in between) is never used.
@@ -114,11 +118,18 @@ export async function takeHibernatedCopy(
       await rm(copyDir, { recursive: true, force: true })
       return 'stale'
     }
-    for (const path of [target, `${target}-wal`]) {
+    const kept = join(copyDir, basename(record.file))
+    // A take that a crash cut between its two renames left the copy's WAL at the target and
+    // the copy without it: finish that take, or every later wake would refuse the target.
+    const walMoved =
+      record.wal === true &&
+      !existsSync(target) &&
+      !existsSync(`${kept}-wal`) &&
+      existsSync(`${target}-wal`)
+    for (const path of walMoved ? [target] : [target, `${target}-wal`]) {
       if (existsSync(path))
         throw new ReplicaError('RESTORE_FAILED', `target ${path} already exists`)
     }
-    const kept = join(copyDir, basename(record.file))
     // The WAL first: the database file appearing is what makes a target "present".
     if (existsSync(`${kept}-wal`)) await rename(`${kept}-wal`, `${target}-wal`)
     await rename(kept, target)

@@ -94,7 +94,24 @@ async function isNodeScript(path: string): Promise<boolean> {
   }
 }
 
-async function versionOf(path: string): Promise<string> {
+/**
+ * `litestream version` per executable path, once per process: a wake resolves the binary for
+ * its restore and again for its replicate, and each probe is a process spawn (0.2–0.5 s on a
+ * loaded machine). A failed probe is not kept.
+ */
+const versions = new Map<string, Promise<string>>()
+
+function versionOf(path: string): Promise<string> {
+  let version = versions.get(path)
+  if (!version) {
+    version = probeVersion(path)
+    versions.set(path, version)
+    version.catch(() => versions.delete(path))
+  }
+  return version
+}
+
+async function probeVersion(path: string): Promise<string> {
   try {
     const { stdout } = await promisify(execFile)(path, ['version'], { timeout: VERSION_TIMEOUT_MS })
     const version = stdout.trim().split(/\s+/)[0]

@@ -3,7 +3,15 @@ import type { RunStatus } from '@litecell/engine'
 /** How long the ledger waits before asking again after a confirmation failed (storage down). */
 export const CONFIRM_RETRY_MS = 1_000
 
-const FINAL = new Set<RunStatus>(['succeeded', 'failed', 'cancelled'])
+const FINAL = new Set<string>(['succeeded', 'failed', 'cancelled'])
+
+/**
+ * Whether `status` is a run's end (`succeeded`, `failed`, `cancelled`): what a replicated
+ * tenant's views show only once confirmed in S3.
+ */
+export function isFinalStatus(status: string): boolean {
+  return FINAL.has(status)
+}
 
 /** What a run view must have for {@link FinalStatusLedger.mask}. */
 export interface MaskableRun {
@@ -75,7 +83,7 @@ export class FinalStatusLedger {
 
   /** Feed every run-status change the engine reports (after its commit). */
   observe(runId: string, workflow: string, status: RunStatus): void {
-    if (!FINAL.has(status)) {
+    if (!isFinalStatus(status)) {
       this.#lastOpen.set(runId, status)
       // Resumed before its end was confirmed: the end it had is no longer its status.
       this.#unconfirmed.get(runId)?.resolve()
@@ -98,7 +106,7 @@ export class FinalStatusLedger {
 
   /** Whether a run's view may show `status` as it is (always, for an unfinished status). */
   isConfirmed(runId: string, status: RunStatus): boolean {
-    if (!FINAL.has(status)) return true
+    if (!isFinalStatus(status)) return true
     return this.#held === null && !this.#unconfirmed.has(runId)
   }
 

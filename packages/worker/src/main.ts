@@ -9,6 +9,7 @@ import {
   EXIT_APP_LOAD_FAILED,
   EXIT_APP_REFUSED,
   EXIT_FAILED,
+  EXIT_LEASE_LOST,
   EXIT_NO_RESTORE_POINT,
   EXIT_STORAGE_UNAVAILABLE,
   WORKER_ENV,
@@ -80,10 +81,12 @@ main().then(
 
 /**
  * How a failed start ends: a fork with nothing to restore, an app that does not load, storage that cannot be reached (a
- * short S3 outage must not count as the tenant's crash, issue 9, item 7), or a failure.
+ * short S3 outage must not count as the tenant's crash, issue 9, item 7), a lease the control
+ * plane took back before `ready` (a fence, not a crash of the tenant), or a failure.
  */
 function startFailureExitCode(code: unknown): number {
   if (code === 'NO_RESTORE_POINT') return EXIT_NO_RESTORE_POINT
+  if (code === 'LEASE_LOST') return EXIT_LEASE_LOST
   if (code === 'APP_LOAD_FAILED') return EXIT_APP_LOAD_FAILED
   if (isStorageOutage(code)) return EXIT_STORAGE_UNAVAILABLE
   return EXIT_FAILED

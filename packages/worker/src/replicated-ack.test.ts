@@ -130,6 +130,39 @@ describe('replicated acknowledgements', { timeout: 120_000 }, () => {
     expect((await runsInS3(t)).has(retried.body.runId)).toBe(true)
   })
 
+  // Catches: write and read routes beside `POST /runs` that the hold missed: a schedule's
+  // trigger or backfill answered 202 before S3 holds the run it started, and the bulk status
+  // route showing a final status that a machine loss could still take back.
+  it('holds schedule writes like run starts, and the bulk status route shows only confirmed final statuses', async () => {
+    tenant = await ReplicatedTenant.start({ app, ackTimeoutMs: 1_000 })
+    const t = tenant
+    const created = await t.request('POST', '/schedules', { body: { id: 'nightly', cron: '0 3 * * *', workflow: 'quick' } })
+    expect(created.status).toBe(201)
+    expect(created.headers.get('litecell-durability')).toBe('replicated')
+    await t.fx.stopS3()
+    const trigger = await t.request('POST', '/schedules/nightly/trigger', { body: { idempotencyKey: 'now-1' } })
+    expect(trigger.status).toBe(503)
+    expect(trigger.body.error).toMatchObject({ code: 'STORAGE_UNAVAILABLE', runId: expect.any(String), committedLocally: true })
+    const backfill = await t.request('POST', '/schedules/nightly/backfill', {
+      body: { from: '2026-01-01T00:00:00Z', to: '2026-01-03T00:00:00Z' },
+    })
+    expect(backfill.status).toBe(503)
+    expect(backfill.body.error).toMatchObject({ runIds: [expect.any(String), expect.any(String)], committedLocally: true })
+
+    const runId = trigger.body.error.runId as string
+    expect(await t.engine.result(runId, { waitMs: 10_000 })).toMatchObject({ status: 'succeeded' })
+    const statuses = await t.request('POST', '/runs/status', { body: { runIds: [runId, 'no-such-run'] } })
+    expect(statuses.body.runs).toMatchObject([{ runId, status: 'running' }, { status: null, notFound: true }])
+    const asLocal = await t.request('POST', '/runs/status', { durability: 'local', body: { runIds: [runId] } })
+    expect(asLocal.body.runs).toMatchObject([{ runId, status: 'succeeded' }])
+
+    await t.fx.restartS3()
+    await t.request('GET', `/runs/${runId}/result?waitMs=30000`)
+    expect((await t.request('POST', '/runs/status', { body: { runIds: [runId] } })).body.runs).toMatchObject([
+      { runId, status: 'succeeded' },
+    ])
+  })
+
   it('refuses a bad durability with a 400 and writes nothing', async () => {
     tenant = await ReplicatedTenant.start({ app })
     const t = tenant

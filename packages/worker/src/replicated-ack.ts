@@ -8,7 +8,7 @@ import {
   parseDurability,
   type Durability,
 } from '@litecell/protocol'
-import type { FinalStatusLedger, MaskableRun } from './final-status-ledger.js'
+import { isFinalStatus, type FinalStatusLedger, type MaskableRun } from './final-status-ledger.js'
 import { WorkerError } from './worker-error.js'
 
 /** What replicated acknowledgements need from the worker (issue 11). */
@@ -24,10 +24,16 @@ export interface Replication {
 
 /** A write the API acknowledges: start, batch, event, cancel, resume, fork of a run. */
 const RUN_WRITE = /\/runs(?:\/batch|\/[^/]+\/(?:events|cancel|resume|fork))?$/
+/**
+ * A schedule's write: create, delete, pause, resume, and trigger and backfill, which start
+ * runs like `POST /runs` does. Its body has no `durability`: the tenant's applies.
+ */
+const SCHEDULE_WRITE = /\/schedules(?:\/[^/]+(?:\/(?:pause|resume|trigger|backfill))?)?$/
+/** `POST /runs/status`: a read of many runs' statuses (a POST only for its long id list). */
+const RUN_STATUSES = /\/runs\/status$/
 /** One run's view or its long-polled result (`stream` and `batch` are not run ids). */
 const RUN_VIEW = /\/runs\/(?!stream$|batch$)([^/]+)(\/result)?$/
 const RUN_LIST = /\/runs$/
-const FINAL: readonly string[] = ['succeeded', 'failed', 'cancelled']
 
 /**
  * The tenant's durability, as the control plane says with each request it forwards (the
@@ -53,8 +59,9 @@ export function replicatedAcks(replication: Replication | undefined): Middleware
     const { method } = context.req
     const path = context.req.path
     const tenant = replication ? tenantDurability(context) : 'local'
-    if (method === 'POST' && RUN_WRITE.test(path)) {
-      const requested = await requestedDurability(context)
+    const isRunWrite = method === 'POST' && RUN_WRITE.test(path)
+    if (isRunWrite || ((method === 'POST' || method === 'DELETE') && SCHEDULE_WRITE.test(path))) {
+      const requested = isRunWrite ? await requestedDurability(context) : undefined
       const durability = replication ? (requested ?? tenant) : 'local'
       await next()
       context.res.headers.set(DURABILITY_HEADER, durability)
@@ -65,7 +72,13 @@ export function replicatedAcks(replication: Replication | undefined): Middleware
     }
     await next()
     context.res.headers.set(DURABILITY_HEADER, tenant)
-    if (!replication || tenant !== 'replicated' || method !== 'GET' || !context.res.ok) return
+    if (!replication || tenant !== 'replicated' || !context.res.ok) return
+    if (method === 'POST' && RUN_STATUSES.test(path)) {
+      const { runs } = (await context.res.clone().json()) as { runs: MaskableRun[] }
+      replaceJson(context, { runs: runs.map((run) => replication.ledger.mask(run)) })
+      return
+    }
+    if (method !== 'GET') return
     const view = RUN_VIEW.exec(path)
     if (view) {
       const run = (await context.res.clone().json()) as MaskableRun
@@ -79,7 +92,7 @@ export function replicatedAcks(replication: Replication | undefined): Middleware
       const status = context.req.query('status')
       const runs = page.runs.map((run) => replication.ledger.mask(run))
       // A filter on a final status lists only the runs whose end is confirmed.
-      const shown = status && FINAL.includes(status) ? runs.filter((run) => run.status === status) : runs
+      const shown = status && isFinalStatus(status) ? runs.filter((run) => run.status === status) : runs
       replaceJson(context, { ...page, runs: shown })
     }
   }
@@ -121,10 +134,11 @@ async function acknowledge(context: Context, replication: Replication): Promise<
       .json()
       .catch(() => ({}))) as { runId?: unknown; runIds?: unknown }
     const runId = answer.runId ?? context.req.param('runId')
-    const ids = answer.runIds === undefined ? { runId } : { runIds: answer.runIds }
+    const ids =
+      answer.runIds !== undefined ? { runIds: answer.runIds } : runId !== undefined ? { runId } : {}
     const error = new WorkerError(
       'STORAGE_UNAVAILABLE',
-      `acknowledge ${describeWrite(ids)} in replicated mode: committed on the worker, but not confirmed in S3 in time (${(err as Error).message}); retry with the same idempotency key to get the run once storage is back`,
+      `acknowledge ${describeWrite(ids)} in replicated mode: committed on the worker, but not confirmed in S3 in time (${(err as Error).message}); ${'runId' in ids || 'runIds' in ids ? 'retry with the same idempotency key to get the run once storage is back' : 'read it back once storage is back'}`,
       { cause: err, details: { ...ids, committedLocally: true } },
     )
     context.res = undefined
@@ -134,7 +148,8 @@ async function acknowledge(context: Context, replication: Replication): Promise<
 }
 
 function describeWrite(ids: { runId?: unknown; runIds?: unknown }): string {
-  return Array.isArray(ids.runIds) ? `${ids.runIds.length} runs` : `run ${String(ids.runId)}`
+  if (Array.isArray(ids.runIds)) return `${ids.runIds.length} runs`
+  return 'runId' in ids ? `run ${String(ids.runId)}` : 'the write'
 }
 
 function replaceJson(context: Context, body: unknown): void {

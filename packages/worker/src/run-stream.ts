@@ -1,4 +1,5 @@
 import type { RunStatus } from '@litecell/engine'
+import { isFinalStatus } from './final-status-ledger.js'
 
 /** A comment line this often keeps idle connections (and proxies between) open. */
 export const STREAM_HEARTBEAT_MS = 15_000
@@ -25,8 +26,6 @@ interface Subscriber {
   queued: string[]
   overflowed: boolean
 }
-
-const FINAL = new Set<RunStatus>(['succeeded', 'failed', 'cancelled'])
 
 const encoder = new TextEncoder()
 
@@ -62,7 +61,7 @@ export class RunStatusStream {
    * it from {@link publishConfirmed}.
    */
   publish(runId: string, workflow: string, status: RunStatus): void {
-    this.#publish(runId, workflow, status, FINAL.has(status) ? 'local' : 'all')
+    this.#publish(runId, workflow, status, isFinalStatus(status) ? 'local' : 'all')
   }
 
   /** A final status is confirmed in S3: now the replicated subscribers get it. */

@@ -134,7 +134,9 @@ export function createTenantApi(options: TenantApiOptions): Hono {
   }
 
   const tenant = app.basePath(`/v1/tenants/${tenantId}`)
-  for (const path of ['/runs', '/runs/*']) tenant.use(path, replicatedAcks(options.replication))
+  for (const path of ['/runs', '/runs/*', '/schedules', '/schedules/*']) {
+    tenant.use(path, replicatedAcks(options.replication))
+  }
   // A run id may be given by a unique prefix of it, as people copy ids (AMBIGUOUS_RUN_ID if
   // it names several runs).
   const runIdOf = (context: Context) => engine.resolveRunId(context.req.param('runId') ?? '')
