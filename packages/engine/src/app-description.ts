@@ -1,4 +1,5 @@
 import type { AppDefinition } from './app.js'
+import type { JsonValue } from './json.js'
 import { inputSchemaOf } from './workflow-definition.js'
 
 /** One workflow of an app, as `GET /v1/tenants/:id/workflows` lists it. */
@@ -7,7 +8,7 @@ export interface WorkflowDescription {
   /** Whether starts are checked against an input schema. */
   validatesInput: boolean
   /** The input's JSON Schema, when the schema can say (Standard JSON Schema); else null. */
-  inputSchema: Record<string, unknown> | null
+  inputSchema: Record<string, JsonValue> | null
 }
 
 /** One queue of an app. */
@@ -38,9 +39,12 @@ const byName = (a: { name: string }, b: { name: string }) => a.name.localeCompar
 export function describeApp(app: AppDefinition): AppDescription {
   const workflows = Object.entries(app.workflows).map(([name, entry]): WorkflowDescription => {
     const schema = inputSchemaOf(entry)
-    let inputSchema: Record<string, unknown> | null = null
+    let inputSchema: Record<string, JsonValue> | null = null
     try {
-      inputSchema = schema?.['~standard'].jsonSchema?.input({ target: 'draft-2020-12' }) ?? null
+      // A JSON Schema is JSON (the API sends it as such).
+      inputSchema =
+        (schema?.['~standard'].jsonSchema?.input({ target: 'draft-2020-12' }) as
+          Record<string, JsonValue> | undefined) ?? null
     } catch {
       // The library cannot express this schema as JSON Schema: it still validates.
     }
@@ -49,16 +53,22 @@ export function describeApp(app: AppDefinition): AppDescription {
   const queues = Object.entries(app.queues ?? {}).map(([name, queue]): QueueDescription => ({
     name,
     concurrency: queue.concurrency,
-    rateLimit: queue.rateLimit ? { limit: queue.rateLimit.limit, periodMs: queue.rateLimit.periodMs } : null,
+    rateLimit: queue.rateLimit
+      ? { limit: queue.rateLimit.limit, periodMs: queue.rateLimit.periodMs }
+      : null,
   }))
-  // Declared schedules (the schedules feature, issue 13): read by shape, so an app without them,
-  // or an engine without that feature, lists none.
-  const declared = (app as { schedules?: Readonly<Record<string, unknown>> }).schedules ?? {}
-  const schedules = Object.entries(declared).flatMap(([name, value]): ScheduleDescription[] => {
-    const schedule = value as { workflow?: unknown; cron?: unknown; timezone?: unknown }
-    if (typeof schedule?.cron !== 'string' || typeof schedule.workflow !== 'string') return []
-    const timezone = typeof schedule.timezone === 'string' ? schedule.timezone : null
-    return [{ name, workflow: schedule.workflow, cron: schedule.cron, timezone }]
-  })
-  return { workflows: workflows.sort(byName), queues: queues.sort(byName), schedules: schedules.sort(byName) }
+  // Validated by defineApp: no shape to check here.
+  const schedules = Object.entries(app.schedules ?? {}).map(
+    ([name, schedule]): ScheduleDescription => ({
+      name,
+      workflow: schedule.workflow,
+      cron: schedule.cron,
+      timezone: schedule.timezone ?? null,
+    }),
+  )
+  return {
+    workflows: workflows.sort(byName),
+    queues: queues.sort(byName),
+    schedules: schedules.sort(byName),
+  }
 }

@@ -5,6 +5,7 @@ import type { RunContext, RunHost } from './run-context.js'
 import { newRunId } from './run-id.js'
 import type { RunFlow } from './run-store.js'
 import { validateFlowOptions, workflowDefaults, type FlowRequest } from './start-options.js'
+import { unknownWorkflow } from './start-request.js'
 import type { ChildHandle, ChildOptions } from './workflow-context.js'
 
 /**
@@ -19,10 +20,7 @@ export async function startChild<Output>(
 ): Promise<ChildHandle<Output>> {
   const { host } = ctx
   if (typeof workflow !== 'string' || !host.hasWorkflow(workflow)) {
-    throw new EngineError(
-      'UNKNOWN_WORKFLOW',
-      `start child of run ${ctx.runId}: no workflow named \`${String(workflow)}\` in the app`,
-    )
+    throw unknownWorkflow(host, workflow, `start child of run ${ctx.runId}`)
   }
   const inputText = toJsonText(input ?? null, `the input of child workflow '${workflow}'`)
   const { queue, flow } = childFlow(host, workflow, input ?? null, options)

@@ -6,8 +6,11 @@
 export function closestNames(name: string, candidates: Iterable<string>, limit = 3): string[] {
   const scored: { candidate: string; distance: number }[] = []
   for (const candidate of candidates) {
-    const distance = editDistance(name.toLowerCase(), candidate.toLowerCase())
     const allowed = Math.max(2, Math.floor(Math.max(name.length, candidate.length) / 3))
+    // The length difference is a lower bound of the distance: a name sent from outside (say
+    // 1 MB) must not cost a length × length table per candidate.
+    if (Math.abs(name.length - candidate.length) > allowed) continue
+    const distance = editDistance(name.toLowerCase(), candidate.toLowerCase())
     if (distance <= allowed) scored.push({ candidate, distance })
   }
   return scored

@@ -13,6 +13,9 @@ import {
 
 afterEach(cleanup)
 
+/** `resumable` fails once after starting its child, then (resumed) waits for the child's result. */
+let failAfterChild = true
+
 const app = defineApp({
   retention: { succeeded: '1h', failed: '2h' },
   workflows: {
@@ -27,6 +30,14 @@ const app = defineApp({
     parent: async (ctx) => {
       await ctx.startChild('ok')
       return ctx.waitForEvent('finish')
+    },
+    resumable: async (ctx) => {
+      const child = await ctx.startChild('ok')
+      if (failAfterChild) {
+        failAfterChild = false
+        throw new Error('fails once')
+      }
+      return child.result()
     },
   },
 })
@@ -80,6 +91,27 @@ describe('retention', () => {
     clock.advance(2 * 60 * 60_000)
     expect(await sweepRetentionOf(engine)).toBe(2)
     expect((await engine.list()).runs).toHaveLength(0)
+  })
+
+  // Catches a child deleted because its parent ended: a failed parent can be resumed (and any
+  // parent forked) and then waits for the child's recorded end, which must still be there.
+  it('keeps a finished child while its parent exists, so a resumed parent still gets its result', async () => {
+    const clock = new ManualClock()
+    const { engine } = await openTestEngine(app, { clock: clock.now })
+    failAfterChild = true
+    const { runId } = await engine.start('resumable')
+    await runUntilQuiet(engine, clock)
+    expect((await engine.get(runId)).status).toBe('failed')
+    const child = (await engine.list({ workflow: 'ok' })).runs[0]
+    expect(child?.status).toBe('succeeded')
+    // Past the child's retention (1h), within the failed parent's (2h).
+    clock.advance(90 * 60_000)
+    expect(await sweepRetentionOf(engine)).toBe(0)
+    await engine.resume(runId)
+    await runUntilQuiet(engine, clock)
+    const resumed = await engine.get(runId)
+    expect(resumed.status).toBe('succeeded')
+    expect(resumed.output).toBe(1)
   })
 
   it('deletes in batches of RETENTION_BATCH_RUNS, each its own short commit', async () => {

@@ -45,8 +45,11 @@ export function syncRetentionIndex(db: Database, policy: RetentionPolicy | undef
  * {@link RETENTION_MIN_INTERVAL_MS} and {@link RETENTION_MAX_INTERVAL_MS}, while the engine
  * is open (a hibernated tenant's file does not grow, so nothing wakes it for retention).
  *
- * Never deleted: a run whose parent has not ended (the parent may still need its result),
- * and a run this process is still executing (a cancelled run whose step is finishing).
+ * Never deleted: a child run while its parent exists (a parent that has not ended may still
+ * need its result, and so may a failed or cancelled one that is resumed, or any parent forked:
+ * their replay reads the child's row), so a tree goes root first, each batch freeing the
+ * children of the runs it deleted for the next; and a run this process is still executing (a
+ * cancelled run whose step is finishing).
  *
  * Space: SQLite puts the pages of deleted rows on its freelist and reuses them for new rows,
  * so under a steady workload the file stops growing at about the size of the runs retained
@@ -129,7 +132,8 @@ export class Retention {
         const batch = this.#deleteBatch(status, this.#clock() - keepMs)
         await this.#writer.durable()
         deleted += batch
-        if (batch < RETENTION_BATCH_RUNS) break
+        // Not `batch < RETENTION_BATCH_RUNS`: deleting parents frees their children for the next.
+        if (batch === 0) break
         await new Promise((resolve) => setImmediate(resolve))
       }
     }
@@ -172,8 +176,7 @@ function prepareStatements(db: Database): RetentionStatements {
     candidates: db.prepare(
       `SELECT id, run_id, tags FROM lc_runs AS r INDEXED BY lc_runs_finished
        WHERE ${FINISHED} AND status = ? AND updated_at < ?
-         AND (parent_run_id IS NULL OR NOT EXISTS (
-           SELECT 1 FROM lc_runs AS p WHERE p.run_id = r.parent_run_id AND p.status NOT IN ('succeeded','failed','cancelled')))
+         AND (parent_run_id IS NULL OR NOT EXISTS (SELECT 1 FROM lc_runs AS p WHERE p.run_id = r.parent_run_id))
        LIMIT ?`,
     ),
     deleteSteps: db.prepare(`DELETE FROM lc_steps WHERE run_id IN (${ids})`),

@@ -76,25 +76,16 @@ export function tagFilter(tags: unknown): [string, string][] {
 /** The tag index `lc_run_tags`, over the write connection. */
 export class RunTagStore {
   readonly #insert: Statement
-  readonly #delete: Statement
 
   constructor(db: Database) {
     // One statement per run: the tags arrive as the run's JSON text.
     this.#insert = db.prepare(
       'INSERT OR IGNORE INTO lc_run_tags (key, value, run_id) SELECT key, value, ? FROM json_each(?)',
     )
-    this.#delete = db.prepare(
-      'DELETE FROM lc_run_tags WHERE run_id = ? AND (key, value) IN (SELECT key, value FROM json_each(?))',
-    )
   }
 
   /** Indexes the tags (JSON text from {@link tagsText}) of the run with `lc_runs.id` `id`. */
   insert(id: number, tags: string): void {
     this.#insert.run(id, tags)
-  }
-
-  /** Removes a run's tags from the index (retention). */
-  delete(id: number, tags: string): void {
-    this.#delete.run(id, tags)
   }
 }

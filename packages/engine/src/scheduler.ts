@@ -57,7 +57,8 @@ export interface Schedules {
   /**
    * Starts a run for every fire time in [from, to) that is not later than now, each at most
    * once: a fire time that already has a run (from the cron or an earlier backfill) returns
-   * that run. Runs start at once, whatever `overlap` says.
+   * that run (a run that retention deleted no longer holds its fire time, which starts
+   * again). Runs start at once, whatever `overlap` says.
    *
    * @throws {EngineError} `INVALID_INPUT` for bad times, `from` not before `to`, or more than
    *   {@link MAX_BACKFILL_FIRES} fire times in the range.

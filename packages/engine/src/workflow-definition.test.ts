@@ -72,6 +72,23 @@ test('UNKNOWN_WORKFLOW names the closest workflows, or the ones there are', asyn
   })
 })
 
+test('a child of an unknown workflow fails its parent with the same hint as a start', async () => {
+  const parents = defineApp({
+    workflows: {
+      train: async () => 1,
+      parent: async (ctx) => ctx.child('trian'),
+    },
+  })
+  const { engine } = await openTestEngine(parents)
+  const { runId } = await engine.start('parent')
+  const done = await engine.result(runId, { waitMs: 5_000 })
+  expect(done.status).toBe('failed')
+  expect(done.error).toMatchObject({
+    code: 'UNKNOWN_WORKFLOW',
+    message: expect.stringContaining('no workflow named `trian` in the app; did you mean `train`?'),
+  })
+})
+
 test('an app entry must be a function or { fn, input } with a schema', () => {
   expect(() => defineApp({ workflows: { bad: { fn: 'nope' } as never } })).toThrow(/app\.workflows\.bad/)
   expect(() => defineApp({ workflows: { bad: { fn: async () => 1, input: { parse: () => 1 } } as never } })).toThrow(
