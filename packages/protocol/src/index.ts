@@ -15,7 +15,7 @@ export {
   isDurability,
 } from './durability.js'
 export type { Durability } from './durability.js'
-export { errorCode, errorOf, errorResponse } from './error-response.js'
+export { errorCode, errorOf, errorResponse, statusForCode } from './error-response.js'
 export type { ErrorBody } from './error-response.js'
 export { optionalInteger, readJsonObject } from './request-body.js'
 export type { JsonObject } from './request-body.js'
