@@ -2,12 +2,13 @@
  * One writer per tenant (invariant 1): never two Litestream processes on one tenant's file,
  * sampled every 20 ms through every test of the file (each kills or freezes a worker).
  *
- * Mutation check, applied once (issue 9, item 16): the local launcher reporting a worker's
- * exit without waiting for its process group (where its Litestream lives). Result: NOT caught
- * (all four tests passed at load ≈ 25): when the worker alone is SIGKILLed its Litestream was
- * gone before the replacement's started. The staged case stays as a check of the behaviour;
- * catching that mutation needs a Litestream that outlives its worker for longer (e.g. held in
- * a final sync against a slow S3), not done yet.
+ * catches: the local launcher reporting a worker's exit without waiting for its process group
+ * (where its Litestream lives), i.e. `resolve({ code, signal })` at the child's exit instead of
+ * after `groupGone` (issue 9, item 16). Applied once at load ≈ 3: "a worker killed alone…"
+ * failed within 0.7 s (two replicators at once: the frozen Litestream and the replacement's),
+ * and so did "never two replicators…"; without the mutation all four pass. Before the
+ * Litestream was frozen the staged case did not catch it: a Litestream whose worker died goes
+ * within about a second, before a replacement's starts.
  * The fence bound is measured from the last lease renewal that succeeded (the `validUntilMs`
  * the worker logs as it fences), not from the moment of the freeze.
  */
@@ -24,6 +25,8 @@ import {
 } from '@litecell/testkit/e2e'
 
 const LEASE_TTL_MS = 6000
+/** How long the frozen Litestream of a worker killed alone is held when no replacement shows. */
+const FROZEN_HOLD_MS = 10_000
 const server = useServer({
   env: { LITECELL_LEASE_TTL_MS: String(LEASE_TTL_MS), LITECELL_IDLE_MS: '60000' },
 })
@@ -47,6 +50,15 @@ function lastFenceDeadline(tenantId: string): number | undefined {
     .map((line) => (line ? JSON.parse(line) : {}))
     .filter((entry) => entry.msg === 'lease lost: fencing')
   return fences.at(-1)?.validUntilMs as number | undefined
+}
+
+/** Lets a frozen process go on (it may be gone already). */
+function resume(pid: number): void {
+  try {
+    process.kill(pid, 'SIGCONT')
+  } catch {
+    // exited (killed with its group) meanwhile
+  }
 }
 
 async function workerPid(): Promise<number> {
@@ -105,15 +117,40 @@ test('a hung worker is replaced only after its lease expired and it is gone', as
 })
 
 test('a worker killed alone, its Litestream left running, is replaced only once that Litestream is gone', async () => {
-  // The worker process only (not its group): its Litestream outlives it for a moment. A
-  // request at once must wait for it; a replacement's Litestream beside it is two writers.
+  // The worker process only (not its group). Its Litestream is frozen first, as one held in a
+  // long final sync (a slow S3) would stay: alive, still able to write to the replica. A
+  // launcher that reports the worker exited before its group is gone starts the replacement
+  // (the request below wakes one at once), whose Litestream then replicates beside it.
   const { admin } = server
   const before = await admin.get<any>('/v1/tenants/solo')
   const pid = before.worker.pid as number
-  expect(watch.sample()).toHaveLength(1)
-  process.kill(pid, 'SIGKILL')
-  const { runId } = await admin.post<any>('/v1/tenants/solo/runs', { workflow: 'write', input: { entry: 'alone' } })
-  await waitForRuns(admin, 'solo', [runId])
+  const replicators = watch.sample()
+  expect(replicators).toHaveLength(1)
+  const litestream = replicators[0]!
+  process.kill(litestream, 'SIGSTOP')
+  let frozen = true
+  try {
+    process.kill(pid, 'SIGKILL')
+    const killedAt = Date.now()
+    const request = admin.post<any>('/v1/tenants/solo/runs', { workflow: 'write', input: { entry: 'alone' } })
+    void request.catch(() => undefined) // awaited below; not unhandled meanwhile
+    // Hold the frozen Litestream until a second replicator shows, or long enough for a
+    // replacement to start on a loaded machine (the launcher of main never starts one: it waits
+    // for the group, or kills it when the lease runs out).
+    await waitFor(() => watch.sample().length > 1 || Date.now() - killedAt > FROZEN_HOLD_MS, {
+      timeoutMs: FROZEN_HOLD_MS + 5000,
+      intervalMs: 20,
+      what: 'a second replicator or the end of the hold',
+    })
+    expect(watch.most, `replicators seen at once: ${watch.together}`).toBe(1)
+    resume(litestream)
+    frozen = false
+    const { runId } = await request
+    await waitForRuns(admin, 'solo', [runId])
+  } finally {
+    if (frozen) resume(litestream)
+  }
+  expect(isAlive(litestream)).toBe(false)
   const after = await admin.get<any>('/v1/tenants/solo')
   expect(after.worker.pid).not.toBe(pid)
   expect((await query(admin, 'solo', 'SELECT count(*) AS n FROM ledger'))[0].n).toBe(23)
