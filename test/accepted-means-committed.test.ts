@@ -11,8 +11,8 @@
  */
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { beforeAll, expect, test } from 'vitest'
-import { createTenant, query, useServer, waitForRuns } from '@litecell/testkit/e2e'
+import { beforeAll, expect, onTestFinished, test } from 'vitest'
+import { ReplicatorWatch, createTenant, query, useServer, waitForRuns } from '@litecell/testkit/e2e'
 
 const server = useServer({
   env: { LITECELL_IDLE_MS: '60000', LITECELL_TEST_FAULTS: 'kill-after-commit-once' },
@@ -46,6 +46,8 @@ test('a start whose 202 is lost to a worker killed right after the commit is ans
   const { admin } = server
   const before = await countRuns()
   const pid = await workerPid()
+  const replicators = new ReplicatorWatch(join(server.dataDir, 'tenants', 'intake'))
+  onTestFinished(() => replicators.stop())
   const accepted = new Map<string, string>()
   const refused: number[] = []
   let sent = 0
@@ -91,12 +93,15 @@ test('a start whose 202 is lost to a worker killed right after the commit is ans
     "SELECT count(*) AS n, count(DISTINCT entry) AS d FROM ledger WHERE entry LIKE 'lost-%'",
   )
   expect(ledger[0]).toEqual({ n: started, d: started })
+  expect(replicators.mostOnOneReplica, `replicators on one tenant at once: ${replicators.crowded}`).toBe(1)
 })
 
 test('with a worker killed from outside mid-burst, every keyed start is accepted once, and a resend with its key gets the same run', async () => {
   const { admin } = server
   const before = await countRuns()
   const pid = await workerPid()
+  const replicators = new ReplicatorWatch(join(server.dataDir, 'tenants', 'intake'))
+  onTestFinished(() => replicators.stop())
   const accepted = new Map<string, string>()
   let retries = 0
   let sent = 0
@@ -145,6 +150,7 @@ test('with a worker killed from outside mid-burst, every keyed start is accepted
   const resent = [...accepted.keys()].slice(30, 60)
   for (const entry of resent) expect(await submit(entry)).toBe(accepted.get(entry))
   expect(await countRuns()).toBe(before + 120)
+  expect(replicators.mostOnOneReplica, `replicators on one tenant at once: ${replicators.crowded}`).toBe(1)
   // Logged for the report: how many resends the kill caused (zero if the proxy's retry hid it).
   console.log(JSON.stringify({ clientRetries: retries }))
 })

@@ -9,9 +9,16 @@
  * queue up, and each run records its admission in the tenant's `admitted` table.
  */
 import { join } from 'node:path'
-import { expect, test } from 'vitest'
+import { expect, onTestFinished, test } from 'vitest'
 import { waitFor } from '@litecell/testkit'
-import { TEST_APP_PATH, createTenant, query, useServer, waitForRuns } from '@litecell/testkit/e2e'
+import {
+  ReplicatorWatch,
+  TEST_APP_PATH,
+  createTenant,
+  query,
+  useServer,
+  waitForRuns,
+} from '@litecell/testkit/e2e'
 import { REPO_ROOT } from '@litecell/testkit/server'
 
 const FLOW_APP_PATH = join(REPO_ROOT, 'test/apps/flow-app.ts')
@@ -85,6 +92,8 @@ test('priority order and a held deduplication id survive a SIGKILL of the worker
   const { runIds, holder } = await queueBehindBlocker('killed')
   const { worker } = await admin.getTenant('killed')
   expect(worker?.pid).toEqual(expect.any(Number))
+  const replicators = new ReplicatorWatch(join(server.dataDir, 'tenants', 'killed'))
+  onTestFinished(() => replicators.stop())
   process.kill(worker?.pid as number, 'SIGKILL')
   // The next requests start a new worker, which recovers the runs from the file.
   const runs = await waitForRuns(admin, 'killed', runIds)
@@ -92,6 +101,7 @@ test('priority order and a held deduplication id survive a SIGKILL of the worker
   expect((await admin.getTenant('killed')).worker?.pid).not.toBe(worker?.pid)
   expect(await admissionOrder('killed')).toEqual(EXPECTED)
   await expectDuplicateOf('killed', holder)
+  expect(replicators.mostOnOneReplica, `replicators on one tenant at once: ${replicators.crowded}`).toBe(1)
 }, 120_000)
 
 test('priority order and a held deduplication id survive a hibernation', async () => {

@@ -142,7 +142,7 @@ test('a worker killed alone, its Litestream left running, is replaced only once 
       intervalMs: 20,
       what: 'a second replicator or the end of the hold',
     })
-    expect(watch.most, `replicators seen at once: ${watch.together}`).toBe(1)
+    expect(watch.mostOnOneReplica, `replicators on one tenant at once: ${watch.crowded}`).toBe(1)
     resume(litestream)
     frozen = false
     const { runId } = await request
@@ -157,5 +157,5 @@ test('a worker killed alone, its Litestream left running, is replaced only once 
 })
 
 test('never two replicators on one tenant path', () => {
-  expect(watch.most, `replicators seen at once: ${watch.together}`).toBe(1)
+  expect(watch.mostOnOneReplica, `replicators on one tenant at once: ${watch.crowded}`).toBe(1)
 })

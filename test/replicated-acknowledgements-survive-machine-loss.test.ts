@@ -16,13 +16,13 @@
  */
 import { rmSync } from 'node:fs'
 import { join } from 'node:path'
-import { expect, test } from 'vitest'
+import { expect, onTestFinished, test } from 'vitest'
 import {
   expectNothingAcknowledgedLost,
   runMachineLoss,
   type MachineLossReport,
 } from '@litecell/testkit/machine-loss'
-import { useServer } from '@litecell/testkit/e2e'
+import { ReplicatorWatch, useServer } from '@litecell/testkit/e2e'
 
 // A long lease: on a loaded machine a late heartbeat would fence the worker mid-drill.
 const server = useServer({ env: { LITECELL_IDLE_MS: '120000', LITECELL_LEASE_TTL_MS: '30000' } })
@@ -36,6 +36,8 @@ async function drill(
   await admin.createTenant({ id: tenantId, app: 'test', durability })
   await admin.wakeTenant(tenantId)
   const pid = (await admin.getTenant(tenantId)).worker!.pid!
+  const replicators = new ReplicatorWatch(join(server.dataDir, 'tenants', tenantId))
+  onTestFinished(() => replicators.stop())
   const report = await runMachineLoss({
     client: admin,
     tenantId,
@@ -50,6 +52,7 @@ async function drill(
       machineLoss: { durability, ...report, lostAcknowledged: report.lostAcknowledged.length },
     }),
   )
+  expect(replicators.mostOnOneReplica, `replicators on one tenant at once: ${replicators.crowded}`).toBe(1)
   return report
 }
 

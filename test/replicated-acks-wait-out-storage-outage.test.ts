@@ -15,10 +15,16 @@
  */
 import { rmSync } from 'node:fs'
 import { join } from 'node:path'
-import { afterAll, beforeAll, expect, test } from 'vitest'
+import { afterAll, beforeAll, expect, onTestFinished, test } from 'vitest'
 import { startEmbeddedS3, type EmbeddedS3 } from '@litecell/replica'
 import { tempDir, waitFor } from '@litecell/testkit'
-import { query, startTestServer, waitForRuns, type TestServer } from '@litecell/testkit/e2e'
+import {
+  ReplicatorWatch,
+  query,
+  startTestServer,
+  waitForRuns,
+  type TestServer,
+} from '@litecell/testkit/e2e'
 
 /** How long S3 stays down. */
 const OUTAGE_MS = 10_000
@@ -63,6 +69,8 @@ test('acks wait for S3, then 503 STORAGE_UNAVAILABLE with committedLocally; the 
   const runs = `/v1/tenants/${tenant}/runs`
   // Created `local`, switched to `replicated` by PATCH while its worker runs.
   await admin.createTenant({ id: tenant, app: 'test' })
+  const replicators = new ReplicatorWatch(join(server!.dataDir, 'tenants', tenant))
+  onTestFinished(() => replicators.stop())
   const first = await admin.send<any>('POST', runs, { body: { workflow: 'write', input: { entry: 'first' } } })
   expect(first.headers.get('litecell-durability')).toBe('local')
   expect((await admin.updateTenant(tenant, { durability: 'replicated' })).durability).toBe('replicated')
@@ -147,4 +155,5 @@ test('acks wait for S3, then 503 STORAGE_UNAVAILABLE with committedLocally; the 
   expect(ended.map((run) => run.status)).toEqual(['succeeded', 'succeeded', 'succeeded', 'succeeded'])
   const ledger = await query(admin, tenant, 'SELECT entry FROM ledger ORDER BY entry')
   expect(ledger.map((row) => row.entry)).toEqual(['batched', 'before', 'during', 'first'])
+  expect(replicators.mostOnOneReplica, `replicators on one tenant at once: ${replicators.crowded}`).toBe(1)
 })

@@ -1,7 +1,14 @@
 import type { LitecellClient } from '@litecell/client'
 import { waitFor } from '@litecell/testkit'
-import { createTenant, query, startTestServer, type TestServer } from '@litecell/testkit/e2e'
-import { afterEach, expect, test } from 'vitest'
+import { join } from 'node:path'
+import {
+  ReplicatorWatch,
+  createTenant,
+  query,
+  startTestServer,
+  type TestServer,
+} from '@litecell/testkit/e2e'
+import { afterEach, expect, onTestFinished, test } from 'vitest'
 
 let servers: TestServer[] = []
 
@@ -60,8 +67,10 @@ async function allFinished(
 // What it catches: a fire lost or started twice when its worker dies (the run and the
 // schedule's cursor must commit together, and a fire's key must be the same in every process).
 test('a schedule starts exactly one run per fire time across SIGKILLs of its worker', async () => {
-  const { admin } = await start()
+  const { admin, dataDir } = await start()
   await createTenant(admin, 'metronome')
+  const replicators = new ReplicatorWatch(join(dataDir, 'tenants', 'metronome'))
+  onTestFinished(() => replicators.stop())
   await admin.createSchedule('metronome', {
     id: 'tick',
     cron: '* * * * * *',
@@ -96,6 +105,10 @@ test('a schedule starts exactly one run per fire time across SIGKILLs of its wor
     "SELECT count(*) AS n FROM ledger WHERE entry = 'tick'",
   )
   expect(rows[0].n).toBe(fires.length)
+  expect(
+    replicators.mostOnOneReplica,
+    `replicators on one tenant at once: ${replicators.crowded}`,
+  ).toBe(1)
 })
 
 // What it catches: a tenant that slept through its fire times (the control plane was down)

@@ -13,10 +13,11 @@
 import { execFileSync } from 'node:child_process'
 import { existsSync, mkdirSync, openSync, closeSync, rmSync, writeSync } from 'node:fs'
 import { join } from 'node:path'
-import { afterAll, beforeAll, describe, expect, test } from 'vitest'
+import { afterAll, beforeAll, describe, expect, onTestFinished, test } from 'vitest'
 import { startEmbeddedS3, type EmbeddedS3 } from '@litecell/replica'
 import { tempDir, waitFor } from '@litecell/testkit'
 import {
+  ReplicatorWatch,
   createTenant,
   query,
   startTestServer,
@@ -219,6 +220,9 @@ describe('S3 down for 10 s during a burst', () => {
     const before = await burst(server, tenant, 'before', 10)
     expect((await waitForRuns(admin, tenant, before)).every((run) => run.status === 'succeeded')).toBe(true)
     const { worker } = await admin.get<any>(`/v1/tenants/${tenant}`)
+    // The killed worker's Litestream cannot finish its final sync while S3 is down.
+    const replicators = new ReplicatorWatch(join(server.dataDir, 'tenants', tenant))
+    onTestFinished(() => replicators.stop())
     await stopS3()
     try {
       process.kill(worker.pid, 'SIGKILL')
@@ -237,6 +241,7 @@ describe('S3 down for 10 s during a burst', () => {
       const state = (await admin.get<any>(`/v1/tenants/${tenant}`)).state
       console.log(JSON.stringify({ restartInOutage: { stateAfterOutage: state } }))
     }
+    expect(replicators.mostOnOneReplica, `replicators on one tenant at once: ${replicators.crowded}`).toBe(1)
   })
 })
 

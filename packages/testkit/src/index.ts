@@ -19,6 +19,7 @@ export {
   listProcesses,
   pids,
   readProcess,
+  replicatorsByReplica,
   replicatorsOf,
   rssBytes,
   totalRss,

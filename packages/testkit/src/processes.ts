@@ -3,6 +3,7 @@
  * the one-writer invariant, the benchmark's memory figures and the demo's clean-up read it.
  */
 import { readFileSync, readdirSync } from 'node:fs'
+import { sep } from 'node:path'
 
 /** One process as /proc shows it. */
 export interface ProcessInfo {
@@ -121,20 +122,44 @@ export function treeOf(
  * watchdog shows Litestream's command line until it execs: not counted.
  */
 export function replicatorsOf(dir: string): number[] {
-  const candidates: { pid: number; ppid: number }[] = []
+  return [...replicatorsByReplica(dir).values()].flat()
+}
+
+/**
+ * {@link replicatorsOf}, by the replica each writes to (`<bucket>/<path>` from its config): the
+ * one-writer invariant says never two pids on one replica. Keyed by replica rather than by
+ * local file, so two pods of one tenant, each with its own folder, still count as two.
+ */
+export function replicatorsByReplica(dir: string): Map<string, number[]> {
+  const prefix = dir.endsWith(sep) ? dir : `${dir}${sep}`
+  const candidates: { pid: number; ppid: number; replica: string }[] = []
   for (const pid of pids()) {
     try {
       const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0')
       if (!argv[0]?.endsWith('litestream') || argv[1] !== 'replicate') continue
-      const config = argv[argv.indexOf('-config') + 1]
-      if (!config || !readFileSync(config, 'utf8').includes(dir)) continue
-      candidates.push({ pid, ppid: readProcess(pid)?.ppid ?? 0 })
+      const configPath = argv[argv.indexOf('-config') + 1]
+      if (!configPath) continue
+      const config = readFileSync(configPath, 'utf8')
+      if (!configValue(config, '  - path')?.startsWith(prefix)) continue
+      const replica = `${configValue(config, '        bucket')}/${configValue(config, '        path')}`
+      candidates.push({ pid, ppid: readProcess(pid)?.ppid ?? 0, replica })
     } catch {
       // the process ended while we looked
     }
   }
   const ids = candidates.map((candidate) => candidate.pid)
-  return candidates.filter((candidate) => !ids.includes(candidate.ppid)).map((c) => c.pid)
+  const byReplica = new Map<string, number[]>()
+  for (const { pid, ppid, replica } of candidates) {
+    if (ids.includes(ppid)) continue
+    byReplica.set(replica, [...(byReplica.get(replica) ?? []), pid])
+  }
+  return byReplica
+}
+
+/** A value of a Litestream config written by @litecell/replica (JSON-quoted), by its indented key. */
+function configValue(config: string, indentedKey: string): string | undefined {
+  const line = config.split('\n').find((candidate) => candidate.startsWith(`${indentedKey}: "`))
+  return line === undefined ? undefined : (JSON.parse(line.slice(indentedKey.length + 2)) as string)
 }
 
 /** The numeric entries of /proc; none where there is no /proc. */
