@@ -132,7 +132,19 @@ test('a worker killed alone, its Litestream left running, is replaced only once 
   try {
     process.kill(pid, 'SIGKILL')
     const killedAt = Date.now()
-    const request = admin.post<any>('/v1/tenants/solo/runs', { workflow: 'write', input: { entry: 'alone' } })
+    // A start that reached the dying worker is answered 503 WORKER_UNAVAILABLE ("check, then
+    // retry"): resent with its key until accepted, as a client would.
+    const body = { workflow: 'write', input: { entry: 'alone' }, idempotencyKey: 'alone' }
+    const request = waitFor(
+      async () => {
+        const response = await admin.send<any>('POST', '/v1/tenants/solo/runs', { body })
+        if (response.status !== 202 && response.status !== 503) {
+          throw new Error(`start answered ${response.status}: ${JSON.stringify(response.body)}`)
+        }
+        return response.status === 202 ? (response.body.runId as string) : undefined
+      },
+      { timeoutMs: 60_000, intervalMs: 250, what: 'the start to be accepted' },
+    )
     void request.catch(() => undefined) // awaited below; not unhandled meanwhile
     // Hold the frozen Litestream until a second replicator shows, or long enough for a
     // replacement to start on a loaded machine (the launcher of main never starts one: it waits
@@ -145,8 +157,7 @@ test('a worker killed alone, its Litestream left running, is replaced only once 
     expect(watch.mostOnOneReplica, `replicators on one tenant at once: ${watch.crowded}`).toBe(1)
     resume(litestream)
     frozen = false
-    const { runId } = await request
-    await waitForRuns(admin, 'solo', [runId])
+    await waitForRuns(admin, 'solo', [await request])
   } finally {
     if (frozen) resume(litestream)
   }
