@@ -4,9 +4,10 @@
  *
  * catches: the local launcher reporting a worker's exit without waiting for its process group
  * (where its Litestream lives), i.e. `resolve({ code, signal })` at the child's exit instead of
- * after `groupGone` (issue 9, item 16). Applied once at load ≈ 3: "a worker killed alone…"
- * failed within 0.7 s (two replicators at once: the frozen Litestream and the replacement's),
- * and so did "never two replicators…"; without the mutation all four pass. Before the
+ * after `groupGone` (issue 9, item 16). Applied twice (load ≈ 3 and ≈ 7): "a worker killed
+ * alone…" failed within 0.7 s (two replicators on the tenant's replica at once: the frozen
+ * Litestream and the replacement's), and so did "never two replicators…"; without the
+ * mutation all four pass. Before the
  * Litestream was frozen the staged case did not catch it: a Litestream whose worker died goes
  * within about a second, before a replacement's starts.
  * The fence bound is measured from the last lease renewal that succeeded (the `validUntilMs`
