@@ -139,7 +139,8 @@ export class LeaseDesk {
       const expiresAt = live.leaseExpiresAt
       if (expiresAt !== null && expiresAt < nowMs) {
         this.#options.log.warn(
-          { tenantId: live.tenantId, epoch: live.epoch },
+          // `expiresAt`: the end of the worker's last renewal, which its replacement must follow.
+          { tenantId: live.tenantId, epoch: live.epoch, expiresAt },
           'lease expired; killing worker',
         )
         live.leaseRenewed(null)
