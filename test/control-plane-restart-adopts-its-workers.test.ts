@@ -22,8 +22,11 @@ import { startEmbeddedS3, type EmbeddedS3 } from '@litecell/replica'
 import { isAlive, pids, tempDir, waitFor } from '@litecell/testkit'
 import { ReplicatorWatch, startTestServer, type TestServer } from '@litecell/testkit/e2e'
 
-/** Long enough for a loaded machine to start the second control plane before the worker fences. */
-const LEASE_TTL_MS = 20_000
+/**
+ * Long enough for a loaded machine to start the second control plane before the worker fences
+ * (a start took 10 s at load 5 on 2 cores; the worker fences 4 s before its lease ends).
+ */
+const LEASE_TTL_MS = 30_000
 const STEPS = 10
 const STEP_MS = 1_000
 
@@ -138,6 +141,8 @@ test('a restarted control plane adopts the worker running a 10 s workflow: the r
     const next = await second.admin.startRun('adopted', { workflow: 'quick', input: { n: 1 } })
     expect((await second.admin.runResult('adopted', next.runId, { waitMs: 30_000 })).status).toBe('succeeded')
     expect([...seen]).toEqual([before.pid])
+    const controlLog = readFileSync(join(dataDir, 'logs', 'control-plane.log'), 'utf8')
+    expect(controlLog).toContain('adopted a worker a previous control plane launched')
     expect(replicators.most, `replicators seen at once: ${replicators.together}`).toBe(1)
   } finally {
     clearInterval(sampler)
