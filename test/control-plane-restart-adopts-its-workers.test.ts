@@ -12,7 +12,8 @@
  * run out): the run's result, its steps' pids, the registry's worker and a /proc sampling of
  * the processes holding the tenant's file would each name a second pid.
  * Run before the fix (main at 6eae381): failed at the first check, the worker was gone right
- * after the control plane's SIGKILL.
+ * after the control plane's SIGKILL. With (1) fixed and adoption disabled (the launcher's
+ * `adopt` answering undefined): failed on the registry's worker (epoch 2, another pid).
  */
 import { readFileSync, readdirSync, readlinkSync, rmSync } from 'node:fs'
 import { createServer } from 'node:net'
