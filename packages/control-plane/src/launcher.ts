@@ -40,6 +40,15 @@ export interface Launcher {
   readonly remoteWorkers?: boolean
   launch(spec: WorkerSpec): WorkerProcess
   /**
+   * Follows a worker a previous control plane launched, still running as `pid` (its heartbeat,
+   * proven by its secret, says so): a control plane restart adopts it (issue 9, item 10). It is
+   * not this process's child, so its exit code cannot be read: `exited` resolves with code and
+   * signal null once it (with its process group) is gone. Undefined if `pid` is not a worker of
+   * this tenant here. Absent: surviving workers are not adopted; they fence when their lease is
+   * refused and are replaced once it ran out.
+   */
+  adopt?(worker: { readonly tenantId: string; readonly pid: number }): WorkerProcess | undefined
+  /**
    * Whether the tenant has files here that its replica may lack (a crash or a failed
    * hibernation kept them): then its next worker must start from them, and hibernating the
    * tenant means finishing that job. Always false where a worker's disk dies with it (pods).

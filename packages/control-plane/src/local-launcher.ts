@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process'
-import { createWriteStream, existsSync, mkdirSync, readFileSync, readdirSync } from 'node:fs'
+import { createWriteStream, existsSync, mkdirSync, readFileSync, readdirSync, readlinkSync, realpathSync } from 'node:fs'
 import { rm } from 'node:fs/promises'
 import { dirname, isAbsolute, join } from 'node:path'
 import {
@@ -20,6 +20,8 @@ export const DEFAULT_STANDBY_WORKERS = 1
 const GROUP_POLL_MS = 25
 /** Survivors of a dead worker's group are killed after this long. */
 const GROUP_EXIT_TIMEOUT_MS = 30_000
+/** How often an adopted worker (not a child: no exit event) is checked for its end. */
+const ADOPTED_POLL_MS = 250
 
 /** Settings of a {@link LocalLauncher}. */
 export interface LocalLauncherOptions {
@@ -115,6 +117,40 @@ export class LocalLauncher implements Launcher {
     }
   }
 
+  /**
+   * A worker of a previous control plane on this data folder: `pid` must lead a process group
+   * of its own (as every launched worker does) and hold a file of the tenant's folder open, so
+   * a heartbeat cannot make this launcher follow (and later kill the group of) any other
+   * process. Its end is seen by polling its group, every {@link ADOPTED_POLL_MS}.
+   */
+  adopt(worker: { readonly tenantId: string; readonly pid: number }): WorkerProcess | undefined {
+    const { pid } = worker
+    if (!Number.isInteger(pid) || pid <= 1 || processGroupOf(pid) !== pid) return undefined
+    const tenantDir = join(this.#tenantsDir, worker.tenantId)
+    if (!existsSync(tenantDir) || !holdsFileUnder(pid, realpathSync(tenantDir))) return undefined
+    const exited = (async (): Promise<WorkerExit> => {
+      while (isGroupAlive(pid)) await new Promise((resolve) => setTimeout(resolve, ADOPTED_POLL_MS))
+      return { code: null, signal: null }
+    })()
+    let ended = false
+    void exited.then(() => (ended = true))
+    return {
+      pid,
+      exited,
+      kill: (signal = 'SIGTERM') => {
+        if (ended) return // its pid may be another process's by now
+        if (signal === 'SIGKILL') killGroup(pid)
+        else {
+          try {
+            process.kill(pid, signal)
+          } catch {
+            // already gone
+          }
+        }
+      },
+    }
+  }
+
   /** A tenant's database is here between a crash (or a failed hibernation) and its next worker. */
   hasLocalState(tenantId: string): boolean {
     return existsSync(join(this.#tenantsDir, tenantId, TENANT_DB_FILE))
@@ -204,6 +240,32 @@ function hasLiveMember(pgid: number): boolean | undefined {
     }
   }
   return false
+}
+
+/** The process group of a live (not zombie) process, from /proc; undefined if none. */
+function processGroupOf(pid: number): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    const [state, , group] = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+    return state === 'Z' ? undefined : Number(group)
+  } catch {
+    return undefined
+  }
+}
+
+/** Whether the process holds a file under `dir` open (its tenant's database, say). */
+function holdsFileUnder(pid: number, dir: string): boolean {
+  try {
+    return readdirSync(`/proc/${pid}/fd`).some((fd) => {
+      try {
+        return readlinkSync(`/proc/${pid}/fd/${fd}`).startsWith(`${dir}/`)
+      } catch {
+        return false
+      }
+    })
+  } catch {
+    return false
+  }
 }
 
 function killGroup(pid: number | undefined): void {

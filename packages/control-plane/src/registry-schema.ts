@@ -15,7 +15,9 @@
  *   from before the setting) follows the server's default.
  *   `incarnation` is fixed at creation
  *   (see `@litecell/protocol`'s `newIncarnation`): the tenant's replica path and the mark of
- *   its local folder; null for tenants created before incarnations. State `deleting` is set
+ *   its local folder; null for tenants created before incarnations. `worker_secret_hash` is
+ *   the SHA-256 of the secret of the worker holding `epoch`: a control plane restarted on this
+ *   file checks a surviving worker's heartbeat against it before adopting that worker. State `deleting` is set
  *   first by a delete (or at a start, on a fork reserved and never answered: `starting` at
  *   epoch 0) and never changed by anything else: the row goes once its worker, files
  *   and replica are gone (a start resumes a delete a crash interrupted). Times are epoch
@@ -46,7 +48,8 @@ CREATE TABLE IF NOT EXISTS cp_tenants (
   restore_from      TEXT,
   app_upgrade_from  TEXT,
   durability        TEXT,
-  incarnation       TEXT
+  incarnation       TEXT,
+  worker_secret_hash TEXT
 ) STRICT;
 CREATE UNIQUE INDEX IF NOT EXISTS cp_tenants_token ON cp_tenants (token_hash);
 CREATE INDEX IF NOT EXISTS cp_tenants_created ON cp_tenants (created_at, id);
@@ -79,6 +82,7 @@ export const REGISTRY_COLUMNS_ADDED: readonly { column: string; definition: stri
   { column: 'app_upgrade_from', definition: 'TEXT' },
   { column: 'durability', definition: 'TEXT' },
   { column: 'incarnation', definition: 'TEXT' },
+  { column: 'worker_secret_hash', definition: 'TEXT' },
 ]
 
 /** Fills `cp_tenant_labels` from `cp_tenants.labels` (a registry created before the table). */

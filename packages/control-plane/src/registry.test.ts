@@ -118,6 +118,34 @@ test('after a restart, tenants left active become hibernated and due, keeping th
   expect(tenant).toMatchObject({ state: 'hibernated', nextWakeAt: 5_000, leaseExpiresAt: 11_000 })
 })
 
+test('after a restart, only the worker holding the kept lease (epoch, secret, unexpired) may be adopted, once', () => {
+  // Catches: adoption of a worker whose lease a replacement already took (two writers), of
+  // one that cannot prove its secret, or after the lease ran out (its successor may write).
+  const epoch = registry.beginLease('acme', 10_000, 1_000, 'secret-hash')
+  registry.setWorker('acme', epoch, { url: 'http://old', pid: 7, startedAtMs: 1_000 })
+  expect(registry.canAdopt('acme', epoch, 'secret-hash', 5_000)).toBe(false) // not recovered yet
+  registry.recoverAfterRestart(5_000)
+  expect(registry.canAdopt('acme', epoch, 'other-hash', 5_000)).toBe(false)
+  expect(registry.canAdopt('acme', epoch - 1, 'secret-hash', 5_000)).toBe(false)
+  expect(registry.canAdopt('acme', epoch, 'secret-hash', 11_000)).toBe(false) // lease ran out
+  expect(registry.canAdopt('acme', epoch, 'secret-hash', 5_000)).toBe(true)
+  const worker = { url: 'http://old', pid: 7, startedAtMs: 6_000 }
+  expect(registry.adoptLease('acme', epoch, 'secret-hash', worker, 10_000, 6_000)).toBe(16_000)
+  expect(registry.require('acme')).toMatchObject({ state: 'active', leaseExpiresAt: 16_000 })
+  expect(registry.renewLease('acme', epoch, 10_000, 7_000)).toBe(17_000)
+  // Adopted once: the tenant is no longer in its recovered form.
+  expect(registry.adoptLease('acme', epoch, 'secret-hash', worker, 10_000, 7_000)).toBeNull()
+
+  // A replacement's epoch ends the old worker's chance for good.
+  registry.recoverAfterRestart(8_000)
+  const next = registry.beginLease('acme', 10_000, 20_000, 'new-hash')
+  registry.setState('acme', 'hibernated')
+  expect(registry.canAdopt('acme', epoch, 'secret-hash', 21_000)).toBe(false)
+  expect(registry.canAdopt('acme', next, 'new-hash', 21_000)).toBe(true)
+  registry.markDeleting('acme')
+  expect(registry.canAdopt('acme', next, 'new-hash', 21_000)).toBe(false)
+})
+
 test('after a restart, a fork reserved but never answered (starting, no lease yet) is deleted, not woken empty', () => {
   // Catches: a control plane that died between a fork's reservation and its restore point
   // coming back with the fork hibernated and due, so its first worker starts it empty.

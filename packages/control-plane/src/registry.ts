@@ -126,9 +126,11 @@ export class Registry {
 
   /**
    * After a control plane restart no worker is known: tenants that were starting, active or
-   * stopping become hibernated and due now, so the scheduler recovers their work (once the
-   * old lease has run out). A row `starting` that never had a lease (epoch 0) is a fork the
-   * previous run reserved and never answered (its restore point may not be set): it becomes
+   * stopping become hibernated and due now, so the scheduler recovers their work. Their lease
+   * (epoch, expiry, the worker's secret hash) is kept: until it runs out, a worker that still
+   * holds it may be adopted ({@link adoptLease}), and a wake waits for that or the lease's end
+   * before it starts a replacement. A row `starting` that never had a lease (epoch 0) is a fork
+   * the previous run reserved and never answered (its restore point may not be set): it becomes
    * `deleting`, so the start's resumed deletes remove it instead of a wake making it an empty
    * tenant whose token nobody holds.
    */
@@ -231,14 +233,15 @@ export class Registry {
    * Takes the next lease epoch for a new worker; the tenant becomes `starting`.
    * `TENANT_NOT_FOUND` if it is gone or being deleted.
    */
-  beginLease(id: string, ttlMs: number, nowMs: number): number {
+  beginLease(id: string, ttlMs: number, nowMs: number, secretHash: string | null = null): number {
     const row = this.#db
       .prepare(
         `UPDATE cp_tenants SET epoch = epoch + 1, lease_expires_at = ?, state = 'starting',
-           failure_reason = NULL, worker_url = NULL, worker_pid = NULL, worker_started_at = NULL
+           failure_reason = NULL, worker_url = NULL, worker_pid = NULL, worker_started_at = NULL,
+           worker_secret_hash = ?
          WHERE id = ? AND state != 'deleting' RETURNING epoch`,
       )
-      .all(nowMs + ttlMs, id)[0] as { epoch: number } | undefined
+      .all(nowMs + ttlMs, secretHash, id)[0] as { epoch: number } | undefined
     if (!row) throw new ControlPlaneError('TENANT_NOT_FOUND', `no tenant ${id}`)
     return row.epoch
   }
@@ -252,6 +255,45 @@ export class Registry {
          WHERE id = ? AND epoch = ? AND state IN ('starting', 'active', 'stopping')`,
       )
       .run(expiresAt, lastActiveAt ?? 0, id, epoch)
+    return result.changes === 1 ? expiresAt : null
+  }
+
+  /**
+   * Whether a worker proving `secretHash` may be adopted under `epoch` (a control plane
+   * restart left it running): the tenant is in its recovered form (hibernated, by
+   * {@link recoverAfterRestart}), still at that epoch, with that worker's secret hash, and the
+   * lease has not run out. Anything else (a replacement began a newer epoch, the lease ended,
+   * the tenant is being deleted) is not adoptable.
+   */
+  canAdopt(id: string, epoch: number, secretHash: string, nowMs: number): boolean {
+    const row = this.#sql(
+      `SELECT 1 FROM cp_tenants WHERE id = ? AND epoch = ? AND state = 'hibernated'
+         AND worker_secret_hash = ? AND lease_expires_at > ?`,
+    ).get(id, epoch, secretHash, nowMs)
+    return row !== undefined
+  }
+
+  /**
+   * Adopts the surviving worker holding `epoch` (see {@link canAdopt}): the tenant becomes
+   * `active` with that worker, its lease renewed. Null if it is not adoptable.
+   */
+  adoptLease(
+    id: string,
+    epoch: number,
+    secretHash: string,
+    worker: { url: string; pid: number; startedAtMs: number },
+    ttlMs: number,
+    nowMs: number,
+  ): number | null {
+    const expiresAt = nowMs + ttlMs
+    const result = this.#db
+      .prepare(
+        `UPDATE cp_tenants SET state = 'active', lease_expires_at = ?, worker_url = ?, worker_pid = ?,
+           worker_started_at = ?, last_active_at = max(coalesce(last_active_at, 0), ?)
+         WHERE id = ? AND epoch = ? AND state = 'hibernated' AND worker_secret_hash = ?
+           AND lease_expires_at > ?`,
+      )
+      .run(expiresAt, worker.url, worker.pid, worker.startedAtMs, nowMs, id, epoch, secretHash, nowMs)
     return result.changes === 1 ? expiresAt : null
   }
 

@@ -87,6 +87,15 @@ export interface HeartbeatReport {
   readonly metrics?: MetricsDelta
   /** The worker process's resident set size, in bytes (the dashboard shows it). */
   readonly rssBytes?: number
+  /**
+   * What a control plane restarted on the same registry needs to adopt the worker (it knows
+   * the tenant, epoch and secret hash already): where it serves, its process id, the tenant
+   * incarnation it serves, and whether it is stopping (hibernating or fencing).
+   */
+  readonly url?: string
+  readonly pid?: number
+  readonly incarnation?: string
+  readonly stopping?: boolean
 }
 
 /** `hibernated`: a verified hibernation finished (local files already removed). */
@@ -142,11 +151,18 @@ export function parseReadyReport(body: JsonObject): ReadyReport {
 /** Reads a `heartbeat` body; malformed metrics are dropped, not fatal. */
 export function parseHeartbeatReport(body: JsonObject): HeartbeatReport {
   const rssBytes = optionalInteger(body.rssBytes, 'rssBytes', 0, MAX)
+  const pid = optionalInteger(body.pid, 'pid', 1, MAX)
   return {
     activeRuns: optionalInteger(body.activeRuns, 'activeRuns', 0, MAX) ?? 0,
     nextWakeAt: optionalInteger(body.nextWakeAt, 'nextWakeAt', 0, MAX) ?? null,
     ...metricsField(body),
     ...(rssBytes !== undefined ? { rssBytes } : {}),
+    ...(body.url === undefined ? {} : { url: requireString(body, 'url', 2048) }),
+    ...(pid !== undefined ? { pid } : {}),
+    ...(body.incarnation === undefined
+      ? {}
+      : { incarnation: requireString(body, 'incarnation', 200) }),
+    ...(body.stopping === true ? { stopping: true } : {}),
   }
 }
 

@@ -23,6 +23,8 @@ export interface LitecellServerOptions {
   readonly inherit?: (name: string) => boolean
   /** @default a random `lca_…` token */
   readonly adminToken?: string
+  /** The port to listen on (a restart on the same address, say). @default a free one */
+  readonly port?: number
   /** Temp data directory label. @default 'server' */
   readonly label?: string
   /**
@@ -94,7 +96,7 @@ export class LitecellServer {
         ...Object.fromEntries(Object.entries(process.env).filter(([name]) => inherit(name))),
         ...options.env,
         ...family.env(),
-        LITECELL_PORT: '0',
+        LITECELL_PORT: String(options.port ?? 0),
         LITECELL_DATA_DIR: dataDir,
         LITECELL_ADMIN_TOKEN: adminToken,
       },

@@ -5,6 +5,12 @@ import type { ControlClient, WorkerStatus } from './control-client.js'
 export const DEFAULT_HEARTBEAT_FRACTION = 1 / 5
 /** How often the fence deadline is checked. */
 export const FENCE_CHECK_INTERVAL_MS = 100
+/**
+ * How soon a renewal that did not reach the control plane is tried again (at most the
+ * heartbeat interval): a control plane restarting adopts its workers at their first heartbeat,
+ * which must land well before they fence.
+ */
+export const RENEW_RETRY_MS = 1_000
 
 /** Why the worker must stop writing. */
 export type LeaseLossReason = 'revoked' | 'expiring'
@@ -36,6 +42,7 @@ export class Lease {
   #validUntilMs: number
   #heartbeat: NodeJS.Timeout | undefined
   #fenceCheck: NodeJS.Timeout | undefined
+  #retry: NodeJS.Timeout | undefined
   #lost = false
 
   constructor(options: LeaseOptions, grantedAtMs: number) {
@@ -73,13 +80,28 @@ export class Lease {
     } catch (err) {
       if (status) this.#options.onRenewFailed?.(status)
       if ((err as { code?: string }).code === 'LEASE_LOST') this.#lose('revoked')
+      else this.#retrySoon()
     }
+  }
+
+  #retrySoon(): void {
+    if (this.#lost || this.#retry || !this.#heartbeat) return
+    const heartbeatMs = Math.max(50, Math.floor(this.#options.ttlMs * DEFAULT_HEARTBEAT_FRACTION))
+    this.#retry = setTimeout(
+      () => {
+        this.#retry = undefined
+        void this.renew()
+      },
+      Math.min(RENEW_RETRY_MS, heartbeatMs),
+    )
   }
 
   /** Stops renewing (the worker is stopping on its own terms). */
   stop(): void {
     clearInterval(this.#heartbeat)
     clearInterval(this.#fenceCheck)
+    clearTimeout(this.#retry)
+    this.#heartbeat = undefined
   }
 
   #checkDeadline(): void {

@@ -71,6 +71,8 @@ export class TenantWorker {
   #inflightRequests = 0
   #lastActivityMs = Date.now()
   #lastStatus: WorkerStatus = { activeRuns: 0, nextWakeAt: null }
+  /** Where it serves, once listening (heartbeats carry it, for a restarted control plane). */
+  #url: string | undefined
 
   private constructor(config: WorkerEnvironment, log: Logger) {
     this.#config = config
@@ -213,6 +215,7 @@ export class TenantWorker {
       this.#server = serve({ fetch: api.fetch, hostname: this.#config.host, port: this.#config.port }, resolve)
     })
     const url = `http://${this.#config.advertiseHost}:${address.port}`
+    this.#url = url
     const grantedAtMs = Date.now()
     await this.#client.ready(url, process.pid, this.#engine.recovery.quarantined.length)
     // The request that woke the tenant comes next: a start that took long is no quiet time.
@@ -340,7 +343,17 @@ export class TenantWorker {
     if (!this.#shutdown.isStopping) {
       this.#lastStatus = { activeRuns: this.#engine.activeRuns(), nextWakeAt: await this.#engine.nextWakeAt() }
     }
-    return { ...this.#lastStatus, metrics: this.#metrics.take(), rssBytes: process.memoryUsage.rss() }
+    const { incarnation } = this.#config
+    return {
+      ...this.#lastStatus,
+      metrics: this.#metrics.take(),
+      rssBytes: process.memoryUsage.rss(),
+      // A control plane restarted meanwhile adopts this worker from these (issue 9, item 10).
+      ...(this.#url ? { url: this.#url } : {}),
+      pid: process.pid,
+      ...(incarnation === undefined ? {} : { incarnation }),
+      ...(this.#shutdown.isStopping ? { stopping: true } : {}),
+    }
   }
 
   /**

@@ -2,8 +2,9 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import pino from 'pino'
-import { afterEach, beforeEach, expect, test } from 'vitest'
-import type { Launcher } from '../launcher.js'
+import { afterEach, beforeEach, expect, test, vi } from 'vitest'
+import { hashSecret } from '@litecell/protocol'
+import type { Launcher, WorkerExit } from '../launcher.js'
 import { Registry } from '../registry.js'
 import { Fleet } from './fleet.js'
 
@@ -64,6 +65,71 @@ test('a pod lease that storage does not confirm backs the tenant off: the next w
     await expect(fleet.ensureActive('acme')).rejects.toMatchObject({ code: 'STORAGE_UNAVAILABLE' })
   }
   expect(confirmations).toBe(1)
+  expect(registry.require('acme')).toMatchObject({ state: 'hibernated', leaseExpiresAt: null })
+  await fleet.close()
+})
+
+test('after a restart, a wake waits for the surviving worker and gets it by adoption: no second worker is launched', async () => {
+  // Catches: a restarted control plane that refuses its surviving worker (LEASE_LOST, so it
+  // fences) and launches another once the lease ran out, or that launches one beside it.
+  const secret = 'lcw_survivor'
+  const epoch = registry.beginLease('acme', 10_000, Date.now(), hashSecret(secret))
+  registry.recoverAfterRestart(Date.now())
+  let launches = 0
+  let end!: () => void
+  const exited = new Promise<WorkerExit>(
+    (resolve) => (end = () => resolve({ code: null, signal: null })),
+  )
+  const adopted: number[] = []
+  const launcher: Launcher = {
+    launch: () => {
+      launches += 1
+      throw new Error('no second worker may start')
+    },
+    adopt: ({ pid }) => (adopted.push(pid), { pid, exited, kill: () => end() }),
+    hasLocalState: () => true,
+    removeLocalState: async () => {},
+  }
+  const fleet = new Fleet({
+    registry,
+    launcher,
+    log: pino({ level: 'silent' }),
+    dataDir: dir,
+    maxWorkers: 2,
+    leaseTtlMs: 10_000,
+    stopDeadlineMs: 10_000,
+    workerSettings: () => {
+      throw new Error('not reached')
+    },
+  })
+  const wake = fleet.ensureActive('acme')
+  const incarnation = registry.require('acme').incarnation!
+  const report = {
+    activeRuns: 1,
+    nextWakeAt: null,
+    url: 'http://127.0.0.1:1',
+    pid: 4242,
+    incarnation,
+  }
+  expect(() =>
+    fleet.leases.heartbeat({ tenantId: 'acme', epoch }, secret, { ...report, incarnation: 'x' }),
+  ).toThrow(expect.objectContaining({ code: 'LEASE_LOST' }))
+  expect(() => fleet.leases.heartbeat({ tenantId: 'acme', epoch }, 'lcw_wrong', report)).toThrow(
+    expect.objectContaining({ code: 'LEASE_LOST' }),
+  )
+  expect(() =>
+    fleet.leases.heartbeat({ tenantId: 'acme', epoch: epoch + 1 }, secret, report),
+  ).toThrow(expect.objectContaining({ code: 'LEASE_LOST' }))
+  const answer = fleet.leases.heartbeat({ tenantId: 'acme', epoch }, secret, report)
+  expect(answer.leaseExpiresAt).toBeGreaterThan(Date.now())
+  await wake
+  expect(adopted).toEqual([4242])
+  expect(launches).toBe(0)
+  expect(fleet.workerView('acme')).toMatchObject({ pid: 4242, epoch, url: 'http://127.0.0.1:1' })
+  expect(registry.require('acme')).toMatchObject({ state: 'active', epoch })
+  // Its end is seen without an exit event: the slot is freed, the tenant recovered at once.
+  end()
+  await vi.waitFor(() => expect(fleet.size).toBe(0))
   expect(registry.require('acme')).toMatchObject({ state: 'hibernated', leaseExpiresAt: null })
   await fleet.close()
 })

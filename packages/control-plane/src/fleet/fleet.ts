@@ -1,5 +1,9 @@
-import { setTimeout as delay } from 'node:timers/promises'
-import { EXIT_STORAGE_UNAVAILABLE, type WorkerSettings } from '@litecell/protocol'
+import {
+  EXIT_STORAGE_UNAVAILABLE,
+  type CallbackCaller,
+  type HeartbeatReport,
+  type WorkerSettings,
+} from '@litecell/protocol'
 import type { Logger } from 'pino'
 import { ControlPlaneError } from '../control-plane-error.js'
 import type { FleetMetrics } from '../fleet-metrics.js'
@@ -12,6 +16,7 @@ import { StorageBackoff } from './storage-backoff.js'
 import { DEFAULT_START_TIMEOUT_MS, launchWorker, untilReady } from './worker-launch.js'
 import type { WorkerClient, WorkerFetch } from './worker-client.js'
 import { HAND_OVER_RETRY_MS, WakeQueue } from './wake-queue.js'
+import { adoptWorker } from './worker-adoption.js'
 
 /** Settings of a {@link Fleet}. */
 export interface FleetOptions {
@@ -57,7 +62,10 @@ export interface WorkerHandle {
  * or borrows a {@link WorkerHandle} for one request.
  *
  * One writer per tenant: a new worker is launched only once the previous one has exited or
- * its lease has expired, and each launch takes a new lease epoch.
+ * its lease has expired, and each launch takes a new lease epoch. A worker a previous control
+ * plane launched is adopted when its heartbeat arrives before its lease ran out
+ * ({@link adoptWorker}); a wake meanwhile waits for that or the lease's end, whichever comes
+ * first, so the survivor and a replacement never write at once.
  */
 export class Fleet {
   /** The workers' callbacks and the lease reaper. */
@@ -72,6 +80,8 @@ export class Fleet {
   readonly #asked = new Set<LiveWorker>()
   /** When a worker last declined a hand-over (it was busy). */
   readonly #declinedAt = new WeakMap<LiveWorker, number>()
+  /** Wakes waiting for a previous control plane's worker to be adopted, by tenant. */
+  readonly #adoptionWaits = new Map<string, Set<() => void>>()
   #closed = false
 
   constructor(options: FleetOptions) {
@@ -98,6 +108,7 @@ export class Fleet {
       stopDeadlineMs: options.stopDeadlineMs,
       find: (tenantId) => this.#workers.get(tenantId),
       all: () => this.#workers.values(),
+      adopt: (caller, secret, report) => this.#adopt(caller, secret, report),
       changed: () => this.#queue.pump(),
     })
   }
@@ -181,7 +192,9 @@ export class Fleet {
         if (live.client) return live
         continue
       }
-      return this.#sharedWake(tenantId, force)
+      // An adopted worker may already be stopping: then look again.
+      const woken = await this.#sharedWake(tenantId, force)
+      if (woken.client && !woken.stopping) return woken
     }
   }
 
@@ -222,9 +235,14 @@ export class Fleet {
     }
     if (!force) this.#storage.checkWake(tenantId, this.#clock())
     // A lease left by a worker this process does not know (a previous control plane) must
-    // run out before anyone else may write: that worker fences itself before it does.
+    // run out before anyone else may write (that worker fences itself before it does), unless
+    // the worker is adopted first: its heartbeat reached this control plane in time.
     const leaseLeftMs = (tenant.leaseExpiresAt ?? 0) - this.#clock()
-    if (leaseLeftMs > 0) await delay(leaseLeftMs + 250)
+    if (leaseLeftMs > 0) {
+      await this.#adoptedOrAfter(tenantId, leaseLeftMs + 250)
+      const adopted = this.#workers.get(tenantId)
+      if (adopted) return adopted
+    }
     await this.#queue.acquire(tenantId)
     let live: LiveWorker
     try {
@@ -247,6 +265,46 @@ export class Fleet {
       { tenantId, epoch: live.epoch, pid: live.process.pid, ms: this.#clock() - live.startedAtMs },
       'tenant active',
     )
+    return live
+  }
+
+  /** Resolves once the tenant's surviving worker was adopted, or after `ms`. */
+  async #adoptedOrAfter(tenantId: string, ms: number): Promise<void> {
+    let done!: () => void
+    const settled = new Promise<void>((resolve) => (done = resolve))
+    const waits = this.#adoptionWaits.get(tenantId) ?? new Set()
+    this.#adoptionWaits.set(tenantId, waits.add(done))
+    const timer = setTimeout(done, ms)
+    await settled
+    clearTimeout(timer)
+    waits.delete(done)
+    if (waits.size === 0 && this.#adoptionWaits.get(tenantId) === waits) {
+      this.#adoptionWaits.delete(tenantId)
+    }
+  }
+
+  /**
+   * A heartbeat no live worker answers to: adopts its worker if a previous control plane
+   * launched it and its lease still holds ({@link adoptWorker}). It takes a slot like any
+   * worker (even past the cap: it exists either way), and a wake waiting out its lease gets it.
+   */
+  #adopt(
+    caller: CallbackCaller,
+    secret: string | undefined,
+    report: HeartbeatReport,
+  ): LiveWorker | undefined {
+    if (this.#closed || this.#workers.has(caller.tenantId)) return undefined
+    const live = adoptWorker(this.#options, caller, secret, report, this.#clock())
+    if (!live) return undefined
+    this.#workers.set(live.tenantId, live)
+    void live.process.exited.then((exit) => this.#onExit(live, exit))
+    this.#options.log.warn(
+      { tenantId: live.tenantId, epoch: live.epoch, pid: live.process.pid },
+      'adopted a worker a previous control plane launched',
+    )
+    // It was hibernating or fencing when its control plane went: let it finish, as stopping.
+    if (report.stopping) void this.leases.beginHibernation(live)
+    for (const wake of this.#adoptionWaits.get(live.tenantId) ?? []) wake()
     return live
   }
 

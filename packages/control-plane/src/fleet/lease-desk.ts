@@ -27,6 +27,15 @@ export interface LeaseDeskOptions {
   readonly find: (tenantId: string) => LiveWorker | undefined
   /** Every live worker of the fleet. */
   readonly all: () => Iterable<LiveWorker>
+  /**
+   * Adopts the worker behind a heartbeat that no live worker answers to (a previous control
+   * plane launched it): the new live worker, or undefined if it may not be adopted.
+   */
+  readonly adopt?: (
+    caller: CallbackCaller,
+    secret: string | undefined,
+    report: HeartbeatReport,
+  ) => LiveWorker | undefined
   /** A worker became ready, reported its load or stopped: waiting wakes may look again. */
   readonly changed?: () => void
 }
@@ -73,13 +82,19 @@ export class LeaseDesk {
     return { leaseExpiresAt }
   }
 
-  /** A worker renews its lease and reports its load. */
+  /**
+   * A worker renews its lease and reports its load. A heartbeat no live worker answers to may
+   * come from a worker a previous control plane launched: it is adopted if the registry still
+   * holds its epoch, secret and an unexpired lease (see `Fleet`), refused otherwise.
+   */
   heartbeat(
     caller: CallbackCaller,
     secret: string | undefined,
     report: HeartbeatReport,
   ): LeaseAnswer {
-    const live = this.#caller(caller, secret)
+    const known = this.#options.find(caller.tenantId)
+    const live =
+      (!known && this.#options.adopt?.(caller, secret, report)) || this.#caller(caller, secret)
     this.#options.metrics?.record(report.metrics)
     live.reportLoad(report.activeRuns, this.#options.clock(), report.rssBytes)
     const leaseExpiresAt = this.#renew(live)

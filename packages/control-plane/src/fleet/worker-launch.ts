@@ -51,7 +51,11 @@ export async function launchWorker(
 ): Promise<LiveWorker> {
   const { registry, launcher, dataDir, leaseTtlMs } = parts
   const tenant = registry.require(tenantId)
-  const epoch = registry.beginLease(tenantId, leaseTtlMs, nowMs)
+  const secret = newSecret()
+  // The secret's hash is kept with the lease: a control plane restarted on this registry
+  // adopts the worker only if its heartbeat proves this secret (see `Fleet`).
+  const secretHash = hashSecret(secret)
+  const epoch = registry.beginLease(tenantId, leaseTtlMs, nowMs, secretHash)
   if (launcher.remoteWorkers && parts.confirmRegistry) {
     try {
       await parts.confirmRegistry()
@@ -65,7 +69,6 @@ export async function launchWorker(
       )
     }
   }
-  const secret = newSecret()
   const settings: WorkerSettings = {
     ...parts.workerSettings(tenantId, tenant.app),
     ...(tenant.incarnation === null ? {} : { incarnation: tenant.incarnation }),
@@ -86,7 +89,7 @@ export async function launchWorker(
     process,
     startedAtMs: nowMs,
     secret,
-    secretHash: hashSecret(secret),
+    secretHash,
     ...(parts.workerFetch ? { fetch: parts.workerFetch } : {}),
   })
 }
