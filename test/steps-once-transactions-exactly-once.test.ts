@@ -13,13 +13,7 @@ import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { expect, onTestFinished, test } from 'vitest'
 import { tempDir, waitFor } from '@litecell/testkit'
-import {
-  ReplicatorWatch,
-  createTenant,
-  query,
-  useServer,
-  waitForRuns,
-} from '@litecell/testkit/e2e'
+import { ReplicatorWatch, createTenant, query, useServer, waitForRuns } from '@litecell/testkit/e2e'
 
 const dataDir = tempDir('e2e')
 const effectsDir = join(dataDir, 'effects')
@@ -33,30 +27,25 @@ test('SIGKILL of a worker mid-burst: every run completes, only the steps in flig
   await createTenant(admin, 'burst')
   const runs = Array.from({ length: 200 }, () => ({
     workflow: 'counted',
-    input: { tenant: 'burst', slowMs: 150 },
+    input: { tenant: 'burst', slowMs: 400 },
   }))
   const { runIds } = await admin.post<any>('/v1/tenants/burst/runs/batch', { runs })
   expect(runIds).toHaveLength(200)
 
-  // Kill the worker while runs are in their slow step.
+  // Kill the worker while runs are in their slow step: the kill follows the read that saw one
+  // begun and not finished at once (a step of 400 ms leaves it far more time than that).
   const effects = join(effectsDir, 'burst')
-  const pid = await waitFor(async () => {
-    const lines = readLines(effects)
-    const tenant = await admin.get<any>('/v1/tenants/burst')
-    return lines.some((line) => line.endsWith(' slow')) && tenant.worker?.pid
-  })
+  const pid = await waitFor(async () => (await admin.get<any>('/v1/tenants/burst')).worker?.pid)
   const watch = new ReplicatorWatch(join(dataDir, 'tenants', 'burst'))
   onTestFinished(() => watch.stop())
+  await waitFor(() => runsInSlow(readLines(effects)).length > 0, { intervalMs: 5 })
   process.kill(pid, 'SIGKILL')
   // What had happened by the kill (the process is gone: nothing more is appended by it).
   const atKill = readLines(effects)
   const pastFirst = new Set(
     atKill.filter((line) => line.endsWith(' slow-begin')).map((line) => line.split(' ')[0]!),
   )
-  const slowDone = new Set(
-    atKill.filter((line) => line.endsWith(' slow')).map((line) => line.split(' ')[0]!),
-  )
-  const inSlowAtKill = [...pastFirst].filter((runId) => !slowDone.has(runId))
+  const inSlowAtKill = runsInSlow(atKill)
   expect(inSlowAtKill.length, 'runs inside their slow step at the kill').toBeGreaterThan(0)
 
   const finished = await waitForRuns(admin, 'burst', runIds)
@@ -84,10 +73,25 @@ test('SIGKILL of a worker mid-burst: every run completes, only the steps in flig
   expect(watch.most, `replicators at once: ${watch.together}`).toBe(1)
 
   // ctx.transaction: exactly one ledger row per run, despite the kill.
-  const ledger = await query(admin, 'burst', 'SELECT run_id, count(*) AS n FROM ledger GROUP BY run_id')
+  const ledger = await query(
+    admin,
+    'burst',
+    'SELECT run_id, count(*) AS n FROM ledger GROUP BY run_id',
+  )
   expect(ledger).toHaveLength(200)
   expect(ledger.every((row) => row.n === 1)).toBe(true)
 })
+
+/** Runs whose `slow` step had begun and not finished, by the effect lines. */
+function runsInSlow(lines: readonly string[]): string[] {
+  const begun = lines
+    .filter((line) => line.endsWith(' slow-begin'))
+    .map((line) => line.split(' ')[0]!)
+  const done = new Set(
+    lines.filter((line) => line.endsWith(' slow')).map((line) => line.split(' ')[0]!),
+  )
+  return begun.filter((runId) => !done.has(runId))
+}
 
 function readLines(path: string): string[] {
   try {
