@@ -27,8 +27,8 @@ export interface AdoptionParts {
  * the registry kept with its lease epoch, the tenant is still in its recovered form at that
  * epoch with the lease unexpired ({@link Registry.canAdopt}), the worker serves the tenant's
  * incarnation, and the launcher can follow it (a local process by its reported pid, a pod by
- * the name its tenant and epoch give it: a pod's pid means nothing here). Then the tenant is `active` with it
- * and its lease renewed. Undefined otherwise (the heartbeat is refused `LEASE_LOST` as before:
+ * the name its tenant and epoch give it: a pod's pid means nothing here). Then the tenant is
+ * `active` with it and its lease renewed. Undefined otherwise (the heartbeat is refused `LEASE_LOST` as before:
  * the worker fences, and the tenant is recovered once the lease has run out).
  *
  * An adopted local worker is not a child of this process: its exit is seen by the launcher
