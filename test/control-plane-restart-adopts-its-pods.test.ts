@@ -9,12 +9,13 @@
  * run completes in the one pod that began it, and no second pod for the tenant was ever
  * created.
  *
- * Catches: a Kubernetes launcher without `adopt` (or an adoption that insists on a pid a pod
- * cannot give, or a pod watch not listed before the first heartbeat): the pod's heartbeat is
- * refused `LEASE_LOST`, it fences, and a second pod (epoch + 1) is created once the lease ran
- * out; the run's steps would name a second pid and the API a second pod create.
- * Run without the change (`KubernetesLauncher.adopt` removed): failed on the run's step pids
- * (two) and on the pod creates (two).
+ * Catches: a Kubernetes launcher without `adopt`, or one whose pod watch has not listed
+ * before the first heartbeat after the restart (the guard against adopting a pod that does not
+ * exist refuses it then): the pod's heartbeat is refused `LEASE_LOST`, it fences, and a second
+ * pod (epoch + 1) is created once the lease ran out, so the run's output, its steps' pids, the
+ * pod creates and the pods of the tenant would each name a second one.
+ * Mutations run (06:45, 2 cores shared): `KubernetesLauncher.adopt` answering undefined, and
+ * `preflight` not starting the watch: each failed at the run's output (another pid).
  */
 import { writeFileSync } from 'node:fs'
 import { connect, createServer, type Server } from 'node:net'

@@ -6,7 +6,7 @@
  * (scheduling, image pulls, networking, RBAC evaluation) is not covered here; see
  * infra/README.md. Where the cluster comes from is in kube-config.test.ts; a whole control
  * plane with pods in control-plane-pods.test.ts. (Over 300 lines: one table of pod behaviours,
- * and API failures that share one fake cluster and its helpers.)
+ * API failures and adoption that share one fake cluster and its helpers.)
  */
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
