@@ -8,7 +8,7 @@ export { controlPlaneConfigFromEnv, DEFAULT_PORT, DEFAULT_DATA_DIR, DEFAULT_MAX_
 export type { ControlPlaneConfig } from './control-plane-config.js'
 export { ControlPlaneError } from './control-plane-error.js'
 export type { ControlPlaneErrorCode } from './control-plane-error.js'
-export type { Launcher, WorkerSpec, WorkerProcess, WorkerExit } from './launcher.js'
+export type { AdoptedWorker, Launcher, WorkerSpec, WorkerProcess, WorkerExit } from './launcher.js'
 export { LocalLauncher } from './local-launcher.js'
 export { KubernetesLauncher } from './kubernetes/kubernetes-launcher.js'
 export type { KubernetesLauncherOptions } from './kubernetes/launcher-options.js'

@@ -24,6 +24,19 @@ export interface WorkerProcess {
   kill(signal?: NodeJS.Signals): void
 }
 
+/** What a heartbeat tells a launcher about a worker it is asked to adopt. */
+export interface AdoptedWorker {
+  readonly tenantId: string
+  /** The lease epoch the worker holds (a pod is named for it). */
+  readonly epoch: number
+  /** The process id the worker reported, if any (meaningless outside this machine). */
+  readonly pid: number | undefined
+  /** The lease TTL this control plane renews the worker with (bounds a fence). */
+  readonly leaseTtlMs: number
+  /** Where launcher notes about the worker go, as {@link WorkerSpec.logPath}. */
+  readonly logPath: string
+}
+
 /**
  * Starts workers. The local implementation spawns processes on this machine; the Kubernetes
  * implementation creates pods. The control plane never assumes more than this: a worker needs
@@ -40,14 +53,17 @@ export interface Launcher {
   readonly remoteWorkers?: boolean
   launch(spec: WorkerSpec): WorkerProcess
   /**
-   * Follows a worker a previous control plane launched, still running as `pid` (its heartbeat,
-   * proven by its secret, says so): a control plane restart adopts it (issue 9, item 10). It is
-   * not this process's child, so its exit code cannot be read: `exited` resolves with code and
-   * signal null once it (with its process group) is gone. Undefined if `pid` is not a worker of
-   * this tenant here. Absent: surviving workers are not adopted; they fence when their lease is
-   * refused and are replaced once it ran out.
+   * Follows a worker a previous control plane launched for `tenantId` under lease `epoch`,
+   * whose heartbeat (proven by its secret) says it still runs: a control plane restart adopts
+   * it (issue 9, item 10). A local launcher follows the process `pid` (not its child: `exited`
+   * resolves with code and signal null once it and its process group are gone); a pod
+   * launcher follows the pod named for the tenant and epoch, whatever pid its container
+   * reports. Undefined if no such worker of this tenant is known here. Synchronous: the
+   * registry is checked just before and taken over just after, with nothing awaited between.
+   * Absent: surviving workers are not adopted; they fence when their lease is refused and are
+   * replaced once it ran out.
    */
-  adopt?(worker: { readonly tenantId: string; readonly pid: number }): WorkerProcess | undefined
+  adopt?(worker: AdoptedWorker): WorkerProcess | undefined
   /**
    * Whether the tenant has files here that its replica may lack (a crash or a failed
    * hibernation kept them): then its next worker must start from them, and hibernating the

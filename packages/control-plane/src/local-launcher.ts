@@ -9,7 +9,7 @@ import {
   serializeWorkerEnvironment,
   type StandbyAssignment,
 } from '@litecell/protocol'
-import type { Launcher, WorkerExit, WorkerProcess, WorkerSpec } from './launcher.js'
+import type { AdoptedWorker, Launcher, WorkerExit, WorkerProcess, WorkerSpec } from './launcher.js'
 import { streamLogFile, tenantLogPath, type LogRequest } from './tenant-log.js'
 
 /** Heap cap of one worker, so a memory-hungry tenant dies alone. */
@@ -123,9 +123,9 @@ export class LocalLauncher implements Launcher {
    * a heartbeat cannot make this launcher follow (and later kill the group of) any other
    * process. Its end is seen by polling its group, every {@link ADOPTED_POLL_MS}.
    */
-  adopt(worker: { readonly tenantId: string; readonly pid: number }): WorkerProcess | undefined {
+  adopt(worker: AdoptedWorker): WorkerProcess | undefined {
     const { pid } = worker
-    if (!Number.isInteger(pid) || pid <= 1 || processGroupOf(pid) !== pid) return undefined
+    if (pid === undefined || !Number.isInteger(pid) || pid <= 1 || processGroupOf(pid) !== pid) return undefined
     const tenantDir = join(this.#tenantsDir, worker.tenantId)
     if (!existsSync(tenantDir) || !holdsFileUnder(pid, realpathSync(tenantDir))) return undefined
     const exited = (async (): Promise<WorkerExit> => {

@@ -4,7 +4,7 @@ import { join } from 'node:path'
 import pino from 'pino'
 import { afterEach, beforeEach, expect, test, vi } from 'vitest'
 import { hashSecret } from '@litecell/protocol'
-import type { Launcher, WorkerExit } from '../launcher.js'
+import type { AdoptedWorker, Launcher, WorkerExit } from '../launcher.js'
 import { Registry } from '../registry.js'
 import { Fleet } from './fleet.js'
 
@@ -80,13 +80,13 @@ test('after a restart, a wake waits for the surviving worker and gets it by adop
   const exited = new Promise<WorkerExit>(
     (resolve) => (end = () => resolve({ code: null, signal: null })),
   )
-  const adopted: number[] = []
+  const adopted: AdoptedWorker[] = []
   const launcher: Launcher = {
     launch: () => {
       launches += 1
       throw new Error('no second worker may start')
     },
-    adopt: ({ pid }) => (adopted.push(pid), { pid, exited, kill: () => end() }),
+    adopt: (worker) => (adopted.push(worker), { pid: worker.pid, exited, kill: () => end() }),
     hasLocalState: () => true,
     removeLocalState: async () => {},
   }
@@ -123,7 +123,7 @@ test('after a restart, a wake waits for the surviving worker and gets it by adop
   const answer = fleet.leases.heartbeat({ tenantId: 'acme', epoch }, secret, report)
   expect(answer.leaseExpiresAt).toBeGreaterThan(Date.now())
   await wake
-  expect(adopted).toEqual([4242])
+  expect(adopted).toMatchObject([{ tenantId: 'acme', epoch, pid: 4242, leaseTtlMs: 10_000 }])
   expect(launches).toBe(0)
   expect(fleet.workerView('acme')).toMatchObject({ pid: 4242, epoch, url: 'http://127.0.0.1:1' })
   expect(registry.require('acme')).toMatchObject({ state: 'active', epoch })

@@ -5,8 +5,8 @@
  * included, and containers run as real local processes. What a real cluster adds
  * (scheduling, image pulls, networking, RBAC evaluation) is not covered here; see
  * infra/README.md. Where the cluster comes from is in kube-config.test.ts; a whole control
- * plane with pods in control-plane-pods.test.ts. (Over 300 lines: one table of pod behaviours
- * and API failures that share one fake cluster and its helpers.)
+ * plane with pods in control-plane-pods.test.ts. (Over 300 lines: one table of pod behaviours,
+ * API failures and adoption that share one fake cluster and its helpers.)
  */
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
@@ -304,5 +304,80 @@ describe('API errors', () => {
     })
     await launcher().preflight()
     expect(fake.pods.has(left.podName)).toBe(false)
+  })
+})
+
+describe('adoption after a control-plane restart (issue 9, item 10)', () => {
+  /** A pod launched by a control plane that then died (its launcher abandons, creates nothing more). */
+  async function survivor(tenantId: string, command: string) {
+    const first = launcher({ command: ['node', '-e', command] })
+    const worker = first.launch(spec(tenantId))
+    await waitFor(() => running(worker.podName), { what: 'pod running' })
+    first.close()
+    return { name: worker.podName, epoch: Number(worker.podName.split('-').pop()) }
+  }
+  const adoptee = (tenantId: string, epoch: number) => ({
+    tenantId,
+    epoch,
+    pid: 1,
+    leaseTtlMs: 10_000,
+    logPath: join(dir, 'logs', `${tenantId}.log`),
+  })
+  const creates = () => fake.calls.filter((call) => call.method === 'POST').length
+
+  test('a restarted launcher follows the pod named for the epoch, creating nothing; SIGTERM deletes it and its exit 0 is seen', async () => {
+    // Catches: an adopt that creates a second pod or Secret, follows another pod than
+    // litecell-<tenant>-<epoch>, or does not release the pod's finalizer and Secret at its end.
+    const { name, epoch } = await survivor('adoptee', HIBERNATES)
+    const second = launcher({ terminationGracePeriodSeconds: 40 })
+    await second.preflight()
+    const posts = creates()
+    const adopted = second.adopt(adoptee('adoptee', epoch))
+    expect(adopted?.podName).toBe(name)
+    expect(adopted?.pid).toBeUndefined()
+    adopted!.kill('SIGTERM')
+    expect(await adopted!.exited).toEqual({ code: 0, signal: null })
+    expect(deletes(name)).toEqual(['40'])
+    expect(creates()).toBe(posts)
+    expect(fake.pods.has(name)).toBe(false)
+    expect(fake.secrets.has(name)).toBe(false)
+  })
+
+  test("an adopted pod's own end is seen by the watch with its exit code; SIGKILL deletes it with 1 s grace", async () => {
+    const ends = await survivor(
+      'adoptee-ends',
+      "setTimeout(() => process.exit(3), 1500); console.log('up')",
+    )
+    const kills = await survivor('adoptee-killed', STUBBORN)
+    const second = launcher()
+    await second.preflight()
+    const ending = second.adopt(adoptee('adoptee-ends', ends.epoch))!
+    const killed = second.adopt(adoptee('adoptee-killed', kills.epoch))!
+    killed.kill('SIGKILL')
+    expect(await ending.exited).toEqual({ code: 3, signal: null })
+    expect(await killed.exited).toEqual({ code: 137, signal: null })
+    expect(deletes(kills.name)).toEqual(['1'])
+  })
+
+  test('a heartbeat naming no listed pod is refused: another epoch, another tenant, a pod already followed, or a watch not yet listed', async () => {
+    // Catches: an optimistic adopt that would renew the lease of a worker no pod stands for.
+    const { name, epoch } = await survivor('adoptee-once', HIBERNATES)
+    const unlisted = launcher()
+    expect(unlisted.adopt(adoptee('adoptee-once', epoch))).toBeUndefined()
+    const second = launcher()
+    await second.preflight()
+    expect(second.adopt(adoptee('adoptee-once', epoch + 1000))).toBeUndefined()
+    expect(
+      second.adopt({ ...adoptee('adoptee-once', epoch), tenantId: 'someone-else' }),
+    ).toBeUndefined()
+    const adopted = second.adopt(adoptee('adoptee-once', epoch))
+    expect(adopted?.podName).toBe(name)
+    expect(second.adopt(adoptee('adoptee-once', epoch))).toBeUndefined()
+    // The refused adopt started the watch: once listed, the next heartbeat is adopted there.
+    await waitFor(() => unlisted.adopt(adoptee('adoptee-once', epoch)) !== undefined, {
+      what: 'adopted once the watch listed',
+    })
+    adopted!.kill()
+    expect(await adopted!.exited).toEqual({ code: 0, signal: null })
   })
 })

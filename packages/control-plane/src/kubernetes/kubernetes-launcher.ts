@@ -1,4 +1,4 @@
-import type { Launcher, WorkerSpec } from '../launcher.js'
+import type { AdoptedWorker, Launcher, WorkerSpec } from '../launcher.js'
 import { checkAccess } from './access-review.js'
 import { KubernetesApi, loadKubeConfig } from './kubernetes-api.js'
 import type { KubernetesError } from './kubernetes-error.js'
@@ -15,6 +15,7 @@ import {
 import {
   WORKER_FINALIZER,
   WORKER_SELECTOR,
+  workerPodName,
   workerPodObjects,
   type WorkerPodTemplate,
 } from './pod-manifest.js'
@@ -83,8 +84,10 @@ export class KubernetesLauncher implements Launcher {
    * Checks, before the control plane serves, that the namespace exists and the account holds
    * every permission the launcher uses (`K8S_NOT_FOUND`, `K8S_FORBIDDEN` naming what is
    * missing, `K8S_UNAUTHORIZED`…), and releases worker pods a previous control plane left
-   * ended (deletes them and drops their finalizer). Running ones are left alone: they fence
-   * themselves when their lease is not renewed.
+   * ended (deletes them and drops their finalizer). Running ones are left alone: their
+   * heartbeats get them adopted (see {@link adopt}), or they fence themselves when their lease
+   * is not renewed. Last, starts the pod watch and waits for its first list, so that
+   * {@link adopt} knows every pod before the control plane hears its first heartbeat.
    */
   async preflight(): Promise<void> {
     const api = this.#api
@@ -100,6 +103,7 @@ export class KubernetesLauncher implements Launcher {
       )
       await api.setPodFinalizers(name, finalizers).catch(ignoreMissing)
     }
+    await this.#watch.start()
   }
 
   /**
@@ -115,9 +119,50 @@ export class KubernetesLauncher implements Launcher {
       gracePeriodSeconds: this.#template.terminationGracePeriodSeconds,
       fenceMs: spec.settings.leaseTtlMs + FENCE_MARGIN_MS,
     })
+    return this.#follow(worker)
+  }
+
+  #follow(worker: WorkerPod): WorkerPod {
     this.#workers.add(worker)
     void worker.exited.then(() => this.#workers.delete(worker))
     return worker
+  }
+
+  /**
+   * Follows the pod a previous control plane created for the tenant's lease epoch, named
+   * `litecell-<tenant>-<epoch>` (the pid a container reports is meaningless here): by the same
+   * rules as a launched pod, and SIGKILL/SIGTERM delete it as they would. Synchronous, so the
+   * pod must be known to the watch's list (started by {@link preflight}): a pod it does not
+   * list does not exist, and a heartbeat naming one is refused rather than adopted
+   * optimistically, since an adopted worker's heartbeats would go on renewing the lease of a
+   * worker no pod stands for, and nothing could prove its end. (A heartbeat reaches this only
+   * with the worker's secret, whose hash the registry kept for that epoch.) Undefined too
+   * before the watch has listed (no {@link preflight}): the watch is started then, for the next
+   * heartbeat; and for a pod this launcher follows already, or one already ended or deleted
+   * unscheduled (no worker can be behind its heartbeat).
+   */
+  adopt(worker: AdoptedWorker): WorkerPod | undefined {
+    const name = workerPodName(worker.tenantId, worker.epoch)
+    if (!this.#watch.listed) {
+      void this.#watch.start().catch(() => undefined)
+      return undefined
+    }
+    const pod = this.#watch.current(name)
+    if (!pod || pod.metadata?.labels?.['litecell.dev/tenant'] !== worker.tenantId) return undefined
+    if ([...this.#workers].some((followed) => followed.podName === name)) return undefined
+    const phase = pod.status?.phase
+    if (phase === 'Succeeded' || phase === 'Failed') return undefined
+    if (pod.status?.containerStatuses?.[0]?.state?.terminated) return undefined
+    return this.#follow(
+      new WorkerPod({
+        api: this.#api,
+        watch: this.#watch,
+        objects: { adopt: name },
+        logPath: worker.logPath,
+        gracePeriodSeconds: this.#template.terminationGracePeriodSeconds,
+        fenceMs: worker.leaseTtlMs + FENCE_MARGIN_MS,
+      }),
+    )
   }
 
   /** A pod's emptyDir dies with it: nothing of a tenant outlives its worker here. */

@@ -20,6 +20,7 @@ export class PodWatch {
   #started: Promise<void> | undefined
   #retry: NodeJS.Timeout | undefined
   #stopped = false
+  #listed = false
 
   constructor(config: KubeConfig, api: KubernetesApi, labelSelector: string) {
     this.#namespace = api.namespace
@@ -44,8 +45,15 @@ export class PodWatch {
 
   /** Starts watching (once); resolves after the first list. */
   start(): Promise<void> {
-    this.#started ??= this.#informer.start()
+    this.#started ??= this.#informer.start().then(() => {
+      this.#listed = true
+    })
     return this.#started
+  }
+
+  /** Whether the first list is in: from then on, a pod {@link current} does not know does not exist. */
+  get listed(): boolean {
+    return this.#listed
   }
 
   /** The pod as last seen, if the watch knows it. */

@@ -22,7 +22,11 @@ const STUCK_REASONS = new Set([
 export interface WorkerPodOptions {
   readonly api: KubernetesApi
   readonly watch: PodWatch
-  readonly objects: WorkerPodObjects
+  /**
+   * The Secret and Pod to create (a launch), or the name of a pod a previous control plane
+   * created and this one adopts: nothing is created, the pod is followed from its current state.
+   */
+  readonly objects: WorkerPodObjects | { readonly adopt: string }
   /** The tenant's log file: launcher notes go there, and the pod's log once it ended. */
   readonly logPath: string
   /** Grace period of a SIGTERM delete: time to hibernate. */
@@ -40,6 +44,7 @@ export interface WorkerPodOptions {
  * stopped, so a successor's Litestream never overlaps this one's (ARCHITECTURE.md invariant
  * 1). The evidence is a terminated container status (kept readable by the pod's finalizer)
  * or, after a SIGKILL the kubelet never confirmed (a lost node), the lease having run out.
+ * An adopted pod (a control-plane restart, issue 9 item 10) is followed by the same rules.
  */
 export class WorkerPod implements WorkerProcess {
   /** Pods have no pid the control plane could use. */
@@ -60,13 +65,14 @@ export class WorkerPod implements WorkerProcess {
 
   constructor(options: WorkerPodOptions) {
     this.#options = options
-    this.podName = options.objects.name
+    const { objects } = options
+    this.podName = 'adopt' in objects ? objects.adopt : objects.name
     const exit = new Promise<WorkerExit>((resolve) => (this.#settle = resolve))
     this.exited = exit.then(async (value) => {
       await this.#writes
       return value
     })
-    this.#created = this.#create()
+    this.#created = 'adopt' in objects ? Promise.resolve(true) : this.#create(objects)
     void this.#created.then((created) =>
       created ? this.#follow() : this.#finish({ code: null, signal: null }),
     )
@@ -101,8 +107,8 @@ export class WorkerPod implements WorkerProcess {
     clearTimeout(this.#fenceTimer)
   }
 
-  async #create(): Promise<boolean> {
-    const { api, objects } = this.#options
+  async #create(objects: WorkerPodObjects): Promise<boolean> {
+    const { api } = this.#options
     let secretCreated = false
     try {
       if (objects.secret) {
@@ -131,11 +137,11 @@ export class WorkerPod implements WorkerProcess {
    */
   async #createdAnyway(err: unknown): Promise<V1Pod> {
     if ((err as KubernetesError).code !== 'K8S_UNAVAILABLE') throw err
-    const { api, objects, fenceMs } = this.#options
+    const { api, fenceMs } = this.#options
     const deadline = Date.now() + fenceMs
     for (;;) {
       try {
-        return await api.readPod(objects.name)
+        return await api.readPod(this.podName)
       } catch (lookup) {
         if ((lookup as KubernetesError).code === 'K8S_NOT_FOUND' || Date.now() > deadline) throw err
       }
@@ -144,23 +150,26 @@ export class WorkerPod implements WorkerProcess {
   }
 
   async #follow(): Promise<void> {
-    const { watch, objects } = this.#options
-    this.#unsubscribe = watch.subscribe(objects.name, (pod) => void this.#observe(pod))
+    const { watch } = this.#options
+    this.#unsubscribe = watch.subscribe(this.podName, (pod) => void this.#observe(pod))
     await watch.start().catch((err: unknown) => this.#note(err))
-    // Whatever the watch saw before this worker listened (a pod that ended at once).
-    const pod = watch.current(objects.name)
-    if (pod) await this.#observe(pod)
+    // Whatever the watch saw before this worker listened (a pod that ended at once, or the
+    // adopted pod's state as listed).
+    // An adopted pod the list does not know is gone: the vanished-pod rule below.
+    const pod = watch.current(this.podName)
+    if (pod || 'adopt' in this.#options.objects) await this.#observe(pod)
   }
 
   /** Decides, from the pod's latest state, whether the worker has exited. */
   async #observe(pod: V1Pod | undefined): Promise<void> {
     if (this.#settled) return
-    const { objects, fenceMs } = this.#options
+    const { fenceMs } = this.#options
+    const name = this.podName
     if (!pod) {
       // Gone despite the finalizer (removed by hand): nothing says the container stopped.
       this.#settled = true
       this.#note(
-        `pod ${objects.name} vanished without a final status; waiting ${fenceMs} ms for its lease to run out`,
+        `pod ${name} vanished without a final status; waiting ${fenceMs} ms for its lease to run out`,
       )
       await new Promise((resolve) => setTimeout(resolve, fenceMs))
       await this.#deleteSecret()
@@ -185,7 +194,7 @@ export class WorkerPod implements WorkerProcess {
     }
     const waiting = container?.waiting
     if (waiting?.reason && STUCK_REASONS.has(waiting.reason)) {
-      this.#note(`pod ${objects.name} is waiting: ${waiting.reason}: ${waiting.message ?? ''}`)
+      this.#note(`pod ${name} is waiting: ${waiting.reason}: ${waiting.message ?? ''}`)
     }
   }
 
@@ -193,12 +202,12 @@ export class WorkerPod implements WorkerProcess {
   async #forceAfterFence(): Promise<void> {
     if (this.#settled) return
     this.#settled = true
-    const { objects, fenceMs, watch } = this.#options
+    const { fenceMs, watch } = this.#options
     this.#note(
-      `pod ${objects.name} not stopped ${fenceMs} ms after SIGKILL (node lost?); its lease has run out: force-deleting it`,
+      `pod ${this.podName} not stopped ${fenceMs} ms after SIGKILL (node lost?); its lease has run out: force-deleting it`,
     )
     await this.#deletePod(0)
-    await this.#remove(watch.current(objects.name))
+    await this.#remove(watch.current(this.podName))
     this.#finish({ code: null, signal: 'SIGKILL' })
   }
 
@@ -224,8 +233,10 @@ export class WorkerPod implements WorkerProcess {
     await this.#deleteSecret()
   }
 
+  /** Deletes the pod's Secret: the one it created, or whichever an adopted pod may have. */
   async #deleteSecret(): Promise<void> {
-    if (!this.#options.objects.secret) return
+    const { objects } = this.#options
+    if ('name' in objects && !objects.secret) return
     await this.#options.api.deleteSecret(this.podName).catch((err: unknown) => {
       if ((err as KubernetesError).code !== 'K8S_NOT_FOUND') this.#note(err)
     })

@@ -244,6 +244,9 @@ export class FakeKubernetesApi {
   /** Streams the pod events after `sinceVersion`, then every new one, until the client goes. */
   #watch(res: ServerResponse, selected: (object: Json) => boolean, sinceVersion: number): void {
     res.writeHead(200, { 'content-type': 'application/json', 'transfer-encoding': 'chunked' })
+    // As an API server does: the client's watch starts (its informer's start resolves) on the
+    // response headers, which Node would otherwise hold back until the first event.
+    res.flushHeaders()
     const send = (event: PodEvent) => {
       if (selected(event.object))
         res.write(`${JSON.stringify({ type: event.type, object: event.object })}\n`)
