@@ -23,7 +23,7 @@ import { networkInterfaces } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, expect, test } from 'vitest'
 import { startEmbeddedS3, type EmbeddedS3 } from '@litecell/replica'
-import { waitFor } from '@litecell/testkit'
+import { freePort, waitFor } from '@litecell/testkit'
 import { startTestServer, type TestServer } from '@litecell/testkit/e2e'
 import { startFakeCluster, type FakeCluster } from '@litecell/testkit/kubernetes'
 
@@ -118,14 +118,6 @@ function start(port: number): Promise<TestServer> {
       LITECELL_LEASE_TTL_MS: String(LEASE_TTL_MS),
     },
   }).then((server) => (servers.push(server), server))
-}
-
-async function freePort(): Promise<number> {
-  const probe = createServer()
-  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve))
-  const { port } = probe.address() as { port: number }
-  await new Promise((resolve) => probe.close(resolve))
-  return port
 }
 
 /** The pods the fake API holds for the tenant. */

@@ -16,11 +16,10 @@
  * `adopt` answering undefined): failed on the registry's worker (epoch 2, another pid).
  */
 import { readFileSync, readdirSync, readlinkSync, rmSync } from 'node:fs'
-import { createServer } from 'node:net'
 import { join } from 'node:path'
 import { afterAll, beforeAll, expect, test } from 'vitest'
 import { startEmbeddedS3, type EmbeddedS3 } from '@litecell/replica'
-import { isAlive, pids, tempDir, waitFor } from '@litecell/testkit'
+import { freePort, isAlive, pids, tempDir, waitFor } from '@litecell/testkit'
 import { ReplicatorWatch, startTestServer, type TestServer } from '@litecell/testkit/e2e'
 
 /**
@@ -66,14 +65,6 @@ function start(port: number): Promise<TestServer> {
       LITECELL_LEASE_TTL_MS: String(LEASE_TTL_MS),
     },
   }).then((server) => (servers.push(server), server))
-}
-
-async function freePort(): Promise<number> {
-  const probe = createServer()
-  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve))
-  const { port } = probe.address() as { port: number }
-  await new Promise((resolve) => probe.close(resolve))
-  return port
 }
 
 /** Pids (Litestream excepted) holding the tenant's database open: its workers. */

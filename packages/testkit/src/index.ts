@@ -10,6 +10,7 @@
  */
 export { DEFAULT_WAIT_INTERVAL_MS, DEFAULT_WAIT_TIMEOUT_MS, waitFor } from './wait-for.js'
 export type { WaitForOptions } from './wait-for.js'
+export { freePort } from './free-port.js'
 export { ManualClock } from './manual-clock.js'
 export { removeTempDirs, tempDir } from './temp-dirs.js'
 export {
