@@ -133,3 +133,37 @@ test('after a restart, a wake waits for the surviving worker and gets it by adop
   expect(registry.require('acme')).toMatchObject({ state: 'hibernated', leaseExpiresAt: null })
   await fleet.close()
 })
+
+test('a delete after a restart waits out the lease of a worker not yet adopted before removing its files', async () => {
+  // Catches: a delete racing a surviving worker's adoption window, which removed the tenant's
+  // files (and then its replica) while that worker and its Litestream still wrote them.
+  registry.beginLease('acme', 600, Date.now(), hashSecret('lcw_survivor'))
+  registry.recoverAfterRestart(Date.now())
+  const leaseEndsAt = registry.require('acme').leaseExpiresAt!
+  let removedAt = 0
+  const launcher: Launcher = {
+    launch: () => {
+      throw new Error('a delete launches nothing')
+    },
+    hasLocalState: () => true,
+    removeLocalState: async () => {
+      removedAt = Date.now()
+    },
+  }
+  const fleet = new Fleet({
+    registry,
+    launcher,
+    log: pino({ level: 'silent' }),
+    dataDir: dir,
+    maxWorkers: 2,
+    leaseTtlMs: 600,
+    stopDeadlineMs: 10_000,
+    workerSettings: () => {
+      throw new Error('not reached')
+    },
+  })
+  registry.markDeleting('acme')
+  await fleet.discard('acme')
+  expect(removedAt).toBeGreaterThanOrEqual(leaseEndsAt)
+  await fleet.close()
+})

@@ -419,6 +419,13 @@ export class Fleet {
       live.markDeleted()
       live.process.kill('SIGKILL')
       await live.process.exited
+    } else {
+      // A worker a previous control plane launched may still hold the lease (it survives the
+      // restart, and is refused adoption now that the tenant is deleting): it fences itself
+      // before the lease ends, so its files and replica are removed only after that.
+      const leaseLeftMs =
+        (this.#options.registry.get(tenantId)?.leaseExpiresAt ?? 0) - this.#clock()
+      if (leaseLeftMs > 0) await new Promise((resolve) => setTimeout(resolve, leaseLeftMs + 250))
     }
     await this.#options.launcher.removeLocalState(tenantId)
   }
