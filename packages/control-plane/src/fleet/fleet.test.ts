@@ -45,17 +45,7 @@ test('a pod lease that storage does not confirm backs the tenant off: the next w
     hasLocalState: () => false,
     removeLocalState: async () => {},
   }
-  const fleet = new Fleet({
-    registry,
-    launcher,
-    log: pino({ level: 'silent' }),
-    dataDir: dir,
-    maxWorkers: 2,
-    leaseTtlMs: 10_000,
-    stopDeadlineMs: 10_000,
-    workerSettings: () => {
-      throw new Error('not reached')
-    },
+  const fleet = fleetOver(launcher, 10_000, {
     confirmRegistry: async () => {
       confirmations += 1
       throw new Error('S3 unreachable')
@@ -90,18 +80,7 @@ test('after a restart, a wake waits for the surviving worker and gets it by adop
     hasLocalState: () => true,
     removeLocalState: async () => {},
   }
-  const fleet = new Fleet({
-    registry,
-    launcher,
-    log: pino({ level: 'silent' }),
-    dataDir: dir,
-    maxWorkers: 2,
-    leaseTtlMs: 10_000,
-    stopDeadlineMs: 10_000,
-    workerSettings: () => {
-      throw new Error('not reached')
-    },
-  })
+  const fleet = fleetOver(launcher, 10_000)
   const wake = fleet.ensureActive('acme')
   const incarnation = registry.require('acme').incarnation!
   const report = {
@@ -150,20 +129,30 @@ test('a delete after a restart waits out the lease of a worker not yet adopted b
       removedAt = Date.now()
     },
   }
-  const fleet = new Fleet({
-    registry,
-    launcher,
-    log: pino({ level: 'silent' }),
-    dataDir: dir,
-    maxWorkers: 2,
-    leaseTtlMs: 600,
-    stopDeadlineMs: 10_000,
-    workerSettings: () => {
-      throw new Error('not reached')
-    },
-  })
+  const fleet = fleetOver(launcher, 600)
   registry.markDeleting('acme')
   await fleet.discard('acme')
   expect(removedAt).toBeGreaterThanOrEqual(leaseEndsAt)
   await fleet.close()
 })
+
+/** A fleet over the test's registry and `launcher` that must never build worker settings. */
+function fleetOver(
+  launcher: Launcher,
+  leaseTtlMs: number,
+  options: Partial<ConstructorParameters<typeof Fleet>[0]> = {},
+): Fleet {
+  return new Fleet({
+    registry,
+    launcher,
+    log: pino({ level: 'silent' }),
+    dataDir: dir,
+    maxWorkers: 2,
+    leaseTtlMs,
+    stopDeadlineMs: 10_000,
+    workerSettings: () => {
+      throw new Error('not reached')
+    },
+    ...options,
+  })
+}
