@@ -13,6 +13,8 @@
  * `pnpm bench --wake` runs scenarios 3, 4 and 6 only (issue 12's wake and weight figures) into
  * `bench-results/wake.json`.
  *
+ * `pnpm bench --api` runs scenario 2 only (the request path) into `bench-results/api.json`.
+ *
  * `pnpm bench --quick` runs small sizes in under a minute (no engine figures) and, like the
  * full run, exits 0 only if every scenario completed and every check held; it asserts nothing
  * about speed. Every server is stopped with SIGTERM, its processes checked gone, its temp
@@ -22,7 +24,7 @@ import { resolve } from 'node:path'
 import { benchActiveRss } from './system/active-rss.js'
 import { benchApiLatency } from './system/api-latency.js'
 import { BenchServer } from './system/bench-server.js'
-import { FULL_PLAN, QUICK_PLAN, WAKE_PLAN, type BenchPlan } from './system/bench-plan.js'
+import { API_PLAN, FULL_PLAN, QUICK_PLAN, WAKE_PLAN, type BenchPlan } from './system/bench-plan.js'
 import { benchCostAtRest } from './system/cost-at-rest.js'
 import { benchEngineFigures } from './system/engine-figures.js'
 import { createTenants, fleetTenantIds, hibernateAll, seedFleet } from './system/fleet.js'
@@ -30,13 +32,27 @@ import { benchFleetBurst } from './system/fleet-burst.js'
 import { benchLifecycle } from './system/lifecycle.js'
 import { describeMachine } from './system/machine.js'
 import { formatTable, writeReport, type BenchReport } from './system/report.js'
-import { progress, runScenario, skippedScenario, type ScenarioRecorder, type ScenarioResult } from './system/scenario.js'
+import {
+  progress,
+  runScenario,
+  skippedScenario,
+  type ScenarioRecorder,
+  type ScenarioResult,
+} from './system/scenario.js'
 
 /** Tenants seeded at once (each one wake, one run, one hibernation). */
 const SEED_CONCURRENCY = 8
-const RESULTS_PATH = resolve(import.meta.dirname, `../../bench-results/${process.argv.includes('--wake') ? 'wake' : 'system'}.json`)
-
-const plan: BenchPlan = process.argv.includes('--quick') ? QUICK_PLAN : process.argv.includes('--wake') ? WAKE_PLAN : FULL_PLAN
+const plan: BenchPlan = process.argv.includes('--quick')
+  ? QUICK_PLAN
+  : process.argv.includes('--wake')
+    ? WAKE_PLAN
+    : process.argv.includes('--api')
+      ? API_PLAN
+      : FULL_PLAN
+const RESULTS_PATH = resolve(
+  import.meta.dirname,
+  `../../bench-results/${plan.mode === 'wake' || plan.mode === 'api' ? plan.mode : 'system'}.json`,
+)
 const machine = describeMachine()
 const startedMs = performance.now()
 const servers = new Set<BenchServer>()
@@ -63,10 +79,15 @@ async function stopServer(server: BenchServer, label: string): Promise<void> {
 }
 
 /** Runs one scenario on a server; a failure keeps the server's logs. */
-function scenarioOn(server: BenchServer | undefined, name: string, body: (r: ScenarioRecorder) => Promise<void>) {
+function scenarioOn(
+  server: BenchServer | undefined,
+  name: string,
+  body: (r: ScenarioRecorder) => Promise<void>,
+) {
   return runScenario(name, body, {
     onFailure: () => {
-      if (server) progress(`logs kept in ${server.keepLogs(name.split(' ')[0]!.replace(/\W/g, ''))}`)
+      if (server)
+        progress(`logs kept in ${server.keepLogs(name.split(' ')[0]!.replace(/\W/g, ''))}`)
     },
   })
 }
@@ -80,8 +101,17 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
 }
 
 async function main(): Promise<void> {
-  process.stderr.write(`litecell bench (${plan.mode}) on ${machine.cpuCount} × ${machine.cpuModel}, load ${machine.loadAverage.join(' / ')}\n`)
-  results.push(plan.engine ? await scenarioOn(undefined, '1. Engine (bench:engine)', benchEngineFigures) : skippedScenario('1. Engine (bench:engine)', 'takes minutes; run `pnpm bench` or `pnpm bench:engine`'))
+  process.stderr.write(
+    `litecell bench (${plan.mode}) on ${machine.cpuCount} × ${machine.cpuModel}, load ${machine.loadAverage.join(' / ')}\n`,
+  )
+  results.push(
+    plan.engine
+      ? await scenarioOn(undefined, '1. Engine (bench:engine)', benchEngineFigures)
+      : skippedScenario(
+          '1. Engine (bench:engine)',
+          'takes minutes; run `pnpm bench` or `pnpm bench:engine`',
+        ),
+  )
 
   // One server for every scenario (each uses tenants of its own); the fleet's cap applies throughout.
   const { fleet } = plan
@@ -91,6 +121,19 @@ async function main(): Promise<void> {
   const env = { LITECELL_MAX_WORKERS: String(fleet.maxWorkers), LITECELL_WAKE_WAIT_MS: '600000' }
   const ids = fleetTenantIds(fleet.tenants)
   let server = await startServer(env)
+  if (plan.mode === 'api') {
+    try {
+      const apiServer = server
+      results.push(
+        await scenarioOn(apiServer, '2. Through the API', (r) =>
+          benchApiLatency(apiServer, plan.api, r),
+        ),
+      )
+    } finally {
+      await stopServer(server, 'bench')
+    }
+    return
+  }
   if (plan.mode === 'wake') {
     try {
       await wakeScenarios(server, ids)
@@ -100,8 +143,14 @@ async function main(): Promise<void> {
     return
   }
   try {
-    results.push(await scenarioOn(server, '2. Through the API', (r) => benchApiLatency(server, plan.api, r)))
-    results.push(await scenarioOn(server, '3+4. Cold wake and verified hibernate, by tenant size', (r) => benchLifecycle(server, plan.sizes, r)))
+    results.push(
+      await scenarioOn(server, '2. Through the API', (r) => benchApiLatency(server, plan.api, r)),
+    )
+    results.push(
+      await scenarioOn(server, '3+4. Cold wake and verified hibernate, by tenant size', (r) =>
+        benchLifecycle(server, plan.sizes, r),
+      ),
+    )
     const burst = await scenarioOn(server, '5. Fleet burst', async (r) => {
       await hibernateAll(server)
       if (fleet.seed) await seed(server, ids)
@@ -110,7 +159,16 @@ async function main(): Promise<void> {
         progress(`${ids.length} tenants created (hibernated, never run: no seeding in this mode)`)
       }
       r.figures.seeded = fleet.seed
-      await benchFleetBurst(server, { tenantIds: ids, runsPerTenant: fleet.runsPerTenant, maxWorkers: fleet.maxWorkers, repeats: fleet.repeats }, r)
+      await benchFleetBurst(
+        server,
+        {
+          tenantIds: ids,
+          runsPerTenant: fleet.runsPerTenant,
+          maxWorkers: fleet.maxWorkers,
+          repeats: fleet.repeats,
+        },
+        r,
+      )
     })
     results.push(burst)
     let ready = true
@@ -119,15 +177,27 @@ async function main(): Promise<void> {
       await stopServer(server, 'bench (killed by the burst guard)')
       server = await startServer(env)
       const fresh = server
-      const reseeded = await scenarioOn(fresh, '6. Fleet re-seeded on a fresh server (the burst killed the first)', () => seed(fresh, ids))
+      const reseeded = await scenarioOn(
+        fresh,
+        '6. Fleet re-seeded on a fresh server (the burst killed the first)',
+        () => seed(fresh, ids),
+      )
       results.push(reseeded)
       ready = reseeded.status === 'ok'
     }
     if (ready) {
-      results.push(await scenarioOn(server, '6a. RSS per active tenant', (r) => benchActiveRss(server, ids.slice(0, fleet.rssTenants), r)))
-      results.push(await scenarioOn(server, '6b. Cost at rest', (r) => benchCostAtRest(server, ids, r)))
+      results.push(
+        await scenarioOn(server, '6a. RSS per active tenant', (r) =>
+          benchActiveRss(server, ids.slice(0, fleet.rssTenants), r),
+        ),
+      )
+      results.push(
+        await scenarioOn(server, '6b. Cost at rest', (r) => benchCostAtRest(server, ids, r)),
+      )
     } else {
-      results.push(skippedScenario('6a/6b. RSS per active tenant, cost at rest', 'no seeded fleet to measure'))
+      results.push(
+        skippedScenario('6a/6b. RSS per active tenant, cost at rest', 'no seeded fleet to measure'),
+      )
     }
   } finally {
     await stopServer(server, 'bench')
@@ -136,11 +206,19 @@ async function main(): Promise<void> {
 
 /** `--wake`: cold wakes and hibernations by size, RSS per active tenant, cost at rest. */
 async function wakeScenarios(server: BenchServer, ids: readonly string[]): Promise<void> {
-  results.push(await scenarioOn(server, '3+4. Cold wake and verified hibernate, by tenant size', (r) => benchLifecycle(server, plan.sizes, r)))
+  results.push(
+    await scenarioOn(server, '3+4. Cold wake and verified hibernate, by tenant size', (r) =>
+      benchLifecycle(server, plan.sizes, r),
+    ),
+  )
   const seeded = await scenarioOn(server, '6. Tenants for the RSS figures', () => seed(server, ids))
   results.push(seeded)
   if (seeded.status !== 'ok') return
-  results.push(await scenarioOn(server, '6a. RSS per active tenant', (r) => benchActiveRss(server, ids.slice(0, plan.fleet.rssTenants), r)))
+  results.push(
+    await scenarioOn(server, '6a. RSS per active tenant', (r) =>
+      benchActiveRss(server, ids.slice(0, plan.fleet.rssTenants), r),
+    ),
+  )
   results.push(await scenarioOn(server, '6b. Cost at rest', (r) => benchCostAtRest(server, ids, r)))
 }
 
@@ -148,7 +226,9 @@ async function wakeScenarios(server: BenchServer, ids: readonly string[]): Promi
 async function seed(server: BenchServer, ids: readonly string[]): Promise<void> {
   const seedStartedMs = performance.now()
   await seedFleet(server, ids, Math.min(SEED_CONCURRENCY, plan.fleet.maxWorkers))
-  progress(`${ids.length} tenants created, each run once and hibernated, in ${((performance.now() - seedStartedMs) / 1000).toFixed(1)} s`)
+  progress(
+    `${ids.length} tenants created, each run once and hibernated, in ${((performance.now() - seedStartedMs) / 1000).toFixed(1)} s`,
+  )
 }
 
 let crashed: unknown
@@ -156,7 +236,9 @@ try {
   await main()
 } catch (err) {
   crashed = err
-  process.stderr.write(`bench stopped: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`)
+  process.stderr.write(
+    `bench stopped: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
+  )
 } finally {
   await Promise.allSettled([...servers].map((s) => stopServer(s, 'leftover')))
 }

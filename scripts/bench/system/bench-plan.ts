@@ -5,7 +5,7 @@ const MB = 1024 * 1024
 
 /** How big and how often each scenario runs, per mode. */
 export interface BenchPlan {
-  readonly mode: 'quick' | 'full' | 'wake'
+  readonly mode: 'quick' | 'full' | 'wake' | 'api'
   /** `bench:engine` takes minutes: the quick mode skips it. */
   readonly engine: boolean
   readonly api: ApiLatencyOptions
@@ -64,4 +64,13 @@ export const WAKE_PLAN: BenchPlan = {
     { label: '50 MB', bytes: 50 * MB, cycles: 5 },
   ],
   fleet: { tenants: 4, runsPerTenant: 0, maxWorkers: 16, repeats: 0, seed: true, rssTenants: 4 },
+}
+
+/** `--api` (issue 12): the through-the-API figures only (scenario 2), at full size. */
+export const API_PLAN: BenchPlan = {
+  ...FULL_PLAN,
+  mode: 'api',
+  engine: false,
+  sizes: [],
+  fleet: { ...FULL_PLAN.fleet, tenants: 0, repeats: 0, seed: false, rssTenants: 0 },
 }
