@@ -8,8 +8,16 @@ import { traceProxyHop } from './tracing.js'
 
 /** How long a retry waits for a dead worker's exit to be noticed. */
 const DEAD_WORKER_WAIT_MS = 5_000
+/** Longest worker answer read whole before it is passed on (larger ones stream). */
+const BUFFERED_ANSWER_BYTES = 1024 * 1024
 /** Response headers passed through from the worker. */
-const PASSED_HEADERS = ['content-type', 'content-disposition', 'content-length', 'retry-after', DURABILITY_HEADER]
+const PASSED_HEADERS = [
+  'content-type',
+  'content-disposition',
+  'content-length',
+  'retry-after',
+  DURABILITY_HEADER,
+]
 
 /**
  * Forwards a tenant-scoped request to the tenant's worker, waking the tenant first. A worker
@@ -27,7 +35,8 @@ export async function proxyToWorker(
   const method = context.req.method
   const url = new URL(context.req.url)
   // A schedule's trigger starts a run too: it gets a key the same way.
-  const isSubmission = method === 'POST' && /\/(runs(\/batch)?|schedules\/[^/]+\/trigger)$/.test(url.pathname)
+  const isSubmission =
+    method === 'POST' && /\/(runs(\/batch)?|schedules\/[^/]+\/trigger)$/.test(url.pathname)
   const raw = method === 'GET' || method === 'HEAD' ? undefined : await context.req.text()
   const body = isSubmission && raw !== undefined ? withIdempotencyKeys(raw) : raw
   // `POST …/runs/status` only reads.
@@ -66,8 +75,22 @@ export async function proxyToWorker(
       const value = response.headers.get(name)
       if (value !== null) headers.set(name, value)
     }
-    return new Response(response.body, { status: response.status, headers })
+    return new Response(await bodyOf(response), { status: response.status, headers })
   }
+}
+
+/**
+ * A worker's answer of known, small length (every JSON answer) is read whole, so the server
+ * writes it with its headers at once; piping it as a stream costs a web stream on each side
+ * and, in @hono/node-server, a timer tick when the stream's end is not read in the same turn.
+ * Anything else (a snapshot download, a stream) is passed on as it comes.
+ */
+async function bodyOf(response: Response): Promise<Uint8Array | ReadableStream<Uint8Array> | null> {
+  const length = Number(response.headers.get('content-length') ?? NaN)
+  // Bytes, not an ArrayBuffer: the server's fast path takes strings and Uint8Arrays only.
+  return length <= BUFFERED_ANSWER_BYTES
+    ? new Uint8Array(await response.arrayBuffer())
+    : response.body
 }
 
 /** The request never reached the worker (nothing listened): safe to send again. */
@@ -90,9 +113,16 @@ function withIdempotencyKeys(raw: string): string {
     return raw
   }
   if (typeof body !== 'object' || body === null) return raw
-  const runs = Array.isArray((body as { runs?: unknown }).runs) ? (body as { runs: unknown[] }).runs : [body]
+  const runs = Array.isArray((body as { runs?: unknown }).runs)
+    ? (body as { runs: unknown[] }).runs
+    : [body]
   for (const run of runs) {
-    if (typeof run === 'object' && run !== null && !Array.isArray(run) && !('idempotencyKey' in run)) {
+    if (
+      typeof run === 'object' &&
+      run !== null &&
+      !Array.isArray(run) &&
+      !('idempotencyKey' in run)
+    ) {
       ;(run as { idempotencyKey?: string }).idempotencyKey = `lc-auto-${randomUUID()}`
     }
   }
@@ -100,7 +130,14 @@ function withIdempotencyKeys(raw: string): string {
 }
 
 async function isStopping(response: Response): Promise<boolean> {
-  return errorOf(await response.clone().json().catch(() => null))?.code === 'WORKER_STOPPING'
+  return (
+    errorOf(
+      await response
+        .clone()
+        .json()
+        .catch(() => null),
+    )?.code === 'WORKER_STOPPING'
+  )
 }
 
 /** Waits for a dead or stopping worker's exit to be noticed (at most a few seconds). */

@@ -8,6 +8,7 @@ import {
   type SyncPoint,
 } from '@litecell/protocol'
 import { ControlPlaneError } from '../control-plane-error.js'
+import { httpFetch } from './http-fetch.js'
 
 /** Longest a hibernate waits for the worker's verified final sync. */
 export const HIBERNATE_TIMEOUT_MS = 120_000
@@ -33,7 +34,7 @@ export class WorkerClient {
   constructor(options: { url: string; secret: string; fetch?: WorkerFetch }) {
     this.url = options.url.replace(/\/$/, '')
     this.#secret = options.secret
-    this.#fetch = options.fetch ?? ((url, init) => fetch(url, init))
+    this.#fetch = options.fetch ?? httpFetch
   }
 
   /**

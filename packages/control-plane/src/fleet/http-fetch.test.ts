@@ -1,0 +1,108 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { afterEach, describe, expect, it } from 'vitest'
+import { httpFetch } from './http-fetch.js'
+
+let server: Server | undefined
+
+afterEach(async () => {
+  server?.closeAllConnections()
+  await new Promise((resolve) => server?.close(resolve) ?? resolve(undefined))
+  server = undefined
+})
+
+/** A real HTTP server on loopback; resolves its base URL. */
+async function serve(
+  handler: (request: IncomingMessage, body: string, response: ServerResponse) => void,
+): Promise<string> {
+  server = createServer((request, response) => {
+    let body = ''
+    request.on('data', (chunk: Buffer) => (body += chunk.toString()))
+    request.on('end', () => handler(request, body, response))
+  })
+  await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', resolve))
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+}
+
+describe('httpFetch (the control plane → worker hop)', () => {
+  it('sends method, headers and body, and answers status, headers and body like fetch', async () => {
+    const url = await serve((request, body, response) => {
+      response.setHeader('content-type', 'application/json')
+      response.setHeader(
+        'x-seen',
+        `${request.method} ${request.url} ${request.headers['x-secret']}`,
+      )
+      response.statusCode = 202
+      response.end(JSON.stringify({ echoed: JSON.parse(body) }))
+    })
+    const answer = await httpFetch(`${url}/v1/runs?x=1`, {
+      method: 'POST',
+      headers: { 'x-secret': 's3', 'content-type': 'application/json' },
+      body: JSON.stringify({ n: 1 }),
+    })
+    expect(answer.status).toBe(202)
+    expect(answer.headers.get('x-seen')).toBe('POST /v1/runs?x=1 s3')
+    expect(answer.headers.get('content-type')).toBe('application/json')
+    expect(await answer.json()).toEqual({ echoed: { n: 1 } })
+  })
+
+  it('reuses one connection for requests in sequence', async () => {
+    const url = await serve((request, _body, response) =>
+      response.end(String(request.socket.remotePort)),
+    )
+    const ports = new Set<string>()
+    for (let i = 0; i < 5; i++)
+      ports.add(await (await httpFetch(`${url}/`, { method: 'GET' })).text())
+    expect(ports.size).toBe(1)
+  })
+
+  it('streams an answer of unknown length as it comes (a run stream)', async () => {
+    let finish: () => void = () => undefined
+    const url = await serve((_request, _body, response) => {
+      response.writeHead(200, { 'content-type': 'text/event-stream' })
+      response.write('event: first\n\n')
+      finish = () => response.end('event: last\n\n')
+    })
+    const answer = await httpFetch(`${url}/stream`, { method: 'GET' })
+    const reader = answer.body!.getReader()
+    const first = await reader.read()
+    expect(new TextDecoder().decode(first.value)).toBe('event: first\n\n')
+    finish()
+    let rest = ''
+    for (let chunk = await reader.read(); !chunk.done; chunk = await reader.read())
+      rest += new TextDecoder().decode(chunk.value)
+    expect(rest).toBe('event: last\n\n')
+  })
+
+  it('answers 204 with no body', async () => {
+    const url = await serve((_request, _body, response) => {
+      response.statusCode = 204
+      response.end()
+    })
+    const answer = await httpFetch(`${url}/`, { method: 'DELETE' })
+    expect(answer.status).toBe(204)
+    expect(answer.body).toBeNull()
+  })
+
+  it('fails like fetch when nothing listens: a TypeError whose cause is ECONNREFUSED (never sent)', async () => {
+    const url = await serve(() => undefined)
+    server!.close()
+    await new Promise((resolve) => setTimeout(resolve, 10))
+    const err = await httpFetch(`${url}/`, { method: 'POST', body: '{}' }).catch((e: unknown) => e)
+    expect(err).toBeInstanceOf(TypeError)
+    expect((err as { cause?: { code?: string } }).cause?.code).toBe('ECONNREFUSED')
+  })
+
+  it('fails when the worker dies mid-request, and gives up at its signal', async () => {
+    const url = await serve((request) => {
+      if (request.url === '/die') request.socket.destroy()
+    })
+    await expect(httpFetch(`${url}/die`, { method: 'POST', body: '{}' })).rejects.toBeInstanceOf(
+      TypeError,
+    )
+    // The hanging request would time the test out if the signal were ignored.
+    await expect(
+      httpFetch(`${url}/hang`, { method: 'GET', signal: AbortSignal.timeout(100) }),
+    ).rejects.toBeInstanceOf(TypeError)
+  })
+})
