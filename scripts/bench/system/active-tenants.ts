@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs'
 import { runThreeSteps } from './api-latency.js'
 import type { BenchServer } from './bench-server.js'
 import { forEachLimit, hibernateAll } from './fleet.js'
@@ -17,6 +18,11 @@ export interface ActiveTenantsOptions {
 const WAKE_CONCURRENCY = 4
 /** Warm-up runs per tenant before anything is timed (JIT, connections, prepared statements). */
 const WARM_UP_RUNS = 3
+/**
+ * Waking stops (the scenario fails) once the machine has less than this available: the
+ * machine is shared, and about 140 MB per active tenant adds up (100 tenants ≈ 14 GB).
+ */
+const MIN_AVAILABLE_MB = 2_048
 /** Pause before the RSS reading, so every worker's memory reflects a settled, active tenant. */
 const SETTLE_MS = 2_000
 
@@ -37,11 +43,16 @@ export async function benchActiveTenants(
   const count = ids.length
   const wokeFrom = performance.now()
   await forEachLimit(ids, WAKE_CONCURRENCY, async (id) => {
+    const availableMb = memAvailableMb()
+    if (availableMb < MIN_AVAILABLE_MB) {
+      throw new Error(`only ${availableMb} MB of memory left before waking ${id}: stopped`)
+    }
+    await server.admin.createTenant({ id, app: 'bench' })
     await withRetry(() => server.admin.wakeTenant(id))
     for (let n = 0; n < WARM_UP_RUNS; n++) await runThreeSteps(server, id, n)
   })
   const wakeSeconds = round((performance.now() - wokeFrom) / 1000, 1)
-  progress(`${count} tenants woken and warmed up in ${wakeSeconds} s`)
+  progress(`${count} tenants created, woken and warmed up in ${wakeSeconds} s`)
   const workersBefore = await workerPids(server, ids)
   r.check(
     `all ${count} tenants active at once`,
@@ -90,6 +101,10 @@ export async function benchActiveTenants(
   await hibernateAll(server)
   const hibernateSeconds = round((performance.now() - hibernateFrom) / 1000, 1)
   progress(`all ${count} hibernated in ${hibernateSeconds} s`)
+  await delay(SETTLE_MS)
+  // What stays with no tenant active: the control plane, its registry's Litestream, a standby.
+  const restMb = toMb(server.sampler.sample().rssBytes)
+  const perTenantMb = round((toMb(rssBytes) - restMb) / count, 1)
 
   const concurrent = summarize(concurrentMs, 1)
   const sequential = summarize(sequentialMs, 1)
@@ -105,7 +120,8 @@ export async function benchActiveTenants(
     treeRssMb: rssMb,
     peakTreeRssMb: toMb(peakRssBytes),
     treeProcesses: processes.length,
-    rssPerActiveTenantMb: round(rssMb / count, 1),
+    treeRssAtRestMb: restMb,
+    rssPerActiveTenantMb: perTenantMb,
     hibernateAllSeconds: hibernateSeconds,
   }
   r.row(`${count} tenants active at once (LITECELL_MAX_WORKERS=${count})`, `${count} workers`)
@@ -119,10 +135,13 @@ export async function benchActiveTenants(
   )
   r.row('  failed runs', failures.length)
   r.row(
-    `  RSS of the whole process tree, MB (${processes.length} processes; per tenant)`,
-    `${rssMb} (${round(rssMb / count, 1)})`,
+    `  RSS of the whole process tree, MB (${processes.length} processes); at rest; per active tenant`,
+    `${rssMb}; ${restMb}; ${perTenantMb}`,
   )
-  r.row(`  waking + warming up all, then hibernating all, s`, `${wakeSeconds}, ${hibernateSeconds}`)
+  r.row(
+    `  creating + waking + warming up all, then hibernating all, s`,
+    `${wakeSeconds}, ${hibernateSeconds}`,
+  )
 }
 
 /** Each tenant's worker pid, for the tenants that are active. */
@@ -137,4 +156,10 @@ async function workerPids(
     if (wanted.has(tenant.id) && tenant.state === 'active' && pid) pids.set(tenant.id, pid)
   }
   return pids
+}
+
+/** MemAvailable of /proc/meminfo, MB (what can still be allocated without swapping). */
+function memAvailableMb(): number {
+  const line = readFileSync('/proc/meminfo', 'utf8').match(/^MemAvailable:\s+(\d+) kB/m)
+  return line ? Math.round(Number(line[1]) / 1024) : Number.POSITIVE_INFINITY
 }
