@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs'
 import { runThreeSteps } from './api-latency.js'
 import type { BenchServer } from './bench-server.js'
-import { forEachLimit, hibernateAll } from './fleet.js'
+import { createBenchTenant, forEachLimit, hibernateAll } from './fleet.js'
 import { fleetDelta, scrapeFleet } from './prometheus.js'
 import { withRetry } from './run-client.js'
 import { progress, type ScenarioRecorder } from './scenario.js'
@@ -23,6 +23,9 @@ const WARM_UP_RUNS = 3
  * machine is shared, and about 140 MB per active tenant adds up (100 tenants ≈ 14 GB).
  */
 const MIN_AVAILABLE_MB = 2_048
+/** The issue's target for a run's p99 with 100 tenants active (a figure, never asserted). */
+const TARGET_P99_MS = 100
+const verdict = (p99: number) => (p99 <= TARGET_P99_MS ? 'met' : 'missed')
 /** Pause before the RSS reading, so every worker's memory reflects a settled, active tenant. */
 const SETTLE_MS = 2_000
 
@@ -42,12 +45,13 @@ export async function benchActiveTenants(
   const ids = options.tenantIds
   const count = ids.length
   const wokeFrom = performance.now()
+  // All created first: the registry's S3 confirmations are slower with many workers running.
+  await forEachLimit(ids, WAKE_CONCURRENCY, (id) => createBenchTenant(server, id))
   await forEachLimit(ids, WAKE_CONCURRENCY, async (id) => {
     const availableMb = memAvailableMb()
     if (availableMb < MIN_AVAILABLE_MB) {
       throw new Error(`only ${availableMb} MB of memory left before waking ${id}: stopped`)
     }
-    await server.admin.createTenant({ id, app: 'bench' })
     await withRetry(() => server.admin.wakeTenant(id))
     for (let n = 0; n < WARM_UP_RUNS; n++) await runThreeSteps(server, id, n)
   })
@@ -123,15 +127,20 @@ export async function benchActiveTenants(
     treeRssAtRestMb: restMb,
     rssPerActiveTenantMb: perTenantMb,
     hibernateAllSeconds: hibernateSeconds,
+    target: {
+      p99Ms: TARGET_P99_MS,
+      concurrent: verdict(concurrent.p99),
+      sequential: verdict(sequential.p99),
+    },
   }
   r.row(`${count} tenants active at once (LITECELL_MAX_WORKERS=${count})`, `${count} workers`)
   r.row(
     `  3-step run, all ${count} at once, p50 / p99 ms (${concurrent.n} runs)`,
-    `${concurrent.p50} / ${concurrent.p99}`,
+    `${concurrent.p50} / ${concurrent.p99} (p99 ≤ ${TARGET_P99_MS} ms: ${verdict(concurrent.p99)})`,
   )
   r.row(
     `  3-step run, one tenant after the other, p50 / p99 ms (${sequential.n} runs)`,
-    `${sequential.p50} / ${sequential.p99}`,
+    `${sequential.p50} / ${sequential.p99} (p99 ≤ ${TARGET_P99_MS} ms: ${verdict(sequential.p99)})`,
   )
   r.row('  failed runs', failures.length)
   r.row(

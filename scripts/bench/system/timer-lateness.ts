@@ -1,5 +1,5 @@
 import type { BenchServer } from './bench-server.js'
-import { forEachLimit } from './fleet.js'
+import { createBenchTenant, forEachLimit } from './fleet.js'
 import { FiredTimerCollector } from './fired-timer-collector.js'
 import { fleetDelta, scrapeFleet } from './prometheus.js'
 import { submitBatch, withRetry } from './run-client.js'
@@ -73,9 +73,9 @@ export async function benchTimerLateness(
       (_, n) => `timer-pilot-${String(n).padStart(2, '0')}`,
     )
     const createdFrom = performance.now()
-    await forEachLimit([...pilotIds, ...ids], CREATE_CONCURRENCY, async (id) => {
-      await server.admin.createTenant({ id, app: 'bench' })
-    })
+    await forEachLimit([...pilotIds, ...ids], CREATE_CONCURRENCY, (id) =>
+      createBenchTenant(server, id),
+    )
     progress(
       `${count} + ${pilotIds.length} pilot tenants created in ${round((performance.now() - createdFrom) / 1000, 1)} s`,
     )
