@@ -47,6 +47,7 @@ export async function benchActiveTenants(
   const wokeFrom = performance.now()
   // All created first: the registry's S3 confirmations are slower with many workers running.
   await forEachLimit(ids, WAKE_CONCURRENCY, (id) => createBenchTenant(server, id))
+  let woken = 0
   await forEachLimit(ids, WAKE_CONCURRENCY, async (id) => {
     const availableMb = memAvailableMb()
     if (availableMb < MIN_AVAILABLE_MB) {
@@ -54,6 +55,8 @@ export async function benchActiveTenants(
     }
     await withRetry(() => server.admin.wakeTenant(id))
     for (let n = 0; n < WARM_UP_RUNS; n++) await runThreeSteps(server, id, n)
+    woken += 1
+    if (woken % 10 === 0) progress(`${woken} / ${count} woken`)
   })
   const wakeSeconds = round((performance.now() - wokeFrom) / 1000, 1)
   progress(`${count} tenants created, woken and warmed up in ${wakeSeconds} s`)
