@@ -158,18 +158,21 @@ async function main(): Promise<ScenarioResult[]> {
       await withServer(
         { LITECELL_MAX_WORKERS: String(count), LITECELL_IDLE_MS: String(ACTIVE_IDLE_MS) },
         (server) =>
-          runScenario(`${count} tenants active at once`, (r) =>
-            benchActiveTenants(
-              server,
-              {
-                tenantIds: Array.from(
-                  { length: count },
-                  (_, n) => `active-${String(n).padStart(3, '0')}`,
-                ),
-                passes: Number(values.passes),
-              },
-              r,
-            ),
+          runScenario(
+            `${count} tenants active at once`,
+            (r) =>
+              benchActiveTenants(
+                server,
+                {
+                  tenantIds: Array.from(
+                    { length: count },
+                    (_, n) => `active-${String(n).padStart(3, '0')}`,
+                  ),
+                  passes: Number(values.passes),
+                },
+                r,
+              ),
+            keepLogsOnFailure(server, 'active'),
           ),
       ),
     )
@@ -178,26 +181,34 @@ async function main(): Promise<ScenarioResult[]> {
     const count = Number(values.timers)
     results.push(
       await withServer({ LITECELL_MAX_WORKERS: String(maxWorkers) }, (server) =>
-        runScenario(`Durable timers of ${count} hibernated tenants`, (r) =>
-          benchTimerLateness(
-            server,
-            {
-              tenantIds: Array.from(
-                { length: count },
-                (_, n) => `timer-${String(n).padStart(5, '0')}`,
-              ),
-              spreadS: Number(values['spread-s']),
-              maxWorkers,
-              seedConcurrency: Number(values['seed-concurrency']),
-              ...(values['lead-s'] === undefined ? {} : { leadS: Number(values['lead-s']) }),
-            },
-            r,
-          ),
+        runScenario(
+          `Durable timers of ${count} hibernated tenants`,
+          (r) =>
+            benchTimerLateness(
+              server,
+              {
+                tenantIds: Array.from(
+                  { length: count },
+                  (_, n) => `timer-${String(n).padStart(5, '0')}`,
+                ),
+                spreadS: Number(values['spread-s']),
+                maxWorkers,
+                seedConcurrency: Number(values['seed-concurrency']),
+                ...(values['lead-s'] === undefined ? {} : { leadS: Number(values['lead-s']) }),
+              },
+              r,
+            ),
+          keepLogsOnFailure(server, 'timers'),
         ),
       ),
     )
   }
   return results
+}
+
+/** Copies the server's logs aside (bench-results/failed-logs) when the scenario fails. */
+function keepLogsOnFailure(server: BenchServer, label: string) {
+  return { onFailure: () => progress(`logs kept in ${server.keepLogs(label)}`) }
 }
 
 /** Runs `body` against a server of its own, stopped afterwards whatever happens. */
