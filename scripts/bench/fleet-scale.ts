@@ -10,6 +10,16 @@
  *    `--burst-tenants`, `--runs`, `--max-workers` change it), tenants never run before (the
  *    full `pnpm bench` seeds them first): every run must succeed, with no 429 reaching the
  *    client.
+ * 3. With `--active N`: N tenants active at once (LITECELL_MAX_WORKERS=N, an idle timeout longer
+ *    than the scenario): a 3-step run on each, all at once and one after the other (`--passes`
+ *    times, default 3), p50 / p99, failures, RSS of the whole process tree; then all hibernated.
+ * 4. With `--timers N`: N hibernated tenants, each with a durable timer, due evenly over
+ *    `--spread-s` seconds (default 300), `--max-workers` (default 16): every timer must fire;
+ *    lateness p50 / p99 / max. Seeding costs a wake and a hibernation per tenant
+ *    (`--seed-concurrency` at once, default 8; `--lead-s` overrides the pilot's estimate of it).
+ *
+ * The registry scale runs when `--tenants` is given or no other mode is (so `--active 8` alone
+ * runs only that). Each of `--active` and `--timers` gets a server of its own.
  *
  * Prints JSON and writes `bench-results/fleet-scale.json`. Exits 1 if a check failed.
  */
@@ -18,6 +28,7 @@ import { resolve } from 'node:path'
 import { parseArgs } from 'node:util'
 import { BenchServer } from './system/bench-server.js'
 import { createTenants, forEachLimit } from './system/fleet.js'
+import { benchActiveTenants } from './system/active-tenants.js'
 import { benchFleetBurst } from './system/fleet-burst.js'
 import { describeMachine } from './system/machine.js'
 import { writeReport, type BenchReport } from './system/report.js'
@@ -28,6 +39,7 @@ import {
   type ScenarioResult,
 } from './system/scenario.js'
 import { round, summarize } from './system/stats.js'
+import { benchTimerLateness } from './system/timer-lateness.js'
 
 const RESULTS_PATH = resolve(import.meta.dirname, '../../bench-results/fleet-scale.json')
 const CREATE_CONCURRENCY = 8
@@ -37,15 +49,23 @@ const PAGE = 100
  * cost over a CPU-second each, so the last of 200 tenants waits more than the default 60 s.
  */
 const BURST_WAKE_WAIT_MS = 600_000
+/** `--active`: no tenant may hibernate by itself while the scenario runs. */
+const ACTIVE_IDLE_MS = 3_600_000
 
 const { values } = parseArgs({
   options: {
-    tenants: { type: 'string', default: '10000' },
+    tenants: { type: 'string' },
     burst: { type: 'boolean', default: false },
     'burst-tenants': { type: 'string', default: '200' },
     runs: { type: 'string', default: '20' },
     'max-workers': { type: 'string', default: '16' },
     'wake-wait-ms': { type: 'string', default: String(BURST_WAKE_WAIT_MS) },
+    active: { type: 'string' },
+    passes: { type: 'string', default: '3' },
+    timers: { type: 'string' },
+    'spread-s': { type: 'string', default: '300' },
+    'seed-concurrency': { type: 'string', default: '8' },
+    'lead-s': { type: 'string' },
   },
 })
 const machine = describeMachine()
@@ -126,16 +146,99 @@ async function main(): Promise<ScenarioResult[]> {
     `litecell bench:fleet on ${machine.cpuCount} × ${machine.cpuModel}, load ${machine.loadAverage.join(' / ')}\n`,
   )
   const maxWorkers = Number(values['max-workers'])
+  const results: ScenarioResult[] = []
+  const otherModes = values.active !== undefined || values.timers !== undefined
+  const registryTenants = Number(values.tenants ?? (otherModes ? 0 : 10_000))
+  if (registryTenants > 0 || values.burst) {
+    results.push(...(await registryAndBurst(registryTenants, maxWorkers)))
+  }
+  if (values.active !== undefined) {
+    const count = Number(values.active)
+    results.push(
+      await withServer(
+        { LITECELL_MAX_WORKERS: String(count), LITECELL_IDLE_MS: String(ACTIVE_IDLE_MS) },
+        (server) =>
+          runScenario(
+            `${count} tenants active at once`,
+            (r) =>
+              benchActiveTenants(
+                server,
+                {
+                  tenantIds: Array.from(
+                    { length: count },
+                    (_, n) => `active-${String(n).padStart(3, '0')}`,
+                  ),
+                  passes: Number(values.passes),
+                },
+                r,
+              ),
+            keepLogsOnFailure(server, 'active'),
+          ),
+      ),
+    )
+  }
+  if (values.timers !== undefined) {
+    const count = Number(values.timers)
+    results.push(
+      await withServer({ LITECELL_MAX_WORKERS: String(maxWorkers) }, (server) =>
+        runScenario(
+          `Durable timers of ${count} hibernated tenants`,
+          (r) =>
+            benchTimerLateness(
+              server,
+              {
+                tenantIds: Array.from(
+                  { length: count },
+                  (_, n) => `timer-${String(n).padStart(5, '0')}`,
+                ),
+                spreadS: Number(values['spread-s']),
+                maxWorkers,
+                seedConcurrency: Number(values['seed-concurrency']),
+                ...(values['lead-s'] === undefined ? {} : { leadS: Number(values['lead-s']) }),
+              },
+              r,
+            ),
+          keepLogsOnFailure(server, 'timers'),
+        ),
+      ),
+    )
+  }
+  return results
+}
+
+/** Copies the server's logs aside (bench-results/failed-logs) when the scenario fails. */
+function keepLogsOnFailure(server: BenchServer, label: string) {
+  return { onFailure: () => progress(`logs kept in ${server.keepLogs(label)}`) }
+}
+
+/** Runs `body` against a server of its own, stopped afterwards whatever happens. */
+async function withServer(
+  env: Record<string, string>,
+  body: (server: BenchServer) => Promise<ScenarioResult>,
+): Promise<ScenarioResult> {
+  const server = await BenchServer.start({ LITECELL_WAKE_WAIT_MS: values['wake-wait-ms'], ...env })
+  try {
+    return await body(server)
+  } finally {
+    const stopped = await server.stop()
+    progress(`server stopped: exit ${stopped.exitCode}, orphans ${stopped.orphans.length}`)
+  }
+}
+
+async function registryAndBurst(
+  registryTenants: number,
+  maxWorkers: number,
+): Promise<ScenarioResult[]> {
   const server = await BenchServer.start({
     LITECELL_MAX_WORKERS: String(maxWorkers),
     LITECELL_WAKE_WAIT_MS: values['wake-wait-ms'],
   })
   const results: ScenarioResult[] = []
   try {
-    if (Number(values.tenants) > 0) {
+    if (registryTenants > 0) {
       results.push(
         await runScenario('Registry at scale', (r) =>
-          benchRegistryScale(server, Number(values.tenants), r),
+          benchRegistryScale(server, registryTenants, r),
         ),
       )
     }

@@ -5,7 +5,16 @@
  * - `three-steps`: the smallest useful workflow ({n} → n + 3), for latency and bursts.
  * - `fill`: grows the tenant database by about `bytes` of incompressible rows (random blobs,
  *   so Litestream's compression cannot shrink the replica), `chunkBytes` per transaction.
+ * - `timer`: a durable sleep until `dueAt` (epoch ms), then a step that records the wall clock
+ *   at which the run resumed and, given `reportUrl`, POSTs `{tenant, dueAt, wokeAt}` there (so
+ *   `pnpm bench:fleet --timers` learns of every firing without waking the tenant again).
  */
+interface TimerInput {
+  dueAt: number
+  tenant?: string
+  reportUrl?: string
+}
+
 interface FillInput {
   bytes: number
   rowBytes?: number
@@ -28,6 +37,24 @@ export default {
       const a = await ctx.step('a', () => (input?.n ?? 0) + 1)
       const b = await ctx.step('b', () => a + 1)
       return ctx.step('c', () => b + 1)
+    },
+    timer: async (ctx: any, input: TimerInput) => {
+      const sleptAt: number = await ctx.now()
+      await ctx.sleep(Math.max(0, input.dueAt - sleptAt))
+      const wokeAt: number = await ctx.step('woke', () => Date.now())
+      if (input.reportUrl) {
+        // At least once: the bench keeps the first report per tenant.
+        await ctx.step('report', async () => {
+          const response = await fetch(input.reportUrl!, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json' },
+            body: JSON.stringify({ tenant: input.tenant, dueAt: input.dueAt, wokeAt }),
+          })
+          if (!response.ok) throw new Error(`report: HTTP ${response.status}`)
+          return true
+        })
+      }
+      return { dueAt: input.dueAt, wokeAt }
     },
     fill: async (ctx: any, input: FillInput) => {
       const rowBytes = input.rowBytes ?? DEFAULT_ROW_BYTES

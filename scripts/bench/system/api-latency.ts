@@ -25,12 +25,12 @@ export async function benchApiLatency(server: BenchServer, options: ApiLatencyOp
   const admin = server.admin
   await admin.createTenant({ id: TENANT, app: 'bench' })
   await admin.wakeTenant(TENANT)
-  for (let i = 0; i < 20; i++) await runOne(server, i) // warm-up: JIT, connections, statements
+  for (let i = 0; i < 20; i++) await runThreeSteps(server, TENANT, i) // warm-up: JIT, connections, statements
 
   const sequential = []
   for (let repeat = 0; repeat < options.repeats; repeat++) {
     const samples: number[] = []
-    for (let i = 0; i < options.sequentialRuns; i++) samples.push(await runOne(server, i))
+    for (let i = 0; i < options.sequentialRuns; i++) samples.push(await runThreeSteps(server, TENANT, i))
     const summary = summarize(samples, 3)
     sequential.push(summary)
     progress(`sequential #${repeat + 1}: ${options.sequentialRuns} runs, mean ${summary.mean} / p50 ${summary.p50} / p99 ${summary.p99} ms`)
@@ -66,10 +66,10 @@ export async function benchApiLatency(server: BenchServer, options: ApiLatencyOp
 }
 
 /** One 3-step run submitted and awaited; returns its latency in ms. Throws unless it succeeded correctly. */
-async function runOne(server: BenchServer, n: number): Promise<number> {
+export async function runThreeSteps(server: BenchServer, tenantId: string, n: number): Promise<number> {
   const startedMs = performance.now()
-  const submitted = await withRetry(() => server.admin.startRun(TENANT, { workflow: 'three-steps', input: { n } }))
-  const result = await server.admin.runResult(TENANT, submitted.runId, { waitMs: 30_000 })
+  const submitted = await withRetry(() => server.admin.startRun(tenantId, { workflow: 'three-steps', input: { n } }))
+  const result = await server.admin.runResult(tenantId, submitted.runId, { waitMs: 30_000 })
   const latencyMs = performance.now() - startedMs
   if (result.status !== 'succeeded' || result.output !== n + 3) {
     throw new Error(`three-steps run ${submitted.runId}: ${JSON.stringify(result)}`)

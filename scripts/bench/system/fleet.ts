@@ -1,3 +1,4 @@
+import { isLitecellError } from '@litecell/client'
 import type { BenchServer } from './bench-server.js'
 import { hibernateVerified } from './hibernate.js'
 import { submitBatch, waitForRunsEnded, withRetry } from './run-client.js'
@@ -14,6 +15,32 @@ export function fleetTenantIds(count: number): string[] {
 /** Creates the fleet's tenants (hibernated, never run). */
 export async function createTenants(server: BenchServer, ids: readonly string[]): Promise<void> {
   for (const id of ids) await server.admin.createTenant({ id, app: 'bench' })
+}
+
+/** Longest a create is retried while the registry's change is not confirmed in S3. */
+const CREATE_RETRY_MS = 120_000
+
+/**
+ * Creates a tenant of the bench app (hibernated, never run). On a machine this loaded the
+ * registry's S3 confirmation can take longer than its timeout (503 STORAGE_UNAVAILABLE; the
+ * row stays in the local registry): the create is then retried, and a 409 TENANT_EXISTS after
+ * such a retry means the first attempt took.
+ */
+export async function createBenchTenant(server: BenchServer, id: string): Promise<void> {
+  const deadline = Date.now() + CREATE_RETRY_MS
+  let retried = false
+  for (;;) {
+    try {
+      await server.admin.createTenant({ id, app: 'bench' })
+      return
+    } catch (err) {
+      if (retried && isLitecellError(err) && err.code === 'TENANT_EXISTS') return
+      const unconfirmed = isLitecellError(err) && err.code === 'STORAGE_UNAVAILABLE'
+      if (!unconfirmed || Date.now() > deadline) throw err
+      retried = true
+      await delay(1_000)
+    }
+  }
 }
 
 /**
