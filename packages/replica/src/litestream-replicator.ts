@@ -364,7 +364,9 @@ export class LitestreamReplicator implements Replicator {
     this.#parts.watcher.close('the replicator stopped before the commit was confirmed')
     process.removeListener('exit', this.#onProcessExit)
     for (const lock of this.#parts.locks) lock.release()
-    await this.#parts.config.remove()
+    // At once: a fenced worker exits right after its stop, before an async removal would run
+    // (each fence left a config folder in the temp dir).
+    this.#parts.config.removeSync()
   }
 
   #note(text: string): void {
