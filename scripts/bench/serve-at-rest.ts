@@ -16,7 +16,7 @@ import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { freePort, rssBytes, treeOf, type ProcessInfo } from '@litecell/testkit'
 import { REPO_ROOT } from '@litecell/testkit/server'
-import { delay, median, toMb } from './system/stats.js'
+import { delay, median, round, toMb } from './system/stats.js'
 
 const CLI_BIN = join(REPO_ROOT, 'packages/cli/bin/litecell.js')
 const { values } = parseArgs({
@@ -25,12 +25,14 @@ const { values } = parseArgs({
 const RUNS = Number(values.runs)
 const IDLE_MS = Number(values['idle-ms'])
 
-type Kind = 'control plane' | 'registry Litestream' | 'standby worker' | 'esbuild service' | 'other'
+type Kind = 'control plane' | 'registry Litestream' | 'its watchdog shell' | 'standby worker' | 'esbuild service' | 'other'
 
 function kindOf(info: ProcessInfo, serverPid: number): Kind {
   if (info.pid === serverPid) return 'control plane'
   if (info.command.startsWith('litestream')) return 'registry Litestream'
   if (info.command === 'esbuild') return 'esbuild service'
+  // Litestream's `-exec` child that ends it when the control plane is gone.
+  if (info.command === 'sh') return 'its watchdog shell'
   if (info.command.startsWith('node')) return 'standby worker'
   return 'other'
 }
@@ -64,7 +66,7 @@ async function oneStart(): Promise<{ healthyMs: number; rssMb: Record<string, nu
     const rssMb: Record<string, number> = {}
     for (const info of treeOf(child.pid!)) {
       const kind = kindOf(info, child.pid!)
-      rssMb[kind] = (rssMb[kind] ?? 0) + toMb(rssBytes(info.pid))
+      rssMb[kind] = round((rssMb[kind] ?? 0) + toMb(rssBytes(info.pid)), 1)
     }
     return { healthyMs: Math.round(healthyMs), rssMb }
   } finally {
@@ -85,7 +87,7 @@ function helpMs(): number {
 const loadBefore = loadavg()[0]!
 helpMs() // builds whatever is stale, once
 const help = Array.from({ length: 10 }, helpMs)
-const starts = []
+const starts: Awaited<ReturnType<typeof oneStart>>[] = []
 for (let run = 0; run < RUNS; run++) {
   starts.push(await oneStart())
   process.stderr.write(`start ${run + 1}/${RUNS}: ${JSON.stringify(starts.at(-1))}\n`)
