@@ -7,7 +7,10 @@
  * each start on a fresh temp data folder. Prints JSON (also written to
  * `bench-results/serve-at-rest.json`).
  *
- *   pnpm bench:serve [--runs 3] [--idle-ms 10000]
+ *   pnpm bench:serve [--runs 3] [--idle-ms 10000] [--root <checkout>]
+ *
+ * `--root`: the checkout whose `litecell` to run (another version of the code, for a before/after).
+ * `--node-args`: flags for the control plane's Node (space-separated, e.g. `--max-semi-space-size=2`).
  */
 import { spawn, spawnSync } from 'node:child_process'
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
@@ -18,10 +21,16 @@ import { freePort, rssBytes, treeOf, type ProcessInfo } from '@litecell/testkit'
 import { REPO_ROOT } from '@litecell/testkit/server'
 import { delay, median, round, toMb } from './system/stats.js'
 
-const CLI_BIN = join(REPO_ROOT, 'packages/cli/bin/litecell.js')
 const { values } = parseArgs({
-  options: { runs: { type: 'string', default: '3' }, 'idle-ms': { type: 'string', default: '10000' } },
+  options: {
+    runs: { type: 'string', default: '3' },
+    'idle-ms': { type: 'string', default: '10000' },
+    root: { type: 'string', default: REPO_ROOT },
+    'node-args': { type: 'string', default: '' },
+  },
 })
+const CLI_BIN = join(values.root, 'packages/cli/bin/litecell.js')
+const NODE_ARGS = values['node-args'].split(' ').filter(Boolean)
 const RUNS = Number(values.runs)
 const IDLE_MS = Number(values['idle-ms'])
 
@@ -42,7 +51,7 @@ async function oneStart(): Promise<{ healthyMs: number; rssMb: Record<string, nu
   const dataDir = mkdtempSync(join(tmpdir(), 'litecell-serve-at-rest-'))
   const port = await freePort()
   const startedAtMs = performance.now()
-  const child = spawn(process.execPath, [CLI_BIN, 'serve'], {
+  const child = spawn(process.execPath, [...NODE_ARGS, CLI_BIN, 'serve'], {
     cwd: dataDir,
     env: { ...process.env, LITECELL_DATA_DIR: dataDir, LITECELL_PORT: String(port) },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -99,6 +108,8 @@ const result = {
   healthyMs: { median: median(starts.map((start) => start.healthyMs)), samples: starts.map((start) => start.healthyMs) },
   rssAtRestMb: Object.fromEntries(kinds.map((kind) => [kind, median(starts.map((start) => start.rssMb[kind] ?? 0))])),
   idleMs: IDLE_MS,
+  root: values.root,
+  nodeArgs: NODE_ARGS,
   starts,
 }
 mkdirSync(join(REPO_ROOT, 'bench-results'), { recursive: true })
