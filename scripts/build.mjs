@@ -18,7 +18,7 @@
  * themselves at run time) and files copied beside it as they are.
  */
 import { existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs'
-import { dirname, join, relative, resolve } from 'node:path'
+import { basename, dirname, extname, join, relative, resolve } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 
 /** This script. */
@@ -34,14 +34,35 @@ const OTEL_SDK = ['@opentelemetry/sdk-trace-node', '@opentelemetry/exporter-trac
 const WORKER_EXTERNAL = ['libsql', 'lz4-napi', '@flydotio/*', 's3rver', 'esbuild', 'tsx', 'tsx/*', ...OTEL_SDK]
 
 /**
+ * Packages the control plane's bundle loads at run time: native addons, esbuild (the
+ * dashboard's build at start) and the OpenTelemetry SDK (only with an OTLP endpoint).
+ */
+const CONTROL_PLANE_EXTERNAL = ['libsql', 'lz4-napi', 'esbuild', ...OTEL_SDK]
+
+/**
  * What can be built. `external`: packages resolved at run time from the output's folder
- * instead of bundled (tsx: the `serve` command loads the control plane's TypeScript through it).
+ * instead of bundled. `splitting`: dynamic imports become chunk files beside the bundle,
+ * named `<bundle>-<module>-<hash>.mjs` (a rebuild leaves older chunks in place: a process
+ * started before it may still import them).
  */
 export const TARGETS = {
   cli: {
     entry: 'packages/cli/src/main.ts',
     outfile: 'packages/cli/dist/litecell.mjs',
-    external: ['tsx', 'tsx/*'],
+    external: [],
+  },
+  // The control plane that `litecell serve` runs (issue 12): a bundle of its own, which the CLI
+  // loads (and rebuilds when stale) on that command only, so no other command parses it or
+  // stats its inputs. Its externals are found from packages/cli/, which depends on them for that
+  // reason; files it reads at run time are found from their own package (see `new URL('../../…')`
+  // in the sources: dist/ and src/ sit at the same depth).
+  // Split: what it imports lazily (the Kubernetes launcher, with the Kubernetes client, ≈ 4.7
+  // MB; parts of the AWS SDK) goes to chunk files beside it, read only when imported.
+  serve: {
+    entry: 'packages/cli/src/serve-command.ts',
+    outfile: 'packages/cli/dist/serve.mjs',
+    external: CONTROL_PLANE_EXTERNAL,
+    splitting: true,
   },
   // The worker process (issue 12): no TypeScript loader, no esbuild service beside each tenant.
   // Native addons and the Litestream binary's package are found from packages/worker/ at run
@@ -90,6 +111,7 @@ export function isStale(name, root = REPO_ROOT) {
     if (!existsSync(join(root, to))) return true
     if (!(from in (manifest.inputs ?? {}))) return true
   }
+  for (const path of manifest.chunks ?? []) if (!existsSync(join(root, path))) return true
   for (const [path, mtimeMs] of Object.entries(manifest.inputs ?? {})) {
     try {
       if (statSync(join(root, path)).mtimeMs !== mtimeMs) return true
@@ -109,10 +131,18 @@ export async function build(name, root = REPO_ROOT) {
   if (!target) throw new Error(`unknown build target ${name}; known: ${Object.keys(TARGETS).join(', ')}`)
   const esbuild = await import('esbuild')
   const outfile = join(root, target.outfile)
+  const bundleName = basename(outfile, extname(outfile))
   const result = await esbuild.build({
     absWorkingDir: root,
-    entryPoints: [join(root, target.entry)],
-    outfile,
+    ...(target.splitting
+      ? {
+          entryPoints: { [bundleName]: join(root, target.entry) },
+          outdir: dirname(outfile),
+          splitting: true,
+          chunkNames: `${bundleName}-[name]-[hash]`,
+          outExtension: { '.js': extname(outfile) },
+        }
+      : { entryPoints: [join(root, target.entry)], outfile }),
     bundle: true,
     write: false,
     metafile: true,
@@ -143,7 +173,10 @@ export async function build(name, root = REPO_ROOT) {
     inputs[from] = statSync(join(root, from)).mtimeMs
     files.push({ path: join(root, to), contents: readFileSync(join(root, from)) })
   }
-  files.push({ path: manifestPath(outfile), contents: JSON.stringify({ entry: target.entry, inputs }, null, 1) })
+  const chunks = target.splitting
+    ? Object.keys(result.metafile.outputs).filter((path) => !path.endsWith('.map') && resolve(root, path) !== outfile)
+    : []
+  files.push({ path: manifestPath(outfile), contents: JSON.stringify({ entry: target.entry, inputs, chunks }, null, 1) })
   for (const file of files) writeFileSync(`${file.path}${suffix}`, file.contents)
   // The bundle last: a reader that sees the new bundle sees its map and manifest too.
   for (const file of files.sort((a) => (a.path === outfile ? 1 : -1))) renameSync(`${file.path}${suffix}`, file.path)

@@ -10,7 +10,8 @@ export { ControlPlaneError } from './control-plane-error.js'
 export type { ControlPlaneErrorCode } from './control-plane-error.js'
 export type { AdoptedWorker, Launcher, WorkerSpec, WorkerProcess, WorkerExit } from './launcher.js'
 export { LocalLauncher } from './local-launcher.js'
-export { KubernetesLauncher } from './kubernetes/kubernetes-launcher.js'
+// The Kubernetes launcher is `@litecell/control-plane/kubernetes`: importing this module must
+// not load the Kubernetes client (the control plane loads it only when workers run as pods).
 export type { KubernetesLauncherOptions } from './kubernetes/launcher-options.js'
 export type { KubernetesConnection } from './kubernetes/kubernetes-api.js'
 export { KubernetesError } from './kubernetes/kubernetes-error.js'

@@ -89,7 +89,7 @@ export async function sourceFingerprint(uiDir: string): Promise<string> {
   // The API client is a workspace package bundled from its sources: its version never moves.
   const client = await sourcesOf(join(PACKAGE_DIR, 'node_modules', '@litecell', 'client', 'src'))
   const sources = [...(await sourcesOf(uiDir)), ...client]
-  for (const path of [...sources, join(import.meta.dirname, 'dashboard-build.ts')]) {
+  for (const path of [...sources, join(PACKAGE_DIR, 'src', 'dashboard-build.ts')]) {
     hash.update(`${relative(PACKAGE_DIR, path)}\0`).update(await readFile(path)).update('\0')
   }
   for (const name of BUNDLED_PACKAGES) {

@@ -1,9 +1,12 @@
 import { basename, join, resolve } from 'node:path'
-import * as esbuild from 'esbuild'
+import type { BuildResult, Message } from 'esbuild'
 import { DashboardError } from './dashboard-error.js'
 
-/** The package's root folder (holds `ui/` and `node_modules/`). */
-export const PACKAGE_DIR = resolve(import.meta.dirname, '..')
+/**
+ * The package's root folder (holds `ui/` and `node_modules/`). Named from packages/, so it
+ * holds in the control plane's bundle (packages/cli/dist/, at the depth of src/) too.
+ */
+export const PACKAGE_DIR = resolve(import.meta.dirname, '../../dashboard')
 /** The browser code: TSX views and CSS, bundled by {@link buildDashboard}. */
 export const UI_DIR = join(PACKAGE_DIR, 'ui')
 /** URL folder of the hashed assets (relative to the dashboard's root). */
@@ -24,7 +27,10 @@ export interface DashboardFile {
  */
 export async function buildDashboard(options: { readonly uiDir?: string } = {}): Promise<DashboardFile[]> {
   const uiDir = options.uiDir ?? UI_DIR
-  let result: esbuild.BuildResult<{ write: false; metafile: true }>
+  // Loaded here, not with this module: a start that finds the build cached never needs it
+  // (its JavaScript API alone is ≈ 15 MB of the control plane's RSS).
+  const esbuild = await import('esbuild')
+  let result: BuildResult<{ write: false; metafile: true }>
   try {
     result = await esbuild.build({
       absWorkingDir: PACKAGE_DIR,
@@ -51,7 +57,7 @@ export async function buildDashboard(options: { readonly uiDir?: string } = {}):
     })
   } catch (err) {
     await esbuild.stop()
-    const errors = (err as { errors?: esbuild.Message[] }).errors ?? []
+    const errors = (err as { errors?: Message[] }).errors ?? []
     const detail = errors.slice(0, 5).map((message) => `${message.location?.file ?? ''}:${message.location?.line ?? ''} ${message.text}`)
     throw new DashboardError(
       'DASHBOARD_BUILD_FAILED',

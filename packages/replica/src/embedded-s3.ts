@@ -1,8 +1,8 @@
 import { mkdir } from 'node:fs/promises'
 import type { Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { createRequire } from 'node:module'
 import { resolve } from 'node:path'
+import { packageRequire } from './package-require.js'
 import { ReplicaError, messageOf } from './replica-error.js'
 import {
   DEFAULT_BUCKET,
@@ -74,7 +74,7 @@ export async function startEmbeddedS3(opts: EmbeddedS3Options): Promise<Embedded
   }
   validateStorageConfig({ bucket, prefix: '', region: DEFAULT_REGION })
   const dir = resolve(opts.dir)
-  const S3rver = createRequire(import.meta.url)('s3rver') as S3rverConstructor
+  const S3rver = packageRequire('s3rver') as S3rverConstructor
   const server = new S3rver({
     address: EMBEDDED_S3_HOST,
     port,

@@ -1,9 +1,9 @@
 import { execFile } from 'node:child_process'
 import { constants } from 'node:fs'
 import { access, open } from 'node:fs/promises'
-import { createRequire } from 'node:module'
 import { delimiter, dirname, join } from 'node:path'
 import { promisify } from 'node:util'
+import { packageRequire } from './package-require.js'
 import { ReplicaError, messageOf } from './replica-error.js'
 
 /** How long `litestream version` may take. */
@@ -58,7 +58,7 @@ export async function resolveLitestream(
 function npmPackageBinary(): string | undefined {
   const name = `@flydotio/litestream-${process.platform}-${process.arch}`
   try {
-    const manifest = createRequire(import.meta.url).resolve(`${name}/package.json`)
+    const manifest = packageRequire.resolve(`${name}/package.json`)
     return join(dirname(manifest), process.platform === 'win32' ? 'litestream.exe' : 'litestream')
   } catch {
     return undefined

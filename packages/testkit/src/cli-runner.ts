@@ -5,11 +5,10 @@
  * on top of this process's own.
  */
 import { spawn } from 'node:child_process'
-import { join } from 'node:path'
-import { REPO_ROOT } from './litecell-server.js'
+import { CLI_BIN } from './litecell-server.js'
 
 /** The `litecell` bin, as `pnpm exec litecell` / `npx litecell` run it. */
-export const CLI_BIN = join(REPO_ROOT, 'packages/cli/bin/litecell.js')
+export { CLI_BIN }
 
 /** What a command did. */
 export interface CliResult {

@@ -9,7 +9,11 @@ import { ProcessFamily } from './process-family.js'
 
 /** This repository. */
 export const REPO_ROOT = resolve(import.meta.dirname, '../../..')
-const CLI = join(REPO_ROOT, 'packages/cli/src/main.ts')
+/**
+ * The `litecell` bin, as a user runs it: the bundled CLI, which runs the control plane from its
+ * bundle (both rebuilt first when a source changed), so the tests run what users run.
+ */
+export const CLI_BIN = join(REPO_ROOT, 'packages/cli/bin/litecell.js')
 /** How long `litecell serve` may take to print its listening line. */
 const START_TIMEOUT_MS = 60_000
 
@@ -90,7 +94,7 @@ export class LitecellServer {
     const adminToken = options.adminToken ?? `lca_${randomBytes(18).toString('base64url')}`
     const family = new ProcessFamily()
     const inherit = options.inherit ?? (() => true)
-    const child = spawn(process.execPath, ['--import', 'tsx', CLI, 'serve'], {
+    const child = spawn(process.execPath, [CLI_BIN, 'serve'], {
       cwd: REPO_ROOT,
       env: {
         ...Object.fromEntries(Object.entries(process.env).filter(([name]) => inherit(name))),

@@ -5,8 +5,11 @@ import { WorkerError } from './worker-error.js'
 /** Longest the app check may take (a cold TypeScript compile of big apps on a busy machine). */
 export const APP_CHECK_TIMEOUT_MS = 60_000
 
-/** The check's bundle (scripts/build.mjs): it loads apps as the bundled worker does, compiling them. */
-const ENTRY = fileURLToPath(new URL('../dist/app-check.mjs', import.meta.url))
+/**
+ * The check's bundle (scripts/build.mjs): it loads apps as the bundled worker does, compiling
+ * them. Named from packages/, so it is found from the control plane's bundle too.
+ */
+const ENTRY = fileURLToPath(new URL('../../worker/dist/app-check.mjs', import.meta.url))
 
 /** An app module that did not load. */
 export interface AppLoadFailure {

@@ -1,12 +1,15 @@
 import { fileURLToPath } from 'node:url'
 
+// Paths below go up to packages/ and name their package: src/ and every dist/ sit at the same
+// depth, so they hold from the sources and from a bundle this module is part of (the worker's,
+// or the control plane's in packages/cli/dist/).
 /** The build script of every bundle (plain JavaScript, at the repository root). */
 const BUILD_SCRIPT = new URL('../../../scripts/build.mjs', import.meta.url).href
 /** The worker's bundles: the process, the engine's query thread, the app check. */
 const WORKER_TARGETS = ['worker', 'query-thread', 'app-check'] as const
 
 /** Absolute path of the worker process entry point (its bundle), for launchers. */
-export const WORKER_ENTRY = fileURLToPath(new URL('../dist/worker.mjs', import.meta.url))
+export const WORKER_ENTRY = fileURLToPath(new URL('../../worker/dist/worker.mjs', import.meta.url))
 
 /**
  * Heap flags of a worker: a tenant's worker holds one database's engine and a small HTTP API,

@@ -1,6 +1,7 @@
 import { join } from 'node:path'
 import { LitecellClient } from '@litecell/client'
-import { ControlPlane, KubernetesLauncher, type ControlPlaneConfig } from '@litecell/control-plane'
+import { ControlPlane, type ControlPlaneConfig } from '@litecell/control-plane'
+import { KubernetesLauncher } from '@litecell/control-plane/kubernetes'
 import { startEmbeddedS3, type EmbeddedS3 } from '@litecell/replica'
 import pino from 'pino'
 import { TEST_APP_PATH } from '../e2e.js'
