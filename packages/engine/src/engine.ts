@@ -255,16 +255,21 @@ export class Engine {
     const schema = this.#executor.inputSchema(workflow)
     if (schema !== undefined) input = (await checkInput(schema, input ?? null, `start ${workflow}`)) as JsonValue
     const request = validateStartRequest(this.#executor, { ...options, workflow, input }, 'start')
-    // Without a key the start is one INSERT, which may commit on its own (GroupCommit#writeOne).
-    const insert = () => insertOrFindRun(this.#stores, request, this.#options.clock())
-    // A plain start is one INSERT; with a key, tags or a debounce it is several statements.
-    const { row, created } =
-      request.idempotencyKey === null && request.flow === null
-        ? this.#writer.writeOne(insert)
-        : this.#writer.atomic(insert)
-    await this.#writer.durable()
+    // A plain start is one INSERT, which may commit on its own (GroupCommit#writeOne); with a
+    // key, tags or a debounce it is several statements.
+    const plain = request.idempotencyKey === null && request.flow === null
+    // A plain run that commits alone and executes at once is inserted `running`: its insert
+    // also commits the mark the execution would commit next (one commit instead of two).
+    // Nothing awaits from here to the workflow's code, so no other code runs in between and
+    // the mark stays as exact for crash attribution as the execution's own (recovery.ts).
+    const running =
+      plain && this.#writer.commitsAlone && this.#executor.executesAtOnce(request.queue)
+    const insert = () => insertOrFindRun(this.#stores, request, this.#options.clock(), running)
+    const { row, created } = plain ? this.#writer.writeOne(insert) : this.#writer.atomic(insert)
+    if (!running) await this.#writer.durable()
     if (created) this.#started(row)
-    return { runId: row.run_id, status: row.status, created }
+    // Announced and answered as accepted (`pending`), as every start is.
+    return { runId: row.run_id, status: running ? 'pending' : row.status, created }
   }
 
   /**
@@ -636,7 +641,9 @@ export class Engine {
    * schedules it; `fresh` runs have no journal yet. Arms the timer for its deadline.
    */
   #started(row: RunRow, fresh = true): void {
-    this.#options.observer?.onRunStatus?.(row.run_id, row.workflow, row.status)
+    // A run inserted `running` was accepted as `pending`; its execution announces `running`.
+    const accepted = row.status === 'running' ? 'pending' : row.status
+    this.#options.observer?.onRunStatus?.(row.run_id, row.workflow, accepted)
     if (row.status === 'sleeping') this.#executor.armTimer(row.wake_at as number)
     else this.#executor.schedule(row.run_id, row, fresh)
     if (row.deadline_at !== null) this.#executor.armTimer(row.deadline_at)

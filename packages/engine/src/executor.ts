@@ -1,7 +1,7 @@
 import type { AppDefinition, QueueDefinition } from './app.js'
 import { EngineError } from './engine-error.js'
 import type { GroupCommit } from './group-commit.js'
-import type { Journal } from './journal.js'
+import type { Journal, StepRow } from './journal.js'
 import { fromJsonText, toNullableJsonText } from './json.js'
 import type { EngineObserver } from './observer.js'
 import { RunQueue } from './queue-admission.js'
@@ -191,6 +191,15 @@ export class Executor implements RunHost {
   /** Runs executing right now (started and not yet ended or suspended). */
   get executingCount(): number {
     return this.#executing
+  }
+
+  /**
+   * True if a plain run of `queue` scheduled now would start executing at once (synchronously,
+   * in {@link schedule}): not closing, no probation, and its queue admits it.
+   */
+  executesAtOnce(queue: string | null): boolean {
+    if (this.#closing || this.#onProbation !== null) return false
+    return (this.#queues.get(queue) ?? (this.#queues.get(null) as RunQueue)).admitsAtOnce()
   }
 
   armTimer(wakeAtMs: number): void {
@@ -514,7 +523,10 @@ export class Executor implements RunHost {
     execution.ctx = ctx
     ctx.trace = startRunTrace(execution.traceParent, this.#traceAttributes, runId, row.workflow)
     if (execution.cancelRequested) ctx.requestCancel()
-    if (row.status !== 'running') {
+    if (execution.fresh?.status === 'running') {
+      // Engine#start inserted it `running`: the mark below was committed with the insert.
+      this.observer?.onRunStatus?.(runId, row.workflow, 'running')
+    } else if (row.status !== 'running') {
       // Committed before the workflow's code runs: if that code kills the process, the next
       // open finds the run `running` and counts the crash against it (see recovery.ts). Alone,
       // the run autocommits this (GroupCommit#writeOne); beside others it shares their batch.
@@ -538,6 +550,9 @@ export class Executor implements RunHost {
     }
     const halted = ctx.halted
     if (halted instanceof SuspendSignal || halted instanceof CancelSignal) {
+      // Its ctx call wrote any held-back checkpoint before halting; this covers a workflow
+      // that caught the halt and ended on its own.
+      ctx.flushPending()
       await this.writer.durable()
       return
     }
@@ -564,19 +579,30 @@ export class Executor implements RunHost {
       }
     }
     return failed
-      ? this.#finish(row, 'failed', null, errorText(failure))
-      : this.#finish(row, 'succeeded', outputText, null)
+      ? this.#finish(row, 'failed', null, errorText(failure), ctx.takePending())
+      : this.#finish(row, 'succeeded', outputText, null, ctx.takePending())
   }
 
+  /**
+   * Ends the run, committed before anyone hears of it. `checkpoint` is the last step's
+   * checkpoint its context held back (RunContext#deferCheckpoint): the run ended right after
+   * that step, so both commit in one transaction.
+   */
   async #finish(
     row: RunRow,
     status: 'succeeded' | 'failed',
     output: string | null,
     error: string | null,
+    checkpoint: StepRow | null = null,
   ): Promise<void> {
-    const changed = this.writer.writeOne(() =>
-      this.runs.finish(row.run_id, status, output, error, this.clock()),
-    )
+    const finish = () => this.runs.finish(row.run_id, status, output, error, this.clock())
+    const changed =
+      checkpoint === null
+        ? this.writer.writeOne(finish)
+        : this.writer.writeTogether(() => {
+            this.journal.put(row.run_id, checkpoint)
+            return finish()
+          })
     await this.writer.durable()
     if (!changed) return
     this.observer?.onRunStatus?.(row.run_id, row.workflow, status)

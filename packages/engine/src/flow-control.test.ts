@@ -68,6 +68,11 @@ describe('priority', () => {
       await engine.start('job', name, { queue: 'serial', priority: priorities[i] as number })
     }
     const closing = engine.close()
+    // Released once the close is under way (its first steps take microtasks only), so `block`
+    // stops at its next ctx call and still holds the queue's slot when the file reopens: a
+    // run that gets there in fewer hops (a lone run's step does not wait for its commit)
+    // would otherwise finish before the close begins.
+    await new Promise((resolve) => setImmediate(resolve))
     blocker.open()
     await closing
     expect(order).toEqual([])

@@ -96,6 +96,11 @@ export class GroupCommit {
     return this.#open
   }
 
+  /** True while {@link writeOne} would autocommit: no batch is open and at most one run executes. */
+  get commitsAlone(): boolean {
+    return !this.#open && !this.#closed && this.#isSolo()
+  }
+
   /** The write connection, for prepared statements owned by the stores. */
   get db(): Database {
     return this.#db
@@ -139,6 +144,40 @@ export class GroupCommit {
       result = write()
     } catch (cause) {
       throw new EngineError('STORAGE_FAILED', `write: ${(cause as Error).message}`, { cause })
+    }
+    this.commits++
+    this.#onCommit?.(1, performance.now() - t0)
+    return result
+  }
+
+  /**
+   * {@link write} for a multi-statement closure that, when it commits alone (no batch open, at
+   * most one run executes), commits in a transaction of its own before returning (`BEGIN`,
+   * `write`, `COMMIT`) instead of waiting for a batch's quiet hops: a lone run's end and its
+   * last step's checkpoint share one commit this way (see RunContext#deferCheckpoint).
+   * Otherwise it joins the batch like {@link write}. All or nothing in both cases.
+   *
+   * @throws {EngineError} `STORAGE_FAILED` if a statement or the commit fails (nothing of
+   *   `write` is committed then).
+   */
+  writeTogether<T>(write: () => T): T {
+    if (this.#open || !this.#isSolo()) return this.atomic(write)
+    if (this.#closed) throw new EngineError('ENGINE_CLOSED', 'write: the engine is closed')
+    const t0 = performance.now()
+    let result: T
+    try {
+      this.#begin.run()
+      result = write()
+      this.#commit.run()
+    } catch (cause) {
+      try {
+        if (this.#db.inTransaction) this.#rollback.run()
+      } catch {
+        // The first error is the one worth reporting (see #flush).
+      }
+      throw cause instanceof EngineError
+        ? cause
+        : new EngineError('STORAGE_FAILED', `write: ${(cause as Error).message}`, { cause })
     }
     this.commits++
     this.#onCommit?.(1, performance.now() - t0)
@@ -211,7 +250,8 @@ export class GroupCommit {
         seen = this.#writes
         quiet = 0
       } else if (++quiet >= QUIET_HOPS_BEFORE_COMMIT) {
-        return this.#flush()
+        this.#flush()
+        return
       }
       queueMicrotask(hop)
     }
@@ -227,6 +267,16 @@ export class GroupCommit {
   /** Commits the open batch now (used before closing and by snapshots). */
   flushNow(): void {
     if (this.#open) this.#flush()
+  }
+
+  /**
+   * Commits the open batch now, for a caller that goes on at once on the strength of it.
+   *
+   * @throws {EngineError} `STORAGE_FAILED` if the commit failed (its waiters reject too).
+   */
+  commitNow(): void {
+    const error = this.#open ? this.#flush() : null
+    if (error !== null) throw error
   }
 
   /** Commits what is pending, then refuses further writes. Does not close the connection. */
@@ -262,7 +312,8 @@ export class GroupCommit {
     return batch
   }
 
-  #flush(): void {
+  /** Commits the open batch; returns the error its waiters rejected with if that failed. */
+  #flush(): EngineError | null {
     const { waiters, writes } = this.#endBatch()
     try {
       this.#commit.run()
@@ -279,11 +330,12 @@ export class GroupCommit {
         { cause },
       )
       for (const waiter of waiters) waiter.reject(error)
-      return
+      return error
     }
     this.commits++
     this.#onCommit?.(writes, performance.now() - this.#openedAt)
     for (const waiter of waiters) waiter.resolve()
+    return null
   }
 }
 

@@ -109,6 +109,14 @@ export class RunQueue {
     return waiting
   }
 
+  /**
+   * True if a ticket without a partition added now would start at once: a free slot, nobody
+   * waiting ahead, and no rate limit (whose window would need a clock read to judge).
+   */
+  admitsAtOnce(): boolean {
+    return this.#running < this.#concurrency && this.#ready.size === 0 && this.#rateLimit === null
+  }
+
   /** Queues a ticket; starts it at once (synchronously) if the limits allow. */
   add(ticket: Ticket): void {
     this.#ready.push(ticket)

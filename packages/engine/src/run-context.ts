@@ -70,7 +70,10 @@ export interface CallSlot {
  * Every write of a run is committed before the run's code goes on (each call awaits
  * {@link durable} after writing), so when a batch is lost only the runs that wrote in it are
  * affected, and each of them is halted at that await: none continues on records that no
- * longer exist.
+ * longer exist. The one exception is the checkpoint of a step that succeeded while the run
+ * commits alone ({@link deferCheckpoint}): the workflow's code gets the result at once, and
+ * the checkpoint is committed before anything can depend on it (the run's next ctx call, its
+ * end, in the same transaction, or the event loop's next turn, whichever comes first).
  *
  * A run recovered on probation (see recovery.ts) passes `onProgress`: its first durable write
  * (a journal record or a suspension) also clears its crash count, and once that commits,
@@ -85,6 +88,9 @@ export class RunContext implements WorkflowContext {
   #halt: Error | null = null
   #cancelRequested = false
   #onProgress: (() => void) | null
+  /** The checkpoint {@link deferCheckpoint} holds back, not written yet. */
+  #pending: StepRow | null = null
+  #flushScheduled = false
   /** This execution's span, when an OpenTelemetry SDK records (see tracing.ts). */
   trace: RunTrace | undefined = undefined
 
@@ -117,6 +123,7 @@ export class RunContext implements WorkflowContext {
    * if any. Stops the run instead when it was halted, cancelled, or the engine is closing.
    */
   enter(kind: StepKind, name: string): CallSlot {
+    if (this.#pending !== null) this.flushPending()
     this.mayContinue()
     const seq = ++this.#seq
     const record = this.#journal.get(seq)
@@ -155,6 +162,72 @@ export class RunContext implements WorkflowContext {
   record(row: StepRow): void {
     this.#journal.set(row.seq, row)
     this.#write(() => this.host.journal.put(this.runId, row), 'record call #', row.seq)
+  }
+
+  /**
+   * Holds back the checkpoint of a step that succeeded, so that a run which ends right after
+   * its last step commits that checkpoint and its end together (one commit instead of two; see
+   * Executor#finish). Only while the run commits alone (no batch open, at most one run
+   * executes, not on probation): then the checkpoint's write would have autocommitted, and the
+   * step returns without waiting for it. Returns false otherwise: the caller records it and
+   * awaits {@link durable} as usual.
+   *
+   * What may depend on the step's result waits for the checkpoint: the run's next ctx call
+   * (its {@link enter} writes it first, so a next step's side effect never runs on a result
+   * that is not committed), the run's end (the same transaction, before any status, waiter or
+   * observer sees the end) and, if the workflow awaits something else, the event loop's next
+   * turn (`process.nextTick` runs once the microtask queue is empty, before any I/O or timer).
+   * A process death before that re-runs the step on recovery, as for a step in flight: only
+   * the workflow's own synchronous code after the step has seen the result, and that code is
+   * replayed deterministically.
+   */
+  deferCheckpoint(row: StepRow): boolean {
+    if (this.#halt !== null || this.#onProgress !== null || !this.host.writer.commitsAlone)
+      return false
+    if (this.#pending !== null) this.flushPending()
+    this.#journal.set(row.seq, row)
+    this.#pending = row
+    if (!this.#flushScheduled) {
+      this.#flushScheduled = true
+      process.nextTick(() => this.#flushBeforeNextTurn())
+    }
+    return true
+  }
+
+  /** The held-back checkpoint, taken to be written with the run's end (see Executor#finish). */
+  takePending(): StepRow | null {
+    const row = this.#pending
+    this.#pending = null
+    return row
+  }
+
+  /**
+   * Writes the held-back checkpoint and commits it before returning (the run goes on right
+   * after): alone it autocommits; if a batch opened meanwhile, it joins it and the batch
+   * commits now. A failure halts the run with `STORAGE_FAILED`: it replays from what is
+   * committed, and the step runs again.
+   */
+  flushPending(): void {
+    const row = this.takePending()
+    if (row === null) return
+    const { writer, journal } = this.host
+    const alone = writer.commitsAlone
+    this.#write(() => journal.put(this.runId, row), 'record call #', row.seq)
+    if (alone) return
+    try {
+      writer.commitNow()
+    } catch (error) {
+      this.halt(error as Error)
+    }
+  }
+
+  #flushBeforeNextTurn(): void {
+    this.#flushScheduled = false
+    try {
+      this.flushPending()
+    } catch {
+      // Halted: the run's next ctx call or its end (Executor#replay) sees `halted`.
+    }
   }
 
   /** Writes the record of call `seq` as part of a caller's `write` closure (same commit). */

@@ -74,6 +74,11 @@ export interface NewRun {
   nowMs: number
   /** Flow-control columns; `null` or absent for a plain run (the cheaper insert). */
   flow?: RunFlow | null
+  /**
+   * A plain run that executes at once: inserted `running`, so its insert also commits the
+   * mark its execution would write before the workflow's code runs (see Engine#start).
+   */
+  running?: boolean
 }
 
 /** The {@link RunRow} of a run just inserted with `insert`, without reading it back. */
@@ -83,7 +88,7 @@ export function insertedRow(run: NewRun, id: number, appVersion: string | null):
     id,
     run_id: run.runId,
     workflow: run.workflow,
-    status: flow?.status ?? 'pending',
+    status: flow?.status ?? (run.running === true ? 'running' : 'pending'),
     queue: run.queue,
     input: run.input,
     output: null,
@@ -142,7 +147,7 @@ export class RunStore {
     this.appVersion = appVersion
     this.#insert = db.prepare(
       `INSERT INTO lc_runs (run_id, workflow, status, queue, input, idempotency_key, parent_run_id, parent_seq, created_at, updated_at, app_version)
-       VALUES (?, ?, 'pending', ?, ?, ?, ?, ?, ?, ?, ?)`,
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     )
     this.#insertFlow = db.prepare(
       `INSERT INTO lc_runs (run_id, workflow, status, queue, input, idempotency_key, parent_run_id, parent_seq, created_at, updated_at,
@@ -226,6 +231,7 @@ export class RunStore {
         this.#insert.run(
           run.runId,
           run.workflow,
+          run.running === true ? 'running' : 'pending',
           run.queue,
           run.input,
           run.idempotencyKey,

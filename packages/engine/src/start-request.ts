@@ -125,7 +125,8 @@ export function unknownWorkflow(target: StartTarget, workflow: unknown, what: st
  * Inserts a run (or, for a debounced start, finds the run collecting its burst), or returns
  * the run that already holds the request's idempotency key (`created: false`). Runs inside
  * the caller's batch, so a key or deduplication id used twice in one `startMany` finds the
- * first insert.
+ * first insert. `running` inserts a plain run (no flow options) as `running`: it executes at
+ * once, and its insert commits its `running` mark (see Engine#start).
  *
  * @throws {EngineError} `IDEMPOTENCY_CONFLICT` if the key belongs to another workflow;
  *   `DUPLICATE_RUN` (with `details.runId`) if an unfinished run holds the deduplication id.
@@ -134,6 +135,7 @@ export function insertOrFindRun(
   stores: StartStores,
   request: ValidStartRequest,
   nowMs: number,
+  running = false,
 ): StartOutcome {
   const { runs } = stores
   if (request.idempotencyKey !== null) {
@@ -193,6 +195,7 @@ export function insertOrFindRun(
     parentSeq: null,
     nowMs,
     flow: runFlow,
+    running: running && runFlow === null,
   }
   const id = runs.insert(run)
   if (runFlow?.tags != null) stores.tags.insert(id, runFlow.tags)

@@ -167,8 +167,13 @@ export async function runStep<T>(
     await ctx.durable()
     throw withCause(failureOf(text), error)
   }
-  ctx.record(stepRow(base, 'succeeded', output, null, clock()))
-  await ctx.durable()
+  const succeeded = stepRow(base, 'succeeded', output, null, clock())
+  // A lone run holds the checkpoint back until its next ctx call or its end, which may then
+  // share the commit (see RunContext#deferCheckpoint); otherwise it is committed here.
+  if (!ctx.deferCheckpoint(succeeded)) {
+    ctx.record(succeeded)
+    await ctx.durable()
+  }
   observer?.onStepEnd?.(ctx.workflow, name, performance.now() - t0, true)
   // Objects come back as their JSON round-trip so a live run sees what a replay will see.
   if (output === null) return undefined as T

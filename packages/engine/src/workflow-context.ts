@@ -125,9 +125,14 @@ export interface WorkflowContext {
   /**
    * Runs `fn` and records its JSON result (or its final error) before returning it.
    *
-   * Failure semantics: the result is committed before `step` resolves, so a completed step
-   * never runs again. A step in flight when the process dies runs again on recovery
-   * (at-least-once): make its side effects idempotent. A throwing attempt is retried up to
+   * Failure semantics: the result is committed before anything can depend on it (usually
+   * before `step` resolves), so a completed step never runs again. A step in flight when the
+   * process dies runs again on recovery (at-least-once): make its side effects idempotent.
+   * While the run executes alone, its last step's result and the run's end commit together:
+   * `step` resolves first and the commit follows before the run's next ctx call, its end or
+   * the event loop's next turn, whichever comes first; a process death in that window (only
+   * the workflow's synchronous code after the step ran in it) runs the step again, as if it
+   * had been in flight. A throwing attempt is retried up to
    * `retries` times with `backoff`; the waits are durable (the run is `sleeping` with a
    * timer, and a restart continues them). `TerminalError`s are not retried. After the last
    * attempt the failure is recorded and `step` throws a `TerminalError` with the step's error
