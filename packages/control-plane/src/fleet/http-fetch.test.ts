@@ -74,6 +74,14 @@ describe('httpFetch (the control plane → worker hop)', () => {
     expect(rest).toBe('event: last\n\n')
   })
 
+  it('lets an answer take longer than the idle-connection timeout (a long result?waitMs=)', async () => {
+    const url = await serve((_request, _body, response) => {
+      setTimeout(() => response.end('late'), 2_500)
+    })
+    const answer = await httpFetch(`${url}/wait`, { method: 'GET' })
+    expect(await answer.text()).toBe('late')
+  })
+
   it('answers 204 with no body', async () => {
     const url = await serve((_request, _body, response) => {
       response.statusCode = 204

@@ -38,7 +38,8 @@ export const httpFetch: WorkerFetch = (url, init) =>
       failed(err as Error)
       return
     }
-    outgoing.once('error', failed)
+    // `on`, not `once`: a second error event with no listener would crash the control plane.
+    outgoing.on('error', failed)
     outgoing.once('response', (incoming) => {
       const status = incoming.statusCode ?? 502
       const headers = webHeaders(incoming.headers)
@@ -65,7 +66,7 @@ function readWhole(incoming: IncomingMessage): Promise<Buffer> {
     const chunks: Buffer[] = []
     incoming.on('data', (chunk: Buffer) => chunks.push(chunk))
     incoming.once('end', () => resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)))
-    incoming.once('error', reject)
+    incoming.on('error', reject)
     incoming.once('aborted', () => reject(new Error('the worker closed the connection mid-answer')))
   })
 }
