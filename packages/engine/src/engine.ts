@@ -253,7 +253,8 @@ export class Engine {
       bad('options', options, 'an object')
     // Only a workflow with an input schema pays for the check (and its await).
     const schema = this.#executor.inputSchema(workflow)
-    if (schema !== undefined) input = (await checkInput(schema, input ?? null, `start ${workflow}`)) as JsonValue
+    if (schema !== undefined)
+      input = (await checkInput(schema, input ?? null, `start ${workflow}`)) as JsonValue
     const request = validateStartRequest(this.#executor, { ...options, workflow, input }, 'start')
     // A plain start is one INSERT, which may commit on its own (GroupCommit#writeOne); with a
     // key, tags or a debounce it is several statements.
@@ -267,9 +268,11 @@ export class Engine {
     const insert = () => insertOrFindRun(this.#stores, request, this.#options.clock(), running)
     const { row, created } = plain ? this.#writer.writeOne(insert) : this.#writer.atomic(insert)
     if (!running) await this.#writer.durable()
-    if (created) this.#started(row)
-    // Announced and answered as accepted (`pending`), as every start is.
-    return { runId: row.run_id, status: running ? 'pending' : row.status, created }
+    // Announced and answered as accepted (`pending`), as every start is; its execution
+    // announces `running`.
+    const accepted = running ? 'pending' : row.status
+    if (created) this.#started(row, true, accepted)
+    return { runId: row.run_id, status: accepted, created }
   }
 
   /**
@@ -297,10 +300,17 @@ export class Engine {
     let checked: StartRequest[] | undefined
     for (let i = 0; i < requests.length; i += 1) {
       const request = requests[i]!
-      const schema = typeof request === 'object' && request !== null ? this.#executor.inputSchema(request.workflow) : undefined
+      const schema =
+        typeof request === 'object' && request !== null
+          ? this.#executor.inputSchema(request.workflow)
+          : undefined
       if (schema === undefined) continue
       checked ??= [...requests]
-      const input = await checkInput(schema, request.input ?? null, `runs[${i}] (${request.workflow})`)
+      const input = await checkInput(
+        schema,
+        request.input ?? null,
+        `runs[${i}] (${request.workflow})`,
+      )
       checked[i] = { ...request, input: input as JsonValue }
     }
     return checked ?? requests
@@ -498,7 +508,11 @@ export class Engine {
     this.#assertOpen('nextWakeAt')
     if (this.#executor.activeCount > 0 || this.#runs.hasUnfinishedWork())
       return this.#options.clock()
-    const times = [this.#runs.earliestWakeAt(), this.#deadlines.earliest(), this.#scheduler.nextFireAt()]
+    const times = [
+      this.#runs.earliestWakeAt(),
+      this.#deadlines.earliest(),
+      this.#scheduler.nextFireAt(),
+    ]
     const due = times.filter((at): at is number => at !== null)
     return due.length === 0 ? null : Math.min(...due)
   }
@@ -639,11 +653,10 @@ export class Engine {
   /**
    * Announces a run that became `pending` (or, debounced, `sleeping` until its start) and
    * schedules it; `fresh` runs have no journal yet. Arms the timer for its deadline.
+   * `announced`: the status observers hear (a start inserted `running` is announced `pending`).
    */
-  #started(row: RunRow, fresh = true): void {
-    // A run inserted `running` was accepted as `pending`; its execution announces `running`.
-    const accepted = row.status === 'running' ? 'pending' : row.status
-    this.#options.observer?.onRunStatus?.(row.run_id, row.workflow, accepted)
+  #started(row: RunRow, fresh = true, announced: RunStatus = row.status): void {
+    this.#options.observer?.onRunStatus?.(row.run_id, row.workflow, announced)
     if (row.status === 'sleeping') this.#executor.armTimer(row.wake_at as number)
     else this.#executor.schedule(row.run_id, row, fresh)
     if (row.deadline_at !== null) this.#executor.armTimer(row.deadline_at)
