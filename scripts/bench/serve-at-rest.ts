@@ -17,7 +17,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
-import { freePort, rssBytes, treeOf, type ProcessInfo } from '@litecell/testkit'
+import { freePort, isEmbeddedS3Server, rssBytes, treeOf, type ProcessInfo } from '@litecell/testkit'
 import { REPO_ROOT } from '@litecell/testkit/server'
 import { delay, median, round, toMb } from './system/stats.js'
 
@@ -34,7 +34,14 @@ const NODE_ARGS = values['node-args'].split(' ').filter(Boolean)
 const RUNS = Number(values.runs)
 const IDLE_MS = Number(values['idle-ms'])
 
-type Kind = 'control plane' | 'registry Litestream' | 'its watchdog shell' | 'standby worker' | 'esbuild service' | 'other'
+type Kind =
+  | 'control plane'
+  | 'registry Litestream'
+  | 'its watchdog shell'
+  | 'embedded S3 server'
+  | 'standby worker'
+  | 'esbuild service'
+  | 'other'
 
 function kindOf(info: ProcessInfo, serverPid: number): Kind {
   if (info.pid === serverPid) return 'control plane'
@@ -42,6 +49,8 @@ function kindOf(info: ProcessInfo, serverPid: number): Kind {
   if (info.command === 'esbuild') return 'esbuild service'
   // Litestream's `-exec` child that ends it when the control plane is gone.
   if (info.command === 'sh') return 'its watchdog shell'
+  // The local stand-in for S3 (a real deployment has none).
+  if (isEmbeddedS3Server(info.pid)) return 'embedded S3 server'
   if (info.command.startsWith('node')) return 'standby worker'
   return 'other'
 }

@@ -8,7 +8,7 @@ import {
   controlPlaneReplica,
   ensureBucket,
   replicate,
-  startEmbeddedS3,
+  startEmbeddedS3Process,
   type EmbeddedS3,
   type Replicator,
   type StorageConfig,
@@ -118,7 +118,13 @@ export class ControlPlane {
     let embeddedS3: EmbeddedS3 | undefined
     let storage = config.storage
     if (storage === null) {
-      embeddedS3 = await startEmbeddedS3({ dir: join(config.dataDir, 's3'), port: config.embeddedS3Port })
+      // In a process of its own: serving every tenant's Litestream on this event loop delayed
+      // the answers to workers past ≈ 60 of them (issue 12).
+      embeddedS3 = await startEmbeddedS3Process({
+        dir: join(config.dataDir, 's3'),
+        port: config.embeddedS3Port,
+        onRestart: (reason) => log.error(reason),
+      })
       storage = embeddedS3.storage()
       log.info({ endpoint: embeddedS3.endpoint }, 'embedded S3 started')
     }

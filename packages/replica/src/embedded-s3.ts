@@ -65,15 +65,7 @@ type S3rverConstructor = new (options: Record<string, unknown>) => S3rverInstanc
  * const replica = tenantReplica(s3.storage(), 'acme')
  */
 export async function startEmbeddedS3(opts: EmbeddedS3Options): Promise<EmbeddedS3> {
-  const bucket = opts.bucket ?? DEFAULT_BUCKET
-  const port = opts.port ?? 0
-  if (!Number.isInteger(port) || port < 0 || port > 65_535) {
-    throw new TypeError(
-      `Expected \`port\` to be an integer from 0 to 65535, got \`${port}\` (${typeof port})`,
-    )
-  }
-  validateStorageConfig({ bucket, prefix: '', region: DEFAULT_REGION })
-  const dir = resolve(opts.dir)
+  const { dir, port, bucket } = embeddedS3Settings(opts)
   const S3rver = packageRequire('s3rver') as S3rverConstructor
   const server = new S3rver({
     address: EMBEDDED_S3_HOST,
@@ -95,31 +87,14 @@ export async function startEmbeddedS3(opts: EmbeddedS3Options): Promise<Embedded
     await mkdir(dir, { recursive: true })
     address = await server.run()
   } catch (err) {
-    throw new ReplicaError(
-      'STORAGE_UNAVAILABLE',
-      `start embedded s3 on ${EMBEDDED_S3_HOST}:${port}: ${messageOf(err)}`,
-      {
-        cause: err,
-        hint:
-          port === 0
-            ? `check that ${dir} is writable`
-            : `is port ${port} taken? pass port 0 for a free one`,
-      },
-    )
+    throw embeddedS3StartError(err, { dir, port, bucket })
   }
-  const endpoint = `http://${EMBEDDED_S3_HOST}:${address.port}`
+  const endpoint = embeddedS3Endpoint(address.port)
   let stopped: Promise<void> | undefined
   return {
     endpoint,
     port: address.port,
-    storage: (prefix = '') => ({
-      endpoint,
-      bucket,
-      prefix,
-      region: DEFAULT_REGION,
-      accessKeyId: EMBEDDED_S3_ACCESS_KEY_ID,
-      secretAccessKey: EMBEDDED_S3_SECRET_ACCESS_KEY,
-    }),
+    storage: embeddedS3Storage(endpoint, bucket),
     stop: () => {
       stopped ??= new Promise<void>((done, fail) => {
         server.httpServer?.close((err) => (err ? fail(err) : done()))
@@ -129,4 +104,57 @@ export async function startEmbeddedS3(opts: EmbeddedS3Options): Promise<Embedded
       return stopped
     },
   }
+}
+
+/** The checked settings of an embedded S3 server. */
+export interface EmbeddedS3Settings {
+  readonly dir: string
+  readonly port: number
+  readonly bucket: string
+}
+
+/** {@link EmbeddedS3Options}' folder, port and bucket, checked and with their defaults. */
+export function embeddedS3Settings(opts: EmbeddedS3Options): EmbeddedS3Settings {
+  const bucket = opts.bucket ?? DEFAULT_BUCKET
+  const port = opts.port ?? 0
+  if (!Number.isInteger(port) || port < 0 || port > 65_535) {
+    throw new TypeError(
+      `Expected \`port\` to be an integer from 0 to 65535, got \`${port}\` (${typeof port})`,
+    )
+  }
+  validateStorageConfig({ bucket, prefix: '', region: DEFAULT_REGION })
+  return { dir: resolve(opts.dir), port, bucket }
+}
+
+/** `http://127.0.0.1:<port>` */
+export function embeddedS3Endpoint(port: number): string {
+  return `http://${EMBEDDED_S3_HOST}:${port}`
+}
+
+/** {@link EmbeddedS3.storage} of a server at `endpoint` holding `bucket`. */
+export function embeddedS3Storage(endpoint: string, bucket: string): (prefix?: string) => StorageConfig {
+  return (prefix = '') => ({
+    endpoint,
+    bucket,
+    prefix,
+    region: DEFAULT_REGION,
+    accessKeyId: EMBEDDED_S3_ACCESS_KEY_ID,
+    secretAccessKey: EMBEDDED_S3_SECRET_ACCESS_KEY,
+  })
+}
+
+/** Why an embedded S3 server did not start, with what to check. */
+export function embeddedS3StartError(err: unknown, settings: EmbeddedS3Settings): ReplicaError {
+  const { dir, port } = settings
+  return new ReplicaError(
+    'STORAGE_UNAVAILABLE',
+    `start embedded s3 on ${EMBEDDED_S3_HOST}:${port}: ${messageOf(err)}`,
+    {
+      cause: err,
+      hint:
+        port === 0
+          ? `check that ${dir} is writable`
+          : `is port ${port} taken? pass port 0 for a free one`,
+    },
+  )
 }

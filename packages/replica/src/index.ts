@@ -3,6 +3,7 @@ export {
   type ConfirmCommittedOptions,
 } from './commit-confirmations.js'
 export { type EmbeddedS3, type EmbeddedS3Options, startEmbeddedS3 } from './embedded-s3.js'
+export { type EmbeddedS3ProcessOptions, startEmbeddedS3Process } from './embedded-s3-process.js'
 export { type LitestreamBinary, resolveLitestream } from './litestream-binary.js'
 export { DEFAULT_MONITOR_INTERVAL_MS, DEFAULT_SYNC_INTERVAL_MS } from './litestream-config.js'
 export {

@@ -16,6 +16,7 @@ export { removeTempDirs, tempDir } from './temp-dirs.js'
 export {
   describeProcess,
   isAlive,
+  isEmbeddedS3Server,
   isSameProcessAlive,
   listProcesses,
   pids,

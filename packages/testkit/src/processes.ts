@@ -172,3 +172,16 @@ export function pids(): number[] {
   }
   return entries.filter((entry) => /^\d+$/.test(entry)).map(Number)
 }
+
+/**
+ * Whether `pid` is a control plane's embedded S3 server (its own Node process since issue 12):
+ * the local stand-in for S3, counted apart from the control plane.
+ */
+export function isEmbeddedS3Server(pid: number): boolean {
+  try {
+    const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0')
+    return argv[1]?.endsWith('embedded-s3-server.mjs') === true
+  } catch {
+    return false // ended while we looked
+  }
+}

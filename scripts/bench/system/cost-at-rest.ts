@@ -4,7 +4,7 @@ import type { BenchServer } from './bench-server.js'
 import { dirBytes, s3BytesByTenant } from './disk-usage.js'
 import { localTenantBytes } from './sized-tenant.js'
 import { hibernateAll } from './fleet.js'
-import { rssBytes, treeOf, type ProcessInfo } from '@litecell/testkit'
+import { isEmbeddedS3Server, rssBytes, treeOf, type ProcessInfo } from '@litecell/testkit'
 import { scrapeFleet } from './prometheus.js'
 import { progress, type ScenarioRecorder } from './scenario.js'
 import { delay, median, round, toMb } from './stats.js'
@@ -14,7 +14,14 @@ const CONTROL_PLANE_TARGET_MB = 100
 /** Longest the process tree may take to settle after the last hibernation. */
 const SETTLE_TIMEOUT_MS = 30_000
 
-type ProcessKind = 'control plane' | 'registry Litestream' | 'standby worker' | 'tenant Litestream' | 'tsx esbuild service' | 'other'
+type ProcessKind =
+  | 'control plane'
+  | 'registry Litestream'
+  | 'embedded S3 server'
+  | 'standby worker'
+  | 'tenant Litestream'
+  | 'tsx esbuild service'
+  | 'other'
 
 /**
  * Scenario 6: every tenant hibernated. Bytes in S3 per tenant (its replica under
@@ -102,6 +109,8 @@ function kindOf(info: ProcessInfo, serverPid: number, tree: readonly ProcessInfo
   // A Litestream's helpers (the replica package runs a `sh` parent-watchdog under it) count as it.
   const litestream = litestreamAncestorOrSelf(info, tree)
   if (litestream) return litestream.ppid === serverPid ? 'registry Litestream' : 'tenant Litestream'
+  // The local stand-in for S3 (a real deployment has none).
+  if (isEmbeddedS3Server(info.pid)) return 'embedded S3 server'
   if (isStandby(info.pid) && !hasLitestream(info.pid)) return 'standby worker'
   return 'other'
 }
