@@ -3,7 +3,7 @@
  * Kept apart from `pnpm bench` so that `pnpm bench --quick` keeps its time in CI.
  *
  * 1. Registry scale: `--tenants` (default 10,000) tenants created over the API, 8 requests at
- *    a time (create rate), every one hibernated (created so); then pages of `GET /v1/tenants`
+ *    a time (`--create-concurrency`; the create rate), every one hibernated (created so); then pages of `GET /v1/tenants`
  *    (`limit=100`, walking the cursor through all of them, plus `state=` and `label.` filters):
  *    p50 / p99 per page; the control plane's own RSS (not its workers') at rest.
  * 2. With `--burst`: the fleet burst of `pnpm bench` (200 tenants × 20 runs, max 16 workers;
@@ -42,7 +42,6 @@ import { round, summarize } from './system/stats.js'
 import { benchTimerLateness } from './system/timer-lateness.js'
 
 const RESULTS_PATH = resolve(import.meta.dirname, '../../bench-results/fleet-scale.json')
-const CREATE_CONCURRENCY = 8
 const PAGE = 100
 /**
  * The burst's clients are willing to wait: on 2 shared cores a wake and a verified hibernation
@@ -65,9 +64,15 @@ const { values } = parseArgs({
     timers: { type: 'string' },
     'spread-s': { type: 'string', default: '300' },
     'seed-concurrency': { type: 'string', default: '8' },
+    'create-concurrency': { type: 'string', default: '8' },
     'lead-s': { type: 'string' },
   },
 })
+/**
+ * Creates in flight at once. Each create answers once the registry's S3 confirmation covers it
+ * (one shared per turn, ≈ 100–200 ms): the rate is about this many per confirmation round.
+ */
+const CREATE_CONCURRENCY = Number(values['create-concurrency'])
 const machine = describeMachine()
 const startedMs = performance.now()
 

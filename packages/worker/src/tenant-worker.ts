@@ -113,8 +113,10 @@ export class TenantWorker {
     const lap = (name: string, sinceMs: number) => (timings[name] = Date.now() - sinceMs)
     // The app first: a module that does not load fails the wake before any restore, and is
     // reported as the app's error (APP_LOAD_FAILED), not as a crash of the tenant.
-    const app = await this.#loadApp()
     let phaseMs = Date.now()
+    const app = await this.#loadApp()
+    lap('appMs', phaseMs)
+    phaseMs = Date.now()
     const source = existsSync(dbPath) ? 'local file' : await this.#restore(dbPath)
     lap('restoreMs', phaseMs)
     phaseMs = Date.now()
@@ -190,6 +192,7 @@ export class TenantWorker {
       () => lap('replicateMs', phaseMs),
       (err: unknown) => void this.#shutdown.replicationFailed(err),
     )
+    const serveFromMs = Date.now()
     const api = createTenantApi({
       tenantId,
       engine: this.#engine,
@@ -217,7 +220,9 @@ export class TenantWorker {
     const url = `http://${this.#config.advertiseHost}:${address.port}`
     this.#url = url
     const grantedAtMs = Date.now()
+    lap('serveMs', serveFromMs)
     await this.#client.ready(url, process.pid, this.#engine.recovery.quarantined.length)
+    lap('readyCallMs', grantedAtMs)
     // The request that woke the tenant comes next: a start that took long is no quiet time.
     this.#lastActivityMs = Date.now()
     this.#lease = new Lease(
