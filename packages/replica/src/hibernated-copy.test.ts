@@ -4,7 +4,7 @@
  * (the older state would win and the newer writes would be lost), a copy used for another
  * replica, and a half-kept copy being used.
  */
-import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs'
+import { copyFileSync, existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs'
 import { mkdir } from 'node:fs/promises'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -12,6 +12,7 @@ import { keepHibernatedCopy, takeHibernatedCopy } from './hibernated-copy.js'
 import { tenantReplica } from './replica-location.js'
 import { replicate } from './replicate.js'
 import { restore } from './restore.js'
+import { restorePoints } from './restore-points.js'
 import {
   FAST_REPLICATION,
   TestFixture,
@@ -77,6 +78,30 @@ describe('hibernated copy', { timeout: 120_000 }, () => {
       'taken',
     )
     expect(inspectItems(a.db)).toEqual({ rows: 25, integrity: 'ok' })
+  })
+
+  // Catches: every wake from the copy starting a new generation, whose whole snapshot the next
+  // hibernation had to upload and then download again for its proof (issue 12); and a
+  // continued generation that a restore cannot replay to the newest rows.
+  it('lets Litestream continue its generation at the next wake, and a restore still has every row', async () => {
+    const replica = tenantReplica(fx.s3.storage(), 'continued')
+    const a = machine('continued-a')
+    await mkdir(fx.path('continued-a'))
+    createItemsDb(a.db)
+    await hibernate(a, 'continued', 20)
+    for (const rows of [7, 3]) {
+      expect(await takeHibernatedCopy(a.copy, replica, a.db)).toBe('taken')
+      // A wake is a new process: a file of its own inode (this process still pins the old one,
+      // and SQLite would share that pin's unlinked wal-index with the next connection).
+      copyFileSync(a.db, `${a.db}.new`)
+      renameSync(`${a.db}.new`, a.db)
+      await hibernate(a, 'continued', rows)
+    }
+    const { generations } = await restorePoints(replica)
+    expect(generations.map((generation) => generation.snapshots.length)).toEqual([1])
+    const elsewhere = fx.path('continued-b', 'tenant.db')
+    expect(await restore(replica, elsewhere)).toEqual({ restored: true })
+    expect(inspectItems(elsewhere)).toEqual({ rows: 30, integrity: 'ok' })
   })
 
   it('is refused once the tenant was woken and written on another machine: the newer state wins', async () => {

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto'
 import { existsSync } from 'node:fs'
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises'
-import { basename, join, resolve } from 'node:path'
+import { basename, dirname, join, resolve } from 'node:path'
 import { ReplicaError } from './replica-error.js'
 import {
   type ReplicaLocation,
@@ -24,7 +24,21 @@ interface CopyRecord {
   readonly file: string
   /** Whether its WAL was kept beside it (absent in records written before this field). */
   readonly wal?: boolean
+  /** Whether Litestream's folder (its shadow WAL) was kept beside it (absent before issue 12's hibernation work). */
+  readonly litestream?: boolean
   readonly keptAtMs: number
+}
+
+/**
+ * Past this many objects in the replica a wake from the copy leaves Litestream's folder out,
+ * so that Litestream starts a new generation (one snapshot) instead of continuing one whose
+ * WAL segments every restore (and every hibernation's proof) would have to replay.
+ */
+export const MAX_CONTINUED_OBJECTS = 200
+
+/** Litestream 0.3's folder beside a database (`.<name>-litestream`: db.go, `MetaDirSuffix`). */
+export function litestreamDirOf(dbPath: string): string {
+  return join(dirname(dbPath), `.${basename(dbPath)}-litestream`)
 }
 
 /** What {@link takeHibernatedCopy} found. */
@@ -42,8 +56,11 @@ export type HibernatedCopyUse =
  * still held). The database (and its WAL) move to `copyDir` beside a record of the replica's
  * whole listing at this moment: the verified stop proved the replica holds the file's last
  * transaction, so as long as the listing is unchanged the replica and the copy hold the same
- * state. Litestream's own folder is not kept (the next wake starts a new generation, as after
- * a restore). Resolves false, keeping nothing, when the replica lists nothing.
+ * state. Litestream's own folder (its shadow WAL) moves with them: a wake from the copy lets
+ * Litestream continue the generation, uploading only the new WAL, not a whole new snapshot
+ * (issue 12: that upload was most of a hibernation right after a wake). Litestream itself
+ * checks on start that the shadow WAL still matches the database's WAL, and starts a new
+ * generation if not. Resolves false, keeping nothing, when the replica lists nothing.
  */
 export async function keepHibernatedCopy(
   dbPath: string,
@@ -62,12 +79,15 @@ export async function keepHibernatedCopy(
     const wal = existsSync(`${path}-wal`)
     if (wal) await rename(`${path}-wal`, join(copyDir, `${name}-wal`))
     await rm(`${path}-shm`, { force: true })
+    const litestream = wal && existsSync(litestreamDirOf(path))
+    if (litestream) await rename(litestreamDirOf(path), litestreamDirOf(join(copyDir, name)))
     const record: CopyRecord = {
       version: 1,
       replicaPath: location.path,
       ...listing,
       file: name,
       wal,
+      litestream,
       keptAtMs: Date.now(),
     }
     // The record last, written whole: a copy without it (a crash in between) is never used.
@@ -97,6 +117,9 @@ export async function takeHibernatedCopy(
   targetPath: string,
 ): Promise<HibernatedCopyUse> {
   const target = resolve(targetPath)
+  // Litestream's folder without its database (a take or a teardown a crash cut short) speaks
+  // of a state that is not there: never beside a file restored or taken now.
+  if (!existsSync(target)) await rm(litestreamDirOf(target), { recursive: true, force: true })
   let record: CopyRecord
   try {
     record = JSON.parse(await readFile(join(copyDir, RECORD_FILE), 'utf8')) as CopyRecord
@@ -130,7 +153,18 @@ export async function takeHibernatedCopy(
       if (existsSync(path))
         throw new ReplicaError('RESTORE_FAILED', `target ${path} already exists`)
     }
-    // The WAL first: the database file appearing is what makes a target "present".
+    // Litestream's folder and the WAL first: the database file appearing is what makes a
+    // target "present". The folder only with the WAL it describes, and only while the
+    // generation is short enough to replay (else Litestream starts a new one).
+    const keptLitestream = litestreamDirOf(kept)
+    if (
+      record.litestream === true &&
+      now.objects <= MAX_CONTINUED_OBJECTS &&
+      existsSync(`${kept}-wal`) &&
+      existsSync(keptLitestream)
+    ) {
+      await rename(keptLitestream, litestreamDirOf(target))
+    }
     if (existsSync(`${kept}-wal`)) await rename(`${kept}-wal`, `${target}-wal`)
     await rename(kept, target)
     await rm(copyDir, { recursive: true, force: true })

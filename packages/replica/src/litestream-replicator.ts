@@ -132,6 +132,13 @@ export class LitestreamReplicator implements Replicator {
     const timeoutMs = opts.timeoutMs ?? DEFAULT_STOP_VERIFIED_TIMEOUT_MS
     const started = performance.now()
     const remainingMs = (): number => Math.max(0, timeoutMs - (performance.now() - started))
+    const phases: Record<string, number> = {}
+    let lapAt = started
+    const lap = (name: string): void => {
+      const now = performance.now()
+      phases[name] = Math.round(now - lapAt)
+      lapAt = now
+    }
     const { dbPath, replica } = this.#parts
     if (this.#state !== 'running') {
       throw new ReplicaError(
@@ -145,9 +152,15 @@ export class LitestreamReplicator implements Replicator {
     try {
       // Litestream must run to upload the marker; between crash and restart it does not.
       if (!this.#child || this.#child.isExited) await this.#startNow(remainingMs())
+      lap('startMs')
       const { marker, commit } = await writeSyncMarker(dbPath)
-      if (!this.#childHasBegun) await this.#replaceWithQuick(remainingMs())
+      lap('markerMs')
+      if (!this.#childHasBegun) {
+        await this.#replaceWithQuick(remainingMs())
+        lap('quickMs')
+      }
       await this.#untilSynced(remainingMs(), commit)
+      lap('untilSyncedMs')
       const child = this.#child!
       const final = await finalSync(
         child,
@@ -155,6 +168,7 @@ export class LitestreamReplicator implements Replicator {
         commit,
         Math.max(remainingMs() - VERIFY_RESERVE_MS, remainingMs() / 2),
       )
+      lap('finalSyncMs')
       this.#note(
         `final sync confirmed in S3 in ${Math.round(performance.now() - started)} ms at ${formatPosition(final.position)}`,
       )
@@ -165,17 +179,20 @@ export class LitestreamReplicator implements Replicator {
         Math.max(remainingMs(), 1),
         final.position.generation,
       )
+      lap('proofMs')
       this.#note(
         `replica verified in ${Math.round(performance.now() - started)} ms: holds sync marker ${marker}`,
       )
       // Proven: whatever Litestream still does on its way out is local (closing checkpoints).
       const exit = await child.waitForExit(EXIT_GRACE_MS)
+      lap('exitMs')
       const killed = exit.killed ? ' (killed after the proof)' : ''
       this.#note(`litestream ${describeExit(exit)}${killed}`)
       return {
         verifiedAtMs: Date.now(),
         exitCode: exit.code,
         durationMs: Math.round(performance.now() - started),
+        phases,
       }
     } catch (err) {
       this.#note(`verification failed: ${messageOf(err)}`)
