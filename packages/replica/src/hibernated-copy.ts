@@ -30,9 +30,10 @@ interface CopyRecord {
 }
 
 /**
- * Past this many objects in the replica a wake from the copy leaves Litestream's folder out,
- * so that Litestream starts a new generation (one snapshot) instead of continuing one whose
- * WAL segments every restore (and every hibernation's proof) would have to replay.
+ * Past this many objects in the generation Litestream's folder names, a wake from the copy
+ * leaves that folder out, so that Litestream starts a new generation (one snapshot) instead
+ * of continuing one whose WAL segments every restore (and every hibernation's proof) would
+ * have to replay.
  */
 export const MAX_CONTINUED_OBJECTS = 200
 
@@ -70,8 +71,8 @@ export async function keepHibernatedCopy(
   const path = resolve(dbPath)
   try {
     const location = validateReplicaLocation(replica)
-    const listing = await listingOf(location)
-    if (listing.objects === 0) return false
+    const { listing, objects } = await listingOf(location)
+    if (objects === 0) return false
     await rm(copyDir, { recursive: true, force: true })
     await mkdir(copyDir, { recursive: true })
     const name = basename(path)
@@ -84,7 +85,8 @@ export async function keepHibernatedCopy(
     const record: CopyRecord = {
       version: 1,
       replicaPath: location.path,
-      ...listing,
+      listing,
+      objects,
       file: name,
       wal,
       litestream,
@@ -159,9 +161,8 @@ export async function takeHibernatedCopy(
     const keptLitestream = litestreamDirOf(kept)
     if (
       record.litestream === true &&
-      now.objects <= MAX_CONTINUED_OBJECTS &&
       existsSync(`${kept}-wal`) &&
-      existsSync(keptLitestream)
+      (await isShortGeneration(keptLitestream, now.keys))
     ) {
       await rename(keptLitestream, litestreamDirOf(target))
     }
@@ -174,8 +175,20 @@ export async function takeHibernatedCopy(
   }
 }
 
+/** Whether the generation a kept Litestream folder names has at most {@link MAX_CONTINUED_OBJECTS} objects. */
+async function isShortGeneration(litestreamDir: string, keys: readonly string[]): Promise<boolean> {
+  const generation = (
+    await readFile(join(litestreamDir, 'generation'), 'utf8').catch(() => '')
+  ).trim()
+  if (!/^[0-9a-f]{16}$/.test(generation)) return false
+  const objects = keys.filter((key) => key.includes(`/generations/${generation}/`)).length
+  return objects > 0 && objects <= MAX_CONTINUED_OBJECTS
+}
+
 /** A digest of every object of the replica's generations, so any change to the replica shows. */
-async function listingOf(location: ReplicaLocation): Promise<{ listing: string; objects: number }> {
+async function listingOf(
+  location: ReplicaLocation,
+): Promise<{ listing: string; objects: number; keys: string[] }> {
   const prefix = `${replicaKeyPrefix(location)}generations/`
   const objects: StoredObject[] = await withReplicaStore(location.storage, (store) =>
     store.list(prefix),
@@ -184,5 +197,9 @@ async function listingOf(location: ReplicaLocation): Promise<{ listing: string; 
   for (const object of [...objects].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0))) {
     hash.update(`${object.key}\t${object.sizeBytes}\t${object.lastModified.getTime()}\n`)
   }
-  return { listing: hash.digest('hex'), objects: objects.length }
+  return {
+    listing: hash.digest('hex'),
+    objects: objects.length,
+    keys: objects.map((object) => object.key),
+  }
 }
