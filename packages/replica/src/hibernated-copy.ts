@@ -30,12 +30,19 @@ interface CopyRecord {
 }
 
 /**
- * Past this many objects in the generation Litestream's folder names, a wake from the copy
- * leaves that folder out, so that Litestream starts a new generation (one snapshot) instead
- * of continuing one whose WAL segments every restore (and every hibernation's proof) would
- * have to replay.
+ * A wake from the copy lets Litestream continue its generation only while that generation
+ * stays cheap to restore (every hibernation's proof, and a wake elsewhere, replays it all): at
+ * most this many objects, and no more WAL bytes than its snapshot plus
+ * {@link CONTINUED_WAL_ALLOWANCE_BYTES}. Past that the wake leaves Litestream's folder out and
+ * Litestream starts a new generation with one snapshot.
  */
-export const MAX_CONTINUED_OBJECTS = 200
+export const MAX_CONTINUED_OBJECTS = 64
+/**
+ * WAL a continued generation may hold beyond its snapshot's size: a new generation would
+ * upload the database's live WAL again anyway (up to Litestream's 4 MB checkpoint threshold,
+ * twice over here), so a smaller bound would only start generations that gain nothing.
+ */
+export const CONTINUED_WAL_ALLOWANCE_BYTES = 8 * 1024 * 1024
 
 /** Litestream 0.3's folder beside a database (`.<name>-litestream`: db.go, `MetaDirSuffix`). */
 export function litestreamDirOf(dbPath: string): string {
@@ -162,7 +169,7 @@ export async function takeHibernatedCopy(
     if (
       record.litestream === true &&
       existsSync(`${kept}-wal`) &&
-      (await isShortGeneration(keptLitestream, now.keys))
+      (await isWorthContinuing(keptLitestream, now.objectList))
     ) {
       await rename(keptLitestream, litestreamDirOf(target))
     }
@@ -175,20 +182,31 @@ export async function takeHibernatedCopy(
   }
 }
 
-/** Whether the generation a kept Litestream folder names has at most {@link MAX_CONTINUED_OBJECTS} objects. */
-async function isShortGeneration(litestreamDir: string, keys: readonly string[]): Promise<boolean> {
+/** Whether the generation a kept Litestream folder names is cheap enough to restore to continue. */
+async function isWorthContinuing(
+  litestreamDir: string,
+  objects: readonly StoredObject[],
+): Promise<boolean> {
   const generation = (
     await readFile(join(litestreamDir, 'generation'), 'utf8').catch(() => '')
   ).trim()
   if (!/^[0-9a-f]{16}$/.test(generation)) return false
-  const objects = keys.filter((key) => key.includes(`/generations/${generation}/`)).length
-  return objects > 0 && objects <= MAX_CONTINUED_OBJECTS
+  const own = objects.filter((object) => object.key.includes(`/generations/${generation}/`))
+  const bytesOf = (part: string): number[] =>
+    own.filter((object) => object.key.includes(`/${part}/`)).map((object) => object.sizeBytes)
+  const snapshotBytes = Math.max(0, ...bytesOf('snapshots'))
+  const walBytes = bytesOf('wal').reduce((sum, bytes) => sum + bytes, 0)
+  return (
+    snapshotBytes > 0 &&
+    walBytes <= snapshotBytes + CONTINUED_WAL_ALLOWANCE_BYTES &&
+    own.length <= MAX_CONTINUED_OBJECTS
+  )
 }
 
 /** A digest of every object of the replica's generations, so any change to the replica shows. */
 async function listingOf(
   location: ReplicaLocation,
-): Promise<{ listing: string; objects: number; keys: string[] }> {
+): Promise<{ listing: string; objects: number; objectList: StoredObject[] }> {
   const prefix = `${replicaKeyPrefix(location)}generations/`
   const objects: StoredObject[] = await withReplicaStore(location.storage, (store) =>
     store.list(prefix),
@@ -200,6 +218,6 @@ async function listingOf(
   return {
     listing: hash.digest('hex'),
     objects: objects.length,
-    keys: objects.map((object) => object.key),
+    objectList: objects,
   }
 }

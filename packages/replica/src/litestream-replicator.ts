@@ -178,6 +178,7 @@ export class LitestreamReplicator implements Replicator {
         marker,
         Math.max(remainingMs(), 1),
         final.position.generation,
+        dbPath,
       )
       lap('proofMs')
       this.#note(
@@ -215,16 +216,22 @@ export class LitestreamReplicator implements Replicator {
     const run = this.#syncing.then(async () => {
       const { binary, dbPath, replica } = this.#parts
       if (this.#state !== 'running') {
-        throw new ReplicaError('REPLICA_NOT_VERIFIED', `sync ${dbPath}: replicator is ${this.#state}`)
+        throw new ReplicaError(
+          'REPLICA_NOT_VERIFIED',
+          `sync ${dbPath}: replicator is ${this.#state}`,
+        )
       }
       const proof = await proveSynced({
         binary,
         dbPath,
         replica,
         timeoutMs,
-        confirm: (commit, confirmMs) => this.confirmed(commit, { timeoutMs: confirmMs, urgent: true }),
+        confirm: (commit, confirmMs) =>
+          this.confirmed(commit, { timeoutMs: confirmMs, urgent: true }),
       })
-      this.#note(`sync verified in ${proof.durationMs} ms: replica holds sync marker ${proof.marker}`)
+      this.#note(
+        `sync verified in ${proof.durationMs} ms: replica holds sync marker ${proof.marker}`,
+      )
       return { verifiedAtMs: proof.verifiedAtMs, durationMs: proof.durationMs }
     })
     this.#syncing = run.catch(() => undefined)
