@@ -13,6 +13,7 @@ import { join } from 'node:path'
 import { BenchServer } from './system/bench-server.js'
 import { coldWake } from './system/cold-wake.js'
 import { hibernateVerified } from './system/hibernate.js'
+import { dirBytes } from './system/disk-usage.js'
 import { createSizedTenant, fillRows } from './system/sized-tenant.js'
 import { delay, median, round } from './system/stats.js'
 
@@ -89,6 +90,7 @@ async function main(): Promise<void> {
       const lines = hibernatedLines(server, id).slice(1, CYCLES + 1)
       report[`${sizeMb}MB`] = {
         generations: generationsOf(server, id),
+        keptCopyBytes: dirBytes(join(server.dataDir, 'tenants', id, 'hibernated')),
         clientMs: { p50: round(median(clientMs), 0), samples: clientMs.map((ms) => round(ms, 0)) },
         workerMedians: medians(lines.map(({ stop: _stop, ...rest }) => rest)),
         stopMedians: medians(lines.map((line) => line.stop ?? {})),

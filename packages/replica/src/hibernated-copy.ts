@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto'
 import { existsSync } from 'node:fs'
-import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises'
+import { mkdir, readFile, readdir, rename, rm, writeFile } from 'node:fs/promises'
 import { basename, dirname, join, resolve } from 'node:path'
 import { ReplicaError } from './replica-error.js'
 import {
@@ -78,7 +78,7 @@ export async function keepHibernatedCopy(
   const path = resolve(dbPath)
   try {
     const location = validateReplicaLocation(replica)
-    const { listing, objects } = await listingOf(location)
+    const { listing, objects, objectList } = await listingOf(location)
     if (objects === 0) return false
     await rm(copyDir, { recursive: true, force: true })
     await mkdir(copyDir, { recursive: true })
@@ -88,7 +88,11 @@ export async function keepHibernatedCopy(
     if (wal) await rename(`${path}-wal`, join(copyDir, `${name}-wal`))
     await rm(`${path}-shm`, { force: true })
     const litestream = wal && existsSync(litestreamDirOf(path))
-    if (litestream) await rename(litestreamDirOf(path), litestreamDirOf(join(copyDir, name)))
+    if (litestream) {
+      const kept = litestreamDirOf(join(copyDir, name))
+      await rename(litestreamDirOf(path), kept)
+      await pruneShadowWal(kept, objectList)
+    }
     const record: CopyRecord = {
       version: 1,
       replicaPath: location.path,
@@ -182,15 +186,54 @@ export async function takeHibernatedCopy(
   }
 }
 
+/** The generation a Litestream folder names (its `generation` file), or null. */
+async function generationOf(litestreamDir: string): Promise<string | null> {
+  const generation = (
+    await readFile(join(litestreamDir, 'generation'), 'utf8').catch(() => '')
+  ).trim()
+  return /^[0-9a-f]{16}$/.test(generation) ? generation : null
+}
+
+/**
+ * Drops what a continued generation no longer needs from a kept Litestream folder, by
+ * Litestream's own rule (db.go, `cleanWAL`): shadow WAL files of indexes below the newest one
+ * the replica holds (all uploaded), and other generations' folders. Litestream continues from
+ * its newest shadow WAL file alone; without this a kept copy held every shadow WAL of the life
+ * (50 MB beside a 50 MB tenant).
+ */
+async function pruneShadowWal(
+  litestreamDir: string,
+  objects: readonly StoredObject[],
+): Promise<void> {
+  const generation = await generationOf(litestreamDir)
+  if (!generation) return
+  const segment = new RegExp(
+    `/generations/${generation}/wal/([0-9a-f]{8})_[0-9a-f]{8}\\.wal\\.lz4$`,
+  )
+  const indexes = objects.flatMap((object) => {
+    const match = segment.exec(object.key)
+    return match ? [Number.parseInt(match[1]!, 16)] : []
+  })
+  if (indexes.length === 0) return
+  const uploadedBelow = Math.max(...indexes)
+  const generationsDir = join(litestreamDir, 'generations')
+  for (const name of await readdir(generationsDir).catch(() => [])) {
+    if (name !== generation) await rm(join(generationsDir, name), { recursive: true, force: true })
+  }
+  const walDir = join(generationsDir, generation, 'wal')
+  for (const name of await readdir(walDir).catch(() => [])) {
+    const match = /^([0-9a-f]{8})\.wal$/.exec(name)
+    if (match && Number.parseInt(match[1]!, 16) < uploadedBelow) await rm(join(walDir, name))
+  }
+}
+
 /** Whether the generation a kept Litestream folder names is cheap enough to restore to continue. */
 async function isWorthContinuing(
   litestreamDir: string,
   objects: readonly StoredObject[],
 ): Promise<boolean> {
-  const generation = (
-    await readFile(join(litestreamDir, 'generation'), 'utf8').catch(() => '')
-  ).trim()
-  if (!/^[0-9a-f]{16}$/.test(generation)) return false
+  const generation = await generationOf(litestreamDir)
+  if (!generation) return false
   const own = objects.filter((object) => object.key.includes(`/generations/${generation}/`))
   const bytesOf = (part: string): number[] =>
     own.filter((object) => object.key.includes(`/${part}/`)).map((object) => object.sizeBytes)
