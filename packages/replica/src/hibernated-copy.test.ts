@@ -4,14 +4,16 @@
  * (the older state would win and the newer writes would be lost), a copy used for another
  * replica, and a half-kept copy being used.
  */
-import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs'
+import { copyFileSync, existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs'
 import { mkdir } from 'node:fs/promises'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { keepHibernatedCopy, takeHibernatedCopy } from './hibernated-copy.js'
+import { keepHibernatedCopy, litestreamDirOf, takeHibernatedCopy } from './hibernated-copy.js'
 import { tenantReplica } from './replica-location.js'
 import { replicate } from './replicate.js'
 import { restore } from './restore.js'
+import { restorePoints } from './restore-points.js'
+import { openSqlite } from './sqlite-connection.js'
 import {
   FAST_REPLICATION,
   TestFixture,
@@ -19,6 +21,7 @@ import {
   inspectItems,
   insertItems,
 } from '@litecell/testkit/replica'
+import { waitFor } from '@litecell/testkit'
 
 describe('hibernated copy', { timeout: 120_000 }, () => {
   let fx: TestFixture
@@ -77,6 +80,58 @@ describe('hibernated copy', { timeout: 120_000 }, () => {
       'taken',
     )
     expect(inspectItems(a.db)).toEqual({ rows: 25, integrity: 'ok' })
+  })
+
+  // Catches: every wake from the copy starting a new generation, whose whole snapshot the next
+  // hibernation had to upload and then download again for its proof (issue 12); and a
+  // continued generation that a restore cannot replay to the newest rows.
+  it('lets Litestream continue its generation at the next wake, and a restore still has every row', async () => {
+    const replica = tenantReplica(fx.s3.storage(), 'continued')
+    const a = machine('continued-a')
+    await mkdir(fx.path('continued-a'))
+    createItemsDb(a.db)
+    // Checkpointed before replication: the generation's snapshot holds them, its WAL stays the
+    // smaller part.
+    insertItems(a.db, 500)
+    const db = openSqlite(a.db)
+    db.exec('PRAGMA wal_checkpoint(TRUNCATE)')
+    db.close()
+    await hibernate(a, 'continued', 20)
+    for (const rows of [7, 3]) {
+      expect(await takeHibernatedCopy(a.copy, replica, a.db)).toBe('taken')
+      expect(existsSync(litestreamDirOf(a.db))).toBe(true)
+      // A wake is a new process: a file of its own inode (this process still pins the old one,
+      // and SQLite would share that pin's unlinked wal-index with the next connection).
+      copyFileSync(a.db, `${a.db}.new`)
+      renameSync(`${a.db}.new`, a.db)
+      await hibernate(a, 'continued', rows)
+    }
+    const { generations } = await restorePoints(replica)
+    expect(generations.map((generation) => generation.snapshots.length)).toEqual([1])
+    const elsewhere = fx.path('continued-b', 'tenant.db')
+    expect(await restore(replica, elsewhere)).toEqual({ restored: true })
+    expect(inspectItems(elsewhere)).toEqual({ rows: 530, integrity: 'ok' })
+  })
+
+  // Catches: a generation continued however long its WAL grew, which every proof and every
+  // restore elsewhere would replay in full.
+  it('lets Litestream start a new generation once the WAL outweighs the snapshot', async () => {
+    const replica = tenantReplica(fx.s3.storage(), 'outgrown')
+    const a = machine('outgrown-a')
+    await mkdir(fx.path('outgrown-a'))
+    createItemsDb(a.db)
+    const replicator = await replicate(a.db, replica, FAST_REPLICATION)
+    await waitFor(() => replicator.logs().some((line) => line.includes('snapshot written')), {
+      timeoutMs: 30_000,
+    })
+    // 10 MB of incompressible rows into the WAL, after a snapshot of an empty table.
+    insertItems(a.db, 100, 100_000)
+    await replicator.stopVerified()
+    expect(await keepHibernatedCopy(a.db, a.copy, replica)).toBe(true)
+    expect(JSON.parse(readFileSync(join(a.copy, 'copy.json'), 'utf8')).litestream).toBe(true)
+    expect(await takeHibernatedCopy(a.copy, replica, a.db)).toBe('taken')
+    expect(existsSync(litestreamDirOf(a.db))).toBe(false)
+    expect(inspectItems(a.db)).toEqual({ rows: 100, integrity: 'ok' })
   })
 
   it('is refused once the tenant was woken and written on another machine: the newer state wins', async () => {

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto'
 import { existsSync } from 'node:fs'
-import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises'
-import { basename, join, resolve } from 'node:path'
+import { mkdir, readFile, readdir, rename, rm, writeFile } from 'node:fs/promises'
+import { basename, dirname, join, resolve } from 'node:path'
 import { ReplicaError } from './replica-error.js'
 import {
   type ReplicaLocation,
@@ -24,7 +24,29 @@ interface CopyRecord {
   readonly file: string
   /** Whether its WAL was kept beside it (absent in records written before this field). */
   readonly wal?: boolean
+  /** Whether Litestream's folder (its shadow WAL) was kept beside it (absent before issue 12's hibernation work). */
+  readonly litestream?: boolean
   readonly keptAtMs: number
+}
+
+/**
+ * A wake from the copy lets Litestream continue its generation only while that generation
+ * stays cheap to restore (every hibernation's proof, and a wake elsewhere, replays it all): at
+ * most this many objects, and no more WAL bytes than its snapshot plus
+ * {@link CONTINUED_WAL_ALLOWANCE_BYTES}. Past that the wake leaves Litestream's folder out and
+ * Litestream starts a new generation with one snapshot.
+ */
+export const MAX_CONTINUED_OBJECTS = 64
+/**
+ * WAL a continued generation may hold beyond its snapshot's size: a new generation would
+ * upload the database's live WAL again anyway (up to Litestream's 4 MB checkpoint threshold,
+ * twice over here), so a smaller bound would only start generations that gain nothing.
+ */
+export const CONTINUED_WAL_ALLOWANCE_BYTES = 8 * 1024 * 1024
+
+/** Litestream 0.3's folder beside a database (`.<name>-litestream`: db.go, `MetaDirSuffix`). */
+export function litestreamDirOf(dbPath: string): string {
+  return join(dirname(dbPath), `.${basename(dbPath)}-litestream`)
 }
 
 /** What {@link takeHibernatedCopy} found. */
@@ -42,8 +64,11 @@ export type HibernatedCopyUse =
  * still held). The database (and its WAL) move to `copyDir` beside a record of the replica's
  * whole listing at this moment: the verified stop proved the replica holds the file's last
  * transaction, so as long as the listing is unchanged the replica and the copy hold the same
- * state. Litestream's own folder is not kept (the next wake starts a new generation, as after
- * a restore). Resolves false, keeping nothing, when the replica lists nothing.
+ * state. Litestream's own folder (its shadow WAL) moves with them: a wake from the copy lets
+ * Litestream continue the generation, uploading only the new WAL, not a whole new snapshot
+ * (issue 12: that upload was most of a hibernation right after a wake). Litestream itself
+ * checks on start that the shadow WAL still matches the database's WAL, and starts a new
+ * generation if not. Resolves false, keeping nothing, when the replica lists nothing.
  */
 export async function keepHibernatedCopy(
   dbPath: string,
@@ -53,8 +78,8 @@ export async function keepHibernatedCopy(
   const path = resolve(dbPath)
   try {
     const location = validateReplicaLocation(replica)
-    const listing = await listingOf(location)
-    if (listing.objects === 0) return false
+    const { listing, objects, objectList } = await listingOf(location)
+    if (objects === 0) return false
     await rm(copyDir, { recursive: true, force: true })
     await mkdir(copyDir, { recursive: true })
     const name = basename(path)
@@ -62,12 +87,20 @@ export async function keepHibernatedCopy(
     const wal = existsSync(`${path}-wal`)
     if (wal) await rename(`${path}-wal`, join(copyDir, `${name}-wal`))
     await rm(`${path}-shm`, { force: true })
+    const litestream = wal && existsSync(litestreamDirOf(path))
+    if (litestream) {
+      const kept = litestreamDirOf(join(copyDir, name))
+      await rename(litestreamDirOf(path), kept)
+      await pruneShadowWal(kept, objectList)
+    }
     const record: CopyRecord = {
       version: 1,
       replicaPath: location.path,
-      ...listing,
+      listing,
+      objects,
       file: name,
       wal,
+      litestream,
       keptAtMs: Date.now(),
     }
     // The record last, written whole: a copy without it (a crash in between) is never used.
@@ -97,6 +130,9 @@ export async function takeHibernatedCopy(
   targetPath: string,
 ): Promise<HibernatedCopyUse> {
   const target = resolve(targetPath)
+  // Litestream's folder without its database (a take or a teardown a crash cut short) speaks
+  // of a state that is not there: never beside a file restored or taken now.
+  if (!existsSync(target)) await rm(litestreamDirOf(target), { recursive: true, force: true })
   let record: CopyRecord
   try {
     record = JSON.parse(await readFile(join(copyDir, RECORD_FILE), 'utf8')) as CopyRecord
@@ -130,7 +166,17 @@ export async function takeHibernatedCopy(
       if (existsSync(path))
         throw new ReplicaError('RESTORE_FAILED', `target ${path} already exists`)
     }
-    // The WAL first: the database file appearing is what makes a target "present".
+    // Litestream's folder and the WAL first: the database file appearing is what makes a
+    // target "present". The folder only with the WAL it describes, and only while the
+    // generation is short enough to replay (else Litestream starts a new one).
+    const keptLitestream = litestreamDirOf(kept)
+    if (
+      record.litestream === true &&
+      existsSync(`${kept}-wal`) &&
+      (await isWorthContinuing(keptLitestream, now.objectList))
+    ) {
+      await rename(keptLitestream, litestreamDirOf(target))
+    }
     if (existsSync(`${kept}-wal`)) await rename(`${kept}-wal`, `${target}-wal`)
     await rename(kept, target)
     await rm(copyDir, { recursive: true, force: true })
@@ -140,8 +186,70 @@ export async function takeHibernatedCopy(
   }
 }
 
+/** The generation a Litestream folder names (its `generation` file), or null. */
+async function generationOf(litestreamDir: string): Promise<string | null> {
+  const generation = (
+    await readFile(join(litestreamDir, 'generation'), 'utf8').catch(() => '')
+  ).trim()
+  return /^[0-9a-f]{16}$/.test(generation) ? generation : null
+}
+
+/**
+ * Drops what a continued generation no longer needs from a kept Litestream folder, by
+ * Litestream's own rule (db.go, `cleanWAL`): shadow WAL files of indexes below the newest one
+ * the replica holds (all uploaded), and other generations' folders. Litestream continues from
+ * its newest shadow WAL file alone; without this a kept copy held every shadow WAL of the life
+ * (50 MB beside a 50 MB tenant).
+ */
+async function pruneShadowWal(
+  litestreamDir: string,
+  objects: readonly StoredObject[],
+): Promise<void> {
+  const generation = await generationOf(litestreamDir)
+  if (!generation) return
+  const segment = new RegExp(
+    `/generations/${generation}/wal/([0-9a-f]{8})_[0-9a-f]{8}\\.wal\\.lz4$`,
+  )
+  const indexes = objects.flatMap((object) => {
+    const match = segment.exec(object.key)
+    return match ? [Number.parseInt(match[1]!, 16)] : []
+  })
+  if (indexes.length === 0) return
+  const uploadedBelow = Math.max(...indexes)
+  const generationsDir = join(litestreamDir, 'generations')
+  for (const name of await readdir(generationsDir).catch(() => [])) {
+    if (name !== generation) await rm(join(generationsDir, name), { recursive: true, force: true })
+  }
+  const walDir = join(generationsDir, generation, 'wal')
+  for (const name of await readdir(walDir).catch(() => [])) {
+    const match = /^([0-9a-f]{8})\.wal$/.exec(name)
+    if (match && Number.parseInt(match[1]!, 16) < uploadedBelow) await rm(join(walDir, name))
+  }
+}
+
+/** Whether the generation a kept Litestream folder names is cheap enough to restore to continue. */
+async function isWorthContinuing(
+  litestreamDir: string,
+  objects: readonly StoredObject[],
+): Promise<boolean> {
+  const generation = await generationOf(litestreamDir)
+  if (!generation) return false
+  const own = objects.filter((object) => object.key.includes(`/generations/${generation}/`))
+  const bytesOf = (part: string): number[] =>
+    own.filter((object) => object.key.includes(`/${part}/`)).map((object) => object.sizeBytes)
+  const snapshotBytes = Math.max(0, ...bytesOf('snapshots'))
+  const walBytes = bytesOf('wal').reduce((sum, bytes) => sum + bytes, 0)
+  return (
+    snapshotBytes > 0 &&
+    walBytes <= snapshotBytes + CONTINUED_WAL_ALLOWANCE_BYTES &&
+    own.length <= MAX_CONTINUED_OBJECTS
+  )
+}
+
 /** A digest of every object of the replica's generations, so any change to the replica shows. */
-async function listingOf(location: ReplicaLocation): Promise<{ listing: string; objects: number }> {
+async function listingOf(
+  location: ReplicaLocation,
+): Promise<{ listing: string; objects: number; objectList: StoredObject[] }> {
   const prefix = `${replicaKeyPrefix(location)}generations/`
   const objects: StoredObject[] = await withReplicaStore(location.storage, (store) =>
     store.list(prefix),
@@ -150,5 +258,9 @@ async function listingOf(location: ReplicaLocation): Promise<{ listing: string; 
   for (const object of [...objects].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0))) {
     hash.update(`${object.key}\t${object.sizeBytes}\t${object.lastModified.getTime()}\n`)
   }
-  return { listing: hash.digest('hex'), objects: objects.length }
+  return {
+    listing: hash.digest('hex'),
+    objects: objects.length,
+    objectList: objects,
+  }
 }

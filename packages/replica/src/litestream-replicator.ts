@@ -132,6 +132,13 @@ export class LitestreamReplicator implements Replicator {
     const timeoutMs = opts.timeoutMs ?? DEFAULT_STOP_VERIFIED_TIMEOUT_MS
     const started = performance.now()
     const remainingMs = (): number => Math.max(0, timeoutMs - (performance.now() - started))
+    const phases: Record<string, number> = {}
+    let lapAt = started
+    const lap = (name: string): void => {
+      const now = performance.now()
+      phases[name] = Math.round(now - lapAt)
+      lapAt = now
+    }
     const { dbPath, replica } = this.#parts
     if (this.#state !== 'running') {
       throw new ReplicaError(
@@ -145,9 +152,15 @@ export class LitestreamReplicator implements Replicator {
     try {
       // Litestream must run to upload the marker; between crash and restart it does not.
       if (!this.#child || this.#child.isExited) await this.#startNow(remainingMs())
+      lap('startMs')
       const { marker, commit } = await writeSyncMarker(dbPath)
-      if (!this.#childHasBegun) await this.#replaceWithQuick(remainingMs())
+      lap('markerMs')
+      if (!this.#childHasBegun) {
+        await this.#replaceWithQuick(remainingMs())
+        lap('quickMs')
+      }
       await this.#untilSynced(remainingMs(), commit)
+      lap('untilSyncedMs')
       const child = this.#child!
       const final = await finalSync(
         child,
@@ -155,6 +168,7 @@ export class LitestreamReplicator implements Replicator {
         commit,
         Math.max(remainingMs() - VERIFY_RESERVE_MS, remainingMs() / 2),
       )
+      lap('finalSyncMs')
       this.#note(
         `final sync confirmed in S3 in ${Math.round(performance.now() - started)} ms at ${formatPosition(final.position)}`,
       )
@@ -164,18 +178,22 @@ export class LitestreamReplicator implements Replicator {
         marker,
         Math.max(remainingMs(), 1),
         final.position.generation,
+        dbPath,
       )
+      lap('proofMs')
       this.#note(
         `replica verified in ${Math.round(performance.now() - started)} ms: holds sync marker ${marker}`,
       )
       // Proven: whatever Litestream still does on its way out is local (closing checkpoints).
       const exit = await child.waitForExit(EXIT_GRACE_MS)
+      lap('exitMs')
       const killed = exit.killed ? ' (killed after the proof)' : ''
       this.#note(`litestream ${describeExit(exit)}${killed}`)
       return {
         verifiedAtMs: Date.now(),
         exitCode: exit.code,
         durationMs: Math.round(performance.now() - started),
+        phases,
       }
     } catch (err) {
       this.#note(`verification failed: ${messageOf(err)}`)
@@ -198,16 +216,22 @@ export class LitestreamReplicator implements Replicator {
     const run = this.#syncing.then(async () => {
       const { binary, dbPath, replica } = this.#parts
       if (this.#state !== 'running') {
-        throw new ReplicaError('REPLICA_NOT_VERIFIED', `sync ${dbPath}: replicator is ${this.#state}`)
+        throw new ReplicaError(
+          'REPLICA_NOT_VERIFIED',
+          `sync ${dbPath}: replicator is ${this.#state}`,
+        )
       }
       const proof = await proveSynced({
         binary,
         dbPath,
         replica,
         timeoutMs,
-        confirm: (commit, confirmMs) => this.confirmed(commit, { timeoutMs: confirmMs, urgent: true }),
+        confirm: (commit, confirmMs) =>
+          this.confirmed(commit, { timeoutMs: confirmMs, urgent: true }),
       })
-      this.#note(`sync verified in ${proof.durationMs} ms: replica holds sync marker ${proof.marker}`)
+      this.#note(
+        `sync verified in ${proof.durationMs} ms: replica holds sync marker ${proof.marker}`,
+      )
       return { verifiedAtMs: proof.verifiedAtMs, durationMs: proof.durationMs }
     })
     this.#syncing = run.catch(() => undefined)

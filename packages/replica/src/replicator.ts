@@ -18,6 +18,8 @@ export interface StopVerifiedResult {
   readonly exitCode: number | null
   /** How long stopVerified took, final sync and proof included. */
   readonly durationMs: number
+  /** Where that time went, in ms by phase, in order (for logs and benchmarks). */
+  readonly phases: Readonly<Record<string, number>>
 }
 
 /** Result of a verified sync. */

@@ -133,9 +133,18 @@ export class Shutdown {
     const startedAtMs = Date.now()
     this.#parts.quiesce()
     let code = EXIT_HIBERNATED
+    // Where a hibernation's time goes (issue 12), logged with `hibernated`.
+    const timings: Record<string, number> = {}
+    let lapAtMs = startedAtMs
+    const lap = (name: string): void => {
+      const nowMs = Date.now()
+      timings[name] = nowMs - lapAtMs
+      lapAtMs = nowMs
+    }
     try {
       const nextWakeAt = await engine.nextWakeAt()
       await engine.close({ timeoutMs: this.#parts.stopTimeoutMs })
+      lap('engineCloseMs')
       const abandoned = engine.activeRuns()
       if (abandoned > 0) {
         log.warn(
@@ -145,7 +154,10 @@ export class Shutdown {
       }
       this.#checkLease(`hibernate tenant ${tenantId}`)
       // The proof restores the whole replica: give big tenants on a busy machine the time.
-      await (await replicator).stopVerified({ timeoutMs: this.#parts.syncTimeoutMs })
+      const started = await replicator
+      lap('replicatorStartMs')
+      const { phases } = await started.stopVerified({ timeoutMs: this.#parts.syncTimeoutMs })
+      lap('stopVerifiedMs')
       this.#checkLease(`hibernate tenant ${tenantId}`)
       const kept = await retireTenantDir(
         this.#parts.tenantDir,
@@ -154,9 +166,14 @@ export class Shutdown {
           // A copy is trusted by its replica listing, taken under the lease: none once it is lost.
           (await this.#parts.keepCopy(retiredDir)) && !this.#fenced,
       )
+      lap('retireMs')
       if (kept) log.info('kept the hibernated file for the next wake on this machine')
       await this.#reportHibernated(nextWakeAt, this.#parts.metrics.take())
-      log.info({ reason, nextWakeAt, ms: Date.now() - startedAtMs }, 'hibernated')
+      lap('reportMs')
+      log.info(
+        { reason, nextWakeAt, ms: Date.now() - startedAtMs, ...timings, stop: phases },
+        'hibernated',
+      )
     } catch (err) {
       const errorCode = (err as { code?: unknown }).code
       const isStorage =
