@@ -286,6 +286,28 @@ describe('S3HttpClient', () => {
     })
   })
 
+  it('names a bucket in another region, without following the redirect', async () => {
+    let calls = 0
+    const { server, endpoint } = await startSigningServer('eu-west-1', (_req, res) => {
+      calls++
+      res
+        .writeHead(301)
+        .end(
+          '<Error><Code>PermanentRedirect</Code><Message>The bucket you are attempting to access must be addressed using the specified endpoint.</Message></Error>',
+        )
+    })
+    servers.push(server)
+    const storage = storageAt(endpoint)
+    const failure = await clientFor(storage)
+      .send({ method: 'GET', query: { 'list-type': '2' } })
+      .catch((e: unknown) => e)
+    expect(calls).toBe(1)
+    expect(storageError(failure, 'check bucket litecell', storage)).toMatchObject({
+      code: 'STORAGE_UNAVAILABLE',
+      hint: 'check AWS_REGION (eu-west-1): the bucket may be in another region',
+    })
+  })
+
   // s3rver deletes every key it is given: a store that refuses some is this server.
   it("reports a DeleteObjects answer's per-key failures as the SDK store does", async () => {
     const { server, endpoint, received } = await startSigningServer('eu-west-1', (_req, res) => {

@@ -196,7 +196,8 @@ export class S3HttpClient {
     return new Promise<S3Response>((resolve, reject) => {
       const req = send({
         protocol: this.#protocol,
-        hostname: this.#hostname,
+        // An IPv6 endpoint (`[::1]`) is bracketed in URLs and the Host header, not here.
+        hostname: this.#hostname.replace(/^\[(.*)\]$/, '$1'),
         ...(this.#port ? { port: Number(this.#port) } : {}),
         method: request.method,
         path: signed.path,

@@ -17,6 +17,12 @@ const FORBIDDEN_CODES = new Set([
   'AccountProblem',
 ])
 const MISSING_BUCKET_CODES = new Set(['NoSuchBucket'])
+// AWS's answers to a request signed for, or sent to, another region than the bucket's.
+const WRONG_REGION_CODES = new Set([
+  'PermanentRedirect',
+  'AuthorizationHeaderMalformed',
+  'IllegalLocationConstraintException',
+])
 const NETWORK_CODES = new Set([
   'ECONNREFUSED',
   'ECONNRESET',
@@ -79,7 +85,9 @@ export function storageError(err: unknown, context: string, storage: StorageConf
       hint:
         NETWORK_CODES.has(code) || status === undefined
           ? 'check that the S3 endpoint is up and reachable from this machine'
-          : 'the storage answered with an error; retry, and check its logs',
+          : WRONG_REGION_CODES.has(code)
+            ? `check AWS_REGION (${storage.region}): the bucket may be in another region`
+            : 'the storage answered with an error; retry, and check its logs',
     },
   )
 }
