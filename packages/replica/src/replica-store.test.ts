@@ -1,4 +1,5 @@
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3'
+import { writeFile } from 'node:fs/promises'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { isReplicaError } from './replica-error.js'
 import type { ReplicaStore } from './replica-store.js'
@@ -70,6 +71,40 @@ describe('openReplicaStore', () => {
     } finally {
       explicit.close()
       chain.close()
+    }
+  })
+})
+
+describe('a config without credentials', () => {
+  it("reaches the store through the AWS SDK's default credential chain", async () => {
+    // The chain's shared-credentials-file step, for real: what IRSA or an instance role
+    // would supply on a cluster.
+    const fx = await TestFixture.create('credential-chain')
+    const saved = { ...process.env }
+    try {
+      const file = fx.path('aws-credentials')
+      await writeFile(
+        file,
+        '[default]\naws_access_key_id = S3RVER\naws_secret_access_key = S3RVER\n',
+      )
+      for (const name of ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_PROFILE']) {
+        delete process.env[name]
+      }
+      process.env.AWS_SHARED_CREDENTIALS_FILE = file
+      // Should the file not serve, the chain must not go on to ask a metadata address.
+      process.env.AWS_EC2_METADATA_DISABLED = 'true'
+      const { accessKeyId: _id, secretAccessKey: _secret, ...storage } = fx.s3.storage()
+      const store = await openReplicaStore(storage)
+      try {
+        expect(store).toBeInstanceOf(S3ReplicaStore)
+        await store.check()
+        expect(await store.list('')).toEqual([])
+      } finally {
+        store.close()
+      }
+    } finally {
+      process.env = saved
+      await fx.dispose()
     }
   })
 })
