@@ -13,6 +13,8 @@
  * `pnpm bench --wake` runs scenarios 3, 4 and 6 only (issue 12's wake and weight figures) into
  * `bench-results/wake.json`.
  *
+ * `pnpm bench --rss` runs scenario 6a only (RSS per active tenant) into `bench-results/rss.json`.
+ *
  * `pnpm bench --api` runs scenario 2 only (the request path) into `bench-results/api.json`.
  *
  * `pnpm bench --quick` runs small sizes in under a minute (no engine figures) and, like the
@@ -24,7 +26,14 @@ import { resolve } from 'node:path'
 import { benchActiveRss } from './system/active-rss.js'
 import { benchApiLatency } from './system/api-latency.js'
 import { BenchServer } from './system/bench-server.js'
-import { API_PLAN, FULL_PLAN, QUICK_PLAN, WAKE_PLAN, type BenchPlan } from './system/bench-plan.js'
+import {
+  API_PLAN,
+  FULL_PLAN,
+  QUICK_PLAN,
+  RSS_PLAN,
+  WAKE_PLAN,
+  type BenchPlan,
+} from './system/bench-plan.js'
 import { benchCostAtRest } from './system/cost-at-rest.js'
 import { benchEngineFigures } from './system/engine-figures.js'
 import { createTenants, fleetTenantIds, hibernateAll, seedFleet } from './system/fleet.js'
@@ -48,10 +57,12 @@ const plan: BenchPlan = process.argv.includes('--quick')
     ? WAKE_PLAN
     : process.argv.includes('--api')
       ? API_PLAN
-      : FULL_PLAN
+      : process.argv.includes('--rss')
+        ? RSS_PLAN
+        : FULL_PLAN
 const RESULTS_PATH = resolve(
   import.meta.dirname,
-  `../../bench-results/${plan.mode === 'wake' || plan.mode === 'api' ? plan.mode : 'system'}.json`,
+  `../../bench-results/${plan.mode === 'full' || plan.mode === 'quick' ? 'system' : plan.mode}.json`,
 )
 const machine = describeMachine()
 const startedMs = performance.now()
@@ -134,7 +145,7 @@ async function main(): Promise<void> {
     }
     return
   }
-  if (plan.mode === 'wake') {
+  if (plan.mode === 'wake' || plan.mode === 'rss') {
     try {
       await wakeScenarios(server, ids)
     } finally {
@@ -206,11 +217,13 @@ async function main(): Promise<void> {
 
 /** `--wake`: cold wakes and hibernations by size, RSS per active tenant, cost at rest. */
 async function wakeScenarios(server: BenchServer, ids: readonly string[]): Promise<void> {
-  results.push(
-    await scenarioOn(server, '3+4. Cold wake and verified hibernate, by tenant size', (r) =>
-      benchLifecycle(server, plan.sizes, r),
-    ),
-  )
+  if (plan.sizes.length > 0) {
+    results.push(
+      await scenarioOn(server, '3+4. Cold wake and verified hibernate, by tenant size', (r) =>
+        benchLifecycle(server, plan.sizes, r),
+      ),
+    )
+  }
   const seeded = await scenarioOn(server, '6. Tenants for the RSS figures', () => seed(server, ids))
   results.push(seeded)
   if (seeded.status !== 'ok') return
@@ -219,6 +232,7 @@ async function wakeScenarios(server: BenchServer, ids: readonly string[]): Promi
       benchActiveRss(server, ids.slice(0, plan.fleet.rssTenants), r),
     ),
   )
+  if (plan.mode === 'rss') return
   results.push(await scenarioOn(server, '6b. Cost at rest', (r) => benchCostAtRest(server, ids, r)))
 }
 

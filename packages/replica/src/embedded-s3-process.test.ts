@@ -6,7 +6,7 @@ import { afterAll, describe, expect, it } from 'vitest'
 import { waitFor } from '@litecell/testkit/replica'
 import { startEmbeddedS3, type EmbeddedS3 } from './embedded-s3.js'
 import { startEmbeddedS3Process } from './embedded-s3-process.js'
-import { S3ReplicaStore } from './s3-replica-store.js'
+import { openReplicaStore } from './store-access.js'
 
 const dirs: string[] = []
 function tempDir(): string {
@@ -43,7 +43,7 @@ function serverPidOf(dir: string): number {
 }
 
 async function roundTrip(s3: EmbeddedS3, key: string): Promise<string[]> {
-  const store = new S3ReplicaStore(s3.storage())
+  const store = await openReplicaStore(s3.storage())
   try {
     return (await store.list(key)).map((object) => object.key)
   } finally {
@@ -70,9 +70,9 @@ describe('embedded S3 in a process of its own', () => {
     try {
       // An object written through the first process is there after the second starts.
       const first = serverPidOf(dir)
-      const { PutObjectCommand } = await import('@aws-sdk/client-s3')
-      const { createS3Client } = await import('./s3-client.js')
-      const client = createS3Client(s3.storage())
+      const { PutObjectCommand, S3Client } = await import('@aws-sdk/client-s3')
+      const { s3ClientConfig } = await import('./s3-client.js')
+      const client = new S3Client(s3ClientConfig(s3.storage()))
       await client.send(new PutObjectCommand({ Bucket: 'litecell', Key: 'kept/a', Body: 'x' }))
       process.kill(first, 'SIGKILL')
       await waitFor(async () => (await roundTrip(s3, 'kept/').catch(() => [])).length === 1, {

@@ -3,11 +3,11 @@ import {
   ListObjectsCommand,
   ListObjectsV2Command,
   PutObjectCommand,
-  type S3Client,
+  S3Client,
 } from '@aws-sdk/client-s3'
 import { request as httpRequest } from 'node:http'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { createS3Client } from './s3-client.js'
+import { s3ClientConfig } from './s3-client.js'
 import { TestFixture } from '@litecell/testkit/replica'
 
 // These pin the litecell patch of s3rver 3.7.1 (patches/s3rver@3.7.1.patch).
@@ -20,7 +20,7 @@ describe('embedded S3 (patched s3rver)', () => {
 
   beforeAll(async () => {
     fx = await TestFixture.create('embedded-s3')
-    client = createS3Client(fx.s3.storage())
+    client = new S3Client(s3ClientConfig(fx.s3.storage()))
   })
   afterAll(async () => {
     client.destroy()
@@ -120,7 +120,7 @@ describe('embedded S3 (patched s3rver)', () => {
     await fx.restartS3()
     expect(fx.s3.port).toBe(port)
     client.destroy()
-    client = createS3Client(fx.s3.storage())
+    client = new S3Client(s3ClientConfig(fx.s3.storage()))
     const listing = await client.send(
       new ListObjectsV2Command({ Bucket: bucket, Prefix: 'restart/' }),
     )

@@ -9,7 +9,7 @@ import type { ReplicaPosition } from './replica-position.js'
 import { replicate } from './replicate.js'
 import type { Replicator } from './replicator.js'
 import { restore } from './restore.js'
-import { S3ReplicaStore } from './s3-replica-store.js'
+import { openReplicaStore } from './store-access.js'
 import { type SqliteConnection, openSqlite } from './sqlite-connection.js'
 import { FAST_REPLICATION, TestFixture, createItemsDb } from '@litecell/testkit/replica'
 import { type WalCommit, readLastCommit } from './wal-commit.js'
@@ -60,7 +60,7 @@ describe('position watcher', { timeout: 180_000 }, () => {
   async function storedSegments(): Promise<
     { key: string; generation: string; index: number; start: number; end: number }[]
   > {
-    const store = new S3ReplicaStore(replica.storage)
+    const store = await openReplicaStore(replica.storage)
     try {
       const objects = await store.list(`${replicaKeyPrefix(replica)}generations/`)
       const segments = []
@@ -238,7 +238,7 @@ describe('position watcher', { timeout: 180_000 }, () => {
     replicator = await replicate(dbPath, replica, FAST_REPLICATION)
     const deaf = new PositionWatcher({
       dbPath,
-      store: new S3ReplicaStore(replica.storage),
+      store: await openReplicaStore(replica.storage),
       replicaKeyPrefix: replicaKeyPrefix(replica),
       syncIntervalMs: FAST_REPLICATION.syncIntervalMs,
       pollIntervalMs: 300,

@@ -1,14 +1,13 @@
-import { PutObjectCommand } from '@aws-sdk/client-s3'
+import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3'
 import { mkdir } from 'node:fs/promises'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { deleteReplica } from './replica-deletion.js'
 import { type ReplicaLocation, tenantReplica } from './replica-location.js'
-import { withReplicaStore } from './store-access.js'
+import { openReplicaStore, withReplicaStore } from './store-access.js'
 import { replicate } from './replicate.js'
 import { restorePoints } from './restore-points.js'
 import { restore } from './restore.js'
-import { createS3Client } from './s3-client.js'
-import { S3ReplicaStore } from './s3-replica-store.js'
+import { s3ClientConfig } from './s3-client.js'
 import {
   FAST_REPLICATION,
   TestFixture,
@@ -88,9 +87,9 @@ describe('deleteReplica and restorePoints', { timeout: 120_000 }, () => {
       { length: 7 },
       (_, i) => `bulk/tenants/many/generations/x/wal/${i}.wal.lz4`,
     )
-    const store = new S3ReplicaStore(storage, { deleteBatchSize: 3 })
+    const store = await openReplicaStore(storage, { deleteBatchSize: 3 })
     try {
-      const client = createS3Client(storage)
+      const client = new S3Client(s3ClientConfig(storage))
       await Promise.all(
         keys.map((Key) =>
           client.send(new PutObjectCommand({ Bucket: storage.bucket, Key, Body: 'x' })),
@@ -102,6 +101,6 @@ describe('deleteReplica and restorePoints', { timeout: 120_000 }, () => {
     } finally {
       store.close()
     }
-    expect(() => new S3ReplicaStore(storage, { deleteBatchSize: 1001 })).toThrow(TypeError)
+    await expect(openReplicaStore(storage, { deleteBatchSize: 1001 })).rejects.toThrow(TypeError)
   })
 })

@@ -16,8 +16,7 @@ import {
   replicaKeyPrefix,
   validateReplicaLocation,
 } from './replica-location.js'
-import { S3ReplicaStore } from './s3-replica-store.js'
-import { withReplicaStore } from './store-access.js'
+import { openReplicaStore, withReplicaStore } from './store-access.js'
 import { StallWatch } from './stall-watch.js'
 import { LitestreamReplicator } from './litestream-replicator.js'
 import type { Replicator } from './replicator.js'
@@ -114,7 +113,7 @@ export async function replicate(
     const ready = config
     watcher = new PositionWatcher({
       dbPath: path,
-      store: new S3ReplicaStore(location.storage),
+      store: await openReplicaStore(location.storage),
       replicaKeyPrefix: replicaKeyPrefix(location),
       syncIntervalMs,
       pollIntervalMs: PositionWatcher.pollIntervalMs(syncIntervalMs, monitorIntervalMs),

@@ -1,37 +1,44 @@
-import {
-  CreateBucketCommand,
-  DeleteObjectsCommand,
-  GetObjectCommand,
-  ListObjectsV2Command,
-  NoSuchKey,
-  type S3Client,
-} from '@aws-sdk/client-s3'
+import type { S3Client } from '@aws-sdk/client-s3'
 import { ReplicaError, isReplicaError } from './replica-error.js'
 import type { ReplicaStore, StoreRequests, StoredObject } from './replica-store.js'
-import { createS3Client, storageError } from './s3-client.js'
+import { DELETE_BATCH_SIZE, checkDeleteBatchSize, s3ClientConfig } from './s3-client.js'
 import { DEFAULT_REGION, type StorageConfig } from './storage-config.js'
+import { storageError } from './storage-error.js'
 
-/** S3's limit of keys per DeleteObjects request. */
-export const DELETE_BATCH_SIZE = 1000
+type S3Sdk = typeof import('@aws-sdk/client-s3')
 
-/** {@link ReplicaStore} over any S3-compatible API (AWS S3, R2, MinIO, the embedded s3rver). */
+/**
+ * {@link ReplicaStore} over any S3-compatible API (AWS S3, R2, MinIO, the embedded s3rver)
+ * through the AWS SDK, whose default credential chain (IRSA on Kubernetes, instance roles,
+ * `~/.aws`) serves configs without explicit credentials. The SDK is imported when the first
+ * such store opens (issue 12: ≈ 25 MB of RSS that a worker with explicit credentials never
+ * pays; `openReplicaStore` gives those an `S3HttpReplicaStore`).
+ */
 export class S3ReplicaStore implements ReplicaStore {
+  readonly #sdk: S3Sdk
   readonly #storage: StorageConfig
   readonly #client: S3Client
   readonly #deleteBatchSize: number
   readonly requests: StoreRequests = { list: 0, get: 0, other: 0 }
 
-  /** @param opts.deleteBatchSize keys per DeleteObjects request, 1–1000. @default 1000 */
-  constructor(storage: StorageConfig, opts: { readonly deleteBatchSize?: number } = {}) {
-    const batch = opts.deleteBatchSize ?? DELETE_BATCH_SIZE
-    if (!Number.isInteger(batch) || batch < 1 || batch > DELETE_BATCH_SIZE) {
-      throw new TypeError(
-        `Expected \`deleteBatchSize\` to be an integer from 1 to ${DELETE_BATCH_SIZE}, got \`${batch}\` (${typeof batch})`,
-      )
-    }
+  /**
+   * Load the SDK and open a store.
+   *
+   * @param opts.deleteBatchSize keys per DeleteObjects request, 1–1000. @default 1000
+   */
+  static async open(
+    storage: StorageConfig,
+    opts: { readonly deleteBatchSize?: number } = {},
+  ): Promise<S3ReplicaStore> {
+    const batch = checkDeleteBatchSize(opts.deleteBatchSize ?? DELETE_BATCH_SIZE)
+    return new S3ReplicaStore(await import('@aws-sdk/client-s3'), storage, batch)
+  }
+
+  private constructor(sdk: S3Sdk, storage: StorageConfig, deleteBatchSize: number) {
+    this.#sdk = sdk
     this.#storage = storage
-    this.#client = createS3Client(storage)
-    this.#deleteBatchSize = batch
+    this.#client = new sdk.S3Client(s3ClientConfig(storage))
+    this.#deleteBatchSize = deleteBatchSize
   }
 
   async check(): Promise<void> {
@@ -40,7 +47,7 @@ export class S3ReplicaStore implements ReplicaStore {
     try {
       this.requests.other++
       await this.#client.send(
-        new ListObjectsV2Command({ Bucket: this.#storage.bucket, MaxKeys: 1 }),
+        new this.#sdk.ListObjectsV2Command({ Bucket: this.#storage.bucket, MaxKeys: 1 }),
       )
     } catch (err) {
       throw storageError(err, `check bucket ${this.#storage.bucket}`, this.#storage)
@@ -58,7 +65,7 @@ export class S3ReplicaStore implements ReplicaStore {
     try {
       this.requests.other++
       await this.#client.send(
-        new CreateBucketCommand({
+        new this.#sdk.CreateBucketCommand({
           Bucket: bucket,
           ...(region !== DEFAULT_REGION
             ? { CreateBucketConfiguration: { LocationConstraint: region as never } }
@@ -89,7 +96,7 @@ export class S3ReplicaStore implements ReplicaStore {
       do {
         this.requests.list++
         const page = await this.#client.send(
-          new ListObjectsV2Command({
+          new this.#sdk.ListObjectsV2Command({
             Bucket: this.#storage.bucket,
             Prefix: prefix,
             ...(token ? { ContinuationToken: token } : {}),
@@ -116,11 +123,12 @@ export class S3ReplicaStore implements ReplicaStore {
     try {
       this.requests.get++
       const object = await this.#client.send(
-        new GetObjectCommand({ Bucket: this.#storage.bucket, Key: key }),
+        new this.#sdk.GetObjectCommand({ Bucket: this.#storage.bucket, Key: key }),
       )
       return object.Body ? await object.Body.transformToByteArray() : new Uint8Array()
     } catch (err) {
-      if (err instanceof NoSuchKey || (err as { name?: unknown }).name === 'NoSuchKey') return null
+      if (err instanceof this.#sdk.NoSuchKey || (err as { name?: unknown }).name === 'NoSuchKey')
+        return null
       throw storageError(err, `read object ${key}`, this.#storage)
     }
   }
@@ -133,7 +141,7 @@ export class S3ReplicaStore implements ReplicaStore {
       try {
         this.requests.other++
         const result = await this.#client.send(
-          new DeleteObjectsCommand({
+          new this.#sdk.DeleteObjectsCommand({
             Bucket: this.#storage.bucket,
             Delete: { Objects: batch.map((Key) => ({ Key })), Quiet: true },
           }),

@@ -6,7 +6,7 @@ import { ensureBucket } from './store-access.js'
 import { replicate } from './replicate.js'
 import { restorePoints } from './restore-points.js'
 import { restore } from './restore.js'
-import { storageError } from './s3-client.js'
+import { storageError } from './storage-error.js'
 import type { StorageConfig } from './storage-config.js'
 import { TestFixture, createItemsDb } from '@litecell/testkit/replica'
 

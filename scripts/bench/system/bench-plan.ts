@@ -5,7 +5,7 @@ const MB = 1024 * 1024
 
 /** How big and how often each scenario runs, per mode. */
 export interface BenchPlan {
-  readonly mode: 'quick' | 'full' | 'wake' | 'api'
+  readonly mode: 'quick' | 'full' | 'wake' | 'api' | 'rss'
   /** `bench:engine` takes minutes: the quick mode skips it. */
   readonly engine: boolean
   readonly api: ApiLatencyOptions
@@ -73,4 +73,14 @@ export const API_PLAN: BenchPlan = {
   engine: false,
   sizes: [],
   fleet: { ...FULL_PLAN.fleet, tenants: 0, repeats: 0, seed: false, rssTenants: 0 },
+}
+
+/**
+ * `--rss` (issue 12): scenario 6a only, the RSS of active idle tenants (4 seeded tenants, each
+ * woken by 20 runs), for before/after comparisons of the worker's weight in a minute or two.
+ */
+export const RSS_PLAN: BenchPlan = {
+  ...WAKE_PLAN,
+  mode: 'rss',
+  sizes: [],
 }

@@ -5,7 +5,7 @@ import type { ScenarioResult } from './scenario.js'
 
 /** Everything one `pnpm bench` run found, as written to `bench-results/system.json`. */
 export interface BenchReport {
-  readonly mode: 'quick' | 'full' | 'wake' | 'api'
+  readonly mode: 'quick' | 'full' | 'wake' | 'api' | 'rss'
   readonly machine: Machine
   readonly seconds: number
   /** True when every scenario completed and every check held (speed is never asserted). */
