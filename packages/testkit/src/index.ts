@@ -20,6 +20,7 @@ export {
   isSameProcessAlive,
   listProcesses,
   pids,
+  pssBytes,
   readProcess,
   replicatorsByReplica,
   replicatorsOf,

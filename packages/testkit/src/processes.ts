@@ -78,6 +78,22 @@ export function rssBytes(pid: number): number {
   }
 }
 
+/**
+ * Proportional set size of `pid` in bytes (0 if gone): its private pages plus its share of
+ * pages it maps with other processes (the Node binary, native addons), so summing it over
+ * processes counts shared memory once — what one more process really costs, where RSS counts
+ * every shared page in full in each process.
+ */
+export function pssBytes(pid: number): number {
+  try {
+    const rollup = readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8')
+    const match = /^Pss:\s+(\d+)\s+kB/m.exec(rollup)
+    return match?.[1] ? Number(match[1]) * 1024 : 0
+  } catch {
+    return 0
+  }
+}
+
 /** Sum of VmRSS over processes, in bytes. */
 export function totalRss(processes: readonly ProcessInfo[]): number {
   return processes.reduce((sum, info) => sum + rssBytes(info.pid), 0)

@@ -1,6 +1,6 @@
 import type { BenchServer } from './bench-server.js'
 import { forEachLimit } from './fleet.js'
-import { listProcesses, rssBytes } from '@litecell/testkit'
+import { listProcesses, pssBytes, rssBytes } from '@litecell/testkit'
 import { submitBatch, waitForRunsEnded } from './run-client.js'
 import { progress, type ScenarioRecorder } from './scenario.js'
 import { delay, median, round, toMb } from './stats.js'
@@ -30,6 +30,7 @@ export async function benchActiveRss(server: BenchServer, tenantIds: readonly st
     // the `sh` watchdog the replica package runs under Litestream).
     const group = processes.filter((info) => info.pgid === pid)
     const sum = (members: typeof group) => members.reduce((total, info) => total + rssBytes(info.pid), 0)
+    const pss = group.reduce((total, info) => total + pssBytes(info.pid), 0)
     const litestream = group.filter((info) => info.command === 'litestream')
     const helpers = group.filter((info) => info.pid !== pid && info.command !== 'litestream')
     recorder.check(`active RSS: ${id} has one Litestream in its worker's group`, litestream.length === 1, `${litestream.length} found`)
@@ -43,6 +44,7 @@ export async function benchActiveRss(server: BenchServer, tenantIds: readonly st
       helpers: helpers.map((info) => info.command),
       helpersMb: toMb(helperBytes),
       totalMb: toMb(workerBytes + litestreamBytes + helperBytes),
+      pssMb: toMb(pss),
     })
   }
   const summary = {
@@ -50,6 +52,7 @@ export async function benchActiveRss(server: BenchServer, tenantIds: readonly st
     workerMb: round(median(perTenant.map((t) => t.workerMb)), 1),
     litestreamMb: round(median(perTenant.map((t) => t.litestreamMb)), 1),
     helpersMb: round(median(perTenant.map((t) => t.helpersMb)), 1),
+    pssMb: round(median(perTenant.map((t) => t.pssMb)), 1),
   }
   recorder.figures.activeTenantRss = { tenants: tenantIds.length, median: summary, perTenant }
   const helpers = [...new Set(perTenant.flatMap((t) => t.helpers))].join(', ') || 'none'
@@ -58,4 +61,6 @@ export async function benchActiveRss(server: BenchServer, tenantIds: readonly st
     `RSS per active tenant, median of ${tenantIds.length}, MB: worker + Litestream + helpers (${helpers})`,
     `${summary.totalMb} = ${summary.workerMb} + ${summary.litestreamMb} + ${summary.helpersMb}`,
   )
+  // RSS counts the Node binary and native addons in full in every worker; PSS shares them out.
+  recorder.row(`  … the same as PSS (shared pages divided among the processes that map them), MB`, summary.pssMb)
 }
