@@ -1,11 +1,11 @@
 import { createHash } from 'node:crypto'
-import { ReplicaError, isReplicaError } from './replica-error.js'
+import { isReplicaError } from './replica-error.js'
 import type { ReplicaStore, StoreRequests, StoredObject } from './replica-store.js'
 import { S3HttpClient } from './s3-http-client.js'
 import { DELETE_BATCH_SIZE, checkDeleteBatchSize } from './s3-client.js'
 import { createBucketXml, deleteRequestXml, parseDeleteFailures, parseListPage } from './s3-xml.js'
 import { DEFAULT_REGION, type StorageConfig } from './storage-config.js'
-import { storageError } from './storage-error.js'
+import { bucketNameTakenError, deleteFailedError, storageError } from './storage-error.js'
 
 /**
  * {@link ReplicaStore} over any S3-compatible API through {@link S3HttpClient}: the same
@@ -58,16 +58,7 @@ export class S3HttpReplicaStore implements ReplicaStore {
     } catch (err) {
       const code = (err as { code?: unknown }).code
       if (code === 'BucketAlreadyOwnedByYou') return
-      if (code === 'BucketAlreadyExists') {
-        throw new ReplicaError(
-          'STORAGE_FORBIDDEN',
-          `create bucket ${bucket}: the name is taken by another account`,
-          {
-            cause: err,
-            hint: 'bucket names are global on AWS S3; choose another LITECELL_S3_BUCKET',
-          },
-        )
-      }
+      if (code === 'BucketAlreadyExists') throw bucketNameTakenError(bucket, err)
       throw storageError(err, `create bucket ${bucket}`, this.#storage)
     }
   }
@@ -131,14 +122,7 @@ export class S3HttpReplicaStore implements ReplicaStore {
       } catch (err) {
         throw storageError(err, `delete ${batch.length} objects`, this.#storage)
       }
-      const first = failed[0]
-      if (first) {
-        throw new ReplicaError(
-          first.code === 'AccessDenied' ? 'STORAGE_FORBIDDEN' : 'STORAGE_UNAVAILABLE',
-          `delete ${batch.length} objects: ${failed.length} failed, first ${first.key}: ${first.code} ${first.message}`.trim(),
-          { hint: 'retry the deletion; objects already deleted stay deleted' },
-        )
-      }
+      if (failed.length > 0) throw deleteFailedError(batch.length, failed)
       deleted += batch.length
     }
     return deleted

@@ -1,9 +1,9 @@
 import type { S3Client } from '@aws-sdk/client-s3'
-import { ReplicaError, isReplicaError } from './replica-error.js'
+import { isReplicaError } from './replica-error.js'
 import type { ReplicaStore, StoreRequests, StoredObject } from './replica-store.js'
 import { DELETE_BATCH_SIZE, checkDeleteBatchSize, s3ClientConfig } from './s3-client.js'
 import { DEFAULT_REGION, type StorageConfig } from './storage-config.js'
-import { storageError } from './storage-error.js'
+import { bucketNameTakenError, deleteFailedError, storageError } from './storage-error.js'
 
 type S3Sdk = typeof import('@aws-sdk/client-s3')
 
@@ -75,16 +75,7 @@ export class S3ReplicaStore implements ReplicaStore {
     } catch (err) {
       const name = (err as { name?: unknown }).name
       if (name === 'BucketAlreadyOwnedByYou') return
-      if (name === 'BucketAlreadyExists') {
-        throw new ReplicaError(
-          'STORAGE_FORBIDDEN',
-          `create bucket ${bucket}: the name is taken by another account`,
-          {
-            cause: err,
-            hint: 'bucket names are global on AWS S3; choose another LITECELL_S3_BUCKET',
-          },
-        )
-      }
+      if (name === 'BucketAlreadyExists') throw bucketNameTakenError(bucket, err)
       throw storageError(err, `create bucket ${bucket}`, this.#storage)
     }
   }
@@ -151,11 +142,9 @@ export class S3ReplicaStore implements ReplicaStore {
         throw storageError(err, `delete ${batch.length} objects`, this.#storage)
       }
       if (failed.length > 0) {
-        const first = failed[0]
-        throw new ReplicaError(
-          first?.Code === 'AccessDenied' ? 'STORAGE_FORBIDDEN' : 'STORAGE_UNAVAILABLE',
-          `delete ${batch.length} objects: ${failed.length} failed, first ${first?.Key}: ${first?.Code} ${first?.Message ?? ''}`.trim(),
-          { hint: 'retry the deletion; objects already deleted stay deleted' },
+        throw deleteFailedError(
+          batch.length,
+          failed.map((f) => ({ key: f.Key ?? '', code: f.Code ?? '', message: f.Message ?? '' })),
         )
       }
       deleted += batch.length

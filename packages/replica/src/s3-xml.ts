@@ -1,5 +1,6 @@
 import { XMLParser } from 'fast-xml-parser'
 import type { StoredObject } from './replica-store.js'
+import type { DeleteFailure } from './storage-error.js'
 
 // Values stay strings as sent: no number parsing (key `00123`), no trimming (key ` a `).
 // `htmlEntities` decodes numeric references (`&#xD;`), which S3 uses for characters that
@@ -19,13 +20,6 @@ export interface ListPage {
   readonly objects: StoredObject[]
   /** The token of the next page, if the listing is truncated. */
   readonly nextToken: string | undefined
-}
-
-/** A key that a DeleteObjects request could not delete. */
-export interface DeleteFailure {
-  readonly key: string
-  readonly code: string
-  readonly message: string
 }
 
 type XmlNode = Record<string, unknown>

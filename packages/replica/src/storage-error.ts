@@ -116,3 +116,32 @@ function sdkErrorText(err: unknown): string {
   if (message === '' || message === 'UnknownError') return code || 'unknown error'
   return code && !message.includes(code) ? `${code}: ${message}` : message
 }
+
+/** CreateBucket answered `BucketAlreadyExists`: the name belongs to another account. */
+export function bucketNameTakenError(bucket: string, cause: unknown): ReplicaError {
+  return new ReplicaError(
+    'STORAGE_FORBIDDEN',
+    `create bucket ${bucket}: the name is taken by another account`,
+    { cause, hint: 'bucket names are global on AWS S3; choose another LITECELL_S3_BUCKET' },
+  )
+}
+
+/** One key a DeleteObjects answer reports as not deleted. */
+export interface DeleteFailure {
+  readonly key: string
+  readonly code: string
+  readonly message: string
+}
+
+/** A DeleteObjects batch of `batchSize` keys whose answer listed `failures` (at least one). */
+export function deleteFailedError(
+  batchSize: number,
+  failures: readonly DeleteFailure[],
+): ReplicaError {
+  const first = failures[0]
+  return new ReplicaError(
+    first?.code === 'AccessDenied' ? 'STORAGE_FORBIDDEN' : 'STORAGE_UNAVAILABLE',
+    `delete ${batchSize} objects: ${failures.length} failed, first ${first?.key}: ${first?.code} ${first?.message ?? ''}`.trim(),
+    { hint: 'retry the deletion; objects already deleted stay deleted' },
+  )
+}
