@@ -103,13 +103,24 @@ describe('embedded S3 in a process of its own', () => {
         stdio: ['ignore', 'pipe', 'inherit'],
       },
     )
-    await new Promise<void>((resolve, reject) => {
-      parent.stdout.once('data', () => resolve())
-      parent.once('exit', (code) => reject(new Error(`parent exited ${code}`)))
-    })
-    const pid = serverPidOf(dir)
-    parent.kill('SIGKILL')
-    await waitFor(() => !isAlive(pid), { timeoutMs: 5_000, what: 'the orphaned server to exit' })
+    let pid: number | undefined
+    try {
+      await new Promise<void>((resolve, reject) => {
+        parent.stdout.once('data', () => resolve())
+        parent.once('exit', (code) => reject(new Error(`parent exited ${code}`)))
+      })
+      pid = serverPidOf(dir)
+      parent.kill('SIGKILL')
+      const server = pid
+      await waitFor(() => !isAlive(server), {
+        timeoutMs: 5_000,
+        what: 'the orphaned server to exit',
+      })
+    } finally {
+      // A failure above must not leave either process behind.
+      parent.kill('SIGKILL')
+      if (pid !== undefined && isAlive(pid)) process.kill(pid, 'SIGKILL')
+    }
   })
 
   it('fails with a clear error when the port is taken', async () => {
