@@ -266,7 +266,7 @@ async function registryAndBurst(
             figures.median.overCapacity429 === 0,
             `${figures.median.overCapacity429} × 429`,
           )
-        }),
+        }, keepLogsOnFailure(server, 'burst')),
       )
     }
   } finally {

@@ -88,8 +88,14 @@ export class LocalLauncher implements Launcher {
     const child = this.#takeStandby() ?? this.#spawn()
     mkdirSync(dirname(spec.logPath), { recursive: true })
     const log = createWriteStream(spec.logPath, { flags: 'a' })
+    // A log that cannot be written (disk full, folder gone) must never take the control plane down.
+    log.on('error', () => undefined)
     child.stdout!.pipe(log, { end: false })
     child.stderr!.pipe(log, { end: false })
+    // Ended at 'close', not 'exit': the worker's pipes still deliver lines after it exits — its
+    // Litestream, which outlives it for the final sync, writes to them — and a write after end()
+    // was an unhandled error that killed the control plane (seen in a 200-tenant fleet burst).
+    child.once('close', () => log.end())
     const tenantDir = join(this.#tenantsDir, spec.settings.tenantId)
     const env = serializeWorkerEnvironment(spec.settings, { tenantDir })
     child.send({ type: 'assign', env } satisfies StandbyAssignment)
@@ -98,7 +104,6 @@ export class LocalLauncher implements Launcher {
     // replicator on the same path meanwhile (ARCHITECTURE.md invariant 1).
     const exited = new Promise<WorkerExit>((resolve) => {
       child.once('exit', (code, signal) => {
-        log.end()
         // After a clean hibernation Litestream has already stopped: what is left of the group
         // is its idle watchdog loop, not worth waiting for.
         if (code === 0) killGroup(child.pid)

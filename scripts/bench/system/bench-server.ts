@@ -1,4 +1,4 @@
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs'
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import type { LitecellClient } from '@litecell/client'
@@ -89,6 +89,7 @@ export class BenchServer {
     const target = join(FAILED_LOGS_DIR, `${label}-${Date.now()}`)
     mkdirSync(target, { recursive: true })
     cpSync(join(this.dataDir, 'logs'), target, { recursive: true })
+    writeFileSync(join(target, 'control-plane.out'), this.#server.output())
     return target
   }
 
