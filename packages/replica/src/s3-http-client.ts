@@ -223,11 +223,11 @@ export class S3HttpClient {
           timeoutError(`no answer from ${this.#hostname} for ${this.#requestTimeoutMs} ms`),
         )
       })
-      req.once('error', reject)
+      req.on('error', reject) // stays on: a second error event with no listener would crash the process
       req.once('response', (res) => {
         const chunks: Buffer[] = []
         res.on('data', (chunk: Buffer) => chunks.push(chunk))
-        res.once('error', reject)
+        res.on('error', reject)
         res.once('aborted', () =>
           reject(Object.assign(new Error('response aborted'), { code: 'ECONNRESET' })),
         )
