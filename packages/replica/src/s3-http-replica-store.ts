@@ -1,11 +1,11 @@
 import { createHash } from 'node:crypto'
-import { isReplicaError } from './replica-error.js'
+import { ensureBucketExists } from './bucket-creation.js'
 import type { ReplicaStore, StoreRequests, StoredObject } from './replica-store.js'
 import { S3HttpClient } from './s3-http-client.js'
 import { DELETE_BATCH_SIZE, checkDeleteBatchSize } from './s3-client.js'
 import { createBucketXml, deleteRequestXml, parseDeleteFailures, parseListPage } from './s3-xml.js'
 import { DEFAULT_REGION, type StorageConfig } from './storage-config.js'
-import { bucketNameTakenError, deleteFailedError, storageError } from './storage-error.js'
+import { deleteFailedError, storageError } from './storage-error.js'
 
 /**
  * {@link ReplicaStore} over any S3-compatible API through {@link S3HttpClient}: the same
@@ -37,30 +37,23 @@ export class S3HttpReplicaStore implements ReplicaStore {
   }
 
   async ensureBucket(): Promise<void> {
-    try {
-      await this.check()
-      return
-    } catch (err) {
-      if (!isReplicaError(err) || err.code !== 'STORAGE_BUCKET_MISSING') throw err
-    }
-    const { bucket, region } = this.#storage
-    try {
-      this.requests.other++
-      await this.#client.send({
-        method: 'PUT',
-        ...(region !== DEFAULT_REGION
-          ? {
-              body: Buffer.from(createBucketXml(region)),
-              headers: { 'Content-Type': 'application/xml' },
-            }
-          : {}),
-      })
-    } catch (err) {
-      const code = (err as { code?: unknown }).code
-      if (code === 'BucketAlreadyOwnedByYou') return
-      if (code === 'BucketAlreadyExists') throw bucketNameTakenError(bucket, err)
-      throw storageError(err, `create bucket ${bucket}`, this.#storage)
-    }
+    const { region } = this.#storage
+    await ensureBucketExists(
+      this.#storage,
+      () => this.check(),
+      async () => {
+        this.requests.other++
+        await this.#client.send({
+          method: 'PUT',
+          ...(region !== DEFAULT_REGION
+            ? {
+                body: Buffer.from(createBucketXml(region)),
+                headers: { 'Content-Type': 'application/xml' },
+              }
+            : {}),
+        })
+      },
+    )
   }
 
   async list(prefix: string, opts: { readonly startAfter?: string } = {}): Promise<StoredObject[]> {

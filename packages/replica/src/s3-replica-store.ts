@@ -1,9 +1,9 @@
 import type { S3Client } from '@aws-sdk/client-s3'
-import { isReplicaError } from './replica-error.js'
+import { ensureBucketExists } from './bucket-creation.js'
 import type { ReplicaStore, StoreRequests, StoredObject } from './replica-store.js'
 import { DELETE_BATCH_SIZE, checkDeleteBatchSize, s3ClientConfig } from './s3-client.js'
 import { DEFAULT_REGION, type StorageConfig } from './storage-config.js'
-import { bucketNameTakenError, deleteFailedError, storageError } from './storage-error.js'
+import { deleteFailedError, storageError } from './storage-error.js'
 
 type S3Sdk = typeof import('@aws-sdk/client-s3')
 
@@ -55,29 +55,22 @@ export class S3ReplicaStore implements ReplicaStore {
   }
 
   async ensureBucket(): Promise<void> {
-    try {
-      await this.check()
-      return
-    } catch (err) {
-      if (!isReplicaError(err) || err.code !== 'STORAGE_BUCKET_MISSING') throw err
-    }
     const { bucket, region } = this.#storage
-    try {
-      this.requests.other++
-      await this.#client.send(
-        new this.#sdk.CreateBucketCommand({
-          Bucket: bucket,
-          ...(region !== DEFAULT_REGION
-            ? { CreateBucketConfiguration: { LocationConstraint: region as never } }
-            : {}),
-        }),
-      )
-    } catch (err) {
-      const name = (err as { name?: unknown }).name
-      if (name === 'BucketAlreadyOwnedByYou') return
-      if (name === 'BucketAlreadyExists') throw bucketNameTakenError(bucket, err)
-      throw storageError(err, `create bucket ${bucket}`, this.#storage)
-    }
+    await ensureBucketExists(
+      this.#storage,
+      () => this.check(),
+      async () => {
+        this.requests.other++
+        await this.#client.send(
+          new this.#sdk.CreateBucketCommand({
+            Bucket: bucket,
+            ...(region !== DEFAULT_REGION
+              ? { CreateBucketConfiguration: { LocationConstraint: region as never } }
+              : {}),
+          }),
+        )
+      },
+    )
   }
 
   async list(prefix: string, opts: { readonly startAfter?: string } = {}): Promise<StoredObject[]> {
