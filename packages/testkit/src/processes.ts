@@ -69,13 +69,7 @@ export function describeProcess(pid: number): string {
 
 /** Resident set size of a process in bytes (VmRSS), 0 if it is gone. */
 export function rssBytes(pid: number): number {
-  try {
-    const status = readFileSync(`/proc/${pid}/status`, 'utf8')
-    const match = /^VmRSS:\s+(\d+)\s+kB/m.exec(status)
-    return match?.[1] ? Number(match[1]) * 1024 : 0
-  } catch {
-    return 0
-  }
+  return procFieldBytes(`/proc/${pid}/status`, 'VmRSS')
 }
 
 /**
@@ -85,9 +79,13 @@ export function rssBytes(pid: number): number {
  * every shared page in full in each process.
  */
 export function pssBytes(pid: number): number {
+  return procFieldBytes(`/proc/${pid}/smaps_rollup`, 'Pss')
+}
+
+/** A `<field>: <n> kB` line of a /proc file, in bytes; 0 if the process is gone. */
+function procFieldBytes(path: string, field: string): number {
   try {
-    const rollup = readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8')
-    const match = /^Pss:\s+(\d+)\s+kB/m.exec(rollup)
+    const match = new RegExp(`^${field}:\\s+(\\d+)\\s+kB`, 'm').exec(readFileSync(path, 'utf8'))
     return match?.[1] ? Number(match[1]) * 1024 : 0
   } catch {
     return 0
