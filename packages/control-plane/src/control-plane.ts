@@ -8,7 +8,6 @@ import {
   controlPlaneReplica,
   ensureBucket,
   replicate,
-  startEmbeddedS3Process,
   type EmbeddedS3,
   type Replicator,
   type StorageConfig,
@@ -30,6 +29,7 @@ import { createControlPlaneApp } from './control-plane-app.js'
 import type { Fleet } from './fleet/fleet.js'
 import type { Launcher } from './launcher.js'
 import { LocalLauncher } from './local-launcher.js'
+import { startLocalS3 } from './local-s3.js'
 import type { Registry } from './registry.js'
 import { openRegistry } from './registry-restore.js'
 import { WakeScheduler } from './wake-scheduler.js'
@@ -118,13 +118,7 @@ export class ControlPlane {
     let embeddedS3: EmbeddedS3 | undefined
     let storage = config.storage
     if (storage === null) {
-      // In a process of its own: serving every tenant's Litestream on this event loop delayed
-      // the answers to workers past ≈ 60 of them (issue 12).
-      embeddedS3 = await startEmbeddedS3Process({
-        dir: join(config.dataDir, 's3'),
-        port: config.embeddedS3Port,
-        onRestart: (reason) => log.error(reason),
-      })
+      embeddedS3 = await startLocalS3(config.dataDir, config.embeddedS3Port, log)
       storage = embeddedS3.storage()
       log.info({ endpoint: embeddedS3.endpoint }, 'embedded S3 started')
     }
