@@ -14,12 +14,12 @@
  * The Kubernetes launcher's drill (pods of the fake API) is in
  * `replicated-acknowledgements-survive-pod-loss.test.ts`.
  */
-import { rmSync } from 'node:fs'
 import { join } from 'node:path'
 import { expect, onTestFinished, test } from 'vitest'
 import {
   expectNothingAcknowledgedLost,
   runMachineLoss,
+  vanish,
   type MachineLossReport,
 } from '@litecell/testkit/machine-loss'
 import { ReplicatorWatch, useServer } from '@litecell/testkit/e2e'
@@ -41,11 +41,8 @@ async function drill(
   const report = await runMachineLoss({
     client: admin,
     tenantId,
-    loseMachine: () => {
-      // The worker leads its own process group, which holds its Litestream.
-      process.kill(-pid, 'SIGKILL')
-      rmSync(join(server.dataDir, 'tenants', tenantId), { recursive: true, force: true })
-    },
+    // The worker leads its own process group, which holds its Litestream.
+    loseMachine: () => vanish(pid, join(server.dataDir, 'tenants', tenantId)),
   })
   console.log(
     JSON.stringify({

@@ -12,9 +12,8 @@
  * Catches: pods that do not default to `replicated`, and a 202 or a final status sent by a pod
  * before S3 holds it (acknowledged runs or reported results missing in the next pod).
  */
-import { rmSync } from 'node:fs'
 import { startPodControlPlane, type PodControlPlane } from '@litecell/testkit/kubernetes'
-import { expectNothingAcknowledgedLost, runMachineLoss } from '@litecell/testkit/machine-loss'
+import { expectNothingAcknowledgedLost, runMachineLoss, vanish } from '@litecell/testkit/machine-loss'
 import { afterAll, expect, test } from 'vitest'
 
 let world: PodControlPlane | undefined
@@ -47,11 +46,8 @@ test('replicated by default with pods: every acknowledged run and every reported
   const report = await runMachineLoss({
     client: admin,
     tenantId: 'podded',
-    loseMachine: () => {
-      // The container's PID namespace (the worker and its Litestream) and its emptyDir.
-      process.kill(-pod!.child!.pid!, 'SIGKILL')
-      rmSync(pod!.dir, { recursive: true, force: true })
-    },
+    // The container's PID namespace (the worker and its Litestream) and its emptyDir.
+    loseMachine: () => vanish(pod!.child!.pid!, pod!.dir),
   })
   console.log(
     JSON.stringify({

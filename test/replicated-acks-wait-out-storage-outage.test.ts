@@ -18,6 +18,7 @@ import { join } from 'node:path'
 import { afterAll, beforeAll, expect, onTestFinished, test } from 'vitest'
 import { startEmbeddedS3, type EmbeddedS3 } from '@litecell/replica'
 import { tempDir, waitFor } from '@litecell/testkit'
+import { vanish } from '@litecell/testkit/machine-loss'
 import {
   ReplicatorWatch,
   query,
@@ -141,8 +142,7 @@ test('acks wait for S3, then 503 STORAGE_UNAVAILABLE with committedLocally; the 
 
   // The machine goes: only S3 is left, and it has everything.
   const pid = (await admin.getTenant(tenant)).worker!.pid!
-  process.kill(-pid, 'SIGKILL')
-  rmSync(join(server!.dataDir, 'tenants', tenant), { recursive: true, force: true })
+  vanish(pid, join(server!.dataDir, 'tenants', tenant))
   await waitFor(
     async () => (await admin.send('GET', `${runs}?limit=1`).catch(() => undefined))?.status === 200,
     {

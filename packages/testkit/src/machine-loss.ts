@@ -6,6 +6,7 @@
  * the worker's whole process group, Litestream included, and deletes the tenant's folder).
  * The next request wakes the tenant from S3; the drill then reports what survived.
  */
+import { rmSync } from 'node:fs'
 import { performance } from 'node:perf_hooks'
 import type { LitecellClient } from '@litecell/client'
 import { expect } from 'vitest'
@@ -54,6 +55,17 @@ export interface MachineLossReport {
 interface Reported {
   status: string
   output: unknown
+}
+
+/**
+ * The machine vanishes: SIGKILLs the process group led by `pid` (a worker and its Litestream,
+ * or a pod's processes) and deletes `dir`, their local folder. The kill is sent at once; the
+ * deletion retries while the dying processes may still be finishing a write (a file created
+ * between the listing of a folder and its removal fails it with ENOTEMPTY).
+ */
+export function vanish(pid: number, dir: string): void {
+  process.kill(-pid, 'SIGKILL')
+  rmSync(dir, { recursive: true, force: true, maxRetries: 20, retryDelay: 25 })
 }
 
 /** Runs the drill (see the file comment) and reports; it asserts nothing itself. */
