@@ -1,5 +1,4 @@
 import { Hono } from 'hono'
-import { bodyLimit } from 'hono/body-limit'
 import {
   CALLBACK_BASE_PATH,
   CreateTenantBody,
@@ -7,6 +6,7 @@ import {
   ForkTenantBody,
   UpgradeTenantBody,
   errorResponse,
+  limitBody,
   optionalInteger,
   parseBody,
   parseTenantId,
@@ -68,21 +68,7 @@ export function createApi(options: ApiOptions): Hono {
     throw new ControlPlaneError('NOT_FOUND', 'no such route')
   })
   app.use('*', traceApiRequests())
-  app.use(
-    '*',
-    bodyLimit({
-      maxSize: MAX_BODY_BYTES,
-      // The rest of the body stays unread, so the connection cannot be reused: say so.
-      onError: (context) => {
-        const response = errorResponse(
-          context,
-          new ControlPlaneError('BODY_TOO_LARGE', `request body over ${MAX_BODY_BYTES} bytes`),
-        )
-        response.headers.set('connection', 'close')
-        return response
-      },
-    }),
-  )
+  app.use('*', limitBody(MAX_BODY_BYTES))
 
   app.get('/v1/health', (context) => context.json({ ok: true }))
   let document: object | undefined

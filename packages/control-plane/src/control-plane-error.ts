@@ -11,7 +11,6 @@ export type ControlPlaneErrorCode =
   | 'TENANT_FAILED'
   | 'UNKNOWN_APP'
   | 'OVER_CAPACITY'
-  | 'BODY_TOO_LARGE'
   | 'WORKER_UNAVAILABLE'
   | 'WORKER_START_FAILED'
   | 'WORKER_STOPPING'

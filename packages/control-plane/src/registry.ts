@@ -80,13 +80,13 @@ export class Registry {
 
   /** The tenant, or null. */
   get(id: string): TenantRecord | null {
-    const row = this.#sql('SELECT * FROM cp_tenants WHERE id = ?').all(id)[0] as TenantRow | undefined
+    const row = this.#sql('SELECT * FROM cp_tenants WHERE id = ?').get(id) as TenantRow | undefined
     return row ? toRecord(row) : null
   }
 
   /** The id of the tenant whose token has this hash, or null. */
   tenantIdByTokenHash(tokenHash: string): string | null {
-    const row = this.#sql('SELECT id FROM cp_tenants WHERE token_hash = ?').all(tokenHash)[0] as
+    const row = this.#sql('SELECT id FROM cp_tenants WHERE token_hash = ?').get(tokenHash) as
       | { id: string }
       | undefined
     return row?.id ?? null
@@ -341,7 +341,7 @@ export class Registry {
     this.#sql('DELETE FROM cp_crashes WHERE tenant_id = ? AND at < ?').run(id, crash.sinceMs)
     const row = this.#db
       .prepare('SELECT count(*) AS n FROM cp_crashes WHERE tenant_id = ? AND at >= ?')
-      .all(id, crash.sinceMs)[0] as { n: number }
+      .get(id, crash.sinceMs) as { n: number }
     return row.n
   }
 
@@ -374,7 +374,7 @@ export class Registry {
 
   /** A setting, or null. */
   getSetting(key: string): string | null {
-    const row = this.#sql('SELECT value FROM cp_settings WHERE key = ?').all(key)[0] as
+    const row = this.#sql('SELECT value FROM cp_settings WHERE key = ?').get(key) as
       | { value: string }
       | undefined
     return row?.value ?? null

@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto'
 import type { Context } from 'hono'
-import { DURABILITY_HEADER, errorOf, type Durability } from '@litecell/protocol'
+import { DURABILITY_HEADER, errorOf, readBodyText, type Durability } from '@litecell/protocol'
 import { ControlPlaneError } from './control-plane-error.js'
 import type { Fleet } from './fleet/fleet.js'
+import { bufferedBody } from './fleet/http-fetch.js'
 import type { WorkerExit } from './launcher.js'
 import { traceProxyHop } from './tracing.js'
 
@@ -37,7 +38,7 @@ export async function proxyToWorker(
   // A schedule's trigger starts a run too: it gets a key the same way.
   const isSubmission =
     method === 'POST' && /\/(runs(\/batch)?|schedules\/[^/]+\/trigger)$/.test(url.pathname)
-  const raw = method === 'GET' || method === 'HEAD' ? undefined : await context.req.text()
+  const raw = method === 'GET' || method === 'HEAD' ? undefined : await readBodyText(context)
   const body = isSubmission && raw !== undefined ? withIdempotencyKeys(raw) : raw
   // `POST …/runs/status` only reads.
   const isRetrySafe = method === 'GET' || isSubmission || /\/runs\/status$/.test(url.pathname)
@@ -86,6 +87,8 @@ export async function proxyToWorker(
  * Anything else (a snapshot download, a stream) is passed on as it comes.
  */
 async function bodyOf(response: Response): Promise<Uint8Array | ReadableStream<Uint8Array> | null> {
+  const bytes = bufferedBody(response)
+  if (bytes !== undefined) return bytes
   const length = Number(response.headers.get('content-length') ?? NaN)
   // Bytes, not an ArrayBuffer: the server's fast path takes strings and Uint8Arrays only.
   return length <= BUFFERED_ANSWER_BYTES

@@ -105,7 +105,10 @@ export function errorResponse(context: Context, err: unknown): Response {
         ? err.message
         : String(err)
   const retryAfter = ownRetryAfter(err) ?? RETRY_AFTER_SECONDS[code]
-  const headers = retryAfter === undefined ? undefined : { 'retry-after': String(retryAfter) }
+  const headers: Record<string, string> = {}
+  if (retryAfter !== undefined) headers['retry-after'] = String(retryAfter)
+  // The rest of a body too large is left unread: the connection cannot serve another request.
+  if (code === 'BODY_TOO_LARGE') headers.connection = 'close'
   // An internal error's details stay in the log; a 503 `STORAGE_UNAVAILABLE` names its runs.
   const details = status >= 500 && code === 'INTERNAL' ? {} : detailsOf(err)
   return context.json({ error: { ...details, code, message } } satisfies ErrorBody, status, headers)

@@ -17,6 +17,7 @@ export {
 export type { Durability } from './durability.js'
 export { errorCode, errorOf, errorResponse, statusForCode } from './error-response.js'
 export type { ErrorBody } from './error-response.js'
+export { limitBody, readBodyText } from './body-text.js'
 export { optionalInteger, readJsonObject } from './request-body.js'
 export type { JsonObject } from './request-body.js'
 export { bearerToken, hashSecret, matchesHash, newSecret } from './secret.js'

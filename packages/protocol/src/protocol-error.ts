@@ -1,5 +1,6 @@
 /** Stable, public error codes of the protocol package: what a request or an environment got wrong. */
-export type ProtocolErrorCode = 'BAD_REQUEST' | 'INVALID_TENANT_ID' | 'INVALID_CONFIG'
+export type ProtocolErrorCode =
+  'BAD_REQUEST' | 'BODY_TOO_LARGE' | 'INVALID_TENANT_ID' | 'INVALID_CONFIG'
 
 /**
  * Base error of the protocol package: a stable `code` plus the `cause` it wraps. The request

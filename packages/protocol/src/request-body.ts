@@ -1,4 +1,5 @@
 import type { Context } from 'hono'
+import { readBodyText } from './body-text.js'
 import { describeValue } from './describe-value.js'
 import { ProtocolError } from './protocol-error.js'
 
@@ -10,7 +11,7 @@ export type JsonObject = Record<string, unknown>
  * non-object is a 400 (`BAD_REQUEST`) that names what was wrong.
  */
 export async function readJsonObject(context: Context): Promise<JsonObject> {
-  const text = await context.req.text()
+  const text = await readBodyText(context)
   if (text.trim() === '') return {}
   let value: unknown
   try {

@@ -5,6 +5,7 @@ import {
   errorResponse,
   isDurability,
   optionalInteger,
+  readBodyText,
   type Durability,
 } from '@litecell/protocol'
 import { isFinalStatus, type FinalStatusLedger, type MaskableRun } from './final-status-ledger.js'
@@ -106,7 +107,7 @@ export function replicatedAcks(replication: Replication | undefined): Middleware
 async function requestedDurability(context: Context): Promise<Durability | undefined> {
   let body: unknown
   try {
-    const text = await context.req.text()
+    const text = await readBodyText(context)
     body = text.trim() === '' ? {} : JSON.parse(text)
   } catch {
     return undefined // the route answers the malformed body with its 400

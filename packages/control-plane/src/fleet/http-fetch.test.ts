@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { afterEach, describe, expect, it } from 'vitest'
-import { httpFetch } from './http-fetch.js'
+import { bufferedBody, httpFetch } from './http-fetch.js'
 
 let server: Server | undefined
 
@@ -80,6 +80,25 @@ describe('httpFetch (the control plane → worker hop)', () => {
     })
     const answer = await httpFetch(`${url}/wait`, { method: 'GET' })
     expect(await answer.text()).toBe('late')
+  })
+
+  it('hands the bytes of an answer read whole to the proxy, and none of a streamed one', async () => {
+    const url = await serve((request, _body, response) => {
+      if (request.url === '/stream') {
+        response.writeHead(200, { 'content-type': 'text/event-stream' })
+        response.end('event: only\n\n')
+        return
+      }
+      response.setHeader('content-type', 'application/json')
+      response.end('{"runId":"r1"}')
+    })
+    const whole = await httpFetch(`${url}/run`, { method: 'GET' })
+    expect(new TextDecoder().decode(bufferedBody(whole))).toBe('{"runId":"r1"}')
+    // The same bytes are still there for anyone who reads the answer itself.
+    expect(await whole.json()).toEqual({ runId: 'r1' })
+    const streamed = await httpFetch(`${url}/stream`, { method: 'GET' })
+    expect(bufferedBody(streamed)).toBeUndefined()
+    expect(await streamed.text()).toBe('event: only\n\n')
   })
 
   it('answers 204 with no body', async () => {

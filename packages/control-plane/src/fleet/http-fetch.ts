@@ -14,6 +14,18 @@ const IDLE_CONNECTION_MS = 2_000
 
 const agent = new Agent({ keepAlive: true, timeout: IDLE_CONNECTION_MS })
 
+/** The bytes of each answer read whole, by its `Response` (see {@link bufferedBody}). */
+const buffered = new WeakMap<Response, Uint8Array>()
+
+/**
+ * The body of an {@link httpFetch} answer that was read whole, or undefined (a stream, an
+ * empty body, or another fetch's answer). The proxy passes these bytes on as they are:
+ * `arrayBuffer()` on the answer would wrap them in a web stream only to read them back.
+ */
+export function bufferedBody(response: Response): Uint8Array | undefined {
+  return buffered.get(response)
+}
+
 /**
  * `fetch` for the control plane's calls to its workers, over `node:http` with one keep-alive
  * agent. Measured on loopback here, Node's global fetch (undici's WHATWG layer) spends about
@@ -53,10 +65,15 @@ export const httpFetch: WorkerFetch = (url, init) =>
         )
         return
       }
-      readWhole(incoming).then(
-        (body) => resolve(new Response(hasNoBody(status) ? null : body, { status, headers })),
-        failed,
-      )
+      readWhole(incoming).then((body) => {
+        if (hasNoBody(status)) {
+          resolve(new Response(null, { status, headers }))
+          return
+        }
+        const response = new Response(body, { status, headers })
+        buffered.set(response, body)
+        resolve(response)
+      }, failed)
     })
     outgoing.end(bodyOf(init.body))
   })
