@@ -61,4 +61,38 @@ describe('FinalStatusLedger', () => {
     await held
     expect(ledger.isConfirmed('old-run', 'succeeded')).toBe(true)
   })
+
+  // Catches: a local tenant paying a confirmation (disk reads, S3 listings) per run end, and a
+  // tenant that turns out replicated showing an end the ledger saw before it followed.
+  it('asks nothing until it follows; ends seen before are held until everything so far is confirmed', async () => {
+    const confirmations = manualConfirmations()
+    const ledger = new FinalStatusLedger({ confirmCommitted: confirmations.confirmCommitted, following: false })
+    ledger.observe('r1', 'train', 'running')
+    ledger.observe('r1', 'train', 'succeeded')
+    await settled()
+    expect(confirmations.asked).toBe(0)
+    expect(ledger.pending).toBe(0)
+    ledger.follow()
+    expect(ledger.isConfirmed('r1', 'succeeded')).toBe(false)
+    expect(confirmations.asked).toBe(1)
+    ledger.observe('r2', 'train', 'failed')
+    expect(ledger.pending).toBe(1)
+    confirmations.confirmAll()
+    await ledger.confirmation('r1')
+    await ledger.confirmation('r2')
+    expect(ledger.isConfirmed('r1', 'succeeded')).toBe(true)
+    expect(ledger.isConfirmed('r2', 'failed')).toBe(true)
+  })
+
+  it('follows without holding when no run ended before (a replicated tenant woken by a request)', () => {
+    const confirmations = manualConfirmations()
+    const ledger = new FinalStatusLedger({ confirmCommitted: confirmations.confirmCommitted, following: false })
+    ledger.observe('r1', 'train', 'running')
+    ledger.follow()
+    expect(confirmations.asked).toBe(0)
+    expect(ledger.isConfirmed('restored-run', 'succeeded')).toBe(true)
+    ledger.observe('r1', 'train', 'succeeded')
+    expect(ledger.isConfirmed('r1', 'succeeded')).toBe(false)
+    expect(confirmations.asked).toBe(1)
+  })
 })

@@ -30,6 +30,13 @@ export interface FinalStatusLedgerOptions {
   readonly confirmCommitted: () => Promise<unknown>
   /** A final status became confirmed (replicated run streams publish it now). */
   readonly onConfirmed?: (runId: string, workflow: string, status: RunStatus) => void
+  /**
+   * Whether the ledger follows final statuses from the start. A worker's ledger does not
+   * until its tenant shows it is replicated ({@link FinalStatusLedger.follow}): confirming
+   * every run's end costs a local tenant disk reads per run and S3 listings it never needs.
+   * @default true
+   */
+  readonly following?: boolean
 }
 
 interface Entry {
@@ -51,7 +58,8 @@ interface Entry {
  * replica's `CommitConfirmations`), which covers that status. Runs the ledger never saw end
  * ended before this worker started: restored from S3, they are in S3. Only a worker that
  * started from a local file a crash left behind (which S3 may lack) must first confirm that
- * file's last commit ({@link hold}); until then no final status shows.
+ * file's last commit ({@link hold}); until then no final status shows. A ledger that does not
+ * follow yet (a local tenant) asks nothing; see {@link follow}.
  */
 export class FinalStatusLedger {
   readonly #options: FinalStatusLedgerOptions
@@ -60,9 +68,24 @@ export class FinalStatusLedger {
   readonly #lastOpen = new Map<string, RunStatus>()
   #held: Promise<void> | null = null
   #closed = false
+  #following: boolean
+  /** A run ended while the ledger did not follow: its end may not be in S3 yet. */
+  #missedFinal = false
 
   constructor(options: FinalStatusLedgerOptions) {
     this.#options = options
+    this.#following = options.following ?? true
+  }
+
+  /**
+   * The tenant is replicated (a request said so): from now on every final status waits for
+   * its confirmation. If runs ended before, while the ledger did not follow, every final
+   * status is hidden until everything committed so far is confirmed ({@link hold}).
+   */
+  follow(): void {
+    if (this.#following) return
+    this.#following = true
+    if (this.#missedFinal) this.hold()
   }
 
   /** Final statuses waiting for their confirmation. */
@@ -75,6 +98,7 @@ export class FinalStatusLedger {
    * opened a file whose last commits S3 may lack. Asks until the answer is yes.
    */
   hold(): void {
+    this.#following = true
     const held = this.#confirmEventually().then(() => {
       if (this.#held === held) this.#held = null
     })
@@ -83,6 +107,10 @@ export class FinalStatusLedger {
 
   /** Feed every run-status change the engine reports (after its commit). */
   observe(runId: string, workflow: string, status: RunStatus): void {
+    if (!this.#following) {
+      if (isFinalStatus(status)) this.#missedFinal = true
+      return
+    }
     if (!isFinalStatus(status)) {
       this.#lastOpen.set(runId, status)
       // Resumed before its end was confirmed: the end it had is no longer its status.

@@ -59,6 +59,7 @@ export function replicatedAcks(replication: Replication | undefined): Middleware
     const { method } = context.req
     const path = context.req.path
     const tenant = replication ? tenantDurability(context) : 'local'
+    if (tenant === 'replicated') replication!.ledger.follow()
     const isRunWrite = method === 'POST' && RUN_WRITE.test(path)
     if (isRunWrite || ((method === 'POST' || method === 'DELETE') && SCHEDULE_WRITE.test(path))) {
       const requested = isRunWrite ? await requestedDurability(context) : undefined

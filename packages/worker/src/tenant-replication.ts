@@ -39,6 +39,8 @@ export class TenantReplication {
     this.#confirmations = new Promise((resolve) => (this.#attach = resolve))
     const { runStream } = options
     this.finals = new FinalStatusLedger({
+      // Until a request says the tenant is replicated (replicatedAcks calls `follow`).
+      following: false,
       confirmCommitted: () => this.confirmCommitted(),
       ...(runStream
         ? { onConfirmed: (runId, workflow, status) => runStream.publishConfirmed(runId, workflow, status) }
