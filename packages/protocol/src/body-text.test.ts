@@ -74,6 +74,14 @@ test('a chunked body is read whole, a character split across chunks intact, a le
   expect(reply).toMatchObject({ status: 200, body: { text: '{"a":"€"}' } })
 })
 
+test('an empty body is the empty string', async () => {
+  expect(await send('/echo', [])).toMatchObject({ status: 200, body: { text: '' } })
+  expect(await send('/echo', [], { declareLength: true })).toMatchObject({
+    status: 200,
+    body: { text: '' },
+  })
+})
+
 test('one body read by two readers is the same text, and parses as JSON', async () => {
   const reply = await send('/twice', ['{"n":', '1}'])
   expect(reply).toMatchObject({ status: 200, body: { same: true, body: { n: 1 } } })

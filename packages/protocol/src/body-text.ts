@@ -6,7 +6,7 @@ interface NodeIncoming {
   readonly readableDidRead: boolean
   readonly readableEnded: boolean
   on(event: 'data', listener: (chunk: Uint8Array) => void): unknown
-  on(event: 'end' | 'aborted', listener: () => void): unknown
+  on(event: 'end' | 'close', listener: () => void): unknown
   on(event: 'error', listener: (err: Error) => void): unknown
   removeAllListeners(event: 'data'): unknown
   pause(): unknown
@@ -72,11 +72,16 @@ function readIncoming(incoming: NodeIncoming, maxBytes: number): Promise<string>
       incoming.pause()
       reject(tooLarge(maxBytes))
     })
-    incoming.on('end', () => resolve(decode(chunks, size)))
+    let ended = false
+    incoming.on('end', () => {
+      ended = true
+      resolve(decode(chunks, size))
+    })
     incoming.on('error', reject)
-    incoming.on('aborted', () =>
-      reject(new ProtocolError('BAD_REQUEST', 'the client aborted the request body')),
-    )
+    // Closed before its end: the client went away mid-body (no answer will reach it).
+    incoming.on('close', () => {
+      if (!ended) reject(new ProtocolError('BAD_REQUEST', 'the client closed the request mid-body'))
+    })
   })
 }
 
