@@ -10,7 +10,8 @@
  *   pnpm bench:serve [--runs 3] [--idle-ms 10000] [--root <checkout>]
  *
  * `--root`: the checkout whose `litecell` to run (another version of the code, for a before/after).
- * `--node-args`: flags for the control plane's Node (space-separated, e.g. `--max-semi-space-size=2`).
+ * `--node-args`: flags for the control plane's Node (space-separated; default: those of `pnpm start`,
+ *   `SERVE_NODE_ARGS`; `--node-args ''` runs it with Node's defaults).
  */
 import { spawn, spawnSync } from 'node:child_process'
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
@@ -18,7 +19,7 @@ import { loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { freePort, isEmbeddedS3Server, rssBytes, treeOf, type ProcessInfo } from '@litecell/testkit'
-import { REPO_ROOT } from '@litecell/testkit/server'
+import { REPO_ROOT, SERVE_NODE_ARGS } from '@litecell/testkit/server'
 import { delay, median, round, toMb } from './system/stats.js'
 
 const { values } = parseArgs({
@@ -26,7 +27,7 @@ const { values } = parseArgs({
     runs: { type: 'string', default: '3' },
     'idle-ms': { type: 'string', default: '10000' },
     root: { type: 'string', default: REPO_ROOT },
-    'node-args': { type: 'string', default: '' },
+    'node-args': { type: 'string', default: SERVE_NODE_ARGS.join(' ') },
   },
 })
 const CLI_BIN = join(values.root, 'packages/cli/bin/litecell.js')
