@@ -34,7 +34,7 @@ beforeAll(async () => {
 })
 afterAll(() => new Promise<void>((closed) => server.close(() => closed())))
 
-/** Sends `chunks` as a chunked body (no content-length) or, with `length`, a declared one. */
+/** Sends `chunks` as a chunked body (no content-length) or, with `declareLength`, a declared one. */
 function send(
   path: string,
   chunks: readonly (string | Buffer)[],
