@@ -5,8 +5,8 @@
  * background. Why the file is bounded, and by what: SQLite puts the pages of deleted runs on
  * its freelist and reuses them, so the file only ever grows to hold the most runs retained at
  * one time. Left to itself that is ≈ 3–4 s of throughput (the retention, a sweep interval and
- * the sweep's lag), so the bound would move with the machine's speed: a faster worker (issue 12
- * made it ≈ 40 % faster) kept three batches at once and passed 16 MB. So the workload is paced
+ * the sweep's lag), so the bound would move with the machine's speed: a faster worker (issue 12:
+ * no confirmation per run end in a local tenant) kept three batches at once and reached 18 MB. So the workload is paced
  * by retention itself: batch k is submitted only once batch k − 2 is deleted, so at most two
  * batches (10,000 runs × ≈ 0.5 KB ≈ 5 MB of rows, doubled by B-tree and freelist slack) are
  * ever held, while the sweeps of one batch run beside the next: measured 6.3 MB after the
