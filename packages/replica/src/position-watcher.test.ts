@@ -9,6 +9,7 @@ import type { ReplicaPosition } from './replica-position.js'
 import { replicate } from './replicate.js'
 import type { Replicator } from './replicator.js'
 import { restore } from './restore.js'
+import { NUDGE_BACKOFF_MAX_MS } from './stall-watch.js'
 import { openReplicaStore } from './store-access.js'
 import { type SqliteConnection, openSqlite } from './sqlite-connection.js'
 import { FAST_REPLICATION, TestFixture, createItemsDb } from '@litecell/testkit/replica'
@@ -131,11 +132,16 @@ describe('position watcher', { timeout: 180_000 }, () => {
     expect(String(failure)).toMatch(/not confirmed within 3000 ms/)
     expect(fx.puts.every((put) => !put.key.includes('/wal/') || put.atMs < started)).toBe(true)
     await fx.restartS3()
-    // Litestream retries a failed upload only on the next change: the stall watch makes one.
-    const position = await replicator.confirmed(commit, { timeoutMs: 30_000 })
+    // Litestream retries a failed upload only on the next change: the stall watch makes one,
+    // but its nudges back off while no upload follows (up to NUDGE_BACKOFF_MAX_MS apart), so
+    // after a long outage on a loaded machine the next nudge may be that far away (CI: the
+    // commit was still waiting after 30 s).
+    const position = await replicator.confirmed(commit, {
+      timeoutMs: NUDGE_BACKOFF_MAX_MS + 30_000,
+    })
     expect(position.offset).toBe(commit.offset)
     expect((await restoredIds()).has(2)).toBe(true)
-  })
+  }, 150_000)
 
   // Catches: a listing per waiter (or per commit) instead of one shared round per interval,
   // and rounds while nobody waits.
