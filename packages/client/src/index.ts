@@ -1,9 +1,12 @@
 /**
  * `@litecell/client`: the typed client of the litecell HTTP API, on `fetch` alone (no Node
- * built-ins), for the CLI, the dashboard, scripts and tests.
+ * built-ins), for the CLI, the dashboard, scripts and tests. Node resolves `node.ts` instead:
+ * the same, sent over `node:http`.
  */
 export { LitecellClient } from './litecell-client.js'
 export type { ApiReply, LitecellClientOptions, RequestOptions } from './litecell-client.js'
+export { bufferedBody } from './buffered-body.js'
+export type { Fetch } from './default-fetch.js'
 export { LitecellError, TRANSIENT_CODES, isLitecellError, isTransient } from './litecell-error.js'
 export type { ClientErrorCode } from './litecell-error.js'
 export { apiPath, withQuery } from './api-path.js'

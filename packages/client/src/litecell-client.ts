@@ -5,6 +5,8 @@
  * would make "which routes does the client cover" a search instead of a read.
  */
 import { apiPath, withQuery, type QueryParams } from './api-path.js'
+import { bufferedBody } from './buffered-body.js'
+import { defaultFetch, type Fetch } from './default-fetch.js'
 import type {
   AppDescription,
   Caller,
@@ -51,8 +53,11 @@ export interface LitecellClientOptions {
   readonly baseUrl: string
   /** Bearer token (admin or tenant); requests go without one if absent. */
   readonly token?: string | undefined
-  /** How requests are sent; in-process tests pass an app's `request`. @default globalThis.fetch */
-  readonly fetch?: (url: string, init: RequestInit) => Promise<Response>
+  /**
+   * How requests are sent; in-process tests pass an app's `request`.
+   * @default `nodeFetch` in Node (over `node:http`), the global `fetch` elsewhere
+   */
+  readonly fetch?: Fetch
   /** Longest one request waits for its answer. @default no limit */
   readonly timeoutMs?: number
   /**
@@ -104,7 +109,7 @@ export interface ApiReply<T = unknown> {
 export class LitecellClient {
   readonly #baseUrl: string
   readonly #token: string | undefined
-  readonly #fetch: (url: string, init: RequestInit) => Promise<Response>
+  readonly #fetch: Fetch
   readonly #timeoutMs: number | undefined
   readonly #retry: ResponseRetryOptions | false
 
@@ -116,7 +121,7 @@ export class LitecellClient {
     }
     this.#baseUrl = options.baseUrl.replace(/\/+$/, '')
     this.#token = options.token
-    this.#fetch = options.fetch ?? ((url, init) => fetch(url, init))
+    this.#fetch = options.fetch ?? defaultFetch()
     this.#timeoutMs = options.timeoutMs
     this.#retry = options.retry ?? {}
   }
@@ -451,7 +456,7 @@ export class LitecellClient {
   /** Sends one request and parses the JSON body of its 2xx answer. */
   async request<T>(method: string, path: string, options: RequestOptions = {}): Promise<T> {
     const response = await this.fetch(method, path, options)
-    const text = await response.text()
+    const text = await textOf(response)
     try {
       return (text === '' ? null : JSON.parse(text)) as T
     } catch (err) {
@@ -478,7 +483,7 @@ export class LitecellClient {
     options: RequestOptions = {},
   ): Promise<ApiReply<T>> {
     const response = await this.#send(method, path, options)
-    const text = await response.text()
+    const text = await textOf(response)
     let body: unknown
     try {
       body = JSON.parse(text)
@@ -536,6 +541,14 @@ export class LitecellClient {
       throw connectionError(this.#baseUrl, err)
     }
   }
+}
+
+const utf8 = new TextDecoder()
+
+/** The body of an answer as text: its bytes as read by `nodeFetch` if it has them. */
+function textOf(response: Response): Promise<string> {
+  const bytes = bufferedBody(response)
+  return bytes === undefined ? response.text() : Promise.resolve(utf8.decode(bytes))
 }
 
 /** The request with an idempotency key: its own, or a new random one. */

@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto'
 import type { Context } from 'hono'
+import { bufferedBody } from '@litecell/client'
 import { DURABILITY_HEADER, errorOf, readBodyText, type Durability } from '@litecell/protocol'
 import { ControlPlaneError } from './control-plane-error.js'
 import type { Fleet } from './fleet/fleet.js'
-import { bufferedBody } from './fleet/http-fetch.js'
 import type { WorkerExit } from './launcher.js'
 import { traceProxyHop } from './tracing.js'
 

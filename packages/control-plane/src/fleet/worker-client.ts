@@ -1,3 +1,4 @@
+import { nodeFetch } from '@litecell/client'
 import {
   HIBERNATE_PATH,
   SYNC_POINT_PATH,
@@ -8,7 +9,6 @@ import {
   type SyncPoint,
 } from '@litecell/protocol'
 import { ControlPlaneError } from '../control-plane-error.js'
-import { httpFetch } from './http-fetch.js'
 
 /** Longest a hibernate waits for the worker's verified final sync. */
 export const HIBERNATE_TIMEOUT_MS = 120_000
@@ -34,7 +34,7 @@ export class WorkerClient {
   constructor(options: { url: string; secret: string; fetch?: WorkerFetch }) {
     this.url = options.url.replace(/\/$/, '')
     this.#secret = options.secret
-    this.#fetch = options.fetch ?? httpFetch
+    this.#fetch = options.fetch ?? nodeFetch
   }
 
   /**

@@ -1,47 +1,45 @@
-import { Agent, request, type IncomingHttpHeaders, type IncomingMessage } from 'node:http'
+import {
+  Agent as HttpAgent,
+  request as httpRequest,
+  type IncomingHttpHeaders,
+  type IncomingMessage,
+} from 'node:http'
+import { Agent as HttpsAgent, request as httpsRequest } from 'node:https'
 import { Readable } from 'node:stream'
-import type { WorkerFetch } from './worker-client.js'
+import { rememberBufferedBody } from './buffered-body.js'
 
 /** Longest answer read whole before the promise resolves (larger ones, and streams, flow). */
 const BUFFERED_ANSWER_BYTES = 1024 * 1024
 /**
- * An idle connection to a worker is closed after this long: well before a worker's server
- * closes it (Node's default keep-alive timeout, 5 s), so a request never goes out on a
- * connection the worker is closing at that moment (it could not tell "never sent" then).
- * The agent applies it to idle connections only: a long `result?waitMs=` is not cut.
+ * An idle connection is closed after this long: well before the server closes it (Node's
+ * default keep-alive timeout, 5 s, for litecell's servers), so a request never goes out on a
+ * connection the server is closing at that moment (it could not tell "never sent" then).
+ * The agents apply it to idle connections only: a long `result?waitMs=` is not cut.
  */
 const IDLE_CONNECTION_MS = 2_000
 
-const agent = new Agent({ keepAlive: true, timeout: IDLE_CONNECTION_MS })
-
-/** The bytes of each answer read whole, by its `Response` (see {@link bufferedBody}). */
-const buffered = new WeakMap<Response, Uint8Array>()
+const httpAgent = new HttpAgent({ keepAlive: true, timeout: IDLE_CONNECTION_MS })
+const httpsAgent = new HttpsAgent({ keepAlive: true, timeout: IDLE_CONNECTION_MS })
 
 /**
- * The body of an {@link httpFetch} answer that was read whole, or undefined (a stream, an
- * empty body, or another fetch's answer). The proxy passes these bytes on as they are:
- * `arrayBuffer()` on the answer would wrap them in a web stream only to read them back.
+ * `fetch` over `node:http` / `node:https` with keep-alive agents: the client's transport in
+ * Node, and the control plane's for its calls to workers (on every tenant request). Measured
+ * on loopback here, Node's global fetch (undici's WHATWG layer) spends about five times the
+ * CPU of `node:http` per request (≈ 0.6 vs 0.12 ms, both ends in one process). It takes what
+ * litecell's clients send (a string or byte body, plain or `Headers` headers, a signal) and
+ * fails like fetch: a `TypeError` whose `cause` is the network error (`ECONNREFUSED`: the
+ * request never left). An answer of known small length resolves once read whole (its bytes
+ * are then also at {@link bufferedBody}); any other answer resolves at its headers and streams.
+ * Redirects are not followed (the litecell API sends none).
  */
-export function bufferedBody(response: Response): Uint8Array | undefined {
-  return buffered.get(response)
-}
-
-/**
- * `fetch` for the control plane's calls to its workers, over `node:http` with one keep-alive
- * agent. Measured on loopback here, Node's global fetch (undici's WHATWG layer) spends about
- * five times the CPU of `node:http` per request (≈ 0.6 vs 0.12 ms, both ends in one process),
- * and the proxy hop is on every tenant request. It takes what the worker client sends (string
- * body, plain or `Headers` headers, a signal) and fails like fetch: a `TypeError` whose
- * `cause` is the network error (`ECONNREFUSED`: the request never left). An answer of known
- * small length resolves once read whole; any other answer resolves at its headers and streams.
- */
-export const httpFetch: WorkerFetch = (url, init) =>
+export const nodeFetch = (url: string, init: RequestInit): Promise<Response> =>
   new Promise<Response>((resolve, reject) => {
     const failed = (err: Error) => reject(new TypeError('fetch failed', { cause: err }))
     let outgoing
     try {
-      outgoing = request(url, {
-        agent,
+      const https = url.startsWith('https:')
+      outgoing = (https ? httpsRequest : httpRequest)(url, {
+        agent: https ? httpsAgent : httpAgent,
         method: init.method ?? 'GET',
         headers: plainHeaders(init.headers),
         ...(init.signal ? { signal: init.signal } : {}),
@@ -70,9 +68,7 @@ export const httpFetch: WorkerFetch = (url, init) =>
           resolve(new Response(null, { status, headers }))
           return
         }
-        const response = new Response(body, { status, headers })
-        buffered.set(response, body)
-        resolve(response)
+        resolve(rememberBufferedBody(new Response(body, { status, headers }), body))
       }, failed)
     })
     outgoing.end(bodyOf(init.body))
@@ -112,5 +108,5 @@ function webHeaders(incoming: IncomingHttpHeaders): Headers {
 function bodyOf(body: RequestInit['body']): string | Uint8Array | undefined {
   if (body === undefined || body === null) return undefined
   if (typeof body === 'string' || body instanceof Uint8Array) return body
-  throw new TypeError('httpFetch sends string or byte bodies only')
+  throw new TypeError('nodeFetch sends string or byte bodies only')
 }

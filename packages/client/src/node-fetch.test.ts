@@ -1,7 +1,13 @@
+import { execFileSync } from 'node:child_process'
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
+import { createServer as createHttpsServer } from 'node:https'
 import type { AddressInfo } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
-import { bufferedBody, httpFetch } from './http-fetch.js'
+import { bufferedBody } from './buffered-body.js'
+import { nodeFetch } from './node-fetch.js'
 
 let server: Server | undefined
 
@@ -24,7 +30,7 @@ async function serve(
   return `http://127.0.0.1:${(server.address() as AddressInfo).port}`
 }
 
-describe('httpFetch (the control plane → worker hop)', () => {
+describe('nodeFetch (the client in Node, and the control plane → worker hop)', () => {
   it('sends method, headers and body, and answers status, headers and body like fetch', async () => {
     const url = await serve((request, body, response) => {
       response.setHeader('content-type', 'application/json')
@@ -35,7 +41,7 @@ describe('httpFetch (the control plane → worker hop)', () => {
       response.statusCode = 202
       response.end(JSON.stringify({ echoed: JSON.parse(body) }))
     })
-    const answer = await httpFetch(`${url}/v1/runs?x=1`, {
+    const answer = await nodeFetch(`${url}/v1/runs?x=1`, {
       method: 'POST',
       headers: { 'x-secret': 's3', 'content-type': 'application/json' },
       body: JSON.stringify({ n: 1 }),
@@ -52,7 +58,7 @@ describe('httpFetch (the control plane → worker hop)', () => {
     )
     const ports = new Set<string>()
     for (let i = 0; i < 5; i++)
-      ports.add(await (await httpFetch(`${url}/`, { method: 'GET' })).text())
+      ports.add(await (await nodeFetch(`${url}/`, { method: 'GET' })).text())
     expect(ports.size).toBe(1)
   })
 
@@ -63,7 +69,7 @@ describe('httpFetch (the control plane → worker hop)', () => {
       response.write('event: first\n\n')
       finish = () => response.end('event: last\n\n')
     })
-    const answer = await httpFetch(`${url}/stream`, { method: 'GET' })
+    const answer = await nodeFetch(`${url}/stream`, { method: 'GET' })
     const reader = answer.body!.getReader()
     const first = await reader.read()
     expect(new TextDecoder().decode(first.value)).toBe('event: first\n\n')
@@ -78,7 +84,7 @@ describe('httpFetch (the control plane → worker hop)', () => {
     const url = await serve((_request, _body, response) => {
       setTimeout(() => response.end('late'), 2_500)
     })
-    const answer = await httpFetch(`${url}/wait`, { method: 'GET' })
+    const answer = await nodeFetch(`${url}/wait`, { method: 'GET' })
     expect(await answer.text()).toBe('late')
   })
 
@@ -92,11 +98,11 @@ describe('httpFetch (the control plane → worker hop)', () => {
       response.setHeader('content-type', 'application/json')
       response.end('{"runId":"r1"}')
     })
-    const whole = await httpFetch(`${url}/run`, { method: 'GET' })
+    const whole = await nodeFetch(`${url}/run`, { method: 'GET' })
     expect(new TextDecoder().decode(bufferedBody(whole))).toBe('{"runId":"r1"}')
     // The same bytes are still there for anyone who reads the answer itself.
     expect(await whole.json()).toEqual({ runId: 'r1' })
-    const streamed = await httpFetch(`${url}/stream`, { method: 'GET' })
+    const streamed = await nodeFetch(`${url}/stream`, { method: 'GET' })
     expect(bufferedBody(streamed)).toBeUndefined()
     expect(await streamed.text()).toBe('event: only\n\n')
   })
@@ -106,7 +112,7 @@ describe('httpFetch (the control plane → worker hop)', () => {
       response.statusCode = 204
       response.end()
     })
-    const answer = await httpFetch(`${url}/`, { method: 'DELETE' })
+    const answer = await nodeFetch(`${url}/`, { method: 'DELETE' })
     expect(answer.status).toBe(204)
     expect(answer.body).toBeNull()
   })
@@ -115,7 +121,7 @@ describe('httpFetch (the control plane → worker hop)', () => {
     const url = await serve(() => undefined)
     server!.close()
     await new Promise((resolve) => setTimeout(resolve, 10))
-    const err = await httpFetch(`${url}/`, { method: 'POST', body: '{}' }).catch((e: unknown) => e)
+    const err = await nodeFetch(`${url}/`, { method: 'POST', body: '{}' }).catch((e: unknown) => e)
     expect(err).toBeInstanceOf(TypeError)
     expect((err as { cause?: { code?: string } }).cause?.code).toBe('ECONNREFUSED')
   })
@@ -124,12 +130,54 @@ describe('httpFetch (the control plane → worker hop)', () => {
     const url = await serve((request) => {
       if (request.url === '/die') request.socket.destroy()
     })
-    await expect(httpFetch(`${url}/die`, { method: 'POST', body: '{}' })).rejects.toBeInstanceOf(
+    await expect(nodeFetch(`${url}/die`, { method: 'POST', body: '{}' })).rejects.toBeInstanceOf(
       TypeError,
     )
     // The hanging request would time the test out if the signal were ignored.
     await expect(
-      httpFetch(`${url}/hang`, { method: 'GET', signal: AbortSignal.timeout(100) }),
+      nodeFetch(`${url}/hang`, { method: 'GET', signal: AbortSignal.timeout(100) }),
     ).rejects.toBeInstanceOf(TypeError)
+  })
+})
+
+describe('nodeFetch over TLS', () => {
+  it('speaks https and verifies the certificate (a self-signed one is refused, like fetch)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'litecell-node-fetch-'))
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'rsa:2048',
+        '-nodes',
+        '-days',
+        '1',
+        '-subj',
+        '/CN=127.0.0.1',
+        '-keyout',
+        'key.pem',
+        '-out',
+        'cert.pem',
+      ],
+      { cwd: dir, stdio: 'ignore' },
+    )
+    const tls = createHttpsServer(
+      { key: readFileSync(join(dir, 'key.pem')), cert: readFileSync(join(dir, 'cert.pem')) },
+      (_request, response) => response.end('secret'),
+    )
+    await new Promise<void>((resolve) => tls.listen(0, '127.0.0.1', resolve))
+    try {
+      const port = (tls.address() as AddressInfo).port
+      const err = await nodeFetch(`https://127.0.0.1:${port}/`, { method: 'GET' }).catch(
+        (e: unknown) => e,
+      )
+      expect(err).toBeInstanceOf(TypeError)
+      expect((err as { cause?: { code?: string } }).cause?.code).toBe('DEPTH_ZERO_SELF_SIGNED_CERT')
+    } finally {
+      tls.closeAllConnections()
+      await new Promise((resolve) => tls.close(resolve))
+      rmSync(dir, { recursive: true, force: true })
+    }
   })
 })
