@@ -29,7 +29,7 @@ export interface BenchPlan {
 export const FULL_PLAN: BenchPlan = {
   mode: 'full',
   engine: true,
-  api: { sequentialRuns: 500, batchRuns: 2_000, repeats: 3 },
+  api: { warmupRuns: 2_000, sequentialRuns: 500, batchRuns: 2_000, repeats: 3 },
   sizes: [
     { label: '1 MB', bytes: 1 * MB, cycles: 20 },
     { label: '50 MB', bytes: 50 * MB, cycles: 5 },
@@ -42,7 +42,7 @@ export const FULL_PLAN: BenchPlan = {
 export const QUICK_PLAN: BenchPlan = {
   mode: 'quick',
   engine: false,
-  api: { sequentialRuns: 15, batchRuns: 200, repeats: 2 },
+  api: { warmupRuns: 20, sequentialRuns: 15, batchRuns: 200, repeats: 2 },
   sizes: [
     { label: '1 MB', bytes: 1 * MB, cycles: 2 },
     { label: '2 MB', bytes: 2 * MB, cycles: 1 },
@@ -58,7 +58,7 @@ export const QUICK_PLAN: BenchPlan = {
 export const WAKE_PLAN: BenchPlan = {
   mode: 'wake',
   engine: false,
-  api: { sequentialRuns: 0, batchRuns: 0, repeats: 0 },
+  api: { warmupRuns: 0, sequentialRuns: 0, batchRuns: 0, repeats: 0 },
   sizes: [
     { label: '1 MB', bytes: 1 * MB, cycles: 20 },
     { label: '50 MB', bytes: 50 * MB, cycles: 5 },
