@@ -11,6 +11,7 @@ import {
   parseBody,
   parseTenantId,
   readJsonObject,
+  requestHeader,
 } from '@litecell/protocol'
 import type { Logger } from 'pino'
 import type { DashboardAssets } from '@litecell/dashboard'
@@ -75,7 +76,7 @@ export function createApi(options: ApiOptions): Hono {
   app.get('/openapi.json', (context) => context.json((document ??= openApiDocument())))
   if (options.dashboard) app.route('/', createDashboardRoutes(options.dashboard, log))
   app.get('/v1/whoami', (context) => {
-    const caller = auth.callerOf(context.req.header('authorization'))
+    const caller = auth.callerOf(requestHeader(context, 'authorization'))
     if (!caller) throw new ControlPlaneError('UNAUTHENTICATED', 'missing or invalid bearer token')
     return context.json(caller)
   })

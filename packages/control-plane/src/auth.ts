@@ -1,6 +1,6 @@
 import { timingSafeEqual } from 'node:crypto'
 import type { Context, MiddlewareHandler } from 'hono'
-import { bearerToken, hashSecret } from '@litecell/protocol'
+import { bearerToken, hashSecret, requestHeader } from '@litecell/protocol'
 import { ControlPlaneError } from './control-plane-error.js'
 import type { Registry } from './registry.js'
 
@@ -57,7 +57,7 @@ export class Auth {
   }
 
   #callerOrThrow(context: Context): Caller {
-    const caller = this.callerOf(context.req.header('authorization'))
+    const caller = this.callerOf(requestHeader(context, 'authorization'))
     if (!caller) throw new ControlPlaneError('UNAUTHENTICATED', 'missing or invalid bearer token')
     return caller
   }

@@ -9,6 +9,7 @@ import {
   parseReadyReport,
   parseRefusedReport,
   readJsonObject,
+  requestHeader,
 } from '@litecell/protocol'
 import { ControlPlaneError } from './control-plane-error.js'
 import type { LeaseDesk } from './fleet/lease-desk.js'
@@ -29,7 +30,7 @@ export function createInternalRoutes(leases: LeaseDesk): Hono {
     }
     const body = await readJsonObject(context)
     const caller = parseCallbackCaller(body)
-    const secret = bearerToken(context.req.header('authorization'))
+    const secret = bearerToken(requestHeader(context, 'authorization'))
     switch (callback) {
       case 'ready':
         return context.json(leases.ready(caller, secret, parseReadyReport(body)))

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import type { Context } from 'hono'
 import { bufferedBody } from '@litecell/client'
-import { DURABILITY_HEADER, errorOf, readBodyText, type Durability } from '@litecell/protocol'
+import { DURABILITY_HEADER, errorOf, readBodyText, requestHeader, type Durability } from '@litecell/protocol'
 import { ControlPlaneError } from './control-plane-error.js'
 import type { Fleet } from './fleet/fleet.js'
 import type { WorkerExit } from './launcher.js'
@@ -42,7 +42,7 @@ export async function proxyToWorker(
   const body = isSubmission && raw !== undefined ? withIdempotencyKeys(raw) : raw
   // `POST …/runs/status` only reads.
   const isRetrySafe = method === 'GET' || isSubmission || /\/runs\/status$/.test(url.pathname)
-  const contentType = context.req.header('content-type')
+  const contentType = requestHeader(context, 'content-type')
   for (let attempt = 0; ; attempt += 1) {
     const sent = await fleet.withWorker(tenantId, async (worker) => {
       try {

@@ -1,5 +1,6 @@
 import type { Context, MiddlewareHandler } from 'hono'
 import { ProtocolError } from './protocol-error.js'
+import { requestHeader } from './request-header.js'
 
 /** What this module needs of a Node `IncomingMessage` (@hono/node-server's `env.incoming`). */
 interface NodeIncoming {
@@ -24,7 +25,7 @@ const limits = new WeakMap<Request, number>()
  */
 export function limitBody(maxBytes: number): MiddlewareHandler {
   return async function bodyLimit(context, next) {
-    if (Number(context.req.header('content-length') ?? 0) > maxBytes) throw tooLarge(maxBytes)
+    if (Number(requestHeader(context, 'content-length') ?? 0) > maxBytes) throw tooLarge(maxBytes)
     limits.set(context.req.raw, maxBytes)
     await next()
   }

@@ -10,14 +10,15 @@ import {
 } from '@opentelemetry/api'
 import type { Context, MiddlewareHandler } from 'hono'
 import { routePath } from 'hono/route'
+import { requestHeader, requestHeaderNames } from './request-header.js'
 
 /** The span attribute naming a request's, run's or step's tenant. */
 export const TENANT_ID_ATTRIBUTE = 'litecell.tenant.id'
 
-/** Reads propagation headers (`traceparent`, `tracestate`) from a fetch `Headers`. */
-const HEADERS_GETTER: TextMapGetter<Headers> = {
-  get: (headers, key) => headers.get(key) ?? undefined,
-  keys: (headers) => [...headers.keys()],
+/** Reads propagation headers (`traceparent`, `tracestate`) from a request. */
+const HEADERS_GETTER: TextMapGetter<Context> = {
+  get: (c, key) => requestHeader(c, key),
+  keys: (c) => requestHeaderNames(c),
 }
 
 /** `/v1/tenants/<id>/…` → `<id>` (raw; the route validates it). */
@@ -47,7 +48,7 @@ export function traceRequests(tracerName: string): MiddlewareHandler {
   const tracer = trace.getTracer(tracerName)
   return async function traceRequest(c: Context, next) {
     // The caller's context only, never the ambient one: a request is where a trace enters.
-    const parent = propagation.extract(ROOT_CONTEXT, c.req.raw.headers, HEADERS_GETTER)
+    const parent = propagation.extract(ROOT_CONTEXT, c, HEADERS_GETTER)
     const span = tracer.startSpan(c.req.method, { kind: SpanKind.SERVER }, parent)
     if (!span.isRecording()) return next()
     const path = c.req.path

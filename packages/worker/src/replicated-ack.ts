@@ -7,6 +7,7 @@ import {
   optionalInteger,
   readBodyText,
   type Durability,
+  requestHeader,
 } from '@litecell/protocol'
 import { isFinalStatus, type FinalStatusLedger, type MaskableRun } from './final-status-ledger.js'
 import { WorkerError } from './worker-error.js'
@@ -40,7 +41,7 @@ const RUN_LIST = /\/runs$/
  * worker's callers are only the control plane, which holds the worker secret).
  */
 export function tenantDurability(context: Context): Durability {
-  const value = context.req.header(TENANT_DURABILITY_HEADER)
+  const value = requestHeader(context, TENANT_DURABILITY_HEADER)
   return isDurability(value) ? value : 'local'
 }
 

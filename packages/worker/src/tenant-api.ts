@@ -30,6 +30,7 @@ import {
   readJsonObject,
   type StartRunFields,
   type SyncPoint,
+  requestHeader,
 } from '@litecell/protocol'
 import { replicatedAcks, tenantDurability, type Replication } from './replicated-ack.js'
 import type { RunStatusStream } from './run-stream.js'
@@ -86,7 +87,7 @@ export function createTenantApi(options: TenantApiOptions): Hono {
 
   app.use('*', traceWorkerRequests())
   app.use('*', async function workerSecret(context, next) {
-    if (!matchesHash(context.req.header(WORKER_SECRET_HEADER), secretHash)) {
+    if (!matchesHash(requestHeader(context, WORKER_SECRET_HEADER), secretHash)) {
       throw new WorkerError('UNAUTHENTICATED', 'missing or wrong worker secret')
     }
     await next()
