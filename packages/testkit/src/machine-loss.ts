@@ -6,7 +6,7 @@
  * the worker's whole process group, Litestream included, and deletes the tenant's folder).
  * The next request wakes the tenant from S3; the drill then reports what survived.
  */
-import { rmSync } from 'node:fs'
+import { renameSync, rmSync } from 'node:fs'
 import { performance } from 'node:perf_hooks'
 import type { LitecellClient } from '@litecell/client'
 import { expect } from 'vitest'
@@ -59,13 +59,18 @@ interface Reported {
 
 /**
  * The machine vanishes: SIGKILLs the process group led by `pid` (a worker and its Litestream,
- * or a pod's processes) and deletes `dir`, their local folder. The kill is sent at once; the
- * deletion retries while the dying processes may still be finishing a write (a file created
- * between the listing of a folder and its removal fails it with ENOTEMPTY).
+ * or a pod's processes) and deletes `dir`, their local folder. The folder is first moved aside
+ * in one step, then deleted: the control plane outlives the "machine" in these drills and may
+ * start the tenant again at once (a client's request is in flight), and that new worker's
+ * files must neither be deleted under it nor keep the old folder from being removed (ENOTEMPTY
+ * after every retry, seen in CI). The deletion still retries while a dying process may be
+ * finishing a write.
  */
 export function vanish(pid: number, dir: string): void {
   process.kill(-pid, 'SIGKILL')
-  rmSync(dir, { recursive: true, force: true, maxRetries: 20, retryDelay: 25 })
+  const gone = `${dir}.vanished-${process.hrtime.bigint()}`
+  renameSync(dir, gone)
+  rmSync(gone, { recursive: true, force: true, maxRetries: 20, retryDelay: 25 })
 }
 
 /** Runs the drill (see the file comment) and reports; it asserts nothing itself. */
