@@ -170,6 +170,8 @@ export class TenantService {
    * continue under the new code, their `ctx.patched` calls telling old from new. If the new
    * app refuses the file (a changed migration), the wake answers `MIGRATION_MISMATCH` and the
    * tenant stays failed with the reason; upgrading back to its previous app undoes it.
+   * The switch is confirmed in S3 before the wake (`STORAGE_UNAVAILABLE` otherwise: the tenant
+   * stays hibernated, switched here, and the next request wakes it on the new app).
    */
   async upgrade(id: string, request: { app?: string }): Promise<TenantView> {
     const tenant = this.#registry.require(id)
@@ -179,6 +181,9 @@ export class TenantService {
     const current = this.#registry.require(id)
     // After an unfinished switch (its wake failed), the file still records the app before it.
     this.#registry.setApp(id, app, current.appUpgradeFrom ?? current.app)
+    // Before the new app's worker can write the switch into the tenant's file: a registry
+    // restored from S3 must never launch the old app against it (issue 11: acknowledged).
+    await this.#confirmed(`upgrade tenant ${id} to app ${app}`)
     // A wake that slipped in before the switch launched the previous app: stop it too.
     while (this.#fleet.hasWorker(id)) await this.#fleet.hibernate(id)
     this.#fleet.refreshLauncher()
