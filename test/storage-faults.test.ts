@@ -223,7 +223,7 @@ describe('S3 down for 10 s during a burst', () => {
     // The killed worker's Litestream cannot finish its final sync while S3 is down.
     const replicators = new ReplicatorWatch(join(server.dataDir, 'tenants', tenant))
     onTestFinished(() => replicators.stop())
-    // Litestream starts once the worker has answered its first requests: the premise (a
+    // A worker starts Litestream beside its first request, not before: the premise (a
     // replicator that dies with its worker) holds only once it runs. Without this wait the kill
     // could come before the watch's first look, and the watch saw none at all (CI, once).
     await waitFor(() => replicators.sample().length === 1, { what: `the Litestream of ${tenant}` })

@@ -57,13 +57,16 @@ export async function seedFleet(server: BenchServer, ids: readonly string[], con
   })
 }
 
-/** Hibernates every active tenant and waits until the registry shows none active and no worker is left. */
+/** Hibernates every active tenant and waits until the registry shows none active and no worker is left; throws at once for a failed tenant. */
 export async function hibernateAll(server: BenchServer): Promise<void> {
   const deadline = Date.now() + SETTLE_TIMEOUT_MS
   for (;;) {
     const tenants = await server.admin.listTenants()
     const awake = tenants.filter((t) => t.state !== 'hibernated')
     if (awake.length === 0) return
+    // A failed tenant never hibernates by itself: say so now, not at the timeout.
+    const failed = awake.filter((t) => t.state === 'failed')
+    if (failed.length > 0) throw new Error(`tenants failed instead of hibernating: ${failed.map((t) => t.id).join(', ')}`)
     if (Date.now() > deadline) throw new Error(`tenants not hibernated after ${SETTLE_TIMEOUT_MS} ms: ${awake.map((t) => `${t.id}=${t.state}`).join(', ')}`)
     await Promise.all(
       awake
