@@ -150,6 +150,27 @@ describe('the query route with a tenant token', () => {
     expect(after.worker.pid).toBe(pid)
     expect((await query('SELECT count(*) AS n FROM ledger')).body.rows).toEqual([{ n: 3 }])
   })
+
+  test('a flood of queries is refused past 64 waiting with 429 QUERY_BUSY and Retry-After, each other one answered, the worker alive', async () => {
+    const pid = (await server.admin.get<any>(T)).worker.pid as number
+    // Tens of milliseconds each: the queue fills faster than the thread answers.
+    const slow = 'WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 300000) SELECT count(*) AS n FROM c'
+    const replies = await Promise.all(Array.from({ length: 80 }, () => query(slow)))
+    const busy = replies.filter((reply) => reply.status === 429)
+    const answered = replies.filter((reply) => reply.status === 200)
+    expect(busy.length + answered.length, JSON.stringify(replies.map((reply) => reply.status))).toBe(80)
+    console.log(JSON.stringify({ queryFlood: { busy: busy.length, answered: answered.length } }))
+    expect(busy.length).toBeGreaterThan(0)
+    expect(answered.length).toBeGreaterThanOrEqual(64)
+    for (const reply of busy) {
+      expect(reply.body.error.code).toBe('QUERY_BUSY')
+      expect(reply.headers.get('retry-after')).toBe('1')
+    }
+    for (const reply of answered) expect(reply.body.rows).toEqual([{ n: 300000 }])
+    // The client retries it by itself (a query is safe to repeat).
+    expect((await tenant.query(TENANT, slow)).rows).toEqual([{ n: 300000 }])
+    expect((await server.admin.get<any>(T)).worker.pid).toBe(pid)
+  })
 })
 
 /** A request whose path goes out exactly as written (fetch would normalize dot segments). */

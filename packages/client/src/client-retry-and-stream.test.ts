@@ -87,6 +87,15 @@ test('a write is not retried unless idempotent; a start always carries a key, th
   expect(runs[1].idempotencyKey).toMatch(/^lc-client-/)
 })
 
+test('a query (read-only, so safe to repeat) is retried past QUERY_BUSY with the same SQL', async () => {
+  script['/v1/tenants/acme/query'] = [busy('QUERY_BUSY', 429)]
+  expect(await client.query('acme', 'SELECT ?', [1])).toMatchObject({ ok: true })
+  expect(seen.map((request) => request.body)).toEqual([
+    '{"sql":"SELECT ?","args":[1]}',
+    '{"sql":"SELECT ?","args":[1]}',
+  ])
+})
+
 test('Retry-After is read as seconds or an HTTP date, and capped', () => {
   const answer = (value: string) =>
     new Response(null, { status: 429, headers: { 'retry-after': value } })

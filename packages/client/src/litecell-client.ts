@@ -210,13 +210,19 @@ export class LitecellClient {
     return this.fetch('GET', apiPath('tenants', id, 'snapshot'), options)
   }
 
-  /** Read-only SQL on the tenant's database. */
+  /**
+   * Read-only SQL on the tenant's database. Safe to repeat, so a busy answer (429
+   * `QUERY_BUSY` while the tenant's queries queue, 503 while its worker is replaced) is retried.
+   */
   query(
     id: string,
     sql: string,
     args?: JsonValue[] | Record<string, JsonValue>,
   ): Promise<QueryResult> {
-    return this.post(apiPath('tenants', id, 'query'), args === undefined ? { sql } : { sql, args })
+    return this.request('POST', apiPath('tenants', id, 'query'), {
+      body: args === undefined ? { sql } : { sql, args },
+      idempotent: true,
+    })
   }
 
   /** The workflows, queues and declared schedules of the tenant's app (wakes the tenant). */

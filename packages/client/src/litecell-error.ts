@@ -57,6 +57,7 @@ export function isLitecellError(err: unknown): err is LitecellError {
 /** API codes that mean "the same request may succeed shortly". */
 export const TRANSIENT_CODES: ReadonlySet<string> = new Set([
   'OVER_CAPACITY',
+  'QUERY_BUSY',
   'WORKER_UNAVAILABLE',
   'WORKER_STOPPING',
   'TENANT_STATE_CONFLICT',

@@ -14,6 +14,7 @@ export type EngineErrorCode =
   | 'QUERY_NOT_READ_ONLY'
   | 'QUERY_NOT_ALLOWED'
   | 'QUERY_TIMEOUT'
+  | 'QUERY_BUSY'
   | 'QUERY_FAILED'
   | 'ENGINE_CLOSED'
   | 'MIGRATION_FAILED'

@@ -35,3 +35,16 @@ it('answers queries sent at once in order, each with its own result', async () =
   expect(results.map((r) => r.rows[0]?.i)).toEqual(Array.from({ length: 20 }, (_, i) => i))
   await thread.close()
 })
+
+it('refuses a query beyond the bound with QUERY_BUSY at once, and takes queries again once the queue drains', async () => {
+  const thread = new QueryThread({ path: database(), timeoutMs: 300, maxQueued: 2 })
+  const runaway = validateQuery('WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c) SELECT count(*) FROM c', [], {})
+  const held = [thread.run(runaway), thread.run(runaway)].map((query) => query.catch((error: unknown) => error))
+  await expect(thread.run(validateQuery('SELECT 1', [], {}))).rejects.toMatchObject({
+    code: 'QUERY_BUSY',
+    message: expect.stringContaining('2 queries of this tenant'),
+  })
+  for (const outcome of held) expect(await outcome).toMatchObject({ code: 'QUERY_TIMEOUT' })
+  expect((await thread.run(validateQuery('SELECT 3 AS n', [], {}))).rows).toEqual([{ n: 3 }])
+  await thread.close()
+})

@@ -6,6 +6,12 @@ import type { QueryRequest, QueryResult } from './query.js'
 export const DEFAULT_QUERY_THREAD_IDLE_MS = 30_000
 /** Heap cap of the query thread: a huge result set ends the thread, never the worker. */
 export const QUERY_THREAD_MAX_HEAP_MB = 64
+/**
+ * Queries of one tenant waiting or running at once; more are refused with `QUERY_BUSY` (429)
+ * at once: the thread answers one at a time, each up to the time limit, so a flood would
+ * otherwise hold requests and memory without bound (a dashboard sends a few at a time).
+ */
+export const DEFAULT_MAX_QUEUED_QUERIES = 64
 
 /** What the thread is started with. */
 export interface QueryThreadData {
@@ -52,16 +58,18 @@ export class QueryThread {
   readonly #path: string
   readonly #timeoutMs: number
   readonly #idleMs: number
+  readonly #maxQueued: number
   readonly #pending = new Map<number, Pending>()
   #worker: Worker | null = null
   #nextId = 1
   #idleTimer: NodeJS.Timeout | undefined
   #closed = false
 
-  constructor(options: { path: string; timeoutMs: number; idleMs?: number }) {
+  constructor(options: { path: string; timeoutMs: number; idleMs?: number; maxQueued?: number }) {
     this.#path = options.path
     this.#timeoutMs = options.timeoutMs
     this.#idleMs = options.idleMs ?? DEFAULT_QUERY_THREAD_IDLE_MS
+    this.#maxQueued = options.maxQueued ?? DEFAULT_MAX_QUEUED_QUERIES
   }
 
   /** True while the thread exists (for tests and metrics). */
@@ -69,9 +77,17 @@ export class QueryThread {
     return this.#worker !== null
   }
 
-  /** Runs `request` on the thread. */
+  /** Runs `request` on the thread; `QUERY_BUSY` while {@link DEFAULT_MAX_QUEUED_QUERIES} wait. */
   run(request: QueryRequest): Promise<QueryResult> {
     if (this.#closed) return Promise.reject(new EngineError('ENGINE_CLOSED', 'query: the engine is closed'))
+    if (this.#pending.size >= this.#maxQueued) {
+      return Promise.reject(
+        new EngineError(
+          'QUERY_BUSY',
+          `query: ${this.#pending.size} queries of this tenant are already waiting or running (one at a time, each up to ${this.#timeoutMs} ms); retry once they have answered`,
+        ),
+      )
+    }
     clearTimeout(this.#idleTimer)
     const worker = (this.#worker ??= this.#start())
     const id = this.#nextId++

@@ -41,6 +41,8 @@ const STATUS_BY_CODE: Readonly<Record<string, ContentfulStatusCode>> = {
   LEASE_LOST: 409,
   BODY_TOO_LARGE: 413,
   OVER_CAPACITY: 429,
+  // Too many queries of one tenant wait for its query thread.
+  QUERY_BUSY: 429,
   TENANT_FAILED: 503,
   STORAGE_UNAVAILABLE: 503,
   STORAGE_FAILED: 503,
@@ -63,6 +65,7 @@ const STATUS_BY_CODE: Readonly<Record<string, ContentfulStatusCode>> = {
  */
 const RETRY_AFTER_SECONDS: Readonly<Record<string, number>> = {
   OVER_CAPACITY: 1,
+  QUERY_BUSY: 1,
   WORKER_UNAVAILABLE: 1,
   WORKER_STOPPING: 1,
   STORAGE_UNAVAILABLE: 2,
