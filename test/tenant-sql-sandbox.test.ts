@@ -151,6 +151,17 @@ describe('the query route with a tenant token', () => {
     expect((await query('SELECT count(*) AS n FROM ledger')).body.rows).toEqual([{ n: 3 }])
   })
 
+  test('a huge value is refused with QUERY_TOO_LARGE, not carried into the worker (where it took the worker down)', async () => {
+    const pid = (await server.admin.get<any>(T)).worker.pid as number
+    for (const sql of ['SELECT zeroblob(400000000) AS z', "SELECT printf('%.*c', 100000000, 'x') AS s"]) {
+      const reply = await query(sql)
+      expect(reply.status, `${sql} → ${JSON.stringify(reply.body)}`).toBe(400)
+      expect(reply.body.error.code).toBe('QUERY_TOO_LARGE')
+    }
+    expect((await query('SELECT length(zeroblob(400000000)) AS n')).body.rows).toEqual([{ n: 400000000 }])
+    expect((await server.admin.get<any>(T)).worker.pid).toBe(pid)
+  })
+
   test('a flood of queries is refused past 64 waiting with 429 QUERY_BUSY and Retry-After, each other one answered, the worker alive', async () => {
     const pid = (await server.admin.get<any>(T)).worker.pid as number
     // Tens of milliseconds each: the queue fills faster than the thread answers.

@@ -15,6 +15,7 @@ export type EngineErrorCode =
   | 'QUERY_NOT_ALLOWED'
   | 'QUERY_TIMEOUT'
   | 'QUERY_BUSY'
+  | 'QUERY_TOO_LARGE'
   | 'QUERY_FAILED'
   | 'ENGINE_CLOSED'
   | 'MIGRATION_FAILED'

@@ -542,7 +542,8 @@ export class Engine {
    *
    * @throws {EngineError} `QUERY_NOT_READ_ONLY` (writes, transactions, ATTACH, PRAGMAs that
    *   act), `QUERY_NOT_ALLOWED` (functions or tables outside the sandbox), `QUERY_TIMEOUT`,
-   *   `QUERY_BUSY` (64 of the tenant's queries already wait), `QUERY_FAILED`, `INVALID_INPUT`.
+   *   `QUERY_BUSY` (64 of the tenant's queries already wait), `QUERY_TOO_LARGE` (a first row
+   *   over 16 MiB; later rows past it are cut: `truncated`), `QUERY_FAILED`, `INVALID_INPUT`.
    */
   async query(sql: string, args?: QueryArgs, options?: QueryOptions): Promise<QueryResult> {
     this.#assertOpen('query')

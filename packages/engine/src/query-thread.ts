@@ -37,6 +37,7 @@ const THREAD_CODES: ReadonlySet<string> = new Set<EngineErrorCode>([
   'QUERY_NOT_READ_ONLY',
   'QUERY_NOT_ALLOWED',
   'QUERY_TIMEOUT',
+  'QUERY_TOO_LARGE',
   'QUERY_FAILED',
   'INVALID_INPUT',
 ])

@@ -105,6 +105,26 @@ describe('Engine.query', () => {
   })
 })
 
+describe('Engine.query result size', () => {
+  it('refuses a first row over 16 MiB with QUERY_TOO_LARGE and cuts later rows past it, the engine unharmed', async () => {
+    const { engine } = await openTestEngine(app)
+    for (const sql of ['SELECT zeroblob(400000000) AS z', "SELECT printf('%.*c', 20000000, 'x') AS s"]) {
+      await expect(engine.query(sql)).rejects.toMatchObject({
+        code: 'QUERY_TOO_LARGE',
+        message: expect.stringContaining('16 MiB'),
+      })
+    }
+    // 1 MB blobs, 1.33 MB each as base64: twelve fit in 16 MiB.
+    const cut = await engine.query(
+      'WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 30) SELECT i, randomblob(1000000) AS b FROM n',
+    )
+    expect(cut.truncated).toBe(true)
+    expect(cut.rows).toHaveLength(12)
+    expect(Buffer.from(cut.rows[0]!.b as string, 'base64')).toHaveLength(1_000_000)
+    expect(await engine.query('SELECT length(zeroblob(400000000)) AS n')).toMatchObject({ rows: [{ n: 400000000 }], truncated: false })
+  })
+})
+
 describe('Engine.query time limit', () => {
   const runaway = 'WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c) SELECT count(*) FROM c'
 

@@ -8,12 +8,19 @@ import { SqlSandbox } from './sql-sandbox.js'
 export const DEFAULT_MAX_ROWS = 1_000
 /** Longest a query may run, enforced inside SQLite (`SQLITE_INTERRUPT`). */
 export const DEFAULT_QUERY_TIMEOUT_MS = 5_000
+/**
+ * Most a query's rows may weigh as JSON (about: blobs as base64, strings by length). The result
+ * is copied from the query thread to the worker and serialized there, under the worker's heap
+ * cap: a single `SELECT zeroblob(400000000)` used to take the worker down. Past it the rows are
+ * cut (`truncated`), or `QUERY_TOO_LARGE` if the first row alone is over it.
+ */
+export const MAX_RESULT_BYTES = 16 * 1024 * 1024
 
 /** The answer of `Engine.query`. */
 export interface QueryResult {
   columns: string[]
   rows: Record<string, JsonValue>[]
-  /** True if rows were cut at `maxRows`. */
+  /** True if rows were cut at `maxRows` (or at {@link MAX_RESULT_BYTES}). */
   truncated: boolean
 }
 
@@ -96,7 +103,8 @@ export class ReadOnlyQuery {
   /**
    * @throws {EngineError} `QUERY_NOT_READ_ONLY` for statements that write or change the
    *   connection; `QUERY_NOT_ALLOWED` for functions and tables outside the sandbox;
-   *   `QUERY_TIMEOUT` past the time limit; `QUERY_FAILED` for other SQL errors.
+   *   `QUERY_TIMEOUT` past the time limit; `QUERY_TOO_LARGE` for a first row over
+   *   {@link MAX_RESULT_BYTES}; `QUERY_FAILED` for other SQL errors.
    */
   run({ sql, args, maxRows }: QueryRequest): QueryResult {
     let statement: Statement
@@ -113,6 +121,7 @@ export class ReadOnlyQuery {
       )
     }
     const rows: Record<string, JsonValue>[] = []
+    let bytes = 0
     let truncated = false
     let iterator: Iterator<Record<string, unknown>> | undefined
     try {
@@ -126,10 +135,23 @@ export class ReadOnlyQuery {
           truncated = true
           break
         }
+        // Weighed before converting: a huge blob is never turned into base64.
+        bytes += jsonWeight(next.value)
+        if (bytes > MAX_RESULT_BYTES) {
+          if (rows.length === 0) {
+            throw new EngineError(
+              'QUERY_TOO_LARGE',
+              `query: its first row alone is over the ${MAX_RESULT_BYTES / 1024 / 1024} MiB a result may hold; select less of it (substr(), length(), fewer columns)`,
+            )
+          }
+          truncated = true
+          break
+        }
         rows.push(toJsonRow(next.value))
       }
       return { columns, rows, truncated }
     } catch (error) {
+      if (error instanceof EngineError) throw error
       throw this.#queryError(error, sql)
     } finally {
       iterator?.return?.()
@@ -221,6 +243,18 @@ function bindable(args: QueryArgs | undefined): unknown[] | Record<string, unkno
   return Object.fromEntries(
     Object.entries(args).map(([key, value]) => [key, check(value, `\`${key}\``)]),
   )
+}
+
+/** About how many bytes `row` takes as JSON (as {@link toJsonRow} converts it). */
+function jsonWeight(row: Record<string, unknown>): number {
+  let weight = 2
+  for (const [key, value] of Object.entries(row)) {
+    weight += key.length + 4
+    if (typeof value === 'string') weight += value.length + 2
+    else if (value instanceof Uint8Array) weight += Math.ceil(value.byteLength / 3) * 4 + 2
+    else weight += 24
+  }
+  return weight
 }
 
 function toJsonRow(row: Record<string, unknown>): Record<string, JsonValue> {
