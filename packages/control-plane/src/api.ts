@@ -29,6 +29,7 @@ import { DEFAULT_LOG_LINES, MAX_LOG_LINES } from './tenant-log.js'
 import { parseTenantListQuery } from './tenant-list-query.js'
 import type { TenantService } from './tenant-service.js'
 import { streamRuns } from './run-stream-proxy.js'
+import { RunStreamSlots } from './run-stream-slots.js'
 import { proxyToWorker } from './worker-proxy.js'
 import { traceApiRequests } from './tracing.js'
 
@@ -60,6 +61,7 @@ export function createApi(options: ApiOptions): Hono {
   const app = new Hono()
 
   const errors = new RequestErrorLog(log)
+  const runStreams = new RunStreamSlots()
   app.onError((err, context) => {
     const response = errorResponse(context, err)
     errors.record(context, err, response.status)
@@ -150,7 +152,9 @@ export function createApi(options: ApiOptions): Hono {
   tenant.get('/runs/stream', auth.requireTenant(), (context) => {
     const tenantId = id(context)
     tenants.require(tenantId)
+    const release = runStreams.take(tenantId)
     return streamRuns(fleet, tenantId, {
+      onEnd: release,
       signal: context.req.raw.signal,
       exists: () => tenants.exists(tenantId),
       durability: () => (tenants.exists(tenantId) ? tenants.durabilityOf(tenants.get(tenantId)) : 'local'),

@@ -11,6 +11,8 @@ export type ControlPlaneErrorCode =
   | 'TENANT_FAILED'
   | 'UNKNOWN_APP'
   | 'OVER_CAPACITY'
+  // One tenant's run streams open at once (see run-stream-slots.ts).
+  | 'TOO_MANY_STREAMS'
   | 'WORKER_UNAVAILABLE'
   | 'WORKER_START_FAILED'
   | 'WORKER_STOPPING'

@@ -23,7 +23,13 @@ const encoder = new TextEncoder()
 export function streamRuns(
   fleet: Fleet,
   tenantId: string,
-  options: { exists: () => boolean; signal: AbortSignal; durability: () => Durability },
+  options: {
+    exists: () => boolean
+    signal: AbortSignal
+    durability: () => Durability
+    /** Called once the stream has ended, whoever ended it. */
+    onEnd?: () => void
+  },
 ): Response {
   const stop = new AbortController()
   options.signal.addEventListener('abort', () => stop.abort(), { once: true })
@@ -44,6 +50,7 @@ export function streamRuns(
           ? Promise.resolve()
           : new Promise<void>((resolve) => (demand = resolve))
       void relay(fleet, tenantId, options, { send, drained }, stop.signal).finally(() => {
+        options.onEnd?.()
         try {
           controller.close()
         } catch {

@@ -42,6 +42,7 @@ const STATUS_BY_CODE: Readonly<Record<string, ContentfulStatusCode>> = {
   LEASE_LOST: 409,
   BODY_TOO_LARGE: 413,
   OVER_CAPACITY: 429,
+  TOO_MANY_STREAMS: 429,
   // Too many queries of one tenant wait for its query thread.
   QUERY_BUSY: 429,
   TENANT_FAILED: 503,
