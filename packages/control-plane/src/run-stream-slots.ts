@@ -10,12 +10,7 @@ export const MAX_RUN_STREAMS_PER_TENANT = 32
 
 /** Counts each tenant's open run streams; refuses one past {@link MAX_RUN_STREAMS_PER_TENANT}. */
 export class RunStreamSlots {
-  readonly #max: number
   readonly #open = new Map<string, number>()
-
-  constructor(max = MAX_RUN_STREAMS_PER_TENANT) {
-    this.#max = max
-  }
 
   /**
    * Takes a slot for a new stream of `tenantId`; returns its release (safe to call twice).
@@ -24,10 +19,10 @@ export class RunStreamSlots {
    */
   take(tenantId: string): () => void {
     const open = this.#open.get(tenantId) ?? 0
-    if (open >= this.#max) {
+    if (open >= MAX_RUN_STREAMS_PER_TENANT) {
       throw new ControlPlaneError(
         'TOO_MANY_STREAMS',
-        `tenant ${tenantId} already has ${open} run streams open (at most ${this.#max}); close one first`,
+        `tenant ${tenantId} already has ${open} run streams open (at most ${MAX_RUN_STREAMS_PER_TENANT}); close one first`,
       )
     }
     this.#open.set(tenantId, open + 1)
@@ -39,10 +34,5 @@ export class RunStreamSlots {
       if (left > 0) this.#open.set(tenantId, left)
       else this.#open.delete(tenantId)
     }
-  }
-
-  /** Streams `tenantId` holds open now. */
-  openOf(tenantId: string): number {
-    return this.#open.get(tenantId) ?? 0
   }
 }
